@@ -1,0 +1,12 @@
+using System.CommandLine;
+
+namespace SpDnn.Cli.Commands;
+
+/// <summary>Every subcommand of spdnn, in the order help lists them. One file per command.</summary>
+public static class CommandCatalog
+{
+    public static IEnumerable<Command> All()
+    {
+        yield break;
+    }
+}

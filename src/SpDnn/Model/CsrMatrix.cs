@@ -1,0 +1,147 @@
+namespace SpDnn.Model;
+
+/// <summary>
+/// Compressed sparse rows, 0-based, float32 values. Column indices are ascending within a row
+/// and unique. Used for layers (row = input neuron i, column = output neuron j, so
+/// Y·W reads row i of W for every nonzero Y(:, i)) and for image batches (row = image).
+/// </summary>
+public sealed class CsrMatrix
+{
+    public CsrMatrix(int rows, int columns, int[] rowOffsets, int[] columnIndices, float[] values)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(rows);
+        ArgumentOutOfRangeException.ThrowIfNegative(columns);
+        if (rowOffsets.Length != rows + 1)
+            throw new ArgumentException($"rowOffsets has {rowOffsets.Length} entries, expected {rows + 1}.", nameof(rowOffsets));
+        if (columnIndices.Length != values.Length)
+            throw new ArgumentException("columnIndices and values differ in length.", nameof(values));
+        if (rowOffsets[0] != 0 || rowOffsets[rows] != columnIndices.Length)
+            throw new ArgumentException("rowOffsets must start at 0 and end at the number of nonzeros.", nameof(rowOffsets));
+        Rows = rows;
+        Columns = columns;
+        RowOffsets = rowOffsets;
+        ColumnIndices = columnIndices;
+        Values = values;
+    }
+
+    public int Rows { get; }
+    public int Columns { get; }
+    public int[] RowOffsets { get; }
+    public int[] ColumnIndices { get; }
+    public float[] Values { get; }
+    public long NonZeros => ColumnIndices.Length;
+
+    public ReadOnlySpan<int> RowIndices(int row) => ColumnIndices.AsSpan(RowOffsets[row], RowOffsets[row + 1] - RowOffsets[row]);
+    public ReadOnlySpan<float> RowValues(int row) => Values.AsSpan(RowOffsets[row], RowOffsets[row + 1] - RowOffsets[row]);
+    public int RowLength(int row) => RowOffsets[row + 1] - RowOffsets[row];
+
+    /// <summary>
+    /// Builds a matrix from 0-based coordinates in any order. Duplicate coordinates are an error
+    /// reported through <paramref name="onDuplicate"/> (entry index of the second occurrence);
+    /// without it they throw <see cref="ArgumentException"/>.
+    /// </summary>
+    public static CsrMatrix FromCoordinates(int rows, int columns, ReadOnlySpan<int> rowIndex, ReadOnlySpan<int> columnIndex,
+        ReadOnlySpan<float> value, Action<int>? onDuplicate = null)
+    {
+        if (rowIndex.Length != columnIndex.Length || rowIndex.Length != value.Length)
+            throw new ArgumentException("Coordinate arrays differ in length.");
+        int nnz = rowIndex.Length;
+        var offsets = new int[rows + 1];
+        for (int e = 0; e < nnz; e++)
+        {
+            if ((uint)rowIndex[e] >= (uint)rows || (uint)columnIndex[e] >= (uint)columns)
+                throw new ArgumentOutOfRangeException(nameof(rowIndex), $"Entry {e} ({rowIndex[e]}, {columnIndex[e]}) lies outside {rows} x {columns}.");
+            offsets[rowIndex[e] + 1]++;
+        }
+        for (int r = 0; r < rows; r++) offsets[r + 1] += offsets[r];
+        var cursor = offsets.AsSpan(0, rows).ToArray();
+        var cols = new int[nnz];
+        var vals = new float[nnz];
+        var origin = new int[nnz];
+        for (int e = 0; e < nnz; e++)
+        {
+            int p = cursor[rowIndex[e]]++;
+            cols[p] = columnIndex[e];
+            vals[p] = value[e];
+            origin[p] = e;
+        }
+        for (int r = 0; r < rows; r++)
+        {
+            int start = offsets[r], length = offsets[r + 1] - start;
+            if (length < 2) continue;
+            var c = cols.AsSpan(start, length);
+            if (!IsStrictlyAscending(c))
+            {
+                // Sort the row by column, keeping values and origins with it.
+                var keys = c.ToArray();
+                var idx = new int[length];
+                for (int i = 0; i < length; i++) idx[i] = i;
+                Array.Sort(keys, idx);
+                var v = vals.AsSpan(start, length).ToArray();
+                var o = origin.AsSpan(start, length).ToArray();
+                for (int i = 0; i < length; i++)
+                {
+                    cols[start + i] = keys[i];
+                    vals[start + i] = v[idx[i]];
+                    origin[start + i] = o[idx[i]];
+                }
+            }
+            for (int i = start + 1; i < start + length; i++)
+            {
+                if (cols[i] != cols[i - 1]) continue;
+                int second = Math.Max(origin[i], origin[i - 1]);
+                if (onDuplicate is null)
+                    throw new ArgumentException($"Duplicate entry ({r}, {cols[i]}) at coordinate {second}.");
+                onDuplicate(second);
+            }
+        }
+        return new CsrMatrix(rows, columns, offsets, cols, vals);
+    }
+
+    private static bool IsStrictlyAscending(ReadOnlySpan<int> c)
+    {
+        for (int i = 1; i < c.Length; i++) if (c[i] <= c[i - 1]) return false;
+        return true;
+    }
+
+    /// <summary>The transpose (CSC of this matrix read as CSR), with ascending indices.</summary>
+    public CsrMatrix Transpose()
+    {
+        var offsets = new int[Columns + 1];
+        foreach (int c in ColumnIndices) offsets[c + 1]++;
+        for (int c = 0; c < Columns; c++) offsets[c + 1] += offsets[c];
+        var cursor = offsets.AsSpan(0, Columns).ToArray();
+        var rowsOut = new int[ColumnIndices.Length];
+        var valsOut = new float[ColumnIndices.Length];
+        for (int r = 0; r < Rows; r++)
+        {
+            for (int p = RowOffsets[r]; p < RowOffsets[r + 1]; p++)
+            {
+                int q = cursor[ColumnIndices[p]]++;
+                rowsOut[q] = r;
+                valsOut[q] = Values[p];
+            }
+        }
+        return new CsrMatrix(Columns, Rows, offsets, rowsOut, valsOut);
+    }
+
+    /// <summary>Rows <paramref name="start"/> .. start+count-1 as a new matrix (copies).</summary>
+    public CsrMatrix SliceRows(int start, int count)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if (start + count > Rows) throw new ArgumentOutOfRangeException(nameof(count));
+        int from = RowOffsets[start], to = RowOffsets[start + count];
+        var offsets = new int[count + 1];
+        for (int r = 0; r <= count; r++) offsets[r] = RowOffsets[start + r] - from;
+        return new CsrMatrix(count, Columns, offsets, ColumnIndices[from..to], Values[from..to]);
+    }
+
+    /// <summary>Exact structural and bitwise value equality.</summary>
+    public bool ContentEquals(CsrMatrix other) =>
+        Rows == other.Rows && Columns == other.Columns &&
+        RowOffsets.AsSpan().SequenceEqual(other.RowOffsets) &&
+        ColumnIndices.AsSpan().SequenceEqual(other.ColumnIndices) &&
+        System.Runtime.InteropServices.MemoryMarshal.AsBytes(Values.AsSpan())
+            .SequenceEqual(System.Runtime.InteropServices.MemoryMarshal.AsBytes(other.Values.AsSpan()));
+}

@@ -1,0 +1,35 @@
+namespace SpDnn.Model;
+
+/// <summary>The outcome of one inference run, with everything reports need.</summary>
+public sealed record InferenceResult
+{
+    public required string Engine { get; init; }
+    public required int Neurons { get; init; }
+    public required int Layers { get; init; }
+    public required int Images { get; init; }
+
+    /// <summary>Total nonzero weights over all layers.</summary>
+    public required long Weights { get; init; }
+
+    /// <summary>1-based numbers of the images whose final row has a nonzero, ascending.</summary>
+    public required int[] Categories { get; init; }
+
+    /// <summary>Seconds spent turning the network into the engine's layout (not in TE/s).</summary>
+    public double PlanningSeconds { get; init; }
+
+    /// <summary>Seconds of inference proper (reading and planning excluded).</summary>
+    public required double InferenceSeconds { get; init; }
+
+    public IReadOnlyList<LayerStatistics> LayerStatistics { get; init; } = [];
+
+    /// <summary>Final rows of the surviving images (row i is image Categories[i]), when asked for.</summary>
+    public CsrMatrix? FinalFeatures { get; init; }
+
+    /// <summary>Free-form engine details (kernel choices, padding, device), for reports.</summary>
+    public IReadOnlyDictionary<string, string> Details { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The challenge's edge count: images x total weights.</summary>
+    public double Edges => (double)Images * Weights;
+
+    public double TeraEdgesPerSecond => InferenceSeconds > 0 ? Edges / InferenceSeconds / 1e12 : 0;
+}
