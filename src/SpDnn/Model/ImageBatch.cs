@@ -3,11 +3,21 @@ namespace SpDnn.Model;
 /// <summary>Input images as a sparse matrix: one row per image, one column per neuron.</summary>
 public sealed class ImageBatch
 {
-    public ImageBatch(CsrMatrix features, string description = "images", int firstImageNumber = 1)
+    private readonly int[]? _imageNumbers;
+
+    /// <param name="features">One row per image.</param>
+    /// <param name="description">Where the images come from.</param>
+    /// <param name="firstImageNumber">1-based number of row 0 in the whole image set.</param>
+    /// <param name="imageNumbers">Explicit 1-based number of every row (ascending), for batches that are not one contiguous slice
+    /// (live images gathered after a re-balance); overrides <paramref name="firstImageNumber"/>.</param>
+    public ImageBatch(CsrMatrix features, string description = "images", int firstImageNumber = 1, int[]? imageNumbers = null)
     {
+        if (imageNumbers is not null && imageNumbers.Length != features.Rows)
+            throw new ArgumentException($"{imageNumbers.Length} image numbers for {features.Rows} rows.", nameof(imageNumbers));
         Features = features;
         Description = description;
-        FirstImageNumber = firstImageNumber;
+        FirstImageNumber = imageNumbers is { Length: > 0 } ? imageNumbers[0] : firstImageNumber;
+        _imageNumbers = imageNumbers;
     }
 
     public CsrMatrix Features { get; }
@@ -18,7 +28,15 @@ public sealed class ImageBatch
     /// <summary>1-based number of the first row in the whole image set (a slice of a larger set starts later).</summary>
     public int FirstImageNumber { get; }
 
+    /// <summary>True when rows carry explicit, possibly non-contiguous numbers.</summary>
+    public bool HasExplicitNumbers => _imageNumbers is not null;
+
+    /// <summary>1-based number, in the whole image set, of row <paramref name="row"/>: what categories report.</summary>
+    public int ImageNumber(int row) => _imageNumbers is null ? FirstImageNumber + row : _imageNumbers[row];
+
     /// <summary>Images <paramref name="start"/> .. start+count-1 (0-based rows), keeping their global numbers.</summary>
     public ImageBatch Slice(int start, int count) =>
-        new(Features.SliceRows(start, count), Description, FirstImageNumber + start);
+        _imageNumbers is null
+            ? new(Features.SliceRows(start, count), Description, FirstImageNumber + start)
+            : new(Features.SliceRows(start, count), Description, imageNumbers: _imageNumbers[start..(start + count)]);
 }

@@ -75,7 +75,7 @@ public sealed class ReferenceEngine : IInferenceEngine
         for (int r = 0; r < rows.Length; r++)
         {
             if (rows[r].Indices.Length == 0) continue;
-            categories.Add(images.FirstImageNumber + r);
+            categories.Add(images.ImageNumber(r));
             survivors.Add(rows[r]);
         }
         return new InferenceResult
