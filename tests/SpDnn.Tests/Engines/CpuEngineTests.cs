@@ -146,6 +146,24 @@ public sealed class CpuEngineTests : EngineConformanceTests
     }
 
     [Fact]
+    public void SmallBatchesGiveTheSameResultAsOne()
+    {
+        var network = ChallengeLikeNetwork(neurons: 64, layers: 10, seed: 4);
+        var images = Repeat(RandomNetworkGenerator.RandomImages(4, 25, 64, 0.4), copies: 2);
+        using var whole = new CpuEngine();
+        using var parts = new CpuEngine(new CpuEngineOptions { MaxBatchImages = 7, PlanWindow = 3 });
+        var options = new InferenceOptions { KeepFinalFeatures = true };
+        var a = whole.Infer(network, images, options);
+        var b = parts.Infer(network, images, options);
+        Assert.NotEmpty(a.Categories);
+        Assert.Equal(a.Categories, b.Categories);
+        Assert.True(a.FinalFeatures!.ContentEquals(b.FinalFeatures!));
+        Assert.Equal(a.LayerStatistics.Select(s => s.LiveImages), b.LayerStatistics.Select(s => s.LiveImages));
+        Assert.Equal("8", b.Details["batches"]);
+        Assert.Equal(a.Weights, b.Weights);
+    }
+
+    [Fact]
     public void StreamingSurfacesAPlanningError()
     {
         var good = new RandomNetworkGenerator(3, new RandomNetworkOptions { Neurons = 32, Layers = 6 });

@@ -14,6 +14,9 @@ namespace SpDnn.Engines.Cpu;
 /// </summary>
 public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferenceEngine
 {
+    /// <summary>Bytes of live rows per image assumed when sizing batches: a quarter of the neurons as (index, value), two layers' worth.</summary>
+    private const double RowBytesPerNeuron = 0.25 * 8 * 2;
+
     private readonly CpuEngineOptions _engineOptions = engineOptions ?? new CpuEngineOptions();
 
     public string Name => "cpu";
@@ -30,29 +33,25 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
             throw new ArgumentException($"The images have {images.Neurons} features but the network has {p.Neurons} neurons.");
 
         int threads = ThreadCount(options);
+        int batch = BatchSize(images, p);
         using var team = new WorkerTeam(threads);
-        using var run = new CpuRun(images, _engineOptions, team);
-        using var plans = p.Open(options.Cancellation);
-        var stats = new List<LayerStatistics>(p.LayerCount);
+        var stats = new LayerStatistics[p.LayerCount];
+        var categories = new List<int>();
+        var features = new List<CsrMatrix>();
+        var counts = new RunCounts();
         long weights = 0;
-        double waitSeconds = 0;
-        var total = Stopwatch.StartNew();
-        for (int k = 0; k < p.LayerCount; k++)
+        double seconds = 0;
+        for (int start = 0; start < Math.Max(images.Count, 1); start += batch)
         {
-            options.Cancellation.ThrowIfCancellationRequested();
-            long before = Stopwatch.GetTimestamp();
-            var layer = plans.Take(k);
-            waitSeconds += Stopwatch.GetElapsedTime(before).TotalSeconds;
-            weights += layer.NonZeros;
-            stats.Add(run.Step(layer, k));
-            plans.Release(k);
-            options.Progress?.Report(k + 1);
+            var part = start == 0 && batch >= images.Count ? images : images.Slice(start, Math.Min(batch, images.Count - start));
+            using var run = new CpuRun(part, _engineOptions, team);
+            seconds += RunLayers(p, run, stats, start == 0, options, counts, out weights);
+            var live = run.Live;
+            for (int i = 0; i < live.Count; i++) categories.Add(part.ImageNumber(live.Images[i]));
+            if (options.KeepFinalFeatures) features.Add(run.FinalFeatures());
+            counts.Add(run);
         }
-        total.Stop();
 
-        var live = run.Live;
-        var categories = new int[live.Count];
-        for (int i = 0; i < categories.Length; i++) categories[i] = images.ImageNumber(live.Images[i]);
         return new InferenceResult
         {
             Engine = Name,
@@ -60,25 +59,93 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
             Layers = p.LayerCount,
             Images = images.Count,
             Weights = weights,
-            Categories = categories,
-            InferenceSeconds = total.Elapsed.TotalSeconds,
+            Categories = [.. categories],
+            InferenceSeconds = seconds,
             LayerStatistics = stats,
-            FinalFeatures = options.KeepFinalFeatures ? run.FinalFeatures() : null,
+            FinalFeatures = options.KeepFinalFeatures ? Concatenate(features, p.Neurons) : null,
             Details = new Dictionary<string, string>
             {
                 ["threads"] = threads.ToString(),
                 ["simd"] = Vector512.IsHardwareAccelerated ? "Vector512" : "Vector512 (emulated)",
                 ["plans"] = p.IsStreaming ? $"streamed, window {p.Window}" : "held",
-                ["plan wait seconds"] = waitSeconds.ToString("G4"),
-                ["sparse-input layers"] = run.SparseInputLayers.ToString(),
-                ["dense-tile layers"] = run.DenseTileLayers.ToString(),
-                ["collapse"] = _engineOptions.CollapseIdenticalRows ? $"on, checked after {run.CheckedLayers} layers" : "off",
+                ["batches"] = ((images.Count + batch - 1) / Math.Max(batch, 1)).ToString(),
+                ["plan wait seconds"] = counts.PlanWaitSeconds.ToString("G4"),
+                ["sparse-input layers"] = counts.SparseInputLayers.ToString(),
+                ["dense-tile layers"] = counts.DenseTileLayers.ToString(),
+                ["collapse"] = _engineOptions.CollapseIdenticalRows ? $"on, checked after {counts.CheckedLayers} layers" : "off",
             },
         };
+    }
+
+    /// <summary>The timed layer loop for one batch; merges its statistics into <paramref name="stats"/>.</summary>
+    private static double RunLayers(CpuNetworkPlan p, CpuRun run, LayerStatistics[] stats, bool first, InferenceOptions options,
+        RunCounts counts, out long weights)
+    {
+        using var plans = p.Open(options.Cancellation);
+        weights = 0;
+        var total = Stopwatch.StartNew();
+        for (int k = 0; k < p.LayerCount; k++)
+        {
+            options.Cancellation.ThrowIfCancellationRequested();
+            long before = Stopwatch.GetTimestamp();
+            var layer = plans.Take(k);
+            counts.PlanWaitSeconds += Stopwatch.GetElapsedTime(before).TotalSeconds;
+            weights += layer.NonZeros;
+            var s = run.Step(layer, k);
+            stats[k] = first ? s : new LayerStatistics(s.Layer, stats[k].LiveImages + s.LiveImages,
+                stats[k].DistinctRows < 0 || s.DistinctRows < 0 ? -1 : stats[k].DistinctRows + s.DistinctRows, stats[k].Seconds + s.Seconds);
+            plans.Release(k);
+            options.Progress?.Report(k + 1);
+        }
+        return total.Elapsed.TotalSeconds;
+    }
+
+    private int BatchSize(ImageBatch images, CpuNetworkPlan plan)
+    {
+        if (_engineOptions.MaxBatchImages > 0) return _engineOptions.MaxBatchImages;
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        long planBytes = plan.IsStreaming ? 0 : plan.HeldBytes;
+        double budget = Math.Max(available * 0.6 - planBytes, available * 0.1);
+        double perImage = Math.Max(1.0, plan.Neurons * RowBytesPerNeuron);
+        return (int)Math.Min(Math.Max(budget / perImage, 1024), Math.Max(images.Count, 1));
+    }
+
+    private static CsrMatrix Concatenate(List<CsrMatrix> parts, int neurons)
+    {
+        if (parts.Count == 1) return parts[0];
+        int rows = parts.Sum(m => m.Rows);
+        long nonZeros = parts.Sum(m => m.NonZeros);
+        var offsets = new int[rows + 1];
+        var columns = new int[nonZeros];
+        var values = new float[nonZeros];
+        int row = 0, at = 0;
+        foreach (var m in parts)
+        {
+            for (int r = 0; r < m.Rows; r++) offsets[row + r + 1] = at + m.RowOffsets[r + 1];
+            m.ColumnIndices.CopyTo(columns, at);
+            m.Values.CopyTo(values, at);
+            row += m.Rows;
+            at += (int)m.NonZeros;
+        }
+        return new CsrMatrix(rows, neurons, offsets, columns, values);
     }
 
     private static int ThreadCount(InferenceOptions options) =>
         options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
 
     public void Dispose() { }
+
+    /// <summary>What the runs of one Execute did, summed over batches.</summary>
+    private sealed class RunCounts
+    {
+        public double PlanWaitSeconds;
+        public int SparseInputLayers, DenseTileLayers, CheckedLayers;
+
+        public void Add(CpuRun run)
+        {
+            SparseInputLayers += run.SparseInputLayers;
+            DenseTileLayers += run.DenseTileLayers;
+            CheckedLayers += run.CheckedLayers;
+        }
+    }
 }

@@ -23,7 +23,7 @@ public sealed record CpuEngineOptions
     /// least this fraction of nonzeros (measured on this machine: the SIMD gather beats the
     /// scalar scatter well below 10% density).
     /// </summary>
-    public double DenseTileMinDensity { get; init; } = 0.04;
+    public double DenseTileMinDensity { get; init; } = 0.05;
 
     /// <summary>Compute each set of bit-identical live rows once (exact for any network).</summary>
     public bool CollapseIdenticalRows { get; init; } = true;
@@ -33,6 +33,13 @@ public sealed record CpuEngineOptions
     /// memory available (all layers when they fit); otherwise stream with this many plans held.
     /// </summary>
     public int PlanWindow { get; init; }
+
+    /// <summary>
+    /// Images run through the network together. 0: all, unless their rows would not fit the
+    /// memory available (estimated at a quarter of the neurons nonzero, double-buffered); then
+    /// the batch is split and the parts run one after the other (streamed plans are re-read per part).
+    /// </summary>
+    public int MaxBatchImages { get; init; }
 
     /// <summary>Fraction of the available memory that held layer plans may use before the engine streams.</summary>
     public double PlanMemoryFraction { get; init; } = 0.4;

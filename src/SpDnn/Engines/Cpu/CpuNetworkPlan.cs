@@ -38,9 +38,14 @@ public sealed class CpuNetworkPlan : IEnginePlan
             Parallel.For(1, LayerCount, new ParallelOptions { MaxDegreeOfParallelism = threads },
                 k => plans[k] = CpuLayerPlan.Build(source.GetLayer(k), Neurons));
             _plans = plans;
-            long weights = 0;
-            foreach (var p in plans) weights += p.NonZeros;
+            long weights = 0, bytes = 0;
+            foreach (var p in plans)
+            {
+                weights += p.NonZeros;
+                bytes += CpuLayerPlan.EstimateBytes(Neurons, p.NonZeros);
+            }
             Weights = weights;
+            HeldBytes = bytes;
         }
         else
         {
@@ -57,6 +62,9 @@ public sealed class CpuNetworkPlan : IEnginePlan
     public long Weights { get; }
 
     public double PlanningSeconds { get; }
+
+    /// <summary>Estimated bytes of the held layer plans (0 while streaming).</summary>
+    public long HeldBytes { get; }
 
     /// <summary>Plans held at once: <see cref="LayerCount"/> when all are held.</summary>
     public int Window { get; }
