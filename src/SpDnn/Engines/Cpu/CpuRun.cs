@@ -63,11 +63,14 @@ internal sealed unsafe class CpuRun : IDisposable
         _hashes = new ulong[count];
         _remap = new int[count];
         _firstRowOf = new int[count];
+        // Room for layer outputs a few times denser than the input (challenge rows fan out about
+        // threefold); arenas grow beyond that when needed.
+        long perWorker = Math.Min(Array.MaxLength, 4 * images.Features.NonZeros / _threads + (long)_padded * Width * 2);
         _arenas = new SparseArena[2][];
         for (int parity = 0; parity < 2; parity++)
         {
             _arenas[parity] = new SparseArena[_threads];
-            for (int w = 0; w < _threads; w++) _arenas[parity][w] = new SparseArena(_padded * Width);
+            for (int w = 0; w < _threads; w++) _arenas[parity][w] = new SparseArena((int)perWorker);
         }
         _scratch = new WorkerScratch[_threads];
         for (int w = 0; w < _threads; w++) _scratch[w] = new WorkerScratch(_padded);
