@@ -7,6 +7,8 @@ public static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
-        yield break;
+        yield return InferCommand.Create();
+        yield return ConvertCommand.Create();
+        yield return InfoCommand.Create();
     }
 }

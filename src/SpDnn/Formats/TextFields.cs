@@ -64,7 +64,32 @@ public static class TextFields
         }
         position = end;
         if (TryParseShortDecimal(field, out value)) return true;
-        return float.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
+        if (float.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out value)) return true;
+        return TryParseNonFinite(field, out value);
+    }
+
+    // C's spellings (inf, infinity, nan, any case, optional sign), so such values are reported as
+    // not finite rather than as malformed.
+    private static bool TryParseNonFinite(ReadOnlySpan<byte> field, out float value)
+    {
+        bool negative = field[0] == (byte)'-';
+        var word = field[0] is (byte)'-' or (byte)'+' ? field[1..] : field;
+        value = 0;
+        if (word.EqualsIgnoreCaseAscii("inf"u8) || word.EqualsIgnoreCaseAscii("infinity"u8))
+            value = negative ? float.NegativeInfinity : float.PositiveInfinity;
+        else if (word.EqualsIgnoreCaseAscii("nan"u8))
+            value = float.NaN;
+        else
+            return false;
+        return true;
+    }
+
+    private static bool EqualsIgnoreCaseAscii(this ReadOnlySpan<byte> text, ReadOnlySpan<byte> lower)
+    {
+        if (text.Length != lower.Length) return false;
+        for (int i = 0; i < text.Length; i++)
+            if ((text[i] | 0x20) != lower[i]) return false;
+        return true;
     }
 
     /// <summary>
