@@ -11,5 +11,6 @@ public static class CommandCatalog
         yield return ConvertCommand.Create();
         yield return InfoCommand.Create();
         yield return ReportCommand.Create();
+        yield return MpiCheckCommand.Create();
     }
 }
