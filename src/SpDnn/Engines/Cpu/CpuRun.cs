@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SpDnn.Model;
 
@@ -16,6 +17,9 @@ internal sealed unsafe class CpuRun : IDisposable
 
     /// <summary>With at most this many distinct rows, identical rows are looked for after every layer (it costs next to nothing).</summary>
     private const int AlwaysCheckRows = 64;
+
+    /// <summary>Below this many tile-weight products (16 rows each) a layer runs on the calling thread alone.</summary>
+    private const double SmallLayerWeights = 1 << 17;
 
     /// <summary>Longest gap, in layers, between searches for identical rows while they find none.</summary>
     private const int MaxCheckInterval = 8;
@@ -126,14 +130,17 @@ internal sealed unsafe class CpuRun : IDisposable
             _ => nonZeros < _options.DenseTileMinDensity * d * _neurons,
         };
         int tiles = (d + Width - 1) / Width;
+        // Little work (the late layers, with a few distinct rows): the calling thread alone,
+        // sparing the hand-off to the team, which costs more than the layer.
+        bool alone = _threads == 1 || (double)tiles * plan.NonZeros < SmallLayerWeights;
         // Few dense tiles: all workers share each tile, split by output neurons (gather only).
-        _parts = tiles >= 2 * _threads || _threads == 1 || sparseRows
+        _parts = tiles >= 2 * _threads || alone || sparseRows
             ? 1
             : Math.Clamp((2 * _threads + tiles - 1) / tiles, 1, Math.Max(1, _neurons / 256));
         _items = tiles * _parts;
         if (_parts > 1) (_split ??= new SplitScratch(_padded, 2 * _threads, 2 * _threads)).Prepare(tiles, _parts);
         _nextItem = 0;
-        _team.Run(_work);
+        if (alone) _work(0); else _team.Run(_work);
         if (_parts > 1) JoinParts();
 
         int newDistinct = Collapse(d, check, out int liveRows);
@@ -151,6 +158,7 @@ internal sealed unsafe class CpuRun : IDisposable
     }
 
     /// <summary>Drops dead rows and, when checked, merges identical ones; compacts the distinct rows for the next layer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int Collapse(int d, bool check, out int liveRows)
     {
         if (check) _table!.Clear();
@@ -191,6 +199,7 @@ internal sealed unsafe class CpuRun : IDisposable
     }
 
     /// <summary>One tile of up to 16 rows, by scatter over its nonzero inputs or by gather, whichever its input density calls for.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ComputeTile(int tile, int worker, SparseArena arena, WorkerScratch scratch)
     {
         int first = tile * Width, lanes = Math.Min(Width, _distinct - first);
@@ -225,6 +234,7 @@ internal sealed unsafe class CpuRun : IDisposable
     }
 
     /// <summary>A share of the output neurons of one tile (few live rows: all workers share each tile).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void GatherTilePart(int tile, int part, WorkerScratch scratch)
     {
         var split = _split!;
@@ -267,6 +277,7 @@ internal sealed unsafe class CpuRun : IDisposable
     }
 
     /// <summary>Records row <paramref name="r"/>'s output, just written at the arena's end, and hashes it when asked.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Publish(int r, int worker, SparseArena arena, int count)
     {
         _out[r] = new RowRef(worker, arena.Count, count);
@@ -280,6 +291,7 @@ internal sealed unsafe class CpuRun : IDisposable
     /// <paramref name="union"/>, also lists the inputs nonzero in any lane, ascending, in its
     /// Inputs and returns their number.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int Densify(int first, int lanes, float* tile, WorkerScratch? union)
     {
         for (int l = 0; l < lanes; l++)
@@ -310,6 +322,7 @@ internal sealed unsafe class CpuRun : IDisposable
         return count;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Clear(int first, int lanes, float* tile)
     {
         for (int l = 0; l < lanes; l++)

@@ -18,6 +18,9 @@ namespace SpDnn.Engines.Cpu;
 /// </summary>
 internal static unsafe class LayerKernels
 {
+    // Hot loops are compiled fully optimised at once (AggressiveOptimization): the first run must
+    // not spend its early layers in unoptimised tier-0 code with the vector helpers not inlined.
+
     private const int Width = CpuLayerPlan.TileWidth;
 
     /// <summary>
@@ -25,6 +28,7 @@ internal static unsafe class LayerKernels
     /// union of the tile's nonzero inputs) adds W(i, j)·x_i to the sums of each j of row i.
     /// <paramref name="sums"/> (padded N·16 floats) must be zero on entry and is zero again on return.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void ScatterTile(CpuLayerPlan plan, int* inputs, int inputCount, float* tile, float* sums,
         int* outIndex, float* outValue, int laneStride, int* counts)
     {
@@ -69,6 +73,7 @@ internal static unsafe class LayerKernels
     /// each still in ascending input order. Lane regions must hold 16 entries past any count
     /// reached (the block stores write whole vectors).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GatherTile(CpuLayerPlan plan, int j0, int j1, float* tile,
         int* outIndex, float* outValue, int laneStride, int* counts)
     {
@@ -142,6 +147,7 @@ internal static unsafe class LayerKernels
     /// to the lanes' outputs. With AVX-512 the block is transposed in registers and each lane's
     /// entries are compressed and stored as whole vectors (16 slots of slack past the count).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void EmitBlock(float* block, int j0, int* outIndex, float* outValue, int laneStride, int* counts)
     {
         if (!Avx512F.IsSupported)
@@ -212,6 +218,7 @@ internal static unsafe class LayerKernels
         counts[lane] += BitOperations.PopCount(bits);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void EmitBlockScalar(float* block, int j0, int* outIndex, float* outValue, int laneStride, int* counts)
     {
         for (int r = 0; r < Width; r++)
