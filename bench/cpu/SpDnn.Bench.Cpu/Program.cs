@@ -17,9 +17,11 @@ var summary = new List<string>();
 int graphBlasThreads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
 string library = "SuiteSparse:GraphBLAS";
 
+foreach (var group in options.Cases.GroupBy(c => c.Neurons))
+    BenchData.EnsureLayers(options.Data, group.Key, group.Max(c => c.Layers));
+
 foreach (var (neurons, layers, imageLimit) in options.Cases)
 {
-    BenchData.EnsureLayers(options.Data, neurons, layers);
     string imagePath = options.Images ?? BenchData.RequireImages(options.Data, neurons);
     var load = Stopwatch.StartNew();
     var images = ImageLoader.Load(imagePath, neurons);
