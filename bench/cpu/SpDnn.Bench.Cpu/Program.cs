@@ -12,6 +12,7 @@ using SpDnn.Model;
 // Inference time only (reading and planning excluded) for both; the CPU engine gets one
 // untimed warm-up run (JIT), GraphBLAS (C) none. Medians over --repeat runs.
 var options = BenchOptions.Parse(args);
+string commit = MachineDescription.Commit(); // before the runs: the code measured
 var runs = new List<BenchmarkRun>();
 var summary = new List<string>();
 int graphBlasThreads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
@@ -95,24 +96,29 @@ foreach (var (neurons, layers, imageLimit) in options.Cases)
     summary.Add(line);
     Console.WriteLine(line);
     if (!sameCategories) Console.Error.WriteLine($"categories differ for {neurons}x{layers}: cpu {cpu.Categories.Length}, GraphBLAS {gb.Categories.Length}");
+    WriteRecord();
 }
 
-var record = new BenchmarkRecord
+// Written after every network, so a long session leaves its finished part behind.
+void WriteRecord()
 {
-    Date = DateTimeOffset.UtcNow,
-    Commit = MachineDescription.Commit(),
-    Machine = MachineDescription.Current(),
-    Runs = runs,
-};
-Directory.CreateDirectory(options.Output);
-string stem = Path.Combine(options.Output, options.Name);
-SpDnn.Cli.AtomicFile.WriteAllText(stem + ".json", record.ToJson());
-var md = new StringBuilder();
-md.AppendLine("# CPU engine vs SuiteSparse:GraphBLAS").AppendLine();
-md.AppendLine(CultureInfo.InvariantCulture, $"Date {record.Date:yyyy-MM-dd HH:mm} UTC, commit {record.Commit}, {record.Machine.Cpu}, {record.Machine.Cores} cores, {record.Machine.MemoryGiB} GiB, {record.Machine.OperatingSystem}; {library}, {graphBlasThreads} threads for both.");
-md.AppendLine(CultureInfo.InvariantCulture, $"Inference time only (reading and planning excluded); medians of {options.Repeat} CPU-engine runs (after one untimed warm-up) and {options.GraphBlasRepeat} GraphBLAS runs; TE/s = images x weights / seconds. Same TSV files for both engines; \"images\" below 60000 means the first images of the set.").AppendLine();
-md.AppendLine("| N | L | images | cpu s | cpu TE/s | GraphBLAS s | GraphBLAS TE/s | cpu speed-up | categories | same as GraphBLAS | truth |");
-md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
-foreach (var l in summary) md.AppendLine(l);
-SpDnn.Cli.AtomicFile.WriteAllText(stem + ".md", md.ToString());
-Console.WriteLine($"wrote {stem}.json and {stem}.md");
+    var record = new BenchmarkRecord
+    {
+        Date = DateTimeOffset.UtcNow,
+        Commit = commit,
+        Machine = MachineDescription.Current(),
+        Runs = runs,
+    };
+    Directory.CreateDirectory(options.Output);
+    string stem = Path.Combine(options.Output, options.Name);
+    SpDnn.Cli.AtomicFile.WriteAllText(stem + ".json", record.ToJson());
+    var md = new StringBuilder();
+    md.AppendLine("# CPU engine vs SuiteSparse:GraphBLAS").AppendLine();
+    md.AppendLine(CultureInfo.InvariantCulture, $"Date {record.Date:yyyy-MM-dd HH:mm} UTC, commit {record.Commit}, {record.Machine.Cpu}, {record.Machine.Cores} cores, {record.Machine.MemoryGiB} GiB, {record.Machine.OperatingSystem}; {library}, {graphBlasThreads} threads for both.");
+    md.AppendLine(CultureInfo.InvariantCulture, $"Inference time only (reading and planning excluded); medians of {options.Repeat} CPU-engine runs (after one untimed warm-up) and {options.GraphBlasRepeat} GraphBLAS runs; TE/s = images x weights / seconds. Same TSV files for both engines; \"images\" below 60000 means the first images of the set.").AppendLine();
+    md.AppendLine("| N | L | images | cpu s | cpu TE/s | GraphBLAS s | GraphBLAS TE/s | cpu speed-up | categories | same as GraphBLAS | truth |");
+    md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+    foreach (var l in summary) md.AppendLine(l);
+    SpDnn.Cli.AtomicFile.WriteAllText(stem + ".md", md.ToString());
+    Console.Error.WriteLine($"wrote {stem}.json and {stem}.md");
+}

@@ -115,6 +115,9 @@ public sealed class CpuEngineTests : EngineConformanceTests
         AssertSameAsReference(expected, collapsed, "collapse on");
         Assert.All(collapsed.FinalFeatures!.Values, v => Assert.Equal(ChallengeSpec.YMax, v));
         Assert.Equal(1, collapsed.LayerStatistics[^1].DistinctRows);
+        // Once one row is left, the row kernel (AVX-512 machines) computes it.
+        if (System.Runtime.Intrinsics.X86.Avx512F.IsSupported && System.Runtime.Intrinsics.X86.Avx2.IsSupported)
+            Assert.True(long.Parse(collapsed.Details["row-kernel tiles"]) > 0);
         // After the first layer, six copies of each image are computed once.
         Assert.True(collapsed.LayerStatistics[0].DistinctRows is > 0 and <= 40, $"{collapsed.LayerStatistics[0].DistinctRows} distinct rows after layer 1");
         Assert.True(collapsed.LayerStatistics[0].LiveImages >= 6 * collapsed.LayerStatistics[0].DistinctRows - 5 * 40);
@@ -123,6 +126,20 @@ public sealed class CpuEngineTests : EngineConformanceTests
         var uncollapsed = plain.Infer(network, images, new InferenceOptions { KeepFinalFeatures = true });
         AssertSameAsReference(expected, uncollapsed, "collapse off");
         Assert.All(uncollapsed.LayerStatistics, s => Assert.Equal(-1, s.DistinctRows));
+    }
+
+    [Theory]
+    [InlineData(4096, 6, 5, 4)]   // a few rows: one tile shared by all workers, split by output neurons
+    [InlineData(16384, 3, 1, 3)]  // one row: the row kernel, split by output neurons
+    public void FewRowsSplitAcrossWorkersMatchTheReference(int neurons, int layers, int count, int threads)
+    {
+        var network = ChallengeLikeNetwork(neurons, layers, seed: neurons);
+        var images = RandomNetworkGenerator.RandomImages(neurons, count, neurons, 0.5, 32f);
+        var expected = RunReference(network, images);
+        using var engine = new CpuEngine();
+        var actual = engine.Infer(network, images, new InferenceOptions { KeepFinalFeatures = true, Threads = threads });
+        AssertSameAsReference(expected, actual, $"N={neurons}, {count} images, {threads} threads");
+        Assert.NotEmpty(actual.Categories);
     }
 
     [Fact]

@@ -72,6 +72,7 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
                 ["plan wait seconds"] = counts.PlanWaitSeconds.ToString("G4"),
                 ["sparse-input tiles"] = counts.SparseInputTiles.ToString(),
                 ["dense-tile tiles"] = counts.DenseTileTiles.ToString(),
+                ["row-kernel tiles"] = counts.RowKernelTiles.ToString(),
                 ["collapse"] = _engineOptions.CollapseIdenticalRows ? $"on, checked after {counts.CheckedLayers} layers" : "off",
             },
         };
@@ -139,13 +140,14 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
     private sealed class RunCounts
     {
         public double PlanWaitSeconds;
-        public long SparseInputTiles, DenseTileTiles;
+        public long SparseInputTiles, DenseTileTiles, RowKernelTiles;
         public int CheckedLayers;
 
         public void Add(CpuRun run)
         {
             SparseInputTiles += run.SparseInputTiles;
             DenseTileTiles += run.DenseTileTiles;
+            RowKernelTiles += run.RowKernelTiles;
             CheckedLayers += run.CheckedLayers;
         }
     }

@@ -12,8 +12,12 @@ public sealed class CpuLayerPlan
     /// <summary>Rows in a dense tile: one SIMD lane per live row.</summary>
     public const int TileWidth = 16;
 
-    private CpuLayerPlan(int index, CsrMatrix rows, int[] columnOffsets, int[] columnTileOffsets, float[] columnValues, float[] bias)
+    private CpuLayerPlan(int index, CsrMatrix rows, int[] columnOffsets, int[] columnTileOffsets, float[] columnValues, float[] bias,
+        int[] blockSlots, int[] slotTileOffsets, float[] slotValues)
     {
+        BlockSlots = blockSlots;
+        SlotTileOffsets = slotTileOffsets;
+        SlotValues = slotValues;
         Index = index;
         Rows = rows;
         ColumnOffsets = columnOffsets;
@@ -38,13 +42,24 @@ public sealed class CpuLayerPlan
 
     public float[] ColumnValues { get; }
 
+    /// <summary>
+    /// W by blocks of 16 output neurons, sliced (ELL): block b owns slots BlockSlots[b] ..
+    /// BlockSlots[b+1]-1, and slot s holds, for each of the block's 16 outputs, its next input
+    /// (ascending) at SlotTileOffsets[16·s + lane] (as a tile offset) with weight SlotValues[16·s +
+    /// lane]; columns shorter than the block's longest are padded with weight 0 on input 0. One
+    /// row is then computed 16 outputs at a time with SIMD gathers.
+    /// </summary>
+    public int[] BlockSlots { get; }
+    public int[] SlotTileOffsets { get; }
+    public float[] SlotValues { get; }
+
     /// <summary>Per-neuron bias, zero-padded to a whole number of tiles for the vector loops.</summary>
     public float[] Bias { get; }
 
     public long NonZeros => Rows.NonZeros;
 
     /// <summary>Bytes a plan of a layer with these sizes holds (both layouts and the bias).</summary>
-    public static long EstimateBytes(int neurons, long nonZeros) => nonZeros * 16 + (long)neurons * 12 + 256;
+    public static long EstimateBytes(int neurons, long nonZeros) => nonZeros * 24 + (long)neurons * 12 + 256;
 
     /// <summary><paramref name="neurons"/> rounded up to a multiple of <see cref="TileWidth"/>.</summary>
     public static int PaddedLength(int neurons) => (neurons + TileWidth - 1) / TileWidth * TileWidth;
@@ -62,6 +77,34 @@ public sealed class CpuLayerPlan
         for (int p = 0; p < tileOffsets.Length; p++) tileOffsets[p] = inputs[p] * TileWidth;
         var bias = new float[PaddedLength(neurons)];
         layer.Bias.CopyTo(bias, 0);
-        return new CpuLayerPlan(layer.Index, w, columns.RowOffsets, tileOffsets, columns.Values, bias);
+        var (blockSlots, slotOffsets, slotValues) = Slice(columns.RowOffsets, tileOffsets, columns.Values, neurons);
+        return new CpuLayerPlan(layer.Index, w, columns.RowOffsets, tileOffsets, columns.Values, bias, blockSlots, slotOffsets, slotValues);
+    }
+
+    private static (int[] BlockSlots, int[] TileOffsets, float[] Values) Slice(int[] offsets, int[] tileOffsets, float[] values, int neurons)
+    {
+        int blocks = PaddedLength(neurons) / TileWidth;
+        var blockSlots = new int[blocks + 1];
+        for (int b = 0; b < blocks; b++)
+        {
+            int longest = 0;
+            for (int j = b * TileWidth; j < Math.Min(neurons, (b + 1) * TileWidth); j++) longest = Math.Max(longest, offsets[j + 1] - offsets[j]);
+            blockSlots[b + 1] = blockSlots[b] + longest;
+        }
+        var slotOffsets = new int[(long)blockSlots[blocks] * TileWidth];
+        var slotValues = new float[slotOffsets.Length];
+        for (int b = 0; b < blocks; b++)
+        {
+            for (int j = b * TileWidth; j < Math.Min(neurons, (b + 1) * TileWidth); j++)
+            {
+                int lane = j - b * TileWidth;
+                for (int p = offsets[j], s = blockSlots[b]; p < offsets[j + 1]; p++, s++)
+                {
+                    slotOffsets[s * TileWidth + lane] = tileOffsets[p];
+                    slotValues[s * TileWidth + lane] = values[p];
+                }
+            }
+        }
+        return (blockSlots, slotOffsets, slotValues);
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics.X86;
 using SpDnn.Model;
 
 namespace SpDnn.Engines.Cpu;
@@ -17,6 +18,9 @@ internal sealed unsafe class CpuRun : IDisposable
 
     /// <summary>With at most this many distinct rows, identical rows are looked for after every layer (it costs next to nothing).</summary>
     private const int AlwaysCheckRows = 64;
+
+    /// <summary>Most distinct rows computed by the row kernel: twice as fast as a tile for one row, no faster for two (measured).</summary>
+    private const int RowKernelMaxRows = 1;
 
     /// <summary>Below this many tile-weight products (16 rows each) a layer runs on the calling thread alone.</summary>
     private const double SmallLayerWeights = 1 << 17;
@@ -35,7 +39,7 @@ internal sealed unsafe class CpuRun : IDisposable
     private readonly SparseArena[] _imageArena;
     private readonly WorkerScratch[] _scratch;
     private readonly Action<int> _work;
-    private RowRef[] _rows;
+    private readonly RowRef[] _rows;
     private readonly RowRef[] _out;
     private readonly ulong[] _hashes;
     private readonly int[] _remap;
@@ -50,6 +54,7 @@ internal sealed unsafe class CpuRun : IDisposable
     private int _items;
     private int _parts;
     private bool _hashOutputs;
+    private bool _rowKernel;
     private int _nextItem;
 
     public CpuRun(ImageBatch images, CpuEngineOptions options, WorkerTeam team)
@@ -101,6 +106,7 @@ internal sealed unsafe class CpuRun : IDisposable
     /// <summary>Tiles (of up to 16 distinct rows, or shares of one) computed by each formulation.</summary>
     public long SparseInputTiles => _scratch.Sum(s => s.ScatterTiles);
     public long DenseTileTiles => _scratch.Sum(s => s.GatherTiles);
+    public long RowKernelTiles => _scratch.Sum(s => s.RowTiles);
 
     /// <summary>Layers after which identical rows were looked for.</summary>
     public int CheckedLayers { get; private set; }
@@ -130,9 +136,13 @@ internal sealed unsafe class CpuRun : IDisposable
             _ => nonZeros < _options.DenseTileMinDensity * d * _neurons,
         };
         int tiles = (d + Width - 1) / Width;
-        // Little work (the late layers, with a few distinct rows): the calling thread alone,
-        // sparing the hand-off to the team, which costs more than the layer.
-        bool alone = _threads == 1 || (double)tiles * plan.NonZeros < SmallLayerWeights;
+        // One dense row (the late layers): a row kernel, vectorised over outputs, instead
+        // of a tile with 15 lanes idle.
+        _rowKernel = Avx512F.IsSupported && Avx2.IsSupported && _options.Formulation == CpuFormulation.Auto && d <= RowKernelMaxRows && !sparseRows;
+        // Little work: the calling thread alone, sparing the hand-off to the team, which costs
+        // more than such a layer.
+        double work = _rowKernel ? d * plan.NonZeros / 4.0 : (double)tiles * plan.NonZeros;
+        bool alone = _threads == 1 || work < SmallLayerWeights;
         // Few dense tiles: all workers share each tile, split by output neurons (gather only).
         _parts = tiles >= 2 * _threads || alone || sparseRows
             ? 1
@@ -206,13 +216,13 @@ internal sealed unsafe class CpuRun : IDisposable
         int inputs = Densify(first, lanes, scratch.Tile, scratch);
         int* counts = scratch.Counts;
         new Span<int>(counts, Width).Clear();
-        bool scatter = _options.Formulation switch
+        if (_rowKernel)
         {
-            CpuFormulation.SparseInput => true,
-            CpuFormulation.DenseTile => false,
-            _ => inputs < _options.DenseTileMinDensity * _neurons,
-        };
-        if (scatter)
+            scratch.RowTiles++;
+            for (int l = 0; l < lanes; l++)
+                LayerKernels.GatherRow(_plan!, l, 0, _neurons, scratch.Tile, scratch.LaneIndex + l * _padded, scratch.LaneValue + l * _padded, counts + l);
+        }
+        else if (ScatterPays(inputs))
         {
             scratch.ScatterTiles++;
             LayerKernels.ScatterTile(_plan!, scratch.Inputs, inputs, scratch.Tile, scratch.Sums, scratch.LaneIndex, scratch.LaneValue, _padded, counts);
@@ -233,6 +243,14 @@ internal sealed unsafe class CpuRun : IDisposable
         }
     }
 
+    /// <summary>Whether a tile whose rows have <paramref name="inputs"/> distinct nonzero inputs is cheaper scattered than gathered.</summary>
+    private bool ScatterPays(int inputs) => _options.Formulation switch
+    {
+        CpuFormulation.SparseInput => true,
+        CpuFormulation.DenseTile => false,
+        _ => inputs < _options.DenseTileMinDensity * _neurons,
+    };
+
     /// <summary>A share of the output neurons of one tile (few live rows: all workers share each tile).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void GatherTilePart(int tile, int part, WorkerScratch scratch)
@@ -241,11 +259,20 @@ internal sealed unsafe class CpuRun : IDisposable
         int first = tile * Width, lanes = Math.Min(Width, _distinct - first);
         int j0 = SplitScratch.PartStart(_neurons, _parts, part), j1 = SplitScratch.PartStart(_neurons, _parts, part + 1);
         Densify(first, lanes, scratch.Tile, null);
-        scratch.GatherTiles++;
         int* counts = split.Counts(tile, part);
         new Span<int>(counts, Width).Clear();
         long laneBase = (long)tile * Width * _padded + j0;
-        LayerKernels.GatherTile(_plan!, j0, j1, scratch.Tile, split.Index + laneBase, split.Value + laneBase, _padded, counts);
+        if (_rowKernel)
+        {
+            scratch.RowTiles++;
+            for (int l = 0; l < lanes; l++)
+                LayerKernels.GatherRow(_plan!, l, j0, j1, scratch.Tile, split.Index + laneBase + l * _padded, split.Value + laneBase + l * _padded, counts + l);
+        }
+        else
+        {
+            scratch.GatherTiles++;
+            LayerKernels.GatherTile(_plan!, j0, j1, scratch.Tile, split.Index + laneBase, split.Value + laneBase, _padded, counts);
+        }
         Clear(first, lanes, scratch.Tile);
     }
 
@@ -398,6 +425,7 @@ internal sealed unsafe class CpuRun : IDisposable
         /// <summary>Tiles computed by each formulation (only this worker writes them).</summary>
         public long ScatterTiles;
         public long GatherTiles;
+        public long RowTiles;
         public int* LaneIndex { get; }
         public float* LaneValue { get; }
         public int* Counts { get; }

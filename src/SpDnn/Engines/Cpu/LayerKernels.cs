@@ -122,6 +122,45 @@ internal static unsafe class LayerKernels
         }
     }
 
+    /// <summary>
+    /// One row (lane <paramref name="lane"/> of the tile), 16 outputs at a time: for each block of
+    /// outputs j0 .. j1-1 (j0 a multiple of 16), each slot gathers the 16 inputs the block's
+    /// columns read next, so every output still sums in ascending input order. Writes the row's
+    /// outputs at outIndex/outValue[c], c counted in *count. Needs AVX2 (gathers) and AVX-512 (compress).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GatherRow(CpuLayerPlan plan, int lane, int j0, int j1, float* tile, int* outIndex, float* outValue, int* count)
+    {
+        var cap = Vector512.Create(ChallengeSpec.YMax);
+        var iota = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+        float* row = tile + lane;
+        int c = *count;
+        fixed (int* blockSlots = plan.BlockSlots, inputs = plan.SlotTileOffsets)
+        fixed (float* weights = plan.SlotValues, bias = plan.Bias)
+        {
+            for (int b = j0 / Width, end = (j1 + Width - 1) / Width; b < end; b++)
+            {
+                var acc = Vector512<float>.Zero;
+                for (int s = blockSlots[b], last = blockSlots[b + 1]; s < last; s++)
+                {
+                    // .NET exposes AVX2's 8-wide gathers only: two make the 16 inputs.
+                    var x = Vector512.Create(
+                        Avx2.GatherVector256(row, Vector256.Load(inputs + s * Width), 4),
+                        Avx2.GatherVector256(row, Vector256.Load(inputs + s * Width + 8), 4));
+                    acc += Vector512.Load(weights + s * Width) * x;
+                }
+                var v = Finish(acc, Vector512.Load(bias + b * Width), cap);
+                var keep = Vector512.GreaterThan(v, Vector512<float>.Zero);
+                uint bits = (uint)keep.ExtractMostSignificantBits();
+                if (bits == 0) continue;
+                Vector512.Store(Avx512F.Compress(Vector512<float>.Zero, keep, v), outValue + c);
+                Vector512.Store(Avx512F.Compress(Vector512<int>.Zero, keep.AsInt32(), Vector512.Create(b * Width) + iota), outIndex + c);
+                c += BitOperations.PopCount(bits);
+            }
+        }
+        *count = c;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector512<float> Sum(Vector512<float> acc, float* weights, int* inputs, float* tile, int from, int to)
     {
