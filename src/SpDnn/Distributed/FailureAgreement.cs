@@ -28,7 +28,16 @@ public static class FailureAgreement
         {
             failure = Encode(e);
         }
-        ThrowIfAnyFailed(communicator, failure);
+        try
+        {
+            ThrowIfAnyFailed(communicator, failure);
+        }
+        catch
+        {
+            // Another rank failed: what this rank made (an engine, a plan) will not be used.
+            (result as IDisposable)?.Dispose();
+            throw;
+        }
         return result;
     }
 
