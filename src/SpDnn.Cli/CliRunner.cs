@@ -17,6 +17,13 @@ public static class CliRunner
         if (output is not null) config.Output = output;
         if (error is not null) config.Error = error;
         var err = error ?? Console.Error;
+        // Usage mistakes (unknown option, missing value) are bad input too: one line each, exit 2.
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var e in parse.Errors) err.WriteLine($"error: {e.Message}");
+            err.WriteLine("(spdnn --help lists the commands and options)");
+            return ExitBadInput;
+        }
         try
         {
             return parse.Invoke(config);

@@ -7,6 +7,10 @@ public static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
-        yield break;
+        yield return InferCommand.Create();
+        yield return ConvertCommand.Create();
+        yield return InfoCommand.Create();
+        yield return ReportCommand.Create();
+        yield return MpiCheckCommand.Create();
     }
 }

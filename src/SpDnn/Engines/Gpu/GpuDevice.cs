@@ -1,0 +1,89 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+
+namespace SpDnn.Engines.Gpu;
+
+/// <summary>An ILGPU context with one accelerator and the engine's kernels loaded on it.</summary>
+internal sealed class GpuDevice : IDisposable
+{
+    private GpuDevice(Context context, Accelerator accelerator)
+    {
+        Context = context;
+        Accelerator = accelerator;
+        Layer = accelerator.LoadKernel<LayerArgs>(LayerKernel.Run);
+        Compact = accelerator.LoadKernel<CompactArgs>(StateKernels.Compact);
+        Scatter = accelerator.LoadAutoGroupedKernel<Index1D, ScatterArgs>(StateKernels.Scatter);
+        Hash = accelerator.LoadKernel<HashArgs>(StateKernels.Hash);
+        Compare = accelerator.LoadKernel<CompareArgs>(StateKernels.Compare);
+    }
+
+    public Context Context { get; }
+    public Accelerator Accelerator { get; }
+    public bool IsCuda => Accelerator is CudaAccelerator;
+
+    public Action<AcceleratorStream, KernelConfig, LayerArgs> Layer { get; }
+    public Action<AcceleratorStream, KernelConfig, CompactArgs> Compact { get; }
+    public Action<AcceleratorStream, Index1D, ScatterArgs> Scatter { get; }
+    public Action<AcceleratorStream, KernelConfig, HashArgs> Hash { get; }
+    public Action<AcceleratorStream, KernelConfig, CompareArgs> Compare { get; }
+
+    public string Description => $"{Accelerator.Name} ({Accelerator.AcceleratorType}, {Accelerator.NumMultiprocessors} multiprocessors, {Accelerator.MemorySize / (1 << 20)} MiB)";
+
+    /// <summary>Device memory free now (the CPU simulator reports its nominal size).</summary>
+    public long FreeMemory => Accelerator is CudaAccelerator cuda ? cuda.GetFreeMemory() : Accelerator.MemorySize;
+
+    public static GpuDevice Open(GpuAcceleratorChoice choice)
+    {
+        if (choice == GpuAcceleratorChoice.CpuSimulator)
+        {
+            var context = Context.Create(b => b.Optimize(OptimizationLevel.O1).CPU(CPUDeviceKind.Nvidia));
+            try
+            {
+                // 32-lane warps like the GPU; enough warps for the largest group (256 threads).
+                var device = new CPUDevice(TiledLayout.WarpSize, TiledLayout.WarpsPerBlock, 1);
+                return new GpuDevice(context, device.CreateCPUAccelerator(context));
+            }
+            catch
+            {
+                context.Dispose();
+                throw;
+            }
+        }
+        CudaLibraryResolver.Install();
+        var cuda = Context.Create(b => b.Optimize(OptimizationLevel.O2).Cuda());
+        try
+        {
+            var devices = cuda.GetCudaDevices();
+            if (devices.Count == 0) throw new NotSupportedException("No CUDA device found (is the NVIDIA driver's libcuda.so.1 installed?).");
+            return new GpuDevice(cuda, devices[0].CreateCudaAccelerator(cuda));
+        }
+        catch
+        {
+            cuda.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>True when a CUDA device can be used (driver found and at least one device).</summary>
+    public static bool CudaAvailable()
+    {
+        try
+        {
+            CudaLibraryResolver.Install();
+            using var context = Context.Create(b => b.Cuda());
+            return context.GetCudaDevices().Count > 0;
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException or InvalidOperationException or NotSupportedException)
+        {
+            return false;
+        }
+    }
+
+    public void Dispose()
+    {
+        Accelerator.Dispose();
+        Context.Dispose();
+    }
+}

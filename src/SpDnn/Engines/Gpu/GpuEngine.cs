@@ -1,0 +1,137 @@
+using System.Globalization;
+using SpDnn.Model;
+
+namespace SpDnn.Engines.Gpu;
+
+/// <summary>
+/// The GPU engine (ILGPU; CUDA, or ILGPU's CPU simulator for tests). Planning turns every layer
+/// into a warp-sliced ELL layout on the CPU, in parallel, and uploads it; inference runs one
+/// fused kernel per layer over the live rows, compacts the live list on the device and merges
+/// bit-identical rows. Results are bit-identical to the reference engine: each output sums its
+/// inputs in ascending order, as the reference does, without fused multiply-adds.
+/// </summary>
+public sealed class GpuEngine : IInferenceEngine
+{
+    private readonly GpuDevice _device;
+    private readonly GpuEngineOptions _options;
+
+    public GpuEngine(GpuEngineOptions? options = null)
+    {
+        _options = options ?? new GpuEngineOptions();
+        _device = GpuDevice.Open(_options.Accelerator);
+    }
+
+    public string Name => "gpu";
+
+    /// <summary>The accelerator in words, for reports.</summary>
+    public string DeviceDescription => _device.Description;
+
+    /// <summary>True when a CUDA device is present and usable (the engine `auto` picks then).</summary>
+    public static bool IsCudaAvailable() => GpuDevice.CudaAvailable();
+
+    public IEnginePlan Plan(ILayerSource network, InferenceOptions options) => new GpuPlan(_device, network, options);
+
+    public InferenceResult Execute(IEnginePlan plan, ImageBatch images, InferenceOptions options)
+    {
+        var p = plan as GpuPlan ?? throw new ArgumentException("The plan was not made by the GPU engine.", nameof(plan));
+        if (p.Device != _device) throw new ArgumentException("The plan belongs to another GPU engine.", nameof(plan));
+        if (images.Neurons != p.Neurons)
+            throw new ArgumentException($"The images have {images.Neurons} features but the network has {p.Neurons} neurons.");
+
+        int batch = BatchSize(p, images.Count);
+        int layers = p.LayerCount;
+        var liveImages = new long[layers];
+        var distinct = new int[layers];
+        var layerSeconds = new double[layers];
+        var categories = new List<int>();
+        var finalRows = new List<(int Image, float[] Row)>();
+        double seconds = 0, upload = 0;
+        int checkpoints = 0, collapses = 0, batches = 0;
+        for (int start = 0; start < images.Count || (start == 0 && images.Count == 0); start += batch)
+        {
+            int count = Math.Min(batch, images.Count - start);
+            var slice = count == images.Count ? images : images.Slice(start, count);
+            using var run = new GpuBatchRun(p, _options, count);
+            var outcome = run.Run(slice, options);
+            batches++;
+            seconds += outcome.Seconds;
+            upload += outcome.UploadSeconds;
+            checkpoints += outcome.Checkpoints;
+            collapses += outcome.Collapses;
+            for (int k = 0; k < layers; k++)
+            {
+                liveImages[k] += outcome.LiveImages[k];
+                distinct[k] = batches == 1 ? outcome.DistinctRows[k]
+                    : distinct[k] < 0 || outcome.DistinctRows[k] < 0 ? -1 : distinct[k] + outcome.DistinctRows[k];
+                layerSeconds[k] += outcome.LayerSeconds[k];
+            }
+            for (int i = 0; i < outcome.SurvivingRows.Length; i++)
+            {
+                int image = slice.ImageNumber(outcome.SurvivingRows[i]);
+                categories.Add(image);
+                if (outcome.SurvivingFeatures is { } f) finalRows.Add((image, f[i]));
+            }
+            if (images.Count == 0) break;
+        }
+
+        var stats = new LayerStatistics[layers];
+        for (int k = 0; k < layers; k++) stats[k] = new LayerStatistics(k + 1, (int)liveImages[k], distinct[k], layerSeconds[k]);
+        var details = new Dictionary<string, string>
+        {
+            ["device"] = _device.Description,
+            ["padding"] = p.PaddingRatio.ToString("F6", CultureInfo.InvariantCulture),
+            ["warpRows"] = p.WarpRowCount.ToString(CultureInfo.InvariantCulture),
+            ["planBytes"] = p.DeviceBytes.ToString(CultureInfo.InvariantCulture),
+            ["uploadSeconds"] = upload.ToString("G6", CultureInfo.InvariantCulture),
+            ["batches"] = batches.ToString(CultureInfo.InvariantCulture),
+            ["checkpoints"] = checkpoints.ToString(CultureInfo.InvariantCulture),
+            ["collapses"] = collapses.ToString(CultureInfo.InvariantCulture),
+        };
+        return new InferenceResult
+        {
+            Engine = Name,
+            Neurons = p.Neurons,
+            Layers = layers,
+            Images = images.Count,
+            Weights = p.Weights,
+            Categories = [.. categories],
+            InferenceSeconds = seconds,
+            LayerStatistics = stats,
+            FinalFeatures = options.KeepFinalFeatures ? ToCsr(finalRows, p.Neurons) : null,
+            Details = details,
+        };
+    }
+
+    /// <summary>Images per batch: all of them when their feature buffers fit next to the plan.</summary>
+    private int BatchSize(GpuPlan plan, int images)
+    {
+        if (images <= 1) return Math.Max(1, images);
+        long budget = _options.DeviceMemoryBudget > 0
+            ? _options.DeviceMemoryBudget - plan.DeviceBytes
+            : (long)(_device.FreeMemory * 0.9);
+        long perImage = GpuBatchRun.DeviceBytes(2, plan.Neurons, plan.LayerCount) - GpuBatchRun.DeviceBytes(1, plan.Neurons, plan.LayerCount);
+        long fit = Math.Max(1, budget / Math.Max(1, perImage));
+        return (int)Math.Min(images, fit);
+    }
+
+    private static CsrMatrix ToCsr(List<(int Image, float[] Row)> rows, int neurons)
+    {
+        var offsets = new int[rows.Count + 1];
+        var columns = new List<int>();
+        var values = new List<float>();
+        for (int r = 0; r < rows.Count; r++)
+        {
+            var row = rows[r].Row;
+            for (int j = 0; j < row.Length; j++)
+            {
+                if (row[j] == 0f) continue;
+                columns.Add(j);
+                values.Add(row[j]);
+            }
+            offsets[r + 1] = columns.Count;
+        }
+        return new CsrMatrix(rows.Count, neurons, offsets, [.. columns], [.. values]);
+    }
+
+    public void Dispose() => _device.Dispose();
+}

@@ -1,0 +1,32 @@
+namespace SpDnn.Engines.Gpu;
+
+/// <summary>Which accelerator the GPU engine runs its kernels on.</summary>
+public enum GpuAcceleratorChoice
+{
+    /// <summary>The first CUDA device; fails when there is none.</summary>
+    Cuda,
+
+    /// <summary>ILGPU's CPU accelerator: the same kernels, simulated on the CPU (tests only; slow).</summary>
+    CpuSimulator,
+}
+
+/// <summary>Settings of the GPU engine; the defaults are what a user wants.</summary>
+public sealed record GpuEngineOptions
+{
+    public GpuAcceleratorChoice Accelerator { get; init; } = GpuAcceleratorChoice.Cuda;
+
+    /// <summary>Merge bit-identical live rows and compute each once (exact).</summary>
+    public bool CollapseIdenticalRows { get; init; } = true;
+
+    /// <summary>Skip zero inputs in layers whose live rows are sparse enough (exact).</summary>
+    public bool SparseInputKernel { get; init; } = true;
+
+    /// <summary>
+    /// Device memory the engine may use, in bytes; 0 means the device's free memory less a
+    /// safety margin. Smaller values force image batches and streamed (out-of-core) weights.
+    /// </summary>
+    public long DeviceMemoryBudget { get; init; }
+
+    /// <summary>Record each layer's wall time (synchronises the device after every layer).</summary>
+    public bool TimeEachLayer { get; init; }
+}

@@ -1,0 +1,60 @@
+namespace SpDnn.Engines.Gpu;
+
+/// <summary>
+/// One layer in the GPU's warp-sliced ELL layout. Output neurons are cut into blocks of
+/// <see cref="TiledLayout.BlockRows"/>; a block's input footprint (the sorted distinct input
+/// neurons its outputs read) is cut into stages of at most <see cref="TiledLayout.StageEntries"/>
+/// entries, which the kernel copies to shared memory. For every (stage, warp) the 32 lanes'
+/// nonzeros of that stage are padded to the longest lane and stored lane-interleaved (slot
+/// = row * 32 + lane), so each warp load is coalesced; indices are 16-bit offsets into the stage.
+/// Within a lane, entries follow ascending input neuron, as the reference sums them.
+/// </summary>
+public sealed class TiledLayer
+{
+    public required int Neurons { get; init; }
+
+    /// <summary>BlockStages[b] .. BlockStages[b+1]-1 are block b's stages (Blocks + 1 entries).</summary>
+    public required int[] BlockStages { get; init; }
+
+    /// <summary>Stage s reads Footprint[StageStarts[s] .. StageStarts[s+1]-1] (Stages + 1 entries).</summary>
+    public required int[] StageStarts { get; init; }
+
+    /// <summary>Input neurons, per block ascending, concatenated over blocks.</summary>
+    public required int[] Footprint { get; init; }
+
+    /// <summary>Warp (stage s, warp w) owns warp rows WarpRows[s*W+w] .. WarpRows[s*W+w+1]-1.</summary>
+    public required int[] WarpRows { get; init; }
+
+    /// <summary>Stage-local input offset of each slot (padding: 0).</summary>
+    public required ushort[] SlotIndex { get; init; }
+
+    /// <summary>Weight of each slot (padding: 0).</summary>
+    public required float[] SlotValue { get; init; }
+
+    public required float[] Bias { get; init; }
+
+    /// <summary>True nonzero weights of the layer.</summary>
+    public required long NonZeros { get; init; }
+
+    public int Blocks => BlockStages.Length - 1;
+    public int Stages => StageStarts.Length - 1;
+
+    /// <summary>Warp-wide rows of slots ("warpnz" in the seed's reports).</summary>
+    public long WarpRowCount => WarpRows[^1];
+
+    public long PaddedSlots => WarpRowCount * TiledLayout.WarpSize;
+
+    /// <summary>Bytes this layer occupies on the device.</summary>
+    public long DeviceBytes =>
+        4L * (BlockStages.Length + StageStarts.Length + Footprint.Length + WarpRows.Length + Bias.Length)
+        + PaddedSlots * (sizeof(ushort) + sizeof(float));
+}
+
+/// <summary>Shape constants shared by the planner and the kernels.</summary>
+public static class TiledLayout
+{
+    public const int WarpSize = 32;
+    public const int WarpsPerBlock = 8;
+    public const int BlockRows = WarpSize * WarpsPerBlock;
+    public const int StageEntries = 512;
+}
