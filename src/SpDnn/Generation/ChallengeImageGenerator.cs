@@ -42,6 +42,16 @@ public static class ChallengeImageGenerator
             $"challenge images N={neurons} (MNIST training digits, Fourier resize)");
     }
 
+    /// <summary>Set pixels of all 60000 official images, per size (the official files' line counts); null for other sizes.</summary>
+    public static long? OfficialNonZeros(int neurons) => neurons switch
+    {
+        1024 => 6_374_505,
+        4096 => 25_019_051,
+        16384 => 98_858_913,
+        65536 => 392_191_985,
+        _ => null,
+    };
+
     /// <summary>The side S = √N of the resized digits; N must be a perfect square with S ≥ 28.</summary>
     public static int SideFor(int neurons)
     {
