@@ -10,6 +10,7 @@ public static class CommandCatalog
         yield return InferCommand.Create();
         yield return ConvertCommand.Create();
         yield return InfoCommand.Create();
+        yield return GenerateCommand.Create();
         yield return ReportCommand.Create();
         yield return MpiCheckCommand.Create();
     }
