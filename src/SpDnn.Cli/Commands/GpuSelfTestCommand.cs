@@ -26,10 +26,11 @@ public static class GpuSelfTestCommand
         var simulator = new Option<bool>("--cpu-simulator") { Description = "Run the kernels on ILGPU's CPU simulator" };
         var noCollapse = new Option<bool>("--no-collapse") { Description = "Do not merge identical rows" };
         var json = new Option<string?>("--json") { Description = "Write the measurements to this JSON file" };
+        var timeLayers = new Option<bool>("--time-layers") { Description = "Also time every layer (synchronises after each) and print the first ones" };
 
         var command = new Command("gpu-selftest", "Check the GPU engine against the reference engine and time it")
         {
-            neurons, layers, images, density, referenceLimit, simulator, noCollapse, json,
+            neurons, layers, images, density, referenceLimit, simulator, noCollapse, json, timeLayers,
         };
         command.SetAction(parse =>
         {
@@ -39,6 +40,8 @@ public static class GpuSelfTestCommand
                 Accelerator = parse.GetValue(simulator) ? GpuAcceleratorChoice.CpuSimulator : GpuAcceleratorChoice.Cuda,
                 CollapseIdenticalRows = !parse.GetValue(noCollapse),
             };
+            var timed = options with { TimeEachLayer = true };
+            bool showLayers = parse.GetValue(timeLayers);
             var start = Stopwatch.StartNew();
             using var engine = new GpuEngine(options);
             output.WriteLine($"device: {engine.DeviceDescription} (opened in {start.Elapsed.TotalSeconds:F2} s)");
@@ -64,6 +67,7 @@ public static class GpuSelfTestCommand
                     var batch = RandomNetworkGenerator.RandomImages(n, count, n, parse.GetValue(density), 1f, binary: true);
                     bool reference = (double)count * n * l <= parse.GetValue(referenceLimit);
                     allPassed &= Check(output, engine, network, batch, $"challenge-shaped N={n} L={l}", records, reference);
+                    if (showLayers) TimeLayers(output, timed, network, batch);
                 }
             }
 
@@ -77,6 +81,20 @@ public static class GpuSelfTestCommand
             return allPassed ? CliRunner.ExitOk : CliRunner.ExitFailedCheck;
         });
         return command;
+    }
+
+    /// <summary>Runs once more with a synchronisation after every layer and prints where the time goes.</summary>
+    private static void TimeLayers(TextWriter output, GpuEngineOptions options, ILayerSource network, ImageBatch images)
+    {
+        using var engine = new GpuEngine(options);
+        using var plan = engine.Plan(network, InferenceOptions.Default);
+        engine.Execute(plan, images, InferenceOptions.Default);
+        var result = engine.Execute(plan, images, InferenceOptions.Default);
+        var s = result.LayerStatistics;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  per layer (synchronised, total {s.Sum(x => x.Seconds) * 1e3:F2} ms): " +
+            string.Join(", ", s.Take(12).Select(x => $"{x.Layer}:{x.LiveImages}/{x.Seconds * 1e6:F0}us")) +
+            $"; layers 13+: {s.Skip(12).Sum(x => x.Seconds) * 1e3:F2} ms, mean {s.Skip(12).Select(x => x.Seconds).DefaultIfEmpty().Average() * 1e6:F1} us"));
     }
 
     private static bool Check(TextWriter output, GpuEngine engine, ILayerSource network, ImageBatch images, string name,
