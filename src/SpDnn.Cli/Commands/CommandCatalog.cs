@@ -13,5 +13,6 @@ public static class CommandCatalog
         yield return GenerateCommand.Create();
         yield return ReportCommand.Create();
         yield return MpiCheckCommand.Create();
+        yield return GpuSelfTestCommand.Create();
     }
 }
