@@ -91,10 +91,10 @@ public static class GpuSelfTestCommand
         engine.Execute(plan, images, InferenceOptions.Default);
         var result = engine.Execute(plan, images, InferenceOptions.Default);
         var s = result.LayerStatistics;
+        var first = string.Join(", ", s.Take(12).Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Layer}:{x.LiveImages}/{x.Seconds * 1e6:F0}us")));
+        double rest = s.Skip(12).Sum(x => x.Seconds), mean = s.Skip(12).Select(x => x.Seconds).DefaultIfEmpty().Average();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  per layer (synchronised, total {s.Sum(x => x.Seconds) * 1e3:F2} ms): " +
-            string.Join(", ", s.Take(12).Select(x => $"{x.Layer}:{x.LiveImages}/{x.Seconds * 1e6:F0}us")) +
-            $"; layers 13+: {s.Skip(12).Sum(x => x.Seconds) * 1e3:F2} ms, mean {s.Skip(12).Select(x => x.Seconds).DefaultIfEmpty().Average() * 1e6:F1} us"));
+            $"  per layer (synchronised, total {s.Sum(x => x.Seconds) * 1e3:F2} ms): {first}; layers 13+: {rest * 1e3:F2} ms, mean {mean * 1e6:F1} us"));
     }
 
     private static bool Check(TextWriter output, GpuEngine engine, ILayerSource network, ImageBatch images, string name,
