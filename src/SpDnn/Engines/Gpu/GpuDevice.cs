@@ -43,7 +43,7 @@ internal sealed class GpuDevice : IDisposable
             {
                 // 32-lane warps like the GPU; enough warps for the largest group (256 threads).
                 var device = new CPUDevice(TiledLayout.WarpSize, TiledLayout.WarpsPerBlock, 1);
-                return new GpuDevice(context, device.CreateCPUAccelerator(context));
+                return new GpuDevice(context, device.CreateCPUAccelerator(context, CPUAcceleratorMode.Parallel));
             }
             catch
             {
