@@ -14,7 +14,7 @@ namespace SpDnn.Distributed;
 /// long as on the device with the most live images. Which images die is taken as independent of
 /// their position in the set, so the busiest device's live count is the expected maximum of P
 /// binomial draws (⌈n/P⌉ trials, probability m/n): small slices of few survivors are uneven
-/// (768 devices with ~2.4 survivors each give a busiest device with ~4 times the mean). With a
+/// (768 devices with ~2.6 survivors each give a busiest device with ~9). With a
 /// re-balance after layer R, later layers see ⌈m/P⌉ per device. Where distinct rows were
 /// measured, a device's work is its live rows capped by the distinct rows of the whole set (a
 /// device holds at most all distinct rows). A job adds one all-gather of the
