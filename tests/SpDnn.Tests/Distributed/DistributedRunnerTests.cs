@@ -45,6 +45,17 @@ public sealed class DistributedRunnerTests
     }
 
     [Fact]
+    public void MoreRanksThanImages()
+    {
+        var network = InMemoryNetwork.Load(new RandomNetworkGenerator(3, Shape));
+        var images = RandomNetworkGenerator.RandomImages(5, 2, Shape.Neurons, 0.3, 2f, binary: false);
+        var expected = EngineConformanceTests.RunReference(network, images);
+        var outcomes = ThreadRanks.Run(4, c => DistributedRunner.Run(c, Job(images)).Result);
+        Assert.All(outcomes, o => Assert.Equal(expected.Categories, o.Result!.Categories));
+        Assert.All(outcomes, o => Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), o.Result!.LayerStatistics.Select(s => s.LiveImages)));
+    }
+
+    [Fact]
     public void RanksWithSlicingInputReadOnlyTheirSlice()
     {
         var images = RandomNetworkGenerator.RandomImages(3, 10, Shape.Neurons, 0.12);
