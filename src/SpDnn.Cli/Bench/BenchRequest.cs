@@ -10,6 +10,8 @@ public sealed record BenchRequest
     public int Repeat { get; init; } = 5;
     /// <summary>Use the first this many of the 60000 challenge images.</summary>
     public int Images { get; init; } = 60000;
+    /// <summary>Image files to use instead of the generated challenge images for their N (e.g. the official files).</summary>
+    public IReadOnlyList<string> ImageFiles { get; init; } = [];
     /// <summary>Folders searched for <c>neuron{N}-l{L}-categories.tsv</c>.</summary>
     public IReadOnlyList<string> TruthFolders { get; init; } = [];
     /// <summary>Write the categories of a reference or cpu run as the truth file where none exists.</summary>

@@ -17,6 +17,7 @@ public static class BenchCommand
         var engines = new Option<string>("--engine") { Description = $"Comma-separated engines ({string.Join(", ", EngineFactory.Names)})", DefaultValueFactory = _ => EngineFactory.Auto };
         var repeat = new Option<int>("--repeat") { Description = "Timed runs per engine and network (after one warm-up)", DefaultValueFactory = _ => 5 };
         var images = new Option<int>("--images") { Description = "Use the first K of the 60000 challenge images", DefaultValueFactory = _ => 60000 };
+        var imageFiles = new Option<string[]>("--images-file") { Description = "Image file to use instead of the generated images for its N (repeatable; N read from the file)" };
         var truth = new Option<string[]>("--truth-dir") { Description = "Folders holding neuron{N}-l{L}-categories.tsv (default: bench/truth and the official data beside the checkout)" };
         var writeTruth = new Option<string?>("--write-truth") { Description = "Write missing truth files into this folder from reference or cpu runs" };
         var output = new Option<string>("--out") { Description = "Folder for the record (JSON, CSV, Markdown, PNG)", DefaultValueFactory = _ => Path.Combine("bench", "results") };
@@ -24,7 +25,7 @@ public static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "Worker threads for CPU engines (0: all cores)" };
         var command = new Command("bench", "Benchmark engines on the challenge networks and write a report")
         {
-            neurons, layers, engines, repeat, images, truth, writeTruth, output, name, threads,
+            neurons, layers, engines, repeat, images, imageFiles, truth, writeTruth, output, name, threads,
         };
         command.SetAction(parse =>
         {
@@ -35,6 +36,7 @@ public static class BenchCommand
                 Engines = ParseList(parse.GetValue(engines)!, "--engine"),
                 Repeat = Math.Max(1, parse.GetValue(repeat)),
                 Images = parse.GetValue(images),
+                ImageFiles = parse.GetValue(imageFiles) ?? [],
                 TruthFolders = parse.GetValue(truth) is { Length: > 0 } folders ? folders : TruthLookup.DefaultFolders(),
                 WriteTruthTo = parse.GetValue(writeTruth),
                 OutputFolder = parse.GetValue(output)!,
