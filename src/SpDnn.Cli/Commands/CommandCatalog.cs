@@ -11,7 +11,9 @@ public static class CommandCatalog
         yield return ConvertCommand.Create();
         yield return InfoCommand.Create();
         yield return GenerateCommand.Create();
+        yield return BenchCommand.Create();
         yield return ReportCommand.Create();
         yield return MpiCheckCommand.Create();
+        yield return GpuSelfTestCommand.Create();
     }
 }

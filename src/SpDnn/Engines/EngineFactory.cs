@@ -1,3 +1,4 @@
+using SpDnn.Engines.Cpu;
 using SpDnn.Engines.Reference;
 
 namespace SpDnn.Engines;
@@ -18,6 +19,7 @@ public static class EngineFactory
     private static readonly Entry[] Entries =
     [
         new("reference", "the oracle: simplest correct code, parallel over images", 0, () => true, () => new ReferenceEngine()),
+        new("cpu", "fast exact CPU engine: SIMD tiles, dead-image pruning, identical rows computed once", 10, () => true, () => new CpuEngine()),
     ];
 
     /// <summary>Every engine, best first.</summary>

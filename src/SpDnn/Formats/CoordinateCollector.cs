@@ -4,9 +4,9 @@ namespace SpDnn.Formats;
 
 /// <summary>
 /// Gathers 0-based (row, column, value) entries from a text file and builds a CSR matrix.
-/// Entries already in row-major order (ascending rows, strictly ascending columns within a row,
-/// as image files usually are) go straight into CSR arrays; any other order is kept as
-/// coordinates and sorted at the end. Duplicates are reported with the line that repeats an entry.
+/// Entries already in row-major order (as image files usually are) go straight into CSR arrays;
+/// column-major order (the official layer files) becomes CSR by one transposition; any other
+/// order is sorted at the end. Duplicates are reported with the line that repeats an entry.
 /// </summary>
 internal sealed class CoordinateCollector
 {
@@ -17,6 +17,7 @@ internal sealed class CoordinateCollector
     private int[]? _lines;
     private int _count;
     private bool _rowMajor = true;
+    private bool _columnMajor = true;
     private int _lastRow = -1;
     private int _lastColumn = -1;
 
@@ -52,18 +53,36 @@ internal sealed class CoordinateCollector
         if (_lines is not null) _lines[c] = (int)Math.Min(line, int.MaxValue);
         if (row > MaxRow) MaxRow = row;
         if (column > MaxColumn) MaxColumn = column;
-        if (_rowMajor)
+        if (_rowMajor && !(row > _lastRow || (row == _lastRow && column > _lastColumn))) _rowMajor = false;
+        if (_columnMajor && !(column > _lastColumn || (column == _lastColumn && row > _lastRow))) _columnMajor = false;
+        _lastRow = row;
+        _lastColumn = column;
+    }
+
+    /// <summary>Appends the entries of <paramref name="other"/> (which follow this collector's in the file).</summary>
+    public void Append(CoordinateCollector other)
+    {
+        if (other._count == 0) return;
+        if (_count > 0)
         {
-            if (row > _lastRow || (row == _lastRow && column > _lastColumn))
-            {
-                _lastRow = row;
-                _lastColumn = column;
-            }
-            else
-            {
-                _rowMajor = false;
-            }
+            int row = other._rows[0], column = other._columns[0];
+            _rowMajor &= row > _lastRow || (row == _lastRow && column > _lastColumn);
+            _columnMajor &= column > _lastColumn || (column == _lastColumn && row > _lastRow);
         }
+        _rowMajor &= other._rowMajor;
+        _columnMajor &= other._columnMajor;
+        _lastRow = other._lastRow;
+        _lastColumn = other._lastColumn;
+        MaxRow = Math.Max(MaxRow, other.MaxRow);
+        MaxColumn = Math.Max(MaxColumn, other.MaxColumn);
+        long total = (long)_count + other._count;
+        if (total > Array.MaxLength) throw new SpDnnDataException(_file, "too many entries for one matrix (more than 2^31)");
+        while (_rows.Length < total) Grow();
+        other._rows.AsSpan(0, other._count).CopyTo(_rows.AsSpan(_count));
+        other._columns.AsSpan(0, other._count).CopyTo(_columns.AsSpan(_count));
+        other._values.AsSpan(0, other._count).CopyTo(_values.AsSpan(_count));
+        if (_lines is not null && other._lines is not null) other._lines.AsSpan(0, other._count).CopyTo(_lines.AsSpan(_count));
+        _count = (int)total;
     }
 
     private void Grow()
@@ -88,6 +107,14 @@ internal sealed class CoordinateCollector
             var cols = _count == _columns.Length ? _columns : _columns[.._count];
             var vals = _count == _values.Length ? _values : _values[.._count];
             return new CsrMatrix(rows, columns, offsets, cols, vals);
+        }
+        if (_columnMajor)
+        {
+            // The official layer order: build the transpose directly, then transpose it.
+            var offsets = new int[columns + 1];
+            for (int e = 0; e < _count; e++) offsets[_columns[e] + 1]++;
+            for (int c = 0; c < columns; c++) offsets[c + 1] += offsets[c];
+            return new CsrMatrix(columns, rows, offsets, _rows[.._count], _values[.._count]).Transpose();
         }
         return CsrMatrix.FromCoordinates(rows, columns, _rows.AsSpan(0, _count), _columns.AsSpan(0, _count), _values.AsSpan(0, _count),
             duplicate => throw new SpDnnDataException(_file,

@@ -31,7 +31,7 @@ public sealed class DistributedRunnerTests
         Assert.NotEmpty(expected.Categories);
         Assert.NotEqual(images.Count, expected.Categories.Length);
 
-        var outcomes = ThreadRanks.Run(ranks, c => DistributedRunner.Run(c, Job(images)));
+        var outcomes = ThreadRanks.Run(ranks, c => DistributedRunner.Run(c, Job(images)).Result);
         foreach (var (result, error) in outcomes)
         {
             Assert.Null(error);
@@ -49,7 +49,7 @@ public sealed class DistributedRunnerTests
     {
         var images = RandomNetworkGenerator.RandomImages(3, 10, Shape.Neurons, 0.12);
         var input = new SlicingInput(images);
-        var outcomes = ThreadRanks.Run(3, c => DistributedRunner.Run(c, Job(images, input: input)));
+        var outcomes = ThreadRanks.Run(3, c => DistributedRunner.Run(c, Job(images, input: input)).Result);
         Assert.All(outcomes, o => Assert.Null(o.Error));
         Assert.Equal([(0, 3), (3, 3), (6, 4)], input.Ranges.Order());
         Assert.Equal("each rank read its slice", outcomes[0].Result!.Details["image input"]);

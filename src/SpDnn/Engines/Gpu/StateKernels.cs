@@ -66,11 +66,9 @@ internal static class StateKernels
         int slot = i < rows ? a.LiveIn[i] : -1;
         bool alive = false;
         int local = 0;
-        if (slot >= 0)
-        {
-            alive = a.Nonzeros[slot] > 0;
-            a.Nonzeros[slot] = 0;
-        }
+        // Read and reset in one atomic: ILGPU 1.5.3 was seen to schedule a plain load after a
+        // later plain store to the same element (PTX), which lost every count.
+        if (slot >= 0) alive = Atomic.Exchange(ref a.Nonzeros[slot], 0) > 0;
         if (alive)
         {
             local = Atomic.Add(ref counters[0], 1);
