@@ -6,7 +6,7 @@ using SpDnn.Model;
 
 // Generation benchmark: the N=65536 network in memory (all layers), written as TSV and binary (a
 // subset), and the official images per size. Usage:
-//   dotnet run -c Release --project bench/generation -- [--images 1024,4096] [--layers 1920] [--write-layers 12] [--out bench/results]
+//   dotnet run -c Release --project bench/generation/SpDnn.Bench.Generation.csproj -- [--images 1024,4096] [--layers 1920] [--write-layers 12] [--out bench/results]
 // Every figure is checked against the official counts; a wrong count fails the run (exit 1).
 var options = BenchOptions.Parse(args);
 var report = new Dictionary<string, object?>
@@ -96,90 +96,4 @@ static (double Seconds, double CpuSeconds, T Result) Measure<T>(Func<T> work)
     watch.Stop();
     process.Refresh();
     return (watch.Elapsed.TotalSeconds, (process.TotalProcessorTime - cpu).TotalSeconds, result);
-}
-
-internal sealed record BenchOptions(int Layers, int WriteLayers, int[] ImageSizes, string Output)
-{
-    public static BenchOptions Parse(string[] args)
-    {
-        var o = new BenchOptions(1920, 12, [1024, 4096], Path.Combine("bench", "results"));
-        for (int i = 0; i + 1 < args.Length; i += 2)
-        {
-            o = args[i] switch
-            {
-                "--layers" => o with { Layers = int.Parse(args[i + 1]) },
-                "--write-layers" => o with { WriteLayers = int.Parse(args[i + 1]) },
-                "--images" => o with { ImageSizes = args[i + 1].Length == 0 ? [] : [.. args[i + 1].Split(',').Select(int.Parse)] },
-                "--out" => o with { Output = args[i + 1] },
-                _ => throw new ArgumentException($"unknown option {args[i]}"),
-            };
-        }
-        return o;
-    }
-}
-
-internal static class Machine
-{
-    public static object Describe()
-    {
-        string model = "unknown";
-        try
-        {
-            var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal));
-            if (line is not null) model = line[(line.IndexOf(':') + 1)..].Trim();
-        }
-        catch (IOException) { }
-        return new { cpu = model, logicalCores = Environment.ProcessorCount, os = System.Runtime.InteropServices.RuntimeInformation.OSDescription, runtime = Environment.Version.ToString() };
-    }
-
-    public static string Commit()
-    {
-        try
-        {
-            var git = Process.Start(new ProcessStartInfo("git", "rev-parse --short HEAD") { RedirectStandardOutput = true })!;
-            var text = git.StandardOutput.ReadToEnd().Trim();
-            git.WaitForExit();
-            var dirty = Process.Start(new ProcessStartInfo("git", "status --porcelain --untracked-files=no") { RedirectStandardOutput = true })!;
-            bool modified = dirty.StandardOutput.ReadToEnd().Trim().Length > 0;
-            dirty.WaitForExit();
-            return modified ? text + "+modified" : text;
-        }
-        catch (System.ComponentModel.Win32Exception) { return "unknown"; }
-    }
-
-    public static string LoadAverage()
-    {
-        try { return File.ReadAllText("/proc/loadavg").Trim(); } catch (IOException) { return "unknown"; }
-    }
-}
-
-internal static class Markdown
-{
-    public static string Render(Dictionary<string, object?> record)
-    {
-        var json = JsonSerializer.SerializeToElement(record);
-        var md = new System.Text.StringBuilder();
-        md.AppendLine("# Generation benchmark").AppendLine();
-        md.AppendLine($"- date: {json.GetProperty("date")}, commit {json.GetProperty("commit")}");
-        var machine = json.GetProperty("machine");
-        md.AppendLine($"- machine: {machine.GetProperty("cpu")}, {machine.GetProperty("logicalCores")} logical cores, {machine.GetProperty("os")}, .NET {machine.GetProperty("runtime")}");
-        md.AppendLine($"- load average at start (the machine is shared): {json.GetProperty("loadAverageAtStart")}");
-        md.AppendLine($"- all checks passed: {json.GetProperty("allChecksPassed")}").AppendLine();
-        var net = json.GetProperty("networkInMemory");
-        md.AppendLine("## Network in memory (CSR per layer, all layers)").AppendLine();
-        md.AppendLine("| N | layers | edges | seconds | cpu seconds | layers/s | target |");
-        md.AppendLine("|---|---|---|---|---|---|---|");
-        md.AppendLine($"| {net.GetProperty("neurons")} | {net.GetProperty("layers")} | {net.GetProperty("edges").GetInt64():N0} | {net.GetProperty("seconds").GetDouble():F1} | {net.GetProperty("cpuSeconds").GetDouble():F1} | {net.GetProperty("layersPerSecond").GetDouble():F1} | < 60 s |");
-        md.AppendLine().AppendLine("## Network written (subset of layers)").AppendLine();
-        md.AppendLine("| format | N | layers | bytes | seconds | cpu seconds | layers/s | MB/s |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|");
-        foreach (var w in json.GetProperty("networkWritten").EnumerateArray())
-            md.AppendLine($"| {w.GetProperty("format")} | {w.GetProperty("neurons")} | {w.GetProperty("layers")} | {w.GetProperty("bytes").GetInt64():N0} | {w.GetProperty("seconds").GetDouble():F1} | {w.GetProperty("cpuSeconds").GetDouble():F1} | {w.GetProperty("layersPerSecond").GetDouble():F2} | {w.GetProperty("megabytesPerSecond").GetDouble():F0} |");
-        md.AppendLine().AppendLine("## Images (all 60000, whole-set Fourier resize)").AppendLine();
-        md.AppendLine("| N | seconds | cpu seconds | nnz | official nnz | equal | MAX | peak working set |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|");
-        foreach (var i in json.GetProperty("images").EnumerateArray())
-            md.AppendLine($"| {i.GetProperty("neurons")} | {i.GetProperty("seconds").GetDouble():F1} | {i.GetProperty("cpuSeconds").GetDouble():F1} | {i.GetProperty("nonZeros").GetInt64():N0} | {i.GetProperty("nonZerosOfficial")} | {i.GetProperty("match")} | {i.GetProperty("maximum").GetDouble():F9} | {i.GetProperty("peakWorkingSetBytes").GetInt64() / 1e9:F2} GB |");
-        return md.ToString();
-    }
 }
