@@ -2,8 +2,10 @@ using System.Numerics;
 using SpDnn.Engines;
 using SpDnn.Engines.Cpu;
 using SpDnn.Engines.Reference;
+using SpDnn.Formats;
 using SpDnn.Generation;
 using SpDnn.Model;
+using SpDnn.Tests.Cli;
 using SpDnn.Tests.Support;
 
 namespace SpDnn.Tests.Generation;
@@ -70,6 +72,21 @@ public sealed class ChallengeImageGeneratorTests(OfficialImages1024Fixture fixtu
         Assert.Equal(19, expected.Length);
         var result = new ReferenceEngine().Infer(new ChallengeNetworkGenerator(1024, 120), images);
         Assert.Equal(expected, result.Categories);
+    }
+
+    [Fact]
+    public void GenerateDatasetCommandWritesNetworkImagesAndTheOfficialTruth()
+    {
+        using var temp = new TempDirectory();
+        var cache = new ChallengeDataCache(temp.File("cache"));
+        BinaryFileWriter.WriteImages(fixture.Generated.Images, cache.ImagesPath(1024)); // as a first run would have left it
+        var outcome = CliHost.Run("generate", "dataset", "--neurons", "1024", "--layers", "120", "--format", "bin",
+            "--out", temp.File("out"), "--data", cache.Folder);
+        Assert.True(outcome.ExitCode == 0, outcome.Error);
+        Assert.Equal(File.ReadAllBytes(TestData.Official("neuron1024-l120-categories.tsv")), File.ReadAllBytes(temp.File("out/neuron1024-l120-categories.tsv")));
+        Assert.True(fixture.Generated.Images.Features.ContentEquals(ImageLoader.Load(temp.File("out/sparse-images-1024.bin")).Features));
+        Assert.True(new ChallengeNetworkGenerator(1024, 120).GetLayer(119).Weights.ContentEquals(
+            NetworkLoader.Open(temp.File("out/neuron1024.bin")).GetLayer(119).Weights));
     }
 
     [Fact]
