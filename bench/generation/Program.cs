@@ -18,6 +18,15 @@ var report = new Dictionary<string, object?>
     ["loadAverageAtStart"] = Machine.LoadAverage(),
 };
 bool ok = true;
+Directory.CreateDirectory(options.Output);
+var json = Path.Combine(options.Output, $"generation-{DateTime.UtcNow:yyyy-MM-dd}.json");
+// Written after every stage, so a long run that is stopped still leaves what it measured.
+void Save()
+{
+    report["allChecksPassed"] = ok;
+    File.WriteAllText(json, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
+    File.WriteAllText(Path.ChangeExtension(json, ".md"), Markdown.Render(report));
+}
 
 // 1. Network in memory: every layer built as CSR, as an engine would receive it.
 {
@@ -33,9 +42,17 @@ bool ok = true;
     ok &= nnz == expected;
     report["networkInMemory"] = new
     {
-        neurons = n, layers = options.Layers, edges = nnz, edgesExpected = expected, seconds, cpuSeconds = cpu,
-        layersPerSecond = options.Layers / seconds, edgesPerSecond = nnz / seconds, targetSeconds = 60.0,
+        neurons = n,
+        layers = options.Layers,
+        edges = nnz,
+        edgesExpected = expected,
+        seconds,
+        cpuSeconds = cpu,
+        layersPerSecond = options.Layers / seconds,
+        edgesPerSecond = nnz / seconds,
+        targetSeconds = 60.0,
     };
+    Save();
     Console.WriteLine($"network N={n} L={options.Layers} in memory: {seconds:F1} s ({options.Layers / seconds:F1} layers/s, cpu {cpu:F1} s), {nnz} edges");
 }
 
@@ -55,6 +72,7 @@ bool ok = true;
             Console.WriteLine($"network N={n}, {count} layers written as {StorageFormats.Name(format)}: {seconds:F1} s ({count / seconds:F2} layers/s, {bytes / 1e6 / seconds:F0} MB/s, cpu {cpu:F1} s)");
         }
         report["networkWritten"] = results;
+        Save();
     }
     finally
     {
@@ -72,17 +90,14 @@ bool ok = true;
         bool match = images.TotalNonZeros == expected;
         ok &= match;
         results.Add(new { neurons = n, seconds, cpuSeconds = cpu, nonZeros = images.TotalNonZeros, nonZerosOfficial = expected, match, maximum = images.Maximum, peakWorkingSetBytes = Process.GetCurrentProcess().PeakWorkingSet64 });
+        report["images"] = results;
+        Save();
         Console.WriteLine($"images N={n}: {seconds:F1} s (cpu {cpu:F1} s), nnz {images.TotalNonZeros} (official {expected}: {(match ? "equal" : "DIFFERENT")}), MAX {images.Maximum:R}");
     }
     report["images"] = results;
 }
 
-report["allChecksPassed"] = ok;
-Directory.CreateDirectory(options.Output);
-var stamp = DateTime.UtcNow.ToString("yyyy-MM-dd");
-var json = Path.Combine(options.Output, $"generation-{stamp}.json");
-File.WriteAllText(json, JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
-File.WriteAllText(Path.ChangeExtension(json, ".md"), Markdown.Render(report));
+Save();
 Console.WriteLine($"wrote {json} and its .md");
 return ok ? 0 : 1;
 

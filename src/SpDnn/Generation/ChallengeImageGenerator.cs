@@ -32,6 +32,7 @@ public static class ChallengeImageGenerator
     private const int Side = MnistTrainingImages.Side;
     private const int CombineBlock = 512; // complex values per block of the combination (28 blocks stay in L2)
     private const int MaxGroup = 8;       // output rows sharing one read of the spectra
+    private const long MaxGroupBytes = 1L << 30; // and at most this much of row buffers per thread (4 rows of S=256)
 
     /// <summary>The official images for <paramref name="neurons"/> (a square ≥ 784), the first <paramref name="count"/> of them.</summary>
     public static ChallengeImages Generate(int neurons, int count = MnistTrainingImages.Count, IProgress<double>? progress = null,
@@ -89,7 +90,7 @@ public static class ChallengeImageGenerator
         // is memory-bound); keep (as floats) the samples that may pass once MAX is known.
         var rows = new CandidateRow[side];
         double runningMax = 0;
-        var groups = RowGroups(side, parallel.MaxDegreeOfParallelism > 0 ? parallel.MaxDegreeOfParallelism : Environment.ProcessorCount);
+        var groups = RowGroups(side, parallel.MaxDegreeOfParallelism > 0 ? parallel.MaxDegreeOfParallelism : Environment.ProcessorCount, outLength);
         int groupSize = groups.Max(g => g.Length);
         Parallel.For(0, groups.Length, parallel,
             () => (Rows: Enumerable.Range(0, groupSize).Select(_ => new Complex[outLength]).ToArray(), Scratch: new Complex[outLength]),
@@ -118,6 +119,7 @@ public static class ChallengeImageGenerator
         {
             passing[r] = new ulong[(outLength + 63) / 64];
             if (!rows[r].Decide(threshold, passing[r])) undecided.Add(r);
+            rows[r] = default; // the candidates are no longer needed
         }
         Parallel.ForEach(undecided, parallel, r =>
         {
@@ -309,11 +311,12 @@ public static class ChallengeImageGenerator
     /// Output rows in groups, rows through the digits' middle first (the running maximum rises early and
     /// fewer candidates are kept); groups small enough to give every thread at least two.
     /// </summary>
-    private static int[][] RowGroups(int side, int threads)
+    private static int[][] RowGroups(int side, int threads, int outLength)
     {
         var order = new int[side];
         for (int i = 0; i < side; i++) order[i] = side / 2 + (i % 2 == 0 ? i / 2 : -(i + 1) / 2);
-        int size = Math.Clamp(side / (2 * threads), 1, MaxGroup);
+        int byMemory = (int)Math.Max(1, MaxGroupBytes / (16L * outLength));
+        int size = Math.Clamp(side / (2 * threads), 1, Math.Min(MaxGroup, byMemory));
         return order.Chunk(size).ToArray();
     }
 
