@@ -8,14 +8,16 @@ namespace SpDnn.Engines.Gpu;
 /// <summary>Arguments of one layer launch (views of the layer's plan and of the run's state).</summary>
 internal struct LayerArgs
 {
+    /// <summary>Features, neuron-major: neuron i of column c at i * Stride + c.</summary>
     public ArrayView<float> Input;
     public ArrayView<float> Output;
-    /// <summary>Feature rows (slots) to compute, LiveRows[Layer] of them.</summary>
+    /// <summary>Live[p]: the Input column of live position p (LiveRows[Layer] positions).</summary>
     public ArrayView<int> Live;
-    /// <summary>LiveRows[k]: rows in the live list before layer k (written by the compaction of layer k-1).</summary>
+    /// <summary>LiveRows[k]: live positions before layer k (written by the compaction of layer k-1).</summary>
     public ArrayView<int> LiveRows;
-    /// <summary>Nonzero outputs per slot, accumulated by this layer, reset by the compaction.</summary>
+    /// <summary>Nonzero outputs per live position, accumulated here, reset by the compaction.</summary>
     public ArrayView<int> Nonzeros;
+    public ArrayView<int> Outputs;
     public ArrayView<int> BlockStages;
     public ArrayView<int> StageStarts;
     public ArrayView<int> Footprint;
@@ -24,29 +26,33 @@ internal struct LayerArgs
     public ArrayView<float> SlotValue;
     public ArrayView<float> Bias;
     public int Layer;
-    public int Neurons;
+    public long Stride;
 }
 
 /// <summary>
 /// The fused layer kernel: one group of <see cref="BlockRows"/> threads per (output block, tile
-/// of <see cref="LayerKernel.Tile"/> live rows); each thread owns one output neuron and keeps
-/// one accumulator per row of the tile, so each weight is loaded once and used Tile times.
-/// Per stage the tile's footprint inputs are staged in shared memory. The epilogue adds the
-/// bias to nonzero sums, applies ReLU and the cap, writes the row and counts its nonzeros.
+/// of <see cref="Tile"/> live positions); each thread owns one output neuron and keeps one
+/// accumulator per position of the tile, so each weight is loaded once and used Tile times.
+/// Features are neuron-major, so staging a stage's inputs for the tile reads Tile neighbouring
+/// columns of each input row. The epilogue adds the bias to nonzero sums, applies ReLU and the
+/// cap, writes output column p (the position: the output is compact) and counts its nonzeros.
 /// </summary>
 internal static class LayerKernel
 {
     public const int Tile = 8;
+
+    /// <summary>Shared-memory row pitch: one word of padding spreads staging writes over the banks.</summary>
+    public const int StagePitch = StageEntries + 1;
 
     public static void Run(LayerArgs a)
     {
         int rows = a.LiveRows[a.Layer];
         int first = Grid.IdxY * Tile;
         if (first >= rows) return;
-        var stage = SharedMemory.Allocate<float>(Tile * StageEntries);
-        var slots = SharedMemory.Allocate<int>(Tile);
+        var stage = SharedMemory.Allocate<float>(Tile * StagePitch);
+        var columns = SharedMemory.Allocate<int>(Tile);
         int tid = Group.IdxX;
-        if (tid < Tile) slots[tid] = first + tid < rows ? a.Live[first + tid] : -1;
+        if (tid < Tile) columns[tid] = first + tid < rows ? a.Live[first + tid] : -1;
         Group.Barrier();
         int warp = tid / WarpSize, lane = tid % WarpSize;
         int block = Grid.IdxX;
@@ -64,11 +70,11 @@ internal static class LayerKernel
             int footStart = a.StageStarts[s], footLength = a.StageStarts[s + 1] - footStart;
             for (int e = tid; e < Tile * StageEntries; e += BlockRows)
             {
-                int t = e / StageEntries, q = e % StageEntries;
-                int slot = slots[t];
+                int q = e / Tile, t = e % Tile;
+                int column = columns[t];
                 float v = 0f;
-                if (q < footLength && slot >= 0) v = a.Input[(long)slot * a.Neurons + a.Footprint[footStart + q]];
-                stage[e] = v;
+                if (q < footLength && column >= 0) v = a.Input[a.Footprint[footStart + q] * a.Stride + column];
+                stage[t * StagePitch + q] = v;
             }
             Group.Barrier();
             int r0 = a.WarpRows[s * WarpsPerBlock + warp], r1 = a.WarpRows[s * WarpsPerBlock + warp + 1];
@@ -77,28 +83,27 @@ internal static class LayerKernel
                 long p = (long)r * WarpSize + lane;
                 int idx = a.SlotIndex[p];
                 float w = a.SlotValue[p];
-                acc0 += Product(stage[0 * StageEntries + idx], w);
-                acc1 += Product(stage[1 * StageEntries + idx], w);
-                acc2 += Product(stage[2 * StageEntries + idx], w);
-                acc3 += Product(stage[3 * StageEntries + idx], w);
-                acc4 += Product(stage[4 * StageEntries + idx], w);
-                acc5 += Product(stage[5 * StageEntries + idx], w);
-                acc6 += Product(stage[6 * StageEntries + idx], w);
-                acc7 += Product(stage[7 * StageEntries + idx], w);
+                acc0 += Product(stage[0 * StagePitch + idx], w);
+                acc1 += Product(stage[1 * StagePitch + idx], w);
+                acc2 += Product(stage[2 * StagePitch + idx], w);
+                acc3 += Product(stage[3 * StagePitch + idx], w);
+                acc4 += Product(stage[4 * StagePitch + idx], w);
+                acc5 += Product(stage[5 * StagePitch + idx], w);
+                acc6 += Product(stage[6 * StagePitch + idx], w);
+                acc7 += Product(stage[7 * StagePitch + idx], w);
             }
             Group.Barrier();
         }
-        int j = block * BlockRows + tid;
-        bool inside = j < a.Neurons;
-        float bias = inside ? a.Bias[j] : 0f;
-        Finish(a, slots[0], j, inside, acc0, bias, lane);
-        Finish(a, slots[1], j, inside, acc1, bias, lane);
-        Finish(a, slots[2], j, inside, acc2, bias, lane);
-        Finish(a, slots[3], j, inside, acc3, bias, lane);
-        Finish(a, slots[4], j, inside, acc4, bias, lane);
-        Finish(a, slots[5], j, inside, acc5, bias, lane);
-        Finish(a, slots[6], j, inside, acc6, bias, lane);
-        Finish(a, slots[7], j, inside, acc7, bias, lane);
+        int j = a.Outputs[block * BlockRows + tid];
+        float bias = j >= 0 ? a.Bias[j] : 0f;
+        Finish(a, first + 0, rows, j, bias, acc0, lane);
+        Finish(a, first + 1, rows, j, bias, acc1, lane);
+        Finish(a, first + 2, rows, j, bias, acc2, lane);
+        Finish(a, first + 3, rows, j, bias, acc3, lane);
+        Finish(a, first + 4, rows, j, bias, acc4, lane);
+        Finish(a, first + 5, rows, j, bias, acc5, lane);
+        Finish(a, first + 6, rows, j, bias, acc6, lane);
+        Finish(a, first + 7, rows, j, bias, acc7, lane);
     }
 
     /// <summary>y * w rounded on its own: no fused multiply-add, so sums match the reference bit for bit.</summary>
@@ -121,13 +126,13 @@ internal static class LayerKernel
         return v > 0f ? v : 0f;
     }
 
-    private static void Finish(LayerArgs a, int slot, int j, bool inside, float z, float bias, int lane)
+    private static void Finish(LayerArgs a, int position, int rows, int j, float bias, float z, int lane)
     {
-        if (slot < 0) return; // the same for the whole group
+        if (position >= rows) return; // the same for the whole group
         float v = Activate(z, bias);
-        if (inside) a.Output[(long)slot * a.Neurons + j] = v;
-        int count = WarpSum(inside && v != 0f ? 1 : 0);
-        if (lane == 0 && count > 0) Atomic.Add(ref a.Nonzeros[slot], count);
+        if (j >= 0) a.Output[j * a.Stride + position] = v;
+        int count = WarpSum(j >= 0 && v != 0f ? 1 : 0);
+        if (lane == 0 && count > 0) Atomic.Add(ref a.Nonzeros[position], count);
     }
 
     public static int WarpSum(int value)
