@@ -7,6 +7,13 @@ public static class CommandCatalog
 {
     public static IEnumerable<Command> All()
     {
+        yield return InferCommand.Create();
+        yield return ConvertCommand.Create();
+        yield return InfoCommand.Create();
+        yield return GenerateCommand.Create();
+        yield return BenchCommand.Create();
+        yield return ReportCommand.Create();
+        yield return MpiCheckCommand.Create();
         yield return GpuSelfTestCommand.Create();
     }
 }

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text;
 using SpDnn.Model;
 
 namespace SpDnn.Formats;
@@ -11,31 +9,30 @@ namespace SpDnn.Formats;
 /// </summary>
 public static class TsvLayerWriter
 {
+    /// <summary>C's printf("%e"): six decimals, sign and at least two exponent digits.</summary>
+    public const string ValueFormat = "0.000000e+00";
+
     public static void Write(CsrMatrix weights, Stream stream)
     {
         var byColumn = weights.Transpose();
-        var buffer = new StringBuilder(1 << 16);
-        using var writer = new StreamWriter(stream, new UTF8Encoding(false), 1 << 20, leaveOpen: true);
+        using var writer = new Utf8TextWriter(stream);
         for (int col = 0; col < byColumn.Rows; col++)
         {
             var rows = byColumn.RowIndices(col);
             var vals = byColumn.RowValues(col);
             for (int e = 0; e < rows.Length; e++)
             {
-                buffer.Append(rows[e] + 1).Append('\t').Append(col + 1).Append('\t');
-                AppendValue(buffer, vals[e]);
-                buffer.Append('\n');
-            }
-            if (buffer.Length > 60000)
-            {
-                writer.Write(buffer);
-                buffer.Clear();
+                writer.Write(rows[e] + 1);
+                writer.Write((byte)'\t');
+                writer.Write(col + 1);
+                writer.Write((byte)'\t');
+                writer.Write(vals[e], ValueFormat);
+                writer.Write((byte)'\n');
             }
         }
-        writer.Write(buffer);
     }
 
-    /// <summary>The value as C's printf("%e"): six decimals, sign and at least two exponent digits.</summary>
-    public static void AppendValue(StringBuilder buffer, float value) =>
-        buffer.Append(((double)value).ToString("0.000000e+00", CultureInfo.InvariantCulture));
+    /// <summary>Writes <paramref name="path"/> atomically, gzip-compressed when it ends in .gz.</summary>
+    public static void Write(CsrMatrix weights, string path) =>
+        AtomicFile.Write(path, stream => Compression.WriteMaybeCompressed(stream, path, s => Write(weights, s)));
 }

@@ -36,7 +36,7 @@ internal sealed class GpuDevice : IDisposable
     /// <summary>Device memory free now (the CPU simulator reports its nominal size).</summary>
     public long FreeMemory => Accelerator is CudaAccelerator cuda ? cuda.GetFreeMemory() : Accelerator.MemorySize;
 
-    public static GpuDevice Open(GpuAcceleratorChoice choice)
+    public static GpuDevice Open(GpuAcceleratorChoice choice, int deviceIndex = 0)
     {
         if (choice == GpuAcceleratorChoice.CpuSimulator)
         {
@@ -59,7 +59,9 @@ internal sealed class GpuDevice : IDisposable
         {
             var devices = cuda.GetCudaDevices();
             if (devices.Count == 0) throw new NotSupportedException("No CUDA device found (is the NVIDIA driver's libcuda.so.1 installed?).");
-            return new GpuDevice(cuda, devices[0].CreateCudaAccelerator(cuda));
+            if ((uint)deviceIndex >= (uint)devices.Count)
+                throw new NotSupportedException($"There is no CUDA device {deviceIndex}: this machine has {devices.Count} (0..{devices.Count - 1}).");
+            return new GpuDevice(cuda, devices[deviceIndex].CreateCudaAccelerator(cuda));
         }
         catch
         {
@@ -69,17 +71,20 @@ internal sealed class GpuDevice : IDisposable
     }
 
     /// <summary>True when a CUDA device can be used (driver found and at least one device).</summary>
-    public static bool CudaAvailable()
+    public static bool CudaAvailable() => CudaDeviceCount() > 0;
+
+    /// <summary>Usable CUDA devices; 0 without a driver.</summary>
+    public static int CudaDeviceCount()
     {
         try
         {
             CudaLibraryResolver.Install();
             using var context = Context.Create(b => b.Cuda());
-            return context.GetCudaDevices().Count > 0;
+            return context.GetCudaDevices().Count;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException or InvalidOperationException or NotSupportedException)
         {
-            return false;
+            return 0;
         }
     }
 

@@ -1,0 +1,38 @@
+using System.Text.Json.Serialization;
+
+namespace SpDnn.Cli.Infer;
+
+/// <summary>The one JSON record of <c>spdnn infer --json</c>.</summary>
+public sealed record InferReport
+{
+    public required string Engine { get; init; }
+    public required string Network { get; init; }
+    public required string ImagesPath { get; init; }
+    public required int Neurons { get; init; }
+    public required int Layers { get; init; }
+    public required int Images { get; init; }
+    /// <summary>Total nonzero weights over all layers.</summary>
+    public required long Weights { get; init; }
+    /// <summary>Images x weights: the challenge's edge count.</summary>
+    public required double Edges { get; init; }
+    public required double LoadSeconds { get; init; }
+    public required double PlanningSeconds { get; init; }
+    public required double InferenceSeconds { get; init; }
+    public required double TeraEdgesPerSecond { get; init; }
+    /// <summary>Number of categories (surviving images).</summary>
+    public required int Categories { get; init; }
+    public required int[] LiveImagesPerLayer { get; init; }
+    public int Threads { get; init; }
+    public string? Truth { get; init; }
+    /// <summary>Present when a truth was given.</summary>
+    public bool? Passed { get; init; }
+    public int? ExpectedCategories { get; init; }
+    public int? Missing { get; init; }
+    public int? Unexpected { get; init; }
+    public IReadOnlyDictionary<string, string>? Details { get; init; }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(InferReport))]
+public sealed partial class InferReportJson : JsonSerializerContext;

@@ -1,0 +1,22 @@
+namespace SpDnn.Cli.Infer;
+
+/// <summary>Everything <c>spdnn infer</c> was asked to do, independent of how the options were spelled.</summary>
+public sealed record InferRequest
+{
+    public required string Network { get; init; }
+    public required string Images { get; init; }
+    /// <summary>Use the first L layers; all by default.</summary>
+    public int? Layers { get; init; }
+    /// <summary>Constant bias; the challenge's value for N by default.</summary>
+    public float? Bias { get; init; }
+    public string? Truth { get; init; }
+    public string Engine { get; init; } = Engines.EngineFactory.Auto;
+    public string? CategoriesOut { get; init; }
+    public bool Json { get; init; }
+    /// <summary>Worker threads; 0 means all cores.</summary>
+    public int Threads { get; init; }
+    /// <summary>GPUs to use: all, a count, or a list of device numbers; null for one.</summary>
+    public string? Gpus { get; init; }
+    /// <summary>With several GPUs in one process, re-split the live images after this many layers; 0 never.</summary>
+    public int RebalanceAfter { get; init; }
+}

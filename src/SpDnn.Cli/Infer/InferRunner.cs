@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using SpDnn.Cli.Terminal;
+using SpDnn.Distributed;
+using SpDnn.Distributed.Mpi;
+using SpDnn.Engines;
+using SpDnn.Formats;
+using SpDnn.Model;
+
+namespace SpDnn.Cli.Infer;
+
+/// <summary>
+/// Runs one <c>spdnn infer</c>: reads the network and images (untimed), plans, infers, checks
+/// the truth, writes the categories and reports as text or one JSON record.
+/// </summary>
+public sealed partial class InferRunner(TextWriter output, TextWriter error, StepProgress progress)
+{
+    /// <summary>Networks up to this share of the available memory are read whole before planning,
+    /// so that engines which read layers while they run do not time file parsing.</summary>
+    private const double PreloadMemoryShare = 0.5;
+
+    public InferReport? LastReport { get; private set; }
+
+    /// <returns>The exit code: 0, or 1 when a truth was given and the categories differ.</returns>
+    public int Run(InferRequest request)
+    {
+        if (MpiLaunch.FromEnvironment().IsMultiProcess) return RunOnRanks(request);
+        var loadWatch = Stopwatch.StartNew();
+        var opened = NetworkLoader.Open(request.Network, request.Layers, request.Bias);
+        try
+        {
+            var network = Preload(opened);
+            var images = progress.Run("reading images", 0, _ => ImageLoader.Load(request.Images, network.Neurons));
+            int[]? truth = request.Truth is null ? null : CategoriesFile.Read(request.Truth);
+            double loadSeconds = loadWatch.Elapsed.TotalSeconds;
+
+            using var engine = ScaleOutEngines.Create(new EngineRequest(request.Engine, request.Gpus, request.RebalanceAfter), new SingleProcessCommunicator());
+            var options = new InferenceOptions { Threads = request.Threads };
+            using var plan = progress.Run($"planning ({engine.Name})", 0, _ => engine.Plan(network, options));
+            var result = progress.Run("inference", network.LayerCount,
+                reporter => engine.Execute(plan, images, options with { Progress = reporter }));
+            result = result with { PlanningSeconds = plan.PlanningSeconds };
+
+            var check = truth is null ? null : CategoryCheck.Compare(truth, result.Categories);
+            if (request.CategoriesOut is not null) CategoriesFile.Write(request.CategoriesOut, result.Categories);
+
+            var report = BuildReport(request, network, images.Description, result, loadSeconds, check);
+            LastReport = report;
+            if (request.Json) output.WriteLine(JsonSerializer.Serialize(report, InferReportJson.Default.InferReport));
+            else WriteText(report, result, check);
+            return check is { Passed: false } ? CliRunner.ExitFailedCheck : CliRunner.ExitOk;
+        }
+        finally
+        {
+            (opened as IDisposable)?.Dispose();
+        }
+    }
+
+    private ILayerSource Preload(ILayerSource source)
+    {
+        if (source is InMemoryNetwork) return source;
+        var first = source.GetLayer(0);
+        long estimate = (long)source.LayerCount * (first.Weights.NonZeros * 8 + 4L * source.Neurons + 4L * (source.Neurons + 1));
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (estimate > available * PreloadMemoryShare)
+        {
+            error.WriteLine($"note: the network (about {estimate / (1 << 20)} MiB) is streamed from {source.Description}; file reading is part of the timings");
+            return source;
+        }
+        var layers = new NetworkLayer[source.LayerCount];
+        layers[0] = first;
+        int done = 1;
+        progress.Run("reading network", source.LayerCount, reporter =>
+        {
+            reporter?.Report(1);
+            Parallel.For(1, layers.Length, k =>
+            {
+                layers[k] = source.GetLayer(k);
+                reporter?.Report(Interlocked.Increment(ref done));
+            });
+            return 0;
+        });
+        return new InMemoryNetwork(layers, source.Description);
+    }
+
+    private static InferReport BuildReport(InferRequest request, ILayerSource network, string imagesDescription, InferenceResult result,
+        double loadSeconds, CategoryCheck? check) => new()
+    {
+        Engine = result.Engine,
+        Network = network.Description,
+        ImagesPath = imagesDescription,
+        Neurons = result.Neurons,
+        Layers = result.Layers,
+        Images = result.Images,
+        Weights = result.Weights,
+        Edges = result.Edges,
+        LoadSeconds = loadSeconds,
+        PlanningSeconds = result.PlanningSeconds,
+        InferenceSeconds = result.InferenceSeconds,
+        TeraEdgesPerSecond = result.TeraEdgesPerSecond,
+        Categories = result.Categories.Length,
+        LiveImagesPerLayer = [.. result.LayerStatistics.Select(s => s.LiveImages)],
+        Threads = request.Threads,
+        Truth = request.Truth,
+        Passed = check?.Passed,
+        ExpectedCategories = check?.Expected,
+        Missing = check?.Missing.Length,
+        Unexpected = check?.Unexpected.Length,
+        Details = result.Details.Count > 0 ? result.Details : null,
+    };
+
+    private void WriteText(InferReport report, InferenceResult result, CategoryCheck? check)
+    {
+        var c = CultureInfo.InvariantCulture;
+        output.WriteLine(string.Create(c, $"network     {report.Network}: {report.Neurons} neurons, {report.Layers} layers, {report.Weights:N0} weights"));
+        output.WriteLine(string.Create(c, $"images      {report.ImagesPath}: {report.Images:N0} images"));
+        output.WriteLine($"engine      {report.Engine}{(report.Threads > 0 ? $" ({report.Threads} threads)" : "")}");
+        output.WriteLine(string.Create(c, $"load        {report.LoadSeconds:F3} s (not timed)"));
+        output.WriteLine(string.Create(c, $"planning    {report.PlanningSeconds:F3} s"));
+        output.WriteLine(string.Create(c, $"inference   {report.InferenceSeconds:F3} s"));
+        output.WriteLine($"live images {LiveSummary(result.LayerStatistics, report.Images)}");
+        output.WriteLine(string.Create(c, $"categories  {report.Categories:N0}"));
+        output.WriteLine(string.Create(c, $"edges       {report.Edges:E4}"));
+        output.WriteLine(string.Create(c, $"rate        {report.TeraEdgesPerSecond:G4} TE/s"));
+        if (check is not null) output.WriteLine(check.ToString());
+    }
+
+    /// <summary>Live images after each layer, shortened to the first and last layers for deep networks.</summary>
+    private static string LiveSummary(IReadOnlyList<LayerStatistics> stats, int images)
+    {
+        if (stats.Count == 0) return $"{images} (no layer statistics)";
+        IEnumerable<string> Part(IEnumerable<LayerStatistics> s) => s.Select(x => $"{x.LiveImages}");
+        var text = stats.Count <= 12
+            ? string.Join(" ", Part(stats))
+            : $"{string.Join(" ", Part(stats.Take(8)))} ... {string.Join(" ", Part(stats.Skip(stats.Count - 2)))}";
+        return $"{text} (after layers 1..{stats.Count}; {stats[^1].LiveImages} alive at the end)";
+    }
+}

@@ -1,0 +1,125 @@
+using ScottPlot;
+using ScottPlot.TickGenerators;
+
+namespace SpDnn.Cli.Reporting;
+
+/// <summary>PNG plots of benchmark records (ScottPlot). Values spanning decades are drawn on log10 axes.</summary>
+public static class ReportPlots
+{
+    public const int Width = 1000, Height = 600;
+
+    /// <summary>TE/s per network and engine, with the seed code's H200 figures as reference marks.</summary>
+    public static Plot Throughput(BenchmarkRecord record)
+    {
+        var plot = new Plot();
+        var networks = record.Runs.Select(r => (r.Neurons, r.Layers)).Distinct().OrderBy(n => n.Neurons).ThenBy(n => n.Layers).ToArray();
+        var engines = record.Runs.Select(r => r.Engine).Distinct().Order(StringComparer.Ordinal).ToArray();
+        // Bars rise from the decade below the slowest run, so every bar is visible on the log axis.
+        double floor = Math.Floor(Math.Log10(record.Runs.Where(r => r.TeraEdgesPerSecond > 0).Select(r => r.TeraEdgesPerSecond).DefaultIfEmpty(1).Min()));
+        double groupWidth = 0.8, barWidth = groupWidth / Math.Max(1, engines.Length + 1);
+        for (int e = 0; e < engines.Length; e++)
+        {
+            var bars = new List<Bar>();
+            for (int n = 0; n < networks.Length; n++)
+            {
+                var run = record.Runs.FirstOrDefault(r => r.Engine == engines[e] && r.Neurons == networks[n].Neurons && r.Layers == networks[n].Layers);
+                if (run is null || run.TeraEdgesPerSecond <= 0) continue;
+                bars.Add(new Bar
+                {
+                    Position = n - groupWidth / 2 + barWidth * (e + 0.5),
+                    Value = Math.Log10(run.TeraEdgesPerSecond),
+                    ValueBase = floor,
+                    Size = barWidth * 0.95,
+                    FillColor = Palette(e),
+                });
+            }
+            var series = plot.Add.Bars(bars);
+            series.LegendText = engines[e];
+        }
+        var seedX = new List<double>();
+        var seedY = new List<double>();
+        for (int n = 0; n < networks.Length; n++)
+        {
+            if (ReferenceFigures.SeedCodeTeraEdges(networks[n].Neurons, networks[n].Layers) is not { } t) continue;
+            seedX.Add(n - groupWidth / 2 + barWidth * (engines.Length + 0.5));
+            seedY.Add(Math.Log10(t));
+        }
+        if (seedX.Count > 0)
+        {
+            var marks = plot.Add.ScatterPoints(seedX.ToArray(), seedY.ToArray());
+            marks.MarkerShape = MarkerShape.FilledDiamond;
+            marks.MarkerSize = 12;
+            marks.Color = Colors.Black;
+            marks.LegendText = ReferenceFigures.SeedCodeName;
+        }
+        plot.Axes.Bottom.SetTicks(Enumerable.Range(0, networks.Length).Select(i => (double)i).ToArray(),
+            networks.Select(n => $"{n.Neurons}x{n.Layers}").ToArray());
+        LogAxis(plot.Axes.Left);
+        plot.Axes.SetLimitsX(-0.6, networks.Length - 0.4);
+        plot.Title($"Throughput per network ({record.Machine.Gpu ?? record.Machine.Cpu})");
+        plot.YLabel("TeraEdges/s (log scale)");
+        plot.XLabel("network (neurons x layers)");
+        plot.ShowLegend(Edge.Bottom);
+        return plot;
+    }
+
+    /// <summary>Live images and seconds per layer for one run, both on log axes.</summary>
+    public static Plot Layers(BenchmarkRun run)
+    {
+        var plot = new Plot();
+        var points = run.LayerPoints;
+        double[] layers = points.Select(p => (double)p.Layer).ToArray();
+        var live = plot.Add.ScatterLine(layers, points.Select(p => Math.Log10(Math.Max(p.LiveImages, 0.5))).ToArray());
+        live.LegendText = "live images";
+        var timed = points.Where(p => p.Seconds > 0).ToArray();
+        if (timed.Length > 0)
+        {
+            var time = plot.Add.ScatterLine(timed.Select(p => (double)p.Layer).ToArray(), timed.Select(p => Math.Log10(p.Seconds * 1e6)).ToArray());
+            time.LegendText = "time per layer (µs)";
+            time.Axes.YAxis = plot.Axes.Right;
+            LogAxis(plot.Axes.Right);
+            plot.Axes.Right.Label.Text = "µs per layer (log scale)";
+        }
+        LogAxis(plot.Axes.Left);
+        plot.Title($"{run.Engine}, N={run.Neurons}, L={run.Layers}: live images and time per layer");
+        plot.YLabel("live images (log scale)");
+        plot.XLabel("layer");
+        plot.ShowLegend(Edge.Bottom);
+        return plot;
+    }
+
+    /// <summary>Convergence: live images against distinct live rows per layer.</summary>
+    public static Plot Convergence(BenchmarkRun run)
+    {
+        var plot = new Plot();
+        var points = run.LayerPoints;
+        double[] layers = points.Select(p => (double)p.Layer).ToArray();
+        var live = plot.Add.ScatterLine(layers, points.Select(p => Math.Log10(Math.Max(p.LiveImages, 0.5))).ToArray());
+        live.LegendText = "live images";
+        var measured = points.Where(p => p.DistinctRows >= 0).ToArray();
+        if (measured.Length > 0)
+        {
+            var distinct = plot.Add.ScatterLine(measured.Select(p => (double)p.Layer).ToArray(),
+                measured.Select(p => Math.Log10(Math.Max(p.DistinctRows, 0.5))).ToArray());
+            distinct.LegendText = "distinct live rows";
+        }
+        LogAxis(plot.Axes.Left);
+        plot.Title($"Convergence, N={run.Neurons}, L={run.Layers} ({run.Engine}): surviving images become one identical row");
+        plot.YLabel("rows (log scale)");
+        plot.XLabel("layer");
+        plot.ShowLegend(Edge.Bottom);
+        return plot;
+    }
+
+    private static void LogAxis(ScottPlot.IAxis axis)
+    {
+        axis.TickGenerator = new NumericAutomatic
+        {
+            MinorTickGenerator = new LogMinorTickGenerator(),
+            IntegerTicksOnly = true,
+            LabelFormatter = y => Math.Pow(10, y).ToString(y >= 0 ? "N0" : "G3", System.Globalization.CultureInfo.InvariantCulture),
+        };
+    }
+
+    private static Color Palette(int index) => new ScottPlot.Palettes.Category10().GetColor(index);
+}

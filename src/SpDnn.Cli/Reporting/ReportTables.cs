@@ -1,0 +1,70 @@
+using System.Globalization;
+using System.Text;
+
+namespace SpDnn.Cli.Reporting;
+
+/// <summary>Markdown and CSV renderings of benchmark records.</summary>
+public static class ReportTables
+{
+    private static string F(double v, string format = "G4") => v.ToString(format, CultureInfo.InvariantCulture);
+
+    public static string Markdown(BenchmarkRecord record)
+    {
+        var s = new StringBuilder();
+        s.AppendLine($"Date: {record.Date:yyyy-MM-dd HH:mm} UTC; commit `{record.Commit}`; machine: {record.Machine.Cpu}, {record.Machine.Cores} cores, {F(record.Machine.MemoryGiB, "F0")} GiB" +
+                     (record.Machine.Gpu is { } gpu ? $"; GPU: {gpu}" : "") + ".");
+        s.AppendLine();
+        s.AppendLine("| Network (N x L) | Engine | Images | Load s | Plan s | Inference s | TE/s | vs seed code (H200) | Categories | Truth |");
+        s.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        foreach (var r in Ordered(record.Runs))
+        {
+            var seed = ReferenceFigures.SeedCodeTeraEdges(r.Neurons, r.Layers);
+            string vsSeed = seed is { } t && r.Images == 60000 ? $"{F(r.TeraEdgesPerSecond / t, "F2")}x" : "-";
+            string truth = r.Passed switch { true => "PASSED", false => "FAILED", null => "-" };
+            s.AppendLine($"| {r.Neurons} x {r.Layers} | {r.Engine} | {r.Images} | {F(r.LoadSeconds, "F3")} | {F(r.PlanningSeconds, "F3")} | {F(r.InferenceSeconds, "G4")} | {F(r.TeraEdgesPerSecond, "F3")} | {vsSeed} | {r.Categories} | {truth} |");
+        }
+        return s.ToString();
+    }
+
+    /// <summary>Two records side by side: runs matched by (network, engine), with after/before ratios of TE/s.</summary>
+    public static string Comparison(BenchmarkRecord before, BenchmarkRecord after)
+    {
+        var s = new StringBuilder();
+        s.AppendLine($"Before: {before.Date:yyyy-MM-dd} `{before.Commit}` ({before.Machine.Gpu ?? before.Machine.Cpu}); after: {after.Date:yyyy-MM-dd} `{after.Commit}` ({after.Machine.Gpu ?? after.Machine.Cpu}).");
+        s.AppendLine();
+        s.AppendLine("| Network (N x L) | Engine | Before s | After s | Before TE/s | After TE/s | Speed-up |");
+        s.AppendLine("|---|---|---|---|---|---|---|");
+        var earlier = before.Runs.ToDictionary(r => (r.Neurons, r.Layers, r.Engine));
+        foreach (var a in Ordered(after.Runs))
+        {
+            if (!earlier.TryGetValue((a.Neurons, a.Layers, a.Engine), out var b))
+            {
+                s.AppendLine($"| {a.Neurons} x {a.Layers} | {a.Engine} | - | {F(a.InferenceSeconds)} | - | {F(a.TeraEdgesPerSecond, "F3")} | - |");
+                continue;
+            }
+            string ratio = a.InferenceSeconds > 0 ? $"{F(b.InferenceSeconds / a.InferenceSeconds, "F2")}x" : "-";
+            s.AppendLine($"| {a.Neurons} x {a.Layers} | {a.Engine} | {F(b.InferenceSeconds)} | {F(a.InferenceSeconds)} | {F(b.TeraEdgesPerSecond, "F3")} | {F(a.TeraEdgesPerSecond, "F3")} | {ratio} |");
+        }
+        return s.ToString();
+    }
+
+    public static string Csv(BenchmarkRecord record)
+    {
+        var s = new StringBuilder();
+        s.AppendLine("date,commit,machine,gpu,engine,neurons,layers,images,edges,load_s,planning_s,inference_s,teraedges_per_s,categories,passed,peak_host_bytes,peak_device_bytes");
+        foreach (var r in Ordered(record.Runs))
+        {
+            s.AppendLine(string.Join(',',
+                record.Date.ToString("O", CultureInfo.InvariantCulture), record.Commit, Quote(record.Machine.Cpu), Quote(record.Machine.Gpu ?? ""),
+                r.Engine, r.Neurons, r.Layers, r.Images, F(r.Edges, "R"), F(r.LoadSeconds, "R"), F(r.PlanningSeconds, "R"),
+                F(r.InferenceSeconds, "R"), F(r.TeraEdgesPerSecond, "R"), r.Categories,
+                r.Passed?.ToString().ToLowerInvariant() ?? "", r.PeakHostBytes, r.PeakDeviceBytes?.ToString(CultureInfo.InvariantCulture) ?? ""));
+        }
+        return s.ToString();
+    }
+
+    private static string Quote(string v) => v.Contains(',') || v.Contains('"') ? $"\"{v.Replace("\"", "\"\"")}\"" : v;
+
+    public static IEnumerable<BenchmarkRun> Ordered(IEnumerable<BenchmarkRun> runs) =>
+        runs.OrderBy(r => r.Neurons).ThenBy(r => r.Layers).ThenBy(r => r.Engine, StringComparer.Ordinal);
+}

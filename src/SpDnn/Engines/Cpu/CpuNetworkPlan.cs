@@ -1,0 +1,96 @@
+using System.Diagnostics;
+using SpDnn.Model;
+
+namespace SpDnn.Engines.Cpu;
+
+/// <summary>
+/// A network prepared for <see cref="CpuEngine"/>. When every layer's plan fits the memory
+/// budget, all are built up front, in parallel, and reused by every run; otherwise each run
+/// streams: a background thread plans the next layers while the current one computes, holding
+/// at most <see cref="Window"/> plans, so memory stays at a few layers whatever L is.
+/// </summary>
+public sealed class CpuNetworkPlan : IEnginePlan
+{
+    private readonly CpuLayerPlan[]? _plans;
+
+    internal CpuNetworkPlan(ILayerSource source, CpuEngineOptions options, int threads)
+    {
+        var watch = Stopwatch.StartNew();
+        Source = source;
+        Neurons = source.Neurons;
+        LayerCount = source.LayerCount;
+        if (LayerCount < 1) throw new ArgumentException("A network needs at least one layer.", nameof(source));
+
+        var first = CpuLayerPlan.Build(source.GetLayer(0), Neurons);
+        long perLayer = CpuLayerPlan.EstimateBytes(Neurons, first.NonZeros);
+        long budget = (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * options.PlanMemoryFraction);
+        if (options.PlanWindow > 0)
+            Window = Math.Min(options.PlanWindow, LayerCount);
+        else if (perLayer * LayerCount <= budget)
+            Window = LayerCount;
+        else
+            Window = (int)Math.Clamp(budget / Math.Max(perLayer, 1), 2, 16);
+
+        if (!IsStreaming)
+        {
+            var plans = new CpuLayerPlan[LayerCount];
+            plans[0] = first;
+            Parallel.For(1, LayerCount, new ParallelOptions { MaxDegreeOfParallelism = threads },
+                k => plans[k] = CpuLayerPlan.Build(source.GetLayer(k), Neurons));
+            _plans = plans;
+            long weights = 0, bytes = 0;
+            foreach (var p in plans)
+            {
+                weights += p.NonZeros;
+                bytes += CpuLayerPlan.EstimateBytes(Neurons, p.NonZeros);
+            }
+            Weights = weights;
+            HeldBytes = bytes;
+        }
+        else
+        {
+            Weights = -1;
+        }
+        PlanningSeconds = watch.Elapsed.TotalSeconds;
+    }
+
+    public ILayerSource Source { get; }
+    public int Neurons { get; }
+    public int LayerCount { get; }
+
+    /// <summary>Total nonzero weights; -1 while streaming (counted during each run instead).</summary>
+    public long Weights { get; }
+
+    public double PlanningSeconds { get; }
+
+    /// <summary>Estimated bytes of the held layer plans (0 while streaming).</summary>
+    public long HeldBytes { get; }
+
+    /// <summary>Plans held at once: <see cref="LayerCount"/> when all are held.</summary>
+    public int Window { get; }
+
+    public bool IsStreaming => Window < LayerCount;
+
+    /// <summary>The layer plans for one run, in order.</summary>
+    internal ILayerPlanSequence Open(CancellationToken cancellation) =>
+        _plans is not null ? new HeldPlans(_plans) : new StreamedLayerPlans(Source, Window, cancellation);
+
+    public void Dispose() { }
+
+    private sealed class HeldPlans(CpuLayerPlan[] plans) : ILayerPlanSequence
+    {
+        public CpuLayerPlan Take(int index) => plans[index];
+        public void Release(int index) { }
+        public void Dispose() { }
+    }
+}
+
+/// <summary>Layer plans handed out in order to one run.</summary>
+internal interface ILayerPlanSequence : IDisposable
+{
+    /// <summary>The plan of layer <paramref name="index"/>, waiting for it if it is still being built.</summary>
+    CpuLayerPlan Take(int index);
+
+    /// <summary>The run is done with layer <paramref name="index"/>: its plan may be dropped.</summary>
+    void Release(int index);
+}

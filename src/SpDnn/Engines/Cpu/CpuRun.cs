@@ -1,0 +1,456 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using SpDnn.Model;
+
+namespace SpDnn.Engines.Cpu;
+
+/// <summary>
+/// One inference run of <see cref="CpuEngine"/>: the live rows as sparse rows in per-worker
+/// arenas (double-buffered by layer parity), the live set, and the layer loop. Everything the
+/// loop touches is allocated before it starts or grows only while early layers grow the rows.
+/// </summary>
+internal sealed unsafe class CpuRun : IDisposable
+{
+    private const int Width = CpuLayerPlan.TileWidth;
+
+    /// <summary>With at most this many distinct rows, identical rows are looked for after every layer (it costs next to nothing).</summary>
+    private const int AlwaysCheckRows = 64;
+
+    /// <summary>Below this many tile-weight products (16 rows each) a layer runs on the calling thread alone.</summary>
+    private const double SmallLayerWeights = 1 << 17;
+
+    /// <summary>Longest gap, in layers, between searches for identical rows while they find none.</summary>
+    private const int MaxCheckInterval = 8;
+
+    private readonly CpuEngineOptions _options;
+    private readonly WorkerTeam _team;
+    private readonly int _threads;
+    private readonly int _neurons;
+    private readonly int _padded;
+    private readonly LiveSet _live;
+    private readonly LiveSetRowTable? _table;
+    private readonly SparseArena[][] _arenas;
+    private readonly SparseArena[] _imageArena;
+    private readonly WorkerScratch[] _scratch;
+    private readonly Action<int> _work;
+    private RowRef[] _rows;
+    private readonly RowRef[] _out;
+    private readonly ulong[] _hashes;
+    private readonly int[] _remap;
+    private readonly int[] _firstRowOf;
+    private SplitScratch? _split;
+
+    // The current layer's job, read by the workers.
+    private SparseArena[] _input;
+    private SparseArena[] _output;
+    private CpuLayerPlan? _plan;
+    private int _distinct;
+    private int _items;
+    private int _parts;
+    private bool _hashOutputs;
+    private int _nextItem;
+
+    public CpuRun(ImageBatch images, CpuEngineOptions options, WorkerTeam team)
+    {
+        _options = options;
+        _team = team;
+        _threads = team.Threads;
+        _neurons = images.Neurons;
+        _padded = CpuLayerPlan.PaddedLength(_neurons);
+        int count = images.Count;
+        _live = new LiveSet(count);
+        _table = options.CollapseIdenticalRows ? new LiveSetRowTable(count) : null;
+        _rows = new RowRef[count];
+        _out = new RowRef[count];
+        _hashes = new ulong[count];
+        _remap = new int[count];
+        _firstRowOf = new int[count];
+        // Room for layer outputs a few times denser than the input (challenge rows fan out about
+        // threefold); arenas grow beyond that when needed.
+        long perWorker = Math.Min(Array.MaxLength, 4 * images.Features.NonZeros / _threads + (long)_padded * Width * 2);
+        _arenas = new SparseArena[2][];
+        for (int parity = 0; parity < 2; parity++)
+        {
+            _arenas[parity] = new SparseArena[_threads];
+            for (int w = 0; w < _threads; w++) _arenas[parity][w] = new SparseArena((int)perWorker);
+        }
+        _scratch = new WorkerScratch[_threads];
+        for (int w = 0; w < _threads; w++) _scratch[w] = new WorkerScratch(_padded);
+        _work = Work;
+
+        // The input images are read in place; empty rows are dead from the start.
+        var f = images.Features;
+        _imageArena = [new SparseArena(f.ColumnIndices, f.Values)];
+        _input = _imageArena;
+        _output = _arenas[0];
+        int live = 0;
+        for (int r = 0; r < count; r++)
+        {
+            int length = f.RowLength(r);
+            if (length == 0) { _remap[r] = -1; continue; }
+            _rows[live] = new RowRef(0, f.RowOffsets[r], length);
+            _remap[r] = live++;
+        }
+        _live.Remap(_remap.AsSpan(0, count), live);
+    }
+
+    public LiveSet Live => _live;
+
+    /// <summary>Tiles (of up to 16 distinct rows, or shares of one) computed by each formulation.</summary>
+    public long SparseInputTiles => _scratch.Sum(s => s.ScatterTiles);
+    public long DenseTileTiles => _scratch.Sum(s => s.GatherTiles);
+
+    /// <summary>Layers after which identical rows were looked for.</summary>
+    public int CheckedLayers { get; private set; }
+
+    private int _checkInterval = 1;
+    private int _nextCheckLayer;
+
+    /// <summary>Computes one layer for the live rows and updates the live set; returns the layer's statistics.</summary>
+    public LayerStatistics Step(CpuLayerPlan plan, int layer)
+    {
+        long start = Stopwatch.GetTimestamp();
+        int d = _live.DistinctRows;
+        if (d == 0) return new LayerStatistics(layer + 1, 0, 0, Stopwatch.GetElapsedTime(start).TotalSeconds);
+
+        bool check = _table is not null && (d <= AlwaysCheckRows || layer >= _nextCheckLayer);
+        _hashOutputs = check;
+        _plan = plan;
+        _distinct = d;
+        _output = _arenas[layer & 1];
+        foreach (var arena in _output) arena.Count = 0;
+        long nonZeros = 0;
+        for (int r = 0; r < d; r++) nonZeros += _rows[r].Length;
+        bool sparseRows = _options.Formulation switch
+        {
+            CpuFormulation.SparseInput => true,
+            CpuFormulation.DenseTile => false,
+            _ => nonZeros < _options.DenseTileMinDensity * d * _neurons,
+        };
+        int tiles = (d + Width - 1) / Width;
+        // Little work (the late layers, with a few distinct rows): the calling thread alone,
+        // sparing the hand-off to the team, which costs more than the layer.
+        bool alone = _threads == 1 || (double)tiles * plan.NonZeros < SmallLayerWeights;
+        // Few dense tiles: all workers share each tile, split by output neurons (gather only).
+        _parts = tiles >= 2 * _threads || alone || sparseRows
+            ? 1
+            : Math.Clamp((2 * _threads + tiles - 1) / tiles, 1, Math.Max(1, _neurons / 256));
+        _items = tiles * _parts;
+        if (_parts > 1) (_split ??= new SplitScratch(_padded, 2 * _threads, 2 * _threads)).Prepare(tiles, _parts);
+        _nextItem = 0;
+        if (alone) _work(0); else _team.Run(_work);
+        if (_parts > 1) JoinParts();
+
+        int newDistinct = Collapse(d, check, out int liveRows);
+        if (check)
+        {
+            CheckedLayers++;
+            int merged = liveRows - newDistinct;
+            _checkInterval = merged * 64 >= liveRows && merged > 0 ? 1 : Math.Min(_checkInterval * 2, MaxCheckInterval);
+            _nextCheckLayer = layer + _checkInterval;
+        }
+        _live.Remap(_remap.AsSpan(0, d), newDistinct);
+        _input = _output;
+        _plan = null;
+        return new LayerStatistics(layer + 1, _live.Count, check ? newDistinct : -1, Stopwatch.GetElapsedTime(start).TotalSeconds);
+    }
+
+    /// <summary>Drops dead rows and, when checked, merges identical ones; compacts the distinct rows for the next layer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int Collapse(int d, bool check, out int liveRows)
+    {
+        if (check) _table!.Clear();
+        var equality = new OutputRowEquality(_out, _output);
+        int next = 0;
+        liveRows = 0;
+        for (int r = 0; r < d; r++)
+        {
+            var row = _out[r];
+            if (row.Length == 0)
+            {
+                _remap[r] = -1;
+                continue;
+            }
+            liveRows++;
+            int id = check ? _table!.FindOrAdd(_hashes[r], r, next, _firstRowOf, ref equality) : next;
+            if (id == next)
+            {
+                _firstRowOf[next] = r;
+                _rows[next++] = row;
+            }
+            _remap[r] = id;
+        }
+        return next;
+    }
+
+    private void Work(int worker)
+    {
+        var scratch = _scratch[worker];
+        var arena = _output[worker];
+        while (true)
+        {
+            int item = Interlocked.Increment(ref _nextItem) - 1;
+            if (item >= _items) return;
+            if (_parts == 1) ComputeTile(item, worker, arena, scratch);
+            else GatherTilePart(item / _parts, item % _parts, scratch);
+        }
+    }
+
+    /// <summary>One tile of up to 16 rows, by scatter over its nonzero inputs or by gather, whichever its input density calls for.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ComputeTile(int tile, int worker, SparseArena arena, WorkerScratch scratch)
+    {
+        int first = tile * Width, lanes = Math.Min(Width, _distinct - first);
+        int inputs = Densify(first, lanes, scratch.Tile, scratch);
+        int* counts = scratch.Counts;
+        new Span<int>(counts, Width).Clear();
+        bool scatter = _options.Formulation switch
+        {
+            CpuFormulation.SparseInput => true,
+            CpuFormulation.DenseTile => false,
+            _ => inputs < _options.DenseTileMinDensity * _neurons,
+        };
+        if (scatter)
+        {
+            scratch.ScatterTiles++;
+            LayerKernels.ScatterTile(_plan!, scratch.Inputs, inputs, scratch.Tile, scratch.Sums, scratch.LaneIndex, scratch.LaneValue, _padded, counts);
+        }
+        else
+        {
+            scratch.GatherTiles++;
+            LayerKernels.GatherTile(_plan!, 0, _neurons, scratch.Tile, scratch.LaneIndex, scratch.LaneValue, _padded, counts);
+        }
+        Clear(first, lanes, scratch.Tile);
+        for (int l = 0; l < lanes; l++)
+        {
+            int count = counts[l];
+            arena.EnsureRoom(count);
+            new ReadOnlySpan<int>(scratch.LaneIndex + l * _padded, count).CopyTo(arena.Indices.AsSpan(arena.Count));
+            new ReadOnlySpan<float>(scratch.LaneValue + l * _padded, count).CopyTo(arena.Values.AsSpan(arena.Count));
+            Publish(first + l, worker, arena, count);
+        }
+    }
+
+    /// <summary>A share of the output neurons of one tile (few live rows: all workers share each tile).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void GatherTilePart(int tile, int part, WorkerScratch scratch)
+    {
+        var split = _split!;
+        int first = tile * Width, lanes = Math.Min(Width, _distinct - first);
+        int j0 = SplitScratch.PartStart(_neurons, _parts, part), j1 = SplitScratch.PartStart(_neurons, _parts, part + 1);
+        Densify(first, lanes, scratch.Tile, null);
+        scratch.GatherTiles++;
+        int* counts = split.Counts(tile, part);
+        new Span<int>(counts, Width).Clear();
+        long laneBase = (long)tile * Width * _padded + j0;
+        LayerKernels.GatherTile(_plan!, j0, j1, scratch.Tile, split.Index + laneBase, split.Value + laneBase, _padded, counts);
+        Clear(first, lanes, scratch.Tile);
+    }
+
+    /// <summary>Concatenates the parts of each split tile's rows, in neuron order, into worker 0's arena.</summary>
+    private void JoinParts()
+    {
+        var split = _split!;
+        var arena = _output[0];
+        for (int first = 0, tile = 0; first < _distinct; first += Width, tile++)
+        {
+            int lanes = Math.Min(Width, _distinct - first);
+            for (int l = 0; l < lanes; l++)
+            {
+                int total = 0;
+                for (int p = 0; p < _parts; p++) total += split.Counts(tile, p)[l];
+                arena.EnsureRoom(total);
+                int at = arena.Count;
+                for (int p = 0; p < _parts; p++)
+                {
+                    int count = split.Counts(tile, p)[l];
+                    long from = ((long)tile * Width + l) * _padded + SplitScratch.PartStart(_neurons, _parts, p);
+                    new ReadOnlySpan<int>(split.Index + from, count).CopyTo(arena.Indices.AsSpan(at));
+                    new ReadOnlySpan<float>(split.Value + from, count).CopyTo(arena.Values.AsSpan(at));
+                    at += count;
+                }
+                Publish(first + l, 0, arena, total);
+            }
+        }
+    }
+
+    /// <summary>Records row <paramref name="r"/>'s output, just written at the arena's end, and hashes it when asked.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Publish(int r, int worker, SparseArena arena, int count)
+    {
+        _out[r] = new RowRef(worker, arena.Count, count);
+        if (_hashOutputs && count > 0)
+            _hashes[r] = RowHash.Compute(arena.Indices.AsSpan(arena.Count, count), arena.Values.AsSpan(arena.Count, count));
+        arena.Count += count;
+    }
+
+    /// <summary>
+    /// Writes rows first .. first+lanes-1 into the zeroed tile, lane by lane. With
+    /// <paramref name="union"/>, also lists the inputs nonzero in any lane, ascending, in its
+    /// Inputs and returns their number.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int Densify(int first, int lanes, float* tile, WorkerScratch? union)
+    {
+        for (int l = 0; l < lanes; l++)
+        {
+            var row = _rows[first + l];
+            var source = _input[row.Arena];
+            var indices = source.Indices.AsSpan(row.Offset, row.Length);
+            var values = source.Values.AsSpan(row.Offset, row.Length);
+            for (int e = 0; e < indices.Length; e++) tile[indices[e] * Width + l] = values[e];
+            if (union is null) continue;
+            ulong* marks = union.Marks;
+            foreach (int i in indices) marks[i >> 6] |= 1UL << i;
+        }
+        if (union is null) return 0;
+        int count = 0;
+        int* inputs = union.Inputs;
+        for (int word = 0, words = _padded / 64 + 1; word < words; word++)
+        {
+            ulong bits = union.Marks[word];
+            if (bits == 0) continue;
+            union.Marks[word] = 0;
+            while (bits != 0)
+            {
+                inputs[count++] = word * 64 + BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+            }
+        }
+        return count;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Clear(int first, int lanes, float* tile)
+    {
+        for (int l = 0; l < lanes; l++)
+        {
+            var row = _rows[first + l];
+            var indices = _input[row.Arena].Indices.AsSpan(row.Offset, row.Length);
+            foreach (int i in indices) tile[i * Width + l] = 0f;
+        }
+    }
+
+    /// <summary>Batch rows of the live images (ascending) and, when asked, their final rows.</summary>
+    public CsrMatrix FinalFeatures()
+    {
+        var images = _live.RowOf;
+        var offsets = new int[images.Length + 1];
+        for (int i = 0; i < images.Length; i++) offsets[i + 1] = offsets[i] + _rows[images[i]].Length;
+        var columns = new int[offsets[^1]];
+        var values = new float[offsets[^1]];
+        for (int i = 0; i < images.Length; i++)
+        {
+            var row = _rows[images[i]];
+            var source = _input[row.Arena];
+            source.Indices.AsSpan(row.Offset, row.Length).CopyTo(columns.AsSpan(offsets[i]));
+            source.Values.AsSpan(row.Offset, row.Length).CopyTo(values.AsSpan(offsets[i]));
+        }
+        return new CsrMatrix(images.Length, _neurons, offsets, columns, values);
+    }
+
+    public void Dispose()
+    {
+        foreach (var s in _scratch) s.Dispose();
+        _split?.Dispose();
+    }
+
+    /// <summary>Exact comparison of two output rows of the current layer.</summary>
+    private readonly struct OutputRowEquality(RowRef[] rows, SparseArena[] arenas) : Engines.IRowEquality
+    {
+        public bool RowsEqual(int a, int b)
+        {
+            RowRef x = rows[a], y = rows[b];
+            if (x.Length != y.Length) return false;
+            SparseArena ax = arenas[x.Arena], ay = arenas[y.Arena];
+            return ax.Indices.AsSpan(x.Offset, x.Length).SequenceEqual(ay.Indices.AsSpan(y.Offset, y.Length))
+                && MemoryMarshal.Cast<float, int>(ax.Values.AsSpan(x.Offset, x.Length))
+                    .SequenceEqual(MemoryMarshal.Cast<float, int>(ay.Values.AsSpan(y.Offset, y.Length)));
+        }
+    }
+
+    /// <summary>A worker's private buffers: the scatter accumulator, a dense tile and its per-lane outputs (64-byte aligned).</summary>
+    private sealed class WorkerScratch : IDisposable
+    {
+        public WorkerScratch(int padded)
+        {
+            Tile = Allocate<float>((long)padded * Width);
+            Sums = Allocate<float>((long)padded * Width);
+            Inputs = Allocate<int>(padded);
+            Marks = Allocate<ulong>(padded / 64 + 1);
+            LaneIndex = Allocate<int>((long)padded * Width);
+            LaneValue = Allocate<float>((long)padded * Width);
+            Counts = Allocate<int>(Width);
+        }
+
+        /// <summary>The input tile: input i of lane l at [i·16 + l].</summary>
+        public float* Tile { get; }
+
+        /// <summary>Sums of the scatter, laid out like the tile; zero between tiles.</summary>
+        public float* Sums { get; }
+
+        /// <summary>The union of a tile's nonzero inputs, ascending, and the bitmap that builds it (zero between tiles).</summary>
+        public int* Inputs { get; }
+        public ulong* Marks { get; }
+
+        /// <summary>Tiles computed by each formulation (only this worker writes them).</summary>
+        public long ScatterTiles;
+        public long GatherTiles;
+        public int* LaneIndex { get; }
+        public float* LaneValue { get; }
+        public int* Counts { get; }
+
+        public void Dispose()
+        {
+            NativeMemory.AlignedFree(Tile);
+            NativeMemory.AlignedFree(Sums);
+            NativeMemory.AlignedFree(Inputs);
+            NativeMemory.AlignedFree(Marks);
+            NativeMemory.AlignedFree(LaneIndex);
+            NativeMemory.AlignedFree(LaneValue);
+            NativeMemory.AlignedFree(Counts);
+        }
+    }
+
+    /// <summary>
+    /// Outputs of tiles split by output neurons: per tile and lane a row-long region, each part
+    /// writing at its first neuron (parts start at multiples of 16, so the kernels' whole-vector
+    /// stores stay inside the part).
+    /// </summary>
+    private sealed class SplitScratch(int padded, int maxTiles, int maxParts) : IDisposable
+    {
+        private int _parts;
+
+        public int* Index { get; } = Allocate<int>((long)maxTiles * Width * padded);
+        public float* Value { get; } = Allocate<float>((long)maxTiles * Width * padded);
+        private int* CountsBase { get; } = Allocate<int>((long)maxTiles * maxParts * Width);
+
+        public void Prepare(int tiles, int parts)
+        {
+            if (tiles > maxTiles || parts > maxParts) throw new InvalidOperationException("Split tiles exceed their scratch.");
+            _parts = parts;
+        }
+
+        public int* Counts(int tile, int part) => CountsBase + ((long)tile * _parts + part) * Width;
+
+        public static int PartStart(int neurons, int parts, int part) =>
+            part >= parts ? neurons : (int)((long)neurons * part / parts) / Width * Width;
+
+        public void Dispose()
+        {
+            NativeMemory.AlignedFree(Index);
+            NativeMemory.AlignedFree(Value);
+            NativeMemory.AlignedFree(CountsBase);
+        }
+    }
+
+    private static T* Allocate<T>(long count) where T : unmanaged
+    {
+        var bytes = (nuint)(Math.Max(count, 1) * sizeof(T));
+        var p = (T*)NativeMemory.AlignedAlloc(bytes, 64);
+        NativeMemory.Clear(p, bytes);
+        return p;
+    }
+}

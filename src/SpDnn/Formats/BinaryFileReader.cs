@@ -1,0 +1,144 @@
+using System.IO.MemoryMappedFiles;
+using SpDnn.Model;
+
+namespace SpDnn.Formats;
+
+/// <summary>
+/// A memory-mapped SpDnn binary file. The header and index are checked on opening; each section
+/// is checked (checksum, then structure) when it is read, so random access to one layer touches
+/// only that layer's bytes. Safe for concurrent reads of different sections.
+/// </summary>
+public sealed unsafe class BinaryFileReader : IDisposable
+{
+    private readonly MemoryMappedFile _map;
+    private readonly MemoryMappedViewAccessor _view;
+    private readonly byte* _base;
+    private readonly long _length;
+    private readonly BinarySection[] _sections;
+
+    public BinaryFileReader(string path)
+    {
+        Path = path;
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
+        _length = new FileInfo(path).Length;
+        if (_length < BinaryFormat.HeaderSize)
+            throw new SpDnnDataException(path, _length == 0 ? "empty file" : $"truncated binary file: {_length} bytes, shorter than the header", byteOffset: _length);
+        using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read))
+            _map = MemoryMappedFile.CreateFromFile(file, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+        _view = _map.CreateViewAccessor(0, _length, MemoryMappedFileAccess.Read);
+        byte* pointer = null;
+        _view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
+        _base = pointer + _view.PointerOffset;
+        try
+        {
+            Header = BinaryHeader.ReadFrom(Bytes(0, BinaryFormat.HeaderSize), path);
+            if (Header.FileLength != _length)
+                throw new SpDnnDataException(path, Header.FileLength > _length
+                    ? $"truncated binary file: {_length} bytes, the header records {Header.FileLength}"
+                    : $"binary file has {_length - Header.FileLength} unexpected bytes after its end", byteOffset: Math.Min(_length, Header.FileLength));
+            long indexLength = (long)Header.Sections * BinaryFormat.IndexEntrySize;
+            if (Header.IndexOffset < BinaryFormat.HeaderSize || Header.IndexOffset + indexLength + 8 != _length)
+                throw new SpDnnDataException(path, "corrupt header (index does not fit the file)", byteOffset: 32);
+            var index = Bytes(Header.IndexOffset, indexLength);
+            if (BitConverter.ToUInt64(Bytes(Header.IndexOffset + indexLength, 8)) != BinaryFormat.Checksum(index))
+                throw new SpDnnDataException(path, "corrupt index (checksum mismatch)", byteOffset: Header.IndexOffset);
+            _sections = new BinarySection[Header.Sections];
+            for (int i = 0; i < _sections.Length; i++)
+            {
+                var s = BinarySection.ReadFrom(index[(i * BinaryFormat.IndexEntrySize)..]);
+                int biasLength = (s.Flags & BinaryFormat.FlagBias) != 0 ? Header.Columns : 0;
+                if (s.Offset < BinaryFormat.HeaderSize || s.Offset + s.Length > Header.IndexOffset || s.Rows < 0 || s.NonZeros < 0
+                    || s.NonZeros > int.MaxValue || BinaryFormat.SectionLayout(s.Rows, s.NonZeros, biasLength).End != s.Length)
+                    throw new SpDnnDataException(path, $"corrupt index entry {i + 1}", byteOffset: Header.IndexOffset + (long)i * BinaryFormat.IndexEntrySize);
+                _sections[i] = s;
+            }
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    public string Path { get; }
+    public BinaryHeader Header { get; }
+    public int SectionCount => _sections.Length;
+    public BinarySection Section(int index) => _sections[index];
+
+    private ReadOnlySpan<byte> Bytes(long offset, long length) => new(_base + offset, checked((int)length));
+
+    /// <summary>Section <paramref name="index"/> as a matrix with <see cref="BinaryHeader.Columns"/> columns, and its bias if stored.</summary>
+    public (CsrMatrix Matrix, float[]? Bias) ReadSection(int index)
+    {
+        var s = _sections[index];
+        int columns = Header.Columns;
+        int biasLength = (s.Flags & BinaryFormat.FlagBias) != 0 ? columns : 0;
+        var layout = BinaryFormat.SectionLayout(s.Rows, s.NonZeros, biasLength);
+        if (Checksum(s.Offset, s.Length) != s.Checksum)
+            throw new SpDnnDataException(Path, $"corrupt section {index + 1} (checksum mismatch)", byteOffset: s.Offset);
+        int nnz = (int)s.NonZeros;
+        var offsets = Copy<int>(s.Offset, s.Rows + 1);
+        var cols = Copy<int>(s.Offset + layout.Columns, nnz);
+        var vals = Copy<float>(s.Offset + layout.Values, nnz);
+        float[]? bias = biasLength > 0 ? Copy<float>(s.Offset + layout.Bias, biasLength) : null;
+        Validate(index, s, offsets, cols, columns);
+        return (new CsrMatrix(s.Rows, columns, offsets, cols, vals), bias);
+    }
+
+    // Sections of large image sets exceed 2 GiB, beyond one span: hash and copy through pointers.
+    private ulong Checksum(long offset, long length)
+    {
+        var hash = new System.IO.Hashing.XxHash64();
+        for (long done = 0; done < length;)
+        {
+            int chunk = (int)Math.Min(length - done, 1 << 30);
+            hash.Append(new ReadOnlySpan<byte>(_base + offset + done, chunk));
+            done += chunk;
+        }
+        return hash.GetCurrentHashAsUInt64();
+    }
+
+    private T[] Copy<T>(long offset, int count) where T : unmanaged
+    {
+        var result = GC.AllocateUninitializedArray<T>(count);
+        long bytes = (long)count * sizeof(T);
+        fixed (T* target = result) Buffer.MemoryCopy(_base + offset, target, bytes, bytes);
+        return result;
+    }
+
+    /// <summary>Checks what a checksum cannot: that a well-formed writer produced the arrays.</summary>
+    private void Validate(int index, BinarySection s, int[] offsets, int[] cols, int columns)
+    {
+        if (offsets[0] != 0 || offsets[^1] != cols.Length)
+            throw new SpDnnDataException(Path, $"section {index + 1}: row offsets do not span its {cols.Length} entries", byteOffset: s.Offset);
+        for (int r = 0; r < s.Rows; r++)
+        {
+            int from = offsets[r], to = offsets[r + 1];
+            if (to < from || to > cols.Length)
+                throw new SpDnnDataException(Path, $"section {index + 1}: row offsets decrease at row {r + 1}", byteOffset: s.Offset + 4L * (r + 1));
+            int previous = -1;
+            for (int p = from; p < to; p++)
+            {
+                int c = cols[p];
+                if (c <= previous || c >= columns)
+                    throw new SpDnnDataException(Path, $"section {index + 1}: column {c} in row {r + 1} is out of order or outside 0..{columns - 1}",
+                        byteOffset: s.Offset + BinaryFormat.SectionLayout(s.Rows, s.NonZeros, 0).Columns + 4L * p);
+                previous = c;
+            }
+        }
+    }
+
+    private bool _disposed;
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        if (_view is not null)
+        {
+            _view.SafeMemoryMappedViewHandle.ReleasePointer();
+            _view.Dispose();
+        }
+        _map?.Dispose();
+    }
+}

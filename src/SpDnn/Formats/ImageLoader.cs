@@ -1,0 +1,36 @@
+using SpDnn.Model;
+
+namespace SpDnn.Formats;
+
+/// <summary>One entry point for every stored image set: TSV (gzip or not), Matrix Market, binary; judged by content.</summary>
+public static class ImageLoader
+{
+    /// <param name="neurons">N when known; checked against the file (and bounds every pixel of a TSV file).</param>
+    public static ImageBatch Load(string path, int? neurons = null)
+    {
+        if (Directory.Exists(path)) throw new SpDnnDataException(path, "is a folder, expected an image file");
+        if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
+        if (new FileInfo(path).Length == 0) throw new SpDnnDataException(path, "empty file");
+        var images = InputFile.Detect(path) switch
+        {
+            FileContent.MatrixMarket => MatrixMarketReader.ReadImages(path, neurons),
+            FileContent.Binary => ReadBinary(path),
+            FileContent.Tar => throw new SpDnnDataException(path, "is a tar archive (a network?), expected images"),
+            _ => TsvImageReader.Read(path, neurons),
+        };
+        if (neurons is { } n && images.Neurons != n)
+            throw new SpDnnDataException(path, $"wrong N: the images have {images.Neurons} pixels, expected {n}");
+        return images;
+    }
+
+    private static ImageBatch ReadBinary(string path)
+    {
+        using var file = new BinaryFileReader(path);
+        if (file.Header.Kind != BinaryKind.Images)
+            throw new SpDnnDataException(path, $"holds a {file.Header.Kind.ToString().ToLowerInvariant()}, not images", byteOffset: 12);
+        var (features, _) = file.ReadSection(0);
+        int first = file.Header.FirstImageNumber;
+        if (first < 1) throw new SpDnnDataException(path, $"corrupt header (first image number {first})", byteOffset: 28);
+        return new ImageBatch(features, path, first);
+    }
+}

@@ -1,0 +1,49 @@
+namespace SpDnn.Formats;
+
+/// <summary>What a file holds, judged by its first bytes (never by its name).</summary>
+public enum FileContent
+{
+    Text,
+    MatrixMarket,
+    Binary,
+    Tar,
+}
+
+/// <summary>Opens input files, decompressing gzip transparently (recognised by the magic bytes 1f 8b).</summary>
+public static class InputFile
+{
+    public static bool IsGzip(string path)
+    {
+        Span<byte> head = stackalloc byte[2];
+        using var file = OpenRaw(path, 4096);
+        return file.ReadAtLeast(head, 2, throwOnEndOfStream: false) == 2 && head[0] == 0x1f && head[1] == 0x8b;
+    }
+
+    /// <summary>The file's bytes, decompressed when it is gzip.</summary>
+    public static Stream OpenRead(string path, int bufferSize = 1 << 20)
+    {
+        if (!File.Exists(path))
+        {
+            if (Directory.Exists(path)) throw new SpDnnDataException(path, "is a folder, expected a file");
+            throw new FileNotFoundException($"{path}: no such file", path);
+        }
+        return IsGzip(path) ? new CheckedGzipStream(path, bufferSize) : OpenRaw(path, bufferSize);
+    }
+
+    /// <summary>Classifies a file by its first (decompressed) bytes.</summary>
+    public static FileContent Detect(string path)
+    {
+        var head = new byte[512];
+        int n;
+        using (var stream = OpenRead(path, 1 << 16))
+            n = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        var bytes = head.AsSpan(0, n);
+        if (bytes.StartsWith(BinaryFormat.Magic)) return FileContent.Binary;
+        if (bytes.StartsWith("%%MatrixMarket"u8)) return FileContent.MatrixMarket;
+        if (n >= 263 && head.AsSpan(257, 5).SequenceEqual("ustar"u8)) return FileContent.Tar;
+        return FileContent.Text;
+    }
+
+    private static FileStream OpenRaw(string path, int bufferSize) =>
+        new(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize, FileOptions.SequentialScan);
+}

@@ -1,0 +1,74 @@
+using SpDnn.Model;
+
+namespace SpDnn.Formats;
+
+/// <summary>
+/// A network stored as a folder of layer files <c>n{N}-l{k}.tsv</c> (or .tsv.gz, .mtx, .mtx.gz),
+/// or a folder holding the official <c>neuron{N}/</c> subfolder. N comes from the file names;
+/// each layer is read when asked for, so any number of threads can read different layers at once.
+/// </summary>
+public sealed class LayerFolderSource : ILayerSource
+{
+    private readonly string[] _files;
+    private readonly float[] _bias;
+
+    /// <param name="layers">Use the first L layers; all consecutive layers from 1 by default.</param>
+    /// <param name="bias">Constant bias; the challenge's value for N by default.</param>
+    public LayerFolderSource(string folder, int? layers = null, float? bias = null)
+    {
+        if (!Directory.Exists(folder)) throw new DirectoryNotFoundException($"{folder}: no such folder");
+        var found = Scan(folder);
+        if (found.Count == 0)
+        {
+            var sub = Directory.GetDirectories(folder).Where(d => LayerFileName.NeuronsFromFolder(d) is not null).Order().ToArray();
+            if (sub.Length == 1)
+            {
+                folder = sub[0];
+                found = Scan(folder);
+            }
+        }
+        if (found.Count == 0)
+            throw new SpDnnDataException(folder, "no layer files (expected n{N}-l{k}.tsv, .tsv.gz, .mtx or a neuron{N}/ subfolder)");
+        Folder = folder;
+        Neurons = found.Values.First().Neurons;
+        foreach (var (k, file) in found)
+            if (file.Neurons != Neurons)
+                throw new SpDnnDataException(file.Path, $"wrong N: the name says N={file.Neurons} but {Path.GetFileName(found[found.Keys.Min()].Path)} says N={Neurons}");
+        int available = 0;
+        while (found.ContainsKey(available + 1)) available++;
+        int count = layers ?? available;
+        if (count < 1) throw new SpDnnDataException(folder, $"missing layer file {LayerFileName.Format(Neurons, 1)}");
+        for (int k = 1; k <= count; k++)
+            if (!found.ContainsKey(k))
+                throw new SpDnnDataException(Path.Combine(folder, LayerFileName.Format(Neurons, k)),
+                    $"missing layer file ({count} layers requested, the folder has layers 1..{available})");
+        _files = [.. Enumerable.Range(1, count).Select(k => found[k].Path)];
+        _bias = NetworkLayer.ConstantBias(Neurons, NetworkBias.Resolve(folder, Neurons, bias));
+    }
+
+    public string Folder { get; }
+    public int Neurons { get; }
+    public int LayerCount => _files.Length;
+    public float Bias => _bias[0];
+    public string Description => $"{Folder} (N={Neurons}, L={LayerCount})";
+
+    public NetworkLayer GetLayer(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, LayerCount);
+        return new NetworkLayer(index, LayerFile.Read(_files[index], Neurons), _bias);
+    }
+
+    private static Dictionary<int, (int Neurons, string Path)> Scan(string folder)
+    {
+        var found = new Dictionary<int, (int Neurons, string Path)>();
+        // Preference when one layer exists in several forms: the order below.
+        string[] order = [".tsv", ".tsv.gz", ".mtx", ".mtx.gz"];
+        foreach (var path in Directory.EnumerateFiles(folder).OrderBy(p => Array.FindIndex(order, e => p.EndsWith(e, StringComparison.OrdinalIgnoreCase))))
+        {
+            if (LayerFileName.Parse(path) is not { } name) continue;
+            found.TryAdd(name.Layer, (name.Neurons, path));
+        }
+        return found;
+    }
+}

@@ -1,0 +1,172 @@
+using System.Runtime.Intrinsics;
+using SpDnn.Model;
+
+namespace SpDnn.Generation;
+
+/// <summary>
+/// The official Graph Challenge networks, made here exactly (challenge-spec.md, "How the challenge
+/// networks are built"). With M = N/16 and S = log2(M), layer k (0-based) is stage j = k mod S of
+/// a radix-2 RadiX-Net over M neurons (row n connects to columns m with (n - m) mod M in {0, 2^j},
+/// in each of the 16 blocks of M), all weights 1/16, with its rows permuted by the permutation of
+/// block b = k div S: row n of the stage becomes row p_b[n] (block 0 is not permuted). p_b is the
+/// ascending argsort of N doubles of the one MT19937 stream (seed 5489) from which the four sizes
+/// were drawn in turn. Layers are built on demand in O(one layer) memory and may be requested from
+/// several threads at once; each permutation is computed once, when first needed.
+/// </summary>
+public sealed class ChallengeNetworkGenerator : ILayerSource
+{
+    /// <summary>Layers of the largest official network of each size; later layers are an extension.</summary>
+    public const int OfficialLayers = 1920;
+
+    private const int Fan = ChallengeSpec.ConnectionsPerNeuron;
+
+    private readonly int _blockSize; // M = N / 16
+    private readonly int _stages;    // S = log2(M)
+    private readonly float _bias;
+    private readonly Lazy<int[]>[] _permutations;
+    private readonly List<MersenneTwister19937> _blockStarts = []; // stream at the start of block 1, 2, ...
+    private readonly Lock _streamLock = new();
+
+    /// <param name="neurons">1024, 4096, 16384 or 65536.</param>
+    /// <param name="layers">Any positive count; beyond 1920 the permutations keep drawing from the stream
+    /// (not part of the challenge: those doubles belong to the next size's official networks).</param>
+    /// <param name="bias">The constant bias; the challenge's value for the size when omitted.</param>
+    public ChallengeNetworkGenerator(int neurons, int layers = OfficialLayers, float? bias = null)
+    {
+        _ = StreamStart(neurons); // validates the size
+        ArgumentOutOfRangeException.ThrowIfLessThan(layers, 1);
+        Neurons = neurons;
+        LayerCount = layers;
+        _blockSize = neurons / 16;
+        _stages = StagesPerBlock(neurons);
+        _bias = bias ?? ChallengeSpec.Bias(neurons);
+        int blocks = (layers + _stages - 1) / _stages;
+        _permutations = new Lazy<int[]>[blocks];
+        for (int b = 1; b < blocks; b++)
+        {
+            int block = b;
+            _permutations[b] = new Lazy<int[]>(() => ComputePermutation(block), LazyThreadSafetyMode.ExecutionAndPublication);
+        }
+    }
+
+    public int Neurons { get; }
+    public int LayerCount { get; }
+    public float Bias => _bias;
+
+    public string Description =>
+        $"challenge network N={Neurons}, L={LayerCount} (RadiX-Net, MT19937 seed 5489 permutations, bias {_bias:R})" +
+        (LayerCount > OfficialLayers
+            ? $"; layers {OfficialLayers + 1}..{LayerCount} are not part of the challenge: they keep drawing from the same stream"
+            : "");
+
+    /// <summary>S = log2(N/16): layers per permutation block (6, 8, 10, 12 for the four sizes).</summary>
+    public static int StagesPerBlock(int neurons) => int.Log2(neurons / 16);
+
+    /// <summary>0-based index in the MT19937 res53 stream of the first double of size <paramref name="neurons"/>.</summary>
+    public static long StreamStart(int neurons)
+    {
+        // The sizes were drawn one after the other, each taking (1920 / S - 1) permutations of N doubles.
+        long start = 0;
+        foreach (int n in ChallengeSpec.NeuronCounts)
+        {
+            if (n == neurons) return start;
+            start += (long)(OfficialLayers / StagesPerBlock(n) - 1) * n;
+        }
+        throw new ArgumentOutOfRangeException(nameof(neurons), neurons, "Challenge networks exist for 1024, 4096, 16384 and 65536 neurons.");
+    }
+
+    /// <summary>
+    /// p_b for block <paramref name="block"/> ≥ 1: p_b[n] is the index of the n-th smallest of the block's
+    /// N doubles (ties, which res53 makes practically impossible, keep index order as a stable sort would).
+    /// The array is shared: do not modify it.
+    /// </summary>
+    public int[] Permutation(int block)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(block, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(block, _permutations.Length);
+        return _permutations[block].Value;
+    }
+
+    public NetworkLayer GetLayer(int index)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, LayerCount);
+        int block = index / _stages, stage = index % _stages;
+        int[]? permutation = block == 0 ? null : Permutation(block);
+        return new NetworkLayer(index, BuildWeights(stage, permutation), NetworkLayer.ConstantBias(Neurons, _bias));
+    }
+
+    private CsrMatrix BuildWeights(int stage, int[]? permutation)
+    {
+        int n = Neurons, m = _blockSize, mask = m - 1, shift = 1 << stage;
+        int nnz = n * Fan;
+        var offsets = GC.AllocateUninitializedArray<int>(n + 1);
+        var columns = GC.AllocateUninitializedArray<int>(nnz);
+        var values = GC.AllocateUninitializedArray<float>(nnz);
+        for (int r = 0; r <= n; r++) offsets[r] = r * Fan;
+        values.AsSpan().Fill(ChallengeSpec.Weight);
+
+        // Row n of the stage has, in every one of the 16 groups of M columns, the two columns n mod M and
+        // (n - 2^j) mod M; written ascending, group by group, as 4 vectors of {lo, hi} pairs plus group bases.
+        Span<Vector256<int>> groupBase = stackalloc Vector256<int>[Fan / 8];
+        for (int v = 0; v < groupBase.Length; v++)
+        {
+            int g = 4 * v;
+            groupBase[v] = Vector256.Create(g * m, g * m, (g + 1) * m, (g + 1) * m, (g + 2) * m, (g + 2) * m, (g + 3) * m, (g + 3) * m);
+        }
+        var columnSpan = columns.AsSpan();
+        for (int source = 0; source < n; source++)
+        {
+            int a = source & mask, c = (source - shift) & mask;
+            int lo = Math.Min(a, c), hi = Math.Max(a, c);
+            var pair = Vector256.Create(lo, hi, lo, hi, lo, hi, lo, hi);
+            int row = permutation is null ? source : permutation[source];
+            var target = columnSpan.Slice(row * Fan, Fan);
+            for (int v = 0; v < groupBase.Length; v++)
+                (groupBase[v] + pair).CopyTo(target.Slice(8 * v, 8));
+        }
+        return new CsrMatrix(n, n, offsets, columns, values);
+    }
+
+    private int[] ComputePermutation(int block)
+    {
+        MersenneTwister19937 stream;
+        lock (_streamLock)
+        {
+            // Walk the stream once, remembering where each block starts, so later blocks cost no re-draw.
+            if (_blockStarts.Count == 0)
+            {
+                var first = new MersenneTwister19937();
+                first.SkipDoubles(StreamStart(Neurons));
+                _blockStarts.Add(first);
+            }
+            while (_blockStarts.Count < block)
+            {
+                var next = _blockStarts[^1].Clone();
+                next.SkipDoubles(Neurons);
+                _blockStarts.Add(next);
+            }
+            stream = _blockStarts[block - 1].Clone();
+        }
+        var keys = new ulong[Neurons];
+        for (int i = 0; i < keys.Length; i++) keys[i] = stream.NextRes53Integer();
+        return Argsort(keys);
+    }
+
+    /// <summary>The indices that sort <paramref name="keys"/> ascending, equal keys in index order (stable). Sorts the keys.</summary>
+    internal static int[] Argsort(ulong[] keys)
+    {
+        var order = new int[keys.Length];
+        for (int i = 0; i < order.Length; i++) order[i] = i;
+        Array.Sort(keys, order);
+        for (int i = 1; i < keys.Length; i++)
+        {
+            if (keys[i] != keys[i - 1]) continue;
+            int start = i - 1, end = i + 1;
+            while (end < keys.Length && keys[end] == keys[start]) end++;
+            Array.Sort(order, start, end - start);
+            i = end - 1;
+        }
+        return order;
+    }
+}

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace SpDnn.Tests.Distributed;
+
+/// <summary>Runs the built spdnn CLI (SpDnn.Cli.dll beside the tests) as a child process, optionally under mpiexec, with a timeout.</summary>
+public static class CliProcess
+{
+    public sealed record Outcome(int ExitCode, string Output, string Error, bool TimedOut)
+    {
+        public override string ToString() => $"exit {ExitCode}{(TimedOut ? " (timed out)" : "")}\nstdout:\n{Output}\nstderr:\n{Error}";
+    }
+
+    /// <summary>Variables of MPI launchers, removed from the child's environment so only what a test sets is seen.</summary>
+    private static readonly string[] LauncherVariables =
+        ["PMI_RANK", "PMI_SIZE", "PMI_FD", "PMI_PORT", "PMI_ID", "MPI_LOCALRANKID", "MPI_LOCALNRANKS", "PMIX_RANK",
+         "OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE", "SPDNN_MPI_LIBRARY"];
+
+    /// <summary>Full path of mpiexec on PATH, or null.</summary>
+    public static string? Mpiexec { get; } = FindOnPath("mpiexec");
+
+    public static string SkipReasonWithoutMpiexec =>
+        "mpiexec not found on PATH: install MPICH (Debian: apt-get install mpich; CI does so in .ci/install-deps)";
+
+    public static Outcome Run(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null,
+        int mpiRanks = 0, TimeSpan? timeout = null)
+    {
+        var start = NewStart();
+        if (mpiRanks > 0)
+        {
+            start.FileName = Mpiexec ?? throw new InvalidOperationException(SkipReasonWithoutMpiexec);
+            foreach (var a in new[] { "-n", mpiRanks.ToString(), Dotnet }) start.ArgumentList.Add(a);
+        }
+        else
+        {
+            start.FileName = Dotnet;
+        }
+        start.ArgumentList.Add(Cli);
+        foreach (var a in arguments) start.ArgumentList.Add(a);
+        return Execute(start, environment, timeout);
+    }
+
+    /// <summary>One rank per argument list, each with its own arguments (mpiexec's <c>-n 1 cmd : -n 1 cmd</c> form).</summary>
+    public static Outcome RunRanks(IReadOnlyList<IReadOnlyList<string>> argumentsPerRank, TimeSpan? timeout = null)
+    {
+        var start = NewStart();
+        start.FileName = Mpiexec ?? throw new InvalidOperationException(SkipReasonWithoutMpiexec);
+        for (int r = 0; r < argumentsPerRank.Count; r++)
+        {
+            if (r > 0) start.ArgumentList.Add(":");
+            foreach (var a in new[] { "-n", "1", Dotnet, Cli }.Concat(argumentsPerRank[r])) start.ArgumentList.Add(a);
+        }
+        return Execute(start, null, timeout);
+    }
+
+    private static string Cli
+    {
+        get
+        {
+            string cli = Path.Combine(AppContext.BaseDirectory, "SpDnn.Cli.dll");
+            Assert.True(File.Exists(cli), $"{cli} is missing: the test project must reference SpDnn.Cli");
+            return cli;
+        }
+    }
+
+    private static string Dotnet =>
+        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+
+    private static ProcessStartInfo NewStart() => new()
+    {
+        RedirectStandardOutput = true,
+        RedirectStandardError = true,
+        UseShellExecute = false,
+    };
+
+    private static Outcome Execute(ProcessStartInfo start, IReadOnlyDictionary<string, string>? environment, TimeSpan? timeout)
+    {
+        foreach (var v in LauncherVariables) start.Environment.Remove(v);
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        if (environment is not null)
+            foreach (var (k, v) in environment) start.Environment[k] = v;
+
+        using var process = Process.Start(start)!;
+        var output = new StringBuilder();
+        var error = new StringBuilder();
+        process.OutputDataReceived += (_, e) => { if (e.Data is not null) lock (output) output.AppendLine(e.Data); };
+        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (error) error.AppendLine(e.Data); };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        bool finished = process.WaitForExit(timeout ?? TimeSpan.FromSeconds(90));
+        if (!finished) process.Kill(entireProcessTree: true);
+        process.WaitForExit();
+        return new Outcome(finished ? process.ExitCode : -1, output.ToString(), error.ToString(), !finished);
+    }
+
+    private static string? FindOnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(dir => Path.Combine(dir, name))
+            .FirstOrDefault(File.Exists);
+}
