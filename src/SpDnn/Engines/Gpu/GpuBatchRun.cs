@@ -43,6 +43,10 @@ internal sealed class GpuBatchRun : IDisposable
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _liveRows, _liveImages, _nonzeros;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _pairFirst, _pairSecond, _differs;
     private readonly MemoryBuffer1D<ulong, Stride1D.Dense> _hashes;
+    // Page-locked staging for the host's reads at checkpoints: copying into a managed array
+    // would pin and unpin it on every call.
+    private readonly PageLockedArray1D<int> _pinnedInts;
+    private readonly PageLockedArray1D<ulong> _pinnedHashes;
     private readonly int[] _hostMultiplicity;
     private readonly int[] _representative;
     private int _collapses;
@@ -69,6 +73,8 @@ internal sealed class GpuBatchRun : IDisposable
         _pairSecond = accelerator.Allocate1D<int>(length);
         _differs = accelerator.Allocate1D<int>(length);
         _hashes = accelerator.Allocate1D<ulong>(length);
+        _pinnedInts = accelerator.AllocatePageLocked1D<int>(length);
+        _pinnedHashes = accelerator.AllocatePageLocked1D<ulong>(length);
         _hostMultiplicity = new int[rows];
         _representative = new int[rows];
     }
@@ -236,14 +242,16 @@ internal sealed class GpuBatchRun : IDisposable
         var live = new int[rows];
         var slots = new int[rows];
         var hashes = new ulong[rows];
-        _live[current].View.SubView(0, rows).CopyToCPU(live);
-        _slot[current].View.SubView(0, rows).CopyToCPU(slots);
+        Read(_live[current], rows, live);
+        Read(_slot[current], rows, slots);
         _device.Hash(_stream, new KernelConfig(rows, StateKernels.GroupSize), Columns(current) with
         {
             First = _live[current].View,
             Hashes = _hashes.View,
         });
-        _hashes.View.SubView(0, rows).CopyToCPU(_stream, hashes);
+        _hashes.View.SubView(0, rows).CopyTo(_stream, _pinnedHashes.ArrayView.SubView(0, rows));
+        _stream.Synchronize();
+        _pinnedHashes.Span[..rows].CopyTo(hashes);
         var firstOfHash = new Dictionary<ulong, int>(rows);
         var candidates = new List<(int Member, int Representative)>();
         for (int r = 0; r < rows; r++)
@@ -266,7 +274,7 @@ internal sealed class GpuBatchRun : IDisposable
             Second = _pairSecond.View,
             Differs = _differs.View,
         });
-        _differs.View.SubView(0, pairs).CopyToCPU(_stream, differs);
+        Read(_differs, pairs, differs);
         var removed = new bool[rows];
         int removedCount = 0;
         for (int c = 0; c < candidates.Count; c++)
@@ -336,11 +344,18 @@ internal sealed class GpuBatchRun : IDisposable
         return root;
     }
 
-    private static int ReadInt(MemoryBuffer1D<int, Stride1D.Dense> buffer, int index)
+    private int ReadInt(MemoryBuffer1D<int, Stride1D.Dense> buffer, int index)
     {
-        var value = new int[1];
-        buffer.View.SubView(index, 1).CopyToCPU(value);
-        return value[0];
+        buffer.View.SubView(index, 1).CopyTo(_stream, _pinnedInts.ArrayView.SubView(0, 1));
+        _stream.Synchronize();
+        return _pinnedInts.Span[0];
+    }
+
+    private void Read(MemoryBuffer1D<int, Stride1D.Dense> buffer, int count, int[] target)
+    {
+        buffer.View.SubView(0, count).CopyTo(_stream, _pinnedInts.ArrayView.SubView(0, count));
+        _stream.Synchronize();
+        _pinnedInts.Span[..count].CopyTo(target);
     }
 
     public void Dispose()
@@ -356,5 +371,7 @@ internal sealed class GpuBatchRun : IDisposable
         _pairSecond.Dispose();
         _differs.Dispose();
         _hashes.Dispose();
+        _pinnedInts.Dispose();
+        _pinnedHashes.Dispose();
     }
 }

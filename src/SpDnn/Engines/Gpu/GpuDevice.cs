@@ -73,8 +73,12 @@ internal sealed class GpuDevice : IDisposable
     /// <summary>True when a CUDA device can be used (driver found and at least one device).</summary>
     public static bool CudaAvailable() => CudaDeviceCount() > 0;
 
-    /// <summary>Usable CUDA devices; 0 without a driver.</summary>
-    public static int CudaDeviceCount()
+    private static readonly Lazy<int> CountedCudaDevices = new(CountCudaDevices);
+
+    /// <summary>Usable CUDA devices; 0 without a driver (counted once per process: it opens a context).</summary>
+    public static int CudaDeviceCount() => CountedCudaDevices.Value;
+
+    private static int CountCudaDevices()
     {
         try
         {

@@ -32,17 +32,22 @@ internal struct LayerArgs
 /// <summary>
 /// The fused layer kernel: one group of <see cref="BlockRows"/> threads per (output block, tile
 /// of <see cref="Tile"/> live positions); each thread owns one output neuron and keeps one
-/// accumulator per position of the tile, so each weight is loaded once and used Tile times.
-/// Features are neuron-major, so staging a stage's inputs for the tile reads Tile neighbouring
-/// columns of each input row. The epilogue adds the bias to nonzero sums, applies ReLU and the
-/// cap, writes output column p (the position: the output is compact) and counts its nonzeros.
+/// accumulator per position of the tile, so each weight is loaded once and used Tile times
+/// (weight loads unrolled by 4 to keep several in flight). Features are neuron-major, so
+/// staging reads Tile neighbouring columns of each input row. The epilogue adds the bias to
+/// nonzero sums, applies ReLU and the cap, and goes through shared memory so that 16
+/// neighbouring threads write one output row's Tile columns together; it counts nonzeros per
+/// position for the compaction.
 /// </summary>
 internal static class LayerKernel
 {
-    public const int Tile = 8;
+    public const int Tile = 16;
 
     /// <summary>Shared-memory row pitch: one word of padding spreads staging writes over the banks.</summary>
     public const int StagePitch = StageEntries + 1;
+
+    /// <summary>Pitch of the output transpose (odd: owners' writes hit distinct banks).</summary>
+    private const int OutputPitch = Tile + 1;
 
     public static void Run(LayerArgs a)
     {
@@ -51,8 +56,13 @@ internal static class LayerKernel
         if (first >= rows) return;
         var stage = SharedMemory.Allocate<float>(Tile * StagePitch);
         var columns = SharedMemory.Allocate<int>(Tile);
+        var counts = SharedMemory.Allocate<int>(Tile);
         int tid = Group.IdxX;
-        if (tid < Tile) columns[tid] = first + tid < rows ? a.Live[first + tid] : -1;
+        if (tid < Tile)
+        {
+            columns[tid] = first + tid < rows ? a.Live[first + tid] : -1;
+            counts[tid] = 0;
+        }
         Group.Barrier();
         int warp = tid / WarpSize, lane = tid % WarpSize;
         int block = Grid.IdxX;
@@ -64,6 +74,14 @@ internal static class LayerKernel
         float acc5 = 0f;
         float acc6 = 0f;
         float acc7 = 0f;
+        float acc8 = 0f;
+        float acc9 = 0f;
+        float acc10 = 0f;
+        float acc11 = 0f;
+        float acc12 = 0f;
+        float acc13 = 0f;
+        float acc14 = 0f;
+        float acc15 = 0f;
         int s0 = a.BlockStages[block], s1 = a.BlockStages[block + 1];
         for (int s = s0; s < s1; s++)
         {
@@ -77,8 +95,84 @@ internal static class LayerKernel
                 stage[t * StagePitch + q] = v;
             }
             Group.Barrier();
-            int r0 = a.WarpRows[s * WarpsPerBlock + warp], r1 = a.WarpRows[s * WarpsPerBlock + warp + 1];
-            for (int r = r0; r < r1; r++)
+            int r = a.WarpRows[s * WarpsPerBlock + warp], r1 = a.WarpRows[s * WarpsPerBlock + warp + 1];
+            for (; r + 4 <= r1; r += 4)
+            {
+                long p = (long)r * WarpSize + lane;
+                int i0 = a.SlotIndex[p + 0];
+                float w0 = a.SlotValue[p + 0];
+                int i1 = a.SlotIndex[p + 32];
+                float w1 = a.SlotValue[p + 32];
+                int i2 = a.SlotIndex[p + 64];
+                float w2 = a.SlotValue[p + 64];
+                int i3 = a.SlotIndex[p + 96];
+                float w3 = a.SlotValue[p + 96];
+                acc0 += Product(stage[0 * StagePitch + i0], w0);
+                acc1 += Product(stage[1 * StagePitch + i0], w0);
+                acc2 += Product(stage[2 * StagePitch + i0], w0);
+                acc3 += Product(stage[3 * StagePitch + i0], w0);
+                acc4 += Product(stage[4 * StagePitch + i0], w0);
+                acc5 += Product(stage[5 * StagePitch + i0], w0);
+                acc6 += Product(stage[6 * StagePitch + i0], w0);
+                acc7 += Product(stage[7 * StagePitch + i0], w0);
+                acc8 += Product(stage[8 * StagePitch + i0], w0);
+                acc9 += Product(stage[9 * StagePitch + i0], w0);
+                acc10 += Product(stage[10 * StagePitch + i0], w0);
+                acc11 += Product(stage[11 * StagePitch + i0], w0);
+                acc12 += Product(stage[12 * StagePitch + i0], w0);
+                acc13 += Product(stage[13 * StagePitch + i0], w0);
+                acc14 += Product(stage[14 * StagePitch + i0], w0);
+                acc15 += Product(stage[15 * StagePitch + i0], w0);
+                acc0 += Product(stage[0 * StagePitch + i1], w1);
+                acc1 += Product(stage[1 * StagePitch + i1], w1);
+                acc2 += Product(stage[2 * StagePitch + i1], w1);
+                acc3 += Product(stage[3 * StagePitch + i1], w1);
+                acc4 += Product(stage[4 * StagePitch + i1], w1);
+                acc5 += Product(stage[5 * StagePitch + i1], w1);
+                acc6 += Product(stage[6 * StagePitch + i1], w1);
+                acc7 += Product(stage[7 * StagePitch + i1], w1);
+                acc8 += Product(stage[8 * StagePitch + i1], w1);
+                acc9 += Product(stage[9 * StagePitch + i1], w1);
+                acc10 += Product(stage[10 * StagePitch + i1], w1);
+                acc11 += Product(stage[11 * StagePitch + i1], w1);
+                acc12 += Product(stage[12 * StagePitch + i1], w1);
+                acc13 += Product(stage[13 * StagePitch + i1], w1);
+                acc14 += Product(stage[14 * StagePitch + i1], w1);
+                acc15 += Product(stage[15 * StagePitch + i1], w1);
+                acc0 += Product(stage[0 * StagePitch + i2], w2);
+                acc1 += Product(stage[1 * StagePitch + i2], w2);
+                acc2 += Product(stage[2 * StagePitch + i2], w2);
+                acc3 += Product(stage[3 * StagePitch + i2], w2);
+                acc4 += Product(stage[4 * StagePitch + i2], w2);
+                acc5 += Product(stage[5 * StagePitch + i2], w2);
+                acc6 += Product(stage[6 * StagePitch + i2], w2);
+                acc7 += Product(stage[7 * StagePitch + i2], w2);
+                acc8 += Product(stage[8 * StagePitch + i2], w2);
+                acc9 += Product(stage[9 * StagePitch + i2], w2);
+                acc10 += Product(stage[10 * StagePitch + i2], w2);
+                acc11 += Product(stage[11 * StagePitch + i2], w2);
+                acc12 += Product(stage[12 * StagePitch + i2], w2);
+                acc13 += Product(stage[13 * StagePitch + i2], w2);
+                acc14 += Product(stage[14 * StagePitch + i2], w2);
+                acc15 += Product(stage[15 * StagePitch + i2], w2);
+                acc0 += Product(stage[0 * StagePitch + i3], w3);
+                acc1 += Product(stage[1 * StagePitch + i3], w3);
+                acc2 += Product(stage[2 * StagePitch + i3], w3);
+                acc3 += Product(stage[3 * StagePitch + i3], w3);
+                acc4 += Product(stage[4 * StagePitch + i3], w3);
+                acc5 += Product(stage[5 * StagePitch + i3], w3);
+                acc6 += Product(stage[6 * StagePitch + i3], w3);
+                acc7 += Product(stage[7 * StagePitch + i3], w3);
+                acc8 += Product(stage[8 * StagePitch + i3], w3);
+                acc9 += Product(stage[9 * StagePitch + i3], w3);
+                acc10 += Product(stage[10 * StagePitch + i3], w3);
+                acc11 += Product(stage[11 * StagePitch + i3], w3);
+                acc12 += Product(stage[12 * StagePitch + i3], w3);
+                acc13 += Product(stage[13 * StagePitch + i3], w3);
+                acc14 += Product(stage[14 * StagePitch + i3], w3);
+                acc15 += Product(stage[15 * StagePitch + i3], w3);
+            }
+            for (; r < r1; r++)
             {
                 long p = (long)r * WarpSize + lane;
                 int idx = a.SlotIndex[p];
@@ -91,19 +185,57 @@ internal static class LayerKernel
                 acc5 += Product(stage[5 * StagePitch + idx], w);
                 acc6 += Product(stage[6 * StagePitch + idx], w);
                 acc7 += Product(stage[7 * StagePitch + idx], w);
+                acc8 += Product(stage[8 * StagePitch + idx], w);
+                acc9 += Product(stage[9 * StagePitch + idx], w);
+                acc10 += Product(stage[10 * StagePitch + idx], w);
+                acc11 += Product(stage[11 * StagePitch + idx], w);
+                acc12 += Product(stage[12 * StagePitch + idx], w);
+                acc13 += Product(stage[13 * StagePitch + idx], w);
+                acc14 += Product(stage[14 * StagePitch + idx], w);
+                acc15 += Product(stage[15 * StagePitch + idx], w);
             }
             Group.Barrier();
         }
+
+        // Epilogue: activations to shared memory (the stage buffer is free now), then written
+        // row by row: thread e writes column e % Tile of row e / Tile, 16 threads per row.
         int j = a.Outputs[block * BlockRows + tid];
         float bias = j >= 0 ? a.Bias[j] : 0f;
-        Finish(a, first + 0, rows, j, bias, acc0, lane);
-        Finish(a, first + 1, rows, j, bias, acc1, lane);
-        Finish(a, first + 2, rows, j, bias, acc2, lane);
-        Finish(a, first + 3, rows, j, bias, acc3, lane);
-        Finish(a, first + 4, rows, j, bias, acc4, lane);
-        Finish(a, first + 5, rows, j, bias, acc5, lane);
-        Finish(a, first + 6, rows, j, bias, acc6, lane);
-        Finish(a, first + 7, rows, j, bias, acc7, lane);
+        stage[tid * OutputPitch + 0] = Activate(acc0, bias);
+        stage[tid * OutputPitch + 1] = Activate(acc1, bias);
+        stage[tid * OutputPitch + 2] = Activate(acc2, bias);
+        stage[tid * OutputPitch + 3] = Activate(acc3, bias);
+        stage[tid * OutputPitch + 4] = Activate(acc4, bias);
+        stage[tid * OutputPitch + 5] = Activate(acc5, bias);
+        stage[tid * OutputPitch + 6] = Activate(acc6, bias);
+        stage[tid * OutputPitch + 7] = Activate(acc7, bias);
+        stage[tid * OutputPitch + 8] = Activate(acc8, bias);
+        stage[tid * OutputPitch + 9] = Activate(acc9, bias);
+        stage[tid * OutputPitch + 10] = Activate(acc10, bias);
+        stage[tid * OutputPitch + 11] = Activate(acc11, bias);
+        stage[tid * OutputPitch + 12] = Activate(acc12, bias);
+        stage[tid * OutputPitch + 13] = Activate(acc13, bias);
+        stage[tid * OutputPitch + 14] = Activate(acc14, bias);
+        stage[tid * OutputPitch + 15] = Activate(acc15, bias);
+        Group.Barrier();
+        int mine = tid % Tile;
+        int position = first + mine;
+        int nonzeros = 0;
+        for (int e = tid; e < BlockRows * Tile; e += BlockRows)
+        {
+            int row = e / Tile;
+            int output = a.Outputs[block * BlockRows + row];
+            float v = stage[row * OutputPitch + mine];
+            if (output >= 0 && position < rows)
+            {
+                a.Output[output * a.Stride + position] = v;
+                if (v != 0f) nonzeros++;
+            }
+        }
+        nonzeros += Warp.ShuffleXor(nonzeros, Tile);
+        if (lane < Tile && nonzeros > 0) Atomic.Add(ref counts[mine], nonzeros);
+        Group.Barrier();
+        if (tid < Tile && counts[tid] > 0) Atomic.Add(ref a.Nonzeros[first + tid], counts[tid]);
     }
 
     /// <summary>y * w rounded on its own: no fused multiply-add, so sums match the reference bit for bit.</summary>
@@ -124,20 +256,5 @@ internal static class LayerKernel
         float v = z + bias;
         if (v > ChallengeSpec.YMax) v = ChallengeSpec.YMax;
         return v > 0f ? v : 0f;
-    }
-
-    private static void Finish(LayerArgs a, int position, int rows, int j, float bias, float z, int lane)
-    {
-        if (position >= rows) return; // the same for the whole group
-        float v = Activate(z, bias);
-        if (j >= 0) a.Output[j * a.Stride + position] = v;
-        int count = WarpSum(j >= 0 && v != 0f ? 1 : 0);
-        if (lane == 0 && count > 0) Atomic.Add(ref a.Nonzeros[position], count);
-    }
-
-    public static int WarpSum(int value)
-    {
-        for (int offset = WarpSize / 2; offset > 0; offset /= 2) value += Warp.ShuffleDown(value, offset);
-        return value;
     }
 }

@@ -81,4 +81,26 @@ public sealed class TiledLayerPlannerTests
         Assert.True(seed.PaddedSlots > clustered.PaddedSlots);
         Assert.True(clustered.Footprint.Length < seed.Footprint.Length);
     }
+
+    [Fact]
+    public void SeedLayoutReproducesTheOfficialPaddingStatisticsOfTheChallengeNetwork()
+    {
+        // The spec's figures for the seed's layout (256-row blocks of consecutive outputs,
+        // 512-entry stages, 32-lane warps) on the official 1024 x 120 network.
+        var network = new ChallengeNetworkGenerator(1024, 120);
+        long warpRows = 0, weights = 0;
+        for (int k = 0; k < network.LayerCount; k++)
+        {
+            var tiled = TiledLayerPlanner.Plan(network.GetLayer(k), clusterOutputs: false);
+            warpRows += tiled.WarpRowCount;
+            weights += tiled.NonZeros;
+        }
+        Assert.Equal(163_152, warpRows);
+        Assert.Equal(1.327734, warpRows * 32.0 / weights, 6);
+
+        // Clustering outputs by input lists needs no padding at all on these layers.
+        var clustered = TiledLayerPlanner.Plan(network.GetLayer(7));
+        Assert.Equal(clustered.NonZeros, clustered.PaddedSlots);
+        Assert.Equal(clustered.Blocks, clustered.Stages);
+    }
 }
