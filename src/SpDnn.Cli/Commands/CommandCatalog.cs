@@ -11,6 +11,7 @@ public static class CommandCatalog
         yield return ConvertCommand.Create();
         yield return InfoCommand.Create();
         yield return GenerateCommand.Create();
+        yield return BenchCommand.Create();
         yield return ReportCommand.Create();
         yield return ScalingCommand.Create();
         yield return MpiCheckCommand.Create();

@@ -24,7 +24,7 @@ public static class ScalingCommand
             if (parse.GetValue(rebalance) < 0) throw new ArgumentException("--rebalance-after must be 0 or more.");
             if (parse.GetValue(latency) is var us && (!double.IsFinite(us) || us < 0)) throw new ArgumentException("--latency-us must be 0 or more.");
             var table = ScalingTable.Markdown(BenchmarkRecord.Load(parse.GetValue(record)!), counts, parse.GetValue(rebalance), parse.GetValue(latency) * 1e-6);
-            if (parse.GetValue(output) is { } path) AtomicFile.WriteAllText(path, table);
+            if (parse.GetValue(output) is { } path) ReportWriter.WriteText(path, table);
             parse.InvocationConfiguration.Output.Write(table);
             return CliRunner.ExitOk;
         });
