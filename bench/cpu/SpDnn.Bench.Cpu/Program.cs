@@ -100,8 +100,8 @@ foreach (var (neurons, layers, imageLimit) in options.Cases)
 var record = new BenchmarkRecord
 {
     Date = DateTimeOffset.UtcNow,
-    Commit = MachineDescription.Commit(),
-    Machine = MachineDescription.Current(),
+    Commit = MachineProbe.Commit(),
+    Machine = MachineProbe.Current(),
     Runs = runs,
 };
 Directory.CreateDirectory(options.Output);
