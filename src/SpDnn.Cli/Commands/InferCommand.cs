@@ -20,6 +20,15 @@ public static class InferCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON record instead of text" };
         var threads = new Option<int>("--threads") { Description = "Worker threads (0: all cores)" };
 
+        layers.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is < 1) result.AddError("--layers must be at least 1.");
+        });
+        threads.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 0) result.AddError("--threads must be 0 (all cores) or more.");
+        });
+
         var command = new Command("infer", "Run sparse DNN inference on a network and images")
         {
             network, images, layers, bias, truth, engine, categoriesOut, json, threads,
