@@ -70,8 +70,8 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
                 ["plans"] = p.IsStreaming ? $"streamed, window {p.Window}" : "held",
                 ["batches"] = ((images.Count + batch - 1) / Math.Max(batch, 1)).ToString(),
                 ["plan wait seconds"] = counts.PlanWaitSeconds.ToString("G4"),
-                ["sparse-input layers"] = counts.SparseInputLayers.ToString(),
-                ["dense-tile layers"] = counts.DenseTileLayers.ToString(),
+                ["sparse-input tiles"] = counts.SparseInputTiles.ToString(),
+                ["dense-tile tiles"] = counts.DenseTileTiles.ToString(),
                 ["collapse"] = _engineOptions.CollapseIdenticalRows ? $"on, checked after {counts.CheckedLayers} layers" : "off",
             },
         };
@@ -139,12 +139,13 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
     private sealed class RunCounts
     {
         public double PlanWaitSeconds;
-        public int SparseInputLayers, DenseTileLayers, CheckedLayers;
+        public long SparseInputTiles, DenseTileTiles;
+        public int CheckedLayers;
 
         public void Add(CpuRun run)
         {
-            SparseInputLayers += run.SparseInputLayers;
-            DenseTileLayers += run.DenseTileLayers;
+            SparseInputTiles += run.SparseInputTiles;
+            DenseTileTiles += run.DenseTileTiles;
             CheckedLayers += run.CheckedLayers;
         }
     }

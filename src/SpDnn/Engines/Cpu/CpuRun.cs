@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SpDnn.Model;
 
@@ -15,6 +17,9 @@ internal sealed unsafe class CpuRun : IDisposable
 
     /// <summary>With at most this many distinct rows, identical rows are looked for after every layer (it costs next to nothing).</summary>
     private const int AlwaysCheckRows = 64;
+
+    /// <summary>Below this many tile-weight products (16 rows each) a layer runs on the calling thread alone.</summary>
+    private const double SmallLayerWeights = 1 << 17;
 
     /// <summary>Longest gap, in layers, between searches for identical rows while they find none.</summary>
     private const int MaxCheckInterval = 8;
@@ -42,8 +47,6 @@ internal sealed unsafe class CpuRun : IDisposable
     private SparseArena[] _output;
     private CpuLayerPlan? _plan;
     private int _distinct;
-    private bool _dense;
-    private int _itemRows;
     private int _items;
     private int _parts;
     private bool _hashOutputs;
@@ -64,11 +67,14 @@ internal sealed unsafe class CpuRun : IDisposable
         _hashes = new ulong[count];
         _remap = new int[count];
         _firstRowOf = new int[count];
+        // Room for the first two layers' outputs (challenge rows fan out about threefold in layer
+        // 1, then thin out); arenas grow beyond that when needed.
         _arenas = new SparseArena[2][];
         for (int parity = 0; parity < 2; parity++)
         {
+            long perWorker = Math.Min(Array.MaxLength, (parity == 0 ? 3 : 2) * images.Features.NonZeros / _threads + (long)_padded * Width * 2);
             _arenas[parity] = new SparseArena[_threads];
-            for (int w = 0; w < _threads; w++) _arenas[parity][w] = new SparseArena(_padded * Width);
+            for (int w = 0; w < _threads; w++) _arenas[parity][w] = new SparseArena((int)perWorker);
         }
         _scratch = new WorkerScratch[_threads];
         for (int w = 0; w < _threads; w++) _scratch[w] = new WorkerScratch(_padded);
@@ -92,9 +98,9 @@ internal sealed unsafe class CpuRun : IDisposable
 
     public LiveSet Live => _live;
 
-    /// <summary>Layers computed by each formulation.</summary>
-    public int SparseInputLayers { get; private set; }
-    public int DenseTileLayers { get; private set; }
+    /// <summary>Tiles (of up to 16 distinct rows, or shares of one) computed by each formulation.</summary>
+    public long SparseInputTiles => _scratch.Sum(s => s.ScatterTiles);
+    public long DenseTileTiles => _scratch.Sum(s => s.GatherTiles);
 
     /// <summary>Layers after which identical rows were looked for.</summary>
     public int CheckedLayers { get; private set; }
@@ -109,39 +115,33 @@ internal sealed unsafe class CpuRun : IDisposable
         int d = _live.DistinctRows;
         if (d == 0) return new LayerStatistics(layer + 1, 0, 0, Stopwatch.GetElapsedTime(start).TotalSeconds);
 
-        long nonZeros = 0;
-        for (int r = 0; r < d; r++) nonZeros += _rows[r].Length;
-        _dense = _options.Formulation switch
-        {
-            CpuFormulation.SparseInput => false,
-            CpuFormulation.DenseTile => true,
-            _ => nonZeros >= _options.DenseTileMinDensity * d * _neurons,
-        };
-        if (_dense) DenseTileLayers++; else SparseInputLayers++;
         bool check = _table is not null && (d <= AlwaysCheckRows || layer >= _nextCheckLayer);
         _hashOutputs = check;
-
         _plan = plan;
         _distinct = d;
         _output = _arenas[layer & 1];
         foreach (var arena in _output) arena.Count = 0;
-        if (_dense)
+        long nonZeros = 0;
+        for (int r = 0; r < d; r++) nonZeros += _rows[r].Length;
+        bool sparseRows = _options.Formulation switch
         {
-            int tiles = (d + Width - 1) / Width;
-            _itemRows = Width;
-            _parts = tiles >= 2 * _threads || _threads == 1 ? 1 : Math.Clamp((2 * _threads + tiles - 1) / tiles, 1, Math.Max(1, _neurons / 256));
-            _items = tiles * _parts;
-            if (_parts > 1) (_split ??= new SplitScratch(_padded, 2 * _threads, 2 * _threads)).Prepare(tiles, _parts);
-        }
-        else
-        {
-            _itemRows = Math.Clamp(d / (_threads * 16), 1, 64);
-            _items = (d + _itemRows - 1) / _itemRows;
-            _parts = 1;
-        }
+            CpuFormulation.SparseInput => true,
+            CpuFormulation.DenseTile => false,
+            _ => nonZeros < _options.DenseTileMinDensity * d * _neurons,
+        };
+        int tiles = (d + Width - 1) / Width;
+        // Little work (the late layers, with a few distinct rows): the calling thread alone,
+        // sparing the hand-off to the team, which costs more than the layer.
+        bool alone = _threads == 1 || (double)tiles * plan.NonZeros < SmallLayerWeights;
+        // Few dense tiles: all workers share each tile, split by output neurons (gather only).
+        _parts = tiles >= 2 * _threads || alone || sparseRows
+            ? 1
+            : Math.Clamp((2 * _threads + tiles - 1) / tiles, 1, Math.Max(1, _neurons / 256));
+        _items = tiles * _parts;
+        if (_parts > 1) (_split ??= new SplitScratch(_padded, 2 * _threads, 2 * _threads)).Prepare(tiles, _parts);
         _nextItem = 0;
-        _team.Run(_work);
-        if (_dense && _parts > 1) JoinParts();
+        if (alone) _work(0); else _team.Run(_work);
+        if (_parts > 1) JoinParts();
 
         int newDistinct = Collapse(d, check, out int liveRows);
         if (check)
@@ -158,6 +158,7 @@ internal sealed unsafe class CpuRun : IDisposable
     }
 
     /// <summary>Drops dead rows and, when checked, merges identical ones; compacts the distinct rows for the next layer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int Collapse(int d, bool check, out int liveRows)
     {
         if (check) _table!.Clear();
@@ -192,39 +193,35 @@ internal sealed unsafe class CpuRun : IDisposable
         {
             int item = Interlocked.Increment(ref _nextItem) - 1;
             if (item >= _items) return;
-            if (!_dense) ScatterRows(item, worker, arena, scratch);
-            else if (_parts == 1) GatherTile(item, worker, arena, scratch);
+            if (_parts == 1) ComputeTile(item, worker, arena, scratch);
             else GatherTilePart(item / _parts, item % _parts, scratch);
         }
     }
 
-    private void ScatterRows(int item, int worker, SparseArena arena, WorkerScratch scratch)
-    {
-        var plan = _plan!;
-        int end = Math.Min(_distinct, (item + 1) * _itemRows);
-        for (int r = item * _itemRows; r < end; r++)
-        {
-            var row = _rows[r];
-            var source = _input[row.Arena];
-            arena.EnsureRoom(_neurons);
-            int count;
-            fixed (int* inIndex = source.Indices, outIndex = arena.Indices)
-            fixed (float* inValue = source.Values, outValue = arena.Values)
-            {
-                count = LayerKernels.ScatterRow(plan, inIndex + row.Offset, inValue + row.Offset, row.Length,
-                    scratch.Accumulator, outIndex + arena.Count, outValue + arena.Count);
-            }
-            Publish(r, worker, arena, count);
-        }
-    }
-
-    private void GatherTile(int tile, int worker, SparseArena arena, WorkerScratch scratch)
+    /// <summary>One tile of up to 16 rows, by scatter over its nonzero inputs or by gather, whichever its input density calls for.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ComputeTile(int tile, int worker, SparseArena arena, WorkerScratch scratch)
     {
         int first = tile * Width, lanes = Math.Min(Width, _distinct - first);
-        Densify(first, lanes, scratch.Tile);
+        int inputs = Densify(first, lanes, scratch.Tile, scratch);
         int* counts = scratch.Counts;
         new Span<int>(counts, Width).Clear();
-        LayerKernels.GatherTile(_plan!, 0, _neurons, scratch.Tile, scratch.LaneIndex, scratch.LaneValue, _padded, counts);
+        bool scatter = _options.Formulation switch
+        {
+            CpuFormulation.SparseInput => true,
+            CpuFormulation.DenseTile => false,
+            _ => inputs < _options.DenseTileMinDensity * _neurons,
+        };
+        if (scatter)
+        {
+            scratch.ScatterTiles++;
+            LayerKernels.ScatterTile(_plan!, scratch.Inputs, inputs, scratch.Tile, scratch.Sums, scratch.LaneIndex, scratch.LaneValue, _padded, counts);
+        }
+        else
+        {
+            scratch.GatherTiles++;
+            LayerKernels.GatherTile(_plan!, 0, _neurons, scratch.Tile, scratch.LaneIndex, scratch.LaneValue, _padded, counts);
+        }
         Clear(first, lanes, scratch.Tile);
         for (int l = 0; l < lanes; l++)
         {
@@ -237,12 +234,14 @@ internal sealed unsafe class CpuRun : IDisposable
     }
 
     /// <summary>A share of the output neurons of one tile (few live rows: all workers share each tile).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void GatherTilePart(int tile, int part, WorkerScratch scratch)
     {
         var split = _split!;
         int first = tile * Width, lanes = Math.Min(Width, _distinct - first);
         int j0 = SplitScratch.PartStart(_neurons, _parts, part), j1 = SplitScratch.PartStart(_neurons, _parts, part + 1);
-        Densify(first, lanes, scratch.Tile);
+        Densify(first, lanes, scratch.Tile, null);
+        scratch.GatherTiles++;
         int* counts = split.Counts(tile, part);
         new Span<int>(counts, Width).Clear();
         long laneBase = (long)tile * Width * _padded + j0;
@@ -278,6 +277,7 @@ internal sealed unsafe class CpuRun : IDisposable
     }
 
     /// <summary>Records row <paramref name="r"/>'s output, just written at the arena's end, and hashes it when asked.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Publish(int r, int worker, SparseArena arena, int count)
     {
         _out[r] = new RowRef(worker, arena.Count, count);
@@ -286,7 +286,13 @@ internal sealed unsafe class CpuRun : IDisposable
         arena.Count += count;
     }
 
-    private void Densify(int first, int lanes, float* tile)
+    /// <summary>
+    /// Writes rows first .. first+lanes-1 into the zeroed tile, lane by lane. With
+    /// <paramref name="union"/>, also lists the inputs nonzero in any lane, ascending, in its
+    /// Inputs and returns their number.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int Densify(int first, int lanes, float* tile, WorkerScratch? union)
     {
         for (int l = 0; l < lanes; l++)
         {
@@ -295,9 +301,28 @@ internal sealed unsafe class CpuRun : IDisposable
             var indices = source.Indices.AsSpan(row.Offset, row.Length);
             var values = source.Values.AsSpan(row.Offset, row.Length);
             for (int e = 0; e < indices.Length; e++) tile[indices[e] * Width + l] = values[e];
+            if (union is null) continue;
+            ulong* marks = union.Marks;
+            foreach (int i in indices) marks[i >> 6] |= 1UL << i;
         }
+        if (union is null) return 0;
+        int count = 0;
+        int* inputs = union.Inputs;
+        for (int word = 0, words = _padded / 64 + 1; word < words; word++)
+        {
+            ulong bits = union.Marks[word];
+            if (bits == 0) continue;
+            union.Marks[word] = 0;
+            while (bits != 0)
+            {
+                inputs[count++] = word * 64 + BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+            }
+        }
+        return count;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Clear(int first, int lanes, float* tile)
     {
         for (int l = 0; l < lanes; l++)
@@ -351,30 +376,49 @@ internal sealed unsafe class CpuRun : IDisposable
     {
         public WorkerScratch(int padded)
         {
-            Accumulator = Allocate<float>(padded);
             Tile = Allocate<float>((long)padded * Width);
+            Sums = Allocate<float>((long)padded * Width);
+            Inputs = Allocate<int>(padded);
+            Marks = Allocate<ulong>(padded / 64 + 1);
             LaneIndex = Allocate<int>((long)padded * Width);
             LaneValue = Allocate<float>((long)padded * Width);
             Counts = Allocate<int>(Width);
         }
 
-        public float* Accumulator { get; }
+        /// <summary>The input tile: input i of lane l at [i·16 + l].</summary>
         public float* Tile { get; }
+
+        /// <summary>Sums of the scatter, laid out like the tile; zero between tiles.</summary>
+        public float* Sums { get; }
+
+        /// <summary>The union of a tile's nonzero inputs, ascending, and the bitmap that builds it (zero between tiles).</summary>
+        public int* Inputs { get; }
+        public ulong* Marks { get; }
+
+        /// <summary>Tiles computed by each formulation (only this worker writes them).</summary>
+        public long ScatterTiles;
+        public long GatherTiles;
         public int* LaneIndex { get; }
         public float* LaneValue { get; }
         public int* Counts { get; }
 
         public void Dispose()
         {
-            NativeMemory.AlignedFree(Accumulator);
             NativeMemory.AlignedFree(Tile);
+            NativeMemory.AlignedFree(Sums);
+            NativeMemory.AlignedFree(Inputs);
+            NativeMemory.AlignedFree(Marks);
             NativeMemory.AlignedFree(LaneIndex);
             NativeMemory.AlignedFree(LaneValue);
             NativeMemory.AlignedFree(Counts);
         }
     }
 
-    /// <summary>Outputs of tiles split by output neurons: per tile and lane a row-long region, each part writing at its first neuron.</summary>
+    /// <summary>
+    /// Outputs of tiles split by output neurons: per tile and lane a row-long region, each part
+    /// writing at its first neuron (parts start at multiples of 16, so the kernels' whole-vector
+    /// stores stay inside the part).
+    /// </summary>
     private sealed class SplitScratch(int padded, int maxTiles, int maxParts) : IDisposable
     {
         private int _parts;
@@ -391,7 +435,8 @@ internal sealed unsafe class CpuRun : IDisposable
 
         public int* Counts(int tile, int part) => CountsBase + ((long)tile * _parts + part) * Width;
 
-        public static int PartStart(int neurons, int parts, int part) => (int)((long)neurons * part / parts);
+        public static int PartStart(int neurons, int parts, int part) =>
+            part >= parts ? neurons : (int)((long)neurons * part / parts) / Width * Width;
 
         public void Dispose()
         {

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace SpDnn.Engines.Cpu;
@@ -13,6 +14,7 @@ internal static class RowHash
     private const ulong Prime1 = 0x9E3779B185EBCA87UL;
     private const ulong Prime2 = 0xC2B2AE3D27D4EB4FUL;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static ulong Compute(ReadOnlySpan<int> indices, ReadOnlySpan<float> values)
     {
         var bits = MemoryMarshal.Cast<float, uint>(values);
@@ -33,6 +35,7 @@ internal static class RowHash
         return h ^ (h >> 32);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static ulong Step(ulong h, int index, uint value)
     {
         h += (((ulong)(uint)index << 32) | value) * Prime2;

@@ -9,8 +9,8 @@ internal sealed class SparseArena
 {
     public SparseArena(int capacity)
     {
-        Indices = new int[capacity];
-        Values = new float[capacity];
+        Indices = GC.AllocateUninitializedArray<int>(capacity);
+        Values = GC.AllocateUninitializedArray<float>(capacity);
     }
 
     /// <summary>Wraps existing arrays, read-only (the input images).</summary>
@@ -35,8 +35,8 @@ internal sealed class SparseArena
         long size = Math.Max(needed, Indices.Length + Indices.Length / 2L);
         if (size > Array.MaxLength) size = needed <= Array.MaxLength ? Array.MaxLength
             : throw new OutOfMemoryException("A worker's share of the live rows exceeds the largest array .NET allows; use more threads or smaller batches.");
-        var indices = new int[size];
-        var values = new float[size];
+        var indices = GC.AllocateUninitializedArray<int>((int)size);
+        var values = GC.AllocateUninitializedArray<float>((int)size);
         Indices.AsSpan(0, Count).CopyTo(indices);
         Values.AsSpan(0, Count).CopyTo(values);
         Indices = indices;
