@@ -28,25 +28,28 @@ public static class CliRunner
         {
             return parse.Invoke(config);
         }
-        catch (SpDnnDataException e)
+        catch (Exception e) when (ExitCode(Unwrap(e)) is > 0 and var code)
         {
-            err.WriteLine($"error: {e.Message}");
-            return ExitBadInput;
+            var cause = Unwrap(e);
+            err.WriteLine(cause is OperationCanceledException ? "error: cancelled" : $"error: {cause.Message}");
+            return code;
         }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            err.WriteLine($"error: {e.Message}");
-            return ExitBadInput;
-        }
-        catch (OperationCanceledException)
-        {
-            err.WriteLine("error: cancelled");
-            return ExitError;
-        }
-        catch (Exception e) when (e is ArgumentException or InvalidOperationException or NotSupportedException or IOException)
-        {
-            err.WriteLine($"error: {e.Message}");
-            return ExitError;
-        }
+    }
+
+    /// <summary>Exit code for an exception that ended a command; −1 for bugs, which keep their stack trace.</summary>
+    public static int ExitCode(Exception e) => e switch
+    {
+        SpDnnDataException or FileNotFoundException or DirectoryNotFoundException => ExitBadInput,
+        OperationCanceledException => ExitError,
+        ArgumentException or InvalidOperationException or NotSupportedException or IOException or UnauthorizedAccessException => ExitError,
+        _ => -1,
+    };
+
+    /// <summary>Parallel loops wrap failures; report the data error among them if there is one, else the first.</summary>
+    private static Exception Unwrap(Exception e)
+    {
+        if (e is not AggregateException aggregate) return e;
+        var inner = aggregate.Flatten().InnerExceptions;
+        return inner.FirstOrDefault(x => x is SpDnnDataException) ?? (inner.Count > 0 ? Unwrap(inner[0]) : e);
     }
 }

@@ -12,7 +12,7 @@ using SpDnn.Model;
 // Inference time only (reading and planning excluded) for both; the CPU engine gets one
 // untimed warm-up run (JIT), GraphBLAS (C) none. Medians over --repeat runs.
 var options = BenchOptions.Parse(args);
-string commit = MachineDescription.Commit(); // before the runs: the code measured
+string commit = MachineProbe.Commit(); // before the runs: the code measured
 var runs = new List<BenchmarkRun>();
 var summary = new List<string>();
 int graphBlasThreads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
@@ -106,12 +106,12 @@ void WriteRecord()
     {
         Date = DateTimeOffset.UtcNow,
         Commit = commit,
-        Machine = MachineDescription.Current(),
+        Machine = MachineProbe.Current(),
         Runs = runs,
     };
     Directory.CreateDirectory(options.Output);
     string stem = Path.Combine(options.Output, options.Name);
-    SpDnn.Cli.AtomicFile.WriteAllText(stem + ".json", record.ToJson());
+    ReportWriter.WriteText(stem + ".json", record.ToJson());
     var md = new StringBuilder();
     md.AppendLine("# CPU engine vs SuiteSparse:GraphBLAS").AppendLine();
     md.AppendLine(CultureInfo.InvariantCulture, $"Date {record.Date:yyyy-MM-dd HH:mm} UTC, commit {record.Commit}, {record.Machine.Cpu}, {record.Machine.Cores} cores, {record.Machine.MemoryGiB} GiB, {record.Machine.OperatingSystem}; {library}, {graphBlasThreads} threads for both.");
@@ -119,6 +119,6 @@ void WriteRecord()
     md.AppendLine("| N | L | images | cpu s | cpu TE/s | GraphBLAS s | GraphBLAS TE/s | cpu speed-up | categories | same as GraphBLAS | truth |");
     md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
     foreach (var l in summary) md.AppendLine(l);
-    SpDnn.Cli.AtomicFile.WriteAllText(stem + ".md", md.ToString());
+    ReportWriter.WriteText(stem + ".md", md.ToString());
     Console.Error.WriteLine($"wrote {stem}.json and {stem}.md");
 }

@@ -10,7 +10,11 @@ public static class CommandCatalog
         yield return InferCommand.Create();
         yield return ConvertCommand.Create();
         yield return InfoCommand.Create();
+        yield return GenerateCommand.Create();
+        yield return BenchCommand.Create();
         yield return ReportCommand.Create();
+        yield return ScalingCommand.Create();
         yield return MpiCheckCommand.Create();
+        yield return GpuSelfTestCommand.Create();
     }
 }

@@ -24,7 +24,7 @@ public static class ReportCommand
                 if (loaded.Length != 2) throw new ArgumentException("--compare takes exactly two records: before and after.");
                 string table = ReportTables.Comparison(loaded[0], loaded[1]);
                 Directory.CreateDirectory(folder);
-                AtomicFile.WriteAllText(Path.Combine(folder, "comparison.md"), "# Comparison\n\n" + table);
+                ReportWriter.WriteText(Path.Combine(folder, "comparison.md"), "# Comparison\n\n" + table);
                 stdout.Write(table);
                 return CliRunner.ExitOk;
             }

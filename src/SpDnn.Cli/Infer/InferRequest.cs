@@ -15,4 +15,8 @@ public sealed record InferRequest
     public bool Json { get; init; }
     /// <summary>Worker threads; 0 means all cores.</summary>
     public int Threads { get; init; }
+    /// <summary>GPUs to use: all, a count, or a list of device numbers; null for one.</summary>
+    public string? Gpus { get; init; }
+    /// <summary>With several GPUs in one process, re-split the live images after this many layers; 0 never.</summary>
+    public int RebalanceAfter { get; init; }
 }

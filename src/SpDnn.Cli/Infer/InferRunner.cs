@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using SpDnn.Cli.Terminal;
+using SpDnn.Distributed;
+using SpDnn.Distributed.Mpi;
 using SpDnn.Engines;
 using SpDnn.Formats;
 using SpDnn.Model;
@@ -12,7 +14,7 @@ namespace SpDnn.Cli.Infer;
 /// Runs one <c>spdnn infer</c>: reads the network and images (untimed), plans, infers, checks
 /// the truth, writes the categories and reports as text or one JSON record.
 /// </summary>
-public sealed class InferRunner(TextWriter output, TextWriter error, StepProgress progress)
+public sealed partial class InferRunner(TextWriter output, TextWriter error, StepProgress progress)
 {
     /// <summary>Networks up to this share of the available memory are read whole before planning,
     /// so that engines which read layers while they run do not time file parsing.</summary>
@@ -23,6 +25,7 @@ public sealed class InferRunner(TextWriter output, TextWriter error, StepProgres
     /// <returns>The exit code: 0, or 1 when a truth was given and the categories differ.</returns>
     public int Run(InferRequest request)
     {
+        if (MpiLaunch.FromEnvironment().IsMultiProcess) return RunOnRanks(request);
         var loadWatch = Stopwatch.StartNew();
         var opened = NetworkLoader.Open(request.Network, request.Layers, request.Bias);
         try
@@ -32,7 +35,7 @@ public sealed class InferRunner(TextWriter output, TextWriter error, StepProgres
             int[]? truth = request.Truth is null ? null : CategoriesFile.Read(request.Truth);
             double loadSeconds = loadWatch.Elapsed.TotalSeconds;
 
-            using var engine = EngineFactory.Create(request.Engine);
+            using var engine = ScaleOutEngines.Create(new EngineRequest(request.Engine, request.Gpus, request.RebalanceAfter), new SingleProcessCommunicator());
             var options = new InferenceOptions { Threads = request.Threads };
             using var plan = progress.Run($"planning ({engine.Name})", 0, _ => engine.Plan(network, options));
             var result = progress.Run("inference", network.LayerCount,
@@ -42,7 +45,7 @@ public sealed class InferRunner(TextWriter output, TextWriter error, StepProgres
             var check = truth is null ? null : CategoryCheck.Compare(truth, result.Categories);
             if (request.CategoriesOut is not null) CategoriesFile.Write(request.CategoriesOut, result.Categories);
 
-            var report = BuildReport(request, network, images, result, loadSeconds, check);
+            var report = BuildReport(request, network, images.Description, result, loadSeconds, check);
             LastReport = report;
             if (request.Json) output.WriteLine(JsonSerializer.Serialize(report, InferReportJson.Default.InferReport));
             else WriteText(report, result, check);
@@ -71,22 +74,22 @@ public sealed class InferRunner(TextWriter output, TextWriter error, StepProgres
         progress.Run("reading network", source.LayerCount, reporter =>
         {
             reporter?.Report(1);
-            Parallel.For(1, layers.Length, k =>
+            LayerReading.ForEach(source, (k, layer) =>
             {
-                layers[k] = source.GetLayer(k);
+                layers[k] = layer;
                 reporter?.Report(Interlocked.Increment(ref done));
-            });
+            }, from: 1);
             return 0;
         });
         return new InMemoryNetwork(layers, source.Description);
     }
 
-    private static InferReport BuildReport(InferRequest request, ILayerSource network, ImageBatch images, InferenceResult result,
+    private static InferReport BuildReport(InferRequest request, ILayerSource network, string imagesDescription, InferenceResult result,
         double loadSeconds, CategoryCheck? check) => new()
     {
         Engine = result.Engine,
         Network = network.Description,
-        ImagesPath = images.Description,
+        ImagesPath = imagesDescription,
         Neurons = result.Neurons,
         Layers = result.Layers,
         Images = result.Images,

@@ -6,10 +6,10 @@ namespace SpDnn.Cli.Reporting;
 /// <summary>PNG plots of benchmark records (ScottPlot). Values spanning decades are drawn on log10 axes.</summary>
 public static class ReportPlots
 {
-    private const int Width = 1000, Height = 600;
+    public const int Width = 1000, Height = 600;
 
     /// <summary>TE/s per network and engine, with the seed code's H200 figures as reference marks.</summary>
-    public static void Throughput(BenchmarkRecord record, string path)
+    public static Plot Throughput(BenchmarkRecord record)
     {
         var plot = new Plot();
         var networks = record.Runs.Select(r => (r.Neurons, r.Layers)).Distinct().OrderBy(n => n.Neurons).ThenBy(n => n.Layers).ToArray();
@@ -60,11 +60,11 @@ public static class ReportPlots
         plot.YLabel("TeraEdges/s (log scale)");
         plot.XLabel("network (neurons x layers)");
         plot.ShowLegend(Edge.Bottom);
-        plot.SavePng(path, Width, Height);
+        return plot;
     }
 
     /// <summary>Live images and seconds per layer for one run, both on log axes.</summary>
-    public static void Layers(BenchmarkRun run, string path)
+    public static Plot Layers(BenchmarkRun run)
     {
         var plot = new Plot();
         var points = run.LayerPoints;
@@ -85,11 +85,11 @@ public static class ReportPlots
         plot.YLabel("live images (log scale)");
         plot.XLabel("layer");
         plot.ShowLegend(Edge.Bottom);
-        plot.SavePng(path, Width, Height);
+        return plot;
     }
 
     /// <summary>Convergence: live images against distinct live rows per layer.</summary>
-    public static void Convergence(BenchmarkRun run, string path)
+    public static Plot Convergence(BenchmarkRun run)
     {
         var plot = new Plot();
         var points = run.LayerPoints;
@@ -108,7 +108,7 @@ public static class ReportPlots
         plot.YLabel("rows (log scale)");
         plot.XLabel("layer");
         plot.ShowLegend(Edge.Bottom);
-        plot.SavePng(path, Width, Height);
+        return plot;
     }
 
     private static void LogAxis(ScottPlot.IAxis axis)

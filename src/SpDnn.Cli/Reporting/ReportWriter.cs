@@ -1,3 +1,5 @@
+using SpDnn.Formats;
+
 namespace SpDnn.Cli.Reporting;
 
 /// <summary>Writes a record's full report into a folder: JSON, CSV, Markdown and PNG plots.</summary>
@@ -9,18 +11,31 @@ public static class ReportWriter
         Directory.CreateDirectory(folder);
         var written = new List<string>
         {
-            AtomicFile.WriteAllText(Path.Combine(folder, name + ".json"), record.ToJson()),
-            AtomicFile.WriteAllText(Path.Combine(folder, name + ".csv"), ReportTables.Csv(record)),
-            AtomicFile.WriteAllText(Path.Combine(folder, name + ".md"), $"# Benchmark {name}\n\n" + ReportTables.Markdown(record) + PlotLinks(record, name, layerPlotNetwork)),
+            WriteText(Path.Combine(folder, name + ".json"), record.ToJson()),
+            WriteText(Path.Combine(folder, name + ".csv"), ReportTables.Csv(record)),
+            WriteText(Path.Combine(folder, name + ".md"), $"# Benchmark {name}\n\n" + ReportTables.Markdown(record) + PlotLinks(record, name, layerPlotNetwork)),
+            WritePng(Path.Combine(folder, name + "-teps.png"), () => ReportPlots.Throughput(record)),
         };
-        written.Add(AtomicFile.Write(Path.Combine(folder, name + "-teps.png"), p => ReportPlots.Throughput(record, p)));
         foreach (var run in LayerPlotRuns(record, layerPlotNetwork))
         {
             string stem = $"{name}-{run.Engine}-{run.Neurons}x{run.Layers}";
-            written.Add(AtomicFile.Write(Path.Combine(folder, stem + "-layers.png"), p => ReportPlots.Layers(run, p)));
-            written.Add(AtomicFile.Write(Path.Combine(folder, stem + "-convergence.png"), p => ReportPlots.Convergence(run, p)));
+            written.Add(WritePng(Path.Combine(folder, stem + "-layers.png"), () => ReportPlots.Layers(run)));
+            written.Add(WritePng(Path.Combine(folder, stem + "-convergence.png"), () => ReportPlots.Convergence(run)));
         }
         return written;
+    }
+
+    public static string WriteText(string path, string text)
+    {
+        AtomicFile.Write(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(text)));
+        return Path.GetFullPath(path);
+    }
+
+    private static string WritePng(string path, Func<ScottPlot.Plot> draw)
+    {
+        var plot = draw();
+        AtomicFile.Write(path, stream => stream.Write(plot.GetImageBytes(ReportPlots.Width, ReportPlots.Height, ScottPlot.ImageFormat.Png)));
+        return Path.GetFullPath(path);
     }
 
     /// <summary>Runs drawn per layer: those of the chosen network, or of the largest network present.</summary>

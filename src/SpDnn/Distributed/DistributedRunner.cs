@@ -18,7 +18,7 @@ namespace SpDnn.Distributed;
 /// </summary>
 public static class DistributedRunner
 {
-    public static InferenceResult Run(ICommunicator communicator, DistributedJob job)
+    public static DistributedResult Run(ICommunicator communicator, DistributedJob job)
     {
         int rank = communicator.Rank, size = communicator.Size;
         var readWatch = Stopwatch.StartNew();
@@ -77,7 +77,7 @@ public static class DistributedRunner
             ["rank seconds"] = string.Join(",", maxima.Skip(layers + 3).Select(s => s.ToString("G4", CultureInfo.InvariantCulture))),
             ["read seconds"] = maxima[layers + 2].ToString("G4", CultureInfo.InvariantCulture),
         };
-        return new InferenceResult
+        var merged = new InferenceResult
         {
             Engine = size == 1 ? local.Engine : $"{local.Engine} ({size} ranks)",
             Neurons = network.Neurons,
@@ -91,6 +91,7 @@ public static class DistributedRunner
             FinalFeatures = size == 1 ? local.FinalFeatures : null, // not gathered: survivors' rows can be large
             Details = details,
         };
+        return new DistributedResult(merged, maxima[layers + 2], size);
     }
 
     /// <summary>One entry per layer even if the engine reported fewer (a rank whose images all died early may stop counting).</summary>
@@ -110,3 +111,9 @@ public static class DistributedRunner
             throw new RankFailedException($"the ranks disagree on the number of {what}: {string.Join(", ", all.Select((v, r) => $"rank {r}: {v}"))}");
     }
 }
+
+/// <summary>The merged result of a distributed run, the same on every rank.</summary>
+/// <param name="Result">Categories of all ranks, summed statistics, the slowest rank's times.</param>
+/// <param name="ReadSeconds">The slowest rank's time to read the network and its images (not timed in TE/s).</param>
+/// <param name="Ranks">Number of ranks.</param>
+public sealed record DistributedResult(InferenceResult Result, double ReadSeconds, int Ranks);

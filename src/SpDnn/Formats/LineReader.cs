@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace SpDnn.Formats;
 
 /// <summary>
@@ -63,13 +65,50 @@ public sealed class LineReader
             _start = 0;
             _end = pending;
         }
-        if (_end == _buffer.Length) Array.Resize(ref _buffer, _buffer.Length * 2); // a line longer than the buffer
+        if (_end == _buffer.Length) Array.Resize(ref _buffer, _buffer.Length * 2); // a line (or block) longer than the buffer
         int n = _stream.Read(_buffer, _end, _buffer.Length - _end);
         if (n == 0) _eof = true;
         _end += n;
     }
 
-    private static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> line) =>
+    /// <summary>
+    /// The next run of whole lines, about <paramref name="targetBytes"/> long (or the rest of the
+    /// input), copied into a pooled array the caller returns to <see cref="ArrayPool{T}.Shared"/>.
+    /// </summary>
+    /// <param name="firstLine">1-based number of the block's first line.</param>
+    /// <param name="lines">Lines in the block.</param>
+    public bool TryReadBlock(int targetBytes, out byte[] block, out int length, out long firstLine, out int lines)
+    {
+        while (true)
+        {
+            while (!_eof && _end - _start < targetBytes) Fill();
+            var pending = _buffer.AsSpan(_start, _end - _start);
+            if (pending.IsEmpty)
+            {
+                block = [];
+                length = 0;
+                lines = 0;
+                firstLine = LineNumber + 1;
+                return false;
+            }
+            int cut = _eof ? pending.Length : pending.LastIndexOf((byte)'\n') + 1;
+            if (cut == 0)
+            {
+                Fill(); // one line longer than the target: read on
+                continue;
+            }
+            block = ArrayPool<byte>.Shared.Rent(cut);
+            pending[..cut].CopyTo(block);
+            length = cut;
+            firstLine = LineNumber + 1;
+            lines = pending[..cut].Count((byte)'\n') + (pending[cut - 1] == (byte)'\n' ? 0 : 1);
+            LineNumber += lines;
+            _start += cut;
+            return true;
+        }
+    }
+
+    internal static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> line) =>
         line.Length > 0 && line[^1] == (byte)'\r' ? line[..^1] : line;
 
     /// <summary>An error at the line last returned.</summary>

@@ -162,7 +162,7 @@ public static class TextFields
             mantissa /= 10;
             exponent++;
         }
-        while (exponent < 0 && mantissa % 10 == 0)
+        while (exponent < -10 && mantissa % 10 == 0)
         {
             mantissa /= 10;
             exponent++;

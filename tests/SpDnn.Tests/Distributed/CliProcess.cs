@@ -25,26 +25,56 @@ public static class CliProcess
     public static Outcome Run(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null,
         int mpiRanks = 0, TimeSpan? timeout = null)
     {
-        string cli = Path.Combine(AppContext.BaseDirectory, "SpDnn.Cli.dll");
-        Assert.True(File.Exists(cli), $"{cli} is missing: the test project must reference SpDnn.Cli");
-        string dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
-        var start = new ProcessStartInfo
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
+        var start = NewStart();
         if (mpiRanks > 0)
         {
             start.FileName = Mpiexec ?? throw new InvalidOperationException(SkipReasonWithoutMpiexec);
-            foreach (var a in new[] { "-n", mpiRanks.ToString(), dotnet }) start.ArgumentList.Add(a);
+            foreach (var a in new[] { "-n", mpiRanks.ToString(), Dotnet }) start.ArgumentList.Add(a);
         }
         else
         {
-            start.FileName = dotnet;
+            start.FileName = Dotnet;
         }
-        start.ArgumentList.Add(cli);
+        start.ArgumentList.Add(Cli);
         foreach (var a in arguments) start.ArgumentList.Add(a);
+        return Execute(start, environment, timeout);
+    }
+
+    /// <summary>One rank per argument list, each with its own arguments (mpiexec's <c>-n 1 cmd : -n 1 cmd</c> form).</summary>
+    public static Outcome RunRanks(IReadOnlyList<IReadOnlyList<string>> argumentsPerRank, TimeSpan? timeout = null)
+    {
+        var start = NewStart();
+        start.FileName = Mpiexec ?? throw new InvalidOperationException(SkipReasonWithoutMpiexec);
+        for (int r = 0; r < argumentsPerRank.Count; r++)
+        {
+            if (r > 0) start.ArgumentList.Add(":");
+            foreach (var a in new[] { "-n", "1", Dotnet, Cli }.Concat(argumentsPerRank[r])) start.ArgumentList.Add(a);
+        }
+        return Execute(start, null, timeout);
+    }
+
+    private static string Cli
+    {
+        get
+        {
+            string cli = Path.Combine(AppContext.BaseDirectory, "SpDnn.Cli.dll");
+            Assert.True(File.Exists(cli), $"{cli} is missing: the test project must reference SpDnn.Cli");
+            return cli;
+        }
+    }
+
+    private static string Dotnet =>
+        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+
+    private static ProcessStartInfo NewStart() => new()
+    {
+        RedirectStandardOutput = true,
+        RedirectStandardError = true,
+        UseShellExecute = false,
+    };
+
+    private static Outcome Execute(ProcessStartInfo start, IReadOnlyDictionary<string, string>? environment, TimeSpan? timeout)
+    {
         foreach (var v in LauncherVariables) start.Environment.Remove(v);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         if (environment is not null)

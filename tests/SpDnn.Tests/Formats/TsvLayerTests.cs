@@ -126,3 +126,49 @@ public class TsvLayerTests
         Assert.Contains("truncated gzip", Assert.Throws<SpDnnDataException>(() => TsvLayerReader.Read(tail, 200)).Message);
     }
 }
+
+public class TsvLargeFileTests
+{
+    /// <summary>A layer of several parse blocks (4 MiB each): order, duplicates and line numbers across blocks.</summary>
+    [Fact]
+    public void BlocksAreMergedInOrderWithExactLineNumbers()
+    {
+        using var dir = new TempDirectory();
+        int n = 4096;
+        var rng = new Random(5);
+        var rows = new List<int>();
+        var cols = new List<int>();
+        for (int r = 0; r < n; r++)
+            foreach (int c in Enumerable.Range(0, n).OrderBy(_ => rng.Next()).Take(64).Order())
+            {
+                rows.Add(r);
+                cols.Add(c);
+            }
+        var layer = CsrMatrix.FromCoordinates(n, n, rows.ToArray(), cols.ToArray(), rows.Select(r => (r % 7) * 0.25f - 0.5f).ToArray());
+        var path = dir.File("big.tsv");
+        TsvLayerWriter.Write(layer, path);
+        Assert.True(new FileInfo(path).Length > 5 << 20); // at least two blocks
+        Assert.True(layer.ContentEquals(TsvLayerReader.Read(path, n)));
+
+        var lines = File.ReadAllLines(path);
+        int late = lines.Length - 1000;
+        var broken = (string[])lines.Clone();
+        broken[late] = "1\t1\tbad";
+        File.WriteAllLines(path, broken);
+        var e = Assert.Throws<SpDnnDataException>(() => TsvLayerReader.Read(path, n));
+        Assert.Equal(late + 1, e.Line);
+
+        broken = (string[])lines.Clone();
+        broken[late] = lines[10]; // a duplicate of an entry in the first block
+        File.WriteAllLines(path, broken);
+        e = Assert.Throws<SpDnnDataException>(() => TsvLayerReader.Read(path, n));
+        Assert.Equal(late + 1, e.Line);
+        Assert.Contains("duplicate entry", e.Message);
+
+        // Row-major order (as image files come) across blocks.
+        var images = new ImageBatch(layer);
+        var imagePath = dir.File("images.tsv");
+        TsvImageWriter.Write(images, imagePath);
+        FormatTestData.AssertSameImages(images, TsvImageReader.Read(imagePath, n));
+    }
+}

@@ -15,8 +15,9 @@ internal sealed class GpuDevice : IDisposable
         Layer = accelerator.LoadKernel<LayerArgs>(LayerKernel.Run);
         Compact = accelerator.LoadKernel<CompactArgs>(StateKernels.Compact);
         Scatter = accelerator.LoadAutoGroupedKernel<Index1D, ScatterArgs>(StateKernels.Scatter);
-        Hash = accelerator.LoadKernel<HashArgs>(StateKernels.Hash);
-        Compare = accelerator.LoadKernel<CompareArgs>(StateKernels.Compare);
+        Hash = accelerator.LoadKernel<ColumnArgs>(StateKernels.Hash);
+        Compare = accelerator.LoadKernel<ColumnArgs>(StateKernels.Compare);
+        Gather = accelerator.LoadKernel<ColumnArgs>(StateKernels.Gather);
     }
 
     public Context Context { get; }
@@ -26,15 +27,16 @@ internal sealed class GpuDevice : IDisposable
     public Action<AcceleratorStream, KernelConfig, LayerArgs> Layer { get; }
     public Action<AcceleratorStream, KernelConfig, CompactArgs> Compact { get; }
     public Action<AcceleratorStream, Index1D, ScatterArgs> Scatter { get; }
-    public Action<AcceleratorStream, KernelConfig, HashArgs> Hash { get; }
-    public Action<AcceleratorStream, KernelConfig, CompareArgs> Compare { get; }
+    public Action<AcceleratorStream, KernelConfig, ColumnArgs> Hash { get; }
+    public Action<AcceleratorStream, KernelConfig, ColumnArgs> Compare { get; }
+    public Action<AcceleratorStream, KernelConfig, ColumnArgs> Gather { get; }
 
     public string Description => $"{Accelerator.Name} ({Accelerator.AcceleratorType}, {Accelerator.NumMultiprocessors} multiprocessors, {Accelerator.MemorySize / (1 << 20)} MiB)";
 
     /// <summary>Device memory free now (the CPU simulator reports its nominal size).</summary>
     public long FreeMemory => Accelerator is CudaAccelerator cuda ? cuda.GetFreeMemory() : Accelerator.MemorySize;
 
-    public static GpuDevice Open(GpuAcceleratorChoice choice)
+    public static GpuDevice Open(GpuAcceleratorChoice choice, int deviceIndex = 0)
     {
         if (choice == GpuAcceleratorChoice.CpuSimulator)
         {
@@ -43,7 +45,7 @@ internal sealed class GpuDevice : IDisposable
             {
                 // 32-lane warps like the GPU; enough warps for the largest group (256 threads).
                 var device = new CPUDevice(TiledLayout.WarpSize, TiledLayout.WarpsPerBlock, 1);
-                return new GpuDevice(context, device.CreateCPUAccelerator(context));
+                return new GpuDevice(context, device.CreateCPUAccelerator(context, CPUAcceleratorMode.Parallel));
             }
             catch
             {
@@ -57,7 +59,9 @@ internal sealed class GpuDevice : IDisposable
         {
             var devices = cuda.GetCudaDevices();
             if (devices.Count == 0) throw new NotSupportedException("No CUDA device found (is the NVIDIA driver's libcuda.so.1 installed?).");
-            return new GpuDevice(cuda, devices[0].CreateCudaAccelerator(cuda));
+            if ((uint)deviceIndex >= (uint)devices.Count)
+                throw new NotSupportedException($"There is no CUDA device {deviceIndex}: this machine has {devices.Count} (0..{devices.Count - 1}).");
+            return new GpuDevice(cuda, devices[deviceIndex].CreateCudaAccelerator(cuda));
         }
         catch
         {
@@ -67,17 +71,24 @@ internal sealed class GpuDevice : IDisposable
     }
 
     /// <summary>True when a CUDA device can be used (driver found and at least one device).</summary>
-    public static bool CudaAvailable()
+    public static bool CudaAvailable() => CudaDeviceCount() > 0;
+
+    private static readonly Lazy<int> CountedCudaDevices = new(CountCudaDevices);
+
+    /// <summary>Usable CUDA devices; 0 without a driver (counted once per process: it opens a context).</summary>
+    public static int CudaDeviceCount() => CountedCudaDevices.Value;
+
+    private static int CountCudaDevices()
     {
         try
         {
             CudaLibraryResolver.Install();
             using var context = Context.Create(b => b.Cuda());
-            return context.GetCudaDevices().Count > 0;
+            return context.GetCudaDevices().Count;
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException or InvalidOperationException or NotSupportedException)
         {
-            return false;
+            return 0;
         }
     }
 

@@ -18,7 +18,7 @@ public sealed class GpuEngine : IInferenceEngine
     public GpuEngine(GpuEngineOptions? options = null)
     {
         _options = options ?? new GpuEngineOptions();
-        _device = GpuDevice.Open(_options.Accelerator);
+        _device = GpuDevice.Open(_options.Accelerator, _options.DeviceIndex);
     }
 
     public string Name => "gpu";
@@ -28,6 +28,9 @@ public sealed class GpuEngine : IInferenceEngine
 
     /// <summary>True when a CUDA device is present and usable (the engine `auto` picks then).</summary>
     public static bool IsCudaAvailable() => GpuDevice.CudaAvailable();
+
+    /// <summary>Number of usable CUDA devices (0 without a driver): what <c>--gpus all</c> means.</summary>
+    public static int CudaDeviceCount() => GpuDevice.CudaDeviceCount();
 
     public IEnginePlan Plan(ILayerSource network, InferenceOptions options) => new GpuPlan(_device, network, options);
 

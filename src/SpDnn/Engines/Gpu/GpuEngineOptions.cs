@@ -3,7 +3,7 @@ namespace SpDnn.Engines.Gpu;
 /// <summary>Which accelerator the GPU engine runs its kernels on.</summary>
 public enum GpuAcceleratorChoice
 {
-    /// <summary>The first CUDA device; fails when there is none.</summary>
+    /// <summary>The CUDA device <see cref="GpuEngineOptions.DeviceIndex"/>; fails when there is none.</summary>
     Cuda,
 
     /// <summary>ILGPU's CPU accelerator: the same kernels, simulated on the CPU (tests only; slow).</summary>
@@ -14,6 +14,9 @@ public enum GpuAcceleratorChoice
 public sealed record GpuEngineOptions
 {
     public GpuAcceleratorChoice Accelerator { get; init; } = GpuAcceleratorChoice.Cuda;
+
+    /// <summary>Which CUDA device (0-based, in CUDA's order) when several are present.</summary>
+    public int DeviceIndex { get; init; }
 
     /// <summary>Merge bit-identical live rows and compute each once (exact).</summary>
     public bool CollapseIdenticalRows { get; init; } = true;

@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using System.Globalization;
+using SpDnn.Cli.Reporting;
+using SpDnn.Cli.Terminal;
+using SpDnn.Engines;
+using SpDnn.Formats;
+using SpDnn.Generation;
+using SpDnn.Model;
+
+namespace SpDnn.Cli.Bench;
+
+/// <summary>
+/// Runs every engine on every challenge network of a grid: the data comes from the generator and
+/// the user data cache, each engine plans once, runs once untimed (warm-up), then
+/// <see cref="BenchRequest.Repeat"/> timed times; the median run is recorded and checked against the truth.
+/// </summary>
+public sealed class BenchRunner(TextWriter output, TextWriter error, StepProgress progress, ChallengeDataCache cache)
+{
+    /// <summary>Share of available memory a network may take to be held whole; larger ones stream from the generator.</summary>
+    private const double HoldFraction = 0.35;
+
+    public BenchmarkRecord Run(BenchRequest request)
+    {
+        var runs = new List<BenchmarkRun>();
+        string? gpu = null;
+        var given = new Dictionary<int, (ImageBatch Images, double Seconds)>();
+        foreach (var file in request.ImageFiles)
+        {
+            var watch = Stopwatch.StartNew();
+            var batch = progress.Run($"images {Path.GetFileName(file)}", 0, _ => ImageLoader.Load(file));
+            given[batch.Neurons] = (batch, watch.Elapsed.TotalSeconds);
+        }
+        foreach (int neurons in request.Neurons)
+        {
+            var load = Stopwatch.StartNew();
+            var all = given.TryGetValue(neurons, out var file)
+                ? file.Images
+                : progress.Run($"images N={neurons}", 1000,
+                    p => cache.Images(neurons, p is null ? null : new Progress<double>(f => p.Report((int)(f * 1000)))));
+            var images = request.Images >= all.Count ? all : all.Slice(0, request.Images);
+            double imageSeconds = given.TryGetValue(neurons, out var g) ? g.Seconds : load.Elapsed.TotalSeconds;
+            foreach (int layers in request.Layers)
+            {
+                load.Restart();
+                var (network, held) = Open(neurons, layers);
+                double networkSeconds = load.Elapsed.TotalSeconds;
+                var truth = TruthLookup.Find(request.TruthFolders, neurons, layers, images.Count);
+                foreach (string engineName in request.Engines)
+                {
+                    var (run, categories) = Measure(engineName, network, images, request, truth?.Categories);
+                    run = run with { LoadSeconds = imageSeconds + networkSeconds, Details = WithHolding(run.Details, held) };
+                    gpu ??= engineName == "gpu" && run.Details is { } d && d.TryGetValue("device", out var device) ? device : null;
+                    runs.Add(run);
+                    error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                        $"{neurons}x{layers} {run.Engine}: {run.InferenceSeconds:G4} s, {run.TeraEdgesPerSecond:F3} TE/s, {run.Categories} categories, truth {(run.Passed is null ? "none" : run.Passed.Value ? "PASSED" : "FAILED")}"));
+                    if (truth is null && request.WriteTruthTo is { } folder && run.Engine is "reference" or "cpu" && images.Count == ChallengeSpec.OfficialImageCount)
+                        WriteTruth(folder, neurons, layers, run.Engine, categories);
+                }
+            }
+        }
+        return new BenchmarkRecord
+        {
+            Date = DateTimeOffset.UtcNow,
+            Commit = MachineProbe.Commit(),
+            Machine = MachineProbe.Current(gpu),
+            Runs = runs,
+        };
+    }
+
+    private (ILayerSource Network, bool Held) Open(int neurons, int layers)
+    {
+        var generator = new ChallengeNetworkGenerator(neurons, layers);
+        double bytes = (double)neurons * ChallengeSpec.ConnectionsPerNeuron * layers * (sizeof(int) + sizeof(float));
+        if (bytes > HoldFraction * GC.GetGCMemoryInfo().TotalAvailableMemoryBytes) return (generator, false);
+        return (progress.Run($"network {neurons}x{layers}", 0, _ => InMemoryNetwork.Load(generator)), true);
+    }
+
+    private (BenchmarkRun Run, int[] Categories) Measure(string engineName, ILayerSource network, ImageBatch images, BenchRequest request, int[]? truth)
+    {
+        using var engine = EngineFactory.Create(engineName);
+        var options = new InferenceOptions { Threads = request.Threads };
+        using var plan = progress.Run($"plan {engine.Name} {network.Neurons}x{network.LayerCount}", 0, _ => engine.Plan(network, options));
+        progress.Run($"warm-up {engine.Name}", network.LayerCount, p => engine.Execute(plan, images, options with { Progress = p }));
+        var results = new List<InferenceResult>(request.Repeat);
+        for (int r = 0; r < request.Repeat; r++)
+            results.Add(progress.Run($"run {r + 1}/{request.Repeat} {engine.Name}", network.LayerCount, p => engine.Execute(plan, images, options with { Progress = p })));
+        var median = results.OrderBy(x => x.InferenceSeconds).ElementAt(results.Count / 2);
+        long? deviceBytes = median.Details.TryGetValue("planBytes", out var pb) && long.TryParse(pb, CultureInfo.InvariantCulture, out var b) ? b : null;
+        var run = new BenchmarkRun
+        {
+            Engine = engine.Name,
+            Neurons = network.Neurons,
+            Layers = network.LayerCount,
+            Images = images.Count,
+            Edges = median.Edges,
+            PlanningSeconds = plan.PlanningSeconds,
+            InferenceSeconds = median.InferenceSeconds,
+            InferenceSamples = [.. results.Select(x => x.InferenceSeconds)],
+            Categories = median.Categories.Length,
+            Passed = truth is null ? null : CategoryCheck.Compare(truth, median.Categories).Passed,
+            PeakHostBytes = Process.GetCurrentProcess().PeakWorkingSet64,
+            PeakDeviceBytes = deviceBytes,
+            LayerPoints = [.. median.LayerStatistics.Select(s => new LayerPoint(s.Layer, s.LiveImages, s.DistinctRows, s.Seconds))],
+            Details = median.Details,
+        };
+        return (run, median.Categories);
+    }
+
+    private static IReadOnlyDictionary<string, string> WithHolding(IReadOnlyDictionary<string, string>? details, bool held)
+    {
+        var d = details is null ? new Dictionary<string, string>() : new Dictionary<string, string>(details);
+        d["network"] = held ? "held in memory" : "streamed from the generator";
+        return d;
+    }
+
+    private void WriteTruth(string folder, int neurons, int layers, string engine, int[] categories)
+    {
+        Directory.CreateDirectory(folder);
+        var path = Path.Combine(folder, TruthLookup.FileName(neurons, layers));
+        CategoriesFile.Write(path, categories);
+        output.WriteLine($"wrote truth {path} ({categories.Length} categories, {engine} engine)");
+    }
+}

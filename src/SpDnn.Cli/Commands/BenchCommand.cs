@@ -1,0 +1,63 @@
+using System.CommandLine;
+using SpDnn.Cli.Bench;
+using SpDnn.Cli.Reporting;
+using SpDnn.Cli.Terminal;
+using SpDnn.Engines;
+using SpDnn.Generation;
+
+namespace SpDnn.Cli.Commands;
+
+/// <summary><c>spdnn bench</c>: engines x challenge networks, medians, truth checks, report files.</summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var neurons = new Option<string>("--neurons") { Description = "Comma-separated N values (1024,4096,16384,65536)", DefaultValueFactory = _ => "1024" };
+        var layers = new Option<string>("--layers") { Description = "Comma-separated L values (120,480,1920)", DefaultValueFactory = _ => "120" };
+        var engines = new Option<string>("--engine") { Description = $"Comma-separated engines ({string.Join(", ", EngineFactory.Names)})", DefaultValueFactory = _ => EngineFactory.Auto };
+        var repeat = new Option<int>("--repeat") { Description = "Timed runs per engine and network (after one warm-up)", DefaultValueFactory = _ => 5 };
+        var images = new Option<int>("--images") { Description = "Use the first K of the 60000 challenge images", DefaultValueFactory = _ => 60000 };
+        var imageFiles = new Option<string[]>("--images-file") { Description = "Image file to use instead of the generated images for its N (repeatable; N read from the file)" };
+        var truth = new Option<string[]>("--truth-dir") { Description = "Folders holding neuron{N}-l{L}-categories.tsv (default: bench/truth and the official data beside the checkout)" };
+        var writeTruth = new Option<string?>("--write-truth") { Description = "Write missing truth files into this folder from reference or cpu runs" };
+        var output = new Option<string>("--out") { Description = "Folder for the record (JSON, CSV, Markdown, PNG)", DefaultValueFactory = _ => Path.Combine("bench", "results") };
+        var name = new Option<string?>("--name") { Description = "File name stem of the record (default: bench-DATE-HOST)" };
+        var threads = new Option<int>("--threads") { Description = "Worker threads for CPU engines (0: all cores)" };
+        var command = new Command("bench", "Benchmark engines on the challenge networks and write a report")
+        {
+            neurons, layers, engines, repeat, images, imageFiles, truth, writeTruth, output, name, threads,
+        };
+        command.SetAction(parse =>
+        {
+            var request = new BenchRequest
+            {
+                Neurons = ParseList(parse.GetValue(neurons)!, "--neurons").Select(int.Parse).ToArray(),
+                Layers = ParseList(parse.GetValue(layers)!, "--layers").Select(int.Parse).ToArray(),
+                Engines = ParseList(parse.GetValue(engines)!, "--engine"),
+                Repeat = Math.Max(1, parse.GetValue(repeat)),
+                Images = parse.GetValue(images),
+                ImageFiles = parse.GetValue(imageFiles) ?? [],
+                TruthFolders = parse.GetValue(truth) is { Length: > 0 } folders ? folders : TruthLookup.DefaultFolders(),
+                WriteTruthTo = parse.GetValue(writeTruth),
+                OutputFolder = parse.GetValue(output)!,
+                Name = parse.GetValue(name) ?? $"bench-{DateTime.UtcNow:yyyyMMdd-HHmm}-{Environment.MachineName}",
+                Threads = parse.GetValue(threads),
+            };
+            var config = parse.InvocationConfiguration;
+            var record = new BenchRunner(config.Output, config.Error, StepProgress.For(config.Error), ChallengeDataCache.Default).Run(request);
+            foreach (var file in ReportWriter.Write(record, request.OutputFolder, request.Name)) config.Output.WriteLine(file);
+            config.Output.Write(ReportTables.Markdown(record));
+            return record.Runs.Any(r => r.Passed == false) ? CliRunner.ExitFailedCheck : CliRunner.ExitOk;
+        });
+        return command;
+    }
+
+    private static string[] ParseList(string text, string option)
+    {
+        var items = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (items.Length == 0) throw new ArgumentException($"{option} needs at least one value.");
+        if (option != "--engine" && items.Any(i => !int.TryParse(i, out int v) || v <= 0))
+            throw new ArgumentException($"{option} takes positive integers separated by commas, not '{text}'.");
+        return items;
+    }
+}

@@ -1,0 +1,42 @@
+using System.CommandLine;
+
+namespace SpDnn.Cli.Commands;
+
+/// <summary><c>spdnn generate</c>: the exact challenge data made here (network, images, whole dataset).</summary>
+public static class GenerateCommand
+{
+    public static Command Create() => new("generate", "Make the official challenge data exactly: networks, input images, complete datasets")
+    {
+        GenerateNetworkCommand.Create(),
+        GenerateImagesCommand.Create(),
+        GenerateDatasetCommand.Create(),
+    };
+
+    /// <summary>--neurons, required, one of the challenge sizes for networks.</summary>
+    internal static Option<int> NeuronsOption() => new("--neurons", "-n")
+    {
+        Description = "Neurons N: 1024, 4096, 16384 or 65536",
+        Required = true,
+    };
+
+    /// <summary>N when it is a size the challenge networks exist for; a one-line error otherwise.</summary>
+    internal static int ChallengeNeurons(int neurons) => Model.ChallengeSpec.IsChallengeSize(neurons)
+        ? neurons
+        : throw new ArgumentException($"--neurons {neurons}: challenge networks exist for 1024, 4096, 16384 and 65536 neurons.");
+
+    /// <summary>--data: the cache of generated images (default: $SPDNN_DATA, else the user data folder + spdnn).</summary>
+    internal static Option<string?> DataOption() => new("--data")
+    {
+        Description = "Cache folder for generated images (default: $SPDNN_DATA, else $XDG_DATA_HOME/spdnn or ~/.local/share/spdnn)",
+    };
+
+    internal static Generation.ChallengeDataCache Cache(string? folder) =>
+        folder is null ? Generation.ChallengeDataCache.Default : new Generation.ChallengeDataCache(Path.GetFullPath(folder));
+
+    internal static Option<int> LayersOption(int defaultLayers) => new("--layers", "-l")
+    {
+        Description = "Layers L (120, 480 and 1920 are the challenge's; more keep drawing from the same random stream)",
+        DefaultValueFactory = _ => defaultLayers,
+        Validators = { result => { if (result.GetValueOrDefault<int>() < 1) result.AddError("--layers must be at least 1."); } },
+    };
+}

@@ -1,0 +1,168 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using SpDnn.Engines;
+using SpDnn.Engines.Gpu;
+using SpDnn.Engines.Reference;
+using SpDnn.Generation;
+using SpDnn.Model;
+
+namespace SpDnn.Cli.Commands;
+
+/// <summary>
+/// <c>spdnn gpu-selftest</c>: runs the GPU engine against the reference engine on random general
+/// networks and on challenge-shaped networks, and prints timings. Exit code 1 when any result differs.
+/// </summary>
+public static class GpuSelfTestCommand
+{
+    public static Command Create()
+    {
+        var neurons = new Option<int[]>("--neurons") { Description = "Sizes of the challenge-shaped networks", DefaultValueFactory = _ => [1024], AllowMultipleArgumentsPerToken = true };
+        var layers = new Option<int[]>("--layers") { Description = "Layer counts of the challenge-shaped networks", DefaultValueFactory = _ => [120], AllowMultipleArgumentsPerToken = true };
+        var images = new Option<int>("--images") { Description = "Images per challenge-shaped run", DefaultValueFactory = _ => 60000 };
+        var density = new Option<double>("--density") { Description = "Pixel density of the random images", DefaultValueFactory = _ => 0.25 };
+        var referenceLimit = new Option<long>("--reference-limit") { Description = "Check against the reference engine when images x N x L is at most this", DefaultValueFactory = _ => 10_000_000_000L };
+        var simulator = new Option<bool>("--cpu-simulator") { Description = "Run the kernels on ILGPU's CPU simulator" };
+        var noCollapse = new Option<bool>("--no-collapse") { Description = "Do not merge identical rows" };
+        var json = new Option<string?>("--json") { Description = "Write the measurements to this JSON file" };
+        var timeLayers = new Option<bool>("--time-layers") { Description = "Also time every layer (synchronises after each) and print the first ones" };
+
+        var command = new Command("gpu-selftest", "Check the GPU engine against the reference engine and time it")
+        {
+            neurons, layers, images, density, referenceLimit, simulator, noCollapse, json, timeLayers,
+        };
+        command.SetAction(parse =>
+        {
+            var output = parse.InvocationConfiguration.Output;
+            var options = new GpuEngineOptions
+            {
+                Accelerator = parse.GetValue(simulator) ? GpuAcceleratorChoice.CpuSimulator : GpuAcceleratorChoice.Cuda,
+                CollapseIdenticalRows = !parse.GetValue(noCollapse),
+            };
+            var timed = options with { TimeEachLayer = true };
+            bool showLayers = parse.GetValue(timeLayers);
+            var start = Stopwatch.StartNew();
+            using var engine = new GpuEngine(options);
+            output.WriteLine($"device: {engine.DeviceDescription} (opened in {start.Elapsed.TotalSeconds:F2} s)");
+            var records = new List<Dictionary<string, object>>();
+            bool allPassed = true;
+
+            // 1. Random general networks: uneven rows, empty rows, both bias signs; bitwise check.
+            for (int seed = 0; seed < 4; seed++)
+            {
+                var shape = new RandomNetworkOptions { Neurons = 1024, Layers = 20, MeanRowNonZeros = 8 + 8 * seed, MinWeight = -0.5f, MaxWeight = 1f };
+                var network = InMemoryNetwork.Load(new RandomNetworkGenerator(seed, shape));
+                var batch = RandomNetworkGenerator.RandomImages(seed, 500, shape.Neurons, 0.2, 1f, binary: false);
+                allPassed &= Check(output, engine, network, batch, $"random seed {seed}", records, checkReference: true);
+            }
+
+            // 2. Challenge-shaped networks.
+            foreach (int n in parse.GetValue(neurons)!)
+            {
+                foreach (int l in parse.GetValue(layers)!)
+                {
+                    var network = new ChallengeShapedNetwork(n, l);
+                    int count = parse.GetValue(images);
+                    var batch = BinaryImages(n, count, n, parse.GetValue(density));
+                    bool reference = (double)count * n * l <= parse.GetValue(referenceLimit);
+                    allPassed &= Check(output, engine, network, batch, $"challenge-shaped N={n} L={l}", records, reference);
+                    if (showLayers) TimeLayers(output, timed, network, batch);
+                }
+            }
+
+            if (parse.GetValue(json) is { } path)
+            {
+                var temp = path + ".tmp";
+                File.WriteAllText(temp, JsonSerializer.Serialize(records, new JsonSerializerOptions { WriteIndented = true }));
+                File.Move(temp, path, overwrite: true);
+            }
+            output.WriteLine(allPassed ? "gpu-selftest: all checks passed" : "gpu-selftest: FAILED");
+            return allPassed ? CliRunner.ExitOk : CliRunner.ExitFailedCheck;
+        });
+        return command;
+    }
+
+    /// <summary>Binary images with round(density x N) pixels each at random places; fast for large N (parallel).</summary>
+    private static ImageBatch BinaryImages(int seed, int count, int neurons, double density)
+    {
+        int perImage = (int)Math.Round(density * neurons);
+        var offsets = new int[count + 1];
+        for (int r = 0; r < count; r++) offsets[r + 1] = offsets[r] + perImage;
+        var columns = new int[offsets[^1]];
+        Parallel.For(0, count, r =>
+        {
+            var rng = new Random(HashCode.Combine(seed, r));
+            var picked = new HashSet<int>(perImage);
+            while (picked.Count < perImage) picked.Add(rng.Next(neurons));
+            var span = columns.AsSpan(offsets[r], perImage);
+            int e = 0;
+            foreach (int c in picked) span[e++] = c;
+            span.Sort();
+        });
+        var values = new float[columns.Length];
+        Array.Fill(values, 1f);
+        return new ImageBatch(new CsrMatrix(count, neurons, offsets, columns, values), $"random binary images (seed {seed})");
+    }
+
+    /// <summary>Runs once more with a synchronisation after every layer and prints where the time goes.</summary>
+    private static void TimeLayers(TextWriter output, GpuEngineOptions options, ILayerSource network, ImageBatch images)
+    {
+        using var engine = new GpuEngine(options);
+        using var plan = engine.Plan(network, InferenceOptions.Default);
+        engine.Execute(plan, images, InferenceOptions.Default);
+        var result = engine.Execute(plan, images, InferenceOptions.Default);
+        var s = result.LayerStatistics;
+        var first = string.Join(", ", s.Take(12).Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Layer}:{x.LiveImages}/{x.Seconds * 1e6:F0}us")));
+        double rest = s.Skip(12).Sum(x => x.Seconds), mean = s.Skip(12).Select(x => x.Seconds).DefaultIfEmpty().Average();
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  per layer (synchronised, total {s.Sum(x => x.Seconds) * 1e3:F2} ms): {first}; layers 13+: {rest * 1e3:F2} ms, mean {mean * 1e6:F1} us"));
+    }
+
+    private static bool Check(TextWriter output, GpuEngine engine, ILayerSource network, ImageBatch images, string name,
+        List<Dictionary<string, object>> records, bool checkReference)
+    {
+        var keep = new InferenceOptions { KeepFinalFeatures = checkReference };
+        using var plan = engine.Plan(network, keep);
+        engine.Execute(plan, images.Slice(0, Math.Min(images.Count, 64)), keep); // warm-up: kernel compilation
+        var gpu = engine.Execute(plan, images, keep);
+        var gpuAgain = engine.Execute(plan, images, keep);
+        var best = gpuAgain.InferenceSeconds < gpu.InferenceSeconds ? gpuAgain : gpu;
+        string verdict = "not checked";
+        bool passed = gpu.Categories.AsSpan().SequenceEqual(gpuAgain.Categories);
+        double referenceSeconds = 0;
+        if (checkReference)
+        {
+            var watch = Stopwatch.StartNew();
+            var expected = new ReferenceEngine().Infer(network, images, keep);
+            referenceSeconds = watch.Elapsed.TotalSeconds;
+            bool categories = expected.Categories.AsSpan().SequenceEqual(gpu.Categories);
+            bool bits = expected.FinalFeatures!.ContentEquals(gpu.FinalFeatures!);
+            bool live = expected.LayerStatistics.Select(s => s.LiveImages).SequenceEqual(gpu.LayerStatistics.Select(s => s.LiveImages));
+            passed &= categories && bits && live;
+            verdict = $"categories {(categories ? "equal" : "DIFFER")}, final rows {(bits ? "bit-identical" : "DIFFER")}, live counts {(live ? "equal" : "DIFFER")}";
+        }
+        var details = best.Details;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{name}: {images.Count} images, {best.Weights} weights, plan {plan.PlanningSeconds:F3} s, inference {best.InferenceSeconds:F4} s ({gpu.InferenceSeconds:F4}/{gpuAgain.InferenceSeconds:F4}), {best.TeraEdgesPerSecond:F2} TE/s, survivors {best.Categories.Length}, padding {details["padding"]}, checkpoints {details["checkpoints"]}, collapses {details["collapses"]}; reference {referenceSeconds:F2} s: {verdict}"));
+        records.Add(new Dictionary<string, object>
+        {
+            ["name"] = name,
+            ["neurons"] = network.Neurons,
+            ["layers"] = network.LayerCount,
+            ["images"] = images.Count,
+            ["weights"] = best.Weights,
+            ["planningSeconds"] = plan.PlanningSeconds,
+            ["inferenceSeconds"] = best.InferenceSeconds,
+            ["teraEdgesPerSecond"] = best.TeraEdgesPerSecond,
+            ["survivors"] = best.Categories.Length,
+            ["referenceSeconds"] = referenceSeconds,
+            ["verdict"] = verdict,
+            ["passed"] = passed,
+            ["details"] = details,
+            ["liveImages"] = best.LayerStatistics.Select(s => s.LiveImages).ToArray(),
+            ["distinctRows"] = best.LayerStatistics.Select(s => s.DistinctRows).ToArray(),
+        });
+        return passed;
+    }
+}

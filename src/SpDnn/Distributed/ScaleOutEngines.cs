@@ -1,0 +1,64 @@
+using SpDnn.Engines;
+using SpDnn.Engines.Gpu;
+
+namespace SpDnn.Distributed;
+
+/// <summary>What a run asks for: engine name, GPU selection, re-balance.</summary>
+/// <param name="Engine">An <see cref="EngineFactory"/> name, or <c>auto</c>.</param>
+/// <param name="Gpus"><c>--gpus</c> text, or null.</param>
+/// <param name="RebalanceAfterLayer">Re-split live images after this many layers when several GPUs share a process; 0 never.</param>
+public sealed record EngineRequest(string Engine, string? Gpus = null, int RebalanceAfterLayer = 0);
+
+/// <summary>
+/// Makes a process's engine from the engine name, <c>--gpus</c> and its place in the job.
+/// One process: the named engine, or with <c>--gpus</c> one GPU engine per selected GPU behind a
+/// <see cref="MultiDeviceEngine"/>. An MPI rank: one device per rank, the GPU being the selected
+/// GPU (all by default) numbered by the rank's local rank modulo their count, so P ranks on a host
+/// spread over its GPUs, and two ranks may share one.
+/// </summary>
+public static class ScaleOutEngines
+{
+    public static IInferenceEngine Create(EngineRequest request, ICommunicator communicator) =>
+        Create(request, communicator, GpuEngine.CudaDeviceCount);
+
+    /// <param name="request">What was asked for.</param>
+    /// <param name="communicator">This process's place in the job.</param>
+    /// <param name="cudaDevices">Counts the usable CUDA devices (asked only when a GPU engine is wanted).</param>
+    public static IInferenceEngine Create(EngineRequest request, ICommunicator communicator, Func<int> cudaDevices)
+    {
+        string engine = Resolve(request.Engine);
+        bool gpu = engine.Equals("gpu", StringComparison.OrdinalIgnoreCase);
+        if (request.Gpus is not null && !gpu)
+            throw new ArgumentException($"--gpus needs the gpu engine, not {engine}.");
+        if (!gpu) return EngineFactory.Create(engine);
+
+        int available = cudaDevices();
+        var devices = request.Gpus is null
+            ? (available > 0 ? [.. Enumerable.Range(0, available)] : [0]) // no device: device 0 fails with the engine's own message
+            : GpuSelection.Parse(request.Gpus, available);
+        if (communicator.Size > 1)
+            return new GpuEngine(new GpuEngineOptions { DeviceIndex = devices[communicator.LocalRank % devices.Length] });
+        if (request.Gpus is null || devices.Length == 1)
+            return new GpuEngine(new GpuEngineOptions { DeviceIndex = devices[0] });
+        var engines = new List<IInferenceEngine>(devices.Length);
+        try
+        {
+            foreach (int d in devices) engines.Add(new GpuEngine(new GpuEngineOptions { DeviceIndex = d }));
+        }
+        catch
+        {
+            foreach (var e in engines) e.Dispose();
+            throw;
+        }
+        return new MultiDeviceEngine(engines, rebalanceAfterLayer: request.RebalanceAfterLayer);
+    }
+
+    /// <summary><c>auto</c> becomes the best available registered engine's name; other names stay.</summary>
+    private static string Resolve(string name)
+    {
+        if (!name.Equals(EngineFactory.Auto, StringComparison.OrdinalIgnoreCase)) return name;
+        foreach (var entry in EngineFactory.All)
+            if (entry.IsAvailable()) return entry.Name;
+        throw new InvalidOperationException("No inference engine is available.");
+    }
+}
