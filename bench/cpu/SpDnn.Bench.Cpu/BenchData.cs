@@ -35,11 +35,11 @@ internal static class BenchData
         return path;
     }
 
-    /// <summary>The truth categories for the full official image set, when a truth file is at hand.</summary>
+    /// <summary>The truth categories for the full official image set, when a truth file is at hand (in the data folder, bench/truth or the official data).</summary>
     public static int[]? Truth(string data, int neurons, int layers)
     {
         string name = $"neuron{neurons}-l{layers}-categories.tsv";
-        foreach (var folder in new[] { data, Path.Combine(data, "..", "..", "..", "shared", "graphchallenge-official") })
+        foreach (var folder in new[] { data, Path.Combine(data, "..", "truth"), Path.Combine(data, "..", "..", "..", "shared", "graphchallenge-official") })
         {
             string path = Path.Combine(folder, name);
             if (File.Exists(path)) return CategoriesFile.Read(path);
