@@ -23,8 +23,6 @@ for n in $sizes; do
   $spdnn bench --engine gpu --neurons "$n" --layers "$layers" --repeat 2 --truth-dir "$here/truth" \
     --out "$out" --name "gpu-h200-n$n" 2>&1 | grep -v "^\s*$" | tee -a "$out/bench.log"
 done
-  fi
-done
 # The baseline last, so the engine's results are in even if the call runs out of time.
 for n in $cupy_sizes; do
   $spdnn generate images --neurons "$n" --out "/tmp/images-$n.tsv" > /dev/null 2>>"$out/bench.log"
