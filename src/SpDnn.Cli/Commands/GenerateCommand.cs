@@ -24,6 +24,15 @@ public static class GenerateCommand
         ? neurons
         : throw new ArgumentException($"--neurons {neurons}: challenge networks exist for 1024, 4096, 16384 and 65536 neurons.");
 
+    /// <summary>--data: the cache of generated images (default: $SPDNN_DATA, else the user data folder + spdnn).</summary>
+    internal static Option<string?> DataOption() => new("--data")
+    {
+        Description = "Cache folder for generated images (default: $SPDNN_DATA, else $XDG_DATA_HOME/spdnn or ~/.local/share/spdnn)",
+    };
+
+    internal static Generation.ChallengeDataCache Cache(string? folder) =>
+        folder is null ? Generation.ChallengeDataCache.Default : new Generation.ChallengeDataCache(Path.GetFullPath(folder));
+
     internal static Option<int> LayersOption(int defaultLayers) => new("--layers", "-l")
     {
         Description = "Layers L (120, 480 and 1920 are the challenge's; more keep drawing from the same random stream)",

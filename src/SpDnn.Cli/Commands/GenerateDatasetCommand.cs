@@ -20,9 +20,10 @@ public static class GenerateDatasetCommand
         var format = new Option<string>("--format") { Description = "Network and images as tsv (official), tsv.gz, mtx or bin", DefaultValueFactory = _ => "tsv" };
         var output = new Option<string>("--out", "-o") { Description = "Output folder", DefaultValueFactory = _ => "." };
         var engine = new Option<string>("--engine") { Description = $"Engine for the truth file: {string.Join(", ", EngineFactory.Names)}", DefaultValueFactory = _ => EngineFactory.Auto };
+        var data = GenerateCommand.DataOption();
         var command = new Command("dataset", "Write network, images and truth categories (neuron{N}-l{L}-categories.tsv) for N neurons and L layers")
         {
-            neurons, layers, format, output, engine,
+            neurons, layers, format, output, engine, data,
         };
         command.SetAction(parse =>
         {
@@ -33,7 +34,7 @@ public static class GenerateDatasetCommand
             if (storage == StorageFormat.TarGz) throw new ArgumentException("Images cannot be written as tar.gz; use tsv, tsv.gz, mtx or bin.");
             var folder = parse.GetValue(output)!;
             var network = new ChallengeNetworkGenerator(n, l);
-            var images = GenerateImagesCommand.Load(n, progress);
+            var images = GenerateImagesCommand.Load(GenerateCommand.Cache(parse.GetValue(data)), n, progress);
 
             var inference = EngineFactory.Create(parse.GetValue(engine)!);
             var result = progress.Run($"truth ({inference.Name} engine)", l,

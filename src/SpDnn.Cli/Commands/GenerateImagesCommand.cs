@@ -14,21 +14,23 @@ public static class GenerateImagesCommand
         var neurons = GenerateCommand.NeuronsOption();
         var count = new Option<int>("--count") { Description = "Keep the first C images (all 60000 are always computed)", DefaultValueFactory = _ => MnistTrainingImages.Count };
         var output = new Option<string?>("--out", "-o") { Description = "Output file: .tsv (official), .tsv.gz, .mtx or .bin; without it the images stay in the cache" };
+        var data = GenerateCommand.DataOption();
         var command = new Command("images", "Make the official input images for N neurons (cached in the user data folder)")
         {
-            neurons, count, output,
+            neurons, count, output, data,
         };
         command.SetAction(parse =>
         {
             var config = parse.InvocationConfiguration;
             int n = parse.GetValue(neurons), c = parse.GetValue(count);
             if (c < 1 || c > MnistTrainingImages.Count) throw new ArgumentException($"--count must be 1..{MnistTrainingImages.Count}.");
-            var images = Load(n, StepProgress.For(config.Error));
+            var cache = GenerateCommand.Cache(parse.GetValue(data));
+            var images = Load(cache, n, StepProgress.For(config.Error));
             if (c < images.Count) images = images.Slice(0, c);
             var path = parse.GetValue(output);
             if (path is null)
             {
-                config.Output.WriteLine($"{images.Count} images of {n} pixels, {images.Features.NonZeros} set; cached at {ChallengeDataCache.Default.ImagesPath(n)}");
+                config.Output.WriteLine($"{images.Count} images of {n} pixels, {images.Features.NonZeros} set; cached at {cache.ImagesPath(n)}");
                 return CliRunner.ExitOk;
             }
             ImageWriter.Write(images, path, StorageFormats.FromPath(path) ?? StorageFormat.Tsv);
@@ -39,13 +41,13 @@ public static class GenerateImagesCommand
     }
 
     /// <summary>All 60000 images for N, from the cache or generated with a progress bar.</summary>
-    internal static ImageBatch Load(int neurons, StepProgress progress)
+    internal static ImageBatch Load(ChallengeDataCache cache, int neurons, StepProgress progress)
     {
         // Refuse bad sizes before any work.
         try { ChallengeImageGenerator.SideFor(neurons); }
         catch (ArgumentOutOfRangeException) { throw new ArgumentException($"--neurons {neurons}: images need N = S·S with S ≥ 28 (the challenge sizes are 1024, 4096, 16384, 65536)."); }
         const int units = 1000;
         return progress.Run($"images N={neurons}", units,
-            bar => ChallengeDataCache.Default.Images(neurons, bar is null ? null : new Progress<double>(f => bar.Report((int)(f * units)))));
+            bar => cache.Images(neurons, bar is null ? null : new Progress<double>(f => bar.Report((int)(f * units)))));
     }
 }

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using SpDnn.Model;
@@ -29,8 +30,9 @@ public sealed record ChallengeImages(ImageBatch Images, double Maximum, long Tot
 public static class ChallengeImageGenerator
 {
     private const int Side = MnistTrainingImages.Side;
-    private const int CombineBlock = 256; // complex values per block of the combination
+    private const int CombineBlock = 512; // complex values per block of the combination (28 blocks stay in L2)
     private const int MaxGroup = 8;       // output rows sharing one read of the spectra
+    private const long MaxGroupBytes = 1L << 30; // and at most this much of row buffers per thread (4 rows of S=256)
 
     /// <summary>The official images for <paramref name="neurons"/> (a square ≥ 784), the first <paramref name="count"/> of them.</summary>
     public static ChallengeImages Generate(int neurons, int count = MnistTrainingImages.Count, IProgress<double>? progress = null,
@@ -88,7 +90,7 @@ public static class ChallengeImageGenerator
         // is memory-bound); keep (as floats) the samples that may pass once MAX is known.
         var rows = new CandidateRow[side];
         double runningMax = 0;
-        var groups = RowGroups(side, parallel.MaxDegreeOfParallelism > 0 ? parallel.MaxDegreeOfParallelism : Environment.ProcessorCount);
+        var groups = RowGroups(side, parallel.MaxDegreeOfParallelism > 0 ? parallel.MaxDegreeOfParallelism : Environment.ProcessorCount, outLength);
         int groupSize = groups.Max(g => g.Length);
         Parallel.For(0, groups.Length, parallel,
             () => (Rows: Enumerable.Range(0, groupSize).Select(_ => new Complex[outLength]).ToArray(), Scratch: new Complex[outLength]),
@@ -117,6 +119,7 @@ public static class ChallengeImageGenerator
         {
             passing[r] = new ulong[(outLength + 63) / 64];
             if (!rows[r].Decide(threshold, passing[r])) undecided.Add(r);
+            rows[r] = default; // the candidates are no longer needed
         }
         Parallel.ForEach(undecided, parallel, r =>
         {
@@ -134,22 +137,40 @@ public static class ChallengeImageGenerator
         return new ChallengeImages(images, maximum, total);
     }
 
-    /// <summary>DFT of each of the 28 mosaic rows (length 28·D).</summary>
+    /// <summary>
+    /// DFT of each of the 28 mosaic rows (length 28·D). The rows are real, so two go through one complex
+    /// transform (z = a + i·b) and are separated by symmetry: A[f] = (Z[f] + conj Z[-f])/2,
+    /// B[f] = (Z[f] - conj Z[-f])/(2i).
+    /// </summary>
     private static Complex[][] ForwardRows(byte[] pixels, int digits, ParallelOptions parallel, Action done)
     {
         int length = Side * digits;
         var fft = new MixedRadixFft(length);
         var spectra = new Complex[Side][];
-        Parallel.For(0, Side, parallel, () => new Complex[length], (i, _, scratch) =>
+        Parallel.For(0, Side / 2, parallel, () => new Complex[length], (pair, _, scratch) =>
         {
-            var row = new Complex[length];
+            // Pinned: Combine reads the spectra through pointers.
+            var a = GC.AllocateUninitializedArray<Complex>(length, pinned: true);
+            var b = GC.AllocateUninitializedArray<Complex>(length, pinned: true);
+            int rowA = 2 * pair, rowB = rowA + 1;
             for (int d = 0; d < digits; d++)
             {
-                int from = d * Side * Side + i * Side;
-                for (int c = 0; c < Side; c++) row[d * Side + c] = pixels[from + c];
+                int fromA = d * Side * Side + rowA * Side, fromB = fromA + Side;
+                for (int c = 0; c < Side; c++) a[d * Side + c] = new Complex(pixels[fromA + c], pixels[fromB + c]);
             }
-            fft.Forward(row, scratch);
-            spectra[i] = row;
+            fft.Forward(a, scratch);
+            for (int f = 0; f <= length / 2; f++)
+            {
+                int g = f == 0 ? 0 : length - f;
+                Complex zf = a[f], zg = a[g];
+                a[f] = new Complex((zf.Real + zg.Real) / 2, (zf.Imaginary - zg.Imaginary) / 2);
+                b[f] = new Complex((zf.Imaginary + zg.Imaginary) / 2, (zg.Real - zf.Real) / 2);
+                a[g] = new Complex((zg.Real + zf.Real) / 2, (zg.Imaginary - zf.Imaginary) / 2);
+                b[g] = new Complex((zg.Imaginary + zf.Imaginary) / 2, (zf.Real - zg.Real) / 2);
+            }
+            spectra[rowA] = a;
+            spectra[rowB] = b;
+            done();
             done();
             return scratch;
         }, _ => { });
@@ -183,7 +204,7 @@ public static class ChallengeImageGenerator
     /// Output rows before the final scale: for each r of <paramref name="group"/>, the inverse DFT of
     /// Σ_i V[r,i]·spectrum_i placed in S·D bins (upper half shifted to the end, zeros between).
     /// </summary>
-    private static void ComputeRows(int[] group, Complex[][] spectra, Complex[,] vertical, MixedRadixFft inverse, Complex[][] rows, Complex[] scratch)
+    private static unsafe void ComputeRows(int[] group, Complex[][] spectra, Complex[,] vertical, MixedRadixFft inverse, Complex[][] rows, Complex[] scratch)
     {
         int inLength = spectra[0].Length, outLength = rows[0].Length, half = inLength / 2, shift = outLength - inLength;
         var weights = new double[group.Length * 2 * Side];
@@ -193,81 +214,109 @@ public static class ChallengeImageGenerator
                 weights[(g * Side + i) * 2] = vertical[group[g], i].Real;
                 weights[(g * Side + i) * 2 + 1] = vertical[group[g], i].Imaginary;
             }
-        var targets = new Memory<Complex>[group.Length];
-        for (int g = 0; g < group.Length; g++) targets[g] = rows[g].AsMemory(0, half);
-        Combine(spectra, weights, 0, half, targets);
+        var sources = new nint[Side];
+        for (int i = 0; i < Side; i++) sources[i] = (nint)Unsafe.AsPointer(ref spectra[i][0]); // pinned arrays
+        var handles = new GCHandle[group.Length];
+        try
+        {
+            var targets = new nint[group.Length];
+            for (int g = 0; g < group.Length; g++)
+            {
+                handles[g] = GCHandle.Alloc(rows[g], GCHandleType.Pinned);
+                targets[g] = handles[g].AddrOfPinnedObject();
+            }
+            Combine(sources, weights, 0, half, targets, 0);
+            Combine(sources, weights, half, inLength - half, targets, half + shift);
+        }
+        finally
+        {
+            foreach (var handle in handles) if (handle.IsAllocated) handle.Free();
+        }
         for (int g = 0; g < group.Length; g++)
         {
             rows[g].AsSpan(half, shift).Clear();
-            targets[g] = rows[g].AsMemory(half + shift);
+            inverse.Inverse(rows[g], scratch);
         }
-        Combine(spectra, weights, half, inLength - half, targets);
-        for (int g = 0; g < group.Length; g++) inverse.Inverse(rows[g], scratch);
     }
 
     /// <summary>
-    /// targets[g][f] = Σ_i w[g,i] · spectrum_i[from + f] for every row g of the group, blocked so one block of
-    /// each spectrum is read once for the whole group and the sums stay in L1/L2.
+    /// targets[g][to + f] = Σ_i w[g,i] · spectrum_i[from + f] for every row g of the group. The spectra are
+    /// read in blocks shared by the whole group; for each row, 8 complex sums at a time live in registers.
     /// </summary>
-    private static void Combine(Complex[][] spectra, double[] weights, int from, int length, Memory<Complex>[] targets)
+    private static unsafe void Combine(nint[] sources, double[] weights, int from, int length, nint[] targets, int to)
     {
         // (a + bi)(wr + wi·i) = (a·wr - b·wi) + (b·wr + a·wi)·i: sum v·wr and v·wi separately over the 28
-        // spectra (plain multiply-adds on interleaved pairs), then swap and sign the second sum once.
-        int count = targets.Length, stride = 2 * CombineBlock;
-        var sumReal = new double[count * stride];
-        var sumImag = new double[count * stride];
-        for (int block = 0; block < length; block += CombineBlock)
+        // spectra (multiply-adds on interleaved pairs), then swap and sign the second sum once per output.
+        var sign = Vector256.Create(-1.0, 1.0, -1.0, 1.0);
+        fixed (double* w = weights)
         {
-            int size = Math.Min(CombineBlock, length - block), doubles = 2 * size;
-            Array.Clear(sumReal);
-            Array.Clear(sumImag);
-            for (int i = 0; i < Side; i++)
+            for (int block = 0; block < length; block += CombineBlock)
             {
-                var source = MemoryMarshal.Cast<Complex, double>(spectra[i].AsSpan(from + block, size));
-                for (int g = 0; g < count; g++)
+                int size = Math.Min(CombineBlock, length - block), vectorized = size & ~7;
+                long offset = 2L * (from + block);
+                for (int g = 0; g < targets.Length; g++)
                 {
-                    var accReal = sumReal.AsSpan(g * stride, doubles);
-                    var accImag = sumImag.AsSpan(g * stride, doubles);
-                    double wr = weights[(g * Side + i) * 2], wi = weights[(g * Side + i) * 2 + 1];
-                    var vr = Vector256.Create(wr);
-                    var vi = Vector256.Create(wi);
-                    int k = 0;
-                    for (; k + 4 <= doubles; k += 4)
+                    double* wg = w + g * 2 * Side;
+                    double* target = (double*)targets[g] + 2L * (to + block);
+                    for (int c = 0; c < vectorized; c += 8)
                     {
-                        var v = Vector256.Create<double>(source.Slice(k, 4));
-                        (Vector256.Create<double>(accReal.Slice(k, 4)) + v * vr).CopyTo(accReal.Slice(k, 4));
-                        (Vector256.Create<double>(accImag.Slice(k, 4)) + v * vi).CopyTo(accImag.Slice(k, 4));
+                        Vector256<double> r0 = default, r1 = default, r2 = default, r3 = default;
+                        Vector256<double> i0 = default, i1 = default, i2 = default, i3 = default;
+                        for (int i = 0; i < Side; i++)
+                        {
+                            double* v = (double*)sources[i] + offset + 2 * c;
+                            var wr = Vector256.Create(wg[2 * i]);
+                            var wi = Vector256.Create(wg[2 * i + 1]);
+                            var v0 = Vector256.Load(v);
+                            var v1 = Vector256.Load(v + 4);
+                            var v2 = Vector256.Load(v + 8);
+                            var v3 = Vector256.Load(v + 12);
+                            r0 = Vector256.FusedMultiplyAdd(v0, wr, r0);
+                            r1 = Vector256.FusedMultiplyAdd(v1, wr, r1);
+                            r2 = Vector256.FusedMultiplyAdd(v2, wr, r2);
+                            r3 = Vector256.FusedMultiplyAdd(v3, wr, r3);
+                            i0 = Vector256.FusedMultiplyAdd(v0, wi, i0);
+                            i1 = Vector256.FusedMultiplyAdd(v1, wi, i1);
+                            i2 = Vector256.FusedMultiplyAdd(v2, wi, i2);
+                            i3 = Vector256.FusedMultiplyAdd(v3, wi, i3);
+                        }
+                        double* y = target + 2 * c;
+                        (r0 + Swap(i0) * sign).Store(y);
+                        (r1 + Swap(i1) * sign).Store(y + 4);
+                        (r2 + Swap(i2) * sign).Store(y + 8);
+                        (r3 + Swap(i3) * sign).Store(y + 12);
                     }
-                    for (; k < doubles; k++)
+                    for (int c = vectorized; c < size; c++)
                     {
-                        accReal[k] += source[k] * wr;
-                        accImag[k] += source[k] * wi;
+                        double re = 0, im = 0;
+                        for (int i = 0; i < Side; i++)
+                        {
+                            double* v = (double*)sources[i] + offset + 2 * c;
+                            re += v[0] * wg[2 * i] - v[1] * wg[2 * i + 1];
+                            im += v[1] * wg[2 * i] + v[0] * wg[2 * i + 1];
+                        }
+                        target[2 * c] = re;
+                        target[2 * c + 1] = im;
                     }
-                }
-            }
-            for (int g = 0; g < count; g++)
-            {
-                var accReal = sumReal.AsSpan(g * stride, doubles);
-                var accImag = sumImag.AsSpan(g * stride, doubles);
-                var output = MemoryMarshal.Cast<Complex, double>(targets[g].Span.Slice(block, size));
-                for (int k = 0; k < doubles; k += 2)
-                {
-                    output[k] = accReal[k] - accImag[k + 1];
-                    output[k + 1] = accReal[k + 1] + accImag[k];
                 }
             }
         }
     }
+
+    /// <summary>(a, b, c, d) → (b, a, d, c): swaps the parts of the two complex values in a vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<double> Swap(Vector256<double> v) => Vector256.Shuffle(v, Vector256.Create(1L, 0L, 3L, 2L));
 
     /// <summary>
     /// Output rows in groups, rows through the digits' middle first (the running maximum rises early and
     /// fewer candidates are kept); groups small enough to give every thread at least two.
     /// </summary>
-    private static int[][] RowGroups(int side, int threads)
+    private static int[][] RowGroups(int side, int threads, int outLength)
     {
         var order = new int[side];
         for (int i = 0; i < side; i++) order[i] = side / 2 + (i % 2 == 0 ? i / 2 : -(i + 1) / 2);
-        int size = Math.Clamp(side / (2 * threads), 1, MaxGroup);
+        int byMemory = (int)Math.Max(1, MaxGroupBytes / (16L * outLength));
+        int size = Math.Clamp(side / (2 * threads), 1, Math.Min(MaxGroup, byMemory));
         return order.Chunk(size).ToArray();
     }
 

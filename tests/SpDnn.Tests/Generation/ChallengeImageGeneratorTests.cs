@@ -1,8 +1,11 @@
 using System.Numerics;
 using SpDnn.Engines;
+using SpDnn.Engines.Cpu;
 using SpDnn.Engines.Reference;
+using SpDnn.Formats;
 using SpDnn.Generation;
 using SpDnn.Model;
+using SpDnn.Tests.Cli;
 using SpDnn.Tests.Support;
 
 namespace SpDnn.Tests.Generation;
@@ -54,7 +57,9 @@ public sealed class ChallengeImageGeneratorTests(OfficialImages1024Fixture fixtu
     {
         var truth = File.ReadLines(TestData.Official("neuron1024-l120-categories.tsv")).Where(l => l.Length > 0).Select(int.Parse).ToArray();
         Assert.Equal(1812, truth.Length);
-        var result = new ReferenceEngine().Infer(new ChallengeNetworkGenerator(1024, 120), fixture.Generated.Images);
+        // The CPU engine is bit-identical to the reference (its conformance tests) and much faster on 60000 images;
+        // the 1200-image test below uses the reference itself.
+        var result = new CpuEngine().Infer(new ChallengeNetworkGenerator(1024, 120), fixture.Generated.Images);
         Assert.Equal(truth, result.Categories);
     }
 
@@ -67,6 +72,21 @@ public sealed class ChallengeImageGeneratorTests(OfficialImages1024Fixture fixtu
         Assert.Equal(19, expected.Length);
         var result = new ReferenceEngine().Infer(new ChallengeNetworkGenerator(1024, 120), images);
         Assert.Equal(expected, result.Categories);
+    }
+
+    [Fact]
+    public void GenerateDatasetCommandWritesNetworkImagesAndTheOfficialTruth()
+    {
+        using var temp = new TempDirectory();
+        var cache = new ChallengeDataCache(temp.File("cache"));
+        BinaryFileWriter.WriteImages(fixture.Generated.Images, cache.ImagesPath(1024)); // as a first run would have left it
+        var outcome = CliHost.Run("generate", "dataset", "--neurons", "1024", "--layers", "120", "--format", "bin",
+            "--out", temp.File("out"), "--data", cache.Folder);
+        Assert.True(outcome.ExitCode == 0, outcome.Error);
+        Assert.Equal(File.ReadAllBytes(TestData.Official("neuron1024-l120-categories.tsv")), File.ReadAllBytes(temp.File("out/neuron1024-l120-categories.tsv")));
+        Assert.True(fixture.Generated.Images.Features.ContentEquals(ImageLoader.Load(temp.File("out/sparse-images-1024.bin")).Features));
+        Assert.True(new ChallengeNetworkGenerator(1024, 120).GetLayer(119).Weights.ContentEquals(
+            NetworkLoader.Open(temp.File("out/neuron1024.bin")).GetLayer(119).Weights));
     }
 
     [Fact]
