@@ -10,7 +10,7 @@ out=/tmp/results             # reports and logs; bundled into $OUT/results.tar.g
 final=${OUT:-/tmp/out}
 sizes=${1:-"1024 4096 16384 65536"}
 layers=${2:-"120,480,1920"}
-cupy_sizes=${3:-"1024 4096"}  # "" for none
+cupy_sizes=${3-"1024 4096"}  # an empty third argument runs no baseline
 export SPDNN_DATA=/tmp/spdnn-data
 mkdir -p "$out" "$final" /tmp/spdnn "$SPDNN_DATA"
 bundle() { tar -C "$out" -czf "$final/results.tar.gz" . && cp "$out/bench.log" "$final/bench.log"; }
