@@ -23,9 +23,10 @@ public sealed record ChallengeImages(ImageBatch Images, double Maximum, long Tot
 /// 28 forward transforms of length 28·D, then for each output row a 28-term combination of those
 /// spectra (the vertical resize, exact as a small matrix) and one inverse transform of length S·D.
 /// Everything is in double precision: the nearest samples sit about 1e-7 (relative) from the threshold.
-/// Memory: the 28 spectra (0.75 GB for D = 60000), two row buffers per thread, and the samples near or
-/// above the threshold as floats until the maximum is known; the few whose float is too close to call
-/// are decided by recomputing their row exactly.
+/// Memory: the 28 spectra (0.75 GB for D = 60000), a group of up to 8 row buffers (at most 1 GB) per
+/// thread, and the samples near or above the threshold as floats until the maximum is known; the few
+/// whose float is too close to call are decided by recomputing their row exactly. For N = 65536 that
+/// is about 7 GB at the peak with 2 threads, plus the result (3.1 GB of CSR).
 /// </remarks>
 public static class ChallengeImageGenerator
 {
@@ -79,7 +80,7 @@ public static class ChallengeImageGenerator
         int inLength = Side * digits, outLength = side * digits;
         // Work units for progress: 28 forward rows, S output rows.
         double units = Side + side, finished = 0;
-        void Report() => progress?.Report(Interlocked.Exchange(ref finished, finished) / units);
+        void Report() => progress?.Report(Volatile.Read(ref finished) / units);
 
         var spectra = ForwardRows(pixels.ToArray(), digits, parallel, () => { Add(ref finished, 1); Report(); });
         var vertical = VerticalResize(side);
