@@ -10,9 +10,15 @@ trap 'rm -rf "$publish"' EXIT
 dotnet publish src/SpDnn.Cli -c Release -r linux-x64 --self-contained -p:InvariantGlobalization=true \
   -p:DebugType=none -o "$publish/spdnn" --nologo -v quiet
 mkdir -p "$target/.devpack"
-rm -f "$target/.devpack/"*
-tar -C "$publish" -cf - spdnn | xz -T2 -6 > "$target/.devpack/spdnn.tar.xz"
-cp bench/gpu/*.sh bench/gpu/*.py "$target/.devpack/" 2>/dev/null || true
+rm -rf "$target/.devpack/"*
+tar -C "$publish" -cf - spdnn | xz -T2 -2 > "$target/.devpack/spdnn.tar.xz"
+cp bench/gpu/*.sh bench/gpu/*.py "$target/.devpack/"
+# Truth categories: the committed ones (bench/truth) and the official N=1024 L=120 file.
+mkdir -p "$target/.devpack/truth"
+cp bench/truth/*.tsv "$target/.devpack/truth/" 2>/dev/null || true
+official=../shared/graphchallenge-official/neuron1024-l120-categories.tsv
+[ -f "$official" ] || official=/work/shared/graphchallenge-official/neuron1024-l120-categories.tsv
+cp "$official" "$target/.devpack/truth/"
 git rev-parse --short HEAD > "$target/.devpack/commit.txt"
 git status --porcelain | grep -q . && echo "+uncommitted" >> "$target/.devpack/commit.txt" || true
 ls -la "$target/.devpack"

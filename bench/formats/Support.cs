@@ -111,7 +111,7 @@ internal static class Report
 {
     public static string Markdown(JsonObject r)
     {
-        string F(string key, string format = "N0") => ((double)r[key]!).ToString(format, CultureInfo.InvariantCulture);
+        string F(string key, string format = "N0") => double.Parse(r[key]!.ToJsonString(), CultureInfo.InvariantCulture).ToString(format, CultureInfo.InvariantCulture);
         string M(string key) => ((double)r[key]!["median"]!).ToString("F4", CultureInfo.InvariantCulture);
         string C(string key) => ((double)r[key]!["cpuMedian"]!).ToString("F4", CultureInfo.InvariantCulture);
         var b = new StringBuilder();

@@ -22,6 +22,7 @@ internal static class BenchData
         if (complete) return;
         Console.Error.WriteLine($"writing {layers} layers of the N={neurons} challenge network to {folder} ...");
         Directory.CreateDirectory(data);
+        if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         NetworkWriter.Write(new ChallengeNetworkGenerator(neurons, layers), folder, StorageFormat.Tsv, layers);
     }
 

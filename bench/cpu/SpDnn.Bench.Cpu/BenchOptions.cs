@@ -5,14 +5,15 @@ internal sealed record BenchOptions
 {
     /// <summary>Folder with neuron{N}/n{N}-l{k}.tsv and sparse-images-{N}.tsv (missing layers are generated).</summary>
     public string Data { get; init; } = "bench/data";
-    public IReadOnlyList<(int Neurons, int Layers)> Cases { get; init; } = [(1024, 120), (1024, 480), (4096, 120), (4096, 480), (16384, 120)];
+    /// <summary>Networks NxL, each optionally limited to its first M images (NxL:M).</summary>
+    public IReadOnlyList<(int Neurons, int Layers, int ImageLimit)> Cases { get; init; } = [(1024, 120, 0), (1024, 480, 0), (4096, 120, 0), (4096, 480, 0), (16384, 120, 0)];
     public int Repeat { get; init; } = 3;
+    /// <summary>Timed GraphBLAS runs per network (its late layers are slow, so fewer may be wanted).</summary>
+    public int GraphBlasRepeat { get; init; } = 3;
     public int Threads { get; init; }
     public string GraphBlas { get; init; } = "bench/graphblas/bin/spdnn_graphblas";
     public string Output { get; init; } = "bench/results";
     public string Name { get; init; } = $"cpu-vs-graphblas-{DateTime.UtcNow:yyyyMMdd-HHmm}";
-    /// <summary>Use only the first M images of each image file (0: all).</summary>
-    public int ImageLimit { get; init; }
     /// <summary>Image file used for every case instead of sparse-images-{N}.tsv (it must have N pixels).</summary>
     public string? Images { get; init; }
 
@@ -31,19 +32,20 @@ internal sealed record BenchOptions
                 "--graphblas" => o with { GraphBlas = value },
                 "--out" => o with { Output = value },
                 "--name" => o with { Name = value },
-                "--image-limit" => o with { ImageLimit = int.Parse(value) },
+                "--graphblas-repeat" => o with { GraphBlasRepeat = int.Parse(value) },
                 "--images" => o with { Images = value },
-                var other => throw new ArgumentException($"Unknown option {other}. Options: --data --cases NxL,.. --repeat --threads --graphblas --out --name --image-limit --images"),
+                var other => throw new ArgumentException($"Unknown option {other}. Options: --data --cases NxL,.. --repeat --threads --graphblas --graphblas-repeat --out --name --images"),
             };
         }
-        if (o.Repeat < 1) throw new ArgumentException("--repeat must be at least 1.");
+        if (o.Repeat < 1 || o.GraphBlasRepeat < 1) throw new ArgumentException("--repeat and --graphblas-repeat must be at least 1.");
         return o;
     }
 
-    private static (int, int) ParseCase(string text)
+    private static (int, int, int) ParseCase(string text)
     {
-        var parts = text.Split('x');
-        if (parts.Length != 2) throw new ArgumentException($"A case is NxL, e.g. 1024x120, not \"{text}\".");
-        return (int.Parse(parts[0]), int.Parse(parts[1]));
+        var limit = text.Split(':');
+        var parts = limit[0].Split('x');
+        if (parts.Length != 2 || limit.Length > 2) throw new ArgumentException($"A case is NxL or NxL:M (M images), e.g. 1024x120, not \"{text}\".");
+        return (int.Parse(parts[0]), int.Parse(parts[1]), limit.Length == 2 ? int.Parse(limit[1]) : 0);
     }
 }

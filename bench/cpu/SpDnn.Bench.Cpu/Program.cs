@@ -17,16 +17,18 @@ var summary = new List<string>();
 int graphBlasThreads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
 string library = "SuiteSparse:GraphBLAS";
 
-foreach (var (neurons, layers) in options.Cases)
+foreach (var group in options.Cases.GroupBy(c => c.Neurons))
+    BenchData.EnsureLayers(options.Data, group.Key, group.Max(c => c.Layers));
+
+foreach (var (neurons, layers, imageLimit) in options.Cases)
 {
-    BenchData.EnsureLayers(options.Data, neurons, layers);
     string imagePath = options.Images ?? BenchData.RequireImages(options.Data, neurons);
     var load = Stopwatch.StartNew();
     var images = ImageLoader.Load(imagePath, neurons);
-    if (options.ImageLimit > 0 && options.ImageLimit < images.Count)
+    if (imageLimit > 0 && imageLimit < images.Count)
     {
-        images = images.Slice(0, options.ImageLimit);
-        imagePath = BenchData.WriteTsv(options.Data, images, $"first{options.ImageLimit}");
+        images = images.Slice(0, imageLimit);
+        imagePath = BenchData.WriteTsv(options.Data, images, $"first{imageLimit}");
     }
     else if (!imagePath.EndsWith(".tsv", StringComparison.OrdinalIgnoreCase))
     {
@@ -35,7 +37,7 @@ foreach (var (neurons, layers) in options.Cases)
     float bias = ChallengeSpec.Bias(neurons);
     var network = InMemoryNetwork.Load(new LayerFolderSource(BenchData.LayerFolder(options.Data, neurons), layers, bias));
     double loadSeconds = load.Elapsed.TotalSeconds;
-    int[]? truth = options.Images is null && options.ImageLimit == 0 ? BenchData.Truth(options.Data, neurons, layers) : null;
+    int[]? truth = options.Images is null && imageLimit == 0 ? BenchData.Truth(options.Data, neurons, layers) : null;
 
     // CPU engine.
     using var engine = new CpuEngine();
@@ -68,7 +70,7 @@ foreach (var (neurons, layers) in options.Cases)
 
     // GraphBLAS on the same files.
     var gb = GraphBlasRunner.Run(options.GraphBlas, BenchData.LayerFolder(options.Data, neurons), neurons, layers, imagePath,
-        images.Count, bias, graphBlasThreads, options.Repeat);
+        images.Count, bias, graphBlasThreads, options.GraphBlasRepeat);
     library = gb.Library;
     if (gb.Weights != cpu.Weights || gb.Images != images.Count)
         throw new InvalidOperationException($"GraphBLAS read {gb.Weights} weights and {gb.Images} images, the CPU engine {cpu.Weights} and {images.Count}.");
@@ -108,7 +110,7 @@ SpDnn.Cli.AtomicFile.WriteAllText(stem + ".json", record.ToJson());
 var md = new StringBuilder();
 md.AppendLine("# CPU engine vs SuiteSparse:GraphBLAS").AppendLine();
 md.AppendLine(CultureInfo.InvariantCulture, $"Date {record.Date:yyyy-MM-dd HH:mm} UTC, commit {record.Commit}, {record.Machine.Cpu}, {record.Machine.Cores} cores, {record.Machine.MemoryGiB} GiB, {record.Machine.OperatingSystem}; {library}, {graphBlasThreads} threads for both.");
-md.AppendLine(CultureInfo.InvariantCulture, $"Inference time only (reading and planning excluded), median of {options.Repeat} runs; TE/s = images x weights / seconds. Same TSV files for both engines.").AppendLine();
+md.AppendLine(CultureInfo.InvariantCulture, $"Inference time only (reading and planning excluded); medians of {options.Repeat} CPU-engine runs (after one untimed warm-up) and {options.GraphBlasRepeat} GraphBLAS runs; TE/s = images x weights / seconds. Same TSV files for both engines; \"images\" below 60000 means the first images of the set.").AppendLine();
 md.AppendLine("| N | L | images | cpu s | cpu TE/s | GraphBLAS s | GraphBLAS TE/s | cpu speed-up | categories | same as GraphBLAS | truth |");
 md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
 foreach (var l in summary) md.AppendLine(l);

@@ -13,6 +13,7 @@ public static class CommandCatalog
         yield return GenerateCommand.Create();
         yield return BenchCommand.Create();
         yield return ReportCommand.Create();
+        yield return ScalingCommand.Create();
         yield return MpiCheckCommand.Create();
         yield return GpuSelfTestCommand.Create();
     }

@@ -14,9 +14,10 @@ public static class ConvertCommand
         var to = new Option<string?>("--to") { Description = "tsv, tsv.gz, mtx, tar.gz (networks) or bin; default from the output name" };
         var layers = new Option<int?>("--layers") { Description = "Networks: keep the first L layers" };
         var bias = new Option<float?>("--bias") { Description = "Networks: bias to store in a .bin (default: the challenge's value for N, or the stored one)" };
+        var neurons = new Option<int?>("--neurons") { Description = "Images: N, when the file does not say it (TSV without an official name)" };
         var kind = new Option<DataKind>("--kind") { Description = "network or images (detected by default)", DefaultValueFactory = _ => DataKind.Auto };
 
-        var command = new Command("convert", "Convert a network or image set between formats") { input, outputPath, to, layers, bias, kind };
+        var command = new Command("convert", "Convert a network or image set between formats") { input, outputPath, to, layers, bias, neurons, kind };
         command.SetAction(parse =>
         {
             string source = parse.GetValue(input)!, target = parse.GetValue(outputPath)!;
@@ -46,7 +47,7 @@ public static class ConvertCommand
             {
                 if (parse.GetValue(layers) is not null) throw new ArgumentException("--layers applies to networks only.");
                 var chosen = format ?? throw new ArgumentException($"Cannot tell the image format from \"{target}\"; give --to.");
-                var images = progress.Run("reading images", 0, _ => ImageLoader.Load(source));
+                var images = progress.Run("reading images", 0, _ => ImageLoader.Load(source, parse.GetValue(neurons)));
                 progress.Run($"writing {StorageFormats.Name(chosen)}", 0, _ =>
                 {
                     ImageWriter.Write(images, target, chosen);

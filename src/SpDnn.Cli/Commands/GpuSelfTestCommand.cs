@@ -64,7 +64,7 @@ public static class GpuSelfTestCommand
                 {
                     var network = new ChallengeShapedNetwork(n, l);
                     int count = parse.GetValue(images);
-                    var batch = RandomNetworkGenerator.RandomImages(n, count, n, parse.GetValue(density), 1f, binary: true);
+                    var batch = BinaryImages(n, count, n, parse.GetValue(density));
                     bool reference = (double)count * n * l <= parse.GetValue(referenceLimit);
                     allPassed &= Check(output, engine, network, batch, $"challenge-shaped N={n} L={l}", records, reference);
                     if (showLayers) TimeLayers(output, timed, network, batch);
@@ -81,6 +81,28 @@ public static class GpuSelfTestCommand
             return allPassed ? CliRunner.ExitOk : CliRunner.ExitFailedCheck;
         });
         return command;
+    }
+
+    /// <summary>Binary images with round(density x N) pixels each at random places; fast for large N (parallel).</summary>
+    private static ImageBatch BinaryImages(int seed, int count, int neurons, double density)
+    {
+        int perImage = (int)Math.Round(density * neurons);
+        var offsets = new int[count + 1];
+        for (int r = 0; r < count; r++) offsets[r + 1] = offsets[r] + perImage;
+        var columns = new int[offsets[^1]];
+        Parallel.For(0, count, r =>
+        {
+            var rng = new Random(HashCode.Combine(seed, r));
+            var picked = new HashSet<int>(perImage);
+            while (picked.Count < perImage) picked.Add(rng.Next(neurons));
+            var span = columns.AsSpan(offsets[r], perImage);
+            int e = 0;
+            foreach (int c in picked) span[e++] = c;
+            span.Sort();
+        });
+        var values = new float[columns.Length];
+        Array.Fill(values, 1f);
+        return new ImageBatch(new CsrMatrix(count, neurons, offsets, columns, values), $"random binary images (seed {seed})");
     }
 
     /// <summary>Runs once more with a synchronisation after every layer and prints where the time goes.</summary>

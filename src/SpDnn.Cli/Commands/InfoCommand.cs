@@ -13,9 +13,10 @@ public static class InfoCommand
         var path = new Argument<string>("path") { Description = "Network (folder, .tar.gz, .bin) or images (.tsv, .tsv.gz, .mtx, .bin)" };
         var layers = new Option<int?>("--layers") { Description = "Networks: only the first L layers" };
         var bias = new Option<float?>("--bias") { Description = "Networks: bias to assume (default: the challenge's value for N, or the stored one)" };
+        var neurons = new Option<int?>("--neurons") { Description = "Images: N, when the file does not say it (TSV without an official name)" };
         var kind = new Option<DataKind>("--kind") { Description = "network or images (detected by default)", DefaultValueFactory = _ => DataKind.Auto };
 
-        var command = new Command("info", "Statistics of a network or an image set") { path, layers, bias, kind };
+        var command = new Command("info", "Statistics of a network or an image set") { path, layers, bias, neurons, kind };
         command.SetAction(parse =>
         {
             string source = parse.GetValue(path)!;
@@ -37,7 +38,7 @@ public static class InfoCommand
             }
             else
             {
-                lines = progress.Run("reading images", 0, _ => ImageSummary.Of(ImageLoader.Load(source))).Lines();
+                lines = progress.Run("reading images", 0, _ => ImageSummary.Of(ImageLoader.Load(source, parse.GetValue(neurons)))).Lines();
             }
             foreach (var line in lines) config.Output.WriteLine(line);
             return CliRunner.ExitOk;

@@ -28,7 +28,16 @@ public static class FailureAgreement
         {
             failure = Encode(e);
         }
-        ThrowIfAnyFailed(communicator, failure);
+        try
+        {
+            ThrowIfAnyFailed(communicator, failure);
+        }
+        catch
+        {
+            // Another rank failed: what this rank made (an engine, a plan) will not be used.
+            (result as IDisposable)?.Dispose();
+            throw;
+        }
         return result;
     }
 
@@ -56,7 +65,9 @@ public static class FailureAgreement
     {
         SpDnnDataException d => string.Join(Separator, "data", d.File, d.Line?.ToString(CultureInfo.InvariantCulture) ?? "",
             d.ByteOffset?.ToString(CultureInfo.InvariantCulture) ?? "", d.Reason),
-        RankFailedException r => string.Join(Separator, "error", r.Message),
+        // Errors the CLI reports as plain messages keep their text; anything else says what it was.
+        RankFailedException or ArgumentException or InvalidOperationException or NotSupportedException or IOException
+            => string.Join(Separator, "error", e.Message),
         _ => string.Join(Separator, "error", $"{e.GetType().Name}: {e.Message}"),
     };
 
@@ -64,7 +75,12 @@ public static class FailureAgreement
     {
         var (rank, text) = failed[0];
         string where = size > 1 ? $"rank {rank} of {size}" : "";
-        string others = failed.Count > 1 ? $"; ranks {string.Join(", ", failed.Skip(1).Select(f => f.Rank))} failed too" : "";
+        string others = failed.Count switch
+        {
+            1 => "",
+            2 => $"; rank {failed[1].Rank} failed too",
+            _ => $"; ranks {string.Join(", ", failed.Skip(1).Select(f => f.Rank))} failed too",
+        };
         var parts = text.Split(Separator);
         if (parts[0] == "data" && parts.Length == 5)
         {
@@ -73,7 +89,7 @@ public static class FailureAgreement
             string suffix = where.Length > 0 || others.Length > 0 ? $" ({where}{others})" : "";
             return new SpDnnDataException(parts[1], parts[4] + suffix, line, byteOffset);
         }
-        string message = parts.Length > 1 ? string.Join(' ', parts.Skip(1)) : text;
+        string message = (parts.Length > 1 ? string.Join(' ', parts.Skip(1)) : text).TrimEnd('.');
         return new RankFailedException(where.Length > 0 ? $"{where}: {message}{others}" : message + others);
     }
 }

@@ -41,7 +41,7 @@ public sealed class MultiDeviceEngine : IInferenceEngine
         _ownsDevices = ownsDevices;
     }
 
-    public string Name => $"{_devices[0].Name}x{_devices.Length}";
+    public string Name => $"{_devices[0].Name} ({_devices.Length} devices)";
 
     public int DeviceCount => _devices.Length;
 

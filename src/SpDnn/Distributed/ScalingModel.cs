@@ -5,28 +5,33 @@ namespace SpDnn.Distributed;
 /// <summary>
 /// Predicts the time of a run on P devices (GPUs in one process or MPI ranks, each with the
 /// whole network) from one measured single-device run: its per-layer times and live-image counts.
-/// <para>Model, per layer k: t_k = α + β·m, where m is the number of live images entering the
-/// layer (n for layer 1) — a fixed cost (launches, reading the layer's weights, idle tail of the
-/// device) plus a cost per live image. α and β are fitted by least squares to the measured layers
-/// (both kept ≥ 0).</para>
+/// <para>Model, per layer k: t_k = α + β·w, where w is the work entering the layer: the live
+/// rows, or the distinct live rows where the engine measured them (engines that merge
+/// bit-identical rows compute each once) — a fixed cost (launches, reading the layer's weights,
+/// idle tail of the device) plus a cost per row. α and β are fitted by least squares to the
+/// measured layers (both kept ≥ 0).</para>
 /// <para>On P devices with the static split each device holds ⌈n/P⌉ images, and a layer lasts as
 /// long as on the device with the most live images. Which images die is taken as independent of
 /// their position in the set, so the busiest device's live count is the expected maximum of P
 /// binomial draws (⌈n/P⌉ trials, probability m/n): small slices of few survivors are uneven
-/// (768 devices with ~2.4 survivors each give a busiest device with ~4 times the mean). With a
-/// re-balance after layer R, later layers see ⌈m/P⌉ per device. A job adds one all-gather of the
+/// (768 devices with ~2.6 survivors each give a busiest device with ~9). With a
+/// re-balance after layer R, later layers see ⌈m/P⌉ per device. Where distinct rows were
+/// measured, a device's work is its live rows capped by the distinct rows of the whole set (a
+/// device holds at most all distinct rows). A job adds one all-gather of the
 /// survivors and a few small reductions: <c>collectiveLatency</c> × ⌈log2 P⌉. Transfers of the
 /// re-balance and reading are not modelled.</para>
 /// </summary>
 public sealed class ScalingModel
 {
     private readonly int[] _liveBefore;
+    private readonly int[] _workBefore;
 
-    private ScalingModel(int images, double edges, int[] liveBefore, double fixedSeconds, double perImageSeconds, double measuredSeconds, double rSquared)
+    private ScalingModel(int images, double edges, int[] liveBefore, int[] workBefore, double fixedSeconds, double perImageSeconds, double measuredSeconds, double rSquared)
     {
         Images = images;
         Edges = edges;
         _liveBefore = liveBefore;
+        _workBefore = workBefore;
         FixedSecondsPerLayer = fixedSeconds;
         SecondsPerLiveImage = perImageSeconds;
         MeasuredSeconds = measuredSeconds;
@@ -40,7 +45,7 @@ public sealed class ScalingModel
     /// <summary>α: seconds of a layer that do not depend on the live images.</summary>
     public double FixedSecondsPerLayer { get; }
 
-    /// <summary>β: seconds per live image per layer.</summary>
+    /// <summary>β: seconds per live (distinct, where measured) row per layer.</summary>
     public double SecondsPerLiveImage { get; }
 
     /// <summary>The measured single-device time (sum of layer times, or the run's time when layers were not timed).</summary>
@@ -59,21 +64,27 @@ public sealed class ScalingModel
         ArgumentOutOfRangeException.ThrowIfLessThan(images, 1);
         if (layers.Count == 0) throw new ArgumentException("The run has no per-layer statistics to model.", nameof(layers));
         var liveBefore = new int[layers.Count];
-        for (int k = 0; k < layers.Count; k++) liveBefore[k] = k == 0 ? images : layers[k - 1].LiveImages;
+        var workBefore = new int[layers.Count];
+        for (int k = 0; k < layers.Count; k++)
+        {
+            liveBefore[k] = k == 0 ? images : layers[k - 1].LiveImages;
+            workBefore[k] = k == 0 || layers[k - 1].DistinctRows < 0 ? liveBefore[k] : Math.Min(layers[k - 1].DistinctRows, liveBefore[k]);
+        }
         double measured = layers.Sum(l => l.Seconds);
         if (measured <= 0)
         {
-            double work = liveBefore.Sum(m => (double)m);
-            return new ScalingModel(images, edges, liveBefore, 0, work > 0 ? inferenceSeconds / work : 0, inferenceSeconds, 1);
+            double work = workBefore.Sum(m => (double)m);
+            return new ScalingModel(images, edges, liveBefore, workBefore, 0, work > 0 ? inferenceSeconds / work : 0, inferenceSeconds, 1);
         }
+        var x = workBefore;
 
         // Least squares of t = α + β·m, then clamp to α, β ≥ 0 (refitting the other alone).
         int count = layers.Count;
-        double meanM = liveBefore.Average(m => (double)m), meanT = measured / count;
+        double meanM = x.Average(m => (double)m), meanT = measured / count;
         double sxx = 0, sxy = 0, syy = 0;
         for (int k = 0; k < count; k++)
         {
-            double dx = liveBefore[k] - meanM, dy = layers[k].Seconds - meanT;
+            double dx = x[k] - meanM, dy = layers[k].Seconds - meanT;
             sxx += dx * dx; sxy += dx * dy; syy += dy * dy;
         }
         // Live counts that never change cannot separate α from β: take the cost as all per image then.
@@ -84,17 +95,17 @@ public sealed class ScalingModel
         {
             alpha = 0;
             double smm = 0, smt = 0;
-            for (int k = 0; k < count; k++) { smm += (double)liveBefore[k] * liveBefore[k]; smt += liveBefore[k] * layers[k].Seconds; }
+            for (int k = 0; k < count; k++) { smm += (double)x[k] * x[k]; smt += x[k] * layers[k].Seconds; }
             beta = smm > 0 ? smt / smm : 0;
         }
         double residual = 0;
         for (int k = 0; k < count; k++)
         {
-            double e = layers[k].Seconds - (alpha + beta * liveBefore[k]);
+            double e = layers[k].Seconds - (alpha + beta * x[k]);
             residual += e * e;
         }
         double r2 = syy > 0 ? Math.Max(0, 1 - residual / syy) : 1;
-        return new ScalingModel(images, edges, liveBefore, alpha, beta, measured, r2);
+        return new ScalingModel(images, edges, liveBefore, workBefore, alpha, beta, measured, r2);
     }
 
     /// <summary>The predicted run on <paramref name="devices"/> devices.</summary>
@@ -110,11 +121,11 @@ public sealed class ScalingModel
         double seconds = 0, balancedSeconds = 0;
         for (int k = 0; k < Layers; k++)
         {
-            int live = _liveBefore[k];
-            double even = Math.Ceiling((double)live / devices);
+            int live = _liveBefore[k], distinct = _workBefore[k];
+            double even = Math.Min(distinct, Math.Ceiling((double)live / devices));
             double busiest = rebalanceAfterLayer > 0 && k >= rebalanceAfterLayer
                 ? even
-                : Busiest(busiestCache, live, slice, devices);
+                : Math.Min(distinct, Busiest(busiestCache, live, slice, devices));
             seconds += FixedSecondsPerLayer + SecondsPerLiveImage * busiest;
             balancedSeconds += FixedSecondsPerLayer + SecondsPerLiveImage * even;
         }
@@ -126,7 +137,7 @@ public sealed class ScalingModel
     }
 
     /// <summary>The model's own single-device time (the baseline of speed-up and efficiency).</summary>
-    public double SingleDeviceSeconds => _liveBefore.Sum(m => FixedSecondsPerLayer + SecondsPerLiveImage * m);
+    public double SingleDeviceSeconds => _workBefore.Sum(m => FixedSecondsPerLayer + SecondsPerLiveImage * m);
 
     private double Busiest(Dictionary<int, double> cache, int live, int slice, int devices)
     {

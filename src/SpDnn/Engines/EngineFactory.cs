@@ -1,4 +1,5 @@
 using SpDnn.Engines.Cpu;
+using SpDnn.Engines.Gpu;
 using SpDnn.Engines.Reference;
 
 namespace SpDnn.Engines;
@@ -20,6 +21,7 @@ public static class EngineFactory
     [
         new("reference", "the oracle: simplest correct code, parallel over images", 0, () => true, () => new ReferenceEngine()),
         new("cpu", "fast exact CPU engine: SIMD tiles, dead-image pruning, identical rows computed once", 10, () => true, () => new CpuEngine()),
+        new("gpu", "CUDA engine (ILGPU): fused tiled kernel per layer, device compaction, identical rows computed once", 20, GpuEngine.IsCudaAvailable, () => new GpuEngine()),
     ];
 
     /// <summary>Every engine, best first.</summary>

@@ -76,7 +76,8 @@ public sealed class LineReader
     /// input), copied into a pooled array the caller returns to <see cref="ArrayPool{T}.Shared"/>.
     /// </summary>
     /// <param name="firstLine">1-based number of the block's first line.</param>
-    public bool TryReadBlock(int targetBytes, out byte[] block, out int length, out long firstLine)
+    /// <param name="lines">Lines in the block.</param>
+    public bool TryReadBlock(int targetBytes, out byte[] block, out int length, out long firstLine, out int lines)
     {
         while (true)
         {
@@ -86,6 +87,7 @@ public sealed class LineReader
             {
                 block = [];
                 length = 0;
+                lines = 0;
                 firstLine = LineNumber + 1;
                 return false;
             }
@@ -99,7 +101,8 @@ public sealed class LineReader
             pending[..cut].CopyTo(block);
             length = cut;
             firstLine = LineNumber + 1;
-            LineNumber += pending[..cut].Count((byte)'\n') + (pending[cut - 1] == (byte)'\n' ? 0 : 1);
+            lines = pending[..cut].Count((byte)'\n') + (pending[cut - 1] == (byte)'\n' ? 0 : 1);
+            LineNumber += lines;
             _start += cut;
             return true;
         }

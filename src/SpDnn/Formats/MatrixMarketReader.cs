@@ -20,9 +20,7 @@ public static class MatrixMarketReader
     {
         var reader = new LineReader(stream, name);
         var header = ReadHeader(reader);
-        var collector = new CoordinateCollector(name, trackLines: header.Symmetric,
-            capacityHint: (int)Math.Min(header.Entries * (header.Symmetric ? 2 : 1), 1 << 26));
-        collector.FirstLine = reader.LineNumber + 1;
+        var collector = new CoordinateCollector(name, capacityHint: (int)Math.Min(header.Entries, 1 << 26));
         long found = CoordinateText.Read(reader, collector, header.Rows, header.Columns, header.Field == MatrixMarketField.Pattern,
             header.Field == MatrixMarketField.Pattern ? "row column" : "row column value", header.Entries, header.Symmetric);
         if (found < header.Entries)

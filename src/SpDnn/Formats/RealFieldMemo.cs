@@ -21,16 +21,18 @@ internal struct RealFieldMemo
     public bool TryParse(ReadOnlySpan<byte> line, ref int position, out float value)
     {
         TextFields.SkipSpaces(line, ref position);
-        int end = position;
-        while ((uint)end < (uint)line.Length && line[end] != (byte)'\t' && line[end] != (byte)' ') end++;
-        var field = line[position..end];
-        if (_length > 0 && field.SequenceEqual(((ReadOnlySpan<byte>)_text)[.._length]))
+        var rest = line[position..];
+        var memo = ((ReadOnlySpan<byte>)_text)[.._length];
+        // The remembered text, followed by the end of the line or a separator.
+        if (_length > 0 && rest.StartsWith(memo) && (rest.Length == _length || rest[_length] is (byte)'\t' or (byte)' '))
         {
-            position = end;
+            position += _length;
             value = _value;
             return true;
         }
+        int start = position;
         if (!TextFields.TryParseReal(line, ref position, out value)) return false;
+        var field = line[start..position];
         if (field.Length <= Capacity)
         {
             field.CopyTo(_text);

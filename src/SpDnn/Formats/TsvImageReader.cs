@@ -21,7 +21,7 @@ public static partial class TsvImageReader
     public static ImageBatch Read(Stream stream, string name, int? neurons)
     {
         var reader = new LineReader(stream, name);
-        var collector = new CoordinateCollector(name, trackLines: false);
+        var collector = new CoordinateCollector(name);
         CoordinateText.Read(reader, collector, 0, neurons ?? 0, pattern: false, "image<TAB>pixel<TAB>value");
         if (collector.Count == 0) throw new SpDnnDataException(name, "empty file: no image entries");
         int n = neurons ?? collector.MaxColumn + 1;

@@ -21,7 +21,7 @@ public static class TsvLayerReader
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(neurons, 1);
         var reader = new LineReader(stream, name);
-        var collector = new CoordinateCollector(name, trackLines: false, capacityHint: 32 * neurons);
+        var collector = new CoordinateCollector(name, capacityHint: 32 * neurons);
         CoordinateText.Read(reader, collector, neurons, neurons, pattern: false, "row<TAB>column<TAB>value");
         if (collector.Count == 0) throw new SpDnnDataException(name, "empty file: a layer needs at least one entry");
         return collector.Build(neurons, neurons);

@@ -1,3 +1,4 @@
+using System.Globalization;
 using SpDnn.Model;
 
 namespace SpDnn.Formats;
@@ -16,6 +17,11 @@ public static class TsvLayerWriter
     {
         var byColumn = weights.Transpose();
         using var writer = new Utf8TextWriter(stream);
+        // Weights repeat (every official weight is 1/16): format each distinct value once in a row.
+        Span<byte> text = stackalloc byte[64];
+        int textLength = 0;
+        int lastBits = 0;
+        bool haveLast = false;
         for (int col = 0; col < byColumn.Rows; col++)
         {
             var rows = byColumn.RowIndices(col);
@@ -26,7 +32,14 @@ public static class TsvLayerWriter
                 writer.Write((byte)'\t');
                 writer.Write(col + 1);
                 writer.Write((byte)'\t');
-                writer.Write(vals[e], ValueFormat);
+                int bits = BitConverter.SingleToInt32Bits(vals[e]);
+                if (!haveLast || bits != lastBits)
+                {
+                    ((double)vals[e]).TryFormat(text, out textLength, ValueFormat, CultureInfo.InvariantCulture);
+                    lastBits = bits;
+                    haveLast = true;
+                }
+                writer.Write(text[..textLength]);
                 writer.Write((byte)'\n');
             }
         }

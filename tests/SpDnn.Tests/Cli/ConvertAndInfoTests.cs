@@ -95,6 +95,19 @@ public class ConvertAndInfoTests(CliFixture data) : IClassFixture<CliFixture>
     }
 
     [Fact]
+    public void NeuronsCanBeGivenForImagesThatDoNotSayIt()
+    {
+        var output = data.NewOutput("plain.tsv");
+        Assert.Equal(0, CliHost.Run("convert", "--input", data.ImagesPath, "--output", output).ExitCode);
+        var run = CliHost.Run("info", output, "--neurons", "64");
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("neurons     64", run.Output);
+        run = CliHost.Run("info", output, "--neurons", "8");
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("outside 1..8", run.Error);
+    }
+
+    [Fact]
     public void InfoOfAMissingPathIsBadInput()
     {
         var run = CliHost.Run("info", Path.Combine(data.Folder, "nothing-here"));

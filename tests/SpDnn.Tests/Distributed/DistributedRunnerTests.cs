@@ -45,6 +45,17 @@ public sealed class DistributedRunnerTests
     }
 
     [Fact]
+    public void MoreRanksThanImages()
+    {
+        var network = InMemoryNetwork.Load(new RandomNetworkGenerator(3, Shape));
+        var images = RandomNetworkGenerator.RandomImages(5, 2, Shape.Neurons, 0.3, 2f, binary: false);
+        var expected = EngineConformanceTests.RunReference(network, images);
+        var outcomes = ThreadRanks.Run(4, c => DistributedRunner.Run(c, Job(images)).Result);
+        Assert.All(outcomes, o => Assert.Equal(expected.Categories, o.Result!.Categories));
+        Assert.All(outcomes, o => Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), o.Result!.LayerStatistics.Select(s => s.LiveImages)));
+    }
+
+    [Fact]
     public void RanksWithSlicingInputReadOnlyTheirSlice()
     {
         var images = RandomNetworkGenerator.RandomImages(3, 10, Shape.Neurons, 0.12);
@@ -76,7 +87,7 @@ public sealed class DistributedRunnerTests
         foreach (var (_, error) in outcomes)
         {
             var e = Assert.IsType<RankFailedException>(error);
-            Assert.Equal("rank 0 of 4: InsufficientExecutionStackException: device out of memory; ranks 2 failed too", e.Message);
+            Assert.Equal("rank 0 of 4: InsufficientExecutionStackException: device out of memory; rank 2 failed too", e.Message);
         }
     }
 
@@ -97,7 +108,9 @@ public sealed class DistributedRunnerTests
         Assert.Equal("rank 2 of 3: OutOfMemoryException: no room", other.Message);
         using var single = new SingleProcessCommunicator();
         FailureAgreement.ThrowIfAnyFailed(single, null);
-        Assert.Throws<RankFailedException>(() => FailureAgreement.Run(single, () => throw new IOException("disk")));
+        Assert.Equal("disk full", Assert.Throws<RankFailedException>(() => FailureAgreement.Run(single, () => throw new IOException("disk full."))).Message);
+        var three = FailureAgreement.Decode([(0, "error\0a"), (1, "error\0b"), (3, "error\0c")], 4);
+        Assert.Equal("rank 0 of 4: a; ranks 1, 3 failed too", three.Message);
     }
 
     [Fact]

@@ -44,7 +44,7 @@ public sealed class MultiDeviceEngineTests : EngineConformanceTests
             Assert.Equal(expected.LayerStatistics.Select(s => (s.Layer, s.LiveImages)), actual.LayerStatistics.Select(s => (s.Layer, s.LiveImages)));
             Assert.Equal(images.Count, actual.Images);
             Assert.Equal(expected.Weights, actual.Weights);
-            Assert.Equal($"referencex{devices}", actual.Engine);
+            Assert.Equal($"reference ({devices} devices)", actual.Engine);
         }
     }
 

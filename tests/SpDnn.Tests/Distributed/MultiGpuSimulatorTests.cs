@@ -32,7 +32,7 @@ public sealed class MultiGpuSimulatorTests
             Assert.Equal(expected.Categories, actual.Categories);
             Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!), $"final rows differ for seed {seed}");
             Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), actual.LayerStatistics.Select(s => s.LiveImages));
-            Assert.Equal("gpux2", actual.Engine);
+            Assert.Equal("gpu (2 devices)", actual.Engine);
         }
     }
 }

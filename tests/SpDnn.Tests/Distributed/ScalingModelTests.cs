@@ -102,6 +102,20 @@ public sealed class ScalingModelTests
     }
 
     [Fact]
+    public void CollapsedIdenticalRowsAreTheWorkWhereMeasured()
+    {
+        // 1000 images all alive, but after layer 1 they are 10 distinct rows: later layers cost 10 rows' work.
+        var layers = new List<LayerStatistics> { new(1, 1000, 10, 1e-3 + 1000e-6) };
+        for (int k = 2; k <= 6; k++) layers.Add(new LayerStatistics(k, 1000, 10, 1e-3 + 10e-6));
+        var model = ScalingModel.Fit(1000, 1e10, layers, layers.Sum(l => l.Seconds));
+        Assert.Equal(1e-3, model.FixedSecondsPerLayer, 1e-12);
+        Assert.Equal(1e-6, model.SecondsPerLiveImage, 1e-15);
+        // On 10 devices: layer 1 splits (100 rows each); the others stay at 10 distinct rows per device at most.
+        var ten = model.Predict(10, collectiveLatencySeconds: 0);
+        Assert.Equal(6e-3 + 100e-6 + 5 * 10e-6, ten.Seconds, 1e-12);
+    }
+
+    [Fact]
     public void UntimedLayersSpreadTheRunTimeByLiveImages()
     {
         var layers = new List<LayerStatistics> { new(1, 50, -1, 0), new(2, 50, -1, 0) };

@@ -1,7 +1,9 @@
 using SpDnn.Engines;
 using SpDnn.Engines.Cpu;
+using SpDnn.Formats;
 using SpDnn.Generation;
 using SpDnn.Model;
+using SpDnn.Tests.Support;
 
 namespace SpDnn.Tests.Engines;
 
@@ -187,6 +189,45 @@ public sealed class CpuEngineTests : EngineConformanceTests
         Assert.NotEmpty(actual.Categories);
         Assert.Equal(expected.Categories, actual.Categories);
         Assert.All(actual.Categories, c => Assert.Contains(c, numbers));
+    }
+
+    [Fact]
+    public void OfficialSubsetGivesTheOfficialCategories()
+    {
+        // The exact N=1024 challenge network (generated) and the official first 1200 images.
+        var network = new ChallengeNetworkGenerator(1024, 120);
+        var images = ImageLoader.Load(TestData.Official("sparse-images-1024_subset.mtx"), 1024);
+        var truth = CategoriesFile.Read(TestData.Official("neuron1024-l120-categories_subset.mtx"));
+        using var engine = new CpuEngine(new CpuEngineOptions { PlanWindow = 4 });
+        var result = engine.Infer(network, images, new InferenceOptions { KeepFinalFeatures = true });
+        Assert.True(CategoryCheck.Compare(truth, result.Categories).Passed, CategoryCheck.Compare(truth, result.Categories).ToString());
+        Assert.Equal(1098, result.LayerStatistics[0].LiveImages);
+        // The survivors saturate and collapse into one row (challenge-spec: by layer 24-28).
+        Assert.Equal(1, result.LayerStatistics[^1].DistinctRows);
+        Assert.All(result.FinalFeatures!.Values, v => Assert.Equal(ChallengeSpec.YMax, v));
+        Assert.Equal(1024, result.FinalFeatures.RowLength(0));
+    }
+
+    [Fact]
+    public void LateLayersAllocateNothing()
+    {
+        // Converged rows: twice the layers must cost no more allocation than the per-layer statistics.
+        var images = Repeat(RandomNetworkGenerator.RandomImages(8, 12, 256, 0.5, 32f), copies: 3);
+        using var engine = new CpuEngine();
+        long AllocatedBy(int layers)
+        {
+            var network = ChallengeLikeNetwork(neurons: 256, layers: layers, seed: 8);
+            using var plan = engine.Plan(network, InferenceOptions.Default);
+            engine.Execute(plan, images, InferenceOptions.Default);
+            long before = GC.GetTotalAllocatedBytes(precise: true);
+            var result = engine.Execute(plan, images, InferenceOptions.Default);
+            long bytes = GC.GetTotalAllocatedBytes(precise: true) - before;
+            Assert.NotEmpty(result.Categories);
+            return bytes;
+        }
+        long short_ = AllocatedBy(40), long_ = AllocatedBy(240);
+        long perLayer = (long_ - short_) / 200;
+        Assert.True(perLayer <= 64, $"{perLayer} bytes allocated per extra layer ({short_} for 40 layers, {long_} for 240)");
     }
 
     [Fact]

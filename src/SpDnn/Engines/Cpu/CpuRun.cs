@@ -67,12 +67,12 @@ internal sealed unsafe class CpuRun : IDisposable
         _hashes = new ulong[count];
         _remap = new int[count];
         _firstRowOf = new int[count];
-        // Room for layer outputs a few times denser than the input (challenge rows fan out about
-        // threefold); arenas grow beyond that when needed.
-        long perWorker = Math.Min(Array.MaxLength, 4 * images.Features.NonZeros / _threads + (long)_padded * Width * 2);
+        // Room for the first two layers' outputs (challenge rows fan out about threefold in layer
+        // 1, then thin out); arenas grow beyond that when needed.
         _arenas = new SparseArena[2][];
         for (int parity = 0; parity < 2; parity++)
         {
+            long perWorker = Math.Min(Array.MaxLength, (parity == 0 ? 3 : 2) * images.Features.NonZeros / _threads + (long)_padded * Width * 2);
             _arenas[parity] = new SparseArena[_threads];
             for (int w = 0; w < _threads; w++) _arenas[parity][w] = new SparseArena((int)perWorker);
         }

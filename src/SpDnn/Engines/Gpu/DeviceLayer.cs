@@ -6,13 +6,14 @@ namespace SpDnn.Engines.Gpu;
 /// <summary>A <see cref="TiledLayer"/> resident in device memory.</summary>
 internal sealed class DeviceLayer : IDisposable
 {
-    private readonly MemoryBuffer1D<int, Stride1D.Dense> _blockStages, _stageStarts, _footprint, _warpRows;
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> _outputs, _blockStages, _stageStarts, _footprint, _warpRows;
     private readonly MemoryBuffer1D<ushort, Stride1D.Dense> _slotIndex;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _slotValue, _bias;
 
     public DeviceLayer(Accelerator accelerator, TiledLayer layer)
     {
         Blocks = layer.Blocks;
+        _outputs = Upload(accelerator, layer.Outputs);
         _blockStages = Upload(accelerator, layer.BlockStages);
         _stageStarts = Upload(accelerator, layer.StageStarts);
         _footprint = Upload(accelerator, layer.Footprint);
@@ -26,6 +27,7 @@ internal sealed class DeviceLayer : IDisposable
 
     public LayerArgs Bind(LayerArgs state)
     {
+        state.Outputs = _outputs.View;
         state.BlockStages = _blockStages.View;
         state.StageStarts = _stageStarts.View;
         state.Footprint = _footprint.View;
@@ -45,6 +47,7 @@ internal sealed class DeviceLayer : IDisposable
 
     public void Dispose()
     {
+        _outputs.Dispose();
         _blockStages.Dispose();
         _stageStarts.Dispose();
         _footprint.Dispose();

@@ -18,17 +18,19 @@ internal sealed record GpuBatchOutcome(
     int Collapses);
 
 /// <summary>
-/// Runs one batch of images through a plan. Rows live densely on the device, one slot per
-/// image; each layer reads the live list and writes the other feature buffer, and a
-/// compaction keeps the rows that still have a nonzero. The host looks at the device only
-/// at checkpoints, to shrink launch grids and to merge bit-identical rows (collapse): after
-/// a collapse one row stands for several images (its multiplicity), which stays exact because
-/// identical rows have identical futures.
+/// Runs one batch of images through a plan. Features are neuron-major (one column per live
+/// row), so a layer's kernel reads neighbouring columns together. Layer k reads the columns
+/// listed in the live list and writes its outputs compactly (column = live position); a
+/// one-group compaction then lists, in ascending order, the positions that kept a nonzero,
+/// carrying each position's image slot and multiplicity. The host looks at the device only at
+/// checkpoints, to shrink launch grids and to merge bit-identical rows (collapse): after a
+/// collapse one column stands for several images, which stays exact because identical rows
+/// have identical futures.
 /// </summary>
 internal sealed class GpuBatchRun : IDisposable
 {
     private const int MaxCheckInterval = 64;
-    private const int MaxCollapseGap = 4;
+    private const int MaxCollapseGap = 8;
 
     private readonly GpuPlan _plan;
     private readonly GpuDevice _device;
@@ -37,8 +39,14 @@ internal sealed class GpuBatchRun : IDisposable
     private readonly int _rows;
     private readonly int _neurons;
     private readonly MemoryBuffer1D<float, Stride1D.Dense>[] _features;
-    private readonly MemoryBuffer1D<int, Stride1D.Dense>[] _live;
-    private readonly MemoryBuffer1D<int, Stride1D.Dense> _liveRows, _liveImages, _nonzeros, _multiplicity;
+    private readonly MemoryBuffer1D<int, Stride1D.Dense>[] _live, _slot, _multiplicity;
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> _liveRows, _liveImages, _nonzeros;
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> _pairFirst, _pairSecond, _differs;
+    private readonly MemoryBuffer1D<ulong, Stride1D.Dense> _hashes;
+    // Page-locked staging for the host's reads at checkpoints: copying into a managed array
+    // would pin and unpin it on every call.
+    private readonly PageLockedArray1D<int> _pinnedInts;
+    private readonly PageLockedArray1D<ulong> _pinnedHashes;
     private readonly int[] _hostMultiplicity;
     private readonly int[] _representative;
     private int _collapses;
@@ -53,19 +61,29 @@ internal sealed class GpuBatchRun : IDisposable
         var accelerator = _device.Accelerator;
         _stream = accelerator.DefaultStream;
         long featureLength = Math.Max(1L, (long)rows * _neurons);
+        int length = Math.Max(1, rows);
         _features = [accelerator.Allocate1D<float>(featureLength), accelerator.Allocate1D<float>(featureLength)];
-        _live = [accelerator.Allocate1D<int>(Math.Max(1, rows)), accelerator.Allocate1D<int>(Math.Max(1, rows))];
+        _live = [accelerator.Allocate1D<int>(length), accelerator.Allocate1D<int>(length)];
+        _slot = [accelerator.Allocate1D<int>(length), accelerator.Allocate1D<int>(length)];
+        _multiplicity = [accelerator.Allocate1D<int>(length), accelerator.Allocate1D<int>(length)];
         _liveRows = accelerator.Allocate1D<int>(plan.LayerCount + 1);
         _liveImages = accelerator.Allocate1D<int>(plan.LayerCount);
-        _nonzeros = accelerator.Allocate1D<int>(Math.Max(1, rows));
-        _multiplicity = accelerator.Allocate1D<int>(Math.Max(1, rows));
+        _nonzeros = accelerator.Allocate1D<int>(length);
+        _pairFirst = accelerator.Allocate1D<int>(length);
+        _pairSecond = accelerator.Allocate1D<int>(length);
+        _differs = accelerator.Allocate1D<int>(length);
+        _hashes = accelerator.Allocate1D<ulong>(length);
+        _pinnedInts = accelerator.AllocatePageLocked1D<int>(length);
+        _pinnedHashes = accelerator.AllocatePageLocked1D<ulong>(length);
         _hostMultiplicity = new int[rows];
         _representative = new int[rows];
     }
 
     /// <summary>Device bytes a batch of <paramref name="rows"/> images needs besides the plan.</summary>
     public static long DeviceBytes(int rows, int neurons, int layers) =>
-        2L * rows * neurons * sizeof(float) + 4L * rows * sizeof(int) + 8L * rows + 8L * (layers + 1);
+        2L * rows * neurons * sizeof(float) + 10L * rows * sizeof(int) + 8L * rows + 8L * (layers + 1);
+
+    private long Stride => _rows;
 
     public GpuBatchOutcome Run(ImageBatch images, InferenceOptions inference)
     {
@@ -79,7 +97,7 @@ internal sealed class GpuBatchRun : IDisposable
         var distinct = new int[layers];
         Array.Fill(distinct, -1);
         var layerSeconds = new double[layers];
-        int bound = _rows; // rows the live list may hold: launch grids are sized from it
+        int bound = _rows; // positions the live list may hold: launch grids are sized from it
         int current = 0;
         int nextCheck = 1, checkInterval = 1, nextCollapse = 1, collapseGap = 1, checkpoints = 0;
         var total = Stopwatch.StartNew();
@@ -106,10 +124,13 @@ internal sealed class GpuBatchRun : IDisposable
                 if (collapsing && k + 1 >= nextCollapse)
                 {
                     int merged = Collapse(k, current, bound);
+                    // Try again next layer only after a collapse that paid (a quarter of the rows
+                    // or more); otherwise back off, since an attempt reads every live row.
+                    bool paid = 4 * merged >= bound;
                     bound -= merged;
                     distinct[k] = bound;
                     changed |= merged > 0;
-                    collapseGap = merged > 0 ? 1 : Math.Min(2 * collapseGap, MaxCollapseGap);
+                    collapseGap = paid ? 1 : Math.Min(2 * collapseGap, MaxCollapseGap);
                     nextCollapse = k + 1 + collapseGap;
                 }
                 checkInterval = changed ? 1 : Math.Min(2 * checkInterval, collapsing ? MaxCollapseGap : MaxCheckInterval);
@@ -121,23 +142,14 @@ internal sealed class GpuBatchRun : IDisposable
         // Layers after the last live row died compute nothing: their counts stay zero.
         _liveImages.View.CopyToCPU(liveImages);
         int finalRows = k == layers ? bound : 0;
-        var survivors = new int[finalRows];
-        if (finalRows > 0) _live[current].View.SubView(0, finalRows).CopyToCPU(survivors);
+        var slots = new int[finalRows];
+        if (finalRows > 0) _slot[current].View.SubView(0, finalRows).CopyToCPU(slots);
         total.Stop();
 
-        float[][]? features = null;
-        if (inference.KeepFinalFeatures)
-        {
-            features = new float[finalRows][];
-            for (int r = 0; r < finalRows; r++)
-            {
-                features[r] = new float[_neurons];
-                _features[current].View.SubView((long)survivors[r] * _neurons, _neurons).CopyToCPU(features[r]);
-            }
-        }
+        float[][]? features = inference.KeepFinalFeatures ? ReadColumns(current, finalRows) : null;
         // Each image maps to the row that represents it; an image survives when that row does.
         var rowOf = new Dictionary<int, int>(finalRows);
-        for (int r = 0; r < finalRows; r++) rowOf[survivors[r]] = r;
+        for (int r = 0; r < finalRows; r++) rowOf[slots[r]] = r;
         var survivingRows = new List<int>();
         var survivingFeatures = features is null ? null : new List<float[]>();
         for (int image = 0; image < _rows; image++)
@@ -167,24 +179,25 @@ internal sealed class GpuBatchRun : IDisposable
         if (_rows > 0)
         {
             _live[0].View.SubView(0, _rows).CopyFromCPU(identity);
-            _multiplicity.View.SubView(0, _rows).CopyFromCPU(_hostMultiplicity);
+            _slot[0].View.SubView(0, _rows).CopyFromCPU(identity);
+            _multiplicity[0].View.SubView(0, _rows).CopyFromCPU(_hostMultiplicity);
         }
         _liveRows.View.SubView(0, 1).CopyFromCPU([_rows]);
         int nnz = (int)images.NonZeros;
         if (nnz == 0) return;
-        var rowOf = new int[nnz];
+        var imageOf = new int[nnz];
         for (int r = 0; r < images.Rows; r++)
-            rowOf.AsSpan(images.RowOffsets[r], images.RowOffsets[r + 1] - images.RowOffsets[r]).Fill(r);
-        using var rowBuffer = accelerator.Allocate1D(rowOf);
-        using var columnBuffer = accelerator.Allocate1D(images.ColumnIndices);
+            imageOf.AsSpan(images.RowOffsets[r], images.RowOffsets[r + 1] - images.RowOffsets[r]).Fill(r);
+        using var imageBuffer = accelerator.Allocate1D(imageOf);
+        using var neuronBuffer = accelerator.Allocate1D(images.ColumnIndices);
         using var valueBuffer = accelerator.Allocate1D(images.Values);
         _device.Scatter(_stream, nnz, new ScatterArgs
         {
-            Rows = _features[0].View,
-            RowOf = rowBuffer.View,
-            Column = columnBuffer.View,
+            Features = _features[0].View,
+            Image = imageBuffer.View,
+            Neuron = neuronBuffer.View,
             Value = valueBuffer.View,
-            Neurons = _neurons,
+            Stride = Stride,
         });
         _stream.Synchronize();
     }
@@ -192,95 +205,130 @@ internal sealed class GpuBatchRun : IDisposable
     private void LaunchLayer(int k, int current, int bound)
     {
         var layer = _plan.Layer(k);
+        int next = current ^ 1;
         int tiles = (bound + LayerKernel.Tile - 1) / LayerKernel.Tile;
         var args = layer.Bind(new LayerArgs
         {
             Input = _features[current].View,
-            Output = _features[current ^ 1].View,
+            Output = _features[next].View,
             Live = _live[current].View,
             LiveRows = _liveRows.View,
             Nonzeros = _nonzeros.View,
             Layer = k,
-            Neurons = _neurons,
+            Stride = Stride,
         });
         _device.Layer(_stream, new KernelConfig(new Index2D(layer.Blocks, tiles), new Index2D(TiledLayout.BlockRows, 1)), args);
-        int groups = (bound + StateKernels.GroupSize - 1) / StateKernels.GroupSize;
-        _device.Compact(_stream, new KernelConfig(groups, StateKernels.GroupSize), new CompactArgs
+        _device.Compact(_stream, new KernelConfig(1, StateKernels.GroupSize), new CompactArgs
         {
-            LiveIn = _live[current].View,
-            LiveOut = _live[current ^ 1].View,
+            Nonzeros = _nonzeros.View,
             LiveRows = _liveRows.View,
             LiveImages = _liveImages.View,
-            Nonzeros = _nonzeros.View,
-            Multiplicity = _multiplicity.View,
+            LiveOut = _live[next].View,
+            SlotIn = _slot[current].View,
+            SlotOut = _slot[next].View,
+            MultiplicityIn = _multiplicity[current].View,
+            MultiplicityOut = _multiplicity[next].View,
             Layer = k,
         });
     }
 
     /// <summary>
-    /// Merges bit-identical rows of the live list after layer <paramref name="k"/>: rows are
-    /// grouped by a hash, every candidate is compared bit for bit with its group's first row
-    /// on the device, and confirmed duplicates leave the list. Returns the rows removed.
+    /// Merges bit-identical live columns after layer <paramref name="k"/>: columns are grouped by
+    /// a hash, every candidate is compared bit for bit with its group's first column on the
+    /// device, and confirmed duplicates leave the live list. Returns the positions removed.
     /// </summary>
     private int Collapse(int k, int current, int rows)
     {
-        var accelerator = _device.Accelerator;
         var live = new int[rows];
+        var slots = new int[rows];
         var hashes = new ulong[rows];
-        _live[current].View.SubView(0, rows).CopyToCPU(live);
-        using (var hashBuffer = accelerator.Allocate1D<ulong>(rows))
+        Read(_live[current], rows, live);
+        Read(_slot[current], rows, slots);
+        _device.Hash(_stream, new KernelConfig(rows, StateKernels.GroupSize), Columns(current) with
         {
-            _device.Hash(_stream, new KernelConfig(rows, StateKernels.GroupSize), new HashArgs
-            {
-                Rows = _features[current].View,
-                Live = _live[current].View,
-                Hashes = hashBuffer.View,
-                Neurons = _neurons,
-            });
-            hashBuffer.View.CopyToCPU(_stream, hashes);
-        }
+            First = _live[current].View,
+            Hashes = _hashes.View,
+        });
+        _hashes.View.SubView(0, rows).CopyTo(_stream, _pinnedHashes.ArrayView.SubView(0, rows));
+        _stream.Synchronize();
+        _pinnedHashes.Span[..rows].CopyTo(hashes);
         var firstOfHash = new Dictionary<ulong, int>(rows);
         var candidates = new List<(int Member, int Representative)>();
         for (int r = 0; r < rows; r++)
         {
-            if (firstOfHash.TryGetValue(hashes[r], out int rep)) candidates.Add((live[r], live[rep]));
+            if (firstOfHash.TryGetValue(hashes[r], out int rep)) candidates.Add((r, rep));
             else firstOfHash[hashes[r]] = r;
         }
         if (candidates.Count == 0) return 0;
 
-        var members = candidates.Select(c => c.Member).ToArray();
-        var reps = candidates.Select(c => c.Representative).ToArray();
+        var memberColumns = candidates.Select(c => live[c.Member]).ToArray();
+        var repColumns = candidates.Select(c => live[c.Representative]).ToArray();
         var differs = new int[candidates.Count];
-        using (var memberBuffer = accelerator.Allocate1D(members))
-        using (var repBuffer = accelerator.Allocate1D(reps))
-        using (var differsBuffer = accelerator.Allocate1D<int>(candidates.Count))
+        int pairs = candidates.Count;
+        _pairFirst.View.SubView(0, pairs).CopyFromCPU(_stream, memberColumns);
+        _pairSecond.View.SubView(0, pairs).CopyFromCPU(_stream, repColumns);
+        _differs.View.SubView(0, pairs).MemSetToZero(_stream);
+        _device.Compare(_stream, new KernelConfig(pairs, StateKernels.GroupSize), Columns(current) with
         {
-            differsBuffer.View.MemSetToZero(_stream);
-            _device.Compare(_stream, new KernelConfig(candidates.Count, StateKernels.GroupSize), new CompareArgs
-            {
-                Rows = _features[current].View,
-                First = memberBuffer.View,
-                Second = repBuffer.View,
-                Differs = differsBuffer.View,
-                Neurons = _neurons,
-            });
-            differsBuffer.View.CopyToCPU(_stream, differs);
-        }
-        var removed = new HashSet<int>();
+            First = _pairFirst.View,
+            Second = _pairSecond.View,
+            Differs = _differs.View,
+        });
+        Read(_differs, pairs, differs);
+        var removed = new bool[rows];
+        int removedCount = 0;
         for (int c = 0; c < candidates.Count; c++)
         {
             if (differs[c] != 0) continue;
-            removed.Add(members[c]);
-            _representative[members[c]] = reps[c];
-            _hostMultiplicity[reps[c]] += _hostMultiplicity[members[c]];
+            var (member, rep) = candidates[c];
+            removed[member] = true;
+            removedCount++;
+            _representative[slots[member]] = slots[rep];
+            _hostMultiplicity[slots[rep]] += _hostMultiplicity[slots[member]];
         }
-        if (removed.Count == 0) return 0;
-        var kept = live.Where(slot => !removed.Contains(slot)).ToArray();
-        _live[current].View.SubView(0, kept.Length).CopyFromCPU(kept);
-        _liveRows.View.SubView(k + 1, 1).CopyFromCPU([kept.Length]);
-        _multiplicity.View.SubView(0, _rows).CopyFromCPU(_hostMultiplicity);
+        if (removedCount == 0) return 0;
+        int kept = rows - removedCount;
+        var keptLive = new int[kept];
+        var keptSlots = new int[kept];
+        var keptMultiplicity = new int[kept];
+        for (int r = 0, q = 0; r < rows; r++)
+        {
+            if (removed[r]) continue;
+            keptLive[q] = live[r];
+            keptSlots[q] = slots[r];
+            keptMultiplicity[q++] = _hostMultiplicity[slots[r]];
+        }
+        _live[current].View.SubView(0, kept).CopyFromCPU(keptLive);
+        _slot[current].View.SubView(0, kept).CopyFromCPU(keptSlots);
+        _multiplicity[current].View.SubView(0, kept).CopyFromCPU(keptMultiplicity);
+        _liveRows.View.SubView(k + 1, 1).CopyFromCPU([kept]);
         _collapses++;
-        return removed.Count;
+        return removedCount;
+    }
+
+    private ColumnArgs Columns(int current) => new()
+    {
+        Features = _features[current].View,
+        First = _live[current].View,
+        Second = _live[current].View,
+        Hashes = default,
+        Differs = _nonzeros.View,
+        Rows = _features[current].View,
+        Neurons = _neurons,
+        Stride = Stride,
+    };
+
+    /// <summary>The live columns as dense rows, in live order.</summary>
+    private float[][] ReadColumns(int current, int rows)
+    {
+        var result = new float[rows][];
+        if (rows == 0) return result;
+        using var dense = _device.Accelerator.Allocate1D<float>((long)rows * _neurons);
+        _device.Gather(_stream, new KernelConfig(rows, StateKernels.GroupSize), Columns(current) with { Rows = dense.View });
+        var all = new float[(long)rows * _neurons];
+        dense.View.CopyToCPU(_stream, all);
+        for (int r = 0; r < rows; r++) result[r] = all.AsSpan(r * _neurons, _neurons).ToArray();
+        return result;
     }
 
     private int Find(int slot)
@@ -296,20 +344,34 @@ internal sealed class GpuBatchRun : IDisposable
         return root;
     }
 
-    private static int ReadInt(MemoryBuffer1D<int, Stride1D.Dense> buffer, int index)
+    private int ReadInt(MemoryBuffer1D<int, Stride1D.Dense> buffer, int index)
     {
-        var value = new int[1];
-        buffer.View.SubView(index, 1).CopyToCPU(value);
-        return value[0];
+        buffer.View.SubView(index, 1).CopyTo(_stream, _pinnedInts.ArrayView.SubView(0, 1));
+        _stream.Synchronize();
+        return _pinnedInts.Span[0];
+    }
+
+    private void Read(MemoryBuffer1D<int, Stride1D.Dense> buffer, int count, int[] target)
+    {
+        buffer.View.SubView(0, count).CopyTo(_stream, _pinnedInts.ArrayView.SubView(0, count));
+        _stream.Synchronize();
+        _pinnedInts.Span[..count].CopyTo(target);
     }
 
     public void Dispose()
     {
         foreach (var b in _features) b.Dispose();
         foreach (var b in _live) b.Dispose();
+        foreach (var b in _slot) b.Dispose();
+        foreach (var b in _multiplicity) b.Dispose();
         _liveRows.Dispose();
         _liveImages.Dispose();
         _nonzeros.Dispose();
-        _multiplicity.Dispose();
+        _pairFirst.Dispose();
+        _pairSecond.Dispose();
+        _differs.Dispose();
+        _hashes.Dispose();
+        _pinnedInts.Dispose();
+        _pinnedHashes.Dispose();
     }
 }

@@ -15,8 +15,9 @@ internal sealed class GpuDevice : IDisposable
         Layer = accelerator.LoadKernel<LayerArgs>(LayerKernel.Run);
         Compact = accelerator.LoadKernel<CompactArgs>(StateKernels.Compact);
         Scatter = accelerator.LoadAutoGroupedKernel<Index1D, ScatterArgs>(StateKernels.Scatter);
-        Hash = accelerator.LoadKernel<HashArgs>(StateKernels.Hash);
-        Compare = accelerator.LoadKernel<CompareArgs>(StateKernels.Compare);
+        Hash = accelerator.LoadKernel<ColumnArgs>(StateKernels.Hash);
+        Compare = accelerator.LoadKernel<ColumnArgs>(StateKernels.Compare);
+        Gather = accelerator.LoadKernel<ColumnArgs>(StateKernels.Gather);
     }
 
     public Context Context { get; }
@@ -26,8 +27,9 @@ internal sealed class GpuDevice : IDisposable
     public Action<AcceleratorStream, KernelConfig, LayerArgs> Layer { get; }
     public Action<AcceleratorStream, KernelConfig, CompactArgs> Compact { get; }
     public Action<AcceleratorStream, Index1D, ScatterArgs> Scatter { get; }
-    public Action<AcceleratorStream, KernelConfig, HashArgs> Hash { get; }
-    public Action<AcceleratorStream, KernelConfig, CompareArgs> Compare { get; }
+    public Action<AcceleratorStream, KernelConfig, ColumnArgs> Hash { get; }
+    public Action<AcceleratorStream, KernelConfig, ColumnArgs> Compare { get; }
+    public Action<AcceleratorStream, KernelConfig, ColumnArgs> Gather { get; }
 
     public string Description => $"{Accelerator.Name} ({Accelerator.AcceleratorType}, {Accelerator.NumMultiprocessors} multiprocessors, {Accelerator.MemorySize / (1 << 20)} MiB)";
 
@@ -71,8 +73,12 @@ internal sealed class GpuDevice : IDisposable
     /// <summary>True when a CUDA device can be used (driver found and at least one device).</summary>
     public static bool CudaAvailable() => CudaDeviceCount() > 0;
 
-    /// <summary>Usable CUDA devices; 0 without a driver.</summary>
-    public static int CudaDeviceCount()
+    private static readonly Lazy<int> CountedCudaDevices = new(CountCudaDevices);
+
+    /// <summary>Usable CUDA devices; 0 without a driver (counted once per process: it opens a context).</summary>
+    public static int CudaDeviceCount() => CountedCudaDevices.Value;
+
+    private static int CountCudaDevices()
     {
         try
         {

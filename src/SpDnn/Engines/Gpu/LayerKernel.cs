@@ -8,14 +8,16 @@ namespace SpDnn.Engines.Gpu;
 /// <summary>Arguments of one layer launch (views of the layer's plan and of the run's state).</summary>
 internal struct LayerArgs
 {
+    /// <summary>Features, neuron-major: neuron i of column c at i * Stride + c.</summary>
     public ArrayView<float> Input;
     public ArrayView<float> Output;
-    /// <summary>Feature rows (slots) to compute, LiveRows[Layer] of them.</summary>
+    /// <summary>Live[p]: the Input column of live position p (LiveRows[Layer] positions).</summary>
     public ArrayView<int> Live;
-    /// <summary>LiveRows[k]: rows in the live list before layer k (written by the compaction of layer k-1).</summary>
+    /// <summary>LiveRows[k]: live positions before layer k (written by the compaction of layer k-1).</summary>
     public ArrayView<int> LiveRows;
-    /// <summary>Nonzero outputs per slot, accumulated by this layer, reset by the compaction.</summary>
+    /// <summary>Nonzero outputs per live position, accumulated here, reset by the compaction.</summary>
     public ArrayView<int> Nonzeros;
+    public ArrayView<int> Outputs;
     public ArrayView<int> BlockStages;
     public ArrayView<int> StageStarts;
     public ArrayView<int> Footprint;
@@ -24,29 +26,43 @@ internal struct LayerArgs
     public ArrayView<float> SlotValue;
     public ArrayView<float> Bias;
     public int Layer;
-    public int Neurons;
+    public long Stride;
 }
 
 /// <summary>
 /// The fused layer kernel: one group of <see cref="BlockRows"/> threads per (output block, tile
-/// of <see cref="LayerKernel.Tile"/> live rows); each thread owns one output neuron and keeps
-/// one accumulator per row of the tile, so each weight is loaded once and used Tile times.
-/// Per stage the tile's footprint inputs are staged in shared memory. The epilogue adds the
-/// bias to nonzero sums, applies ReLU and the cap, writes the row and counts its nonzeros.
+/// of <see cref="Tile"/> live positions); each thread owns one output neuron and keeps one
+/// accumulator per position of the tile, so each weight is loaded once and used Tile times
+/// (weight loads unrolled by 4 to keep several in flight). Features are neuron-major, so
+/// staging reads Tile neighbouring columns of each input row. The epilogue adds the bias to
+/// nonzero sums, applies ReLU and the cap, and goes through shared memory so that 16
+/// neighbouring threads write one output row's Tile columns together; it counts nonzeros per
+/// position for the compaction.
 /// </summary>
 internal static class LayerKernel
 {
-    public const int Tile = 8;
+    public const int Tile = 16;
+
+    /// <summary>Shared-memory row pitch: one word of padding spreads staging writes over the banks.</summary>
+    public const int StagePitch = StageEntries + 1;
+
+    /// <summary>Pitch of the output transpose (odd: owners' writes hit distinct banks).</summary>
+    private const int OutputPitch = Tile + 1;
 
     public static void Run(LayerArgs a)
     {
         int rows = a.LiveRows[a.Layer];
         int first = Grid.IdxY * Tile;
         if (first >= rows) return;
-        var stage = SharedMemory.Allocate<float>(Tile * StageEntries);
-        var slots = SharedMemory.Allocate<int>(Tile);
+        var stage = SharedMemory.Allocate<float>(Tile * StagePitch);
+        var columns = SharedMemory.Allocate<int>(Tile);
+        var counts = SharedMemory.Allocate<int>(Tile);
         int tid = Group.IdxX;
-        if (tid < Tile) slots[tid] = first + tid < rows ? a.Live[first + tid] : -1;
+        if (tid < Tile)
+        {
+            columns[tid] = first + tid < rows ? a.Live[first + tid] : -1;
+            counts[tid] = 0;
+        }
         Group.Barrier();
         int warp = tid / WarpSize, lane = tid % WarpSize;
         int block = Grid.IdxX;
@@ -58,47 +74,168 @@ internal static class LayerKernel
         float acc5 = 0f;
         float acc6 = 0f;
         float acc7 = 0f;
+        float acc8 = 0f;
+        float acc9 = 0f;
+        float acc10 = 0f;
+        float acc11 = 0f;
+        float acc12 = 0f;
+        float acc13 = 0f;
+        float acc14 = 0f;
+        float acc15 = 0f;
         int s0 = a.BlockStages[block], s1 = a.BlockStages[block + 1];
         for (int s = s0; s < s1; s++)
         {
             int footStart = a.StageStarts[s], footLength = a.StageStarts[s + 1] - footStart;
             for (int e = tid; e < Tile * StageEntries; e += BlockRows)
             {
-                int t = e / StageEntries, q = e % StageEntries;
-                int slot = slots[t];
+                int q = e / Tile, t = e % Tile;
+                int column = columns[t];
                 float v = 0f;
-                if (q < footLength && slot >= 0) v = a.Input[(long)slot * a.Neurons + a.Footprint[footStart + q]];
-                stage[e] = v;
+                if (q < footLength && column >= 0) v = a.Input[a.Footprint[footStart + q] * a.Stride + column];
+                stage[t * StagePitch + q] = v;
             }
             Group.Barrier();
-            int r0 = a.WarpRows[s * WarpsPerBlock + warp], r1 = a.WarpRows[s * WarpsPerBlock + warp + 1];
-            for (int r = r0; r < r1; r++)
+            int r = a.WarpRows[s * WarpsPerBlock + warp], r1 = a.WarpRows[s * WarpsPerBlock + warp + 1];
+            for (; r + 4 <= r1; r += 4)
+            {
+                long p = (long)r * WarpSize + lane;
+                int i0 = a.SlotIndex[p + 0];
+                float w0 = a.SlotValue[p + 0];
+                int i1 = a.SlotIndex[p + 32];
+                float w1 = a.SlotValue[p + 32];
+                int i2 = a.SlotIndex[p + 64];
+                float w2 = a.SlotValue[p + 64];
+                int i3 = a.SlotIndex[p + 96];
+                float w3 = a.SlotValue[p + 96];
+                acc0 += Product(stage[0 * StagePitch + i0], w0);
+                acc1 += Product(stage[1 * StagePitch + i0], w0);
+                acc2 += Product(stage[2 * StagePitch + i0], w0);
+                acc3 += Product(stage[3 * StagePitch + i0], w0);
+                acc4 += Product(stage[4 * StagePitch + i0], w0);
+                acc5 += Product(stage[5 * StagePitch + i0], w0);
+                acc6 += Product(stage[6 * StagePitch + i0], w0);
+                acc7 += Product(stage[7 * StagePitch + i0], w0);
+                acc8 += Product(stage[8 * StagePitch + i0], w0);
+                acc9 += Product(stage[9 * StagePitch + i0], w0);
+                acc10 += Product(stage[10 * StagePitch + i0], w0);
+                acc11 += Product(stage[11 * StagePitch + i0], w0);
+                acc12 += Product(stage[12 * StagePitch + i0], w0);
+                acc13 += Product(stage[13 * StagePitch + i0], w0);
+                acc14 += Product(stage[14 * StagePitch + i0], w0);
+                acc15 += Product(stage[15 * StagePitch + i0], w0);
+                acc0 += Product(stage[0 * StagePitch + i1], w1);
+                acc1 += Product(stage[1 * StagePitch + i1], w1);
+                acc2 += Product(stage[2 * StagePitch + i1], w1);
+                acc3 += Product(stage[3 * StagePitch + i1], w1);
+                acc4 += Product(stage[4 * StagePitch + i1], w1);
+                acc5 += Product(stage[5 * StagePitch + i1], w1);
+                acc6 += Product(stage[6 * StagePitch + i1], w1);
+                acc7 += Product(stage[7 * StagePitch + i1], w1);
+                acc8 += Product(stage[8 * StagePitch + i1], w1);
+                acc9 += Product(stage[9 * StagePitch + i1], w1);
+                acc10 += Product(stage[10 * StagePitch + i1], w1);
+                acc11 += Product(stage[11 * StagePitch + i1], w1);
+                acc12 += Product(stage[12 * StagePitch + i1], w1);
+                acc13 += Product(stage[13 * StagePitch + i1], w1);
+                acc14 += Product(stage[14 * StagePitch + i1], w1);
+                acc15 += Product(stage[15 * StagePitch + i1], w1);
+                acc0 += Product(stage[0 * StagePitch + i2], w2);
+                acc1 += Product(stage[1 * StagePitch + i2], w2);
+                acc2 += Product(stage[2 * StagePitch + i2], w2);
+                acc3 += Product(stage[3 * StagePitch + i2], w2);
+                acc4 += Product(stage[4 * StagePitch + i2], w2);
+                acc5 += Product(stage[5 * StagePitch + i2], w2);
+                acc6 += Product(stage[6 * StagePitch + i2], w2);
+                acc7 += Product(stage[7 * StagePitch + i2], w2);
+                acc8 += Product(stage[8 * StagePitch + i2], w2);
+                acc9 += Product(stage[9 * StagePitch + i2], w2);
+                acc10 += Product(stage[10 * StagePitch + i2], w2);
+                acc11 += Product(stage[11 * StagePitch + i2], w2);
+                acc12 += Product(stage[12 * StagePitch + i2], w2);
+                acc13 += Product(stage[13 * StagePitch + i2], w2);
+                acc14 += Product(stage[14 * StagePitch + i2], w2);
+                acc15 += Product(stage[15 * StagePitch + i2], w2);
+                acc0 += Product(stage[0 * StagePitch + i3], w3);
+                acc1 += Product(stage[1 * StagePitch + i3], w3);
+                acc2 += Product(stage[2 * StagePitch + i3], w3);
+                acc3 += Product(stage[3 * StagePitch + i3], w3);
+                acc4 += Product(stage[4 * StagePitch + i3], w3);
+                acc5 += Product(stage[5 * StagePitch + i3], w3);
+                acc6 += Product(stage[6 * StagePitch + i3], w3);
+                acc7 += Product(stage[7 * StagePitch + i3], w3);
+                acc8 += Product(stage[8 * StagePitch + i3], w3);
+                acc9 += Product(stage[9 * StagePitch + i3], w3);
+                acc10 += Product(stage[10 * StagePitch + i3], w3);
+                acc11 += Product(stage[11 * StagePitch + i3], w3);
+                acc12 += Product(stage[12 * StagePitch + i3], w3);
+                acc13 += Product(stage[13 * StagePitch + i3], w3);
+                acc14 += Product(stage[14 * StagePitch + i3], w3);
+                acc15 += Product(stage[15 * StagePitch + i3], w3);
+            }
+            for (; r < r1; r++)
             {
                 long p = (long)r * WarpSize + lane;
                 int idx = a.SlotIndex[p];
                 float w = a.SlotValue[p];
-                acc0 += Product(stage[0 * StageEntries + idx], w);
-                acc1 += Product(stage[1 * StageEntries + idx], w);
-                acc2 += Product(stage[2 * StageEntries + idx], w);
-                acc3 += Product(stage[3 * StageEntries + idx], w);
-                acc4 += Product(stage[4 * StageEntries + idx], w);
-                acc5 += Product(stage[5 * StageEntries + idx], w);
-                acc6 += Product(stage[6 * StageEntries + idx], w);
-                acc7 += Product(stage[7 * StageEntries + idx], w);
+                acc0 += Product(stage[0 * StagePitch + idx], w);
+                acc1 += Product(stage[1 * StagePitch + idx], w);
+                acc2 += Product(stage[2 * StagePitch + idx], w);
+                acc3 += Product(stage[3 * StagePitch + idx], w);
+                acc4 += Product(stage[4 * StagePitch + idx], w);
+                acc5 += Product(stage[5 * StagePitch + idx], w);
+                acc6 += Product(stage[6 * StagePitch + idx], w);
+                acc7 += Product(stage[7 * StagePitch + idx], w);
+                acc8 += Product(stage[8 * StagePitch + idx], w);
+                acc9 += Product(stage[9 * StagePitch + idx], w);
+                acc10 += Product(stage[10 * StagePitch + idx], w);
+                acc11 += Product(stage[11 * StagePitch + idx], w);
+                acc12 += Product(stage[12 * StagePitch + idx], w);
+                acc13 += Product(stage[13 * StagePitch + idx], w);
+                acc14 += Product(stage[14 * StagePitch + idx], w);
+                acc15 += Product(stage[15 * StagePitch + idx], w);
             }
             Group.Barrier();
         }
-        int j = block * BlockRows + tid;
-        bool inside = j < a.Neurons;
-        float bias = inside ? a.Bias[j] : 0f;
-        Finish(a, slots[0], j, inside, acc0, bias, lane);
-        Finish(a, slots[1], j, inside, acc1, bias, lane);
-        Finish(a, slots[2], j, inside, acc2, bias, lane);
-        Finish(a, slots[3], j, inside, acc3, bias, lane);
-        Finish(a, slots[4], j, inside, acc4, bias, lane);
-        Finish(a, slots[5], j, inside, acc5, bias, lane);
-        Finish(a, slots[6], j, inside, acc6, bias, lane);
-        Finish(a, slots[7], j, inside, acc7, bias, lane);
+
+        // Epilogue: activations to shared memory (the stage buffer is free now), then written
+        // row by row: thread e writes column e % Tile of row e / Tile, 16 threads per row.
+        int j = a.Outputs[block * BlockRows + tid];
+        float bias = j >= 0 ? a.Bias[j] : 0f;
+        stage[tid * OutputPitch + 0] = Activate(acc0, bias);
+        stage[tid * OutputPitch + 1] = Activate(acc1, bias);
+        stage[tid * OutputPitch + 2] = Activate(acc2, bias);
+        stage[tid * OutputPitch + 3] = Activate(acc3, bias);
+        stage[tid * OutputPitch + 4] = Activate(acc4, bias);
+        stage[tid * OutputPitch + 5] = Activate(acc5, bias);
+        stage[tid * OutputPitch + 6] = Activate(acc6, bias);
+        stage[tid * OutputPitch + 7] = Activate(acc7, bias);
+        stage[tid * OutputPitch + 8] = Activate(acc8, bias);
+        stage[tid * OutputPitch + 9] = Activate(acc9, bias);
+        stage[tid * OutputPitch + 10] = Activate(acc10, bias);
+        stage[tid * OutputPitch + 11] = Activate(acc11, bias);
+        stage[tid * OutputPitch + 12] = Activate(acc12, bias);
+        stage[tid * OutputPitch + 13] = Activate(acc13, bias);
+        stage[tid * OutputPitch + 14] = Activate(acc14, bias);
+        stage[tid * OutputPitch + 15] = Activate(acc15, bias);
+        Group.Barrier();
+        int mine = tid % Tile;
+        int position = first + mine;
+        int nonzeros = 0;
+        for (int e = tid; e < BlockRows * Tile; e += BlockRows)
+        {
+            int row = e / Tile;
+            int output = a.Outputs[block * BlockRows + row];
+            float v = stage[row * OutputPitch + mine];
+            if (output >= 0 && position < rows)
+            {
+                a.Output[output * a.Stride + position] = v;
+                if (v != 0f) nonzeros++;
+            }
+        }
+        nonzeros += Warp.ShuffleXor(nonzeros, Tile);
+        if (lane < Tile && nonzeros > 0) Atomic.Add(ref counts[mine], nonzeros);
+        Group.Barrier();
+        if (tid < Tile && counts[tid] > 0) Atomic.Add(ref a.Nonzeros[first + tid], counts[tid]);
     }
 
     /// <summary>y * w rounded on its own: no fused multiply-add, so sums match the reference bit for bit.</summary>
@@ -119,20 +256,5 @@ internal static class LayerKernel
         float v = z + bias;
         if (v > ChallengeSpec.YMax) v = ChallengeSpec.YMax;
         return v > 0f ? v : 0f;
-    }
-
-    private static void Finish(LayerArgs a, int slot, int j, bool inside, float z, float bias, int lane)
-    {
-        if (slot < 0) return; // the same for the whole group
-        float v = Activate(z, bias);
-        if (inside) a.Output[(long)slot * a.Neurons + j] = v;
-        int count = WarpSum(inside && v != 0f ? 1 : 0);
-        if (lane == 0 && count > 0) Atomic.Add(ref a.Nonzeros[slot], count);
-    }
-
-    public static int WarpSum(int value)
-    {
-        for (int offset = WarpSize / 2; offset > 0; offset /= 2) value += Warp.ShuffleDown(value, offset);
-        return value;
     }
 }

@@ -6,98 +6,122 @@ namespace SpDnn.Engines.Gpu;
 
 internal struct CompactArgs
 {
-    public ArrayView<int> LiveIn;
-    public ArrayView<int> LiveOut;
-    public ArrayView<int> LiveRows;
-    /// <summary>LiveImages[k]: images alive after layer k (a row stands for Multiplicity[slot] images).</summary>
-    public ArrayView<int> LiveImages;
+    /// <summary>Nonzero outputs per live position of the layer (read and reset).</summary>
     public ArrayView<int> Nonzeros;
-    public ArrayView<int> Multiplicity;
+    public ArrayView<int> LiveRows;
+    /// <summary>LiveImages[k]: images alive after layer k (a position stands for Multiplicity images).</summary>
+    public ArrayView<int> LiveImages;
+    /// <summary>Kept positions, ascending: the Output columns the next layer reads.</summary>
+    public ArrayView<int> LiveOut;
+    /// <summary>Image slot (batch row) of each position, before and after.</summary>
+    public ArrayView<int> SlotIn;
+    public ArrayView<int> SlotOut;
+    public ArrayView<int> MultiplicityIn;
+    public ArrayView<int> MultiplicityOut;
     public int Layer;
 }
 
 internal struct ScatterArgs
 {
-    public ArrayView<float> Rows;
-    public ArrayView<int> RowOf;
-    public ArrayView<int> Column;
+    public ArrayView<float> Features;
+    public ArrayView<int> Image;
+    public ArrayView<int> Neuron;
     public ArrayView<float> Value;
-    public int Neurons;
+    public long Stride;
 }
 
-internal struct HashArgs
+/// <summary>Arguments of the kernels that read whole live columns (hash, compare, final gather).</summary>
+internal struct ColumnArgs
 {
-    public ArrayView<float> Rows;
-    public ArrayView<int> Live;
-    public ArrayView<ulong> Hashes;
-    public int Neurons;
-}
-
-internal struct CompareArgs
-{
-    public ArrayView<float> Rows;
+    public ArrayView<float> Features;
+    /// <summary>Columns to read: Live[group] (hash, gather) or First/Second[group] (compare).</summary>
     public ArrayView<int> First;
     public ArrayView<int> Second;
+    public ArrayView<ulong> Hashes;
     public ArrayView<int> Differs;
+    public ArrayView<float> Rows;
     public int Neurons;
+    public long Stride;
 }
 
-/// <summary>Kernels that maintain the live set: compaction, input scatter, row hashing and comparison.</summary>
+/// <summary>Kernels that maintain the live set: compaction, input scatter, column hashing, comparison and gathering.</summary>
 internal static class StateKernels
 {
-    public const int GroupSize = 256;
+    public const int GroupSize = BlockRows;
+    private const int Warps = GroupSize / WarpSize;
 
     /// <summary>
-    /// Keeps the rows of the live list whose output has a nonzero, appending them (in any order:
-    /// rows are independent) to the next list; counts rows and images; resets the counters.
+    /// One group: keeps the positions whose output has a nonzero, in ascending order (so the next
+    /// layer reads neighbouring columns together), with their image slots and multiplicities;
+    /// counts live positions and images; resets the counters.
     /// </summary>
     public static void Compact(CompactArgs a)
     {
-        var counters = SharedMemory.Allocate<int>(3); // rows kept, their base, images kept
-        int tid = Group.IdxX;
+        var warpTotals = SharedMemory.Allocate<int>(Warps);
+        var shared = SharedMemory.Allocate<int>(2); // positions kept so far, images kept
+        int tid = Group.IdxX, lane = tid % WarpSize, warp = tid / WarpSize;
         if (tid == 0)
         {
-            counters[0] = 0;
-            counters[2] = 0;
+            shared[0] = 0;
+            shared[1] = 0;
         }
         Group.Barrier();
         int rows = a.LiveRows[a.Layer];
-        int i = Grid.IdxX * GroupSize + tid;
-        int slot = i < rows ? a.LiveIn[i] : -1;
-        bool alive = false;
-        int local = 0;
-        // Read and reset in one atomic: ILGPU 1.5.3 was seen to schedule a plain load after a
-        // later plain store to the same element (PTX), which lost every count.
-        if (slot >= 0) alive = Atomic.Exchange(ref a.Nonzeros[slot], 0) > 0;
-        if (alive)
+        for (int start = 0; start < rows; start += GroupSize)
         {
-            local = Atomic.Add(ref counters[0], 1);
-            Atomic.Add(ref counters[2], a.Multiplicity[slot]);
+            int p = start + tid;
+            // Read and reset in one atomic: ILGPU 1.5.3 was seen to schedule a plain load after a
+            // later plain store to the same element (PTX), which lost every count.
+            int keep = p < rows && Atomic.Exchange(ref a.Nonzeros[p], 0) > 0 ? 1 : 0;
+            int inclusive = keep;
+            for (int d = 1; d < WarpSize; d *= 2)
+            {
+                int other = Warp.ShuffleUp(inclusive, d);
+                if (lane >= d) inclusive += other;
+            }
+            if (lane == WarpSize - 1) warpTotals[warp] = inclusive;
+            Group.Barrier();
+            int before = shared[0], total = 0;
+            for (int w = 0; w < Warps; w++)
+            {
+                int t = warpTotals[w];
+                if (w < warp) before += t;
+                total += t;
+            }
+            if (keep != 0)
+            {
+                int q = before + inclusive - 1;
+                a.LiveOut[q] = p;
+                a.SlotOut[q] = a.SlotIn[p];
+                int m = a.MultiplicityIn[p];
+                a.MultiplicityOut[q] = m;
+                Atomic.Add(ref shared[1], m);
+            }
+            Group.Barrier();
+            if (tid == 0) shared[0] += total;
+            Group.Barrier();
         }
-        Group.Barrier();
-        if (tid == 0 && counters[0] > 0)
+        if (tid == 0)
         {
-            counters[1] = Atomic.Add(ref a.LiveRows[a.Layer + 1], counters[0]);
-            Atomic.Add(ref a.LiveImages[a.Layer], counters[2]);
+            a.LiveRows[a.Layer + 1] = shared[0];
+            a.LiveImages[a.Layer] = shared[1];
         }
-        Group.Barrier();
-        if (alive) a.LiveOut[counters[1] + local] = slot;
     }
 
-    /// <summary>Writes image nonzeros into zeroed dense rows.</summary>
+    /// <summary>Writes image nonzeros into zeroed neuron-major features (column = image).</summary>
     public static void Scatter(Index1D e, ScatterArgs a) =>
-        a.Rows[(long)a.RowOf[e] * a.Neurons + a.Column[e]] = a.Value[e];
+        a.Features[a.Neuron[e] * a.Stride + a.Image[e]] = a.Value[e];
 
-    /// <summary>An order-independent 64-bit hash of each live row's bits (one group per row).</summary>
-    public static void Hash(HashArgs a)
+    /// <summary>An order-independent 64-bit hash of each live column's bits (one group per column).</summary>
+    public static void Hash(ColumnArgs a)
     {
         var partial = SharedMemory.Allocate<ulong>(GroupSize);
         int tid = Group.IdxX;
-        long start = (long)a.Live[Grid.IdxX] * a.Neurons;
+        long column = a.First[Grid.IdxX];
         ulong h = 0;
         for (int j = tid; j < a.Neurons; j += GroupSize)
         {
-            uint bits = Interop.FloatAsInt(a.Rows[start + j]);
+            uint bits = Interop.FloatAsInt(a.Features[j * a.Stride + column]);
             if (bits != 0) h += Mix(((ulong)(uint)j << 32) | bits);
         }
         partial[tid] = h;
@@ -110,15 +134,24 @@ internal static class StateKernels
         if (tid == 0) a.Hashes[Grid.IdxX] = partial[0];
     }
 
-    /// <summary>Marks pairs of rows that differ in any bit (one group per pair).</summary>
-    public static void Compare(CompareArgs a)
+    /// <summary>Marks pairs of columns that differ in any bit (one group per pair).</summary>
+    public static void Compare(ColumnArgs a)
     {
         int pair = Grid.IdxX;
-        long first = (long)a.First[pair] * a.Neurons, second = (long)a.Second[pair] * a.Neurons;
+        long first = a.First[pair], second = a.Second[pair];
         bool differs = false;
         for (int j = Group.IdxX; j < a.Neurons; j += GroupSize)
-            differs |= Interop.FloatAsInt(a.Rows[first + j]) != Interop.FloatAsInt(a.Rows[second + j]);
+            differs |= Interop.FloatAsInt(a.Features[j * a.Stride + first]) != Interop.FloatAsInt(a.Features[j * a.Stride + second]);
         if (differs) a.Differs[pair] = 1;
+    }
+
+    /// <summary>Copies live columns into dense rows (one group per column), for reading back.</summary>
+    public static void Gather(ColumnArgs a)
+    {
+        int row = Grid.IdxX;
+        long column = a.First[row];
+        for (int j = Group.IdxX; j < a.Neurons; j += GroupSize)
+            a.Rows[(long)row * a.Neurons + j] = a.Features[j * a.Stride + column];
     }
 
     /// <summary>The splitmix64 finaliser: spreads every input bit over the word.</summary>

@@ -8,10 +8,15 @@ namespace SpDnn.Engines.Gpu;
 /// nonzeros of that stage are padded to the longest lane and stored lane-interleaved (slot
 /// = row * 32 + lane), so each warp load is coalesced; indices are 16-bit offsets into the stage.
 /// Within a lane, entries follow ascending input neuron, as the reference sums them.
+/// Blocks hold either consecutive outputs (the seed's layout) or outputs clustered by their
+/// input lists, so that outputs reading the same inputs share one block's footprint.
 /// </summary>
 public sealed class TiledLayer
 {
     public required int Neurons { get; init; }
+
+    /// <summary>Output neuron of each block thread (Blocks x BlockRows entries; -1: idle thread).</summary>
+    public required int[] Outputs { get; init; }
 
     /// <summary>BlockStages[b] .. BlockStages[b+1]-1 are block b's stages (Blocks + 1 entries).</summary>
     public required int[] BlockStages { get; init; }
@@ -46,7 +51,7 @@ public sealed class TiledLayer
 
     /// <summary>Bytes this layer occupies on the device.</summary>
     public long DeviceBytes =>
-        4L * (BlockStages.Length + StageStarts.Length + Footprint.Length + WarpRows.Length + Bias.Length)
+        4L * (Outputs.Length + BlockStages.Length + StageStarts.Length + Footprint.Length + WarpRows.Length + Bias.Length)
         + PaddedSlots * (sizeof(ushort) + sizeof(float));
 }
 

@@ -5,7 +5,10 @@ namespace SpDnn.Engines.Gpu;
 /// <summary>Turns a layer (CSR by input neuron) into the warp-sliced ELL layout of <see cref="TiledLayer"/>.</summary>
 public static class TiledLayerPlanner
 {
-    public static TiledLayer Plan(NetworkLayer layer)
+    /// <param name="layer">The layer.</param>
+    /// <param name="clusterOutputs">Order outputs by their input lists before cutting blocks (smaller
+    /// footprints, less padding); false gives the seed's layout of consecutive outputs.</param>
+    public static TiledLayer Plan(NetworkLayer layer, bool clusterOutputs = true)
     {
         var w = layer.Weights;
         int n = w.Columns;
@@ -13,6 +16,7 @@ public static class TiledLayerPlanner
         // Rows of the transpose are output neurons, each listing its inputs in ascending order.
         var t = w.Transpose();
         int blocks = (n + TiledLayout.BlockRows - 1) / TiledLayout.BlockRows;
+        var outputs = OutputOrder(t, clusterOutputs);
         var blockStages = new int[blocks + 1];
         var stageStarts = new List<int>(blocks * 2 + 1) { 0 };
         var footprint = new List<int>();
@@ -25,7 +29,7 @@ public static class TiledLayerPlanner
         {
             int first = b * TiledLayout.BlockRows, last = Math.Min(n, first + TiledLayout.BlockRows);
             scratch.Clear();
-            for (int j = first; j < last; j++) foreach (int i in t.RowIndices(j)) scratch.Add(i);
+            for (int o = first; o < last; o++) foreach (int i in t.RowIndices(outputs[o])) scratch.Add(i);
             scratch.Sort();
             int footBase = footprint.Count;
             for (int e = 0; e < scratch.Count; e++)
@@ -45,8 +49,8 @@ public static class TiledLayerPlanner
                     int longest = 0;
                     for (int lane = 0; lane < TiledLayout.WarpSize; lane++)
                     {
-                        int j = first + wp * TiledLayout.WarpSize + lane;
-                        if (j < last) longest = Math.Max(longest, CountInStage(t.RowIndices(j), position, s));
+                        int o = first + wp * TiledLayout.WarpSize + lane;
+                        if (o < last) longest = Math.Max(longest, CountInStage(t.RowIndices(outputs[o]), position, s));
                     }
                     warpRows.Add(warpRows[^1] + longest);
                 }
@@ -64,11 +68,11 @@ public static class TiledLayerPlanner
             int footBase = stageStarts[blockStages[b]];
             int footEnd = stageStarts[blockStages[b + 1]];
             for (int f = footBase; f < footEnd; f++) position[footprint[f]] = f - footBase;
-            for (int j = first; j < last; j++)
+            for (int o = first; o < last; o++)
             {
-                int local = j - first, wp = local / TiledLayout.WarpSize, lane = local % TiledLayout.WarpSize;
-                var inputs = t.RowIndices(j);
-                var values = t.RowValues(j);
+                int local = o - first, wp = local / TiledLayout.WarpSize, lane = local % TiledLayout.WarpSize;
+                var inputs = t.RowIndices(outputs[o]);
+                var values = t.RowValues(outputs[o]);
                 int stage = -1, row = 0, warpBase = 0;
                 for (int e = 0; e < inputs.Length; e++)
                 {
@@ -88,9 +92,13 @@ public static class TiledLayerPlanner
             }
         }
 
+        var threadOutputs = new int[blocks * TiledLayout.BlockRows];
+        Array.Fill(threadOutputs, -1);
+        outputs.CopyTo(threadOutputs, 0);
         return new TiledLayer
         {
             Neurons = n,
+            Outputs = threadOutputs,
             BlockStages = blockStages,
             StageStarts = [.. stageStarts],
             Footprint = [.. footprint],
@@ -100,6 +108,29 @@ public static class TiledLayerPlanner
             Bias = layer.Bias,
             NonZeros = w.NonZeros,
         };
+    }
+
+    /// <summary>
+    /// Outputs in block order. Clustered: sorted by their input lists (lexicographically), so
+    /// outputs with equal or similar lists share a block; then each block ascending, so
+    /// neighbouring threads write neighbouring outputs where they can.
+    /// </summary>
+    private static int[] OutputOrder(CsrMatrix transpose, bool cluster)
+    {
+        int n = transpose.Rows;
+        var order = new int[n];
+        for (int j = 0; j < n; j++) order[j] = j;
+        if (!cluster) return order;
+        Array.Sort(order, (x, y) =>
+        {
+            var a = transpose.RowIndices(x);
+            var b = transpose.RowIndices(y);
+            int c = a.SequenceCompareTo(b);
+            return c != 0 ? c : x.CompareTo(y);
+        });
+        for (int start = 0; start < n; start += TiledLayout.BlockRows)
+            Array.Sort(order, start, Math.Min(TiledLayout.BlockRows, n - start));
+        return order;
     }
 
     private static int CountInStage(ReadOnlySpan<int> inputs, int[] position, int stage)

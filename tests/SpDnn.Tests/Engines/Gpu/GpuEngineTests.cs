@@ -9,7 +9,7 @@ public sealed class GpuEngineTests : EngineConformanceTests
     protected override IInferenceEngine CreateEngine() => new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator });
 
     // The simulator is far slower than the real device: fewer seeds than the fast engines.
-    protected override int RandomSeeds => 6;
+    protected override int RandomSeeds => 4;
 
-    protected override int RandomImages => 40;
+    protected override int RandomImages => 32;
 }
