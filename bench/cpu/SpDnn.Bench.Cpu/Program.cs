@@ -100,13 +100,13 @@ foreach (var (neurons, layers, imageLimit) in options.Cases)
 var record = new BenchmarkRecord
 {
     Date = DateTimeOffset.UtcNow,
-    Commit = MachineDescription.Commit(),
-    Machine = MachineDescription.Current(),
+    Commit = MachineProbe.Commit(),
+    Machine = MachineProbe.Current(),
     Runs = runs,
 };
 Directory.CreateDirectory(options.Output);
 string stem = Path.Combine(options.Output, options.Name);
-SpDnn.Cli.AtomicFile.WriteAllText(stem + ".json", record.ToJson());
+SpDnn.Cli.Reporting.ReportWriter.WriteText(stem + ".json", record.ToJson());
 var md = new StringBuilder();
 md.AppendLine("# CPU engine vs SuiteSparse:GraphBLAS").AppendLine();
 md.AppendLine(CultureInfo.InvariantCulture, $"Date {record.Date:yyyy-MM-dd HH:mm} UTC, commit {record.Commit}, {record.Machine.Cpu}, {record.Machine.Cores} cores, {record.Machine.MemoryGiB} GiB, {record.Machine.OperatingSystem}; {library}, {graphBlasThreads} threads for both.");
@@ -114,5 +114,5 @@ md.AppendLine(CultureInfo.InvariantCulture, $"Inference time only (reading and p
 md.AppendLine("| N | L | images | cpu s | cpu TE/s | GraphBLAS s | GraphBLAS TE/s | cpu speed-up | categories | same as GraphBLAS | truth |");
 md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
 foreach (var l in summary) md.AppendLine(l);
-SpDnn.Cli.AtomicFile.WriteAllText(stem + ".md", md.ToString());
+SpDnn.Cli.Reporting.ReportWriter.WriteText(stem + ".md", md.ToString());
 Console.WriteLine($"wrote {stem}.json and {stem}.md");
