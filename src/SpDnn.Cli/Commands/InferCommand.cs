@@ -22,6 +22,15 @@ public static class InferCommand
         var gpus = new Option<string?>("--gpus") { Description = "GPUs: all, a count K or a list such as 0,2 (one process: images split over them; under mpiexec: one GPU per rank by local rank)" };
         var rebalance = new Option<int>("--rebalance-after") { Description = "With several GPUs, re-split the live images evenly after this many layers (0: never)" };
 
+        layers.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int?>() is < 1) result.AddError("--layers must be at least 1.");
+        });
+        threads.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < 0) result.AddError("--threads must be 0 (all cores) or more.");
+        });
+
         var command = new Command("infer", "Run sparse DNN inference on a network and images")
         {
             network, images, layers, bias, truth, engine, categoriesOut, json, threads, gpus, rebalance,

@@ -10,8 +10,8 @@ namespace SpDnn.Cli.Infer;
 /// <summary>
 /// <c>spdnn infer</c> under mpiexec: the same run spread over the ranks by
 /// <see cref="DistributedRunner"/>. Every rank reads the network and its slice of the images
-/// (the image formats have no index yet, so each rank parses the whole file and keeps its
-/// slice), runs its engine, and rank 0 alone checks, writes and reports. A failure on any rank
+/// (from a binary image file only its rows; text formats have no index, so each rank parses the
+/// whole file and keeps its slice), runs its engine, and rank 0 alone checks, writes and reports. A failure on any rank
 /// ends every rank with the same exit code and rank 0 prints it once.
 /// </summary>
 public sealed partial class InferRunner
@@ -62,7 +62,7 @@ public sealed partial class InferRunner
                     return network = quiet.Preload(opened);
                 },
                 // Read after the network (same step), so the images are checked against its N.
-                Images = ImageInput.WholeSet(request.Images, () => steps.Run("reading images", 0, _ => ImageLoader.Load(request.Images, network!.Neurons))),
+                Images = new ImageFileInput(request.Images, () => network?.Neurons),
                 CreateEngine = c => ScaleOutEngines.Create(new EngineRequest(request.Engine, request.Gpus, request.RebalanceAfter), c),
                 Options = new InferenceOptions { Threads = threads },
             };

@@ -74,11 +74,11 @@ public sealed partial class InferRunner(TextWriter output, TextWriter error, Ste
         progress.Run("reading network", source.LayerCount, reporter =>
         {
             reporter?.Report(1);
-            Parallel.For(1, layers.Length, k =>
+            LayerReading.ForEach(source, (k, layer) =>
             {
-                layers[k] = source.GetLayer(k);
+                layers[k] = layer;
                 reporter?.Report(Interlocked.Increment(ref done));
-            });
+            }, from: 1);
             return 0;
         });
         return new InMemoryNetwork(layers, source.Description);

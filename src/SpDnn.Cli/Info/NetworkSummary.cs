@@ -1,3 +1,4 @@
+using SpDnn.Formats;
 using SpDnn.Model;
 
 namespace SpDnn.Cli.Info;
@@ -10,9 +11,9 @@ public sealed record NetworkSummary(string Description, int Neurons, int Layers,
     {
         var layers = new LayerSummary[network.LayerCount];
         int done = 0;
-        Parallel.For(0, layers.Length, k =>
+        LayerReading.ForEach(network, (k, layer) =>
         {
-            layers[k] = LayerSummary.Of(network.GetLayer(k));
+            layers[k] = LayerSummary.Of(layer);
             progress?.Report(Interlocked.Increment(ref done));
         });
         return new NetworkSummary(network.Description, network.Neurons, layers.Length, layers.Sum(l => l.NonZeros),

@@ -85,6 +85,41 @@ public sealed unsafe class BinaryFileReader : IDisposable
         return (new CsrMatrix(s.Rows, columns, offsets, cols, vals), bias);
     }
 
+    /// <summary>
+    /// Rows <paramref name="start"/> .. start+count-1 of section <paramref name="index"/>, copying only
+    /// those rows (an MPI rank's slice of an image set). The checksum covers the whole section, so
+    /// it is verified over the mapped bytes, which are read but not kept.
+    /// </summary>
+    public CsrMatrix ReadRows(int index, int start, int count)
+    {
+        var s = _sections[index];
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfNegative(count);
+        if ((long)start + count > s.Rows) throw new ArgumentOutOfRangeException(nameof(count), $"rows {start}..{start + count - 1} lie beyond the {s.Rows} rows of section {index + 1}");
+        if (Checksum(s.Offset, s.Length) != s.Checksum)
+            throw new SpDnnDataException(Path, $"corrupt section {index + 1} (checksum mismatch)", byteOffset: s.Offset);
+        int columns = Header.Columns;
+        var layout = BinaryFormat.SectionLayout(s.Rows, s.NonZeros, 0);
+        var offsets = Copy<int>(s.Offset + 4L * start, count + 1);
+        int first = offsets[0], end = offsets[^1];
+        if (first < 0 || end < first || end > s.NonZeros)
+            throw new SpDnnDataException(Path, $"section {index + 1}: row offsets of rows {start + 1}..{start + count} lie outside its {s.NonZeros} entries", byteOffset: s.Offset + 4L * start);
+        var cols = Copy<int>(s.Offset + layout.Columns + 4L * first, end - first);
+        var vals = Copy<float>(s.Offset + layout.Values + 4L * first, end - first);
+        for (int r = 0; r <= count; r++) offsets[r] -= first;
+        for (int r = 0; r < count; r++)
+        {
+            int from = offsets[r], to = offsets[r + 1];
+            if (to < from || to > cols.Length)
+                throw new SpDnnDataException(Path, $"section {index + 1}: row offsets decrease at row {start + r + 1}", byteOffset: s.Offset + 4L * (start + r + 1));
+            for (int p = from, previous = -1; p < to; previous = cols[p], p++)
+                if (cols[p] <= previous || cols[p] >= columns)
+                    throw new SpDnnDataException(Path, $"section {index + 1}: column {cols[p]} in row {start + r + 1} is out of order or outside 0..{columns - 1}",
+                        byteOffset: s.Offset + layout.Columns + 4L * (first + p));
+        }
+        return new CsrMatrix(count, columns, offsets, cols, vals);
+    }
+
     // Sections of large image sets exceed 2 GiB, beyond one span: hash and copy through pointers.
     private ulong Checksum(long offset, long length)
     {

@@ -14,14 +14,17 @@ public static partial class TsvImageReader
     /// name like <c>sparse-images-1024.tsv</c>, else from the largest pixel index.</param>
     public static ImageBatch Read(string path, int? neurons = null)
     {
+        // Room for all entries up front (a line takes at least about 12 bytes), so the parsers
+        // never wait for the arrays to grow; a gzip file's size says too little to guess.
+        long estimate = InputFile.IsGzip(path) ? 0 : new FileInfo(path).Length / 12;
         using var stream = InputFile.OpenRead(path);
-        return Read(stream, path, neurons ?? NeuronsFromName(path));
+        return Read(stream, path, neurons ?? NeuronsFromName(path), (int)Math.Min(estimate, Array.MaxLength));
     }
 
-    public static ImageBatch Read(Stream stream, string name, int? neurons)
+    public static ImageBatch Read(Stream stream, string name, int? neurons, int capacityHint = 0)
     {
         var reader = new LineReader(stream, name);
-        var collector = new CoordinateCollector(name);
+        var collector = new CoordinateCollector(name, capacityHint);
         CoordinateText.Read(reader, collector, 0, neurons ?? 0, pattern: false, "image<TAB>pixel<TAB>value");
         if (collector.Count == 0) throw new SpDnnDataException(name, "empty file: no image entries");
         int n = neurons ?? collector.MaxColumn + 1;

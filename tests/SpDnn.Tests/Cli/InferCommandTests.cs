@@ -49,7 +49,8 @@ public class InferCommandTests(CliFixture data) : IClassFixture<CliFixture>
         Assert.Single(lines);
         using var json = JsonDocument.Parse(lines[0]);
         var root = json.RootElement;
-        Assert.Equal("reference", root.GetProperty("engine").GetString());
+        // auto: the best engine available here.
+        Assert.Equal(SpDnn.Engines.EngineFactory.All.First(e => e.IsAvailable()).Name, root.GetProperty("engine").GetString());
         Assert.Equal(CliFixture.Neurons, root.GetProperty("neurons").GetInt32());
         Assert.Equal(4, root.GetProperty("layers").GetInt32());
         Assert.Equal(data.Images.Count, root.GetProperty("images").GetInt32());
@@ -137,6 +138,14 @@ public class InferCommandTests(CliFixture data) : IClassFixture<CliFixture>
         var run = CliHost.Run("infer", "--images", data.ImagesPath);
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("--network", run.Error);
+        run = CliHost.Run(Args("--layers", "0"));
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("--layers must be at least 1", run.Error);
+        run = CliHost.Run(Args("--threads", "-2"));
+        Assert.Equal(2, run.ExitCode);
+        run = CliHost.Run(Args("--layers", "99"));
+        Assert.Equal(2, run.ExitCode);
+        Assert.Contains("missing layer file", run.Error);
         run = CliHost.Run(Args("--engine", "nonesuch"));
         Assert.NotEqual(0, run.ExitCode);
         Assert.Contains("Unknown engine", run.Error);

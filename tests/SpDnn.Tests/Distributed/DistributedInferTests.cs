@@ -22,6 +22,8 @@ public sealed class DistributedDataset : IDisposable
         Images = _folder.File("images.tsv");
         NetworkWriter.Write(network, Network, StorageFormat.Binary);
         TsvImageWriter.Write(images, Images);
+        BinaryImages = _folder.File("images.bin");
+        ImageWriter.Write(ImageLoader.Load(Images, options.Neurons), BinaryImages, StorageFormat.Binary);
         BadImages = _folder.File("bad-images.tsv");
         System.IO.File.WriteAllText(BadImages, System.IO.File.ReadAllText(Images) + "12\tnot-a-pixel\t1\n");
         // As the files say (a TSV set ends at its last image with a pixel).
@@ -33,6 +35,7 @@ public sealed class DistributedDataset : IDisposable
 
     public string Network { get; }
     public string Images { get; }
+    public string BinaryImages { get; }
     public string BadImages { get; }
     public int[] Expected { get; }
     public int ImageCount { get; }
@@ -52,16 +55,18 @@ public sealed class DistributedInferTests(DistributedDataset data) : IClassFixtu
         ["infer", "--network", data.Network, "--images", images, "--engine", DistributedDataset.Engine, "--categories-out", categoriesOut, .. more];
 
     [SkippableTheory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    public void RanksGiveTheSingleProcessCategories(int ranks)
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(3, false)]
+    [InlineData(3, true)]
+    public void RanksGiveTheSingleProcessCategories(int ranks, bool binaryImages)
     {
         Skip.If(CliProcess.Mpiexec is null, CliProcess.SkipReasonWithoutMpiexec);
-        string single = data.File($"single-{ranks}.tsv"), spread = data.File($"ranks-{ranks}.tsv");
+        string single = data.File($"single-{ranks}-{binaryImages}.tsv"), spread = data.File($"ranks-{ranks}-{binaryImages}.tsv");
+        string images = binaryImages ? data.BinaryImages : data.Images;
         var one = CliProcess.Run(Infer(single, data.Images));
         Assert.True(one.ExitCode == 0, one.ToString());
-        var run = CliProcess.Run(Infer(spread, data.Images, "--json"), mpiRanks: ranks);
+        var run = CliProcess.Run(Infer(spread, images, "--json"), mpiRanks: ranks);
         Assert.True(run.ExitCode == 0, run.ToString());
 
         Assert.Equal(data.Expected, CategoriesFile.Read(single));
@@ -71,7 +76,10 @@ public sealed class DistributedInferTests(DistributedDataset data) : IClassFixtu
         using var json = JsonDocument.Parse(line);
         Assert.Equal(data.ImageCount, json.RootElement.GetProperty("images").GetInt32());
         Assert.Equal(data.Expected.Length, json.RootElement.GetProperty("categories").GetInt32());
-        Assert.Equal(ranks.ToString(), json.RootElement.GetProperty("details").GetProperty("ranks").GetString());
+        var details = json.RootElement.GetProperty("details");
+        Assert.Equal(ranks.ToString(), details.GetProperty("ranks").GetString());
+        Assert.Equal(binaryImages || ranks == 1 ? "each rank read its slice" : "each rank read the whole set and kept its slice",
+            details.GetProperty("image input").GetString());
     }
 
     [SkippableFact]
