@@ -91,26 +91,30 @@ public static class ChallengeImageGenerator
         // is memory-bound); keep (as floats) the samples that may pass once MAX is known.
         var rows = new CandidateRow[side];
         double runningMax = 0;
-        var groups = RowGroups(side, parallel.MaxDegreeOfParallelism > 0 ? parallel.MaxDegreeOfParallelism : Environment.ProcessorCount, outLength);
-        int groupSize = groups.Max(g => g.Length);
-        Parallel.For(0, groups.Length, parallel,
-            () => (Rows: Enumerable.Range(0, groupSize).Select(_ => new Complex[outLength]).ToArray(), Scratch: new Complex[outLength]),
-            (gi, _, buffers) =>
+        int workers = parallel.MaxDegreeOfParallelism > 0 ? parallel.MaxDegreeOfParallelism : Environment.ProcessorCount;
+        var groups = RowGroups(side, workers, outLength);
+        int groupSize = groups.Max(g => g.Length), nextGroup = -1;
+        // One set of row buffers per worker, allocated once: memory stays at workers x (group + scratch) rows.
+        Parallel.For(0, Math.Min(workers, groups.Length), parallel, _ =>
+        {
+            var buffers = Enumerable.Range(0, groupSize).Select(_ => new Complex[outLength]).ToArray();
+            var scratch = new Complex[outLength];
+            int gi;
+            while ((gi = Interlocked.Increment(ref nextGroup)) < groups.Length)
             {
                 var group = groups[gi];
-                ComputeRows(group, spectra, vertical, inverse, buffers.Rows, buffers.Scratch);
+                ComputeRows(group, spectra, vertical, inverse, buffers, scratch);
                 for (int g = 0; g < group.Length; g++)
                 {
-                    double rowMax = Magnitudes(buffers.Rows[g], scale);
+                    double rowMax = Magnitudes(buffers[g], scale);
                     double max = RaiseMaximum(ref runningMax, rowMax);
-                    var magnitude = MemoryMarshal.Cast<Complex, double>(buffers.Rows[g].AsSpan())[..outLength];
+                    var magnitude = MemoryMarshal.Cast<Complex, double>(buffers[g].AsSpan())[..outLength];
                     rows[group[g]] = CandidateRow.Collect(magnitude, max / 2 * (1 - 1e-6));
                     Add(ref finished, 1);
                     Report();
                 }
-                return buffers;
-            },
-            _ => { });
+            }
+        });
 
         double maximum = runningMax, threshold = maximum / 2;
         // Pass 2: decide each candidate; a float within 2^-22 of the threshold is decided from its exact double.
