@@ -49,7 +49,7 @@ public sealed class RandomNetworkGenerator : ILayerSource
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, LayerCount);
-        var rng = new Random(HashCode.Combine(_seed, index, 0x5eed));
+        var rng = new Random(StableSeed.Mix(_seed, index, 0x5eed));
         int n = Neurons;
         var offsets = new int[n + 1];
         var cols = new List<int>(n * _options.MeanRowNonZeros);
@@ -85,7 +85,7 @@ public sealed class RandomNetworkGenerator : ILayerSource
     /// <summary>Random images: each pixel set with probability <paramref name="density"/>, values in (0, maxValue].</summary>
     public static ImageBatch RandomImages(int seed, int count, int neurons, double density = 0.1, float maxValue = 1f, bool binary = true)
     {
-        var rng = new Random(HashCode.Combine(seed, count, neurons, 0x1a6e));
+        var rng = new Random(StableSeed.Mix(seed, count, neurons, 0x1a6e));
         var offsets = new int[count + 1];
         var cols = new List<int>();
         var vals = new List<float>();
