@@ -3,15 +3,17 @@
 # run `spdnn bench` with the GPU engine on the challenge networks (one bench call per N, so each
 # size's report survives a later timeout) and the CuPy/cuSPARSE baseline on the same images.
 # Usage: device-bench.sh "1024 4096" "120,480,1920" [cupy-sizes]
-# Writes reports, logs and JSON under $OUT.
+# Bundles reports, logs and JSON into $OUT/results.tar.gz (the device returns at most 8 files).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-out=${OUT:-/tmp/out}
+out=/tmp/results             # reports and logs; bundled into $OUT/results.tar.gz as they come
+final=${OUT:-/tmp/out}
 sizes=${1:-"1024 4096 16384 65536"}
 layers=${2:-"120,480,1920"}
-cupy_sizes=${3:-"1024 4096"}
+cupy_sizes=${3-"1024 4096"}  # an empty third argument runs no baseline
 export SPDNN_DATA=/tmp/spdnn-data
-mkdir -p "$out" /tmp/spdnn "$SPDNN_DATA"
+mkdir -p "$out" "$final" /tmp/spdnn "$SPDNN_DATA"
+bundle() { tar -C "$out" -czf "$final/results.tar.gz" . && cp "$out/bench.log" "$final/bench.log"; }
 [ -x /tmp/spdnn/spdnn/SpDnn.Cli ] || tar -xJf "$here/spdnn.tar.xz" -C /tmp/spdnn
 spdnn=/tmp/spdnn/spdnn/SpDnn.Cli
 echo "commit: $(cat "$here/commit.txt" 2>/dev/null)" | tee "$out/bench.log"
@@ -20,15 +22,18 @@ for n in $sizes; do
   start=$SECONDS
   $spdnn generate images --neurons "$n" > /dev/null 2>>"$out/bench.log"
   echo "images N=$n generated in $((SECONDS - start)) s" | tee -a "$out/bench.log"
-  $spdnn bench --engine gpu --neurons "$n" --layers "$layers" --repeat 3 --truth-dir "$here/truth" \
+  $spdnn bench --engine gpu --neurons "$n" --layers "$layers" --repeat 2 --truth-dir "$here/truth" \
     --out "$out" --name "gpu-h200-n$n" 2>&1 | grep -v "^\s*$" | tee -a "$out/bench.log"
-  if [[ " $cupy_sizes " == *" $n "* ]]; then
-    $spdnn generate images --neurons "$n" --out "/tmp/images-$n.tsv" > /dev/null 2>>"$out/bench.log"
-    for l in ${layers//,/ }; do
-      truth="$here/truth/neuron$n-l$l-categories.tsv"
-      [ -f "$truth" ] && t="--truth $truth" || t=""
-      PYTHONUNBUFFERED=1 python3 "$here/cupy_baseline.py" --neurons "$n" --layers "$l" --images "/tmp/images-$n.tsv" $t \
-        --json "$out/cupy-n$n-l$l.json" 2>&1 | tail -1 | tee -a "$out/bench.log"
-    done
-  fi
+  bundle
 done
+# The baseline last, so the engine's results are in even if the call runs out of time.
+for n in $cupy_sizes; do
+  $spdnn generate images --neurons "$n" --out "/tmp/images-$n.tsv" > /dev/null 2>>"$out/bench.log"
+  for l in ${layers//,/ }; do
+    truth="$here/truth/neuron$n-l$l-categories.tsv"
+    [ -f "$truth" ] && t="--truth $truth" || t=""
+    PYTHONUNBUFFERED=1 python3 "$here/cupy_baseline.py" --neurons "$n" --layers "$l" --images "/tmp/images-$n.tsv" $t \
+      --json "$out/cupy-n$n-l$l.json" 2>&1 | tail -1 | tee -a "$out/bench.log"
+  done
+done
+bundle

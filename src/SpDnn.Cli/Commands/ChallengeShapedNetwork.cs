@@ -31,7 +31,7 @@ internal sealed class ChallengeShapedNetwork : ILayerSource
         int block = index / stages, stage = index % stages, d = 1 << stage;
         var permutation = new int[n];
         for (int i = 0; i < n; i++) permutation[i] = i;
-        if (block > 0) new Random(HashCode.Combine(_seed, block)).Shuffle(permutation);
+        if (block > 0) new Random(SpDnn.Generation.StableSeed.Mix(_seed, block)).Shuffle(permutation);
         var rows = new int[n * 32];
         var cols = new int[n * 32];
         var vals = new float[n * 32];

@@ -92,7 +92,7 @@ public static class GpuSelfTestCommand
         var columns = new int[offsets[^1]];
         Parallel.For(0, count, r =>
         {
-            var rng = new Random(HashCode.Combine(seed, r));
+            var rng = new Random(SpDnn.Generation.StableSeed.Mix(seed, r));
             var picked = new HashSet<int>(perImage);
             while (picked.Count < perImage) picked.Add(rng.Next(neurons));
             var span = columns.AsSpan(offsets[r], perImage);

@@ -10,9 +10,11 @@ public static class InferCommand
 {
     public static Command Create()
     {
-        var network = new Option<string>("--network") { Description = "Network: a folder of n{N}-l{k}.tsv/.mtx files, a neuron{N}.tar.gz or a .bin file", Required = true };
-        var images = new Option<string>("--images") { Description = "Images: .tsv, .tsv.gz, .mtx or .bin", Required = true };
-        var layers = new Option<int?>("--layers") { Description = "Use the first L layers (all by default)" };
+        var network = new Option<string?>("--network") { Description = "Network: a folder of n{N}-l{k}.tsv/.mtx files, a neuron{N}.tar.gz or a .bin file (default: the generated challenge network)" };
+        var images = new Option<string?>("--images") { Description = "Images: .tsv, .tsv.gz, .mtx or .bin (default: the generated challenge images)" };
+        var neurons = new Option<int>("--neurons") { Description = "Without --network/--images: the challenge dataset of this N, generated once into the user data cache", DefaultValueFactory = _ => DefaultDataset.Neurons };
+        var data = GenerateCommand.DataOption();
+        var layers = new Option<int?>("--layers") { Description = $"Use the first L layers (all by default; {DefaultDataset.Layers} for the generated dataset)" };
         var bias = new Option<float?>("--bias") { Description = "Constant bias (default: the challenge's value for N)" };
         var truth = new Option<string?>("--truth") { Description = "Categories file to check against (TSV or .mtx): prints challenge PASSED/FAILED" };
         var engine = new Option<string>("--engine") { Description = $"Engine: {string.Join(", ", EngineFactory.Names)}", DefaultValueFactory = _ => EngineFactory.Auto };
@@ -33,17 +35,34 @@ public static class InferCommand
 
         var command = new Command("infer", "Run sparse DNN inference on a network and images")
         {
-            network, images, layers, bias, truth, engine, categoriesOut, json, threads, gpus, rebalance,
+            network, images, neurons, data, layers, bias, truth, engine, categoriesOut, json, threads, gpus, rebalance,
         };
+        command.Validators.Add(result =>
+        {
+            if (result.GetValue(network) is null != result.GetValue(images) is null)
+                result.AddError("Give both --network and --images, or neither for the generated challenge dataset.");
+        });
         command.SetAction(parse =>
         {
+            var config = parse.InvocationConfiguration;
+            string? networkPath = parse.GetValue(network), imagesPath = parse.GetValue(images), truthPath = parse.GetValue(truth);
+            int? layerCount = parse.GetValue(layers);
+            if (networkPath is null)
+            {
+                int n = parse.GetValue(neurons);
+                if (!SpDnn.Model.ChallengeSpec.IsChallengeSize(n)) throw new ArgumentException($"--neurons must be one of {string.Join(", ", SpDnn.Model.ChallengeSpec.NeuronCounts)}.");
+                layerCount ??= DefaultDataset.Layers;
+                var dataset = DefaultDataset.Ensure(GenerateCommand.Cache(parse.GetValue(data)), n, layerCount.Value, StepProgress.For(config.Error));
+                (networkPath, imagesPath) = (dataset.Network, dataset.Images);
+                truthPath ??= dataset.Truth;
+            }
             var request = new InferRequest
             {
-                Network = parse.GetValue(network)!,
-                Images = parse.GetValue(images)!,
-                Layers = parse.GetValue(layers),
+                Network = networkPath,
+                Images = imagesPath!,
+                Layers = layerCount,
                 Bias = parse.GetValue(bias),
-                Truth = parse.GetValue(truth),
+                Truth = truthPath,
                 Engine = parse.GetValue(engine) ?? EngineFactory.Auto,
                 CategoriesOut = parse.GetValue(categoriesOut),
                 Json = parse.GetValue(json),
@@ -51,7 +70,6 @@ public static class InferCommand
                 Gpus = parse.GetValue(gpus),
                 RebalanceAfter = parse.GetValue(rebalance),
             };
-            var config = parse.InvocationConfiguration;
             return new InferRunner(config.Output, config.Error, StepProgress.For(config.Error)).Run(request);
         });
         return command;

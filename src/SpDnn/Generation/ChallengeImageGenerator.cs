@@ -23,9 +23,10 @@ public sealed record ChallengeImages(ImageBatch Images, double Maximum, long Tot
 /// 28 forward transforms of length 28·D, then for each output row a 28-term combination of those
 /// spectra (the vertical resize, exact as a small matrix) and one inverse transform of length S·D.
 /// Everything is in double precision: the nearest samples sit about 1e-7 (relative) from the threshold.
-/// Memory: the 28 spectra (0.75 GB for D = 60000), two row buffers per thread, and the samples near or
-/// above the threshold as floats until the maximum is known; the few whose float is too close to call
-/// are decided by recomputing their row exactly.
+/// Memory: the 28 spectra (0.75 GB for D = 60000), a group of up to 8 row buffers (at most 1 GB) per
+/// thread, and the samples near or above the threshold as floats until the maximum is known; the few
+/// whose float is too close to call are decided by recomputing their row exactly. For N = 65536 that
+/// is about 7 GB at the peak with 2 threads, plus the result (3.1 GB of CSR).
 /// </remarks>
 public static class ChallengeImageGenerator
 {
@@ -79,7 +80,7 @@ public static class ChallengeImageGenerator
         int inLength = Side * digits, outLength = side * digits;
         // Work units for progress: 28 forward rows, S output rows.
         double units = Side + side, finished = 0;
-        void Report() => progress?.Report(Interlocked.Exchange(ref finished, finished) / units);
+        void Report() => progress?.Report(Volatile.Read(ref finished) / units);
 
         var spectra = ForwardRows(pixels.ToArray(), digits, parallel, () => { Add(ref finished, 1); Report(); });
         var vertical = VerticalResize(side);
@@ -90,26 +91,30 @@ public static class ChallengeImageGenerator
         // is memory-bound); keep (as floats) the samples that may pass once MAX is known.
         var rows = new CandidateRow[side];
         double runningMax = 0;
-        var groups = RowGroups(side, parallel.MaxDegreeOfParallelism > 0 ? parallel.MaxDegreeOfParallelism : Environment.ProcessorCount, outLength);
-        int groupSize = groups.Max(g => g.Length);
-        Parallel.For(0, groups.Length, parallel,
-            () => (Rows: Enumerable.Range(0, groupSize).Select(_ => new Complex[outLength]).ToArray(), Scratch: new Complex[outLength]),
-            (gi, _, buffers) =>
+        int workers = parallel.MaxDegreeOfParallelism > 0 ? parallel.MaxDegreeOfParallelism : Environment.ProcessorCount;
+        var groups = RowGroups(side, workers, outLength);
+        int groupSize = groups.Max(g => g.Length), nextGroup = -1;
+        // One set of row buffers per worker, allocated once: memory stays at workers x (group + scratch) rows.
+        Parallel.For(0, Math.Min(workers, groups.Length), parallel, _ =>
+        {
+            var buffers = Enumerable.Range(0, groupSize).Select(_ => new Complex[outLength]).ToArray();
+            var scratch = new Complex[outLength];
+            int gi;
+            while ((gi = Interlocked.Increment(ref nextGroup)) < groups.Length)
             {
                 var group = groups[gi];
-                ComputeRows(group, spectra, vertical, inverse, buffers.Rows, buffers.Scratch);
+                ComputeRows(group, spectra, vertical, inverse, buffers, scratch);
                 for (int g = 0; g < group.Length; g++)
                 {
-                    double rowMax = Magnitudes(buffers.Rows[g], scale);
+                    double rowMax = Magnitudes(buffers[g], scale);
                     double max = RaiseMaximum(ref runningMax, rowMax);
-                    var magnitude = MemoryMarshal.Cast<Complex, double>(buffers.Rows[g].AsSpan())[..outLength];
+                    var magnitude = MemoryMarshal.Cast<Complex, double>(buffers[g].AsSpan())[..outLength];
                     rows[group[g]] = CandidateRow.Collect(magnitude, max / 2 * (1 - 1e-6));
                     Add(ref finished, 1);
                     Report();
                 }
-                return buffers;
-            },
-            _ => { });
+            }
+        });
 
         double maximum = runningMax, threshold = maximum / 2;
         // Pass 2: decide each candidate; a float within 2^-22 of the threshold is decided from its exact double.

@@ -12,8 +12,9 @@ namespace SpDnn.Generation;
 /// </summary>
 /// <remarks>
 /// Managed libraries on the package feed (MathNet.Numerics 5, FftSharp) transform lengths that are
-/// not powers of two by Bluestein's algorithm on a padded power of two, three large transforms per
-/// call; for the 15,360,000-point rows of the N=65536 images this transform is several times faster.
+/// not powers of two by Bluestein's algorithm: a 15,360,000-point row of the N=65536 images would
+/// become three radix-2 transforms of 2^25 points per call, where this transform makes 12 passes
+/// over 15,360,000 points.
 /// </remarks>
 public sealed class MixedRadixFft
 {
@@ -32,7 +33,7 @@ public sealed class MixedRadixFft
         Length = length;
         _radices = Factor(length);
         _roots = new Complex[length];
-        // Symmetry would halve the table, but direct evaluation keeps every entry correctly rounded-ish.
+        // Every entry evaluated directly (no recurrences), so each is within an ulp or two.
         Parallel.For(0, (length + 65535) / 65536, chunk =>
         {
             int end = Math.Min(length, (chunk + 1) * 65536);

@@ -49,7 +49,7 @@ public sealed class RandomNetworkGenerator : ILayerSource
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, LayerCount);
-        var rng = new Random(StableSeed(_seed, index, 0x5eed));
+        var rng = new Random(StableSeed.Mix(_seed, index, 0x5eed));
         int n = Neurons;
         var offsets = new int[n + 1];
         var cols = new List<int>(n * _options.MeanRowNonZeros);
@@ -82,26 +82,10 @@ public sealed class RandomNetworkGenerator : ILayerSource
         }
     }
 
-    /// <summary>
-    /// Mixes the parts into one seed, the same in every process (HashCode.Combine is randomised per
-    /// process, which made the data, and tests' checks on it, differ from run to run).
-    /// </summary>
-    private static int StableSeed(params ReadOnlySpan<int> parts)
-    {
-        ulong h = 0x9E3779B97F4A7C15UL;
-        foreach (int part in parts)
-        {
-            h ^= (uint)part;
-            h *= 0xBF58476D1CE4E5B9UL;
-            h ^= h >> 31;
-        }
-        return (int)(h ^ (h >> 32)) & int.MaxValue;
-    }
-
     /// <summary>Random images: each pixel set with probability <paramref name="density"/>, values in (0, maxValue].</summary>
     public static ImageBatch RandomImages(int seed, int count, int neurons, double density = 0.1, float maxValue = 1f, bool binary = true)
     {
-        var rng = new Random(StableSeed(seed, count, neurons, 0x1a6e));
+        var rng = new Random(StableSeed.Mix(seed, count, neurons, 0x1a6e));
         var offsets = new int[count + 1];
         var cols = new List<int>();
         var vals = new List<float>();

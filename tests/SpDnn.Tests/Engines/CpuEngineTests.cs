@@ -11,14 +11,6 @@ public sealed class CpuEngineTests : EngineConformanceTests
 {
     protected override IInferenceEngine CreateEngine() => new CpuEngine();
 
-    /// <summary>
-    /// The base class's coverage check wants a third of its networks to lose an image; its data
-    /// (now the same in every run) loses one in about a quarter to a third, so long seed ranges
-    /// fall just short (12 of 40). Nine seeds, as for the multi-device engine, meet it; this
-    /// class's own property tests below run hundreds of seeds with their own coverage checks.
-    /// </summary>
-    protected override int RandomSeeds => 9;
-
     /// <summary>Every formulation and switch the engine has, each of which must give the reference's bits.</summary>
     public static TheoryData<string> Variants => ["auto", "sparse-input", "dense-tile", "auto-no-collapse", "dense-tile-no-collapse", "sparse-input-streamed", "auto-4-threads", "dense-tile-1-thread"];
 

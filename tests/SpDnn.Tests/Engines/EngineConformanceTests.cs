@@ -35,7 +35,7 @@ public abstract class EngineConformanceTests
                 MeanRowNonZeros = 2 + seed % 12,
                 DyadicValues = true,
                 MinWeight = -1f,
-                MaxWeight = 1f,
+                MaxWeight = seed % 2 == 0 ? 1f : 0.5f,   // odd seeds lean negative, so images die too
                 MinBias = seed % 3 == 0 ? 0.0625f : -0.5f,
                 MaxBias = seed % 3 == 1 ? -0.0625f : 0.25f,
             };

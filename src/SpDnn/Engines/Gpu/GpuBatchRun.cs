@@ -21,7 +21,7 @@ internal sealed record GpuBatchOutcome(
 /// Runs one batch of images through a plan. Features are neuron-major (one column per live
 /// row), so a layer's kernel reads neighbouring columns together. Layer k reads the columns
 /// listed in the live list and writes its outputs compactly (column = live position); a
-/// one-group compaction then lists, in ascending order, the positions that kept a nonzero,
+/// compaction by the layer kernel's last group then lists, in ascending order, the positions that kept a nonzero,
 /// carrying each position's image slot and multiplicity. The host looks at the device only at
 /// checkpoints, to shrink launch grids and to merge bit-identical rows (collapse): after a
 /// collapse one column stands for several images, which stays exact because identical rows
@@ -40,7 +40,7 @@ internal sealed class GpuBatchRun : IDisposable
     private readonly int _neurons;
     private readonly MemoryBuffer1D<float, Stride1D.Dense>[] _features;
     private readonly MemoryBuffer1D<int, Stride1D.Dense>[] _live, _slot, _multiplicity;
-    private readonly MemoryBuffer1D<int, Stride1D.Dense> _liveRows, _liveImages, _nonzeros;
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> _liveRows, _liveImages, _nonzeros, _done;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _pairFirst, _pairSecond, _differs;
     private readonly MemoryBuffer1D<ulong, Stride1D.Dense> _hashes;
     // Page-locked staging for the host's reads at checkpoints: copying into a managed array
@@ -69,6 +69,7 @@ internal sealed class GpuBatchRun : IDisposable
         _liveRows = accelerator.Allocate1D<int>(plan.LayerCount + 1);
         _liveImages = accelerator.Allocate1D<int>(plan.LayerCount);
         _nonzeros = accelerator.Allocate1D<int>(length);
+        _done = accelerator.Allocate1D<int>(1);
         _pairFirst = accelerator.Allocate1D<int>(length);
         _pairSecond = accelerator.Allocate1D<int>(length);
         _differs = accelerator.Allocate1D<int>(length);
@@ -119,9 +120,12 @@ internal sealed class GpuBatchRun : IDisposable
                 checkpoints++;
                 int rows = ReadInt(_liveRows, k + 1);
                 bool changed = rows != bound;
+                // Rows converge once they stop dying: while a layer kills an eighth of them or
+                // more, a collapse attempt (which reads every row) is unlikely to pay.
+                bool settling = 8L * rows >= 7L * bound;
                 bound = rows;
                 bool collapsing = _options.CollapseIdenticalRows && bound >= 2;
-                if (collapsing && k + 1 >= nextCollapse)
+                if (collapsing && settling && k + 1 >= nextCollapse)
                 {
                     int merged = Collapse(k, current, bound);
                     // Try again next layer only after a collapse that paid (a quarter of the rows
@@ -169,6 +173,7 @@ internal sealed class GpuBatchRun : IDisposable
         _liveRows.View.MemSetToZero(_stream);
         _liveImages.View.MemSetToZero(_stream);
         _nonzeros.View.MemSetToZero(_stream);
+        _done.View.MemSetToZero(_stream);
         var identity = new int[_rows];
         for (int r = 0; r < _rows; r++)
         {
@@ -216,20 +221,22 @@ internal sealed class GpuBatchRun : IDisposable
             Nonzeros = _nonzeros.View,
             Layer = k,
             Stride = Stride,
+            Done = _done.View,
+            Compaction = new CompactArgs
+            {
+                Nonzeros = _nonzeros.View,
+                LiveRows = _liveRows.View,
+                LiveImages = _liveImages.View,
+                LiveOut = _live[next].View,
+                SlotIn = _slot[current].View,
+                SlotOut = _slot[next].View,
+                MultiplicityIn = _multiplicity[current].View,
+                MultiplicityOut = _multiplicity[next].View,
+                Layer = k,
+            },
         });
+        // One launch per layer: its last group compacts the live list.
         _device.Layer(_stream, new KernelConfig(new Index2D(layer.Blocks, tiles), new Index2D(TiledLayout.BlockRows, 1)), args);
-        _device.Compact(_stream, new KernelConfig(1, StateKernels.GroupSize), new CompactArgs
-        {
-            Nonzeros = _nonzeros.View,
-            LiveRows = _liveRows.View,
-            LiveImages = _liveImages.View,
-            LiveOut = _live[next].View,
-            SlotIn = _slot[current].View,
-            SlotOut = _slot[next].View,
-            MultiplicityIn = _multiplicity[current].View,
-            MultiplicityOut = _multiplicity[next].View,
-            Layer = k,
-        });
     }
 
     /// <summary>
@@ -367,6 +374,7 @@ internal sealed class GpuBatchRun : IDisposable
         _liveRows.Dispose();
         _liveImages.Dispose();
         _nonzeros.Dispose();
+        _done.Dispose();
         _pairFirst.Dispose();
         _pairSecond.Dispose();
         _differs.Dispose();

@@ -13,7 +13,6 @@ internal sealed class GpuDevice : IDisposable
         Context = context;
         Accelerator = accelerator;
         Layer = accelerator.LoadKernel<LayerArgs>(LayerKernel.Run);
-        Compact = accelerator.LoadKernel<CompactArgs>(StateKernels.Compact);
         Scatter = accelerator.LoadAutoGroupedKernel<Index1D, ScatterArgs>(StateKernels.Scatter);
         Hash = accelerator.LoadKernel<ColumnArgs>(StateKernels.Hash);
         Compare = accelerator.LoadKernel<ColumnArgs>(StateKernels.Compare);
@@ -25,7 +24,6 @@ internal sealed class GpuDevice : IDisposable
     public bool IsCuda => Accelerator is CudaAccelerator;
 
     public Action<AcceleratorStream, KernelConfig, LayerArgs> Layer { get; }
-    public Action<AcceleratorStream, KernelConfig, CompactArgs> Compact { get; }
     public Action<AcceleratorStream, Index1D, ScatterArgs> Scatter { get; }
     public Action<AcceleratorStream, KernelConfig, ColumnArgs> Hash { get; }
     public Action<AcceleratorStream, KernelConfig, ColumnArgs> Compare { get; }

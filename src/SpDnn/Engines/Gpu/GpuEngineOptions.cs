@@ -21,12 +21,9 @@ public sealed record GpuEngineOptions
     /// <summary>Merge bit-identical live rows and compute each once (exact).</summary>
     public bool CollapseIdenticalRows { get; init; } = true;
 
-    /// <summary>Skip zero inputs in layers whose live rows are sparse enough (exact).</summary>
-    public bool SparseInputKernel { get; init; } = true;
-
     /// <summary>
-    /// Device memory the engine may use, in bytes; 0 means the device's free memory less a
-    /// safety margin. Smaller values force image batches and streamed (out-of-core) weights.
+    /// Device memory the engine may use, in bytes; 0 means 90% of the device's free memory.
+    /// Images that do not fit next to the plan run in several batches.
     /// </summary>
     public long DeviceMemoryBudget { get; init; }
 

@@ -25,6 +25,10 @@ internal struct LayerArgs
     public ArrayView<ushort> SlotIndex;
     public ArrayView<float> SlotValue;
     public ArrayView<float> Bias;
+    /// <summary>Groups of this launch that have finished; the last one compacts and resets it.</summary>
+    public ArrayView<int> Done;
+    /// <summary>The compaction's views (see <see cref="CompactArgs"/>).</summary>
+    public CompactArgs Compaction;
     public int Layer;
     public long Stride;
 }
@@ -53,10 +57,27 @@ internal static class LayerKernel
     {
         int rows = a.LiveRows[a.Layer];
         int first = Grid.IdxY * Tile;
-        if (first >= rows) return;
         var stage = SharedMemory.Allocate<float>(Tile * StagePitch);
         var columns = SharedMemory.Allocate<int>(Tile);
         var counts = SharedMemory.Allocate<int>(Tile);
+        var flags = SharedMemory.Allocate<int>(StateKernels.CompactionShared);
+        int tid = Group.IdxX;
+        if (first < rows) Compute(a, rows, first, stage, columns, counts);
+
+        // The last group to finish compacts the live list for the next layer: one launch per
+        // layer instead of two (launch overhead dominates once few rows are left).
+        MemoryFence.DeviceLevel();
+        Group.Barrier();
+        if (tid == 0) flags[0] = Atomic.Add(ref a.Done[0], 1) == Grid.DimX * Grid.DimY - 1 ? 1 : 0;
+        Group.Barrier();
+        if (flags[0] == 0) return;
+        MemoryFence.DeviceLevel();
+        StateKernels.CompactLive(a.Compaction, flags);
+        if (tid == 0) Atomic.Exchange(ref a.Done[0], 0);
+    }
+
+    private static void Compute(LayerArgs a, int rows, int first, ArrayView<float> stage, ArrayView<int> columns, ArrayView<int> counts)
+    {
         int tid = Group.IdxX;
         if (tid < Tile)
         {

@@ -50,16 +50,21 @@ internal static class StateKernels
     public const int GroupSize = BlockRows;
     private const int Warps = GroupSize / WarpSize;
 
+    /// <summary>Shared words <see cref="CompactLive"/> needs.</summary>
+    public const int CompactionShared = Warps + 2;
+
     /// <summary>
-    /// One group: keeps the positions whose output has a nonzero, in ascending order (so the next
+    /// Keeps the positions whose output has a nonzero, in ascending order (so the next
     /// layer reads neighbouring columns together), with their image slots and multiplicities;
-    /// counts live positions and images; resets the counters.
+    /// counts live positions and images; resets the counters. Run by one whole group (the
+    /// layer kernel's last); <paramref name="scratch"/> is shared memory.
     /// </summary>
-    public static void Compact(CompactArgs a)
+    public static void CompactLive(CompactArgs a, ArrayView<int> scratch)
     {
-        var warpTotals = SharedMemory.Allocate<int>(Warps);
-        var shared = SharedMemory.Allocate<int>(2); // positions kept so far, images kept
+        var warpTotals = scratch.SubView(0, Warps);
+        var shared = scratch.SubView(Warps, 2); // positions kept so far, images kept
         int tid = Group.IdxX, lane = tid % WarpSize, warp = tid / WarpSize;
+        Group.Barrier();
         if (tid == 0)
         {
             shared[0] = 0;

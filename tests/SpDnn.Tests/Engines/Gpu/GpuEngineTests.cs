@@ -1,5 +1,7 @@
 using SpDnn.Engines;
 using SpDnn.Engines.Gpu;
+using SpDnn.Generation;
+using SpDnn.Model;
 
 namespace SpDnn.Tests.Engines.Gpu;
 
@@ -12,4 +14,58 @@ public sealed class GpuEngineTests : EngineConformanceTests
     protected override int RandomSeeds => 4;
 
     protected override int RandomImages => 32;
+
+    private static GpuEngine Simulator(long budget = 0) =>
+        new(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, DeviceMemoryBudget = budget });
+
+    private static readonly InferenceOptions Keep = new() { KeepFinalFeatures = true };
+
+    [Fact]
+    public void IdenticalRowsAreComputedOnceAndStillReportedPerImage()
+    {
+        var shape = new RandomNetworkOptions { Neurons = 96, Layers = 6, DyadicValues = true, MinWeight = -1f, MaxWeight = 1f, MinBias = -0.25f, MaxBias = 0.25f };
+        var network = InMemoryNetwork.Load(new RandomNetworkGenerator(21, shape));
+        var distinct = RandomNetworkGenerator.RandomImages(21, 12, shape.Neurons, 0.3, 2f, binary: false);
+        // Every image three times, interleaved, so duplicates sit in different tiles.
+        var rows = Enumerable.Range(0, 36).Select(r => r % 12).ToArray();
+        var offsets = new int[rows.Length + 1];
+        var cols = new List<int>();
+        var vals = new List<float>();
+        for (int r = 0; r < rows.Length; r++)
+        {
+            cols.AddRange(distinct.Features.RowIndices(rows[r]).ToArray());
+            vals.AddRange(distinct.Features.RowValues(rows[r]).ToArray());
+            offsets[r + 1] = cols.Count;
+        }
+        var images = new ImageBatch(new CsrMatrix(rows.Length, shape.Neurons, offsets, [.. cols], [.. vals]));
+        var expected = RunReference(network, images);
+        Assert.NotEmpty(expected.Categories);
+
+        using var engine = Simulator();
+        var actual = engine.Infer(network, images, Keep);
+        Assert.Equal(expected.Categories, actual.Categories);
+        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
+        Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), actual.LayerStatistics.Select(s => s.LiveImages));
+        Assert.NotEqual("0", actual.Details["collapses"]);
+        Assert.Contains(actual.LayerStatistics, s => s.DistinctRows >= 0 && s.DistinctRows <= s.LiveImages / 3);
+    }
+
+    [Fact]
+    public void ImagesThatDoNotFitRunInBatchesWithTheSameResult()
+    {
+        var shape = new RandomNetworkOptions { Neurons = 128, Layers = 5, DyadicValues = true, MinWeight = -1f, MaxWeight = 1f };
+        var network = InMemoryNetwork.Load(new RandomNetworkGenerator(8, shape));
+        var images = RandomNetworkGenerator.RandomImages(8, 30, shape.Neurons, 0.2, 2f, binary: false);
+        using var whole = Simulator();
+        var once = whole.Infer(network, images, Keep);
+        long planBytes = long.Parse(once.Details["planBytes"], System.Globalization.CultureInfo.InvariantCulture);
+        long perImage = GpuBatchRun.DeviceBytes(2, shape.Neurons, shape.Layers) - GpuBatchRun.DeviceBytes(1, shape.Neurons, shape.Layers);
+
+        using var small = Simulator(planBytes + 8 * perImage);
+        var batched = small.Infer(network, images, Keep);
+        Assert.Equal("4", batched.Details["batches"]);
+        Assert.Equal(once.Categories, batched.Categories);
+        Assert.True(once.FinalFeatures!.ContentEquals(batched.FinalFeatures!));
+        Assert.Equal(once.LayerStatistics.Select(s => s.LiveImages), batched.LayerStatistics.Select(s => s.LiveImages));
+    }
 }

@@ -1,0 +1,56 @@
+using SpDnn.Cli.Terminal;
+using SpDnn.Formats;
+using SpDnn.Generation;
+
+namespace SpDnn.Cli.Infer;
+
+/// <summary>
+/// The dataset <c>spdnn infer</c> runs when no files are named: the official challenge network and
+/// images for N neurons and L layers, generated on first use into the user data cache (binary
+/// format) with the shipped truth beside them, so later runs only read them.
+/// </summary>
+public static class DefaultDataset
+{
+    public const int Neurons = 1024;
+    public const int Layers = 120;
+
+    public sealed record Paths(string Network, string Images, string? Truth);
+
+    public static Paths Ensure(ChallengeDataCache cache, int neurons, int layers, StepProgress progress)
+    {
+        progress.Run($"images N={neurons} (made once, then cached)", 1000,
+            bar => cache.Images(neurons, bar is null ? null : new Progress<double>(f => bar.Report((int)(f * 1000)))));
+
+        string network = Path.Combine(cache.Folder, "networks", $"neuron{neurons}-l{layers}.bin");
+        if (!IsUsable(network, layers))
+        {
+            var generator = new ChallengeNetworkGenerator(neurons, layers);
+            progress.Run($"network N={neurons} L={layers} (made once, then cached)", layers,
+                bar => { NetworkWriter.Write(generator, network, StorageFormat.Binary, layers, bar); return 0; });
+        }
+
+        string? truth = null;
+        if (ChallengeTruth.TryGet(neurons, layers) is { } categories)
+        {
+            truth = Path.Combine(cache.Folder, "truth", ChallengeTruth.FileName(neurons, layers));
+            if (!File.Exists(truth)) CategoriesFile.Write(truth, categories);
+        }
+        return new Paths(network, cache.ImagesPath(neurons), truth);
+    }
+
+    private static bool IsUsable(string path, int layers)
+    {
+        if (!File.Exists(path)) return false;
+        try
+        {
+            var source = NetworkLoader.Open(path);
+            bool usable = source.LayerCount == layers;
+            (source as IDisposable)?.Dispose();
+            return usable;
+        }
+        catch (SpDnnDataException)
+        {
+            return false;   // damaged: made again
+        }
+    }
+}

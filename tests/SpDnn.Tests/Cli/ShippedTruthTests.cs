@@ -1,0 +1,67 @@
+using SpDnn.Cli.Infer;
+using SpDnn.Formats;
+using SpDnn.Model;
+using SpDnn.Tests.Support;
+
+namespace SpDnn.Tests.Cli;
+
+public sealed class ShippedTruthTests
+{
+    [Fact]
+    public void TheShippedN1024L120TruthIsTheOfficialFile()
+    {
+        var official = CategoriesFile.Read(TestData.Official("neuron1024-l120-categories.tsv"));
+        Assert.Equal(official, ChallengeTruth.TryGet(1024, 120));
+        var shipped = File.ReadAllBytes(Path.Combine(TestData.RepositoryRoot, "bench", "truth", "neuron1024-l120-categories.tsv"));
+        Assert.Equal(File.ReadAllBytes(TestData.Official("neuron1024-l120-categories.tsv")), shipped);
+    }
+
+    [Fact]
+    public void EveryShippedTruthHasTheOfficialSurvivorCount()
+    {
+        int found = 0;
+        foreach (int n in ChallengeSpec.NeuronCounts)
+        foreach (int l in ChallengeSpec.LayerCounts)
+        {
+            if (ChallengeTruth.TryGet(n, l) is not { } truth) continue;
+            found++;
+            Assert.Equal(ChallengeSpec.Survivors(n), truth.Length);
+            Assert.True(truth.SequenceEqual(truth.Order().Distinct()), $"N={n} L={l} is not ascending and unique");
+            Assert.All(truth, c => Assert.InRange(c, 1, ChallengeSpec.OfficialImageCount));
+        }
+        Assert.True(found >= 6, $"only {found} truth files are shipped");
+        Assert.Null(ChallengeTruth.TryGet(1024, 7));
+    }
+}
+
+public sealed class DefaultDatasetTests
+{
+    [Fact]
+    public void InferWithoutFilesRunsTheGeneratedChallengeDatasetAndPasses()
+    {
+        using var dir = new TempDirectory();
+        var root = new System.CommandLine.RootCommand();
+        foreach (var c in SpDnn.Cli.Commands.CommandCatalog.All()) root.Subcommands.Add(c);
+        var output = new StringWriter();
+        var error = new StringWriter();
+        int code = SpDnn.Cli.CliRunner.Invoke(root, ["infer", "--data", dir.Path, "--engine", "cpu"], output, error);
+        Assert.True(code == 0, error.ToString() + output);
+        Assert.Contains("challenge PASSED (1812 categories)", output.ToString());
+        Assert.True(File.Exists(Path.Combine(dir.Path, "networks", "neuron1024-l120.bin")));
+
+        // The second run reads the cache and checks again.
+        output.GetStringBuilder().Clear();
+        Assert.Equal(0, SpDnn.Cli.CliRunner.Invoke(root, ["infer", "--data", dir.Path, "--engine", "cpu", "--layers", "480"], output, error));
+        Assert.Contains("challenge PASSED (1812 categories)", output.ToString());
+    }
+
+    [Fact]
+    public void OnlyOneOfNetworkAndImagesIsAnError()
+    {
+        var root = new System.CommandLine.RootCommand();
+        foreach (var c in SpDnn.Cli.Commands.CommandCatalog.All()) root.Subcommands.Add(c);
+        var error = new StringWriter();
+        Assert.NotEqual(0, SpDnn.Cli.CliRunner.Invoke(root, ["infer", "--network", "x.bin"], new StringWriter(), error));
+        Assert.Contains("both --network and --images", error.ToString());
+    }
+}
