@@ -1,27 +1,19 @@
 using SpDnn.Cli;
 using SpDnn.Cli.Commands;
 using SpDnn.Cli.Reporting;
+using SpDnn.Tests.Cli;
 using SpDnn.Tests.Support;
 
 namespace SpDnn.Tests.Bench;
 
 public sealed class BenchCommandTests
 {
-    private static (int Code, string Output, string Error) Run(params string[] args)
-    {
-        var root = new System.CommandLine.RootCommand();
-        foreach (var c in CommandCatalog.All()) root.Subcommands.Add(c);
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = CliRunner.Invoke(root, args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
 
     [Fact]
     public void BenchmarksEnginesOnTheOfficialSubsetAndChecksTheTruth()
     {
         using var dir = new TempDirectory();
-        var (code, output, error) = Run("bench", "--neurons", "1024", "--layers", "120", "--engine", "cpu,reference", "--repeat", "2",
+        var (code, output, error) = CliHost.Run("bench", "--neurons", "1024", "--layers", "120", "--engine", "cpu,reference", "--repeat", "2",
             "--images-file", TestData.Official("sparse-images-1024_subset.mtx"), "--truth-dir", TestData.OfficialFolder,
             "--out", dir.Path, "--name", "subset");
         Assert.True(code == 0, error + output);
@@ -52,7 +44,7 @@ public sealed class BenchCommandTests
     {
         using var dir = new TempDirectory();
         File.WriteAllText(dir.File("neuron1024-l2-categories.tsv"), "1\n2\n3\n");
-        var (code, output, _) = Run("bench", "--neurons", "1024", "--layers", "2", "--engine", "reference", "--repeat", "1",
+        var (code, output, _) = CliHost.Run("bench", "--neurons", "1024", "--layers", "2", "--engine", "reference", "--repeat", "1",
             "--images-file", TestData.Official("sparse-images-1024_subset.mtx"), "--truth-dir", dir.Path, "--out", dir.File("out"), "--name", "wrong");
         Assert.Equal(CliRunner.ExitFailedCheck, code);
         Assert.Contains("FAILED", output);

@@ -40,28 +40,22 @@ public sealed class DefaultDatasetTests
     public void InferWithoutFilesRunsTheGeneratedChallengeDatasetAndPasses()
     {
         using var dir = new TempDirectory();
-        var root = new System.CommandLine.RootCommand();
-        foreach (var c in SpDnn.Cli.Commands.CommandCatalog.All()) root.Subcommands.Add(c);
-        var output = new StringWriter();
-        var error = new StringWriter();
-        int code = SpDnn.Cli.CliRunner.Invoke(root, ["infer", "--data", dir.Path, "--engine", "cpu"], output, error);
-        Assert.True(code == 0, error.ToString() + output);
-        Assert.Contains("challenge PASSED (1812 categories)", output.ToString());
+        var first = CliHost.Run("infer", "--data", dir.Path, "--engine", "cpu");
+        Assert.True(first.ExitCode == 0, first.Error + first.Output);
+        Assert.Contains("challenge PASSED (1812 categories)", first.Output);
         Assert.True(File.Exists(Path.Combine(dir.Path, "networks", "neuron1024-l120.bin")));
 
-        // The second run reads the cache and checks again.
-        output.GetStringBuilder().Clear();
-        Assert.Equal(0, SpDnn.Cli.CliRunner.Invoke(root, ["infer", "--data", dir.Path, "--engine", "cpu", "--layers", "480"], output, error));
-        Assert.Contains("challenge PASSED (1812 categories)", output.ToString());
+        // The second run reads the cached images and checks again.
+        var second = CliHost.Run("infer", "--data", dir.Path, "--engine", "cpu", "--layers", "480");
+        Assert.True(second.ExitCode == 0, second.Error + second.Output);
+        Assert.Contains("challenge PASSED (1812 categories)", second.Output);
     }
 
     [Fact]
     public void OnlyOneOfNetworkAndImagesIsAnError()
     {
-        var root = new System.CommandLine.RootCommand();
-        foreach (var c in SpDnn.Cli.Commands.CommandCatalog.All()) root.Subcommands.Add(c);
-        var error = new StringWriter();
-        Assert.NotEqual(0, SpDnn.Cli.CliRunner.Invoke(root, ["infer", "--network", "x.bin"], new StringWriter(), error));
-        Assert.Contains("both --network and --images", error.ToString());
+        var run = CliHost.Run("infer", "--network", "x.bin");
+        Assert.Equal(SpDnn.Cli.CliRunner.ExitBadInput, run.ExitCode);
+        Assert.Contains("both --network and --images", run.Error);
     }
 }

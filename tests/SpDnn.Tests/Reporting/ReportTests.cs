@@ -1,5 +1,6 @@
 using SpDnn.Cli;
 using SpDnn.Cli.Commands;
+using SpDnn.Tests.Cli;
 using SpDnn.Tests.Support;
 
 namespace SpDnn.Tests.Reporting;
@@ -8,18 +9,12 @@ public sealed class ReportTests
 {
     private static string Sample => Path.Combine(TestData.RepositoryRoot, "tests", "SpDnn.Tests", "Reporting", "sample-record.json");
 
-    private static int Run(params string[] args)
-    {
-        var root = new System.CommandLine.RootCommand();
-        foreach (var c in CommandCatalog.All()) root.Subcommands.Add(c);
-        return CliRunner.Invoke(root, args, new StringWriter(), new StringWriter());
-    }
 
     [Fact]
     public void RendersTablesAndValidPngPlotsFromAStoredRecord()
     {
         using var dir = new TempDirectory();
-        Assert.Equal(0, Run("report", Sample, "--out", dir.Path, "--network", "1024x120"));
+        Assert.Equal(0, CliHost.Run("report", Sample, "--out", dir.Path, "--network", "1024x120").ExitCode);
 
         string md = File.ReadAllText(dir.File("sample-record.md"));
         Assert.Contains("| 1024 x 120 | cpu | 1200 | 0.500 | 0.250 | 0.125 | 0.038 | - | 19 | PASSED |", md);   // 1200·32·1024·120 / 0.125 s
@@ -42,7 +37,7 @@ public sealed class ReportTests
     public void ComparesTwoRecordsWithRatios()
     {
         using var dir = new TempDirectory();
-        Assert.Equal(0, Run("report", Sample, Sample, "--compare", "--out", dir.Path));
+        Assert.Equal(0, CliHost.Run("report", Sample, Sample, "--compare", "--out", dir.Path).ExitCode);
         string md = File.ReadAllText(dir.File("comparison.md"));
         Assert.Contains("| 1024 x 120 | reference | 2.5 | 2.5 | 0.002 | 0.002 | 1.00x |", md);
     }
@@ -52,7 +47,7 @@ public sealed class ReportTests
     {
         using var dir = new TempDirectory();
         File.WriteAllText(dir.File("bad.json"), "{\n \"schema\": \"spdnn-bench/1\",\n \"date\": 12,\n}");
-        Assert.Equal(CliRunner.ExitBadInput, Run("report", dir.File("bad.json"), "--out", dir.File("out")));
+        Assert.Equal(CliRunner.ExitBadInput, CliHost.Run("report", dir.File("bad.json"), "--out", dir.File("out")).ExitCode);
         Assert.False(Directory.Exists(dir.File("out")) && Directory.EnumerateFileSystemEntries(dir.File("out")).Any());
     }
 
