@@ -3,7 +3,7 @@
 # CPU engine (16 cores there), then check the GPU engine against them, one L at a time so each
 # finished network's results survive a later timeout.
 # Usage: device-truth.sh N "120 480 1920"   (payload: .devcarry/spdnn.tar.xz and commit.txt)
-# Returns in $OUT: neuron{N}-l{L}-categories.tsv, gpu-h200-n{N}-l{L}.json, cpu-n{N}-l{L}.json, truth.log.
+# Returns in $OUT (8 files at most): neuron{N}-l{L}-categories.tsv, gpu-h200-n{N}-l{L}.json, truth.log.
 set -uo pipefail
 n=$1; layers=${2:-"120 480 1920"}
 out=${OUT:-/tmp/spdnn-out}; work=/tmp/spdnn-truth
@@ -17,7 +17,6 @@ start=$SECONDS; "$spdnn" generate images --neurons "$n" >> "$log" 2>&1; echo "im
 for l in $layers; do
   "$spdnn" bench --engine cpu --neurons "$n" --layers "$l" --repeat 1 --truth-dir "$work/none" --write-truth "$out" \
     --out "$work/cpu" --name "cpu-n$n-l$l" 2>&1 | grep -E "TE/s|wrote truth" | tee -a "$log"
-  cp "$work/cpu/cpu-n$n-l$l.json" "$out/" 2>/dev/null
   "$spdnn" bench --engine gpu --neurons "$n" --layers "$l" --repeat 3 --truth-dir "$out" \
     --out "$work/gpu" --name "gpu-h200-n$n-l$l" 2>&1 | grep -E "TE/s" | tee -a "$log"
   cp "$work/gpu/gpu-h200-n$n-l$l.json" "$out/" 2>/dev/null
