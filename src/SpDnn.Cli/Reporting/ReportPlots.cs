@@ -11,6 +11,7 @@ public static class ReportPlots
     /// <summary>TE/s per network and engine, with the seed code's H200 figures as reference marks.</summary>
     public static Plot Throughput(BenchmarkRecord record)
     {
+        PlotFonts.Ensure();
         var plot = new Plot();
         var networks = record.Runs.Select(r => (r.Neurons, r.Layers)).Distinct().OrderBy(n => n.Neurons).ThenBy(n => n.Layers).ToArray();
         var engines = record.Runs.Select(r => r.Engine).Distinct().Order(StringComparer.Ordinal).ToArray();
@@ -66,6 +67,7 @@ public static class ReportPlots
     /// <summary>Live images and seconds per layer for one run, both on log axes.</summary>
     public static Plot Layers(BenchmarkRun run)
     {
+        PlotFonts.Ensure();
         var plot = new Plot();
         var points = run.LayerPoints;
         double[] layers = points.Select(p => (double)p.Layer).ToArray();
@@ -91,6 +93,7 @@ public static class ReportPlots
     /// <summary>Convergence: live images against distinct live rows per layer.</summary>
     public static Plot Convergence(BenchmarkRun run)
     {
+        PlotFonts.Ensure();
         var plot = new Plot();
         var points = run.LayerPoints;
         double[] layers = points.Select(p => (double)p.Layer).ToArray();

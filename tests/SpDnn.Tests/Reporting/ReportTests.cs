@@ -34,6 +34,20 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void PlotsUseTheFontShippedInTheTool()
+    {
+        SpDnn.Cli.Reporting.PlotFonts.Ensure();
+        Assert.Equal(SpDnn.Cli.Reporting.PlotFonts.Family, ScottPlot.Fonts.Default);
+        foreach (bool bold in new[] { false, true })
+        {
+            // Resolved from the shipped file, not from whatever the machine has installed.
+            var typeface = ScottPlot.Fonts.FontResolvers.Select(r => r.CreateTypeface(SpDnn.Cli.Reporting.PlotFonts.Family, bold, false)).FirstOrDefault(t => t is not null);
+            Assert.NotNull(typeface);
+            Assert.Equal("DejaVu Sans", typeface!.FamilyName);
+        }
+    }
+
+    [Fact]
     public void ComparesTwoRecordsWithRatios()
     {
         using var dir = new TempDirectory();
