@@ -70,9 +70,7 @@ public static class ReportPlots
         PlotFonts.Ensure();
         var plot = new Plot();
         var points = run.LayerPoints;
-        double[] layers = points.Select(p => (double)p.Layer).ToArray();
-        var live = plot.Add.ScatterLine(layers, points.Select(p => Math.Log10(Math.Max(p.LiveImages, 0.5))).ToArray());
-        live.LegendText = "live images";
+        AddLiveImages(plot, points);
         var timed = points.Where(p => p.Seconds > 0).ToArray();
         if (timed.Length > 0)
         {
@@ -96,14 +94,12 @@ public static class ReportPlots
         PlotFonts.Ensure();
         var plot = new Plot();
         var points = run.LayerPoints;
-        double[] layers = points.Select(p => (double)p.Layer).ToArray();
-        var live = plot.Add.ScatterLine(layers, points.Select(p => Math.Log10(Math.Max(p.LiveImages, 0.5))).ToArray());
-        live.LegendText = "live images";
+        AddLiveImages(plot, points);
         var measured = points.Where(p => p.DistinctRows >= 0).ToArray();
         if (measured.Length > 0)
         {
             var distinct = plot.Add.ScatterLine(measured.Select(p => (double)p.Layer).ToArray(),
-                measured.Select(p => Math.Log10(Math.Max(p.DistinctRows, 0.5))).ToArray());
+                measured.Select(p => LogCount(p.DistinctRows)).ToArray());
             distinct.LegendText = "distinct live rows";
         }
         LogAxis(plot.Axes.Left);
@@ -113,6 +109,16 @@ public static class ReportPlots
         plot.ShowLegend(Edge.Bottom);
         return plot;
     }
+
+    /// <summary>The live images per layer, the first series of both per-layer plots.</summary>
+    private static void AddLiveImages(Plot plot, IReadOnlyList<LayerPoint> points)
+    {
+        var live = plot.Add.ScatterLine(points.Select(p => (double)p.Layer).ToArray(), points.Select(p => LogCount(p.LiveImages)).ToArray());
+        live.LegendText = "live images";
+    }
+
+    /// <summary>log10 of a row count; 0 rows is drawn just below 1 so the line stays on the log axis.</summary>
+    private static double LogCount(int count) => Math.Log10(Math.Max(count, 0.5));
 
     private static void LogAxis(ScottPlot.IAxis axis)
     {
