@@ -1,9 +1,7 @@
 using SpDnn.Engines;
 using SpDnn.Engines.Cpu;
-using SpDnn.Formats;
 using SpDnn.Generation;
 using SpDnn.Model;
-using SpDnn.Tests.Support;
 
 namespace SpDnn.Tests.Engines;
 
