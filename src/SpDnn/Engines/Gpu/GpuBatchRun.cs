@@ -15,17 +15,18 @@ internal sealed record GpuBatchOutcome(
     double Seconds,
     double UploadSeconds,
     int Checkpoints,
-    int Collapses);
+    int Collapses,
+    int Launches);
 
 /// <summary>
 /// Runs one batch of images through a plan. Features are neuron-major (one column per live
-/// row), so a layer's kernel reads neighbouring columns together. Layer k reads the columns
-/// listed in the live list and writes its outputs compactly (column = live position); a
-/// compaction by the layer kernel's last group then lists, in ascending order, the positions that kept a nonzero,
-/// carrying each position's image slot and multiplicity. The host looks at the device only at
-/// checkpoints, to shrink launch grids and to merge bit-identical rows (collapse): after a
-/// collapse one column stands for several images, which stays exact because identical rows
-/// have identical futures.
+/// row), so a layer reads neighbouring columns together. Layer k reads the columns listed in
+/// the live list and writes its outputs compactly (column = live position); the launch's groups
+/// then list, in ascending order, the positions that kept a nonzero, carrying each position's
+/// image slot and multiplicity. One launch runs the layers up to the next checkpoint (at most a
+/// chunk); the host looks at the device only at checkpoints, to shrink launch grids and to merge
+/// bit-identical rows (collapse): after a collapse one column stands for several images, which
+/// stays exact because identical rows have identical futures.
 /// </summary>
 internal sealed class GpuBatchRun : IDisposable
 {
@@ -40,7 +41,7 @@ internal sealed class GpuBatchRun : IDisposable
     private readonly int _neurons;
     private readonly MemoryBuffer1D<float, Stride1D.Dense>[] _features;
     private readonly MemoryBuffer1D<int, Stride1D.Dense>[] _live, _slot, _multiplicity;
-    private readonly MemoryBuffer1D<int, Stride1D.Dense> _liveRows, _liveImages, _nonzeros, _done;
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> _liveRows, _liveImages, _nonzeros, _partials, _barrier;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _pairFirst, _pairSecond, _differs;
     private readonly MemoryBuffer1D<ulong, Stride1D.Dense> _hashes;
     // Page-locked staging for the host's reads at checkpoints: copying into a managed array
@@ -69,7 +70,8 @@ internal sealed class GpuBatchRun : IDisposable
         _liveRows = accelerator.Allocate1D<int>(plan.LayerCount + 1);
         _liveImages = accelerator.Allocate1D<int>(plan.LayerCount);
         _nonzeros = accelerator.Allocate1D<int>(length);
-        _done = accelerator.Allocate1D<int>(1);
+        _partials = accelerator.Allocate1D<int>(2L * _device.MaxResidentGroups);
+        _barrier = accelerator.Allocate1D<int>(1);
         _pairFirst = accelerator.Allocate1D<int>(length);
         _pairSecond = accelerator.Allocate1D<int>(length);
         _differs = accelerator.Allocate1D<int>(length);
@@ -98,59 +100,68 @@ internal sealed class GpuBatchRun : IDisposable
         var distinct = new int[layers];
         Array.Fill(distinct, -1);
         var layerSeconds = new double[layers];
-        int bound = _rows; // positions the live list may hold: launch grids are sized from it
-        int current = 0;
-        int nextCheck = 1, checkInterval = 1, nextCollapse = 1, collapseGap = 1, checkpoints = 0;
+        int bound = _rows; // live positions at the last checkpoint (an upper bound later on)
+        int nextCheck = 1, checkInterval = 1, nextCollapse = 1, collapseGap = 1, checkpoints = 0, launches = 0;
         var total = Stopwatch.StartNew();
         var layerWatch = new Stopwatch();
+        var streamed = _plan.Chunks.Where(c => c.Streamed is not null).ToArray();
+        using var copyStream = streamed.Length > 0 ? _device.Accelerator.CreateStream() : null;
+        int issued = 0; // streamed chunks whose copy to a slot has been started
+        if (copyStream is not null) Prefetch(streamed, copyStream, ref issued);
         int k = 0;
-        for (; k < layers && bound > 0; k++)
+        foreach (var chunk in _plan.Chunks)
         {
-            inference.Cancellation.ThrowIfCancellationRequested();
-            layerWatch.Restart();
-            LaunchLayer(k, current, bound);
-            current ^= 1;
-            if (_options.TimeEachLayer)
+            if (k >= layers || bound == 0) break;
+            var device = chunk.Resident ?? Acquire(chunk, streamed, copyStream!, ref issued);
+            while (k < chunk.EndLayer && bound > 0)
             {
-                _stream.Synchronize();
-                layerSeconds[k] = layerWatch.Elapsed.TotalSeconds;
-            }
-            if (k + 1 == nextCheck || k + 1 == layers)
-            {
+                inference.Cancellation.ThrowIfCancellationRequested();
+                int end = _options.TimeEachLayer ? k + 1 : Math.Min(chunk.EndLayer, Math.Max(k + 1, nextCheck));
+                layerWatch.Restart();
+                Launch(device, chunk.MaxBlocks, k, end, bound);
+                launches++;
+                if (_options.TimeEachLayer)
+                {
+                    _stream.Synchronize();
+                    layerSeconds[k] = layerWatch.Elapsed.TotalSeconds;
+                }
+                k = end;
+                inference.Progress?.Report(k);
+                if (k < nextCheck && k < layers) continue;
                 checkpoints++;
-                int rows = ReadInt(_liveRows, k + 1);
+                int rows = ReadInt(_liveRows, k);
                 bool changed = rows != bound;
                 // Rows converge once they stop dying: while a layer kills an eighth of them or
                 // more, a collapse attempt (which reads every row) is unlikely to pay.
                 bool settling = 8L * rows >= 7L * bound;
                 bound = rows;
                 bool collapsing = _options.CollapseIdenticalRows && bound >= 2;
-                if (collapsing && settling && k + 1 >= nextCollapse)
+                if (collapsing && settling && k >= nextCollapse)
                 {
-                    int merged = Collapse(k, current, bound);
+                    int merged = Collapse(k, bound);
                     // Try again next layer only after a collapse that paid (a quarter of the rows
                     // or more); otherwise back off, since an attempt reads every live row.
                     bool paid = 4 * merged >= bound;
                     bound -= merged;
-                    distinct[k] = bound;
+                    distinct[k - 1] = bound;
                     changed |= merged > 0;
                     collapseGap = paid ? 1 : Math.Min(2 * collapseGap, MaxCollapseGap);
-                    nextCollapse = k + 1 + collapseGap;
+                    nextCollapse = k + collapseGap;
                 }
+                // Few checkpoints once nothing changes: one launch then runs many layers.
                 checkInterval = changed ? 1 : Math.Min(2 * checkInterval, collapsing ? MaxCollapseGap : MaxCheckInterval);
-                nextCheck = k + 1 + checkInterval;
+                nextCheck = k + checkInterval;
             }
-            inference.Progress?.Report(k + 1);
         }
         _stream.Synchronize();
         // Layers after the last live row died compute nothing: their counts stay zero.
         _liveImages.View.CopyToCPU(liveImages);
         int finalRows = k == layers ? bound : 0;
         var slots = new int[finalRows];
-        if (finalRows > 0) _slot[current].View.SubView(0, finalRows).CopyToCPU(slots);
+        if (finalRows > 0) _slot[layers % 2].View.SubView(0, finalRows).CopyToCPU(slots);
         total.Stop();
 
-        float[][]? features = inference.KeepFinalFeatures ? ReadColumns(current, finalRows) : null;
+        float[][]? features = inference.KeepFinalFeatures ? ReadColumns(layers % 2, finalRows) : null;
         // Each image maps to the row that represents it; an image survives when that row does.
         var rowOf = new Dictionary<int, int>(finalRows);
         for (int r = 0; r < finalRows; r++) rowOf[slots[r]] = r;
@@ -163,7 +174,58 @@ internal sealed class GpuBatchRun : IDisposable
             survivingFeatures?.Add(features![r]);
         }
         return new GpuBatchOutcome([.. survivingRows], survivingFeatures?.ToArray(), liveImages, distinct, layerSeconds,
-            total.Elapsed.TotalSeconds, upload.Elapsed.TotalSeconds, checkpoints, _collapses);
+            total.Elapsed.TotalSeconds, upload.Elapsed.TotalSeconds, checkpoints, _collapses, launches);
+    }
+
+    /// <summary>
+    /// The device slot holding streamed <paramref name="chunk"/>, once its copy has landed; starts
+    /// copying the next streamed chunk into the other slot, to overlap with this chunk's layers.
+    /// </summary>
+    private DeviceChunk Acquire(PlanChunk chunk, PlanChunk[] streamed, AcceleratorStream copyStream, ref int issued)
+    {
+        int s = chunk.StreamIndex;
+        while (issued <= s) Prefetch(streamed, copyStream, ref issued);
+        copyStream.Synchronize();
+        // The other slot is free once the layers before this chunk have finished.
+        _stream.Synchronize();
+        if (issued == s + 1 && issued < streamed.Length) Prefetch(streamed, copyStream, ref issued);
+        return _plan.Slot(s);
+    }
+
+    private void Prefetch(PlanChunk[] streamed, AcceleratorStream copyStream, ref int issued)
+    {
+        _plan.Slot(issued).BeginLoad(copyStream, streamed[issued].Streamed!);
+        issued++;
+    }
+
+    /// <summary>Runs layers <paramref name="first"/> .. <paramref name="end"/>-1 of a chunk in one launch.</summary>
+    private void Launch(DeviceChunk chunk, int maxBlocks, int first, int end, int bound)
+    {
+        int tiles = (bound + LayerKernel.Tile - 1) / LayerKernel.Tile;
+        // No more groups than there are work items (few rows late on: a cheaper barrier), and
+        // never more than can be resident (the grid barrier would wait for ever).
+        int groups = (int)Math.Clamp((long)maxBlocks * tiles, 1, _device.MaxResidentGroups);
+        _barrier.View.MemSetToZero(_stream);
+        var args = chunk.Bind(new ProgramArgs
+        {
+            Features0 = _features[0].View,
+            Features1 = _features[1].View,
+            Live0 = _live[0].View,
+            Live1 = _live[1].View,
+            Slot0 = _slot[0].View,
+            Slot1 = _slot[1].View,
+            Multiplicity0 = _multiplicity[0].View,
+            Multiplicity1 = _multiplicity[1].View,
+            LiveRows = _liveRows.View,
+            LiveImages = _liveImages.View,
+            Nonzeros = _nonzeros.View,
+            Partials = _partials.View,
+            Barrier = _barrier.View,
+            FirstLayer = first,
+            EndLayer = end,
+            Stride = Stride,
+        });
+        _device.Program(_stream, new KernelConfig(groups, LayerProgram.GroupSize), args);
     }
 
     private void UploadImages(CsrMatrix images)
@@ -173,7 +235,6 @@ internal sealed class GpuBatchRun : IDisposable
         _liveRows.View.MemSetToZero(_stream);
         _liveImages.View.MemSetToZero(_stream);
         _nonzeros.View.MemSetToZero(_stream);
-        _done.View.MemSetToZero(_stream);
         var identity = new int[_rows];
         for (int r = 0; r < _rows; r++)
         {
@@ -207,45 +268,14 @@ internal sealed class GpuBatchRun : IDisposable
         _stream.Synchronize();
     }
 
-    private void LaunchLayer(int k, int current, int bound)
-    {
-        var layer = _plan.Layer(k);
-        int next = current ^ 1;
-        int tiles = (bound + LayerKernel.Tile - 1) / LayerKernel.Tile;
-        var args = layer.Bind(new LayerArgs
-        {
-            Input = _features[current].View,
-            Output = _features[next].View,
-            Live = _live[current].View,
-            LiveRows = _liveRows.View,
-            Nonzeros = _nonzeros.View,
-            Layer = k,
-            Stride = Stride,
-            Done = _done.View,
-            Compaction = new CompactArgs
-            {
-                Nonzeros = _nonzeros.View,
-                LiveRows = _liveRows.View,
-                LiveImages = _liveImages.View,
-                LiveOut = _live[next].View,
-                SlotIn = _slot[current].View,
-                SlotOut = _slot[next].View,
-                MultiplicityIn = _multiplicity[current].View,
-                MultiplicityOut = _multiplicity[next].View,
-                Layer = k,
-            },
-        });
-        // One launch per layer: its last group compacts the live list.
-        _device.Layer(_stream, new KernelConfig(new Index2D(layer.Blocks, tiles), new Index2D(TiledLayout.BlockRows, 1)), args);
-    }
-
     /// <summary>
-    /// Merges bit-identical live columns after layer <paramref name="k"/>: columns are grouped by
+    /// Merges bit-identical live columns once <paramref name="done"/> layers have run: columns are grouped by
     /// a hash, every candidate is compared bit for bit with its group's first column on the
     /// device, and confirmed duplicates leave the live list. Returns the positions removed.
     /// </summary>
-    private int Collapse(int k, int current, int rows)
+    private int Collapse(int done, int rows)
     {
+        int current = done % 2;
         var live = new int[rows];
         var slots = new int[rows];
         var hashes = new ulong[rows];
@@ -308,7 +338,7 @@ internal sealed class GpuBatchRun : IDisposable
         _live[current].View.SubView(0, kept).CopyFromCPU(keptLive);
         _slot[current].View.SubView(0, kept).CopyFromCPU(keptSlots);
         _multiplicity[current].View.SubView(0, kept).CopyFromCPU(keptMultiplicity);
-        _liveRows.View.SubView(k + 1, 1).CopyFromCPU([kept]);
+        _liveRows.View.SubView(done, 1).CopyFromCPU([kept]);
         _collapses++;
         return removedCount;
     }
@@ -374,7 +404,8 @@ internal sealed class GpuBatchRun : IDisposable
         _liveRows.Dispose();
         _liveImages.Dispose();
         _nonzeros.Dispose();
-        _done.Dispose();
+        _partials.Dispose();
+        _barrier.Dispose();
         _pairFirst.Dispose();
         _pairSecond.Dispose();
         _differs.Dispose();

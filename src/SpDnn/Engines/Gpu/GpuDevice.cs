@@ -12,7 +12,10 @@ internal sealed class GpuDevice : IDisposable
     {
         Context = context;
         Accelerator = accelerator;
-        Layer = accelerator.LoadKernel<LayerArgs>(LayerKernel.Run);
+        Program = accelerator.LoadKernel<ProgramArgs>(LayerProgram.Run);
+        // The program's grid barrier needs every group resident at once: never launch more.
+        int perMultiprocessor = accelerator.EstimateMaxActiveGroupsPerMultiprocessor(KernelUtil.GetKernel(Program), LayerProgram.GroupSize, 0);
+        MaxResidentGroups = Math.Max(1, accelerator.NumMultiprocessors * Math.Max(1, perMultiprocessor));
         Scatter = accelerator.LoadAutoGroupedKernel<Index1D, ScatterArgs>(StateKernels.Scatter);
         Hash = accelerator.LoadKernel<ColumnArgs>(StateKernels.Hash);
         Compare = accelerator.LoadKernel<ColumnArgs>(StateKernels.Compare);
@@ -23,7 +26,10 @@ internal sealed class GpuDevice : IDisposable
     public Accelerator Accelerator { get; }
     public bool IsCuda => Accelerator is CudaAccelerator;
 
-    public Action<AcceleratorStream, KernelConfig, LayerArgs> Layer { get; }
+    public Action<AcceleratorStream, KernelConfig, ProgramArgs> Program { get; }
+
+    /// <summary>Groups of <see cref="LayerProgram"/> that the device runs at once.</summary>
+    public int MaxResidentGroups { get; }
     public Action<AcceleratorStream, Index1D, ScatterArgs> Scatter { get; }
     public Action<AcceleratorStream, KernelConfig, ColumnArgs> Hash { get; }
     public Action<AcceleratorStream, KernelConfig, ColumnArgs> Compare { get; }
@@ -34,7 +40,7 @@ internal sealed class GpuDevice : IDisposable
     /// <summary>Device memory free now (the CPU simulator reports its nominal size).</summary>
     public long FreeMemory => Accelerator is CudaAccelerator cuda ? cuda.GetFreeMemory() : Accelerator.MemorySize;
 
-    public static GpuDevice Open(GpuAcceleratorChoice choice, int deviceIndex = 0)
+    public static GpuDevice Open(GpuAcceleratorChoice choice, int deviceIndex = 0, int simulatedMultiprocessors = 1)
     {
         if (choice == GpuAcceleratorChoice.CpuSimulator)
         {
@@ -42,7 +48,7 @@ internal sealed class GpuDevice : IDisposable
             try
             {
                 // 32-lane warps like the GPU; enough warps for the largest group (256 threads).
-                var device = new CPUDevice(TiledLayout.WarpSize, TiledLayout.WarpsPerBlock, 1);
+                var device = new CPUDevice(TiledLayout.WarpSize, TiledLayout.WarpsPerBlock, Math.Max(1, simulatedMultiprocessors));
                 return new GpuDevice(context, device.CreateCPUAccelerator(context, CPUAcceleratorMode.Parallel));
             }
             catch

@@ -5,9 +5,10 @@ namespace SpDnn.Engines.Gpu;
 
 /// <summary>
 /// The GPU engine (ILGPU; CUDA, or ILGPU's CPU simulator for tests). Planning turns every layer
-/// into a warp-sliced ELL layout on the CPU, in parallel, and uploads it; inference runs one
-/// fused kernel per layer over the live rows, compacts the live list on the device and merges
-/// bit-identical rows. Results are bit-identical to the reference engine: each output sums its
+/// into a warp-sliced ELL layout on the CPU, in parallel, packs layers into chunks and uploads
+/// them (or keeps them in page-locked host memory and streams them when they do not fit);
+/// inference runs a persistent kernel over a chunk of layers per launch (fused multiply, bias,
+/// ReLU, cap and live-list compaction), and merges bit-identical rows at checkpoints. Results are bit-identical to the reference engine: each output sums its
 /// inputs in ascending order, as the reference does, without fused multiply-adds.
 /// </summary>
 public sealed class GpuEngine : IInferenceEngine
@@ -18,7 +19,7 @@ public sealed class GpuEngine : IInferenceEngine
     public GpuEngine(GpuEngineOptions? options = null)
     {
         _options = options ?? new GpuEngineOptions();
-        _device = GpuDevice.Open(_options.Accelerator, _options.DeviceIndex);
+        _device = GpuDevice.Open(_options.Accelerator, _options.DeviceIndex, _options.SimulatedMultiprocessors);
     }
 
     public string Name => "gpu";
@@ -32,7 +33,7 @@ public sealed class GpuEngine : IInferenceEngine
     /// <summary>Number of usable CUDA devices (0 without a driver): what <c>--gpus all</c> means.</summary>
     public static int CudaDeviceCount() => GpuDevice.CudaDeviceCount();
 
-    public IEnginePlan Plan(ILayerSource network, InferenceOptions options) => new GpuPlan(_device, network, options);
+    public IEnginePlan Plan(ILayerSource network, InferenceOptions options) => new GpuPlan(_device, network, _options, options);
 
     public InferenceResult Execute(IEnginePlan plan, ImageBatch images, InferenceOptions options)
     {
@@ -49,7 +50,7 @@ public sealed class GpuEngine : IInferenceEngine
         var categories = new List<int>();
         var finalRows = new List<(int Image, float[] Row)>();
         double seconds = 0, upload = 0;
-        int checkpoints = 0, collapses = 0, batches = 0;
+        int checkpoints = 0, collapses = 0, batches = 0, launches = 0;
         for (int start = 0; start < images.Count || (start == 0 && images.Count == 0); start += batch)
         {
             int count = Math.Min(batch, images.Count - start);
@@ -61,6 +62,7 @@ public sealed class GpuEngine : IInferenceEngine
             upload += outcome.UploadSeconds;
             checkpoints += outcome.Checkpoints;
             collapses += outcome.Collapses;
+            launches += outcome.Launches;
             for (int k = 0; k < layers; k++)
             {
                 liveImages[k] += outcome.LiveImages[k];
@@ -89,6 +91,11 @@ public sealed class GpuEngine : IInferenceEngine
             ["batches"] = batches.ToString(CultureInfo.InvariantCulture),
             ["checkpoints"] = checkpoints.ToString(CultureInfo.InvariantCulture),
             ["collapses"] = collapses.ToString(CultureInfo.InvariantCulture),
+            ["launches"] = launches.ToString(CultureInfo.InvariantCulture),
+            ["residentBytes"] = p.ResidentBytes.ToString(CultureInfo.InvariantCulture),
+            ["streamedChunks"] = p.StreamedChunks.ToString(CultureInfo.InvariantCulture),
+            ["streamedBytes"] = p.StreamedBytes.ToString(CultureInfo.InvariantCulture),
+            ["planningSeconds"] = p.PlanningSeconds.ToString("G6", CultureInfo.InvariantCulture),
         };
         return new InferenceResult
         {

@@ -10,6 +10,19 @@ public enum GpuAcceleratorChoice
     CpuSimulator,
 }
 
+/// <summary>Where the planned weights live while a network runs.</summary>
+public enum WeightResidency
+{
+    /// <summary>On the device while they fit the memory budget; the remaining layers streamed from host memory.</summary>
+    Auto,
+
+    /// <summary>All on the device (planning fails when they do not fit).</summary>
+    Resident,
+
+    /// <summary>All in page-locked host memory, copied to the device chunk by chunk while the previous chunk computes.</summary>
+    Streamed,
+}
+
 /// <summary>Settings of the GPU engine; the defaults are what a user wants.</summary>
 public sealed record GpuEngineOptions
 {
@@ -26,6 +39,15 @@ public sealed record GpuEngineOptions
     /// Images that do not fit next to the plan run in several batches.
     /// </summary>
     public long DeviceMemoryBudget { get; init; }
+
+    /// <summary>Where the weights live: see <see cref="WeightResidency"/>.</summary>
+    public WeightResidency Weights { get; init; } = WeightResidency.Auto;
+
+    /// <summary>Layers per chunk: one kernel launch runs at most one chunk; streamed weights move a chunk at a time.</summary>
+    public int LayersPerChunk { get; init; } = 32;
+
+    /// <summary>Multiprocessors of the CPU simulator (each runs one group at a time); more than one exercises the grid barrier.</summary>
+    public int SimulatedMultiprocessors { get; init; } = 1;
 
     /// <summary>Record each layer's wall time (synchronises the device after every layer).</summary>
     public bool TimeEachLayer { get; init; }

@@ -3,32 +3,48 @@ using SpDnn.Model;
 
 namespace SpDnn.Engines.Gpu;
 
-/// <summary>A network planned into the warp-sliced ELL layout and uploaded to the device.</summary>
+/// <summary>One chunk of a plan: uploaded for good, or kept in page-locked host memory and streamed.</summary>
+internal sealed record PlanChunk(int FirstLayer, int Count, int MaxBlocks, DeviceChunk? Resident, PinnedChunk? Streamed, int StreamIndex)
+{
+    public int EndLayer => FirstLayer + Count;
+}
+
+/// <summary>
+/// A network planned into the warp-sliced ELL layout, packed into chunks of consecutive layers.
+/// Chunks are uploaded while the device memory budget allows; the rest stay in page-locked
+/// host memory and are streamed through two device slots at run time (copying the next chunk
+/// while the current one computes).
+/// </summary>
 internal sealed class GpuPlan : IEnginePlan
 {
-    private readonly DeviceLayer[] _layers;
+    private readonly List<PlanChunk> _chunks = [];
+    private readonly DeviceChunk?[] _slots = new DeviceChunk?[2];
 
-    public GpuPlan(GpuDevice device, ILayerSource network, InferenceOptions options)
+    public GpuPlan(GpuDevice device, ILayerSource network, GpuEngineOptions engineOptions, InferenceOptions options)
     {
         var watch = Stopwatch.StartNew();
         Device = device;
         Neurons = network.Neurons;
         LayerCount = network.LayerCount;
-        _layers = new DeviceLayer[LayerCount];
         var parallel = new ParallelOptions
         {
             CancellationToken = options.Cancellation,
             MaxDegreeOfParallelism = options.Threads > 0 ? options.Threads : -1,
         };
-        // Plan a chunk of layers in parallel on the CPU, then upload it, so host memory holds
-        // one chunk of tiled layers at a time however long the network is.
-        int chunk = Math.Max(1, Environment.ProcessorCount * 2);
-        var tiled = new TiledLayer[Math.Min(chunk, LayerCount)];
+        long budget = engineOptions.DeviceMemoryBudget > 0 ? engineOptions.DeviceMemoryBudget : (long)(device.FreeMemory * 0.9);
+        // Weights may take three quarters of the budget; the images' buffers need the rest.
+        long weightBudget = budget / 4 * 3;
+        int perChunk = Math.Max(1, engineOptions.LayersPerChunk);
+        // Plan a chunk of layers in parallel on the CPU, pack it, then upload or pin it, so host
+        // memory holds one chunk of tiled layers at a time however long the network is.
+        var tiled = new TiledLayer[Math.Min(perChunk, LayerCount)];
+        var slotShape = default(ChunkShape);
+        bool streaming = engineOptions.Weights == WeightResidency.Streamed;
         try
         {
-            for (int start = 0; start < LayerCount; start += chunk)
+            for (int start = 0; start < LayerCount; start += perChunk)
             {
-                int count = Math.Min(chunk, LayerCount - start);
+                int count = Math.Min(perChunk, LayerCount - start);
                 Parallel.For(0, count, parallel, i =>
                 {
                     var layer = network.GetLayer(start + i);
@@ -38,12 +54,31 @@ internal sealed class GpuPlan : IEnginePlan
                 });
                 for (int i = 0; i < count; i++)
                 {
-                    var t = tiled[i];
-                    Weights += t.NonZeros;
-                    WarpRowCount += t.WarpRowCount;
-                    DeviceBytes += t.DeviceBytes;
-                    _layers[start + i] = new DeviceLayer(device.Accelerator, t);
+                    Weights += tiled[i].NonZeros;
+                    WarpRowCount += tiled[i].WarpRowCount;
                 }
+                var packed = new LayerChunk(start, tiled.AsSpan(0, count).ToArray());
+                // Leave room for two streaming slots should a later chunk not fit.
+                streaming |= engineOptions.Weights == WeightResidency.Auto
+                    && ResidentBytes + packed.Bytes + packed.Bytes / 2 * 5 > weightBudget;
+                if (streaming)
+                {
+                    _chunks.Add(new PlanChunk(start, count, packed.MaxBlocks, null, new PinnedChunk(device.Accelerator, packed), StreamedChunks));
+                    StreamedChunks++;
+                    StreamedBytes += packed.Bytes;
+                    slotShape = ChunkShape.Max(slotShape, ChunkShape.Of(packed));
+                }
+                else
+                {
+                    _chunks.Add(new PlanChunk(start, count, packed.MaxBlocks, new DeviceChunk(device.Accelerator, packed), null, -1));
+                    ResidentBytes += packed.Bytes;
+                }
+                MaxBlocks = Math.Max(MaxBlocks, packed.MaxBlocks);
+            }
+            if (StreamedChunks > 0)
+            {
+                for (int s = 0; s < Math.Min(2, StreamedChunks); s++) _slots[s] = new DeviceChunk(device.Accelerator, slotShape);
+                SlotBytes = slotShape.Bytes * Math.Min(2, StreamedChunks);
             }
         }
         catch
@@ -60,18 +95,40 @@ internal sealed class GpuPlan : IEnginePlan
     public long Weights { get; }
     public double PlanningSeconds { get; }
 
+    /// <summary>The most output blocks of any layer.</summary>
+    public int MaxBlocks { get; }
+
     /// <summary>Warp-wide rows of slots over all layers ("warpnz").</summary>
     public long WarpRowCount { get; }
 
     /// <summary>Padded slots over true nonzeros (1 = no padding).</summary>
     public double PaddingRatio => Weights > 0 ? WarpRowCount * (double)TiledLayout.WarpSize / Weights : 1;
 
-    public long DeviceBytes { get; }
+    /// <summary>Bytes of the chunks uploaded for good.</summary>
+    public long ResidentBytes { get; private set; }
 
-    public DeviceLayer Layer(int index) => _layers[index];
+    /// <summary>Chunks kept in host memory and streamed at run time, and their bytes.</summary>
+    public int StreamedChunks { get; private set; }
+    public long StreamedBytes { get; private set; }
+
+    /// <summary>Bytes of the device slots that streamed chunks pass through.</summary>
+    public long SlotBytes { get; }
+
+    /// <summary>Device bytes the plan occupies.</summary>
+    public long DeviceBytes => ResidentBytes + SlotBytes;
+
+    public IReadOnlyList<PlanChunk> Chunks => _chunks;
+
+    /// <summary>The device slot that streamed chunk <paramref name="streamIndex"/> passes through.</summary>
+    public DeviceChunk Slot(int streamIndex) => _slots[streamIndex % 2] ?? throw new InvalidOperationException("The plan streams no chunks.");
 
     public void Dispose()
     {
-        foreach (var layer in _layers) layer?.Dispose();
+        foreach (var chunk in _chunks)
+        {
+            chunk.Resident?.Dispose();
+            chunk.Streamed?.Dispose();
+        }
+        foreach (var slot in _slots) slot?.Dispose();
     }
 }

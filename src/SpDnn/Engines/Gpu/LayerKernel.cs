@@ -5,34 +5,6 @@ using static SpDnn.Engines.Gpu.TiledLayout;
 
 namespace SpDnn.Engines.Gpu;
 
-/// <summary>Arguments of one layer launch (views of the layer's plan and of the run's state).</summary>
-internal struct LayerArgs
-{
-    /// <summary>Features, neuron-major: neuron i of column c at i * Stride + c.</summary>
-    public ArrayView<float> Input;
-    public ArrayView<float> Output;
-    /// <summary>Live[p]: the Input column of live position p (LiveRows[Layer] positions).</summary>
-    public ArrayView<int> Live;
-    /// <summary>LiveRows[k]: live positions before layer k (written by the compaction of layer k-1).</summary>
-    public ArrayView<int> LiveRows;
-    /// <summary>Nonzero outputs per live position, accumulated here, reset by the compaction.</summary>
-    public ArrayView<int> Nonzeros;
-    public ArrayView<int> Outputs;
-    public ArrayView<int> BlockStages;
-    public ArrayView<int> StageStarts;
-    public ArrayView<int> Footprint;
-    public ArrayView<int> WarpRows;
-    public ArrayView<ushort> SlotIndex;
-    public ArrayView<float> SlotValue;
-    public ArrayView<float> Bias;
-    /// <summary>Groups of this launch that have finished; the last one compacts and resets it.</summary>
-    public ArrayView<int> Done;
-    /// <summary>The compaction's views (see <see cref="CompactArgs"/>).</summary>
-    public CompactArgs Compaction;
-    public int Layer;
-    public long Stride;
-}
-
 /// <summary>
 /// The fused layer kernel: one group of <see cref="BlockRows"/> threads per (output block, tile
 /// of <see cref="Tile"/> live positions); each thread owns one output neuron and keeps one
@@ -53,40 +25,18 @@ internal static class LayerKernel
     /// <summary>Pitch of the output transpose (odd: owners' writes hit distinct banks).</summary>
     private const int OutputPitch = Tile + 1;
 
-    public static void Run(LayerArgs a)
-    {
-        int rows = a.LiveRows[a.Layer];
-        int first = Grid.IdxY * Tile;
-        var stage = SharedMemory.Allocate<float>(Tile * StagePitch);
-        var columns = SharedMemory.Allocate<int>(Tile);
-        var counts = SharedMemory.Allocate<int>(Tile);
-        var flags = SharedMemory.Allocate<int>(StateKernels.CompactionShared);
-        int tid = Group.IdxX;
-        if (first < rows) Compute(a, rows, first, stage, columns, counts);
-
-        // The last group to finish compacts the live list for the next layer: one launch per
-        // layer instead of two (launch overhead dominates once few rows are left).
-        MemoryFence.DeviceLevel();
-        Group.Barrier();
-        if (tid == 0) flags[0] = Atomic.Add(ref a.Done[0], 1) == Grid.DimX * Grid.DimY - 1 ? 1 : 0;
-        Group.Barrier();
-        if (flags[0] == 0) return;
-        MemoryFence.DeviceLevel();
-        StateKernels.CompactLive(a.Compaction, flags);
-        if (tid == 0) Atomic.Exchange(ref a.Done[0], 0);
-    }
-
-    private static void Compute(LayerArgs a, int rows, int first, ArrayView<float> stage, ArrayView<int> columns, ArrayView<int> counts)
+    /// <summary>Computes output block <paramref name="block"/> for the live positions first .. first+Tile-1.</summary>
+    public static void Compute(ProgramArgs a, LayerBases layer, ArrayView<float> input, ArrayView<float> output, ArrayView<int> live,
+        int rows, int block, int first, ArrayView<float> stage, ArrayView<int> columns, ArrayView<int> counts)
     {
         int tid = Group.IdxX;
         if (tid < Tile)
         {
-            columns[tid] = first + tid < rows ? a.Live[first + tid] : -1;
+            columns[tid] = first + tid < rows ? live[first + tid] : -1;
             counts[tid] = 0;
         }
         Group.Barrier();
         int warp = tid / WarpSize, lane = tid % WarpSize;
-        int block = Grid.IdxX;
         float acc0 = 0f;
         float acc1 = 0f;
         float acc2 = 0f;
@@ -103,23 +53,25 @@ internal static class LayerKernel
         float acc13 = 0f;
         float acc14 = 0f;
         float acc15 = 0f;
-        int s0 = a.BlockStages[block], s1 = a.BlockStages[block + 1];
+        int s0 = a.BlockStages[layer.BlockStages + block], s1 = a.BlockStages[layer.BlockStages + block + 1];
         for (int s = s0; s < s1; s++)
         {
-            int footStart = a.StageStarts[s], footLength = a.StageStarts[s + 1] - footStart;
+            long footStart = layer.Footprint + a.StageStarts[layer.StageStarts + s];
+            int footLength = a.StageStarts[layer.StageStarts + s + 1] - a.StageStarts[layer.StageStarts + s];
             for (int e = tid; e < Tile * StageEntries; e += BlockRows)
             {
                 int q = e / Tile, t = e % Tile;
                 int column = columns[t];
                 float v = 0f;
-                if (q < footLength && column >= 0) v = a.Input[a.Footprint[footStart + q] * a.Stride + column];
+                if (q < footLength && column >= 0) v = input[a.Footprint[footStart + q] * a.Stride + column];
                 stage[t * StagePitch + q] = v;
             }
             Group.Barrier();
-            int r = a.WarpRows[s * WarpsPerBlock + warp], r1 = a.WarpRows[s * WarpsPerBlock + warp + 1];
+            long warpRow = layer.WarpRows + (long)s * WarpsPerBlock + warp;
+            int r = a.WarpRows[warpRow], r1 = a.WarpRows[warpRow + 1];
             for (; r + 4 <= r1; r += 4)
             {
-                long p = (long)r * WarpSize + lane;
+                long p = layer.Slots + (long)r * WarpSize + lane;
                 int i0 = a.SlotIndex[p + 0];
                 float w0 = a.SlotValue[p + 0];
                 int i1 = a.SlotIndex[p + 32];
@@ -195,7 +147,7 @@ internal static class LayerKernel
             }
             for (; r < r1; r++)
             {
-                long p = (long)r * WarpSize + lane;
+                long p = layer.Slots + (long)r * WarpSize + lane;
                 int idx = a.SlotIndex[p];
                 float w = a.SlotValue[p];
                 acc0 += Product(stage[0 * StagePitch + idx], w);
@@ -220,8 +172,9 @@ internal static class LayerKernel
 
         // Epilogue: activations to shared memory (the stage buffer is free now), then written
         // row by row: thread e writes column e % Tile of row e / Tile, 16 threads per row.
-        int j = a.Outputs[block * BlockRows + tid];
-        float bias = j >= 0 ? a.Bias[j] : 0f;
+        long outputs = layer.Outputs + (long)block * BlockRows;
+        int j = a.Outputs[outputs + tid];
+        float bias = j >= 0 ? a.Bias[layer.Bias + j] : 0f;
         stage[tid * OutputPitch + 0] = Activate(acc0, bias);
         stage[tid * OutputPitch + 1] = Activate(acc1, bias);
         stage[tid * OutputPitch + 2] = Activate(acc2, bias);
@@ -245,11 +198,11 @@ internal static class LayerKernel
         for (int e = tid; e < BlockRows * Tile; e += BlockRows)
         {
             int row = e / Tile;
-            int output = a.Outputs[block * BlockRows + row];
+            int neuron = a.Outputs[outputs + row];
             float v = stage[row * OutputPitch + mine];
-            if (output >= 0 && position < rows)
+            if (neuron >= 0 && position < rows)
             {
-                a.Output[output * a.Stride + position] = v;
+                output[neuron * a.Stride + position] = v;
                 if (v != 0f) nonzeros++;
             }
         }

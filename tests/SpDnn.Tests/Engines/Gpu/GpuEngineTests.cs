@@ -15,8 +15,8 @@ public sealed class GpuEngineTests : EngineConformanceTests
 
     protected override int RandomImages => 32;
 
-    private static GpuEngine Simulator(long budget = 0) =>
-        new(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, DeviceMemoryBudget = budget });
+    private static GpuEngine Simulator(long budget = 0, WeightResidency weights = WeightResidency.Auto) =>
+        new(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, DeviceMemoryBudget = budget, Weights = weights });
 
     private static readonly InferenceOptions Keep = new() { KeepFinalFeatures = true };
 
@@ -61,11 +61,58 @@ public sealed class GpuEngineTests : EngineConformanceTests
         long planBytes = long.Parse(once.Details["planBytes"], System.Globalization.CultureInfo.InvariantCulture);
         long perImage = GpuBatchRun.DeviceBytes(2, shape.Neurons, shape.Layers) - GpuBatchRun.DeviceBytes(1, shape.Neurons, shape.Layers);
 
-        using var small = Simulator(planBytes + 8 * perImage);
+        using var small = Simulator(planBytes + 8 * perImage, WeightResidency.Resident);
         var batched = small.Infer(network, images, Keep);
         Assert.Equal("4", batched.Details["batches"]);
         Assert.Equal(once.Categories, batched.Categories);
         Assert.True(once.FinalFeatures!.ContentEquals(batched.FinalFeatures!));
         Assert.Equal(once.LayerStatistics.Select(s => s.LiveImages), batched.LayerStatistics.Select(s => s.LiveImages));
+    }
+
+    [Fact]
+    public void ManyGroupsAndStreamedChunksGiveTheReferenceResult()
+    {
+        // Three simulated multiprocessors: launches of up to three groups that meet at the grid
+        // barrier and split the compaction; chunks of three layers streamed through two slots.
+        var shape = new RandomNetworkOptions { Neurons = 200, Layers = 10, DyadicValues = true, MinWeight = -1f, MaxWeight = 1f, MinBias = -0.25f, MaxBias = 0.25f };
+        var network = InMemoryNetwork.Load(new RandomNetworkGenerator(31, shape));
+        var images = RandomNetworkGenerator.RandomImages(31, 40, shape.Neurons, 0.3, 2f, binary: false);
+        var expected = RunReference(network, images);
+        Assert.NotEmpty(expected.Categories);
+
+        using var engine = new GpuEngine(new GpuEngineOptions
+        {
+            Accelerator = GpuAcceleratorChoice.CpuSimulator,
+            SimulatedMultiprocessors = 3,
+            LayersPerChunk = 3,
+            Weights = WeightResidency.Streamed,
+        });
+        var actual = engine.Infer(network, images, Keep);
+        Assert.Equal(expected.Categories, actual.Categories);
+        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
+        Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), actual.LayerStatistics.Select(s => s.LiveImages));
+        Assert.Equal("4", actual.Details["streamedChunks"]);
+        Assert.Equal("0", actual.Details["residentBytes"]);
+    }
+
+    [Fact]
+    public void WeightsBeyondTheMemoryBudgetAreStreamedFromHostMemory()
+    {
+        var shape = new RandomNetworkOptions { Neurons = 160, Layers = 12, DyadicValues = true, MinWeight = -1f, MaxWeight = 1f, MinBias = -0.25f, MaxBias = 0.25f };
+        var network = InMemoryNetwork.Load(new RandomNetworkGenerator(32, shape));
+        var images = RandomNetworkGenerator.RandomImages(32, 24, shape.Neurons, 0.3, 2f, binary: false);
+        var options = new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, LayersPerChunk = 2 };
+        using var resident = new GpuEngine(options with { Weights = WeightResidency.Resident });
+        var all = resident.Infer(network, images, Keep);
+        long planBytes = long.Parse(all.Details["planBytes"], System.Globalization.CultureInfo.InvariantCulture);
+
+        // Room for about a third of the weights next to two streaming slots: the first chunks stay, the others stream.
+        using var tight = new GpuEngine(options with { DeviceMemoryBudget = planBytes * 6 / 5 });
+        var streamed = tight.Infer(network, images, Keep);
+        Assert.NotEqual("0", streamed.Details["streamedChunks"]);
+        Assert.NotEqual("0", streamed.Details["residentBytes"]);
+        Assert.Equal(all.Categories, streamed.Categories);
+        Assert.True(all.FinalFeatures!.ContentEquals(streamed.FinalFeatures!));
+        Assert.Equal(all.LayerStatistics.Select(s => s.LiveImages), streamed.LayerStatistics.Select(s => s.LiveImages));
     }
 }

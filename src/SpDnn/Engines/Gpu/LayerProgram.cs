@@ -1,0 +1,239 @@
+using ILGPU;
+using ILGPU.Runtime.Cuda;
+using static SpDnn.Engines.Gpu.TiledLayout;
+
+namespace SpDnn.Engines.Gpu;
+
+/// <summary>Arguments of one launch of <see cref="LayerProgram"/>: a chunk of layers and the run's state.</summary>
+internal struct ProgramArgs
+{
+    // The chunk (see LayerChunk): layer i of the chunk starts its arrays at Table[i * 8 + ...].
+    public ArrayView<long> Table;
+    public ArrayView<int> Outputs;
+    public ArrayView<int> BlockStages;
+    public ArrayView<int> StageStarts;
+    public ArrayView<int> Footprint;
+    public ArrayView<int> WarpRows;
+    public ArrayView<ushort> SlotIndex;
+    public ArrayView<float> SlotValue;
+    public ArrayView<float> Bias;
+    /// <summary>Network index of the chunk's first layer.</summary>
+    public int ChunkFirstLayer;
+
+    // The run: features neuron-major (neuron i of column c at i * Stride + c); layer k reads
+    // the buffers of parity k % 2 and writes the others.
+    public ArrayView<float> Features0, Features1;
+    /// <summary>Live[p]: the input column of live position p.</summary>
+    public ArrayView<int> Live0, Live1;
+    /// <summary>Image slot (batch row) and multiplicity (images a collapsed column stands for) per position.</summary>
+    public ArrayView<int> Slot0, Slot1, Multiplicity0, Multiplicity1;
+    /// <summary>LiveRows[k]: live positions before layer k.</summary>
+    public ArrayView<int> LiveRows;
+    /// <summary>LiveImages[k]: images alive after layer k.</summary>
+    public ArrayView<int> LiveImages;
+    /// <summary>Nonzero outputs per live position of the current layer (reset by the compaction).</summary>
+    public ArrayView<int> Nonzeros;
+    /// <summary>Per group: kept positions and kept images of its part of the compaction.</summary>
+    public ArrayView<int> Partials;
+    /// <summary>Arrivals at the grid barrier (zero at launch).</summary>
+    public ArrayView<int> Barrier;
+    /// <summary>Layers FirstLayer .. EndLayer-1 run in this launch (all in the chunk).</summary>
+    public int FirstLayer, EndLayer;
+    public long Stride;
+}
+
+/// <summary>Where one layer's arrays start in its chunk (read from the chunk's table).</summary>
+internal struct LayerBases
+{
+    public long Outputs, BlockStages, StageStarts, Footprint, WarpRows, Slots, Bias;
+    public int Blocks;
+}
+
+/// <summary>
+/// A persistent kernel that runs several layers in one launch. Its groups (no more than can be
+/// resident at once, so a software grid barrier is safe) share each layer's work items (output
+/// block x tile of live positions) and then compact the live list together: count the kept
+/// positions of their part, barrier, write them at their offsets, barrier. One launch per
+/// chunk of layers instead of one per layer: launch overhead dominated the many late layers
+/// that have few live rows left.
+/// </summary>
+internal static class LayerProgram
+{
+    public const int GroupSize = BlockRows;
+    private const int Warps = GroupSize / WarpSize;
+
+    public static void Run(ProgramArgs a)
+    {
+        var stage = SharedMemory.Allocate<float>(LayerKernel.Tile * LayerKernel.StagePitch);
+        var columns = SharedMemory.Allocate<int>(LayerKernel.Tile);
+        var counts = SharedMemory.Allocate<int>(LayerKernel.Tile);
+        var scratch = SharedMemory.Allocate<int>(Warps + 2);
+        int epoch = 0;
+        for (int k = a.FirstLayer; k < a.EndLayer; k++)
+        {
+            // One atomic read per group, shared: every thread reading it would queue on one address.
+            if (Group.IdxX == 0) scratch[Warps] = LoadAcquire(a.LiveRows, k);
+            Group.Barrier();
+            int rows = scratch[Warps];
+            // Every group reads the same count (written before the last barrier): all leave together.
+            if (rows == 0) return;
+            bool odd = (k & 1) != 0;
+            var input = odd ? a.Features1 : a.Features0;
+            var output = odd ? a.Features0 : a.Features1;
+            var live = odd ? a.Live1 : a.Live0;
+            long row = (long)(k - a.ChunkFirstLayer) * LayerChunk.TableStride;
+            var layer = new LayerBases
+            {
+                Outputs = a.Table[row + LayerChunk.OutputsBase],
+                BlockStages = a.Table[row + LayerChunk.BlockStagesBase],
+                StageStarts = a.Table[row + LayerChunk.StageStartsBase],
+                Footprint = a.Table[row + LayerChunk.FootprintBase],
+                WarpRows = a.Table[row + LayerChunk.WarpRowsBase],
+                Slots = a.Table[row + LayerChunk.SlotBase],
+                Bias = a.Table[row + LayerChunk.BiasBase],
+                Blocks = (int)a.Table[row + LayerChunk.BlockCount],
+            };
+            int tiles = (rows + LayerKernel.Tile - 1) / LayerKernel.Tile;
+            int items = layer.Blocks * tiles;
+            // Neighbouring groups take the blocks of one tile: they read the same input columns.
+            for (int item = Grid.IdxX; item < items; item += Grid.DimX)
+                LayerKernel.Compute(a, layer, input, output, live, rows, item % layer.Blocks, item / layer.Blocks * LayerKernel.Tile, stage, columns, counts);
+            epoch = GridBarrier(a.Barrier, epoch);
+
+            int part = (rows + Grid.DimX - 1) / Grid.DimX;
+            int lo = Math.Min(rows, Grid.IdxX * part), hi = Math.Min(rows, lo + part);
+            var multiplicityIn = odd ? a.Multiplicity1 : a.Multiplicity0;
+            CountKept(a, lo, hi, multiplicityIn, scratch);
+            epoch = GridBarrier(a.Barrier, epoch);
+            WriteKept(a, k, lo, hi, odd, scratch);
+            epoch = GridBarrier(a.Barrier, epoch);
+        }
+    }
+
+    /// <summary>Counts this group's kept positions (a nonzero output) and their images into Partials.</summary>
+    private static void CountKept(ProgramArgs a, int lo, int hi, ArrayView<int> multiplicity, ArrayView<int> scratch)
+    {
+        int kept = 0, images = 0;
+        for (int p = lo + Group.IdxX; p < hi; p += GroupSize)
+        {
+            if (a.Nonzeros[p] == 0) continue;
+            kept++;
+            images += multiplicity[p];
+        }
+        kept = GroupSum(kept, scratch);
+        images = GroupSum(images, scratch);
+        if (Group.IdxX == 0)
+        {
+            a.Partials[2 * Grid.IdxX] = kept;
+            a.Partials[2 * Grid.IdxX + 1] = images;
+        }
+    }
+
+    /// <summary>
+    /// Writes this group's kept positions, in ascending order, after those of the groups before
+    /// it (so the next layer reads nearly contiguous columns), with their slots and
+    /// multiplicities; resets the nonzero counts; the first group records the totals.
+    /// </summary>
+    private static void WriteKept(ProgramArgs a, int k, int lo, int hi, bool odd, ArrayView<int> scratch)
+    {
+        int tid = Group.IdxX, lane = tid % WarpSize, warp = tid / WarpSize, g = Grid.IdxX;
+        int before = 0, total = 0, images = 0;
+        for (int h = tid; h < Grid.DimX; h += GroupSize)
+        {
+            int kept = a.Partials[2 * h];
+            total += kept;
+            images += a.Partials[2 * h + 1];
+            if (h < g) before += kept;
+        }
+        before = GroupSum(before, scratch);
+        total = GroupSum(total, scratch);
+        images = GroupSum(images, scratch);
+        if (g == 0 && tid == 0)
+        {
+            a.LiveRows[k + 1] = total;
+            a.LiveImages[k] = images;
+        }
+        var liveOut = odd ? a.Live0 : a.Live1;
+        var slotIn = odd ? a.Slot1 : a.Slot0;
+        var slotOut = odd ? a.Slot0 : a.Slot1;
+        var multiplicityIn = odd ? a.Multiplicity1 : a.Multiplicity0;
+        var multiplicityOut = odd ? a.Multiplicity0 : a.Multiplicity1;
+        for (int start = lo; start < hi; start += GroupSize)
+        {
+            int p = start + tid;
+            // Read and reset in one atomic: ILGPU 1.5.3 was seen to schedule a plain load after a
+            // later plain store to the same element (PTX), which lost every count.
+            int keep = p < hi && Atomic.Exchange(ref a.Nonzeros[p], 0) > 0 ? 1 : 0;
+            int inclusive = keep;
+            for (int d = 1; d < WarpSize; d *= 2)
+            {
+                int other = Warp.ShuffleUp(inclusive, d);
+                if (lane >= d) inclusive += other;
+            }
+            if (lane == WarpSize - 1) scratch[warp] = inclusive;
+            Group.Barrier();
+            int offset = before, step = 0;
+            for (int w = 0; w < Warps; w++)
+            {
+                int t = scratch[w];
+                if (w < warp) offset += t;
+                step += t;
+            }
+            if (keep != 0)
+            {
+                int q = offset + inclusive - 1;
+                liveOut[q] = p;
+                slotOut[q] = slotIn[p];
+                multiplicityOut[q] = multiplicityIn[p];
+            }
+            before += step;
+            Group.Barrier();
+        }
+    }
+
+    /// <summary>Sum of <paramref name="value"/> over the group, returned to every thread.</summary>
+    private static int GroupSum(int value, ArrayView<int> scratch)
+    {
+        int lane = Group.IdxX % WarpSize, warp = Group.IdxX / WarpSize;
+        for (int d = WarpSize / 2; d > 0; d /= 2) value += Warp.ShuffleXor(value, d);
+        if (lane == 0) scratch[warp] = value;
+        Group.Barrier();
+        int sum = 0;
+        for (int w = 0; w < Warps; w++) sum += scratch[w];
+        Group.Barrier();
+        return sum;
+    }
+
+    /// <summary>
+    /// Waits until every group of the launch has arrived (<paramref name="epoch"/> barriers passed
+    /// so far; returns the new count). Safe only because the launch has no more groups than can
+    /// be resident at once. The fences order each group's writes before its arrival and the
+    /// reads after it (the release/acquire pattern of CUDA's grid synchronisation).
+    /// </summary>
+    private static int GridBarrier(ArrayView<int> counter, int epoch)
+    {
+        Group.Barrier();
+        int target = (epoch + 1) * Grid.DimX;
+        if (Group.IdxX == 0)
+        {
+            MemoryFence.DeviceLevel();
+            Atomic.Add(ref counter[0], 1);
+            while (LoadAcquire(counter, 0) < target) Pause();
+            MemoryFence.DeviceLevel();
+        }
+        Group.Barrier();
+        return epoch + 1;
+    }
+
+    /// <summary>
+    /// A load that sees other groups' latest write: an atomic is served by L2, never by a stale
+    /// L1 line or a value the compiler kept in a register (ILGPU offers no volatile load).
+    /// </summary>
+    private static int LoadAcquire(ArrayView<int> view, int index) => Atomic.Add(ref view[index], 0);
+
+    /// <summary>Spinning less often leaves L2 to the groups still arriving.</summary>
+    private static void Pause()
+    {
+        if (CudaAsm.IsSupported) CudaAsm.Emit("nanosleep.u32 64;");
+    }
+}
