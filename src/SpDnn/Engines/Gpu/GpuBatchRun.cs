@@ -32,6 +32,7 @@ internal sealed class GpuBatchRun : IDisposable
 {
     private const int MaxCheckInterval = 64;
     private const int MaxCollapseGap = 8;
+    private const int ProbeColumns = 256;
 
     private readonly GpuPlan _plan;
     private readonly GpuDevice _device;
@@ -276,6 +277,7 @@ internal sealed class GpuBatchRun : IDisposable
     private int Collapse(int done, int rows)
     {
         int current = done % 2;
+        if (rows > ProbeColumns && !ProbeFindsDuplicates(current, rows)) return 0;
         var live = new int[rows];
         var slots = new int[rows];
         var hashes = new ulong[rows];
@@ -285,6 +287,7 @@ internal sealed class GpuBatchRun : IDisposable
         {
             First = _live[current].View,
             Hashes = _hashes.View,
+            Positions = rows,
         });
         _hashes.View.SubView(0, rows).CopyTo(_stream, _pinnedHashes.ArrayView.SubView(0, rows));
         _stream.Synchronize();
@@ -341,6 +344,27 @@ internal sealed class GpuBatchRun : IDisposable
         _liveRows.View.SubView(done, 1).CopyFromCPU([kept]);
         _collapses++;
         return removedCount;
+    }
+
+    /// <summary>
+    /// Hashes an evenly spaced sample of the live columns: a full attempt (which reads every
+    /// row, and builds a table of all of them on the host) pays only when rows are converging,
+    /// and then a quarter of the sample or more repeats an earlier member.
+    /// </summary>
+    private bool ProbeFindsDuplicates(int current, int rows)
+    {
+        _device.Hash(_stream, new KernelConfig(ProbeColumns, StateKernels.GroupSize), Columns(current) with
+        {
+            First = _live[current].View,
+            Hashes = _hashes.View,
+            Positions = rows,
+        });
+        _hashes.View.SubView(0, ProbeColumns).CopyTo(_stream, _pinnedHashes.ArrayView.SubView(0, ProbeColumns));
+        _stream.Synchronize();
+        var seen = new HashSet<ulong>();
+        int repeats = 0;
+        foreach (ulong h in _pinnedHashes.Span[..ProbeColumns]) if (!seen.Add(h)) repeats++;
+        return 4 * repeats >= ProbeColumns;
     }
 
     private ColumnArgs Columns(int current) => new()

@@ -27,12 +27,14 @@ internal static class LayerKernel
 
     /// <summary>Computes output block <paramref name="block"/> for the live positions first .. first+Tile-1.</summary>
     public static void Compute(ProgramArgs a, LayerBases layer, ArrayView<float> input, ArrayView<float> output, ArrayView<int> live,
-        int rows, int block, int first, ArrayView<float> stage, ArrayView<int> columns, ArrayView<int> counts)
+        int rows, int block, int first, ArrayView<float> stage, ArrayView<int> footprint, ArrayView<int> columns, ArrayView<int> counts)
     {
         int tid = Group.IdxX;
+        // Live positions in this tile: late layers often have a single one.
+        int valid = Math.Min(Tile, rows - first);
         if (tid < Tile)
         {
-            columns[tid] = first + tid < rows ? live[first + tid] : -1;
+            columns[tid] = tid < valid ? live[first + tid] : -1;
             counts[tid] = 0;
         }
         Group.Barrier();
@@ -58,28 +60,62 @@ internal static class LayerKernel
         {
             long footStart = layer.Footprint + a.StageStarts[layer.StageStarts + s];
             int footLength = a.StageStarts[layer.StageStarts + s + 1] - a.StageStarts[layer.StageStarts + s];
-            for (int e = tid; e < Tile * StageEntries; e += BlockRows)
+            for (int q = tid; q < footLength; q += BlockRows) footprint[q] = a.Footprint[footStart + q];
+            Group.Barrier();
+            // Stage the valid columns only, four loads in flight per thread: with few live rows
+            // the loads spread over the whole group instead of queueing on a sixteenth of it.
+            // Columns past the valid ones keep stale values: their sums are never written.
+            int entries = footLength * valid;
+            for (int e0 = tid; e0 < entries; e0 += 4 * BlockRows)
             {
-                int q = e / Tile, t = e % Tile;
-                int column = columns[t];
-                float v = 0f;
-                if (q < footLength && column >= 0) v = input[a.Footprint[footStart + q] * a.Stride + column];
-                stage[t * StagePitch + q] = v;
+                int e1 = e0 + BlockRows, e2 = e0 + 2 * BlockRows, e3 = e0 + 3 * BlockRows;
+                int q0 = e0 / valid, t0 = e0 - q0 * valid;
+                int q1 = e1 / valid, t1 = e1 - q1 * valid;
+                int q2 = e2 / valid, t2 = e2 - q2 * valid;
+                int q3 = e3 / valid, t3 = e3 - q3 * valid;
+                float v0 = input[footprint[q0] * a.Stride + columns[t0]];
+                float v1 = e1 < entries ? input[footprint[q1] * a.Stride + columns[t1]] : 0f;
+                float v2 = e2 < entries ? input[footprint[q2] * a.Stride + columns[t2]] : 0f;
+                float v3 = e3 < entries ? input[footprint[q3] * a.Stride + columns[t3]] : 0f;
+                stage[t0 * StagePitch + q0] = v0;
+                if (e1 < entries) stage[t1 * StagePitch + q1] = v1;
+                if (e2 < entries) stage[t2 * StagePitch + q2] = v2;
+                if (e3 < entries) stage[t3 * StagePitch + q3] = v3;
             }
             Group.Barrier();
             long warpRow = layer.WarpRows + (long)s * WarpsPerBlock + warp;
             int r = a.WarpRows[warpRow], r1 = a.WarpRows[warpRow + 1];
+            // Weights four slots at a time, the next four loaded before the current ones are used.
+            long p = layer.Slots + (long)r * WarpSize + lane;
+            int n0 = 0, n1 = 0, n2 = 0, n3 = 0;
+            float x0 = 0f, x1 = 0f, x2 = 0f, x3 = 0f;
+            if (r + 4 <= r1)
+            {
+                n0 = a.SlotIndex[p + 0];
+                x0 = a.SlotValue[p + 0];
+                n1 = a.SlotIndex[p + 32];
+                x1 = a.SlotValue[p + 32];
+                n2 = a.SlotIndex[p + 64];
+                x2 = a.SlotValue[p + 64];
+                n3 = a.SlotIndex[p + 96];
+                x3 = a.SlotValue[p + 96];
+            }
             for (; r + 4 <= r1; r += 4)
             {
-                long p = layer.Slots + (long)r * WarpSize + lane;
-                int i0 = a.SlotIndex[p + 0];
-                float w0 = a.SlotValue[p + 0];
-                int i1 = a.SlotIndex[p + 32];
-                float w1 = a.SlotValue[p + 32];
-                int i2 = a.SlotIndex[p + 64];
-                float w2 = a.SlotValue[p + 64];
-                int i3 = a.SlotIndex[p + 96];
-                float w3 = a.SlotValue[p + 96];
+                int i0 = n0, i1 = n1, i2 = n2, i3 = n3;
+                float w0 = x0, w1 = x1, w2 = x2, w3 = x3;
+                p += 4 * WarpSize;
+                if (r + 8 <= r1)
+                {
+                    n0 = a.SlotIndex[p + 0];
+                    x0 = a.SlotValue[p + 0];
+                    n1 = a.SlotIndex[p + 32];
+                    x1 = a.SlotValue[p + 32];
+                    n2 = a.SlotIndex[p + 64];
+                    x2 = a.SlotValue[p + 64];
+                    n3 = a.SlotIndex[p + 96];
+                    x3 = a.SlotValue[p + 96];
+                }
                 acc0 += Product(stage[0 * StagePitch + i0], w0);
                 acc1 += Product(stage[1 * StagePitch + i0], w0);
                 acc2 += Product(stage[2 * StagePitch + i0], w0);
@@ -147,9 +183,9 @@ internal static class LayerKernel
             }
             for (; r < r1; r++)
             {
-                long p = layer.Slots + (long)r * WarpSize + lane;
-                int idx = a.SlotIndex[p];
-                float w = a.SlotValue[p];
+                long q = layer.Slots + (long)r * WarpSize + lane;
+                int idx = a.SlotIndex[q];
+                float w = a.SlotValue[q];
                 acc0 += Product(stage[0 * StagePitch + idx], w);
                 acc1 += Product(stage[1 * StagePitch + idx], w);
                 acc2 += Product(stage[2 * StagePitch + idx], w);

@@ -65,6 +65,7 @@ internal static class LayerProgram
     public static void Run(ProgramArgs a)
     {
         var stage = SharedMemory.Allocate<float>(LayerKernel.Tile * LayerKernel.StagePitch);
+        var footprint = SharedMemory.Allocate<int>(TiledLayout.StageEntries);
         var columns = SharedMemory.Allocate<int>(LayerKernel.Tile);
         var counts = SharedMemory.Allocate<int>(LayerKernel.Tile);
         var scratch = SharedMemory.Allocate<int>(Warps + 2);
@@ -97,7 +98,7 @@ internal static class LayerProgram
             int items = layer.Blocks * tiles;
             // Neighbouring groups take the blocks of one tile: they read the same input columns.
             for (int item = Grid.IdxX; item < items; item += Grid.DimX)
-                LayerKernel.Compute(a, layer, input, output, live, rows, item % layer.Blocks, item / layer.Blocks * LayerKernel.Tile, stage, columns, counts);
+                LayerKernel.Compute(a, layer, input, output, live, rows, item % layer.Blocks, item / layer.Blocks * LayerKernel.Tile, stage, footprint, columns, counts);
             epoch = GridBarrier(a.Barrier, epoch);
 
             int part = (rows + Grid.DimX - 1) / Grid.DimX;

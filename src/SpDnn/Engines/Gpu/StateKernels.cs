@@ -42,6 +42,8 @@ internal struct ColumnArgs
     public ArrayView<float> Rows;
     public int Neurons;
     public long Stride;
+    /// <summary>Live positions: the hash reads evenly spaced ones when launched with fewer groups (a sample).</summary>
+    public int Positions;
 }
 
 /// <summary>Kernels that maintain the live set: compaction, input scatter, column hashing, comparison and gathering.</summary>
@@ -117,12 +119,15 @@ internal static class StateKernels
     public static void Scatter(Index1D e, ScatterArgs a) =>
         a.Features[a.Neuron[e] * a.Stride + a.Image[e]] = a.Value[e];
 
-    /// <summary>An order-independent 64-bit hash of each live column's bits (one group per column).</summary>
+    /// <summary>
+    /// An order-independent 64-bit hash of live columns' bits (one group per column): of every
+    /// position when launched with Positions groups, else of evenly spaced ones.
+    /// </summary>
     public static void Hash(ColumnArgs a)
     {
         var partial = SharedMemory.Allocate<ulong>(GroupSize);
         int tid = Group.IdxX;
-        long column = a.First[Grid.IdxX];
+        long column = a.First[(int)((long)Grid.IdxX * a.Positions / Grid.DimX)];
         ulong h = 0;
         for (int j = tid; j < a.Neurons; j += GroupSize)
         {
