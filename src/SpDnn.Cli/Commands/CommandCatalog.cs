@@ -16,5 +16,6 @@ public static class CommandCatalog
         yield return ScalingCommand.Create();
         yield return MpiCheckCommand.Create();
         yield return GpuSelfTestCommand.Create();
+        yield return GpuPtxCommand.Create();
     }
 }

@@ -1,0 +1,43 @@
+using System.Reflection;
+using ILGPU;
+using ILGPU.Backends.EntryPoints;
+using ILGPU.Backends.PTX;
+using ILGPU.Runtime;
+using ILGPU.Runtime.Cuda;
+
+namespace SpDnn.Engines.Gpu;
+
+/// <summary>
+/// Compiles the engine's kernels to PTX without a GPU (the code the driver would be given), so
+/// that kernels can be checked and read on machines without one.
+/// </summary>
+public static class PtxCompiler
+{
+    /// <summary>The engine's kernels by name.</summary>
+    public static IReadOnlyDictionary<string, MethodInfo> Kernels { get; } = new Dictionary<string, MethodInfo>
+    {
+        ["layer-program"] = typeof(LayerProgram).GetMethod(nameof(LayerProgram.Run))!,
+        ["hash"] = typeof(StateKernels).GetMethod(nameof(StateKernels.Hash))!,
+        ["compare"] = typeof(StateKernels).GetMethod(nameof(StateKernels.Compare))!,
+        ["gather"] = typeof(StateKernels).GetMethod(nameof(StateKernels.Gather))!,
+        ["scatter"] = typeof(StateKernels).GetMethod(nameof(StateKernels.Scatter))!,
+    };
+
+    /// <summary>PTX of every kernel for <paramref name="architecture"/> (the H200 runs what ILGPU emits for SM_80 and above).</summary>
+    public static IReadOnlyDictionary<string, string> CompileAll(CudaArchitecture? architecture = null)
+    {
+        var target = architecture ?? CudaArchitecture.SM_80;
+        using var context = Context.Create(b => b.Optimize(OptimizationLevel.O2));
+        using var backend = new PTXBackend(context, new CudaCapabilityContext(target), target, CudaInstructionSet.ISA_80, null);
+        var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, method) in Kernels)
+        {
+            var entry = name == "scatter"
+                ? EntryPointDescription.FromImplicitlyGroupedKernel(method)
+                : EntryPointDescription.FromExplicitlyGroupedKernel(method);
+            var compiled = (PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty);
+            result[name] = compiled.PTXAssembly;
+        }
+        return result;
+    }
+}

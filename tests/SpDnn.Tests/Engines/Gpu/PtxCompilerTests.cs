@@ -1,0 +1,27 @@
+using SpDnn.Engines.Gpu;
+
+namespace SpDnn.Tests.Engines.Gpu;
+
+/// <summary>The kernels also compile for CUDA (what the simulator tests cannot show) without a GPU.</summary>
+public sealed class PtxCompilerTests
+{
+    [Fact]
+    public void EveryKernelCompilesToPtx()
+    {
+        var ptx = PtxCompiler.CompileAll();
+        Assert.Equal(PtxCompiler.Kernels.Keys.Order(), ptx.Keys);
+        foreach (var (name, text) in ptx)
+        {
+            Assert.Contains(".visible .entry", text);
+            Assert.Contains(".target sm_80", text);
+        }
+        // The layer program's grid barrier: a fenced arrival and a polling wait with a pause.
+        var program = ptx["layer-program"];
+        Assert.Contains("membar.gl", program);
+        Assert.Contains("red.add.global.u32", program);
+        Assert.Contains("nanosleep.u32", program);
+        // Products are rounded on their own (no fused multiply-add): bit-identical to the reference.
+        Assert.Contains("mul.rn.f32", program);
+        Assert.DoesNotContain("fma.rn.f32", program);
+    }
+}
