@@ -49,7 +49,7 @@ public sealed class BenchRunner(TextWriter output, TextWriter error, StepProgres
                 {
                     var (run, categories) = Measure(engineName, network, images, request, truth?.Categories);
                     run = run with { LoadSeconds = imageSeconds + networkSeconds, Details = WithHolding(run.Details, held) };
-                    gpu ??= engineName == "gpu" && run.Details is { } d && d.TryGetValue("device", out var device) ? device : null;
+                    gpu ??= engineName.StartsWith("gpu", StringComparison.OrdinalIgnoreCase) && run.Details is { } d && d.TryGetValue("device", out var device) ? device : null;
                     runs.Add(run);
                     error.WriteLine(string.Create(CultureInfo.InvariantCulture,
                         $"{neurons}x{layers} {run.Engine}: {run.InferenceSeconds:G4} s, {run.TeraEdgesPerSecond:F3} TE/s, {run.Categories} categories, truth {(run.Passed is null ? "none" : run.Passed.Value ? "PASSED" : "FAILED")}"));

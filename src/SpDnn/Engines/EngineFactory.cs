@@ -21,7 +21,9 @@ public static class EngineFactory
     [
         new("reference", "the oracle: simplest correct code, parallel over images", 0, () => true, () => new ReferenceEngine()),
         new("cpu", "fast exact CPU engine: SIMD tiles, dead-image pruning, identical rows computed once", 10, () => true, () => new CpuEngine()),
-        new("gpu", "CUDA engine (ILGPU): fused tiled kernel per layer, device compaction, identical rows computed once", 20, GpuEngine.IsCudaAvailable, () => new GpuEngine()),
+        new("gpu", "CUDA engine (ILGPU): persistent fused kernel over chunks of layers, device compaction, identical rows computed once; weights streamed from host memory when they do not fit", 20, GpuEngine.IsCudaAvailable, () => new GpuEngine()),
+        new("gpu-streamed", "the CUDA engine with every layer streamed from page-locked host memory (its out-of-core path, forced)", 5, GpuEngine.IsCudaAvailable,
+            () => new GpuEngine(new GpuEngineOptions { Weights = WeightResidency.Streamed })),
     ];
 
     /// <summary>Every engine, best first.</summary>

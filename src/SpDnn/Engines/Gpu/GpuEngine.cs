@@ -22,7 +22,7 @@ public sealed class GpuEngine : IInferenceEngine
         _device = GpuDevice.Open(_options.Accelerator, _options.DeviceIndex, _options.SimulatedMultiprocessors);
     }
 
-    public string Name => "gpu";
+    public string Name => _options.Weights == WeightResidency.Streamed ? "gpu-streamed" : "gpu";
 
     /// <summary>The accelerator in words, for reports.</summary>
     public string DeviceDescription => _device.Description;
