@@ -2,7 +2,7 @@
 # On the device machine: unpack the published CLI, generate the official challenge data there,
 # run `spdnn bench` with the GPU engine on the challenge networks (one bench call per N, so each
 # size's report survives a later timeout) and the CuPy/cuSPARSE baseline on the same images.
-# Usage: device-bench.sh "1024 4096" "120,480,1920" [cupy-sizes]
+# Usage: [ENGINES=gpu,gpu-streamed] device-bench.sh "1024 4096" "120,480,1920" [cupy-sizes]
 # Bundles reports, logs and JSON into $OUT/results.tar.gz (the device returns at most 8 files).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -11,7 +11,8 @@ final=${OUT:-/tmp/out}
 sizes=${1:-"1024 4096 16384 65536"}
 layers=${2:-"120,480,1920"}
 cupy_sizes=${3-"1024 4096"}  # an empty third argument runs no baseline
-export SPDNN_DATA=/tmp/spdnn-data
+engines=${ENGINES:-gpu}
+export SPDNN_DATA=/tmp/spdnn-data SPDNN_COMMIT=$(cat "$here/commit.txt" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')
 mkdir -p "$out" "$final" /tmp/spdnn "$SPDNN_DATA"
 bundle() { tar -C "$out" -czf "$final/results.tar.gz" . && cp "$out/bench.log" "$final/bench.log"; }
 [ -x /tmp/spdnn/spdnn/SpDnn.Cli ] || tar -xJf "$here/spdnn.tar.xz" -C /tmp/spdnn
@@ -22,7 +23,7 @@ for n in $sizes; do
   start=$SECONDS
   $spdnn generate images --neurons "$n" > /dev/null 2>>"$out/bench.log"
   echo "images N=$n generated in $((SECONDS - start)) s" | tee -a "$out/bench.log"
-  $spdnn bench --engine gpu --neurons "$n" --layers "$layers" --repeat 2 --truth-dir "$here/truth" \
+  $spdnn bench --engine "$engines" --neurons "$n" --layers "$layers" --repeat 2 --truth-dir "$here/truth" \
     --out "$out" --name "gpu-h200-n$n" 2>&1 | grep -v "^\s*$" | tee -a "$out/bench.log"
   bundle
 done
