@@ -72,12 +72,12 @@ internal sealed class GpuBatchRun : IDisposable
         _liveImages = accelerator.Allocate1D<int>(plan.LayerCount);
         _nonzeros = accelerator.Allocate1D<int>(length);
         _partials = accelerator.Allocate1D<int>(2L * _device.MaxResidentGroups);
-        _barrier = accelerator.Allocate1D<int>(1);
+        _barrier = accelerator.Allocate1D<int>(2); // arrivals, failure flag
         _pairFirst = accelerator.Allocate1D<int>(length);
         _pairSecond = accelerator.Allocate1D<int>(length);
         _differs = accelerator.Allocate1D<int>(length);
         _hashes = accelerator.Allocate1D<ulong>(length);
-        _pinnedInts = accelerator.AllocatePageLocked1D<int>(length);
+        _pinnedInts = accelerator.AllocatePageLocked1D<int>(Math.Max(2, length));
         _pinnedHashes = accelerator.AllocatePageLocked1D<ulong>(length);
         _hostMultiplicity = new int[rows];
         _representative = new int[rows];
@@ -130,7 +130,7 @@ internal sealed class GpuBatchRun : IDisposable
                 inference.Progress?.Report(k);
                 if (k < nextCheck && k < layers) continue;
                 checkpoints++;
-                int rows = ReadInt(_liveRows, k);
+                int rows = ReadCheckpoint(k);
                 bool changed = rows != bound;
                 // Rows converge once they stop dying: while a layer kills an eighth of them or
                 // more, a collapse attempt (which reads every row) is unlikely to pay.
@@ -206,7 +206,8 @@ internal sealed class GpuBatchRun : IDisposable
         // No more groups than there are work items (few rows late on: a cheaper barrier), and
         // never more than can be resident (the grid barrier would wait for ever).
         int groups = (int)Math.Clamp((long)maxBlocks * tiles, 1, _device.MaxResidentGroups);
-        _barrier.View.MemSetToZero(_stream);
+        // Arrivals only: the failure flag stays until the host has read it.
+        _barrier.View.SubView(0, 1).MemSetToZero(_stream);
         var args = chunk.Bind(new ProgramArgs
         {
             Features0 = _features[0].View,
@@ -234,6 +235,7 @@ internal sealed class GpuBatchRun : IDisposable
         var accelerator = _device.Accelerator;
         _features[0].View.MemSetToZero(_stream);
         _liveRows.View.MemSetToZero(_stream);
+        _barrier.View.MemSetToZero(_stream);
         _liveImages.View.MemSetToZero(_stream);
         _nonzeros.View.MemSetToZero(_stream);
         var identity = new int[_rows];
@@ -403,6 +405,19 @@ internal sealed class GpuBatchRun : IDisposable
             slot = next;
         }
         return root;
+    }
+
+    /// <summary>Live positions once <paramref name="done"/> layers have run; fails if a grid barrier gave up.</summary>
+    private int ReadCheckpoint(int done)
+    {
+        _liveRows.View.SubView(done, 1).CopyTo(_stream, _pinnedInts.ArrayView.SubView(0, 1));
+        _barrier.View.SubView(1, 1).CopyTo(_stream, _pinnedInts.ArrayView.SubView(1, 1));
+        _stream.Synchronize();
+        if (_pinnedInts.Span[1] != 0)
+            throw new InvalidOperationException(
+                $"The GPU could not run all {_device.MaxResidentGroups} groups of the layer program at once (a grid barrier waited over " +
+                $"{LayerProgram.BarrierTimeoutSeconds} s): is another process or an MPS client using the device?");
+        return _pinnedInts.Span[0];
     }
 
     private int ReadInt(MemoryBuffer1D<int, Stride1D.Dense> buffer, int index)

@@ -35,7 +35,7 @@ internal struct ProgramArgs
     public ArrayView<int> Nonzeros;
     /// <summary>Per group: kept positions and kept images of its part of the compaction.</summary>
     public ArrayView<int> Partials;
-    /// <summary>Arrivals at the grid barrier (zero at launch).</summary>
+    /// <summary>Arrivals at the grid barrier (zero at launch), then a flag set when a barrier timed out.</summary>
     public ArrayView<int> Barrier;
     /// <summary>Layers FirstLayer .. EndLayer-1 run in this launch (all in the chunk).</summary>
     public int FirstLayer, EndLayer;
@@ -211,19 +211,45 @@ internal static class LayerProgram
     /// be resident at once. The fences order each group's writes before its arrival and the
     /// reads after it (the release/acquire pattern of CUDA's grid synchronisation).
     /// </summary>
-    private static int GridBarrier(ArrayView<int> counter, int epoch)
+    private static int GridBarrier(ArrayView<int> barrier, int epoch)
     {
         Group.Barrier();
         int target = (epoch + 1) * Grid.DimX;
         if (Group.IdxX == 0)
         {
             MemoryFence.DeviceLevel();
-            Atomic.Add(ref counter[0], 1);
-            while (LoadAcquire(counter, 0) < target) Pause();
+            Atomic.Add(ref barrier[0], 1);
+            long start = Clock();
+            while (LoadAcquire(barrier, 0) < target)
+            {
+                Pause();
+                if (Clock() - start <= BarrierTimeoutSeconds * 1_000_000_000L) continue;
+                // Some group never started (the device is shared): flag it for the host and let
+                // every barrier of this launch pass, so the launch ends instead of hanging.
+                Atomic.Exchange(ref barrier[1], 1);
+                Atomic.Add(ref barrier[0], Poison);
+            }
             MemoryFence.DeviceLevel();
         }
         Group.Barrier();
         return epoch + 1;
+    }
+
+    /// <summary>How long a group waits at a grid barrier before it gives up.</summary>
+    public const int BarrierTimeoutSeconds = 60;
+
+    /// <summary>Added to the arrivals on a timeout: beyond every target of a launch.</summary>
+    private const int Poison = 1 << 30;
+
+    /// <summary>Nanoseconds of the device's global timer (0 on the CPU simulator: no timeout there).</summary>
+    private static long Clock()
+    {
+        if (CudaAsm.IsSupported)
+        {
+            CudaAsm.Emit("mov.u64 %0, %%globaltimer;", out long now);
+            return now;
+        }
+        return 0;
     }
 
     /// <summary>
