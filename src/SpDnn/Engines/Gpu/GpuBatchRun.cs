@@ -104,7 +104,8 @@ internal sealed class GpuBatchRun : IDisposable
         int bound = _rows; // live positions at the last checkpoint (an upper bound later on)
         int nextCheck = 1, checkInterval = 1, nextCollapse = 1, collapseGap = 1, checkpoints = 0, launches = 0;
         var total = Stopwatch.StartNew();
-        var layerWatch = new Stopwatch();
+        // Per-layer device time from events around each launch (one layer per launch then).
+        var markers = _options.TimeEachLayer ? new (ProfilingMarker Start, ProfilingMarker End)?[layers] : null;
         var streamed = _plan.Chunks.Where(c => c.Streamed is not null).ToArray();
         using var copyStream = streamed.Length > 0 ? _device.Accelerator.CreateStream() : null;
         int issued = 0; // streamed chunks whose copy to a slot has been started
@@ -118,14 +119,10 @@ internal sealed class GpuBatchRun : IDisposable
             {
                 inference.Cancellation.ThrowIfCancellationRequested();
                 int end = _options.TimeEachLayer ? k + 1 : Math.Min(chunk.EndLayer, Math.Max(k + 1, nextCheck));
-                layerWatch.Restart();
+                var start = markers is null ? null : _stream.AddProfilingMarker();
                 Launch(device, chunk.MaxBlocks, k, end, bound);
                 launches++;
-                if (_options.TimeEachLayer)
-                {
-                    _stream.Synchronize();
-                    layerSeconds[k] = layerWatch.Elapsed.TotalSeconds;
-                }
+                if (markers is not null) markers[k] = (start!, _stream.AddProfilingMarker());
                 k = end;
                 inference.Progress?.Report(k);
                 if (k < nextCheck && k < layers) continue;
@@ -155,6 +152,7 @@ internal sealed class GpuBatchRun : IDisposable
             }
         }
         _stream.Synchronize();
+        if (markers is not null) ReadLayerTimes(markers, layerSeconds);
         // Layers after the last live row died compute nothing: their counts stay zero.
         _liveImages.View.CopyToCPU(liveImages);
         int finalRows = k == layers ? bound : 0;
@@ -176,6 +174,17 @@ internal sealed class GpuBatchRun : IDisposable
         }
         return new GpuBatchOutcome([.. survivingRows], survivingFeatures?.ToArray(), liveImages, distinct, layerSeconds,
             total.Elapsed.TotalSeconds, upload.Elapsed.TotalSeconds, checkpoints, _collapses, launches);
+    }
+
+    private static void ReadLayerTimes((ProfilingMarker Start, ProfilingMarker End)?[] markers, double[] layerSeconds)
+    {
+        for (int k = 0; k < markers.Length; k++)
+        {
+            if (markers[k] is not var (start, end)) continue;
+            layerSeconds[k] = end.MeasureFrom(start).TotalSeconds;
+            start.Dispose();
+            end.Dispose();
+        }
     }
 
     /// <summary>

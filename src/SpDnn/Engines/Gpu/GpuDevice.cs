@@ -40,11 +40,11 @@ internal sealed class GpuDevice : IDisposable
     /// <summary>Device memory free now (the CPU simulator reports its nominal size).</summary>
     public long FreeMemory => Accelerator is CudaAccelerator cuda ? cuda.GetFreeMemory() : Accelerator.MemorySize;
 
-    public static GpuDevice Open(GpuAcceleratorChoice choice, int deviceIndex = 0, int simulatedMultiprocessors = 1)
+    public static GpuDevice Open(GpuAcceleratorChoice choice, int deviceIndex = 0, int simulatedMultiprocessors = 1, bool profiling = false)
     {
         if (choice == GpuAcceleratorChoice.CpuSimulator)
         {
-            var context = Context.Create(b => b.Optimize(OptimizationLevel.O1).CPU(CPUDeviceKind.Nvidia));
+            var context = Context.Create(b => Profile(b.Optimize(OptimizationLevel.O1).CPU(CPUDeviceKind.Nvidia), profiling));
             try
             {
                 // 32-lane warps like the GPU; enough warps for the largest group (256 threads).
@@ -58,7 +58,7 @@ internal sealed class GpuDevice : IDisposable
             }
         }
         CudaLibraryResolver.Install();
-        var cuda = Context.Create(b => b.Optimize(OptimizationLevel.O2).Cuda());
+        var cuda = Context.Create(b => Profile(b.Optimize(OptimizationLevel.O2).Cuda(), profiling));
         try
         {
             var devices = cuda.GetCudaDevices();
@@ -73,6 +73,8 @@ internal sealed class GpuDevice : IDisposable
             throw;
         }
     }
+
+    private static Context.Builder Profile(Context.Builder builder, bool profiling) => profiling ? builder.Profiling() : builder;
 
     /// <summary>True when a CUDA device can be used (driver found and at least one device).</summary>
     public static bool CudaAvailable() => CudaDeviceCount() > 0;

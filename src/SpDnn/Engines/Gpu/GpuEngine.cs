@@ -19,7 +19,7 @@ public sealed class GpuEngine : IInferenceEngine
     public GpuEngine(GpuEngineOptions? options = null)
     {
         _options = options ?? new GpuEngineOptions();
-        _device = GpuDevice.Open(_options.Accelerator, _options.DeviceIndex, _options.SimulatedMultiprocessors);
+        _device = GpuDevice.Open(_options.Accelerator, _options.DeviceIndex, _options.SimulatedMultiprocessors, _options.TimeEachLayer);
     }
 
     public string Name => _options.Weights == WeightResidency.Streamed ? "gpu-streamed" : "gpu";

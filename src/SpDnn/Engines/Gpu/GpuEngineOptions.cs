@@ -49,6 +49,9 @@ public sealed record GpuEngineOptions
     /// <summary>Multiprocessors of the CPU simulator (each runs one group at a time); more than one exercises the grid barrier.</summary>
     public int SimulatedMultiprocessors { get; init; } = 1;
 
-    /// <summary>Record each layer's wall time (synchronises the device after every layer).</summary>
+    /// <summary>
+    /// Record each layer's device time (one layer per launch, timed by events on the device;
+    /// the device is opened with profiling).
+    /// </summary>
     public bool TimeEachLayer { get; init; }
 }

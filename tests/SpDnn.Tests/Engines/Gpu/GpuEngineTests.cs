@@ -115,4 +115,18 @@ public sealed class GpuEngineTests : EngineConformanceTests
         Assert.True(all.FinalFeatures!.ContentEquals(streamed.FinalFeatures!));
         Assert.Equal(all.LayerStatistics.Select(s => s.LiveImages), streamed.LayerStatistics.Select(s => s.LiveImages));
     }
+
+    [Fact]
+    public void TimingEachLayerKeepsTheResultAndTimesEveryLayerThatRan()
+    {
+        var shape = new RandomNetworkOptions { Neurons = 64, Layers = 4, DyadicValues = true, MinWeight = -1f, MaxWeight = 1f };
+        var network = InMemoryNetwork.Load(new RandomNetworkGenerator(33, shape));
+        var images = RandomNetworkGenerator.RandomImages(33, 20, shape.Neurons, 0.3, 2f, binary: false);
+        var expected = RunReference(network, images);
+        using var engine = new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, TimeEachLayer = true });
+        var actual = engine.Infer(network, images);
+        Assert.Equal(expected.Categories, actual.Categories);
+        Assert.Equal(shape.Layers.ToString(System.Globalization.CultureInfo.InvariantCulture), actual.Details["launches"]);
+        Assert.All(actual.LayerStatistics.Where(s => s.LiveImages > 0), s => Assert.True(s.Seconds > 0));
+    }
 }
