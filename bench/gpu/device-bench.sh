@@ -2,7 +2,7 @@
 # On the device machine: unpack the published CLI, generate the official challenge data there,
 # run `spdnn bench` with the GPU engine on the challenge networks (one bench call per N, so each
 # size's report survives a later timeout) and the CuPy/cuSPARSE baseline on the same images.
-# Usage: [ENGINES=gpu,gpu-streamed] device-bench.sh "1024 4096" "120,480,1920" [cupy-sizes]
+# Usage: [ENGINES=gpu,gpu:weights=streamed] device-bench.sh "1024 4096" "120,480,1920" [cupy-sizes]
 # Bundles reports, logs and JSON into $OUT/results.tar.gz (the device returns at most 8 files).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)

@@ -14,7 +14,7 @@ public static class BenchCommand
     {
         var neurons = new Option<string>("--neurons") { Description = "Comma-separated N values (1024,4096,16384,65536)", DefaultValueFactory = _ => "1024" };
         var layers = new Option<string>("--layers") { Description = "Comma-separated L values (120,480,1920)", DefaultValueFactory = _ => "120" };
-        var engines = new Option<string>("--engine") { Description = $"Comma-separated engines ({string.Join(", ", EngineFactory.Names)})", DefaultValueFactory = _ => EngineFactory.Auto };
+        var engines = new Option<string>("--engine") { Description = $"Comma-separated engines ({EngineFactory.Usage})", DefaultValueFactory = _ => EngineFactory.Auto };
         var repeat = new Option<int>("--repeat") { Description = "Timed runs per engine and network (after one warm-up)", DefaultValueFactory = _ => 5 };
         var images = new Option<int>("--images") { Description = "Use the first K of the 60000 challenge images", DefaultValueFactory = _ => 60000 };
         var imageFiles = new Option<string[]>("--images-file") { Description = "Image file to use instead of the generated images for its N (repeatable; N read from the file)" };

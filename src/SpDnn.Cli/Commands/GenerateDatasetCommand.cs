@@ -19,7 +19,7 @@ public static class GenerateDatasetCommand
         var layers = GenerateCommand.LayersOption(120);
         var format = new Option<string>("--format") { Description = "Network and images as tsv (official), tsv.gz, mtx or bin", DefaultValueFactory = _ => "tsv" };
         var output = new Option<string>("--out", "-o") { Description = "Output folder", DefaultValueFactory = _ => "." };
-        var engine = new Option<string>("--engine") { Description = $"Engine for the truth file: {string.Join(", ", EngineFactory.Names)}", DefaultValueFactory = _ => EngineFactory.Auto };
+        var engine = new Option<string>("--engine") { Description = $"Engine for the truth file: {EngineFactory.Usage}", DefaultValueFactory = _ => EngineFactory.Auto };
         var data = GenerateCommand.DataOption();
         var command = new Command("dataset", "Write network, images and truth categories (neuron{N}-l{L}-categories.tsv) for N neurons and L layers")
         {

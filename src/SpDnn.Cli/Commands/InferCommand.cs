@@ -17,7 +17,7 @@ public static class InferCommand
         var layers = new Option<int?>("--layers") { Description = $"Use the first L layers (all by default; {DefaultDataset.Layers} for the generated dataset)" };
         var bias = new Option<float?>("--bias") { Description = "Constant bias (default: the challenge's value for N)" };
         var truth = new Option<string?>("--truth") { Description = "Categories file to check against (TSV or .mtx): prints challenge PASSED/FAILED" };
-        var engine = new Option<string>("--engine") { Description = $"Engine: {string.Join(", ", EngineFactory.Names)}", DefaultValueFactory = _ => EngineFactory.Auto };
+        var engine = new Option<string>("--engine") { Description = $"Engine: {EngineFactory.Usage}", DefaultValueFactory = _ => EngineFactory.Auto };
         var categoriesOut = new Option<string?>("--categories-out") { Description = "Write the categories in the official format" };
         var json = new Option<bool>("--json") { Description = "Print one JSON record instead of text" };
         var threads = new Option<int>("--threads") { Description = "Worker threads (0: all cores; shared by the MPI ranks of a host)" };

@@ -4,7 +4,7 @@ using SpDnn.Engines.Gpu;
 namespace SpDnn.Distributed;
 
 /// <summary>What a run asks for: engine name, GPU selection, re-balance.</summary>
-/// <param name="Engine">An <see cref="EngineFactory"/> name, or <c>auto</c>.</param>
+/// <param name="Engine">An <see cref="EngineFactory"/> name with its settings (<see cref="EngineSpec"/>), or <c>auto</c>.</param>
 /// <param name="Gpus"><c>--gpus</c> text, or null.</param>
 /// <param name="RebalanceAfterLayer">Re-split live images after this many layers when several GPUs share a process; 0 never.</param>
 public sealed record EngineRequest(string Engine, string? Gpus = null, int RebalanceAfterLayer = 0);
@@ -27,23 +27,25 @@ public static class ScaleOutEngines
     public static IInferenceEngine Create(EngineRequest request, ICommunicator communicator, Func<int> cudaDevices)
     {
         string engine = Resolve(request.Engine);
-        bool gpu = engine.Equals("gpu", StringComparison.OrdinalIgnoreCase);
+        var spec = EngineSpec.Parse(engine);
+        bool gpu = spec.Name.Equals("gpu", StringComparison.OrdinalIgnoreCase);
         if (request.Gpus is not null && !gpu)
-            throw new ArgumentException($"--gpus needs the gpu engine, not {engine}.");
+            throw new ArgumentException($"--gpus needs the gpu engine, not {spec.Name}.");
         if (!gpu) return EngineFactory.Create(engine);
+        var options = GpuEngineOptions.FromSpec(spec);
 
         int available = cudaDevices();
         var devices = request.Gpus is null
             ? (available > 0 ? [.. Enumerable.Range(0, available)] : [0]) // no device: device 0 fails with the engine's own message
             : GpuSelection.Parse(request.Gpus, available);
         if (communicator.Size > 1)
-            return new GpuEngine(new GpuEngineOptions { DeviceIndex = devices[communicator.LocalRank % devices.Length] });
-        if (request.Gpus is null || devices.Length == 1)
-            return new GpuEngine(new GpuEngineOptions { DeviceIndex = devices[0] });
+            return new GpuEngine(options with { DeviceIndex = devices[communicator.LocalRank % devices.Length] });
+        if (request.Gpus is null) return new GpuEngine(options); // device=K in the spec, else device 0
+        if (devices.Length == 1) return new GpuEngine(options with { DeviceIndex = devices[0] });
         var engines = new List<IInferenceEngine>(devices.Length);
         try
         {
-            foreach (int d in devices) engines.Add(new GpuEngine(new GpuEngineOptions { DeviceIndex = d }));
+            foreach (int d in devices) engines.Add(new GpuEngine(options with { DeviceIndex = d }));
         }
         catch
         {

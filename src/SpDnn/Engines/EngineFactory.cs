@@ -15,34 +15,53 @@ public static class EngineFactory
     /// <param name="Name">What <c>--engine</c> takes.</param>
     /// <param name="Rank">Higher is preferred by <c>auto</c>.</param>
     /// <param name="IsAvailable">Whether the engine can run here (a GPU engine needs a device).</param>
-    public sealed record Entry(string Name, string Description, int Rank, Func<bool> IsAvailable, Func<IInferenceEngine> Create);
+    /// <param name="Create">Makes the engine from its settings (see <see cref="EngineSpec"/>).</param>
+    public sealed record Entry(string Name, string Description, int Rank, Func<bool> IsAvailable, Func<EngineSpec, IInferenceEngine> Create);
 
     private static readonly Entry[] Entries =
     [
-        new("reference", "the oracle: simplest correct code, parallel over images", 0, () => true, () => new ReferenceEngine()),
-        new("cpu", "fast exact CPU engine: SIMD tiles, dead-image pruning, identical rows computed once", 10, () => true, () => new CpuEngine()),
-        new("gpu", "CUDA engine (ILGPU): persistent fused kernel over chunks of layers, device compaction, identical rows computed once; weights streamed from host memory when they do not fit", 20, GpuEngine.IsCudaAvailable, () => new GpuEngine()),
-        new("gpu-streamed", "the CUDA engine with every layer streamed from page-locked host memory (its out-of-core path, forced)", 5, GpuEngine.IsCudaAvailable,
-            () => new GpuEngine(new GpuEngineOptions { Weights = WeightResidency.Streamed })),
+        new("reference", "the oracle: simplest correct code, parallel over images", 0, () => true, Plain(() => new ReferenceEngine())),
+        new("cpu", "fast exact CPU engine: SIMD tiles, dead-image pruning, identical rows computed once", 10, () => true, Plain(() => new CpuEngine())),
+        new("gpu", "CUDA engine (ILGPU): persistent fused kernel over chunks of layers, device compaction, identical rows computed once; "
+            + "weights streamed from host memory when they do not fit. Settings: " + GpuEngineOptions.SettingsHelp, 20, GpuEngine.IsCudaAvailable,
+            spec => new GpuEngine(GpuEngineOptions.FromSpec(spec))),
     ];
+
+    private static Func<EngineSpec, IInferenceEngine> Plain(Func<IInferenceEngine> create) => spec =>
+    {
+        spec.RejectUnknown("it takes none");
+        return create();
+    };
 
     /// <summary>Every engine, best first.</summary>
     public static IReadOnlyList<Entry> All { get; } = [.. Entries.OrderByDescending(e => e.Rank)];
 
     public static IEnumerable<string> Names => All.Select(e => e.Name).Prepend(Auto);
 
-    /// <summary>The engine called <paramref name="name"/>, or the best available one for <c>auto</c>.</summary>
+    /// <summary>What <c>--engine</c> accepts, for help texts.</summary>
+    public static string Usage => $"{string.Join(", ", Names)}; gpu takes settings, e.g. gpu:weights=streamed:chunk=16 ({GpuEngineOptions.SettingsHelp})";
+
+    /// <summary>
+    /// The engine <paramref name="name"/> (<c>name[:key=value]...</c>), or the best available one
+    /// for <c>auto</c>.
+    /// </summary>
     public static IInferenceEngine Create(string name)
     {
-        if (name.Equals(Auto, StringComparison.OrdinalIgnoreCase))
+        var spec = EngineSpec.Parse(name);
+        if (spec.Name.Equals(Auto, StringComparison.OrdinalIgnoreCase))
         {
+            if (spec.HasSettings) throw new ArgumentException("auto takes no settings: name the engine.");
             foreach (var entry in All)
-                if (entry.IsAvailable()) return entry.Create();
+                if (entry.IsAvailable()) return entry.Create(spec);
             throw new InvalidOperationException("No inference engine is available.");
         }
-        var match = All.FirstOrDefault(e => e.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
-            ?? throw new ArgumentException($"Unknown engine \"{name}\" (one of: {string.Join(", ", Names)}).");
+        var match = Find(spec.Name);
         if (!match.IsAvailable()) throw new InvalidOperationException($"The {match.Name} engine is not available on this machine.");
-        return match.Create();
+        return match.Create(spec);
     }
+
+    /// <summary>The registered engine called <paramref name="name"/> (without settings).</summary>
+    public static Entry Find(string name) =>
+        All.FirstOrDefault(e => e.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new ArgumentException($"Unknown engine \"{name}\" (one of: {string.Join(", ", Names)}).");
 }

@@ -22,7 +22,8 @@ public sealed class GpuEngine : IInferenceEngine
         _device = GpuDevice.Open(_options.Accelerator, _options.DeviceIndex, _options.SimulatedMultiprocessors, _options.TimeEachLayer);
     }
 
-    public string Name => _options.Weights == WeightResidency.Streamed ? "gpu-streamed" : "gpu";
+    /// <summary>"gpu", with the settings that differ from the defaults (the device index aside).</summary>
+    public string Name => "gpu" + _options.SpecSuffix();
 
     /// <summary>The accelerator in words, for reports.</summary>
     public string DeviceDescription => _device.Description;

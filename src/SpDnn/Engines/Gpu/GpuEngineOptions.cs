@@ -1,3 +1,5 @@
+using SpDnn.Engines;
+
 namespace SpDnn.Engines.Gpu;
 
 /// <summary>Which accelerator the GPU engine runs its kernels on.</summary>
@@ -54,4 +56,35 @@ public sealed record GpuEngineOptions
     /// the device is opened with profiling).
     /// </summary>
     public bool TimeEachLayer { get; init; }
+
+    /// <summary>The settings <c>--engine gpu:key=value...</c> takes.</summary>
+    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, device=INDEX, time-layers=on|off";
+
+    /// <summary>Options from an engine spec such as <c>gpu:weights=streamed:chunk=16</c>; defaults elsewhere.</summary>
+    public static GpuEngineOptions FromSpec(EngineSpec spec)
+    {
+        var defaults = new GpuEngineOptions();
+        var options = new GpuEngineOptions
+        {
+            Weights = spec.TakeEnum<WeightResidency>("weights") ?? defaults.Weights,
+            LayersPerChunk = spec.TakeInt("chunk", 1) ?? defaults.LayersPerChunk,
+            CollapseIdenticalRows = spec.TakeSwitch("collapse") ?? defaults.CollapseIdenticalRows,
+            DeviceIndex = spec.TakeInt("device", 0) ?? defaults.DeviceIndex,
+            TimeEachLayer = spec.TakeSwitch("time-layers") ?? defaults.TimeEachLayer,
+        };
+        spec.RejectUnknown(SettingsHelp);
+        return options;
+    }
+
+    /// <summary>The settings that differ from the defaults, as an engine spec suffix (":key=value..."), for reports.</summary>
+    public string SpecSuffix()
+    {
+        var defaults = new GpuEngineOptions();
+        var parts = new List<string>();
+        if (Weights != defaults.Weights) parts.Add("weights=" + Weights.ToString().ToLowerInvariant());
+        if (LayersPerChunk != defaults.LayersPerChunk) parts.Add("chunk=" + LayersPerChunk.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (CollapseIdenticalRows != defaults.CollapseIdenticalRows) parts.Add("collapse=" + (CollapseIdenticalRows ? "on" : "off"));
+        if (TimeEachLayer != defaults.TimeEachLayer) parts.Add("time-layers=" + (TimeEachLayer ? "on" : "off"));
+        return string.Concat(parts.Select(p => ":" + p));
+    }
 }

@@ -1,0 +1,86 @@
+using System.Globalization;
+
+namespace SpDnn.Engines;
+
+/// <summary>
+/// An engine named with settings, as the command line gives it: <c>name[:key=value]...</c>, e.g.
+/// <c>gpu:weights=streamed:chunk=16</c>. Each engine takes the keys it knows and rejects the rest.
+/// </summary>
+public sealed class EngineSpec
+{
+    private readonly Dictionary<string, string> _settings;
+    private readonly HashSet<string> _taken = new(StringComparer.OrdinalIgnoreCase);
+
+    private EngineSpec(string name, Dictionary<string, string> settings)
+    {
+        Name = name;
+        _settings = settings;
+    }
+
+    public string Name { get; }
+
+    public bool HasSettings => _settings.Count > 0;
+
+    public static EngineSpec Parse(string text)
+    {
+        var parts = text.Split(':');
+        var name = parts[0].Trim();
+        if (name.Length == 0) throw new ArgumentException($"No engine name in \"{text}\".");
+        var settings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (var part in parts.Skip(1))
+        {
+            int eq = part.IndexOf('=');
+            if (eq <= 0 || eq == part.Length - 1)
+                throw new ArgumentException($"Engine setting \"{part}\" in \"{text}\" is not key=value.");
+            var key = part[..eq].Trim();
+            if (!settings.TryAdd(key, part[(eq + 1)..].Trim()))
+                throw new ArgumentException($"Engine setting \"{key}\" is given twice in \"{text}\".");
+        }
+        return new EngineSpec(name, settings);
+    }
+
+    /// <summary>The value of <paramref name="key"/>, or null when not given.</summary>
+    public string? Take(string key)
+    {
+        _taken.Add(key);
+        return _settings.TryGetValue(key, out var value) ? value : null;
+    }
+
+    public int? TakeInt(string key, int minimum)
+    {
+        var text = Take(key);
+        if (text is null) return null;
+        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < minimum)
+            throw new ArgumentException($"Engine setting {key}={text}: expected an integer of at least {minimum}.");
+        return value;
+    }
+
+    public bool? TakeSwitch(string key)
+    {
+        var text = Take(key);
+        return text?.ToLowerInvariant() switch
+        {
+            null => null,
+            "on" or "true" or "yes" => true,
+            "off" or "false" or "no" => false,
+            _ => throw new ArgumentException($"Engine setting {key}={text}: expected on or off."),
+        };
+    }
+
+    public T? TakeEnum<T>(string key) where T : struct, Enum
+    {
+        var text = Take(key);
+        if (text is null) return null;
+        if (!Enum.TryParse<T>(text, ignoreCase: true, out var value) || !Enum.IsDefined(value) || int.TryParse(text, out _))
+            throw new ArgumentException($"Engine setting {key}={text}: expected one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}.");
+        return value;
+    }
+
+    /// <summary>Fails on any setting the engine did not take.</summary>
+    public void RejectUnknown(string known)
+    {
+        var unknown = _settings.Keys.Where(k => !_taken.Contains(k)).ToArray();
+        if (unknown.Length > 0)
+            throw new ArgumentException($"The {Name} engine has no setting {string.Join(", ", unknown)} ({known}).");
+    }
+}

@@ -1,0 +1,42 @@
+using SpDnn.Engines;
+using SpDnn.Engines.Gpu;
+
+namespace SpDnn.Tests.Engines;
+
+public sealed class EngineSpecTests
+{
+    [Fact]
+    public void GpuSettingsAreReadAndNamedBackInReports()
+    {
+        var options = GpuEngineOptions.FromSpec(EngineSpec.Parse("gpu:weights=streamed:chunk=16:collapse=off:device=1"));
+        Assert.Equal(WeightResidency.Streamed, options.Weights);
+        Assert.Equal(16, options.LayersPerChunk);
+        Assert.False(options.CollapseIdenticalRows);
+        Assert.Equal(1, options.DeviceIndex);
+        Assert.Equal(":weights=streamed:chunk=16:collapse=off", options.SpecSuffix());
+        Assert.Equal("", GpuEngineOptions.FromSpec(EngineSpec.Parse("gpu")).SpecSuffix());
+    }
+
+    [Theory]
+    [InlineData("gpu:weights=sideways", "weights=sideways")]
+    [InlineData("gpu:chunk=0", "chunk=0")]
+    [InlineData("gpu:collapse=maybe", "collapse=maybe")]
+    [InlineData("gpu:tile=8", "no setting tile")]
+    [InlineData("gpu:chunk", "not key=value")]
+    [InlineData("gpu:chunk=4:chunk=8", "given twice")]
+    public void BadGpuSettingsAreRejectedByName(string text, string expected)
+    {
+        var error = Assert.Throws<ArgumentException>(() => GpuEngineOptions.FromSpec(EngineSpec.Parse(text)));
+        Assert.Contains(expected, error.Message);
+    }
+
+    [Fact]
+    public void EnginesWithoutSettingsRefuseThem()
+    {
+        var error = Assert.Throws<ArgumentException>(() => EngineFactory.Create("cpu:threads=2"));
+        Assert.Contains("cpu engine has no setting threads", error.Message);
+        Assert.Throws<ArgumentException>(() => EngineFactory.Create("auto:chunk=2"));
+        using var cpu = EngineFactory.Create("cpu");
+        Assert.Equal("cpu", cpu.Name);
+    }
+}
