@@ -26,7 +26,7 @@ public static class GpuSelfTestCommand
         var simulator = new Option<bool>("--cpu-simulator") { Description = "Run the kernels on ILGPU's CPU simulator" };
         var noCollapse = new Option<bool>("--no-collapse") { Description = "Do not merge identical rows" };
         var json = new Option<string?>("--json") { Description = "Write the measurements to this JSON file" };
-        var timeLayers = new Option<bool>("--time-layers") { Description = "Also time every layer (synchronises after each) and print the first ones" };
+        var timeLayers = new Option<bool>("--time-layers") { Description = "Also time every layer on the device (one launch per layer, device events) and print the first ones" };
 
         var command = new Command("gpu-selftest", "Check the GPU engine against the reference engine and time it")
         {
@@ -116,7 +116,7 @@ public static class GpuSelfTestCommand
         var first = string.Join(", ", s.Take(12).Select(x => string.Create(CultureInfo.InvariantCulture, $"{x.Layer}:{x.LiveImages}/{x.Seconds * 1e6:F0}us")));
         double rest = s.Skip(12).Sum(x => x.Seconds), mean = s.Skip(12).Select(x => x.Seconds).DefaultIfEmpty().Average();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  per layer (synchronised, total {s.Sum(x => x.Seconds) * 1e3:F2} ms): {first}; layers 13+: {rest * 1e3:F2} ms, mean {mean * 1e6:F1} us"));
+            $"  per layer (device time, one launch each, total {s.Sum(x => x.Seconds) * 1e3:F2} ms): {first}; layers 13+: {rest * 1e3:F2} ms, mean {mean * 1e6:F1} us"));
     }
 
     private static bool Check(TextWriter output, GpuEngine engine, ILayerSource network, ImageBatch images, string name,
