@@ -264,14 +264,69 @@ internal static class LayerKernel
     /// </summary>
     public static int Quotient(int e, float inverse) => (int)((e + 0.5f) * inverse);
 
-    /// <summary>Adds the products of column 0 of the stage over warp rows r .. r1-1 to <paramref name="sum"/>, in slot order.</summary>
+    /// <summary>
+    /// Adds the products of column 0 of the stage over warp rows r .. r1-1 to <paramref name="sum"/>,
+    /// in slot order. Sixteen slots' loads are issued before any is used: with one live row the
+    /// arithmetic is too short to hide a load's latency, so only loads in flight together help.
+    /// </summary>
     private static float AccumulateOneColumn(ProgramArgs a, long slots, int r, int r1, int lane, ArrayView<float> stage, float sum)
     {
         long p = slots + (long)r * WarpSize + lane;
-        for (; r + 4 <= r1; r += 4, p += 4 * WarpSize)
+        for (; r + 16 <= r1; r += 16, p += 16 * WarpSize)
         {
             int i0 = a.SlotIndex[p + 0];
             float w0 = a.SlotValue[p + 0];
+            int i1 = a.SlotIndex[p + 32];
+            float w1 = a.SlotValue[p + 32];
+            int i2 = a.SlotIndex[p + 64];
+            float w2 = a.SlotValue[p + 64];
+            int i3 = a.SlotIndex[p + 96];
+            float w3 = a.SlotValue[p + 96];
+            int i4 = a.SlotIndex[p + 128];
+            float w4 = a.SlotValue[p + 128];
+            int i5 = a.SlotIndex[p + 160];
+            float w5 = a.SlotValue[p + 160];
+            int i6 = a.SlotIndex[p + 192];
+            float w6 = a.SlotValue[p + 192];
+            int i7 = a.SlotIndex[p + 224];
+            float w7 = a.SlotValue[p + 224];
+            int i8 = a.SlotIndex[p + 256];
+            float w8 = a.SlotValue[p + 256];
+            int i9 = a.SlotIndex[p + 288];
+            float w9 = a.SlotValue[p + 288];
+            int i10 = a.SlotIndex[p + 320];
+            float w10 = a.SlotValue[p + 320];
+            int i11 = a.SlotIndex[p + 352];
+            float w11 = a.SlotValue[p + 352];
+            int i12 = a.SlotIndex[p + 384];
+            float w12 = a.SlotValue[p + 384];
+            int i13 = a.SlotIndex[p + 416];
+            float w13 = a.SlotValue[p + 416];
+            int i14 = a.SlotIndex[p + 448];
+            float w14 = a.SlotValue[p + 448];
+            int i15 = a.SlotIndex[p + 480];
+            float w15 = a.SlotValue[p + 480];
+            sum += Product(stage[i0], w0);
+            sum += Product(stage[i1], w1);
+            sum += Product(stage[i2], w2);
+            sum += Product(stage[i3], w3);
+            sum += Product(stage[i4], w4);
+            sum += Product(stage[i5], w5);
+            sum += Product(stage[i6], w6);
+            sum += Product(stage[i7], w7);
+            sum += Product(stage[i8], w8);
+            sum += Product(stage[i9], w9);
+            sum += Product(stage[i10], w10);
+            sum += Product(stage[i11], w11);
+            sum += Product(stage[i12], w12);
+            sum += Product(stage[i13], w13);
+            sum += Product(stage[i14], w14);
+            sum += Product(stage[i15], w15);
+        }
+        for (; r + 4 <= r1; r += 4, p += 4 * WarpSize)
+        {
+            int i0 = a.SlotIndex[p];
+            float w0 = a.SlotValue[p];
             int i1 = a.SlotIndex[p + 32];
             float w1 = a.SlotValue[p + 32];
             int i2 = a.SlotIndex[p + 64];
