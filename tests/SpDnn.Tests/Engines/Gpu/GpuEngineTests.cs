@@ -129,4 +129,20 @@ public sealed class GpuEngineTests : EngineConformanceTests
         Assert.Equal(shape.Layers.ToString(System.Globalization.CultureInfo.InvariantCulture), actual.Details["launches"]);
         Assert.All(actual.LayerStatistics.Where(s => s.LiveImages > 0), s => Assert.True(s.Seconds > 0));
     }
+
+    [Fact]
+    public void ATileWithOneLiveRowTakesTheSingleRowPathExactly()
+    {
+        // 17 images: a full tile and a tile of one; 600 neurons with long rows: footprints of
+        // several stages, so the single-row path runs over stage boundaries too.
+        var shape = new RandomNetworkOptions { Neurons = 600, Layers = 3, MeanRowNonZeros = 40, DyadicValues = true, MinWeight = -0.5f, MaxWeight = 1f, MinBias = -0.25f, MaxBias = 0.25f };
+        var network = InMemoryNetwork.Load(new RandomNetworkGenerator(34, shape));
+        var images = RandomNetworkGenerator.RandomImages(34, 17, shape.Neurons, 0.3, 2f, binary: false);
+        var expected = RunReference(network, images);
+        using var engine = Simulator();
+        var actual = engine.Infer(network, images, Keep);
+        Assert.Equal(expected.Categories, actual.Categories);
+        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
+        Assert.Equal(17, expected.LayerStatistics[0].LiveImages);
+    }
 }
