@@ -294,15 +294,7 @@ internal sealed class GpuBatchRun : IDisposable
         var hashes = new ulong[rows];
         Read(_live[current], rows, live);
         Read(_slot[current], rows, slots);
-        _device.Hash(_stream, new KernelConfig(rows, StateKernels.GroupSize), Columns(current) with
-        {
-            First = _live[current].View,
-            Hashes = _hashes.View,
-            Positions = rows,
-        });
-        _hashes.View.SubView(0, rows).CopyTo(_stream, _pinnedHashes.ArrayView.SubView(0, rows));
-        _stream.Synchronize();
-        _pinnedHashes.Span[..rows].CopyTo(hashes);
+        HashColumns(current, rows, rows).CopyTo(hashes);
         var firstOfHash = new Dictionary<ulong, int>(rows);
         var candidates = new List<(int Member, int Representative)>();
         for (int r = 0; r < rows; r++)
@@ -364,18 +356,24 @@ internal sealed class GpuBatchRun : IDisposable
     /// </summary>
     private bool ProbeFindsDuplicates(int current, int rows)
     {
-        _device.Hash(_stream, new KernelConfig(ProbeColumns, StateKernels.GroupSize), Columns(current) with
+        var seen = new HashSet<ulong>();
+        int repeats = 0;
+        foreach (ulong h in HashColumns(current, rows, ProbeColumns)) if (!seen.Add(h)) repeats++;
+        return 4 * repeats >= ProbeColumns;
+    }
+
+    /// <summary>Hashes of <paramref name="count"/> evenly spaced live columns of <paramref name="rows"/> (all when equal), read back.</summary>
+    private ReadOnlySpan<ulong> HashColumns(int current, int rows, int count)
+    {
+        _device.Hash(_stream, new KernelConfig(count, StateKernels.GroupSize), Columns(current) with
         {
             First = _live[current].View,
             Hashes = _hashes.View,
             Positions = rows,
         });
-        _hashes.View.SubView(0, ProbeColumns).CopyTo(_stream, _pinnedHashes.ArrayView.SubView(0, ProbeColumns));
+        _hashes.View.SubView(0, count).CopyTo(_stream, _pinnedHashes.ArrayView.SubView(0, count));
         _stream.Synchronize();
-        var seen = new HashSet<ulong>();
-        int repeats = 0;
-        foreach (ulong h in _pinnedHashes.Span[..ProbeColumns]) if (!seen.Add(h)) repeats++;
-        return 4 * repeats >= ProbeColumns;
+        return _pinnedHashes.Span[..count];
     }
 
     private ColumnArgs Columns(int current) => new()

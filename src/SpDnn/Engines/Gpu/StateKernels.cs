@@ -4,23 +4,6 @@ using static SpDnn.Engines.Gpu.TiledLayout;
 
 namespace SpDnn.Engines.Gpu;
 
-internal struct CompactArgs
-{
-    /// <summary>Nonzero outputs per live position of the layer (read and reset).</summary>
-    public ArrayView<int> Nonzeros;
-    public ArrayView<int> LiveRows;
-    /// <summary>LiveImages[k]: images alive after layer k (a position stands for Multiplicity images).</summary>
-    public ArrayView<int> LiveImages;
-    /// <summary>Kept positions, ascending: the Output columns the next layer reads.</summary>
-    public ArrayView<int> LiveOut;
-    /// <summary>Image slot (batch row) of each position, before and after.</summary>
-    public ArrayView<int> SlotIn;
-    public ArrayView<int> SlotOut;
-    public ArrayView<int> MultiplicityIn;
-    public ArrayView<int> MultiplicityOut;
-    public int Layer;
-}
-
 internal struct ScatterArgs
 {
     public ArrayView<float> Features;
@@ -46,74 +29,10 @@ internal struct ColumnArgs
     public int Positions;
 }
 
-/// <summary>Kernels that maintain the live set: compaction, input scatter, column hashing, comparison and gathering.</summary>
+/// <summary>Kernels around the layer program: input scatter, column hashing, comparison and gathering.</summary>
 internal static class StateKernels
 {
     public const int GroupSize = BlockRows;
-    private const int Warps = GroupSize / WarpSize;
-
-    /// <summary>Shared words <see cref="CompactLive"/> needs.</summary>
-    public const int CompactionShared = Warps + 2;
-
-    /// <summary>
-    /// Keeps the positions whose output has a nonzero, in ascending order (so the next
-    /// layer reads neighbouring columns together), with their image slots and multiplicities;
-    /// counts live positions and images; resets the counters. Run by one whole group (the
-    /// layer kernel's last); <paramref name="scratch"/> is shared memory.
-    /// </summary>
-    public static void CompactLive(CompactArgs a, ArrayView<int> scratch)
-    {
-        var warpTotals = scratch.SubView(0, Warps);
-        var shared = scratch.SubView(Warps, 2); // positions kept so far, images kept
-        int tid = Group.IdxX, lane = tid % WarpSize, warp = tid / WarpSize;
-        Group.Barrier();
-        if (tid == 0)
-        {
-            shared[0] = 0;
-            shared[1] = 0;
-        }
-        Group.Barrier();
-        int rows = a.LiveRows[a.Layer];
-        for (int start = 0; start < rows; start += GroupSize)
-        {
-            int p = start + tid;
-            // Read and reset in one atomic: ILGPU 1.5.3 was seen to schedule a plain load after a
-            // later plain store to the same element (PTX), which lost every count.
-            int keep = p < rows && Atomic.Exchange(ref a.Nonzeros[p], 0) > 0 ? 1 : 0;
-            int inclusive = keep;
-            for (int d = 1; d < WarpSize; d *= 2)
-            {
-                int other = Warp.ShuffleUp(inclusive, d);
-                if (lane >= d) inclusive += other;
-            }
-            if (lane == WarpSize - 1) warpTotals[warp] = inclusive;
-            Group.Barrier();
-            int before = shared[0], total = 0;
-            for (int w = 0; w < Warps; w++)
-            {
-                int t = warpTotals[w];
-                if (w < warp) before += t;
-                total += t;
-            }
-            if (keep != 0)
-            {
-                int q = before + inclusive - 1;
-                a.LiveOut[q] = p;
-                a.SlotOut[q] = a.SlotIn[p];
-                int m = a.MultiplicityIn[p];
-                a.MultiplicityOut[q] = m;
-                Atomic.Add(ref shared[1], m);
-            }
-            Group.Barrier();
-            if (tid == 0) shared[0] += total;
-            Group.Barrier();
-        }
-        if (tid == 0)
-        {
-            a.LiveRows[a.Layer + 1] = shared[0];
-            a.LiveImages[a.Layer] = shared[1];
-        }
-    }
 
     /// <summary>Writes image nonzeros into zeroed neuron-major features (column = image).</summary>
     public static void Scatter(Index1D e, ScatterArgs a) =>
