@@ -12,7 +12,7 @@ internal sealed class GpuDevice : IDisposable
     {
         Context = context;
         Accelerator = accelerator;
-        Program = accelerator.LoadKernel<ProgramArgs>(LayerProgram.Run);
+        Program = accelerator.LoadKernel<ProgramArgs>(LayerProgram.Run, LayerProgram.Specialization);
         // The program's grid barrier needs every group resident at once: never launch more.
         int perMultiprocessor = accelerator.EstimateMaxActiveGroupsPerMultiprocessor(KernelUtil.GetKernel(Program), LayerProgram.GroupSize, 0);
         MaxResidentGroups = Math.Max(1, accelerator.NumMultiprocessors * Math.Max(1, perMultiprocessor));

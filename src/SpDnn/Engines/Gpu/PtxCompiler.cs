@@ -35,7 +35,8 @@ public static class PtxCompiler
             var entry = name == "scatter"
                 ? EntryPointDescription.FromImplicitlyGroupedKernel(method)
                 : EntryPointDescription.FromExplicitlyGroupedKernel(method);
-            var compiled = (PTXCompiledKernel)backend.Compile(entry, KernelSpecialization.Empty);
+            var specialization = name == "layer-program" ? LayerProgram.Specialization : KernelSpecialization.Empty;
+            var compiled = (PTXCompiledKernel)backend.Compile(entry, specialization);
             result[name] = compiled.PTXAssembly;
         }
         return result;
