@@ -27,9 +27,16 @@ internal static class LayerKernel
 
     /// <summary>Computes output block <paramref name="block"/> for the live positions first .. first+Tile-1.</summary>
     public static void Compute(ProgramArgs a, LayerBases layer, ArrayView<float> input, ArrayView<float> output, ArrayView<int> live,
-        int rows, int block, int first, ArrayView<float> stage, ArrayView<int> footprint, ArrayView<int> columns, ArrayView<int> counts)
+        int rows, int block, int first, ArrayView<float> stage, ArrayView<int> footprint, ArrayView<int> columns, ArrayView<int> counts,
+        ArrayView<int> neurons)
     {
         int tid = Group.IdxX;
+        // This thread's output neuron and bias, loaded now so their latency hides behind the
+        // staging; the neuron goes to shared memory for the epilogue's row-by-row writes.
+        long outputs = layer.Outputs + (long)block * BlockRows;
+        int j = a.Outputs[outputs + tid];
+        float bias = j >= 0 ? a.Bias[layer.Bias + j] : 0f;
+        neurons[tid] = j;
         // Live positions in this tile: late layers often have a single one.
         int valid = Math.Min(Tile, rows - first);
         float inverse = 1f / valid;
@@ -125,117 +132,122 @@ internal static class LayerKernel
                     n3 = a.SlotIndex[p + 96];
                     x3 = a.SlotValue[p + 96];
                 }
-                acc0 += Product(stage[0 * StagePitch + i0], w0);
-                acc1 += Product(stage[1 * StagePitch + i0], w0);
-                acc2 += Product(stage[2 * StagePitch + i0], w0);
-                acc3 += Product(stage[3 * StagePitch + i0], w0);
-                acc4 += Product(stage[4 * StagePitch + i0], w0);
-                acc5 += Product(stage[5 * StagePitch + i0], w0);
-                acc6 += Product(stage[6 * StagePitch + i0], w0);
-                acc7 += Product(stage[7 * StagePitch + i0], w0);
-                acc8 += Product(stage[8 * StagePitch + i0], w0);
-                acc9 += Product(stage[9 * StagePitch + i0], w0);
-                acc10 += Product(stage[10 * StagePitch + i0], w0);
-                acc11 += Product(stage[11 * StagePitch + i0], w0);
-                acc12 += Product(stage[12 * StagePitch + i0], w0);
-                acc13 += Product(stage[13 * StagePitch + i0], w0);
-                acc14 += Product(stage[14 * StagePitch + i0], w0);
-                acc15 += Product(stage[15 * StagePitch + i0], w0);
-                acc0 += Product(stage[0 * StagePitch + i1], w1);
-                acc1 += Product(stage[1 * StagePitch + i1], w1);
-                acc2 += Product(stage[2 * StagePitch + i1], w1);
-                acc3 += Product(stage[3 * StagePitch + i1], w1);
-                acc4 += Product(stage[4 * StagePitch + i1], w1);
-                acc5 += Product(stage[5 * StagePitch + i1], w1);
-                acc6 += Product(stage[6 * StagePitch + i1], w1);
-                acc7 += Product(stage[7 * StagePitch + i1], w1);
-                acc8 += Product(stage[8 * StagePitch + i1], w1);
-                acc9 += Product(stage[9 * StagePitch + i1], w1);
-                acc10 += Product(stage[10 * StagePitch + i1], w1);
-                acc11 += Product(stage[11 * StagePitch + i1], w1);
-                acc12 += Product(stage[12 * StagePitch + i1], w1);
-                acc13 += Product(stage[13 * StagePitch + i1], w1);
-                acc14 += Product(stage[14 * StagePitch + i1], w1);
-                acc15 += Product(stage[15 * StagePitch + i1], w1);
-                acc0 += Product(stage[0 * StagePitch + i2], w2);
-                acc1 += Product(stage[1 * StagePitch + i2], w2);
-                acc2 += Product(stage[2 * StagePitch + i2], w2);
-                acc3 += Product(stage[3 * StagePitch + i2], w2);
-                acc4 += Product(stage[4 * StagePitch + i2], w2);
-                acc5 += Product(stage[5 * StagePitch + i2], w2);
-                acc6 += Product(stage[6 * StagePitch + i2], w2);
-                acc7 += Product(stage[7 * StagePitch + i2], w2);
-                acc8 += Product(stage[8 * StagePitch + i2], w2);
-                acc9 += Product(stage[9 * StagePitch + i2], w2);
-                acc10 += Product(stage[10 * StagePitch + i2], w2);
-                acc11 += Product(stage[11 * StagePitch + i2], w2);
-                acc12 += Product(stage[12 * StagePitch + i2], w2);
-                acc13 += Product(stage[13 * StagePitch + i2], w2);
-                acc14 += Product(stage[14 * StagePitch + i2], w2);
-                acc15 += Product(stage[15 * StagePitch + i2], w2);
-                acc0 += Product(stage[0 * StagePitch + i3], w3);
-                acc1 += Product(stage[1 * StagePitch + i3], w3);
-                acc2 += Product(stage[2 * StagePitch + i3], w3);
-                acc3 += Product(stage[3 * StagePitch + i3], w3);
-                acc4 += Product(stage[4 * StagePitch + i3], w3);
-                acc5 += Product(stage[5 * StagePitch + i3], w3);
-                acc6 += Product(stage[6 * StagePitch + i3], w3);
-                acc7 += Product(stage[7 * StagePitch + i3], w3);
-                acc8 += Product(stage[8 * StagePitch + i3], w3);
-                acc9 += Product(stage[9 * StagePitch + i3], w3);
-                acc10 += Product(stage[10 * StagePitch + i3], w3);
-                acc11 += Product(stage[11 * StagePitch + i3], w3);
-                acc12 += Product(stage[12 * StagePitch + i3], w3);
-                acc13 += Product(stage[13 * StagePitch + i3], w3);
-                acc14 += Product(stage[14 * StagePitch + i3], w3);
-                acc15 += Product(stage[15 * StagePitch + i3], w3);
+                // Views at the slot's input: the 16 columns are then constant offsets, which the
+                // shared loads take as immediates (no address arithmetic per load).
+                var si0 = stage.SubView(i0);
+                var si1 = stage.SubView(i1);
+                var si2 = stage.SubView(i2);
+                var si3 = stage.SubView(i3);
+                acc0 += Product(si0[0 * StagePitch], w0);
+                acc1 += Product(si0[1 * StagePitch], w0);
+                acc2 += Product(si0[2 * StagePitch], w0);
+                acc3 += Product(si0[3 * StagePitch], w0);
+                acc4 += Product(si0[4 * StagePitch], w0);
+                acc5 += Product(si0[5 * StagePitch], w0);
+                acc6 += Product(si0[6 * StagePitch], w0);
+                acc7 += Product(si0[7 * StagePitch], w0);
+                acc8 += Product(si0[8 * StagePitch], w0);
+                acc9 += Product(si0[9 * StagePitch], w0);
+                acc10 += Product(si0[10 * StagePitch], w0);
+                acc11 += Product(si0[11 * StagePitch], w0);
+                acc12 += Product(si0[12 * StagePitch], w0);
+                acc13 += Product(si0[13 * StagePitch], w0);
+                acc14 += Product(si0[14 * StagePitch], w0);
+                acc15 += Product(si0[15 * StagePitch], w0);
+                acc0 += Product(si1[0 * StagePitch], w1);
+                acc1 += Product(si1[1 * StagePitch], w1);
+                acc2 += Product(si1[2 * StagePitch], w1);
+                acc3 += Product(si1[3 * StagePitch], w1);
+                acc4 += Product(si1[4 * StagePitch], w1);
+                acc5 += Product(si1[5 * StagePitch], w1);
+                acc6 += Product(si1[6 * StagePitch], w1);
+                acc7 += Product(si1[7 * StagePitch], w1);
+                acc8 += Product(si1[8 * StagePitch], w1);
+                acc9 += Product(si1[9 * StagePitch], w1);
+                acc10 += Product(si1[10 * StagePitch], w1);
+                acc11 += Product(si1[11 * StagePitch], w1);
+                acc12 += Product(si1[12 * StagePitch], w1);
+                acc13 += Product(si1[13 * StagePitch], w1);
+                acc14 += Product(si1[14 * StagePitch], w1);
+                acc15 += Product(si1[15 * StagePitch], w1);
+                acc0 += Product(si2[0 * StagePitch], w2);
+                acc1 += Product(si2[1 * StagePitch], w2);
+                acc2 += Product(si2[2 * StagePitch], w2);
+                acc3 += Product(si2[3 * StagePitch], w2);
+                acc4 += Product(si2[4 * StagePitch], w2);
+                acc5 += Product(si2[5 * StagePitch], w2);
+                acc6 += Product(si2[6 * StagePitch], w2);
+                acc7 += Product(si2[7 * StagePitch], w2);
+                acc8 += Product(si2[8 * StagePitch], w2);
+                acc9 += Product(si2[9 * StagePitch], w2);
+                acc10 += Product(si2[10 * StagePitch], w2);
+                acc11 += Product(si2[11 * StagePitch], w2);
+                acc12 += Product(si2[12 * StagePitch], w2);
+                acc13 += Product(si2[13 * StagePitch], w2);
+                acc14 += Product(si2[14 * StagePitch], w2);
+                acc15 += Product(si2[15 * StagePitch], w2);
+                acc0 += Product(si3[0 * StagePitch], w3);
+                acc1 += Product(si3[1 * StagePitch], w3);
+                acc2 += Product(si3[2 * StagePitch], w3);
+                acc3 += Product(si3[3 * StagePitch], w3);
+                acc4 += Product(si3[4 * StagePitch], w3);
+                acc5 += Product(si3[5 * StagePitch], w3);
+                acc6 += Product(si3[6 * StagePitch], w3);
+                acc7 += Product(si3[7 * StagePitch], w3);
+                acc8 += Product(si3[8 * StagePitch], w3);
+                acc9 += Product(si3[9 * StagePitch], w3);
+                acc10 += Product(si3[10 * StagePitch], w3);
+                acc11 += Product(si3[11 * StagePitch], w3);
+                acc12 += Product(si3[12 * StagePitch], w3);
+                acc13 += Product(si3[13 * StagePitch], w3);
+                acc14 += Product(si3[14 * StagePitch], w3);
+                acc15 += Product(si3[15 * StagePitch], w3);
             }
             for (; r < r1; r++)
             {
                 long q = layer.Slots + (long)r * WarpSize + lane;
                 int idx = a.SlotIndex[q];
                 float w = a.SlotValue[q];
-                acc0 += Product(stage[0 * StagePitch + idx], w);
-                acc1 += Product(stage[1 * StagePitch + idx], w);
-                acc2 += Product(stage[2 * StagePitch + idx], w);
-                acc3 += Product(stage[3 * StagePitch + idx], w);
-                acc4 += Product(stage[4 * StagePitch + idx], w);
-                acc5 += Product(stage[5 * StagePitch + idx], w);
-                acc6 += Product(stage[6 * StagePitch + idx], w);
-                acc7 += Product(stage[7 * StagePitch + idx], w);
-                acc8 += Product(stage[8 * StagePitch + idx], w);
-                acc9 += Product(stage[9 * StagePitch + idx], w);
-                acc10 += Product(stage[10 * StagePitch + idx], w);
-                acc11 += Product(stage[11 * StagePitch + idx], w);
-                acc12 += Product(stage[12 * StagePitch + idx], w);
-                acc13 += Product(stage[13 * StagePitch + idx], w);
-                acc14 += Product(stage[14 * StagePitch + idx], w);
-                acc15 += Product(stage[15 * StagePitch + idx], w);
+                var sidx = stage.SubView(idx);
+                acc0 += Product(sidx[0 * StagePitch], w);
+                acc1 += Product(sidx[1 * StagePitch], w);
+                acc2 += Product(sidx[2 * StagePitch], w);
+                acc3 += Product(sidx[3 * StagePitch], w);
+                acc4 += Product(sidx[4 * StagePitch], w);
+                acc5 += Product(sidx[5 * StagePitch], w);
+                acc6 += Product(sidx[6 * StagePitch], w);
+                acc7 += Product(sidx[7 * StagePitch], w);
+                acc8 += Product(sidx[8 * StagePitch], w);
+                acc9 += Product(sidx[9 * StagePitch], w);
+                acc10 += Product(sidx[10 * StagePitch], w);
+                acc11 += Product(sidx[11 * StagePitch], w);
+                acc12 += Product(sidx[12 * StagePitch], w);
+                acc13 += Product(sidx[13 * StagePitch], w);
+                acc14 += Product(sidx[14 * StagePitch], w);
+                acc15 += Product(sidx[15 * StagePitch], w);
             }
             Group.Barrier();
         }
 
         // Epilogue: activations to shared memory (the stage buffer is free now), then written
         // row by row: thread e writes column e % Tile of row e / Tile, 16 threads per row.
-        long outputs = layer.Outputs + (long)block * BlockRows;
-        int j = a.Outputs[outputs + tid];
-        float bias = j >= 0 ? a.Bias[layer.Bias + j] : 0f;
-        stage[tid * OutputPitch + 0] = Activate(acc0, bias);
-        stage[tid * OutputPitch + 1] = Activate(acc1, bias);
-        stage[tid * OutputPitch + 2] = Activate(acc2, bias);
-        stage[tid * OutputPitch + 3] = Activate(acc3, bias);
-        stage[tid * OutputPitch + 4] = Activate(acc4, bias);
-        stage[tid * OutputPitch + 5] = Activate(acc5, bias);
-        stage[tid * OutputPitch + 6] = Activate(acc6, bias);
-        stage[tid * OutputPitch + 7] = Activate(acc7, bias);
-        stage[tid * OutputPitch + 8] = Activate(acc8, bias);
-        stage[tid * OutputPitch + 9] = Activate(acc9, bias);
-        stage[tid * OutputPitch + 10] = Activate(acc10, bias);
-        stage[tid * OutputPitch + 11] = Activate(acc11, bias);
-        stage[tid * OutputPitch + 12] = Activate(acc12, bias);
-        stage[tid * OutputPitch + 13] = Activate(acc13, bias);
-        stage[tid * OutputPitch + 14] = Activate(acc14, bias);
-        stage[tid * OutputPitch + 15] = Activate(acc15, bias);
+        var mineOut = stage.SubView(tid * OutputPitch);
+        mineOut[0] = Activate(acc0, bias);
+        mineOut[1] = Activate(acc1, bias);
+        mineOut[2] = Activate(acc2, bias);
+        mineOut[3] = Activate(acc3, bias);
+        mineOut[4] = Activate(acc4, bias);
+        mineOut[5] = Activate(acc5, bias);
+        mineOut[6] = Activate(acc6, bias);
+        mineOut[7] = Activate(acc7, bias);
+        mineOut[8] = Activate(acc8, bias);
+        mineOut[9] = Activate(acc9, bias);
+        mineOut[10] = Activate(acc10, bias);
+        mineOut[11] = Activate(acc11, bias);
+        mineOut[12] = Activate(acc12, bias);
+        mineOut[13] = Activate(acc13, bias);
+        mineOut[14] = Activate(acc14, bias);
+        mineOut[15] = Activate(acc15, bias);
         Group.Barrier();
         int mine = tid % Tile;
         int position = first + mine;
@@ -243,7 +255,7 @@ internal static class LayerKernel
         for (int e = tid; e < BlockRows * Tile; e += BlockRows)
         {
             int row = e / Tile;
-            int neuron = a.Outputs[outputs + row];
+            int neuron = neurons[row];
             float v = stage[row * OutputPitch + mine];
             if (neuron >= 0 && position < rows)
             {

@@ -76,6 +76,7 @@ internal static class LayerProgram
         var footprint = SharedMemory.Allocate<int>(TiledLayout.StageEntries);
         var columns = SharedMemory.Allocate<int>(LayerKernel.Tile);
         var counts = SharedMemory.Allocate<int>(LayerKernel.Tile);
+        var neurons = SharedMemory.Allocate<int>(GroupSize);
         var scratch = SharedMemory.Allocate<int>(Warps + 2);
         int epoch = 0;
         for (int k = a.FirstLayer; k < a.EndLayer; k++)
@@ -106,7 +107,7 @@ internal static class LayerProgram
             int items = layer.Blocks * tiles;
             // Neighbouring groups take the blocks of one tile: they read the same input columns.
             for (int item = Grid.IdxX; item < items; item += Grid.DimX)
-                LayerKernel.Compute(a, layer, input, output, live, rows, item % layer.Blocks, item / layer.Blocks * LayerKernel.Tile, stage, footprint, columns, counts);
+                LayerKernel.Compute(a, layer, input, output, live, rows, item % layer.Blocks, item / layer.Blocks * LayerKernel.Tile, stage, footprint, columns, counts, neurons);
             epoch = GridBarrier(a.Barrier, epoch);
 
             int part = (rows + Grid.DimX - 1) / Grid.DimX;
