@@ -54,9 +54,9 @@ internal struct LayerBases
 /// A persistent kernel that runs several layers in one launch. Its groups (no more than can be
 /// resident at once, so a software grid barrier is safe) share each layer's work items (output
 /// block x tile of live positions) and then compact the live list together: count the kept
-/// positions of their part, barrier, write them at their offsets, barrier. One launch per
-/// chunk of layers instead of one per layer: launch overhead dominated the many late layers
-/// that have few live rows left.
+/// positions of their part, barrier, write them at their offsets, barrier. One launch runs up
+/// to a chunk of layers, so the host takes part only at checkpoints (collapse attempts, grid
+/// sizing) and 1920-layer networks need a few dozen launches.
 /// </summary>
 internal static class LayerProgram
 {
