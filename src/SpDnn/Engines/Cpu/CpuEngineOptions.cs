@@ -44,4 +44,11 @@ public sealed record CpuEngineOptions
 
     /// <summary>Fraction of the available memory that held layer plans may use before the engine streams.</summary>
     public double PlanMemoryFraction { get; init; } = 0.4;
+
+    /// <summary>
+    /// The SIMD vectors of a tile, chosen once per engine: by default the widest this machine runs in
+    /// hardware. Forcing one gives the same bits; it lets tests and benchmarks run the paths of
+    /// other machines (e.g. Vector256, as on AVX2 machines without AVX-512).
+    /// </summary>
+    public CpuSimd Simd { get; init; } = CpuSimd.Auto;
 }
