@@ -51,6 +51,7 @@ public abstract class CpuEngineSimdWidthTests : EngineConformanceTests
         Assert.Equal(IsHardwareAccelerated ? ReportedName : ReportedName + " (emulated)", result.Details["simd"]);
         bool rowKernel = Simd == CpuSimd.Vector512 && Avx512F.IsSupported && Avx2.IsSupported;
         Assert.Equal(rowKernel, long.Parse(result.Details["row-kernel tiles"]) > 0);
+        Assert.Equal("cpu:simd=" + Simd.ToString().ToLowerInvariant(), engine.Name);
     }
 }
 
@@ -88,5 +89,6 @@ public sealed class CpuSimdChoiceTests
         using var engine = new CpuEngine();
         var result = engine.Infer(CpuEngineTests.ChallengeLikeNetwork(64, 3, seed: 1), RandomNetworkGenerator.RandomImages(1, 5, 64, 0.3));
         Assert.DoesNotContain("emulated", result.Details["simd"]);
+        Assert.Equal("cpu", engine.Name);
     }
 }

@@ -26,7 +26,7 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
     /// <summary>The kernels for the SIMD width chosen once, here (see <see cref="CpuEngineOptions.Simd"/>).</summary>
     private readonly LayerKernels _kernels = LayerKernels.Create(engineOptions?.Simd ?? CpuSimd.Auto);
 
-    public string Name => "cpu";
+    public string Name => "cpu" + _engineOptions.SpecSuffix();
 
     public CpuEngineOptions EngineOptions => _engineOptions;
 

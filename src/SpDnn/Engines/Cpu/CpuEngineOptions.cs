@@ -51,4 +51,17 @@ public sealed record CpuEngineOptions
     /// other machines (e.g. Vector256, as on AVX2 machines without AVX-512).
     /// </summary>
     public CpuSimd Simd { get; init; } = CpuSimd.Auto;
+
+    public const string SettingsHelp = "simd=auto|vector512|vector256|vector128";
+
+    /// <summary>Options from an engine spec such as <c>cpu:simd=vector256</c>; defaults elsewhere.</summary>
+    public static CpuEngineOptions FromSpec(EngineSpec spec)
+    {
+        var options = new CpuEngineOptions { Simd = spec.TakeEnum<CpuSimd>("simd") ?? CpuSimd.Auto };
+        spec.RejectUnknown(SettingsHelp);
+        return options;
+    }
+
+    /// <summary>The settings that differ from the defaults, as an engine spec suffix (":key=value..."), for reports.</summary>
+    public string SpecSuffix() => Simd == CpuSimd.Auto ? "" : ":simd=" + Simd.ToString().ToLowerInvariant();
 }
