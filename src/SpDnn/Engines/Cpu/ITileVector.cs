@@ -29,6 +29,13 @@ internal unsafe interface ITileVector<TSelf> where TSelf : unmanaged, ITileVecto
 
     static abstract TSelf operator *(TSelf left, TSelf right);
 
+    /// <summary>
+    /// <paramref name="sum"/> + *<paramref name="weight"/>·(16 floats at <paramref name="x"/>): the
+    /// product rounded, then the sum (never fused). One operation, both operands by address, so
+    /// the JIT broadcasts the weight from memory and folds the load into the multiply.
+    /// </summary>
+    static abstract TSelf AddProduct(TSelf sum, float* weight, float* x);
+
     /// <summary>Bitwise or (collects whether any lane of several results is nonzero).</summary>
     static abstract TSelf operator |(TSelf left, TSelf right);
 

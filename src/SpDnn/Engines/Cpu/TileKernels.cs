@@ -89,10 +89,10 @@ internal sealed unsafe class TileKernels<TVector> : LayerKernels where TVector :
                     TVector a0 = TVector.Zero, a1 = TVector.Zero, a2 = TVector.Zero, a3 = TVector.Zero;
                     for (int t = 0; t < common; t++)
                     {
-                        a0 += TVector.Broadcast(weights[p0 + t]) * TVector.Load(tile + inputs[p0 + t]);
-                        a1 += TVector.Broadcast(weights[p1 + t]) * TVector.Load(tile + inputs[p1 + t]);
-                        a2 += TVector.Broadcast(weights[p2 + t]) * TVector.Load(tile + inputs[p2 + t]);
-                        a3 += TVector.Broadcast(weights[p3 + t]) * TVector.Load(tile + inputs[p3 + t]);
+                        a0 = TVector.AddProduct(a0, weights + (p0 + t), tile + inputs[p0 + t]);
+                        a1 = TVector.AddProduct(a1, weights + (p1 + t), tile + inputs[p1 + t]);
+                        a2 = TVector.AddProduct(a2, weights + (p2 + t), tile + inputs[p2 + t]);
+                        a3 = TVector.AddProduct(a3, weights + (p3 + t), tile + inputs[p3 + t]);
                     }
                     a0 = TVector.Finish(Sum(a0, weights, inputs, tile, p0 + common, p1), TVector.Broadcast(bias[j]), cap);
                     a1 = TVector.Finish(Sum(a1, weights, inputs, tile, p1 + common, p2), TVector.Broadcast(bias[j + 1]), cap);
@@ -120,7 +120,7 @@ internal sealed unsafe class TileKernels<TVector> : LayerKernels where TVector :
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TVector Sum(TVector acc, float* weights, int* inputs, float* tile, int from, int to)
     {
-        for (int p = from; p < to; p++) acc += TVector.Broadcast(weights[p]) * TVector.Load(tile + inputs[p]);
+        for (int p = from; p < to; p++) acc = TVector.AddProduct(acc, weights + p, tile + inputs[p]);
         return acc;
     }
 

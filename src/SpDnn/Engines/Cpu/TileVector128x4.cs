@@ -47,6 +47,18 @@ internal readonly unsafe struct TileVector128x4(Vector128<float> q0, Vector128<f
         new(left.Q0 * right.Q0, left.Q1 * right.Q1, left.Q2 * right.Q2, left.Q3 * right.Q3);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TileVector128x4 AddProduct(TileVector128x4 sum, float* weight, float* x)
+    {
+        // One statement per quarter: the JIT then folds loads into multiplies.
+        var w = Vector128.Create(*weight);
+        var q0 = sum.Q0 + w * Vector128.Load(x);
+        var q1 = sum.Q1 + w * Vector128.Load(x + 4);
+        var q2 = sum.Q2 + w * Vector128.Load(x + 8);
+        var q3 = sum.Q3 + w * Vector128.Load(x + 12);
+        return new(q0, q1, q2, q3);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TileVector128x4 operator |(TileVector128x4 left, TileVector128x4 right) =>
         new(left.Q0 | right.Q0, left.Q1 | right.Q1, left.Q2 | right.Q2, left.Q3 | right.Q3);
 

@@ -30,6 +30,10 @@ internal readonly unsafe struct TileVector512(Vector512<float> lanes) : ITileVec
     public static TileVector512 operator *(TileVector512 left, TileVector512 right) => new(left.Lanes * right.Lanes);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TileVector512 AddProduct(TileVector512 sum, float* weight, float* x) =>
+        new(sum.Lanes + Vector512.Create(*weight) * Vector512.Load(x));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TileVector512 operator |(TileVector512 left, TileVector512 right) => new(left.Lanes | right.Lanes);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
