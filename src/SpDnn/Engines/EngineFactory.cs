@@ -21,7 +21,8 @@ public static class EngineFactory
     private static readonly Entry[] Entries =
     [
         new("reference", "the oracle: simplest correct code, parallel over images", 0, () => true, Plain(() => new ReferenceEngine())),
-        new("cpu", "fast exact CPU engine: SIMD tiles, dead-image pruning, identical rows computed once", 10, () => true, Plain(() => new CpuEngine())),
+        new("cpu", "fast exact CPU engine: SIMD tiles, dead-image pruning, identical rows computed once. Settings: " + CpuEngineOptions.SettingsHelp,
+            10, () => true, spec => new CpuEngine(CpuEngineOptions.FromSpec(spec))),
         new("gpu", "CUDA engine (ILGPU): persistent fused kernel over chunks of layers, device compaction, identical rows computed once; "
             + "weights streamed from host memory when they do not fit. Settings: " + GpuEngineOptions.SettingsHelp, 20, GpuEngine.IsCudaAvailable,
             spec => new GpuEngine(GpuEngineOptions.FromSpec(spec))),
@@ -39,7 +40,7 @@ public static class EngineFactory
     public static IEnumerable<string> Names => All.Select(e => e.Name).Prepend(Auto);
 
     /// <summary>What <c>--engine</c> accepts, for help texts.</summary>
-    public static string Usage => $"{string.Join(", ", Names)}; gpu takes settings, e.g. gpu:weights=streamed:chunk=16 ({GpuEngineOptions.SettingsHelp})";
+    public static string Usage => $"{string.Join(", ", Names)}; cpu and gpu take settings, e.g. cpu:simd=vector256 ({CpuEngineOptions.SettingsHelp}), gpu:weights=streamed:chunk=16 ({GpuEngineOptions.SettingsHelp})";
 
     /// <summary>
     /// The engine <paramref name="name"/> (<c>name[:key=value]...</c>), or the best available one

@@ -1,4 +1,5 @@
 using SpDnn.Engines;
+using SpDnn.Engines.Cpu;
 using SpDnn.Engines.Gpu;
 
 namespace SpDnn.Tests.Engines;
@@ -31,12 +32,26 @@ public sealed class EngineSpecTests
     }
 
     [Fact]
-    public void EnginesWithoutSettingsRefuseThem()
+    public void CpuSimdSettingIsReadAndNamedBackInReports()
     {
-        var error = Assert.Throws<ArgumentException>(() => EngineFactory.Create("cpu:threads=2"));
-        Assert.Contains("cpu engine has no setting threads", error.Message);
-        Assert.Throws<ArgumentException>(() => EngineFactory.Create("auto:chunk=2"));
+        var options = CpuEngineOptions.FromSpec(EngineSpec.Parse("cpu:simd=vector256"));
+        Assert.Equal(CpuSimd.Vector256, options.Simd);
+        Assert.Equal(":simd=vector256", options.SpecSuffix());
+        Assert.Equal("", CpuEngineOptions.FromSpec(EngineSpec.Parse("cpu:simd=auto")).SpecSuffix());
+        using var narrow = EngineFactory.Create("cpu:simd=Vector128");
+        Assert.Equal("cpu:simd=vector128", narrow.Name);
+        Assert.Contains("expected one of auto, vector512, vector256, vector128",
+            Assert.Throws<ArgumentException>(() => EngineFactory.Create("cpu:simd=avx")).Message);
+        Assert.Contains("cpu engine has no setting threads", Assert.Throws<ArgumentException>(() => EngineFactory.Create("cpu:threads=2")).Message);
         using var cpu = EngineFactory.Create("cpu");
         Assert.Equal("cpu", cpu.Name);
+    }
+
+    [Fact]
+    public void EnginesWithoutSettingsRefuseThem()
+    {
+        var error = Assert.Throws<ArgumentException>(() => EngineFactory.Create("reference:threads=2"));
+        Assert.Contains("reference engine has no setting threads", error.Message);
+        Assert.Throws<ArgumentException>(() => EngineFactory.Create("auto:chunk=2"));
     }
 }

@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Runtime.Intrinsics;
 using SpDnn.Model;
 
 namespace SpDnn.Engines.Cpu;
@@ -8,7 +7,8 @@ namespace SpDnn.Engines.Cpu;
 /// The fast exact CPU engine. Per layer it computes only the distinct live rows: dead images
 /// (all-zero rows) leave for good and bit-identical rows are computed once (see
 /// <see cref="LiveSet"/>). Each layer picks, from the measured density of those rows, a scalar
-/// scatter over the nonzero inputs or a SIMD gather over tiles of 16 rows held densely. All
+/// scatter over the nonzero inputs or a SIMD gather over tiles of 16 rows held densely (one
+/// Vector512, two Vector256 or four Vector128 per tile: the widest the machine runs in hardware). All
 /// workers share every layer; plans are held whole or streamed, whichever fits memory.
 /// Results are bit-identical to the reference engine (same summation order, no fused multiply-add).
 /// </summary>
@@ -23,7 +23,10 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
 
     private readonly CpuEngineOptions _engineOptions = engineOptions ?? new CpuEngineOptions();
 
-    public string Name => "cpu";
+    /// <summary>The kernels for the SIMD width chosen once, here (see <see cref="CpuEngineOptions.Simd"/>).</summary>
+    private readonly LayerKernels _kernels = LayerKernels.Create(engineOptions?.Simd ?? CpuSimd.Auto);
+
+    public string Name => "cpu" + _engineOptions.SpecSuffix();
 
     public CpuEngineOptions EngineOptions => _engineOptions;
 
@@ -48,7 +51,7 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
         for (int start = 0; start < Math.Max(images.Count, 1); start += batch)
         {
             var part = start == 0 && batch >= images.Count ? images : images.Slice(start, Math.Min(batch, images.Count - start));
-            using var run = new CpuRun(part, _engineOptions, team);
+            using var run = new CpuRun(part, _engineOptions, _kernels, team);
             seconds += RunLayers(p, run, stats, start == 0, options, counts, out weights);
             var live = run.Live;
             for (int i = 0; i < live.Count; i++) categories.Add(part.ImageNumber(live.Images[i]));
@@ -70,7 +73,7 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
             Details = new Dictionary<string, string>
             {
                 ["threads"] = threads.ToString(),
-                ["simd"] = Vector512.IsHardwareAccelerated ? "Vector512" : "Vector512 (emulated)",
+                ["simd"] = _kernels.Description,
                 ["plans"] = p.IsStreaming ? $"streamed, window {p.Window}" : "held",
                 ["batches"] = ((images.Count + batch - 1) / Math.Max(batch, 1)).ToString(),
                 ["plan wait seconds"] = counts.PlanWaitSeconds.ToString("G4"),

@@ -44,4 +44,24 @@ public sealed record CpuEngineOptions
 
     /// <summary>Fraction of the available memory that held layer plans may use before the engine streams.</summary>
     public double PlanMemoryFraction { get; init; } = 0.4;
+
+    /// <summary>
+    /// The SIMD vectors of a tile, chosen once per engine: by default the widest this machine runs in
+    /// hardware. Forcing one gives the same bits; it lets tests and benchmarks run the paths of
+    /// other machines (e.g. Vector256, as on AVX2 machines without AVX-512).
+    /// </summary>
+    public CpuSimd Simd { get; init; } = CpuSimd.Auto;
+
+    public const string SettingsHelp = "simd=auto|vector512|vector256|vector128";
+
+    /// <summary>Options from an engine spec such as <c>cpu:simd=vector256</c>; defaults elsewhere.</summary>
+    public static CpuEngineOptions FromSpec(EngineSpec spec)
+    {
+        var options = new CpuEngineOptions { Simd = spec.TakeEnum<CpuSimd>("simd") ?? CpuSimd.Auto };
+        spec.RejectUnknown(SettingsHelp);
+        return options;
+    }
+
+    /// <summary>The settings that differ from the defaults, as an engine spec suffix (":key=value..."), for reports.</summary>
+    public string SpecSuffix() => Simd == CpuSimd.Auto ? "" : ":simd=" + Simd.ToString().ToLowerInvariant();
 }

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics.X86;
 using SpDnn.Model;
 
 namespace SpDnn.Engines.Cpu;
@@ -29,6 +28,7 @@ internal sealed unsafe class CpuRun : IDisposable
     private const int MaxCheckInterval = 8;
 
     private readonly CpuEngineOptions _options;
+    private readonly LayerKernels _kernels;
     private readonly WorkerTeam _team;
     private readonly int _threads;
     private readonly int _neurons;
@@ -57,9 +57,10 @@ internal sealed unsafe class CpuRun : IDisposable
     private bool _rowKernel;
     private int _nextItem;
 
-    public CpuRun(ImageBatch images, CpuEngineOptions options, WorkerTeam team)
+    public CpuRun(ImageBatch images, CpuEngineOptions options, LayerKernels kernels, WorkerTeam team)
     {
         _options = options;
+        _kernels = kernels;
         _team = team;
         _threads = team.Threads;
         _neurons = images.Neurons;
@@ -138,7 +139,7 @@ internal sealed unsafe class CpuRun : IDisposable
         int tiles = (d + Width - 1) / Width;
         // One dense row (the late layers): a row kernel, vectorised over outputs, instead
         // of a tile with 15 lanes idle.
-        _rowKernel = Avx512F.IsSupported && Avx2.IsSupported && _options.Formulation == CpuFormulation.Auto && d <= RowKernelMaxRows && !sparseRows;
+        _rowKernel = _kernels.HasRowKernel && _options.Formulation == CpuFormulation.Auto && d <= RowKernelMaxRows && !sparseRows;
         // Little work: the calling thread alone, sparing the hand-off to the team, which costs
         // more than such a layer.
         double work = _rowKernel ? d * plan.NonZeros / 4.0 : (double)tiles * plan.NonZeros;
@@ -220,17 +221,17 @@ internal sealed unsafe class CpuRun : IDisposable
         {
             scratch.RowTiles++;
             for (int l = 0; l < lanes; l++)
-                LayerKernels.GatherRow(_plan!, l, 0, _neurons, scratch.Tile, scratch.LaneIndex + l * _padded, scratch.LaneValue + l * _padded, counts + l);
+                Avx512Kernels.GatherRow(_plan!, l, 0, _neurons, scratch.Tile, scratch.LaneIndex + l * _padded, scratch.LaneValue + l * _padded, counts + l);
         }
         else if (ScatterPays(inputs))
         {
             scratch.ScatterTiles++;
-            LayerKernels.ScatterTile(_plan!, scratch.Inputs, inputs, scratch.Tile, scratch.Sums, scratch.LaneIndex, scratch.LaneValue, _padded, counts);
+            _kernels.ScatterTile(_plan!, scratch.Inputs, inputs, scratch.Tile, scratch.Sums, scratch.LaneIndex, scratch.LaneValue, _padded, counts);
         }
         else
         {
             scratch.GatherTiles++;
-            LayerKernels.GatherTile(_plan!, 0, _neurons, scratch.Tile, scratch.LaneIndex, scratch.LaneValue, _padded, counts);
+            _kernels.GatherTile(_plan!, 0, _neurons, scratch.Tile, scratch.LaneIndex, scratch.LaneValue, _padded, counts);
         }
         Clear(first, lanes, scratch.Tile);
         for (int l = 0; l < lanes; l++)
@@ -266,12 +267,12 @@ internal sealed unsafe class CpuRun : IDisposable
         {
             scratch.RowTiles++;
             for (int l = 0; l < lanes; l++)
-                LayerKernels.GatherRow(_plan!, l, j0, j1, scratch.Tile, split.Index + laneBase + l * _padded, split.Value + laneBase + l * _padded, counts + l);
+                Avx512Kernels.GatherRow(_plan!, l, j0, j1, scratch.Tile, split.Index + laneBase + l * _padded, split.Value + laneBase + l * _padded, counts + l);
         }
         else
         {
             scratch.GatherTiles++;
-            LayerKernels.GatherTile(_plan!, j0, j1, scratch.Tile, split.Index + laneBase, split.Value + laneBase, _padded, counts);
+            _kernels.GatherTile(_plan!, j0, j1, scratch.Tile, split.Index + laneBase, split.Value + laneBase, _padded, counts);
         }
         Clear(first, lanes, scratch.Tile);
     }

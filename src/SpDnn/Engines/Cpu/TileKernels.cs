@@ -1,0 +1,152 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics.X86;
+using SpDnn.Model;
+
+namespace SpDnn.Engines.Cpu;
+
+/// <summary>
+/// The layer kernels (see <see cref="LayerKernels"/>) over tiles held as <typeparamref name="TVector"/>.
+/// A struct type argument makes the JIT compile a copy per width with every vector operation
+/// inlined; the algorithm and the order of every sum are the same for all widths.
+/// </summary>
+internal sealed unsafe class TileKernels<TVector> : LayerKernels where TVector : unmanaged, ITileVector<TVector>
+{
+    // Hot loops are compiled fully optimised at once (AggressiveOptimization): the first run must
+    // not spend its early layers in unoptimised tier-0 code with the vector helpers not inlined.
+
+    private const int Width = CpuLayerPlan.TileWidth;
+
+    /// <summary>The AVX-512 paths belong to Vector512 tiles; narrower ones run as a machine without AVX-512 does.</summary>
+    private static bool UsesAvx512
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => typeof(TVector) == typeof(TileVector512) && Avx512F.IsSupported;
+    }
+
+    public override string Description => TVector.IsHardwareAccelerated ? TVector.Name : TVector.Name + " (emulated)";
+
+    public override bool HasRowKernel => UsesAvx512 && Avx2.IsSupported;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void ScatterTile(CpuLayerPlan plan, int* inputs, int inputCount, float* tile, float* sums,
+        int* outIndex, float* outValue, int laneStride, int* counts)
+    {
+        var rows = plan.Rows;
+        fixed (int* rowOffsets = rows.RowOffsets, columns = rows.ColumnIndices)
+        fixed (float* weights = rows.Values, bias = plan.Bias)
+        {
+            for (int e = 0; e < inputCount; e++)
+            {
+                int i = inputs[e];
+                var x = TVector.Load(tile + i * Width);
+                int end = rowOffsets[i + 1];
+                for (int q = rowOffsets[i]; q < end; q++)
+                {
+                    float* z = sums + columns[q] * Width;
+                    TVector.Store(TVector.Load(z) + TVector.Broadcast(weights[q]) * x, z);
+                }
+            }
+            var cap = TVector.Broadcast(ChallengeSpec.YMax);
+            float* block = stackalloc float[Width * Width];
+            int n = plan.Neurons;
+            for (int j0 = 0; j0 < n; j0 += Width)
+            {
+                float* z = sums + j0 * Width;
+                var any = TVector.Zero;
+                for (int r = 0; r < Width; r++)
+                {
+                    var v = TVector.Load(z + r * Width);
+                    TVector.Store(TVector.Zero, z + r * Width);
+                    var result = TVector.Finish(v, TVector.Broadcast(bias[j0 + r]), cap);
+                    TVector.Store(result, block + r * Width);
+                    any |= result;
+                }
+                if (!TVector.IsZero(any)) EmitBlock(block, j0, outIndex, outValue, laneStride, counts);
+            }
+        }
+    }
+
+    /// <summary>Four output neurons run at once so four sums are in flight, each still in ascending input order.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void GatherTile(CpuLayerPlan plan, int j0, int j1, float* tile,
+        int* outIndex, float* outValue, int laneStride, int* counts)
+    {
+        var cap = TVector.Broadcast(ChallengeSpec.YMax);
+        float* block = stackalloc float[Width * Width];
+        fixed (int* offsets = plan.ColumnOffsets, inputs = plan.ColumnTileOffsets)
+        fixed (float* weights = plan.ColumnValues, bias = plan.Bias)
+        {
+            for (int b = j0; b < j1; b += Width)
+            {
+                int end = Math.Min(b + Width, j1);
+                var any = TVector.Zero;
+                int j = b;
+                for (; j + 4 <= end; j += 4)
+                {
+                    int p0 = offsets[j], p1 = offsets[j + 1], p2 = offsets[j + 2], p3 = offsets[j + 3], e3 = offsets[j + 4];
+                    int common = Math.Min(Math.Min(p1 - p0, p2 - p1), Math.Min(p3 - p2, e3 - p3));
+                    TVector a0 = TVector.Zero, a1 = TVector.Zero, a2 = TVector.Zero, a3 = TVector.Zero;
+                    for (int t = 0; t < common; t++)
+                    {
+                        a0 = TVector.AddProduct(a0, weights + (p0 + t), tile + inputs[p0 + t]);
+                        a1 = TVector.AddProduct(a1, weights + (p1 + t), tile + inputs[p1 + t]);
+                        a2 = TVector.AddProduct(a2, weights + (p2 + t), tile + inputs[p2 + t]);
+                        a3 = TVector.AddProduct(a3, weights + (p3 + t), tile + inputs[p3 + t]);
+                    }
+                    a0 = TVector.Finish(Sum(a0, weights, inputs, tile, p0 + common, p1), TVector.Broadcast(bias[j]), cap);
+                    a1 = TVector.Finish(Sum(a1, weights, inputs, tile, p1 + common, p2), TVector.Broadcast(bias[j + 1]), cap);
+                    a2 = TVector.Finish(Sum(a2, weights, inputs, tile, p2 + common, p3), TVector.Broadcast(bias[j + 2]), cap);
+                    a3 = TVector.Finish(Sum(a3, weights, inputs, tile, p3 + common, e3), TVector.Broadcast(bias[j + 3]), cap);
+                    float* row = block + (j - b) * Width;
+                    TVector.Store(a0, row);
+                    TVector.Store(a1, row + Width);
+                    TVector.Store(a2, row + 2 * Width);
+                    TVector.Store(a3, row + 3 * Width);
+                    any |= (a0 | a1) | (a2 | a3);
+                }
+                for (; j < end; j++)
+                {
+                    var a = TVector.Finish(Sum(TVector.Zero, weights, inputs, tile, offsets[j], offsets[j + 1]), TVector.Broadcast(bias[j]), cap);
+                    TVector.Store(a, block + (j - b) * Width);
+                    any |= a;
+                }
+                for (; j < b + Width; j++) TVector.Store(TVector.Zero, block + (j - b) * Width);
+                if (!TVector.IsZero(any)) EmitBlock(block, b, outIndex, outValue, laneStride, counts);
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVector Sum(TVector acc, float* weights, int* inputs, float* tile, int from, int to)
+    {
+        for (int p = from; p < to; p++) acc = TVector.AddProduct(acc, weights + p, tile + inputs[p]);
+        return acc;
+    }
+
+    /// <summary>Writes the positive entries of a 16 x 16 block (row r: output j0 + r for the 16 lanes) to the lanes' outputs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void EmitBlock(float* block, int j0, int* outIndex, float* outValue, int laneStride, int* counts)
+    {
+        if (UsesAvx512) Avx512Kernels.EmitBlock(block, j0, outIndex, outValue, laneStride, counts);
+        else EmitBlockScalar(block, j0, outIndex, outValue, laneStride, counts);
+    }
+
+    /// <summary>Entry by entry, found row by row from the positive-lane bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void EmitBlockScalar(float* block, int j0, int* outIndex, float* outValue, int laneStride, int* counts)
+    {
+        for (int r = 0; r < Width; r++)
+        {
+            uint bits = TVector.PositiveLanes(TVector.Load(block + r * Width));
+            while (bits != 0)
+            {
+                int l = BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                int at = l * laneStride + counts[l]++;
+                outIndex[at] = j0 + r;
+                outValue[at] = block[r * Width + l];
+            }
+        }
+    }
+}

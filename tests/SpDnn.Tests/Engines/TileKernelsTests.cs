@@ -1,0 +1,132 @@
+using SpDnn.Engines.Cpu;
+using SpDnn.Generation;
+using SpDnn.Model;
+
+namespace SpDnn.Tests.Engines;
+
+/// <summary>
+/// The layer kernels of every SIMD width against a scalar model of their contract, on tiles with
+/// the values that test each comparison: zero sums, sums past the cap, -0, NaN and infinities.
+/// </summary>
+public sealed unsafe class TileKernelsTests
+{
+    private const int Width = CpuLayerPlan.TileWidth;
+
+    [Theory]
+    [InlineData(CpuSimd.Vector512)]
+    [InlineData(CpuSimd.Vector256)]
+    [InlineData(CpuSimd.Vector128)]
+    public void EveryWidthGivesTheScalarModelsBits(CpuSimd simd)
+    {
+        var kernels = LayerKernels.Create(simd);
+        for (int seed = 0; seed < 12; seed++)
+        {
+            int n = 37 + 29 * seed;
+            var layer = new RandomNetworkGenerator(seed, new RandomNetworkOptions
+            {
+                Neurons = n,
+                Layers = 1,
+                MeanRowNonZeros = 1 + seed % 9,
+                EmptyRowFraction = 0.1,
+                DyadicValues = seed % 3 == 0,
+                MinWeight = -1f,
+                MaxWeight = 1f,
+                MinBias = -0.5f,
+                MaxBias = 0.5f,
+            }).GetLayer(0);
+            var plan = CpuLayerPlan.Build(layer, n);
+            var tile = RandomTile(seed, n, CpuLayerPlan.PaddedLength(n));
+            var expected = Model(layer, tile, n);
+
+            int stride = CpuLayerPlan.PaddedLength(n) + Width;
+            var outIndex = new int[Width * stride];
+            var outValue = new float[Width * stride];
+            var counts = new int[Width];
+            var sums = new float[tile.Length];
+            var inputs = Enumerable.Range(0, n).Where(i => Enumerable.Range(0, Width).Any(l => tile[i * Width + l] != 0f)).ToArray();
+            fixed (float* t = tile, s = sums, v = outValue)
+            fixed (int* u = inputs, x = outIndex, c = counts)
+            {
+                kernels.ScatterTile(plan, u, inputs.Length, t, s, x, v, stride, c);
+                AssertLanes(expected, 0, n, outIndex, outValue, counts, stride, $"{simd} scatter, seed {seed}");
+                Assert.All(sums, z => Assert.Equal(0f, z));
+
+                Array.Clear(counts);
+                kernels.GatherTile(plan, 0, n, t, x, v, stride, c);
+                AssertLanes(expected, 0, n, outIndex, outValue, counts, stride, $"{simd} gather, seed {seed}");
+
+                // A share of the outputs, as when workers split a tile.
+                int j0 = Width, j1 = Math.Min(3 * Width, n);
+                Array.Clear(counts);
+                kernels.GatherTile(plan, j0, j1, t, x, v, stride, c);
+                AssertLanes(expected, j0, j1, outIndex, outValue, counts, stride, $"{simd} gather {j0}..{j1}, seed {seed}");
+            }
+        }
+    }
+
+    /// <summary>Input i of lane l at [i·16 + l]: half zeros, the rest general values with a few special ones.</summary>
+    private static float[] RandomTile(int seed, int n, int padded)
+    {
+        var rng = new Random(seed + 77);
+        var tile = new float[padded * Width];
+        for (int p = 0; p < n * Width; p++)
+        {
+            tile[p] = rng.Next(40) switch
+            {
+                < 20 => 0f,
+                20 => -0f,
+                21 => float.NaN,
+                22 => float.PositiveInfinity,
+                23 => float.NegativeInfinity,
+                24 => ChallengeSpec.YMax,
+                25 => 1e-40f,
+                26 => 1000f,
+                _ => (float)(rng.NextDouble() * 40 - 4),
+            };
+        }
+        return tile;
+    }
+
+    /// <summary>
+    /// The kernels' contract, one output at a time: products added in ascending input order from
+    /// +0 (no fused multiply-add), then bias where the sum is nonzero, cap, and only positive results kept.
+    /// </summary>
+    private static List<(int Index, float Value)>[] Model(NetworkLayer layer, float[] tile, int n)
+    {
+        var columns = layer.Weights.Transpose();
+        var lanes = new List<(int, float)>[Width];
+        for (int l = 0; l < Width; l++)
+        {
+            lanes[l] = [];
+            for (int j = 0; j < n; j++)
+            {
+                float z = 0f;
+                for (int p = columns.RowOffsets[j]; p < columns.RowOffsets[j + 1]; p++)
+                {
+                    float product = columns.Values[p] * tile[columns.ColumnIndices[p] * Width + l];
+                    z += product;
+                }
+                float v = z + layer.Bias[j];
+                if (v > ChallengeSpec.YMax) v = ChallengeSpec.YMax;
+                if (v > 0f && z != 0f) lanes[l].Add((j, v));
+            }
+        }
+        return lanes;
+    }
+
+    private static void AssertLanes(List<(int Index, float Value)>[] expected, int j0, int j1,
+        int[] outIndex, float[] outValue, int[] counts, int stride, string context)
+    {
+        for (int l = 0; l < Width; l++)
+        {
+            var want = expected[l].Where(e => e.Index >= j0 && e.Index < j1).ToArray();
+            Assert.True(want.Length == counts[l], $"{context}, lane {l}: {counts[l]} outputs, expected {want.Length}");
+            for (int c = 0; c < want.Length; c++)
+            {
+                Assert.Equal(want[c].Index, outIndex[l * stride + c]);
+                Assert.True(BitConverter.SingleToInt32Bits(want[c].Value) == BitConverter.SingleToInt32Bits(outValue[l * stride + c]),
+                    $"{context}, lane {l}, output {want[c].Index}: {outValue[l * stride + c]}, expected {want[c].Value}");
+            }
+        }
+    }
+}
