@@ -108,20 +108,10 @@ public sealed class CsrMatrix
     public CsrMatrix Transpose()
     {
         var offsets = new int[Columns + 1];
-        foreach (int c in ColumnIndices) offsets[c + 1]++;
-        for (int c = 0; c < Columns; c++) offsets[c + 1] += offsets[c];
-        var cursor = offsets.AsSpan(0, Columns).ToArray();
-        var rowsOut = new int[ColumnIndices.Length];
-        var valsOut = new float[ColumnIndices.Length];
-        for (int r = 0; r < Rows; r++)
-        {
-            for (int p = RowOffsets[r]; p < RowOffsets[r + 1]; p++)
-            {
-                int q = cursor[ColumnIndices[p]]++;
-                rowsOut[q] = r;
-                valsOut[q] = Values[p];
-            }
-        }
+        // Every entry is written: no need to clear them first.
+        var rowsOut = GC.AllocateUninitializedArray<int>(ColumnIndices.Length);
+        var valsOut = GC.AllocateUninitializedArray<float>(ColumnIndices.Length);
+        CsrTranspose.Write(this, offsets, rowsOut, valsOut);
         return new CsrMatrix(Columns, Rows, offsets, rowsOut, valsOut);
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using SpDnn.Model;
 
 namespace SpDnn.Engines.Gpu;
@@ -5,6 +6,10 @@ namespace SpDnn.Engines.Gpu;
 /// <summary>Turns a layer (CSR by input neuron) into the warp-sliced ELL layout of <see cref="TiledLayer"/>.</summary>
 public static class TiledLayerPlanner
 {
+    private const int StageShift = 9;   // log2(StageEntries)
+    private const int LaneBits = 5;     // log2(WarpSize)
+    private const int Warps = TiledLayout.WarpsPerBlock;
+
     /// <param name="layer">The layer.</param>
     /// <param name="clusterOutputs">Order outputs by their input lists before cutting blocks (smaller
     /// footprints, less padding); false gives the seed's layout of consecutive outputs.</param>
@@ -13,130 +18,139 @@ public static class TiledLayerPlanner
         var w = layer.Weights;
         int n = w.Columns;
         if (w.Rows != n) throw new ArgumentException($"Layer {layer.Index + 1} is not square ({w.Rows} x {n}).");
-        // Rows of the transpose are output neurons, each listing its inputs in ascending order.
-        var t = w.Transpose();
         int blocks = (n + TiledLayout.BlockRows - 1) / TiledLayout.BlockRows;
-        var outputs = OutputOrder(t, clusterOutputs);
-        var blockStages = new int[blocks + 1];
-        var stageStarts = new List<int>(blocks * 2 + 1) { 0 };
-        var footprint = new List<int>();
-        var warpRows = new List<int>(blocks * 2 * TiledLayout.WarpsPerBlock + 1) { 0 };
-        var position = new int[n];          // input neuron -> index in the block's footprint
-        var scratch = new List<int>(TiledLayout.BlockRows * 64);
-
-        // Pass 1: footprints, stages and warp row counts.
-        for (int b = 0; b < blocks; b++)
-        {
-            int first = b * TiledLayout.BlockRows, last = Math.Min(n, first + TiledLayout.BlockRows);
-            scratch.Clear();
-            for (int o = first; o < last; o++) foreach (int i in t.RowIndices(outputs[o])) scratch.Add(i);
-            scratch.Sort();
-            int footBase = footprint.Count;
-            for (int e = 0; e < scratch.Count; e++)
-            {
-                if (e > 0 && scratch[e] == scratch[e - 1]) continue;
-                position[scratch[e]] = footprint.Count - footBase;
-                footprint.Add(scratch[e]);
-            }
-            int footLength = footprint.Count - footBase;
-            int stages = (footLength + TiledLayout.StageEntries - 1) / TiledLayout.StageEntries;
-            blockStages[b + 1] = blockStages[b] + stages;
-            for (int s = 0; s < stages; s++)
-            {
-                stageStarts.Add(footBase + Math.Min(footLength, (s + 1) * TiledLayout.StageEntries));
-                for (int wp = 0; wp < TiledLayout.WarpsPerBlock; wp++)
-                {
-                    int longest = 0;
-                    for (int lane = 0; lane < TiledLayout.WarpSize; lane++)
-                    {
-                        int o = first + wp * TiledLayout.WarpSize + lane;
-                        if (o < last) longest = Math.Max(longest, CountInStage(t.RowIndices(outputs[o]), position, s));
-                    }
-                    warpRows.Add(warpRows[^1] + longest);
-                }
-            }
-        }
-
-        // Pass 2: fill the lane-interleaved slots.
-        long slots = (long)warpRows[^1] * TiledLayout.WarpSize;
-        if (slots > Array.MaxLength) throw new NotSupportedException($"Layer {layer.Index + 1} needs {slots} slots, more than one array holds.");
-        var slotIndex = new ushort[slots];
-        var slotValue = new float[slots];
-        for (int b = 0; b < blocks; b++)
-        {
-            int first = b * TiledLayout.BlockRows, last = Math.Min(n, first + TiledLayout.BlockRows);
-            int footBase = stageStarts[blockStages[b]];
-            int footEnd = stageStarts[blockStages[b + 1]];
-            for (int f = footBase; f < footEnd; f++) position[footprint[f]] = f - footBase;
-            for (int o = first; o < last; o++)
-            {
-                int local = o - first, wp = local / TiledLayout.WarpSize, lane = local % TiledLayout.WarpSize;
-                var inputs = t.RowIndices(outputs[o]);
-                var values = t.RowValues(outputs[o]);
-                int stage = -1, row = 0, warpBase = 0;
-                for (int e = 0; e < inputs.Length; e++)
-                {
-                    int pos = position[inputs[e]];
-                    int s = pos / TiledLayout.StageEntries;
-                    if (s != stage)
-                    {
-                        stage = s;
-                        row = 0;
-                        warpBase = warpRows[(blockStages[b] + s) * TiledLayout.WarpsPerBlock + wp];
-                    }
-                    long slot = (long)(warpBase + row) * TiledLayout.WarpSize + lane;
-                    slotIndex[slot] = (ushort)(pos - s * TiledLayout.StageEntries);
-                    slotValue[slot] = values[e];
-                    row++;
-                }
-            }
-        }
-
+        int nonZeros = w.ColumnIndices.Length;
+        // Transient buffers come from the pool: fresh memory costs page faults, and a plan of
+        // N=65536 would otherwise ask for some 30 MB of it besides the layout it returns.
+        using var lists = new OutputInputLists(w);
+        using var footprints = new BlockFootprint(n);
         var threadOutputs = new int[blocks * TiledLayout.BlockRows];
-        Array.Fill(threadOutputs, -1);
-        outputs.CopyTo(threadOutputs, 0);
-        return new TiledLayer
-        {
-            Neurons = n,
-            Outputs = threadOutputs,
-            BlockStages = blockStages,
-            StageStarts = [.. stageStarts],
-            Footprint = [.. footprint],
-            WarpRows = [.. warpRows],
-            SlotIndex = slotIndex,
-            SlotValue = slotValue,
-            Bias = layer.Bias,
-            NonZeros = w.NonZeros,
-        };
-    }
+        var outputs = threadOutputs.AsSpan(0, n);
+        if (clusterOutputs) ClusteredOutputOrder.Write(lists, outputs);
+        else for (int j = 0; j < n; j++) outputs[j] = j;
+        threadOutputs.AsSpan(n).Fill(-1);
 
-    /// <summary>
-    /// Outputs in block order. Clustered: sorted by their input lists (lexicographically), so
-    /// outputs with equal or similar lists share a block; then each block ascending, so
-    /// neighbouring threads write neighbouring outputs where they can.
-    /// </summary>
-    private static int[] OutputOrder(CsrMatrix transpose, bool cluster)
-    {
-        int n = transpose.Rows;
-        var order = new int[n];
-        for (int j = 0; j < n; j++) order[j] = j;
-        if (!cluster) return order;
-        Array.Sort(order, (x, y) =>
+        // A block's footprint holds at most min(n, its nonzeros) inputs, all blocks' at most the
+        // layer's nonzeros, and each block has at most one partly filled stage.
+        int maxStages = blocks + nonZeros / TiledLayout.StageEntries;
+        int maxBlockStages = (n + TiledLayout.StageEntries - 1) / TiledLayout.StageEntries;
+        var footprintBuffer = ArrayPool<int>.Shared.Rent(nonZeros);
+        var stageStartBuffer = ArrayPool<int>.Shared.Rent(maxStages + 1);
+        var warpRowBuffer = ArrayPool<int>.Shared.Rent(maxStages * Warps + 1);
+        var longestBuffer = ArrayPool<int>.Shared.Rent(maxBlockStages * Warps);
+        var positionBuffer = ArrayPool<int>.Shared.Rent(n);
+        try
         {
-            var a = transpose.RowIndices(x);
-            var b = transpose.RowIndices(y);
-            int c = a.SequenceCompareTo(b);
-            return c != 0 ? c : x.CompareTo(y);
-        });
-        for (int start = 0; start < n; start += TiledLayout.BlockRows)
-            Array.Sort(order, start, Math.Min(TiledLayout.BlockRows, n - start));
-        return order;
-    }
+            var footprint = footprintBuffer.AsSpan();
+            var stageStarts = stageStartBuffer.AsSpan();
+            var warpRows = warpRowBuffer.AsSpan();
+            var position = positionBuffer.AsSpan(0, n); // input neuron -> index in the block's footprint
+            var blockStages = new int[blocks + 1];
+            stageStarts[0] = 0;
+            warpRows[0] = 0;
+            int footprintLength = 0, stageCount = 0;
 
-    private static int CountInStage(ReadOnlySpan<int> inputs, int[] position, int stage)
-    {
-        int count = 0;
-        foreach (int i in inputs) if (position[i] / TiledLayout.StageEntries == stage) count++;
-        return count;
+            // Pass 1: footprints, stages and warp row counts.
+            for (int b = 0; b < blocks; b++)
+            {
+                int first = b * TiledLayout.BlockRows, last = Math.Min(n, first + TiledLayout.BlockRows);
+                for (int o = first; o < last; o++) footprints.Add(lists.Inputs(outputs[o]));
+                int footBase = footprintLength;
+                int footLength = footprints.Drain(footprint[footBase..], position);
+                footprintLength += footLength;
+                int stages = (footLength + TiledLayout.StageEntries - 1) >> StageShift;
+                blockStages[b + 1] = blockStages[b] + stages;
+
+                // longest[s * Warps + warp]: the most entries any lane of the warp has in stage s.
+                var longest = longestBuffer.AsSpan(0, stages * Warps);
+                longest.Clear();
+                for (int o = first; o < last; o++)
+                {
+                    int wp = (o - first) >> LaneBits;
+                    var inputs = lists.Inputs(outputs[o]);
+                    // Inputs ascend and so do their footprint positions: count each stage's run.
+                    for (int e = 0; e < inputs.Length;)
+                    {
+                        int s = position[inputs[e]] >> StageShift;
+                        int stageEnd = (s + 1) << StageShift, runStart = e;
+                        for (e++; e < inputs.Length && position[inputs[e]] < stageEnd; e++) { }
+                        ref int most = ref longest[s * Warps + wp];
+                        most = Math.Max(most, e - runStart);
+                    }
+                }
+                for (int s = 0; s < stages; s++)
+                {
+                    stageCount++;
+                    stageStarts[stageCount] = footBase + Math.Min(footLength, (s + 1) << StageShift);
+                    for (int wp = 0; wp < Warps; wp++)
+                    {
+                        int row = stageCount * Warps - Warps + wp;
+                        warpRows[row + 1] = warpRows[row] + longest[s * Warps + wp];
+                    }
+                }
+            }
+
+            // Pass 2: fill the lane-interleaved slots.
+            long slots = (long)warpRows[stageCount * Warps] * TiledLayout.WarpSize;
+            if (slots > Array.MaxLength) throw new NotSupportedException($"Layer {layer.Index + 1} needs {slots} slots, more than one array holds.");
+            // Each block's slots are cleared just before they are filled (padding must read 0),
+            // while they are in cache, instead of by the allocator in a pass of their own.
+            var slotIndex = GC.AllocateUninitializedArray<ushort>((int)slots);
+            var slotValue = GC.AllocateUninitializedArray<float>((int)slots);
+            for (int b = 0; b < blocks; b++)
+            {
+                int first = b * TiledLayout.BlockRows, last = Math.Min(n, first + TiledLayout.BlockRows);
+                int footBase = stageStarts[blockStages[b]];
+                int footEnd = stageStarts[blockStages[b + 1]];
+                for (int f = footBase; f < footEnd; f++) position[footprint[f]] = f - footBase;
+                int slotStart = warpRows[blockStages[b] * Warps] << LaneBits;
+                int slotEnd = warpRows[blockStages[b + 1] * Warps] << LaneBits;
+                slotIndex.AsSpan(slotStart, slotEnd - slotStart).Clear();
+                slotValue.AsSpan(slotStart, slotEnd - slotStart).Clear();
+                var blockWarpRows = warpRows[(blockStages[b] * Warps)..];
+                for (int o = first; o < last; o++)
+                {
+                    int local = o - first, wp = local >> LaneBits, lane = local & (TiledLayout.WarpSize - 1);
+                    var inputs = lists.Inputs(outputs[o]);
+                    var values = lists.Weights(outputs[o]);
+                    int stage = -1, slot = 0;
+                    for (int e = 0; e < inputs.Length; e++)
+                    {
+                        int pos = position[inputs[e]];
+                        int s = pos >> StageShift;
+                        if (s != stage)
+                        {
+                            stage = s;
+                            slot = (blockWarpRows[s * Warps + wp] << LaneBits) + lane;
+                        }
+                        slotIndex[slot] = (ushort)(pos & (TiledLayout.StageEntries - 1));
+                        slotValue[slot] = values[e];
+                        slot += TiledLayout.WarpSize;
+                    }
+                }
+            }
+
+            return new TiledLayer
+            {
+                Neurons = n,
+                Outputs = threadOutputs,
+                BlockStages = blockStages,
+                StageStarts = stageStarts[..(stageCount + 1)].ToArray(),
+                Footprint = footprint[..footprintLength].ToArray(),
+                WarpRows = warpRows[..(stageCount * Warps + 1)].ToArray(),
+                SlotIndex = slotIndex,
+                SlotValue = slotValue,
+                Bias = layer.Bias,
+                NonZeros = w.NonZeros,
+            };
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(footprintBuffer);
+            ArrayPool<int>.Shared.Return(stageStartBuffer);
+            ArrayPool<int>.Shared.Return(warpRowBuffer);
+            ArrayPool<int>.Shared.Return(longestBuffer);
+            ArrayPool<int>.Shared.Return(positionBuffer);
+        }
     }
 }

@@ -32,6 +32,7 @@ public sealed class TiledLayerPlannerEquivalenceTests
     [InlineData(6, 257, 128, 0.5)]     // one output in the last block
     [InlineData(7, 512, 0, 0)]         // no weights at all
     [InlineData(8, 1, 1, 0)]
+    [InlineData(9, 65536, 1, 0.8)]     // blocks of few inputs next to a wide layer
     public void RandomLayersWithUnevenRowsPlanAsTheReferenceDoes(int seed, int neurons, int meanRow, double emptyRows)
     {
         var options = new RandomNetworkOptions { Neurons = neurons, Layers = 1, MeanRowNonZeros = meanRow, EmptyRowFraction = emptyRows };
