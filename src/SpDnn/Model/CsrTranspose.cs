@@ -2,10 +2,30 @@ namespace SpDnn.Model;
 
 /// <summary>
 /// The transpose of a CSR matrix written into buffers the caller owns, so that a caller that only
-/// reads the transpose (the GPU planner) can reuse pooled memory instead of fresh arrays.
+/// reads the transpose (the GPU planner) can reuse pooled memory and choose its layout.
 /// </summary>
 internal static class CsrTranspose
 {
+    /// <summary>
+    /// Sets <paramref name="next"/>[c + 1] to where column c's first entry goes in the transpose
+    /// (<paramref name="next"/>[0] = 0; Columns + 1 entries). A scatter that takes slot
+    /// next[c + 1]++ for each entry of column c, in row order, leaves it where column c ends, which
+    /// is where column c + 1 starts: the transpose's row offsets, with no cursor array besides.
+    /// </summary>
+    public static void ColumnStarts(CsrMatrix source, Span<int> next)
+    {
+        int columns = source.Columns;
+        next = next[..(columns + 1)];
+        next.Clear();
+        foreach (int c in source.ColumnIndices) next[c + 1]++;
+        for (int c = 1, start = 0; c <= columns; c++)
+        {
+            int count = next[c];
+            next[c] = start;
+            start += count;
+        }
+    }
+
     /// <summary>
     /// Writes the transpose of <paramref name="source"/>: row c of the result lists, ascending, the rows of
     /// <paramref name="source"/> with a nonzero in column c. <paramref name="offsets"/> takes Columns + 1
@@ -13,26 +33,12 @@ internal static class CsrTranspose
     /// </summary>
     public static void Write(CsrMatrix source, Span<int> offsets, Span<int> indices, Span<float> values)
     {
-        int columns = source.Columns, rows = source.Rows;
+        ColumnStarts(source, offsets);
         ReadOnlySpan<int> sourceOffsets = source.RowOffsets, sourceIndices = source.ColumnIndices;
         ReadOnlySpan<float> sourceValues = source.Values;
-        offsets = offsets[..(columns + 1)];
         indices = indices[..sourceIndices.Length];
         values = values[..sourceIndices.Length];
-
-        // offsets[c + 1] first counts column c, then holds where its next entry goes; once every
-        // entry is placed it is where column c ends, which is where column c + 1 starts. So no
-        // cursor array is needed.
-        offsets.Clear();
-        foreach (int c in sourceIndices) offsets[c + 1]++;
-        int start = 0;
-        for (int c = 1; c <= columns; c++)
-        {
-            int count = offsets[c];
-            offsets[c] = start;
-            start += count;
-        }
-        for (int r = 0; r < rows; r++)
+        for (int r = 0; r < source.Rows; r++)
         {
             for (int p = sourceOffsets[r], end = sourceOffsets[r + 1]; p < end; p++)
             {

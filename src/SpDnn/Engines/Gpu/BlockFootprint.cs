@@ -21,27 +21,30 @@ internal sealed class BlockFootprint : IDisposable
         int words = (inputs + 63) >> 6;
         _marks = ArrayPool<ulong>.Shared.Rent(words);
         _marks.AsSpan(0, words).Clear();
-        _distinct = ArrayPool<int>.Shared.Rent(inputs);
+        _distinct = ArrayPool<int>.Shared.Rent(inputs + 1); // + 1: the store past the last new input
     }
 
     /// <summary>Adds an output's inputs (ascending).</summary>
-    public void Add(ReadOnlySpan<int> inputs)
+    public void Add(ReadOnlySpan<OutputInputLists.Entry> inputs)
     {
         if (inputs.IsEmpty) return;
         var marks = _marks;
         var distinct = _distinct;
         int count = _count;
-        foreach (int i in inputs)
+        foreach (var entry in inputs)
         {
+            // No branch on whether the input is new: in blocks of consecutive outputs it is about
+            // as often new as not, and mispredictions cost more than the store to keep it.
+            int i = entry.Input;
             ref ulong word = ref marks[i >> 6];
-            ulong bit = 1UL << i;
-            if ((word & bit) != 0) continue;
-            word |= bit;
-            distinct[count++] = i;
+            ulong before = word;
+            word = before | (1UL << i);
+            distinct[count] = i;
+            count += (int)(~before >> i) & 1;
         }
         _count = count;
-        _lowWord = Math.Min(_lowWord, inputs[0] >> 6);
-        _highWord = Math.Max(_highWord, inputs[^1] >> 6);
+        _lowWord = Math.Min(_lowWord, inputs[0].Input >> 6);
+        _highWord = Math.Max(_highWord, inputs[^1].Input >> 6);
     }
 
     /// <summary>

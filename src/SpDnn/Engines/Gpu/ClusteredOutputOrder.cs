@@ -1,4 +1,4 @@
-using System.Buffers;
+using System.Runtime.InteropServices;
 
 namespace SpDnn.Engines.Gpu;
 
@@ -9,82 +9,64 @@ namespace SpDnn.Engines.Gpu;
 /// </summary>
 internal static class ClusteredOutputOrder
 {
-    /// <summary>Writes the order of all <paramref name="lists"/>.Count outputs into <paramref name="order"/>.</summary>
+    /// <summary>Groups up to this size are sorted by insertion; larger ones (a dense layer puts every output in one) in O(n log n).</summary>
+    private const int InsertionSortLimit = 64;
+
+    /// <summary>Writes the order of all outputs of <paramref name="lists"/>, grouped by first input, into <paramref name="order"/>.</summary>
     public static void Write(OutputInputLists lists, Span<int> order)
     {
         int n = lists.Count;
         order = order[..n];
-        var rented = ArrayPool<ulong>.Shared.Rent(n);
-        try
+        // The lists' rows are already by first input (group 0: empty lists, which come first),
+        // then by output: only a group's rows still compare their lists, from the second input on.
+        for (int row = 0; row < n; row++) order[row] = row;
+        var groupStarts = lists.GroupStarts;
+        // Group 0 holds the empty lists: equal, so already in order.
+        for (int group = 1; group < groupStarts.Length - 1; group++)
         {
-            // A key per output orders by the first two inputs at the cost of one integer sort; only
-            // outputs whose keys tie (equal first two inputs) compare their whole lists.
-            var keys = rented.AsSpan(0, n);
-            for (int j = 0; j < n; j++)
-            {
-                order[j] = j;
-                keys[j] = LeadingPair(lists.Inputs(j));
-            }
-            keys.Sort(order);
-            for (int start = 0, end; start < n; start = end)
-            {
-                for (end = start + 1; end < n && keys[end] == keys[start]; end++) { }
-                if (end - start > 1) SortTies(lists, order[start..end]);
-            }
+            int start = groupStarts[group], end = groupStarts[group + 1];
+            if (end - start > 1) SortGroup(lists, order[start..end]);
         }
-        finally
-        {
-            ArrayPool<ulong>.Shared.Return(rented);
-        }
+        for (int k = 0; k < n; k++) order[k] = lists.OutputAt(order[k]);
         for (int start = 0; start < n; start += TiledLayout.BlockRows)
             order.Slice(start, Math.Min(TiledLayout.BlockRows, n - start)).Sort();
     }
 
     /// <summary>
-    /// The first two inputs, each plus one (0: none), high one first: keys order as the lists'
-    /// first two entries do, a list that ends first (a prefix) coming first.
+    /// Orders the rows of one group, given ascending (so by output): by the rest of their lists,
+    /// then by row.
     /// </summary>
-    private static ulong LeadingPair(ReadOnlySpan<int> inputs)
+    private static void SortGroup(OutputInputLists lists, Span<int> rows)
     {
-        ulong first = inputs.Length > 0 ? (uint)inputs[0] + 1UL : 0;
-        ulong second = inputs.Length > 1 ? (uint)inputs[1] + 1UL : 0;
-        return first << 32 | second;
-    }
-
-    /// <summary>Orders outputs whose first two inputs are equal: by the rest of their lists, then by output.</summary>
-    private static void SortTies(OutputInputLists lists, Span<int> run)
-    {
-        // By output first: then equal lists (in challenge layers 16 outputs read the same inputs)
-        // are already in order, and a stable insertion sort compares each output once.
-        run.Sort();
-        if (run.Length > InsertionSortLimit)
+        if (rows.Length > InsertionSortLimit)
         {
-            run.Sort(new TailThenOutput(lists));
+            rows.Sort(new TailThenRow(lists));
             return;
         }
-        for (int k = 1; k < run.Length; k++)
+        // Stable: equal lists (in challenge layers 16 outputs read the same inputs) stay in
+        // order, comparing once each.
+        for (int k = 1; k < rows.Length; k++)
         {
-            int output = run[k], at = k;
-            for (; at > 0 && CompareTails(lists, run[at - 1], output) > 0; at--) run[at] = run[at - 1];
-            run[at] = output;
+            int row = rows[k], at = k;
+            for (; at > 0 && CompareTails(lists, rows[at - 1], row) > 0; at--) rows[at] = rows[at - 1];
+            rows[at] = row;
         }
     }
 
-    /// <summary>Longer runs of ties sort in O(n log n) (a dense layer ties every output).</summary>
-    private const int InsertionSortLimit = 64;
-
-    /// <summary>Compares two input lists from their third entry on, lexicographically (a prefix first).</summary>
+    /// <summary>Compares the input lists of two nonempty rows from their second entry on, lexicographically (a prefix first).</summary>
     private static int CompareTails(OutputInputLists lists, int x, int y)
     {
-        var a = lists.Inputs(x);
-        var b = lists.Inputs(y);
-        a = a[Math.Min(2, a.Length)..];
-        b = b[Math.Min(2, b.Length)..];
-        int common = a.CommonPrefixLength(b); // vectorised, unlike SequenceCompareTo for int
-        return common < a.Length && common < b.Length ? a[common].CompareTo(b[common]) : a.Length.CompareTo(b.Length);
+        var a = lists.EntriesAtRow(x)[1..];
+        var b = lists.EntriesAtRow(y)[1..];
+        // Entries equal as a whole have equal inputs: skip them with a vectorised search (equal
+        // lists, the common case, usually have equal weights too), then compare inputs one by one.
+        int k = MemoryMarshal.Cast<OutputInputLists.Entry, long>(a).CommonPrefixLength(MemoryMarshal.Cast<OutputInputLists.Entry, long>(b));
+        for (int common = Math.Min(a.Length, b.Length); k < common; k++)
+            if (a[k].Input != b[k].Input) return a[k].Input.CompareTo(b[k].Input);
+        return a.Length.CompareTo(b.Length);
     }
 
-    private readonly struct TailThenOutput(OutputInputLists lists) : IComparer<int>
+    private readonly struct TailThenRow(OutputInputLists lists) : IComparer<int>
     {
         public int Compare(int x, int y)
         {
