@@ -53,36 +53,49 @@ internal sealed class OutputInputLists : IDisposable
             return;
         }
 
-        // Each output's entry count (in outputAt for now) and group (in rowOf for now): its first
-        // input plus one, or 0 for an empty list.
-        var counts = outputAt;
-        counts.Clear();
-        for (int i = 0; i < InputCount; i++)
+        var cursorBuffer = ArrayPool<int>.Shared.Rent(n);
+        try
         {
-            for (int p = inputOffsets[i], end = inputOffsets[i + 1]; p < end; p++)
+            // Each output's entry count (in cursor for now) and group (in rowOf for now): its
+            // first input plus one, or 0 for an empty list.
+            var cursor = cursorBuffer.AsSpan(0, n);
+            cursor.Clear();
+            for (int i = 0; i < InputCount; i++)
             {
-                int j = columns[p];
-                if (counts[j]++ == 0) rowOf[j] = i + 1;
+                for (int p = inputOffsets[i], end = inputOffsets[i + 1]; p < end; p++)
+                {
+                    int j = columns[p];
+                    if (cursor[j]++ == 0) rowOf[j] = i + 1;
+                }
             }
+            for (int j = 0; j < n; j++) if (cursor[j] == 0) rowOf[j] = 0;
+            // A counting sort of the outputs by group, stable: rows by group, then by output.
+            var groupStarts = _groupStarts.AsSpan(0, InputCount + 2);
+            groupStarts.Clear();
+            for (int j = 0; j < n; j++) groupStarts[rowOf[j] + 1]++;
+            ToStarts(groupStarts);
+            rowStarts[0] = 0;
+            for (int j = 0; j < n; j++)
+            {
+                int row = groupStarts[rowOf[j] + 1]++;
+                rowOf[j] = row;
+                rowStarts[row + 1] = cursor[j];
+            }
+            for (int row = 0; row < n; row++) rowStarts[row + 1] += rowStarts[row];
+            // The scatter goes by output, to where the output's row is: no lookup of the row per entry.
+            for (int j = 0; j < n; j++)
+            {
+                outputAt[rowOf[j]] = j;
+                cursor[j] = rowStarts[rowOf[j]];
+            }
+            for (int i = 0; i < InputCount; i++)
+                for (int p = inputOffsets[i], end = inputOffsets[i + 1]; p < end; p++)
+                    entries[cursor[columns[p]]++] = new Entry(i, values[p]);
         }
-        for (int j = 0; j < n; j++) if (counts[j] == 0) rowOf[j] = 0;
-        // A counting sort of the outputs by group, stable: rows by group, then by output.
-        var groupStarts = _groupStarts.AsSpan(0, InputCount + 2);
-        groupStarts.Clear();
-        for (int j = 0; j < n; j++) groupStarts[rowOf[j] + 1]++;
-        ToStarts(groupStarts);
-        rowStarts[0] = 0;
-        for (int j = 0; j < n; j++)
+        finally
         {
-            int row = groupStarts[rowOf[j] + 1]++;
-            rowOf[j] = row;
-            rowStarts[row + 1] = counts[j];
+            ArrayPool<int>.Shared.Return(cursorBuffer);
         }
-        for (int j = 0; j < n; j++) outputAt[rowOf[j]] = j;
-        ToStarts(rowStarts);
-        for (int i = 0; i < InputCount; i++)
-            for (int p = inputOffsets[i], end = inputOffsets[i + 1]; p < end; p++)
-                entries[rowStarts[rowOf[columns[p]] + 1]++] = new Entry(i, values[p]);
     }
 
     /// <summary>Turns counts at [k + 1] into starts at [k + 1] (see the constructor); [0] stays 0.</summary>
