@@ -107,11 +107,30 @@ public sealed class CsrMatrix
     /// <summary>The transpose (CSC of this matrix read as CSR), with ascending indices.</summary>
     public CsrMatrix Transpose()
     {
+        // offsets[c + 1] first counts column c, then holds where its next entry goes; once every
+        // entry is placed it is where column c ends, which is where column c + 1 starts: no
+        // cursor array. Every entry of the result is written, so it is not cleared first.
         var offsets = new int[Columns + 1];
-        // Every entry is written: no need to clear them first.
+        foreach (int c in ColumnIndices) offsets[c + 1]++;
+        for (int c = 1, start = 0; c <= Columns; c++)
+        {
+            int count = offsets[c];
+            offsets[c] = start;
+            start += count;
+        }
         var rowsOut = GC.AllocateUninitializedArray<int>(ColumnIndices.Length);
         var valsOut = GC.AllocateUninitializedArray<float>(ColumnIndices.Length);
-        CsrTranspose.Write(this, offsets, rowsOut, valsOut);
+        ReadOnlySpan<int> rowOffsets = RowOffsets, columns = ColumnIndices;
+        ReadOnlySpan<float> values = Values;
+        for (int r = 0; r < Rows; r++)
+        {
+            for (int p = rowOffsets[r], end = rowOffsets[r + 1]; p < end; p++)
+            {
+                int q = offsets[columns[p] + 1]++;
+                rowsOut[q] = r;
+                valsOut[q] = values[p];
+            }
+        }
         return new CsrMatrix(Columns, Rows, offsets, rowsOut, valsOut);
     }
 
