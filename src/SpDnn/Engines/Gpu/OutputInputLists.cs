@@ -20,7 +20,7 @@ internal sealed class OutputInputLists : IDisposable
     private Entry[] _entries;
     private int[] _rowOf;       // output -> row
     private int[] _outputAt;    // row -> output
-    private int[] _groupStarts; // grouped: group k (k - 1 the first input, 0 for none) is rows [_groupStarts[k], _groupStarts[k + 1])
+    private int[] _groupStarts; // grouped: see GroupStarts
 
     public OutputInputLists(CsrMatrix weights, bool groupByFirstInput)
     {
@@ -36,13 +36,13 @@ internal sealed class OutputInputLists : IDisposable
         _groupStarts = ArrayPool<int>.Shared.Rent(groupByFirstInput ? InputCount + 2 : 0);
         var rowOf = _rowOf.AsSpan(0, n);
         var outputAt = _outputAt.AsSpan(0, n);
-        // rowStarts[r + 1] first counts row r's entries, then is where its next entry goes, then
-        // where it ends, which is where row r + 1 starts.
         var rowStarts = _rowStarts.AsSpan(0, n + 1);
         var entries = _entries.AsSpan(0, columns.Length);
 
         if (!groupByFirstInput)
         {
+            // Row j is output j. rowStarts[j + 1] first counts its entries, then is where its
+            // next entry goes, then where it ends, which is where row j + 1 starts.
             for (int j = 0; j < n; j++) rowOf[j] = outputAt[j] = j;
             rowStarts.Clear();
             foreach (int j in columns) rowStarts[j + 1]++;
@@ -118,13 +118,19 @@ internal sealed class OutputInputLists : IDisposable
     /// <summary>The inputs of <paramref name="output"/>, ascending, with their weights.</summary>
     public ReadOnlySpan<Entry> Entries(int output) => EntriesAtRow(_rowOf[output]);
 
+    /// <summary>How many inputs <paramref name="output"/> has.</summary>
     public int Length(int output) => _rowStarts[_rowOf[output] + 1] - _rowStarts[_rowOf[output]];
 
+    /// <summary>The inputs of the output stored in <paramref name="row"/>.</summary>
     public ReadOnlySpan<Entry> EntriesAtRow(int row) => _entries.AsSpan(_rowStarts[row], _rowStarts[row + 1] - _rowStarts[row]);
 
+    /// <summary>The output stored in <paramref name="row"/>.</summary>
     public int OutputAt(int row) => _outputAt[row];
 
-    /// <summary>Grouped only: the rows of the outputs with no input (group 0) or first input k - 1 (group k), InputCount + 2 entries.</summary>
+    /// <summary>
+    /// Grouped only: group k, the outputs with first input k - 1 (group 0: no input), is rows
+    /// GroupStarts[k] .. GroupStarts[k + 1] - 1 (InputCount + 2 entries).
+    /// </summary>
     public ReadOnlySpan<int> GroupStarts => _groupStarts.AsSpan(0, InputCount + 2);
 
     public void Dispose()
