@@ -24,9 +24,6 @@ internal sealed class BlockFootprint : IDisposable
         _distinct = ArrayPool<int>.Shared.Rent(inputs + 1); // + 1: the store past the last new input
     }
 
-    /// <summary>Distinct inputs added since the last <see cref="Drain"/>.</summary>
-    public int Count => _count;
-
     /// <summary>Adds an output's inputs (ascending).</summary>
     public void Add(ReadOnlySpan<OutputInputLists.Entry> inputs)
     {

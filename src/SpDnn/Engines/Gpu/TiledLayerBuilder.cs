@@ -31,14 +31,13 @@ internal sealed class TiledLayerBuilder : IDisposable
         _lists = lists;
         _layerNumber = layerNumber;
         int n = lists.InputCount;
-        // All blocks' footprints hold at most the layer's nonzeros, and each block has at most
-        // one partly filled stage. Footprints and slots start with room for a layout with
-        // little padding (clustered challenge layers have none) and grow if need be.
+        // A block's footprint holds at most min(n, its nonzeros) inputs, all blocks' at most the
+        // layer's nonzeros, and each block has at most one partly filled stage.
         int entries = (int)nonZeros;
         int maxStages = blocks + entries / TiledLayout.StageEntries;
         _footprints = new BlockFootprint(n);
         _blockStages = new int[blocks + 1];
-        _footprint = ArrayPool<int>.Shared.Rent((int)Math.Min(entries, 2L * blocks * TiledLayout.StageEntries));
+        _footprint = ArrayPool<int>.Shared.Rent(entries);
         _stageStarts = ArrayPool<int>.Shared.Rent(maxStages + 1);
         _warpRows = ArrayPool<int>.Shared.Rent(maxStages * Warps + 1);
         _longest = ArrayPool<int>.Shared.Rent((n + TiledLayout.StageEntries - 1) / TiledLayout.StageEntries * Warps);
@@ -56,8 +55,6 @@ internal sealed class TiledLayerBuilder : IDisposable
         // Footprint: the block's distinct inputs, ascending, cut into stages.
         foreach (int output in outputs) _footprints.Add(_lists.Entries(output));
         int footBase = _footprintLength;
-        if (footBase + _footprints.Count > _footprint.Length)
-            _footprint = Grow(_footprint, footBase, (int)Math.Min(Array.MaxLength, Math.Max(footBase + _footprints.Count, 2L * _footprint.Length)));
         int footLength = _footprints.Drain(_footprint.AsSpan(footBase), _position);
         _footprintLength += footLength;
         int stages = (footLength + TiledLayout.StageEntries - 1) >> StageShift;
