@@ -107,19 +107,28 @@ public sealed class CsrMatrix
     /// <summary>The transpose (CSC of this matrix read as CSR), with ascending indices.</summary>
     public CsrMatrix Transpose()
     {
+        // offsets[c + 1] first counts column c, then holds where its next entry goes; once every
+        // entry is placed it is where column c ends, which is where column c + 1 starts: no
+        // cursor array. Every entry of the result is written, so it is not cleared first.
         var offsets = new int[Columns + 1];
         foreach (int c in ColumnIndices) offsets[c + 1]++;
-        for (int c = 0; c < Columns; c++) offsets[c + 1] += offsets[c];
-        var cursor = offsets.AsSpan(0, Columns).ToArray();
-        var rowsOut = new int[ColumnIndices.Length];
-        var valsOut = new float[ColumnIndices.Length];
+        for (int c = 1, start = 0; c <= Columns; c++)
+        {
+            int count = offsets[c];
+            offsets[c] = start;
+            start += count;
+        }
+        var rowsOut = GC.AllocateUninitializedArray<int>(ColumnIndices.Length);
+        var valsOut = GC.AllocateUninitializedArray<float>(ColumnIndices.Length);
+        ReadOnlySpan<int> rowOffsets = RowOffsets, columns = ColumnIndices;
+        ReadOnlySpan<float> values = Values;
         for (int r = 0; r < Rows; r++)
         {
-            for (int p = RowOffsets[r]; p < RowOffsets[r + 1]; p++)
+            for (int p = rowOffsets[r], end = rowOffsets[r + 1]; p < end; p++)
             {
-                int q = cursor[ColumnIndices[p]]++;
+                int q = offsets[columns[p] + 1]++;
                 rowsOut[q] = r;
-                valsOut[q] = Values[p];
+                valsOut[q] = values[p];
             }
         }
         return new CsrMatrix(Columns, Rows, offsets, rowsOut, valsOut);

@@ -1,0 +1,47 @@
+// Planning benchmark: for one challenge layer of N=65536 and of N=16384 and one random general layer
+// with uneven rows, times separately generating the layer (GetLayer), CsrMatrix.Transpose and
+// TiledLayerPlanner.Plan (clustered outputs and consecutive outputs). See README.md.
+//   dotnet run -c Release --project bench/planning -- [BenchmarkDotNet options]
+//   dotnet run -c Release --project bench/planning -- cpu-time [--repeat 5] [--cases challenge-65536,...] [--out DIR]
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Exporters;
+using BenchmarkDotNet.Exporters.Json;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using SpDnn.Bench.Planning;
+
+if (args.Length > 0 && args[0] == "cpu-time")
+{
+    int repeat = 5;
+    string[] cases = PlanningCase.Names;
+    string? output = null;
+    for (int a = 1; a < args.Length; a++)
+    {
+        switch (args[a])
+        {
+            case "--repeat": repeat = int.Parse(args[++a]); break;
+            case "--cases": cases = args[++a].Split(','); break;
+            case "--out": output = args[++a]; break;
+            default: throw new ArgumentException($"Unknown option {args[a]}.");
+        }
+    }
+    var steps = CpuTimeRun.Measure(cases, repeat);
+    Console.WriteLine(CpuTimeRun.Markdown(steps));
+    if (output is not null)
+    {
+        Directory.CreateDirectory(output);
+        File.WriteAllText(Path.Combine(output, "planning-cpu-time.json"), CpuTimeRun.Json(steps) + "\n");
+        File.WriteAllText(Path.Combine(output, "planning-cpu-time.md"), CpuTimeRun.Markdown(steps));
+    }
+    return;
+}
+
+// Few iterations: one plan of N=65536 takes up to seconds, and the machine has two shared cores.
+var config = ManualConfig.Create(DefaultConfig.Instance)
+    .AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(2).WithIterationCount(7))
+    .AddColumn(StatisticColumn.Min)
+    .AddExporter(MarkdownExporter.GitHub)
+    .AddExporter(JsonExporter.Brief)
+    .WithArtifactsPath(Path.Combine(Path.GetTempPath(), "spdnn-bench-planning"));
+BenchmarkRunner.Run<PlanningBenchmarks>(config, args);

@@ -1,0 +1,148 @@
+using System.Buffers;
+using SpDnn.Model;
+
+namespace SpDnn.Engines.Gpu;
+
+/// <summary>
+/// A layer's transpose in pooled buffers: for each output neuron its inputs, ascending, each with
+/// its weight. The planner only reads it, so it need not be a <see cref="CsrMatrix"/> of fresh
+/// arrays (16 MB per N=65536 challenge layer); dispose to give the buffers back.
+/// <para>
+/// An input and its weight share a cache line: the scatter touches one line per entry, not two,
+/// and the planner reads an output's weights with its inputs. The lists are stored in rows, one
+/// per output: by output, or, grouped, by first input (then by output), so that outputs the
+/// clustered order puts in one block, which share their first inputs, lie side by side.
+/// </para>
+/// </summary>
+internal sealed class OutputInputLists : IDisposable
+{
+    private int[] _rowStarts;   // row r holds entries [_rowStarts[r], _rowStarts[r + 1])
+    private Entry[] _entries;
+    private int[] _rowOf;       // output -> row
+    private int[] _outputAt;    // row -> output
+    private int[] _groupStarts; // grouped: see GroupStarts
+
+    public OutputInputLists(CsrMatrix weights, bool groupByFirstInput)
+    {
+        Count = weights.Columns;
+        InputCount = weights.Rows;
+        int n = Count;
+        ReadOnlySpan<int> inputOffsets = weights.RowOffsets, columns = weights.ColumnIndices;
+        ReadOnlySpan<float> values = weights.Values;
+        _rowStarts = ArrayPool<int>.Shared.Rent(n + 1);
+        _entries = ArrayPool<Entry>.Shared.Rent(columns.Length);
+        _rowOf = ArrayPool<int>.Shared.Rent(n);
+        _outputAt = ArrayPool<int>.Shared.Rent(n);
+        _groupStarts = ArrayPool<int>.Shared.Rent(groupByFirstInput ? InputCount + 2 : 0);
+        var rowOf = _rowOf.AsSpan(0, n);
+        var outputAt = _outputAt.AsSpan(0, n);
+        var rowStarts = _rowStarts.AsSpan(0, n + 1);
+        var entries = _entries.AsSpan(0, columns.Length);
+
+        if (!groupByFirstInput)
+        {
+            // Row j is output j. rowStarts[j + 1] first counts its entries, then is where its
+            // next entry goes, then where it ends, which is where row j + 1 starts.
+            for (int j = 0; j < n; j++) rowOf[j] = outputAt[j] = j;
+            rowStarts.Clear();
+            foreach (int j in columns) rowStarts[j + 1]++;
+            ToStarts(rowStarts);
+            for (int i = 0; i < InputCount; i++)
+                for (int p = inputOffsets[i], end = inputOffsets[i + 1]; p < end; p++)
+                    entries[rowStarts[columns[p] + 1]++] = new Entry(i, values[p]);
+            return;
+        }
+
+        var cursorBuffer = ArrayPool<int>.Shared.Rent(n);
+        try
+        {
+            // Each output's entry count (in cursor for now) and group (in rowOf for now): its
+            // first input plus one, or 0 for an empty list.
+            var cursor = cursorBuffer.AsSpan(0, n);
+            cursor.Clear();
+            for (int i = 0; i < InputCount; i++)
+            {
+                for (int p = inputOffsets[i], end = inputOffsets[i + 1]; p < end; p++)
+                {
+                    int j = columns[p];
+                    if (cursor[j]++ == 0) rowOf[j] = i + 1;
+                }
+            }
+            for (int j = 0; j < n; j++) if (cursor[j] == 0) rowOf[j] = 0;
+            // A counting sort of the outputs by group, stable: rows by group, then by output.
+            var groupStarts = _groupStarts.AsSpan(0, InputCount + 2);
+            groupStarts.Clear();
+            for (int j = 0; j < n; j++) groupStarts[rowOf[j] + 1]++;
+            ToStarts(groupStarts);
+            rowStarts[0] = 0;
+            for (int j = 0; j < n; j++)
+            {
+                int row = groupStarts[rowOf[j] + 1]++;
+                rowOf[j] = row;
+                rowStarts[row + 1] = cursor[j];
+            }
+            for (int row = 0; row < n; row++) rowStarts[row + 1] += rowStarts[row];
+            // The scatter goes by output, to where the output's row is: no lookup of the row per entry.
+            for (int j = 0; j < n; j++)
+            {
+                outputAt[rowOf[j]] = j;
+                cursor[j] = rowStarts[rowOf[j]];
+            }
+            for (int i = 0; i < InputCount; i++)
+                for (int p = inputOffsets[i], end = inputOffsets[i + 1]; p < end; p++)
+                    entries[cursor[columns[p]]++] = new Entry(i, values[p]);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(cursorBuffer);
+        }
+    }
+
+    /// <summary>Turns counts at [k + 1] into starts at [k + 1] (see the constructor); [0] stays 0.</summary>
+    private static void ToStarts(Span<int> next)
+    {
+        for (int k = 1, start = 0; k < next.Length; k++)
+        {
+            int count = next[k];
+            next[k] = start;
+            start += count;
+        }
+    }
+
+    /// <summary>Output neurons.</summary>
+    public int Count { get; }
+
+    /// <summary>Input neurons: every input is below it.</summary>
+    public int InputCount { get; }
+
+    /// <summary>The inputs of <paramref name="output"/>, ascending, with their weights.</summary>
+    public ReadOnlySpan<Entry> Entries(int output) => EntriesAtRow(_rowOf[output]);
+
+    /// <summary>How many inputs <paramref name="output"/> has.</summary>
+    public int Length(int output) => _rowStarts[_rowOf[output] + 1] - _rowStarts[_rowOf[output]];
+
+    /// <summary>The inputs of the output stored in <paramref name="row"/>.</summary>
+    public ReadOnlySpan<Entry> EntriesAtRow(int row) => _entries.AsSpan(_rowStarts[row], _rowStarts[row + 1] - _rowStarts[row]);
+
+    /// <summary>The output stored in <paramref name="row"/>.</summary>
+    public int OutputAt(int row) => _outputAt[row];
+
+    /// <summary>
+    /// Grouped only: group k, the outputs with first input k - 1 (group 0: no input), is rows
+    /// GroupStarts[k] .. GroupStarts[k + 1] - 1 (InputCount + 2 entries).
+    /// </summary>
+    public ReadOnlySpan<int> GroupStarts => _groupStarts.AsSpan(0, InputCount + 2);
+
+    public void Dispose()
+    {
+        ArrayPool<int>.Shared.Return(_rowStarts);
+        ArrayPool<Entry>.Shared.Return(_entries);
+        ArrayPool<int>.Shared.Return(_rowOf);
+        ArrayPool<int>.Shared.Return(_outputAt);
+        ArrayPool<int>.Shared.Return(_groupStarts);
+        _rowStarts = _rowOf = _outputAt = _groupStarts = [];
+        _entries = [];
+    }
+
+    internal readonly record struct Entry(int Input, float Weight);
+}
