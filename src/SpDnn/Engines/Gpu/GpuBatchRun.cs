@@ -420,10 +420,7 @@ internal sealed class GpuBatchRun : IDisposable
         _liveRows.View.SubView(done, 1).CopyTo(_stream, _pinnedInts.ArrayView.SubView(0, 1));
         _barrier.View.SubView(1, 1).CopyTo(_stream, _pinnedInts.ArrayView.SubView(1, 1));
         _stream.Synchronize();
-        if (_pinnedInts.Span[1] != 0)
-            throw new InvalidOperationException(
-                $"The GPU could not run all {_device.MaxResidentGroups} groups of the layer program at once (a grid barrier waited over " +
-                $"{LayerProgram.BarrierTimeoutSeconds} s): is another process or an MPS client using the device?");
+        if (_pinnedInts.Span[1] != 0) throw new GridBarrierTimeoutException(_device.MaxResidentGroups);
         return _pinnedInts.Span[0];
     }
 

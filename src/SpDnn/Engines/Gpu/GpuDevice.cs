@@ -29,7 +29,19 @@ internal sealed class GpuDevice : IDisposable
     public Action<AcceleratorStream, KernelConfig, ProgramArgs> Program { get; }
 
     /// <summary>Groups of <see cref="LayerProgram"/> that the device runs at once.</summary>
-    public int MaxResidentGroups { get; }
+    public int MaxResidentGroups { get; private set; }
+
+    /// <summary>
+    /// Halves <see cref="MaxResidentGroups"/> after a grid barrier timed out (fewer groups than
+    /// the occupancy figure are resident); false when already down to one per multiprocessor.
+    /// </summary>
+    public bool ReduceResidentGroups()
+    {
+        int floor = Math.Max(1, Accelerator.NumMultiprocessors);
+        if (MaxResidentGroups <= floor) return false;
+        MaxResidentGroups = Math.Max(floor, MaxResidentGroups / 2);
+        return true;
+    }
     public Action<AcceleratorStream, Index1D, ScatterArgs> Scatter { get; }
     public Action<AcceleratorStream, KernelConfig, ColumnArgs> Hash { get; }
     public Action<AcceleratorStream, KernelConfig, ColumnArgs> Compare { get; }

@@ -15,6 +15,7 @@ public sealed class GpuEngine : IInferenceEngine
 {
     private readonly GpuDevice _device;
     private readonly GpuEngineOptions _options;
+    private int _barrierRetries;
 
     public GpuEngine(GpuEngineOptions? options = null)
     {
@@ -56,8 +57,7 @@ public sealed class GpuEngine : IInferenceEngine
         {
             int count = Math.Min(batch, images.Count - start);
             var slice = count == images.Count ? images : images.Slice(start, count);
-            using var run = new GpuBatchRun(p, _options, count);
-            var outcome = run.Run(slice, options);
+            var outcome = RunBatch(p, slice, count, options);
             batches++;
             seconds += outcome.Seconds;
             upload += outcome.UploadSeconds;
@@ -93,6 +93,8 @@ public sealed class GpuEngine : IInferenceEngine
             ["checkpoints"] = checkpoints.ToString(CultureInfo.InvariantCulture),
             ["collapses"] = collapses.ToString(CultureInfo.InvariantCulture),
             ["launches"] = launches.ToString(CultureInfo.InvariantCulture),
+            ["residentGroups"] = _device.MaxResidentGroups.ToString(CultureInfo.InvariantCulture),
+            ["barrierRetries"] = _barrierRetries.ToString(CultureInfo.InvariantCulture),
             ["residentBytes"] = p.ResidentBytes.ToString(CultureInfo.InvariantCulture),
             ["streamedChunks"] = p.StreamedChunks.ToString(CultureInfo.InvariantCulture),
             ["streamedBytes"] = p.StreamedBytes.ToString(CultureInfo.InvariantCulture),
@@ -111,6 +113,26 @@ public sealed class GpuEngine : IInferenceEngine
             FinalFeatures = options.KeepFinalFeatures ? ToCsr(finalRows, p.Neurons) : null,
             Details = details,
         };
+    }
+
+    /// <summary>
+    /// Runs one batch; should a grid barrier time out (fewer groups resident than the occupancy
+    /// figure promised), runs it again from the start with half the groups.
+    /// </summary>
+    private GpuBatchOutcome RunBatch(GpuPlan plan, ImageBatch slice, int count, InferenceOptions options)
+    {
+        while (true)
+        {
+            try
+            {
+                using var run = new GpuBatchRun(plan, _options, count);
+                return run.Run(slice, options);
+            }
+            catch (GridBarrierTimeoutException) when (_device.ReduceResidentGroups())
+            {
+                _barrierRetries++;
+            }
+        }
     }
 
     /// <summary>Images per batch: all of them when their feature buffers fit next to the plan.</summary>

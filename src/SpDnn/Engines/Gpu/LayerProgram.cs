@@ -244,8 +244,11 @@ internal static class LayerProgram
         return epoch + 1;
     }
 
-    /// <summary>How long a group waits at a grid barrier before it gives up.</summary>
-    public const int BarrierTimeoutSeconds = 60;
+    /// <summary>
+    /// How long a group waits at a grid barrier before it gives up (far beyond one layer's share
+    /// of any group; a false alarm only costs a rerun of the batch with fewer groups).
+    /// </summary>
+    public const int BarrierTimeoutSeconds = 10;
 
     /// <summary>Added to the arrivals on a timeout: beyond every target of a launch.</summary>
     private const int Poison = 1 << 30;
