@@ -234,6 +234,7 @@ internal sealed class GpuBatchRun : IDisposable
             Barrier = _barrier.View,
             FirstLayer = first,
             EndLayer = end,
+            PollLimit = _options.SimulatedBarrierPollLimit,
             Stride = Stride,
         });
         _device.Program(_stream, new KernelConfig(groups, LayerProgram.GroupSize), args);

@@ -31,6 +31,9 @@ internal sealed class GpuDevice : IDisposable
     /// <summary>Groups of <see cref="LayerProgram"/> that the device runs at once.</summary>
     public int MaxResidentGroups { get; private set; }
 
+    /// <summary>Tests only: pretends the device holds <paramref name="groups"/> groups at once.</summary>
+    internal void OverrideResidentGroups(int groups) => MaxResidentGroups = Math.Max(1, groups);
+
     /// <summary>
     /// Halves <see cref="MaxResidentGroups"/> after a grid barrier timed out (fewer groups than
     /// the occupancy figure are resident); false when already down to one per multiprocessor.

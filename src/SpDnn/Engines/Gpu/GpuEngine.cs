@@ -21,6 +21,7 @@ public sealed class GpuEngine : IInferenceEngine
     {
         _options = options ?? new GpuEngineOptions();
         _device = GpuDevice.Open(_options.Accelerator, _options.DeviceIndex, _options.SimulatedMultiprocessors, _options.TimeEachLayer);
+        if (_options.ResidentGroupsOverride > 0) _device.OverrideResidentGroups(_options.ResidentGroupsOverride);
     }
 
     /// <summary>"gpu", with the settings that differ from the defaults (the device index aside).</summary>

@@ -48,6 +48,12 @@ public sealed record GpuEngineOptions
     /// <summary>Layers per chunk: one kernel launch runs at most one chunk; streamed weights move a chunk at a time.</summary>
     public int LayersPerChunk { get; init; } = 32;
 
+    /// <summary>Tests only: launch up to this many groups whatever the occupancy figure says (0: the figure).</summary>
+    internal int ResidentGroupsOverride { get; init; }
+
+    /// <summary>Tests only, CPU simulator: polls after which a grid barrier gives up (0: never).</summary>
+    internal int SimulatedBarrierPollLimit { get; init; }
+
     /// <summary>Multiprocessors of the CPU simulator (each runs one group at a time); more than one exercises the grid barrier.</summary>
     public int SimulatedMultiprocessors { get; init; } = 1;
 

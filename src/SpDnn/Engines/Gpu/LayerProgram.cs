@@ -38,6 +38,8 @@ internal struct ProgramArgs
     public ArrayView<int> Partials;
     /// <summary>Arrivals at the grid barrier (zero at launch), then a flag set when a barrier timed out.</summary>
     public ArrayView<int> Barrier;
+    /// <summary>CPU simulator only: polls after which a grid barrier gives up (0: never; the device uses its timer).</summary>
+    public int PollLimit;
     /// <summary>Layers FirstLayer .. EndLayer-1 run in this launch (all in the chunk).</summary>
     public int FirstLayer, EndLayer;
     public long Stride;
@@ -108,15 +110,15 @@ internal static class LayerProgram
             // Neighbouring groups take the blocks of one tile: they read the same input columns.
             for (int item = Grid.IdxX; item < items; item += Grid.DimX)
                 LayerKernel.Compute(a, layer, input, output, live, rows, item % layer.Blocks, item / layer.Blocks * LayerKernel.Tile, stage, footprint, columns, counts, neurons);
-            epoch = GridBarrier(a.Barrier, epoch);
+            epoch = GridBarrier(a.Barrier, epoch, a.PollLimit);
 
             int part = (rows + Grid.DimX - 1) / Grid.DimX;
             int lo = Math.Min(rows, Grid.IdxX * part), hi = Math.Min(rows, lo + part);
             var multiplicityIn = odd ? a.Multiplicity1 : a.Multiplicity0;
             CountKept(a, lo, hi, multiplicityIn, scratch);
-            epoch = GridBarrier(a.Barrier, epoch);
+            epoch = GridBarrier(a.Barrier, epoch, a.PollLimit);
             WriteKept(a, k, lo, hi, odd, scratch);
-            epoch = GridBarrier(a.Barrier, epoch);
+            epoch = GridBarrier(a.Barrier, epoch, a.PollLimit);
         }
     }
 
@@ -220,7 +222,7 @@ internal static class LayerProgram
     /// be resident at once. The fences order each group's writes before its arrival and the
     /// reads after it (the release/acquire pattern of CUDA's grid synchronisation).
     /// </summary>
-    private static int GridBarrier(ArrayView<int> barrier, int epoch)
+    private static int GridBarrier(ArrayView<int> barrier, int epoch, int pollLimit)
     {
         Group.Barrier();
         int target = (epoch + 1) * Grid.DimX;
@@ -229,10 +231,14 @@ internal static class LayerProgram
             MemoryFence.DeviceLevel();
             Atomic.Add(ref barrier[0], 1);
             long start = Clock();
+            int polls = 0;
             while (LoadAcquire(barrier, 0) < target)
             {
                 Pause();
-                if (Clock() - start <= BarrierTimeoutSeconds * 1_000_000_000L) continue;
+                bool expired = CudaAsm.IsSupported
+                    ? Clock() - start > BarrierTimeoutSeconds * 1_000_000_000L
+                    : pollLimit > 0 && ++polls > pollLimit;
+                if (!expired) continue;
                 // Some group never started (the device is shared): flag it for the host and let
                 // every barrier of this launch pass, so the launch ends instead of hanging.
                 Atomic.Exchange(ref barrier[1], 1);

@@ -145,4 +145,26 @@ public sealed class GpuEngineTests : EngineConformanceTests
         Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
         Assert.Equal(17, expected.LayerStatistics[0].LiveImages);
     }
+
+    [Fact]
+    public void ABatchWhoseGroupsCannotAllBeResidentIsRerunWithFewerGroups()
+    {
+        // One simulated multiprocessor runs one group at a time; launching two makes the first
+        // wait at the grid barrier for a group that cannot start until it ends.
+        var shape = new RandomNetworkOptions { Neurons = 300, Layers = 3, DyadicValues = true, MinWeight = -1f, MaxWeight = 1f };
+        var network = InMemoryNetwork.Load(new RandomNetworkGenerator(35, shape));
+        var images = RandomNetworkGenerator.RandomImages(35, 40, shape.Neurons, 0.3, 2f, binary: false);
+        var expected = RunReference(network, images);
+        using var engine = new GpuEngine(new GpuEngineOptions
+        {
+            Accelerator = GpuAcceleratorChoice.CpuSimulator,
+            ResidentGroupsOverride = 2,
+            SimulatedBarrierPollLimit = 2000,
+        });
+        var actual = engine.Infer(network, images, Keep);
+        Assert.Equal("1", actual.Details["barrierRetries"]);
+        Assert.Equal("1", actual.Details["residentGroups"]);
+        Assert.Equal(expected.Categories, actual.Categories);
+        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
+    }
 }
