@@ -190,6 +190,48 @@ public sealed class CpuEngineTests : EngineConformanceTests
     }
 
     [Fact]
+    public void BatchesMergeOnceTheyHaveShrunkAndStillGiveTheSameResult()
+    {
+        // Nine in ten images are nearly empty and die in the first layers, so the first batch soon
+        // falls under its share and all batches' survivors go on as one batch.
+        var network = ChallengeLikeNetwork(neurons: 64, layers: 12, seed: 6);
+        var dense = RandomNetworkGenerator.RandomImages(6, 12, 64, 0.5);
+        var sparse = RandomNetworkGenerator.RandomImages(7, 108, 64, 0.02);
+        var images = Interleave(dense, sparse);
+        using var whole = new CpuEngine();
+        using var parts = new CpuEngine(new CpuEngineOptions { MaxBatchImages = 40, PlanWindow = 3 });
+        var options = new InferenceOptions { KeepFinalFeatures = true };
+        var a = whole.Infer(network, images, options);
+        var b = parts.Infer(network, images, options);
+        Assert.NotEqual("none", b.Details["merged batches at layers"]);
+        Assert.NotEmpty(a.Categories);
+        Assert.Equal(a.Categories, b.Categories);
+        Assert.True(a.FinalFeatures!.ContentEquals(b.FinalFeatures!));
+        Assert.Equal(a.LayerStatistics.Select(s => s.LiveImages), b.LayerStatistics.Select(s => s.LiveImages));
+        Assert.Equal(a.Weights, b.Weights);
+    }
+
+    /// <summary>One image of <paramref name="a"/> for every nine of <paramref name="b"/>, in turn.</summary>
+    private static ImageBatch Interleave(ImageBatch a, ImageBatch b)
+    {
+        var offsets = new List<int> { 0 };
+        var columns = new List<int>();
+        var values = new List<float>();
+        void Add(CsrMatrix m, int r)
+        {
+            columns.AddRange(m.RowIndices(r).ToArray());
+            values.AddRange(m.RowValues(r).ToArray());
+            offsets.Add(columns.Count);
+        }
+        for (int i = 0; i < a.Count; i++)
+        {
+            Add(a.Features, i);
+            for (int j = 9 * i; j < Math.Min(b.Count, 9 * i + 9); j++) Add(b.Features, j);
+        }
+        return new ImageBatch(new CsrMatrix(offsets.Count - 1, a.Neurons, [.. offsets], [.. columns], [.. values]));
+    }
+
+    [Fact]
     public void StreamingSurfacesAPlanningError()
     {
         var good = new RandomNetworkGenerator(3, new RandomNetworkOptions { Neurons = 32, Layers = 6 });

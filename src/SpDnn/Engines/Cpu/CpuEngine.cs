@@ -42,22 +42,14 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
         int threads = ThreadCount(options);
         int batch = BatchSize(images, p);
         using var team = new WorkerTeam(threads);
-        var stats = new LayerStatistics[p.LayerCount];
-        var categories = new List<int>();
-        var features = new List<CsrMatrix>();
-        var counts = new RunCounts();
-        long weights = 0;
-        double seconds = 0;
-        for (int start = 0; start < Math.Max(images.Count, 1); start += batch)
-        {
-            var part = start == 0 && batch >= images.Count ? images : images.Slice(start, Math.Min(batch, images.Count - start));
-            using var run = new CpuRun(part, _engineOptions, _kernels, team);
-            seconds += RunLayers(p, run, stats, start == 0, options, counts, out weights);
-            var live = run.Live;
-            for (int i = 0; i < live.Count; i++) categories.Add(part.ImageNumber(live.Images[i]));
-            if (options.KeepFinalFeatures) features.Add(run.FinalFeatures());
-            counts.Add(run);
-        }
+        var run = new BatchedRun(p, options, batch, team, new LayerStatistics?[p.LayerCount], new long[p.LayerCount]);
+        RunFrom(run, images, 0);
+        var stats = run.Stats.Select((s, k) => s ?? new LayerStatistics(k + 1, 0, 0, 0)).ToArray();
+        long weights = run.LayerWeights.Sum();
+        var categories = run.Categories;
+        var features = run.Features;
+        var counts = run.Counts;
+        double seconds = run.Seconds;
 
         return new InferenceResult
         {
@@ -76,6 +68,7 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
                 ["simd"] = _kernels.Description,
                 ["plans"] = p.IsStreaming ? $"streamed, window {p.Window}" : "held",
                 ["batches"] = ((images.Count + batch - 1) / Math.Max(batch, 1)).ToString(),
+                ["merged batches at layers"] = run.Merges.Count == 0 ? "none" : string.Join(" ", run.Merges),
                 ["plan wait seconds"] = counts.PlanWaitSeconds.ToString("G4"),
                 ["sparse-input tiles"] = counts.SparseInputTiles.ToString(),
                 ["dense-tile tiles"] = counts.DenseTileTiles.ToString(),
@@ -85,27 +78,100 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
         };
     }
 
-    /// <summary>The timed layer loop for one batch; merges its statistics into <paramref name="stats"/>.</summary>
-    private static double RunLayers(CpuNetworkPlan p, CpuRun run, LayerStatistics[] stats, bool first, InferenceOptions options,
-        RunCounts counts, out long weights)
+    /// <summary>What a run over several batches gathers as it goes.</summary>
+    private sealed record BatchedRun(CpuNetworkPlan Plan, InferenceOptions Options, int Batch, WorkerTeam Team,
+        LayerStatistics?[] Stats, long[] LayerWeights)
     {
-        using var plans = p.Open(options.Cancellation);
-        weights = 0;
-        var total = Stopwatch.StartNew();
-        for (int k = 0; k < p.LayerCount; k++)
+        public List<int> Categories { get; } = [];
+        public List<CsrMatrix> Features { get; } = [];
+        public RunCounts Counts { get; } = new();
+        public List<int> Merges { get; } = [];
+        public double Seconds { get; set; }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="images"/> (their rows after <paramref name="from"/> layers) to the end.
+    /// Several batches each run until the first has shrunk to half its share of one batch; the
+    /// survivors of all are then merged into one batch for the remaining layers, so streamed
+    /// layer plans are built once for the long tail instead of once per batch. Exact: each
+    /// image continues from its own row.
+    /// </summary>
+    private void RunFrom(BatchedRun all, ImageBatch images, int from)
+    {
+        var p = all.Plan;
+        int batch = all.Batch;
+        int parts = Math.Max(1, (images.Count + batch - 1) / batch);
+        int stopAt = p.LayerCount;
+        var rows = new List<CsrMatrix>();
+        var numbers = new List<int>();
+        for (int i = 0; i < parts; i++)
         {
-            options.Cancellation.ThrowIfCancellationRequested();
-            long before = Stopwatch.GetTimestamp();
-            var layer = plans.Take(k);
-            counts.PlanWaitSeconds += Stopwatch.GetElapsedTime(before).TotalSeconds;
-            weights += layer.NonZeros;
-            var s = run.Step(layer, k);
-            stats[k] = first ? s : new LayerStatistics(s.Layer, stats[k].LiveImages + s.LiveImages,
-                stats[k].DistinctRows < 0 || s.DistinctRows < 0 ? -1 : stats[k].DistinctRows + s.DistinctRows, stats[k].Seconds + s.Seconds);
-            plans.Release(k);
-            options.Progress?.Report(k + 1);
+            var part = parts == 1 ? images : images.Slice(i * batch, Math.Min(batch, images.Count - i * batch));
+            using var run = new CpuRun(part, _engineOptions, _kernels, all.Team);
+            int threshold = parts > 1 && i == 0 ? batch / (2 * parts) : -1;
+            int reached = RunLayers(all, run, from, stopAt, threshold);
+            if (i == 0) stopAt = reached;
+            var live = run.Live;
+            for (int j = 0; j < live.Count; j++) numbers.Add(part.ImageNumber(live.Images[j]));
+            if (stopAt < p.LayerCount || all.Options.KeepFinalFeatures) rows.Add(Timed(all, run.FinalFeatures));
+            all.Counts.Add(run);
         }
-        return total.Elapsed.TotalSeconds;
+        if (stopAt == p.LayerCount)
+        {
+            all.Categories.AddRange(numbers);
+            all.Features.AddRange(rows);
+            return;
+        }
+        all.Merges.Add(stopAt);
+        var merged = new ImageBatch(Timed(all, () => Concatenate(rows, p.Neurons)), images.Description, imageNumbers: [.. numbers]);
+        rows.Clear();
+        RunFrom(all, merged, stopAt);
+    }
+
+    /// <summary>Work between layers that belongs to the inference (reading rows out to merge them).</summary>
+    private static T Timed<T>(BatchedRun all, Func<T> work)
+    {
+        long start = Stopwatch.GetTimestamp();
+        var result = work();
+        all.Seconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
+        return result;
+    }
+
+    /// <summary>
+    /// The timed layer loop for one batch, layers <paramref name="from"/> .. <paramref name="to"/>-1;
+    /// stops early after the first layer that leaves no more than <paramref name="stopAtLive"/>
+    /// live images (negative: never). Returns the layers done.
+    /// </summary>
+    private static int RunLayers(BatchedRun all, CpuRun run, int from, int to, int stopAtLive)
+    {
+        var p = all.Plan;
+        var options = all.Options;
+        using var plans = p.Open(options.Cancellation, from);
+        var total = Stopwatch.StartNew();
+        int k = from;
+        try
+        {
+            while (k < to)
+            {
+                options.Cancellation.ThrowIfCancellationRequested();
+                long before = Stopwatch.GetTimestamp();
+                var layer = plans.Take(k);
+                all.Counts.PlanWaitSeconds += Stopwatch.GetElapsedTime(before).TotalSeconds;
+                all.LayerWeights[k] = layer.NonZeros;
+                var s = run.Step(layer, k);
+                all.Stats[k] = all.Stats[k] is not { } sum ? s : new LayerStatistics(s.Layer, sum.LiveImages + s.LiveImages,
+                    sum.DistinctRows < 0 || s.DistinctRows < 0 ? -1 : sum.DistinctRows + s.DistinctRows, sum.Seconds + s.Seconds);
+                plans.Release(k);
+                options.Progress?.Report(k + 1);
+                k++;
+                if (run.Live.Count <= stopAtLive) break;
+            }
+        }
+        finally
+        {
+            all.Seconds += total.Elapsed.TotalSeconds;
+        }
+        return k;
     }
 
     private int BatchSize(ImageBatch images, CpuNetworkPlan plan)

@@ -71,9 +71,9 @@ public sealed class CpuNetworkPlan : IEnginePlan
 
     public bool IsStreaming => Window < LayerCount;
 
-    /// <summary>The layer plans for one run, in order.</summary>
-    internal ILayerPlanSequence Open(CancellationToken cancellation) =>
-        _plans is not null ? new HeldPlans(_plans) : new StreamedLayerPlans(Source, Window, cancellation);
+    /// <summary>The layer plans for one run, in order from <paramref name="firstLayer"/>.</summary>
+    internal ILayerPlanSequence Open(CancellationToken cancellation, int firstLayer = 0) =>
+        _plans is not null ? new HeldPlans(_plans) : new StreamedLayerPlans(Source, Window, cancellation, firstLayer);
 
     public void Dispose() { }
 

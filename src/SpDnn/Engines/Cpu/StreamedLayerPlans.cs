@@ -16,14 +16,19 @@ internal sealed class StreamedLayerPlans : ILayerPlanSequence
     private readonly object _gate = new();
     private readonly Thread _producer;
     private readonly CancellationToken _cancellation;
+    private readonly int _first;
     private int _built;      // layers planned so far
     private int _released;   // layers the run is done with
     private bool _stopped;
     private Exception? _failure;
 
-    public StreamedLayerPlans(ILayerSource source, int window, CancellationToken cancellation)
+    /// <param name="first">The first layer the run takes (a batch merged from earlier batches starts later).</param>
+    public StreamedLayerPlans(ILayerSource source, int window, CancellationToken cancellation, int first = 0)
     {
         _source = source;
+        _first = first;
+        _built = first;
+        _released = first;
         _window = Math.Max(1, window);
         _ring = new CpuLayerPlan?[_window];
         _cancellation = cancellation;
@@ -35,7 +40,7 @@ internal sealed class StreamedLayerPlans : ILayerPlanSequence
     {
         try
         {
-            for (int k = 0; k < _source.LayerCount; k++)
+            for (int k = _first; k < _source.LayerCount; k++)
             {
                 lock (_gate)
                 {
