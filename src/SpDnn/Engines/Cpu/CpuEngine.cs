@@ -44,12 +44,7 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
         using var team = new WorkerTeam(threads);
         var run = new BatchedRun(p, options, batch, team, new LayerStatistics?[p.LayerCount], new long[p.LayerCount]);
         RunFrom(run, images, 0);
-        var stats = run.Stats.Select((s, k) => s ?? new LayerStatistics(k + 1, 0, 0, 0)).ToArray();
-        long weights = run.LayerWeights.Sum();
-        var categories = run.Categories;
-        var features = run.Features;
         var counts = run.Counts;
-        double seconds = run.Seconds;
 
         return new InferenceResult
         {
@@ -57,11 +52,11 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
             Neurons = p.Neurons,
             Layers = p.LayerCount,
             Images = images.Count,
-            Weights = weights,
-            Categories = [.. categories],
-            InferenceSeconds = seconds,
-            LayerStatistics = stats,
-            FinalFeatures = options.KeepFinalFeatures ? Concatenate(features, p.Neurons) : null,
+            Weights = run.LayerWeights.Sum(),
+            Categories = [.. run.Categories],
+            InferenceSeconds = run.Seconds,
+            LayerStatistics = run.Stats.Select((s, k) => s ?? new LayerStatistics(k + 1, 0, 0, 0)).ToArray(),
+            FinalFeatures = options.KeepFinalFeatures ? Concatenate(run.Features, p.Neurons) : null,
             Details = new Dictionary<string, string>
             {
                 ["threads"] = threads.ToString(),

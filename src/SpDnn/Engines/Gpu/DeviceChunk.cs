@@ -27,7 +27,7 @@ internal sealed class DeviceChunk : IDisposable
         Upload(_slotIndex, chunk.SlotIndex);
         Upload(_slotValue, chunk.SlotValue);
         Upload(_bias, chunk.Bias);
-        Holds(chunk.FirstLayer, chunk.Count, chunk.MaxBlocks);
+        FirstLayer = chunk.FirstLayer;
     }
 
     /// <summary>An empty slot able to hold any chunk no larger than <paramref name="capacity"/>.</summary>
@@ -50,13 +50,10 @@ internal sealed class DeviceChunk : IDisposable
             Dispose();
             throw;
         }
-        Count = 0;
     }
 
     /// <summary>Index in the network of the first layer held (-1: none yet).</summary>
     public int FirstLayer { get; private set; } = -1;
-    public int Count { get; private set; }
-    public int MaxBlocks { get; private set; }
 
     /// <summary>Starts copying <paramref name="chunk"/> in on <paramref name="stream"/>; it may be used once the stream has finished.</summary>
     public void BeginLoad(AcceleratorStream stream, PinnedChunk chunk)
@@ -70,7 +67,7 @@ internal sealed class DeviceChunk : IDisposable
         Copy(stream, chunk.SlotIndex, _slotIndex);
         Copy(stream, chunk.SlotValue, _slotValue);
         Copy(stream, chunk.Bias, _bias);
-        Holds(chunk.FirstLayer, chunk.Count, chunk.MaxBlocks);
+        FirstLayer = chunk.FirstLayer;
     }
 
     public ProgramArgs Bind(ProgramArgs args)
@@ -86,13 +83,6 @@ internal sealed class DeviceChunk : IDisposable
         args.Bias = _bias.View;
         args.ChunkFirstLayer = FirstLayer;
         return args;
-    }
-
-    private void Holds(int firstLayer, int count, int maxBlocks)
-    {
-        FirstLayer = firstLayer;
-        Count = count;
-        MaxBlocks = maxBlocks;
     }
 
     private static void Upload<T>(MemoryBuffer1D<T, Stride1D.Dense> buffer, T[] data) where T : unmanaged

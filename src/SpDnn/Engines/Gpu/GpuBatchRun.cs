@@ -425,13 +425,6 @@ internal sealed class GpuBatchRun : IDisposable
         return _pinnedInts.Span[0];
     }
 
-    private int ReadInt(MemoryBuffer1D<int, Stride1D.Dense> buffer, int index)
-    {
-        buffer.View.SubView(index, 1).CopyTo(_stream, _pinnedInts.ArrayView.SubView(0, 1));
-        _stream.Synchronize();
-        return _pinnedInts.Span[0];
-    }
-
     private void Read(MemoryBuffer1D<int, Stride1D.Dense> buffer, int count, int[] target)
     {
         buffer.View.SubView(0, count).CopyTo(_stream, _pinnedInts.ArrayView.SubView(0, count));

@@ -73,7 +73,6 @@ internal sealed class GpuPlan : IEnginePlan
                     _chunks.Add(new PlanChunk(start, count, packed.MaxBlocks, new DeviceChunk(device.Accelerator, packed), null, -1));
                     ResidentBytes += packed.Bytes;
                 }
-                MaxBlocks = Math.Max(MaxBlocks, packed.MaxBlocks);
             }
             if (StreamedChunks > 0)
             {
@@ -94,9 +93,6 @@ internal sealed class GpuPlan : IEnginePlan
     public int LayerCount { get; }
     public long Weights { get; }
     public double PlanningSeconds { get; }
-
-    /// <summary>The most output blocks of any layer.</summary>
-    public int MaxBlocks { get; }
 
     /// <summary>Warp-wide rows of slots over all layers ("warpnz").</summary>
     public long WarpRowCount { get; }

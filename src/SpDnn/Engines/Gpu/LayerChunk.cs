@@ -38,7 +38,6 @@ internal sealed class LayerChunk
     /// <summary>Index in the network of the chunk's first layer.</summary>
     public int FirstLayer { get; }
     public int Count { get; }
-    public int EndLayer => FirstLayer + Count;
     public int MaxBlocks { get; }
 
     public long[] Table { get; }

@@ -11,9 +11,6 @@ internal sealed class PinnedChunk : IDisposable
     public PinnedChunk(Accelerator accelerator, LayerChunk chunk)
     {
         FirstLayer = chunk.FirstLayer;
-        Count = chunk.Count;
-        MaxBlocks = chunk.MaxBlocks;
-        Bytes = chunk.Bytes;
         try
         {
             Table = Pin(accelerator, chunk.Table);
@@ -34,9 +31,6 @@ internal sealed class PinnedChunk : IDisposable
     }
 
     public int FirstLayer { get; }
-    public int Count { get; }
-    public int MaxBlocks { get; }
-    public long Bytes { get; }
 
     public PageLockedArray1D<long> Table { get; } = null!;
     public PageLockedArray1D<int> Outputs { get; } = null!;
