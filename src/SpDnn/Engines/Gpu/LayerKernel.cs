@@ -103,35 +103,14 @@ internal static class LayerKernel
             }
             // Weights four slots at a time, the next four loaded before the current ones are used.
             long p = layer.Slots + (long)r * WarpSize + lane;
-            int n0 = 0, n1 = 0, n2 = 0, n3 = 0;
-            float x0 = 0f, x1 = 0f, x2 = 0f, x3 = 0f;
-            if (r + 4 <= r1)
-            {
-                n0 = a.SlotIndex[p + 0];
-                x0 = a.SlotValue[p + 0];
-                n1 = a.SlotIndex[p + 32];
-                x1 = a.SlotValue[p + 32];
-                n2 = a.SlotIndex[p + 64];
-                x2 = a.SlotValue[p + 64];
-                n3 = a.SlotIndex[p + 96];
-                x3 = a.SlotValue[p + 96];
-            }
+            var next = r + 4 <= r1 ? SlotQuad.Load(a, p) : default;
             for (; r + 4 <= r1; r += 4)
             {
-                int i0 = n0, i1 = n1, i2 = n2, i3 = n3;
-                float w0 = x0, w1 = x1, w2 = x2, w3 = x3;
+                var quad = next;
+                int i0 = quad.I0, i1 = quad.I1, i2 = quad.I2, i3 = quad.I3;
+                float w0 = quad.W0, w1 = quad.W1, w2 = quad.W2, w3 = quad.W3;
                 p += 4 * WarpSize;
-                if (r + 8 <= r1)
-                {
-                    n0 = a.SlotIndex[p + 0];
-                    x0 = a.SlotValue[p + 0];
-                    n1 = a.SlotIndex[p + 32];
-                    x1 = a.SlotValue[p + 32];
-                    n2 = a.SlotIndex[p + 64];
-                    x2 = a.SlotValue[p + 64];
-                    n3 = a.SlotIndex[p + 96];
-                    x3 = a.SlotValue[p + 96];
-                }
+                if (r + 8 <= r1) next = SlotQuad.Load(a, p);
                 // Views at the slot's input: the 16 columns are then constant offsets, which the
                 // shared loads take as immediates (no address arithmetic per load).
                 var si0 = stage.SubView(i0);
@@ -337,18 +316,11 @@ internal static class LayerKernel
         }
         for (; r + 4 <= r1; r += 4, p += 4 * WarpSize)
         {
-            int i0 = a.SlotIndex[p];
-            float w0 = a.SlotValue[p];
-            int i1 = a.SlotIndex[p + 32];
-            float w1 = a.SlotValue[p + 32];
-            int i2 = a.SlotIndex[p + 64];
-            float w2 = a.SlotValue[p + 64];
-            int i3 = a.SlotIndex[p + 96];
-            float w3 = a.SlotValue[p + 96];
-            sum += Product(stage[i0], w0);
-            sum += Product(stage[i1], w1);
-            sum += Product(stage[i2], w2);
-            sum += Product(stage[i3], w3);
+            var quad = SlotQuad.Load(a, p);
+            sum += Product(stage[quad.I0], quad.W0);
+            sum += Product(stage[quad.I1], quad.W1);
+            sum += Product(stage[quad.I2], quad.W2);
+            sum += Product(stage[quad.I3], quad.W3);
         }
         for (; r < r1; r++, p += WarpSize) sum += Product(stage[(int)a.SlotIndex[p]], a.SlotValue[p]);
         return sum;
