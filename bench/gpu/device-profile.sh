@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# On the device machine: profile launches of the layer program (Kernel_Run) with Nsight Compute
+# while `spdnn bench` runs one network (a warm-up run first, so launch 0 is the warm-up's first
+# launch: the full-width layers). Clocks are left alone (--clock-control none).
+# Usage: device-profile.sh N L SKIP [COUNT] [SET]   -> $OUT/profile-nN-lL-skipSKIP.txt
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+n=$1 l=$2 skip=$3 count=${4:-1} set=${5:-full}
+out=${OUT:-/tmp/out}
+export SPDNN_DATA=/tmp/spdnn-data
+mkdir -p "$out" /tmp/spdnn "$SPDNN_DATA"
+[ -x /tmp/spdnn/spdnn/SpDnn.Cli ] || tar -xJf "$here/spdnn.tar.xz" -C /tmp/spdnn
+spdnn=/tmp/spdnn/spdnn/SpDnn.Cli
+ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -1)
+[ -n "$ncu" ] || { echo "no ncu on this machine"; exit 1; }
+$spdnn generate images --neurons "$n" > /dev/null
+report="$out/profile-n$n-l$l-skip$skip.txt"
+"$ncu" --clock-control none --kernel-name Kernel_Run --launch-skip "$skip" --launch-count "$count" --set "$set" \
+  --import-source no "$spdnn" bench --engine gpu --neurons "$n" --layers "$l" --repeat 1 --out /tmp/profile-bench \
+  --name "profile-n$n" > "$report" 2>&1
+echo "ncu exit $? -> $report ($(wc -l < "$report") lines)"
