@@ -9,12 +9,13 @@ public sealed class EngineSpecTests
     [Fact]
     public void GpuSettingsAreReadAndNamedBackInReports()
     {
-        var options = GpuEngineOptions.FromSpec(EngineSpec.Parse("gpu:weights=streamed:chunk=16:collapse=off:device=1"));
+        var options = GpuEngineOptions.FromSpec(EngineSpec.Parse("gpu:weights=streamed:chunk=16:collapse=off:fused=off:device=1"));
         Assert.Equal(WeightResidency.Streamed, options.Weights);
         Assert.Equal(16, options.LayersPerChunk);
         Assert.False(options.CollapseIdenticalRows);
+        Assert.False(options.FusedProducts);
         Assert.Equal(1, options.DeviceIndex);
-        Assert.Equal(":weights=streamed:chunk=16:collapse=off", options.SpecSuffix());
+        Assert.Equal(":weights=streamed:chunk=16:collapse=off:fused=off", options.SpecSuffix());
         Assert.Equal("", GpuEngineOptions.FromSpec(EngineSpec.Parse("gpu")).SpecSuffix());
     }
 

@@ -62,7 +62,7 @@ internal sealed class GpuBatchRun : IDisposable
         _neurons = plan.Neurons;
         var accelerator = _device.Accelerator;
         _stream = accelerator.DefaultStream;
-        long featureLength = Math.Max(1L, (long)rows * _neurons);
+        long featureLength = Math.Max(1L, Stride * _neurons);
         int length = Math.Max(1, rows);
         _features = [accelerator.Allocate1D<float>(featureLength), accelerator.Allocate1D<float>(featureLength)];
         _live = [accelerator.Allocate1D<int>(length), accelerator.Allocate1D<int>(length)];
@@ -85,9 +85,15 @@ internal sealed class GpuBatchRun : IDisposable
 
     /// <summary>Device bytes a batch of <paramref name="rows"/> images needs besides the plan.</summary>
     public static long DeviceBytes(int rows, int neurons, int layers) =>
-        2L * rows * neurons * sizeof(float) + 10L * rows * sizeof(int) + 8L * rows + 8L * (layers + 1);
+        2L * StrideFor(rows) * neurons * sizeof(float) + 10L * rows * sizeof(int) + 8L * rows + 8L * (layers + 1);
 
-    private long Stride => _rows;
+    /// <summary>
+    /// Columns per neuron row of the features: the rows rounded up to a whole tile, so that a
+    /// tile's outputs are 16-byte aligned and a partial last tile's spare columns exist.
+    /// </summary>
+    private long Stride => StrideFor(_rows);
+
+    private static long StrideFor(int rows) => ((long)rows + LayerKernel.Tile - 1) / LayerKernel.Tile * LayerKernel.Tile;
 
     public GpuBatchOutcome Run(ImageBatch images, InferenceOptions inference)
     {
@@ -235,6 +241,7 @@ internal sealed class GpuBatchRun : IDisposable
             FirstLayer = first,
             EndLayer = end,
             PollLimit = _options.SimulatedBarrierPollLimit,
+            FusedProducts = _options.FusedProducts ? 1 : 0,
             Stride = Stride,
         });
         _device.Program(_stream, new KernelConfig(groups, LayerProgram.GroupSize), args);

@@ -45,6 +45,13 @@ public sealed record GpuEngineOptions
     /// <summary>Where the weights live: see <see cref="WeightResidency"/>.</summary>
     public WeightResidency Weights { get; init; } = WeightResidency.Auto;
 
+    /// <summary>
+    /// Fused multiply-adds where they are exact: layers whose weights are all powers of two, for
+    /// stages whose inputs keep every product exact (see <see cref="ExactProducts"/>); bit-identical
+    /// to the rounded products either way.
+    /// </summary>
+    public bool FusedProducts { get; init; } = true;
+
     /// <summary>Layers per chunk: one kernel launch runs at most one chunk; streamed weights move a chunk at a time.</summary>
     public int LayersPerChunk { get; init; } = 32;
 
@@ -64,7 +71,7 @@ public sealed record GpuEngineOptions
     public bool TimeEachLayer { get; init; }
 
     /// <summary>The settings <c>--engine gpu:key=value...</c> takes.</summary>
-    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, device=INDEX, time-layers=on|off";
+    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, fused=on|off, device=INDEX, time-layers=on|off";
 
     /// <summary>Options from an engine spec such as <c>gpu:weights=streamed:chunk=16</c>; defaults elsewhere.</summary>
     public static GpuEngineOptions FromSpec(EngineSpec spec)
@@ -75,6 +82,7 @@ public sealed record GpuEngineOptions
             Weights = spec.TakeEnum<WeightResidency>("weights") ?? defaults.Weights,
             LayersPerChunk = spec.TakeInt("chunk", 1) ?? defaults.LayersPerChunk,
             CollapseIdenticalRows = spec.TakeSwitch("collapse") ?? defaults.CollapseIdenticalRows,
+            FusedProducts = spec.TakeSwitch("fused") ?? defaults.FusedProducts,
             DeviceIndex = spec.TakeInt("device", 0) ?? defaults.DeviceIndex,
             TimeEachLayer = spec.TakeSwitch("time-layers") ?? defaults.TimeEachLayer,
         };
@@ -90,6 +98,7 @@ public sealed record GpuEngineOptions
         if (Weights != defaults.Weights) parts.Add("weights=" + Weights.ToString().ToLowerInvariant());
         if (LayersPerChunk != defaults.LayersPerChunk) parts.Add("chunk=" + LayersPerChunk.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (CollapseIdenticalRows != defaults.CollapseIdenticalRows) parts.Add("collapse=" + (CollapseIdenticalRows ? "on" : "off"));
+        if (FusedProducts != defaults.FusedProducts) parts.Add("fused=" + (FusedProducts ? "on" : "off"));
         if (TimeEachLayer != defaults.TimeEachLayer) parts.Add("time-layers=" + (TimeEachLayer ? "on" : "off"));
         return string.Concat(parts.Select(p => ":" + p));
     }

@@ -8,12 +8,14 @@ namespace SpDnn.Engines.Gpu;
 internal sealed class LayerChunk
 {
     /// <summary>Entries per layer in <see cref="Table"/>.</summary>
-    public const int TableStride = 8;
+    public const int TableStride = 9;
 
     // Offsets of one layer's table entry: the start of each of its arrays in the chunk's
-    // arrays, then its block count. Slot offsets count slots (not warp rows).
+    // arrays, then its block count and the bounds of exact products (ExactProducts: the low
+    // bound's float bits in the low word, the high bound's in the high word). Slot offsets count
+    // slots (not warp rows).
     public const int OutputsBase = 0, BlockStagesBase = 1, StageStartsBase = 2, FootprintBase = 3,
-        WarpRowsBase = 4, SlotBase = 5, BiasBase = 6, BlockCount = 7;
+        WarpRowsBase = 4, SlotBase = 5, BiasBase = 6, BlockCount = 7, ProductBounds = 8;
 
     public LayerChunk(int firstLayer, IReadOnlyList<TiledLayer> layers)
     {
@@ -31,6 +33,8 @@ internal sealed class LayerChunk
         for (int i = 0; i < Count; i++)
         {
             Table[i * TableStride + BlockCount] = layers[i].Blocks;
+            var (low, high) = ExactProducts.Bounds(layers[i].SlotValue);
+            Table[i * TableStride + ProductBounds] = (uint)BitConverter.SingleToInt32Bits(low) | (long)BitConverter.SingleToInt32Bits(high) << 32;
             MaxBlocks = Math.Max(MaxBlocks, layers[i].Blocks);
         }
     }

@@ -40,6 +40,8 @@ internal struct ProgramArgs
     public ArrayView<int> Barrier;
     /// <summary>CPU simulator only: polls after which a grid barrier gives up (0: never; the device uses its timer).</summary>
     public int PollLimit;
+    /// <summary>Nonzero: layers whose weights and staged inputs keep every product exact use fused multiply-adds.</summary>
+    public int FusedProducts;
     /// <summary>Layers FirstLayer .. EndLayer-1 run in this launch (all in the chunk).</summary>
     public int FirstLayer, EndLayer;
     public long Stride;
@@ -50,6 +52,8 @@ internal struct LayerBases
 {
     public long Outputs, BlockStages, StageStarts, Footprint, WarpRows, Slots, Bias;
     public int Blocks;
+    /// <summary>Staged inputs y with y == 0 or ProductLow &lt;= |y| &lt; ProductHigh have exact products with every weight.</summary>
+    public float ProductLow, ProductHigh;
 }
 
 /// <summary>
@@ -74,11 +78,10 @@ internal static class LayerProgram
 
     public static void Run(ProgramArgs a)
     {
-        var stage = SharedMemory.Allocate<float>(LayerKernel.Tile * LayerKernel.StagePitch);
+        var stage = SharedMemory.Allocate<Quad>(LayerKernel.StageQuads);
         var footprint = SharedMemory.Allocate<int>(TiledLayout.StageEntries);
         var columns = SharedMemory.Allocate<int>(LayerKernel.Tile);
-        var counts = SharedMemory.Allocate<int>(LayerKernel.Tile);
-        var neurons = SharedMemory.Allocate<int>(GroupSize);
+        var warpMasks = SharedMemory.Allocate<int>(Warps);
         var scratch = SharedMemory.Allocate<int>(Warps + 2);
         int epoch = 0;
         for (int k = a.FirstLayer; k < a.EndLayer; k++)
@@ -105,11 +108,14 @@ internal static class LayerProgram
                 Bias = a.Table[row + LayerChunk.BiasBase],
                 Blocks = (int)a.Table[row + LayerChunk.BlockCount],
             };
+            long bounds = a.Table[row + LayerChunk.ProductBounds];
+            layer.ProductLow = Interop.IntAsFloat((uint)bounds);
+            layer.ProductHigh = Interop.IntAsFloat((uint)(bounds >> 32));
             int tiles = (rows + LayerKernel.Tile - 1) / LayerKernel.Tile;
             int items = layer.Blocks * tiles;
             // Neighbouring groups take the blocks of one tile: they read the same input columns.
             for (int item = Grid.IdxX; item < items; item += Grid.DimX)
-                LayerKernel.Compute(a, layer, input, output, live, rows, item % layer.Blocks, item / layer.Blocks * LayerKernel.Tile, stage, footprint, columns, counts, neurons);
+                LayerKernel.Compute(a, layer, input, output, live, rows, item % layer.Blocks, item / layer.Blocks * LayerKernel.Tile, stage, footprint, columns, warpMasks);
             epoch = GridBarrier(a.Barrier, epoch, a.PollLimit);
 
             int part = (rows + Grid.DimX - 1) / Grid.DimX;

@@ -1,0 +1,74 @@
+using ILGPU;
+
+namespace SpDnn.Engines.Gpu;
+
+/// <summary>
+/// One thread's sums for the <see cref="LayerKernel.Tile"/> live positions of a tile (one output
+/// neuron each). A value type passed and returned whole, so ILGPU keeps it in registers.
+/// </summary>
+internal struct TileSums
+{
+    public float S0;
+    public float S1;
+    public float S2;
+    public float S3;
+    public float S4;
+    public float S5;
+    public float S6;
+    public float S7;
+    public float S8;
+    public float S9;
+    public float S10;
+    public float S11;
+    public float S12;
+    public float S13;
+    public float S14;
+    public float S15;
+
+    /// <summary>
+    /// Adds w times the staged input at <paramref name="input"/> (its Tile positions as four
+    /// 16-byte quads: four shared loads instead of sixteen) to every sum, in position order.
+    /// </summary>
+    public static TileSums AddInput<TSum>(TileSums s, ArrayView<Quad> input, float w) where TSum : struct, IProductSum
+    {
+        var sum = default(TSum);
+        Quad c0 = input[0], c1 = input[1], c2 = input[2], c3 = input[3];
+        s.S0 = sum.Add(s.S0, c0.X, w);
+        s.S1 = sum.Add(s.S1, c0.Y, w);
+        s.S2 = sum.Add(s.S2, c0.Z, w);
+        s.S3 = sum.Add(s.S3, c0.W, w);
+        s.S4 = sum.Add(s.S4, c1.X, w);
+        s.S5 = sum.Add(s.S5, c1.Y, w);
+        s.S6 = sum.Add(s.S6, c1.Z, w);
+        s.S7 = sum.Add(s.S7, c1.W, w);
+        s.S8 = sum.Add(s.S8, c2.X, w);
+        s.S9 = sum.Add(s.S9, c2.Y, w);
+        s.S10 = sum.Add(s.S10, c2.Z, w);
+        s.S11 = sum.Add(s.S11, c2.W, w);
+        s.S12 = sum.Add(s.S12, c3.X, w);
+        s.S13 = sum.Add(s.S13, c3.Y, w);
+        s.S14 = sum.Add(s.S14, c3.Z, w);
+        s.S15 = sum.Add(s.S15, c3.W, w);
+        return s;
+    }
+
+    /// <summary>
+    /// Writes the activations of the sums (bias on nonzero sums, ReLU, cap) to
+    /// <paramref name="row"/> as four 16-byte stores and returns a bit per position whose
+    /// activation is nonzero.
+    /// </summary>
+    public readonly int WriteActivations(ArrayView<Quad> row, float bias)
+    {
+        var q0 = new Quad { X = LayerKernel.Activate(S0, bias), Y = LayerKernel.Activate(S1, bias), Z = LayerKernel.Activate(S2, bias), W = LayerKernel.Activate(S3, bias) };
+        var q1 = new Quad { X = LayerKernel.Activate(S4, bias), Y = LayerKernel.Activate(S5, bias), Z = LayerKernel.Activate(S6, bias), W = LayerKernel.Activate(S7, bias) };
+        var q2 = new Quad { X = LayerKernel.Activate(S8, bias), Y = LayerKernel.Activate(S9, bias), Z = LayerKernel.Activate(S10, bias), W = LayerKernel.Activate(S11, bias) };
+        var q3 = new Quad { X = LayerKernel.Activate(S12, bias), Y = LayerKernel.Activate(S13, bias), Z = LayerKernel.Activate(S14, bias), W = LayerKernel.Activate(S15, bias) };
+        row[0] = q0;
+        row[1] = q1;
+        row[2] = q2;
+        row[3] = q3;
+        return Mask(q0) | Mask(q1) << 4 | Mask(q2) << 8 | Mask(q3) << 12;
+    }
+
+    private static int Mask(Quad q) => (q.X != 0f ? 1 : 0) | (q.Y != 0f ? 2 : 0) | (q.Z != 0f ? 4 : 0) | (q.W != 0f ? 8 : 0);
+}
