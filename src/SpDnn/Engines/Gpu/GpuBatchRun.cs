@@ -70,7 +70,7 @@ internal sealed class GpuBatchRun : IDisposable
         _multiplicity = [accelerator.Allocate1D<int>(length), accelerator.Allocate1D<int>(length)];
         _liveRows = accelerator.Allocate1D<int>(plan.LayerCount + 1);
         _liveImages = accelerator.Allocate1D<int>(plan.LayerCount);
-        _nonzeros = accelerator.Allocate1D<int>(length);
+        _nonzeros = accelerator.Allocate1D<int>(3L * length); // three rotating buffers (LayerProgram)
         _partials = accelerator.Allocate1D<int>(2L * _device.MaxResidentGroups);
         _barrier = accelerator.Allocate1D<int>(2); // arrivals, failure flag
         _pairFirst = accelerator.Allocate1D<int>(length);
@@ -85,7 +85,7 @@ internal sealed class GpuBatchRun : IDisposable
 
     /// <summary>Device bytes a batch of <paramref name="rows"/> images needs besides the plan.</summary>
     public static long DeviceBytes(int rows, int neurons, int layers) =>
-        2L * StrideFor(rows) * neurons * sizeof(float) + 10L * rows * sizeof(int) + 8L * rows + 8L * (layers + 1);
+        2L * StrideFor(rows) * neurons * sizeof(float) + 12L * rows * sizeof(int) + 8L * rows + 8L * (layers + 1);
 
     /// <summary>
     /// Columns per neuron row of the features: the rows rounded up to a whole tile, so that a
@@ -236,6 +236,7 @@ internal sealed class GpuBatchRun : IDisposable
             LiveRows = _liveRows.View,
             LiveImages = _liveImages.View,
             Nonzeros = _nonzeros.View,
+            NonzeroLength = (int)(_nonzeros.Length / 3),
             Partials = _partials.View,
             Barrier = _barrier.View,
             FirstLayer = first,
@@ -390,7 +391,7 @@ internal sealed class GpuBatchRun : IDisposable
         First = _live[current].View,
         Second = _live[current].View,
         Hashes = default,
-        Differs = _nonzeros.View,
+        Differs = _differs.View,
         Rows = _features[current].View,
         Neurons = _neurons,
         Stride = Stride,

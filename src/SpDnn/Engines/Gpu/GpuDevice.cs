@@ -14,7 +14,10 @@ internal sealed class GpuDevice : IDisposable
         Accelerator = accelerator;
         Program = accelerator.LoadKernel<ProgramArgs>(LayerProgram.Run, LayerProgram.Specialization);
         // The program's grid barrier needs every group resident at once: never launch more.
-        int perMultiprocessor = accelerator.EstimateMaxActiveGroupsPerMultiprocessor(KernelUtil.GetKernel(Program), LayerProgram.GroupSize, 0);
+        // The CPU simulator runs one group at a time per simulated multiprocessor, whatever its
+        // occupancy estimate says (launching more would leave groups waiting for ever).
+        int perMultiprocessor = accelerator.AcceleratorType == AcceleratorType.CPU ? 1
+            : accelerator.EstimateMaxActiveGroupsPerMultiprocessor(KernelUtil.GetKernel(Program), LayerProgram.GroupSize, 0);
         MaxResidentGroups = Math.Max(1, accelerator.NumMultiprocessors * Math.Max(1, perMultiprocessor));
         Scatter = accelerator.LoadAutoGroupedKernel<Index1D, ScatterArgs>(StateKernels.Scatter);
         Hash = accelerator.LoadKernel<ColumnArgs>(StateKernels.Hash);

@@ -36,7 +36,7 @@ internal static class LayerKernel
 
     /// <summary>Computes output block <paramref name="block"/> for the live positions first .. first+Tile-1.</summary>
     public static void Compute(ProgramArgs a, LayerBases layer, ArrayView<float> input, ArrayView<float> output, ArrayView<int> live,
-        int rows, int block, int first, ArrayView<Quad> stage, ArrayView<int> footprint, ArrayView<int> columns, ArrayView<int> warpMasks)
+        ArrayView<int> nonzeros, int rows, int block, int first, ArrayView<Quad> stage, ArrayView<int> footprint, ArrayView<int> columns, ArrayView<int> warpMasks)
     {
         int tid = Group.IdxX;
         var stageValues = stage.Cast<float>();
@@ -89,7 +89,7 @@ internal static class LayerKernel
         {
             int any = 0;
             for (int w = 0; w < WarpsPerBlock; w++) any |= warpMasks[w];
-            if ((any >> tid & 1) != 0) Atomic.Add(ref a.Nonzeros[first + tid], 1);
+            if ((any >> tid & 1) != 0) Atomic.Add(ref nonzeros[first + tid], 1);
         }
     }
 

@@ -32,8 +32,12 @@ internal struct ProgramArgs
     public ArrayView<int> LiveRows;
     /// <summary>LiveImages[k]: images alive after layer k.</summary>
     public ArrayView<int> LiveImages;
-    /// <summary>Nonzero outputs per live position of the current layer (reset by the compaction).</summary>
+    /// <summary>
+    /// Per live position, whether the layer's output is nonzero (count of groups that saw one):
+    /// three buffers of <see cref="NonzeroLength"/>, layer k using buffer k % 3.
+    /// </summary>
     public ArrayView<int> Nonzeros;
+    public int NonzeroLength;
     /// <summary>Per group: kept positions and kept images of its part of the compaction.</summary>
     public ArrayView<int> Partials;
     /// <summary>Arrivals at the grid barrier (zero at launch), then a flag set when a barrier timed out.</summary>
@@ -83,19 +87,37 @@ internal static class LayerProgram
         var columns = SharedMemory.Allocate<int>(LayerKernel.Tile);
         var warpMasks = SharedMemory.Allocate<int>(Warps);
         var scratch = SharedMemory.Allocate<int>(Warps + 2);
+        // With few rows every group compacts the whole live list itself, into shared memory:
+        // one grid barrier per layer instead of three (see CompactInGroup).
+        var liveInGroup = SharedMemory.Allocate<int>(GroupSize);
+        bool listInGroup = false;
+        int rows = 0;
         int epoch = 0;
         for (int k = a.FirstLayer; k < a.EndLayer; k++)
         {
-            // One atomic read per group, shared: every thread reading it would queue on one address.
-            if (Group.IdxX == 0) scratch[Warps] = LoadAcquire(a.LiveRows, k);
-            Group.Barrier();
-            int rows = scratch[Warps];
-            // Every group reads the same count (written before the last barrier): all leave together.
+            if (!listInGroup)
+            {
+                // One atomic read per group, shared: every thread reading it would queue on one address.
+                if (Group.IdxX == 0) scratch[Warps] = LoadAcquire(a.LiveRows, k);
+                Group.Barrier();
+                rows = scratch[Warps];
+            }
+            // Every group has the same count (read after the last grid barrier, or computed from
+            // the same counts): all leave together.
             if (rows == 0) return;
             bool odd = (k & 1) != 0;
             var input = odd ? a.Features1 : a.Features0;
             var output = odd ? a.Features0 : a.Features1;
-            var live = odd ? a.Live1 : a.Live0;
+            var live = listInGroup ? liveInGroup : odd ? a.Live1 : a.Live0;
+            var nonzeros = NonzerosOf(a, k);
+            // Counts rotate over three buffers: layer k+1's were last read at layer k-2, by every
+            // group before the barrier that ended layer k-1, and are next added to after the
+            // barrier that ends this layer. Compaction in the group leaves its counts set.
+            if (Grid.IdxX == 0)
+            {
+                var upcoming = NonzerosOf(a, k + 1);
+                if (Group.IdxX < upcoming.Length) upcoming[Group.IdxX] = 0;
+            }
             long row = (long)(k - a.ChunkFirstLayer) * LayerChunk.TableStride;
             var layer = new LayerBases
             {
@@ -115,26 +137,86 @@ internal static class LayerProgram
             int items = layer.Blocks * tiles;
             // Neighbouring groups take the blocks of one tile: they read the same input columns.
             for (int item = Grid.IdxX; item < items; item += Grid.DimX)
-                LayerKernel.Compute(a, layer, input, output, live, rows, item % layer.Blocks, item / layer.Blocks * LayerKernel.Tile, stage, footprint, columns, warpMasks);
+                LayerKernel.Compute(a, layer, input, output, live, nonzeros, rows, item % layer.Blocks, item / layer.Blocks * LayerKernel.Tile, stage, footprint, columns, warpMasks);
             epoch = GridBarrier(a.Barrier, epoch, a.PollLimit);
 
+            if (rows <= GroupSize)
+            {
+                rows = CompactInGroup(a, k, rows, odd, nonzeros, liveInGroup, scratch);
+                listInGroup = true;
+                continue;
+            }
+            listInGroup = false;
             int part = (rows + Grid.DimX - 1) / Grid.DimX;
             int lo = Math.Min(rows, Grid.IdxX * part), hi = Math.Min(rows, lo + part);
             var multiplicityIn = odd ? a.Multiplicity1 : a.Multiplicity0;
-            CountKept(a, lo, hi, multiplicityIn, scratch);
+            CountKept(a, nonzeros, lo, hi, multiplicityIn, scratch);
             epoch = GridBarrier(a.Barrier, epoch, a.PollLimit);
-            WriteKept(a, k, lo, hi, odd, scratch);
+            WriteKept(a, k, lo, hi, odd, nonzeros, scratch);
             epoch = GridBarrier(a.Barrier, epoch, a.PollLimit);
         }
     }
 
+    /// <summary>Layer k's nonzero counts per live position (one of three rotating buffers).</summary>
+    private static ArrayView<int> NonzerosOf(ProgramArgs a, int k) => a.Nonzeros.SubView((k % 3) * a.NonzeroLength, a.NonzeroLength);
+
+    /// <summary>
+    /// Compaction of at most <see cref="GroupSize"/> rows by every group on its own, right after
+    /// the layer's grid barrier: each reads all counts, scans them, and keeps the new live list
+    /// in shared memory for the next layer, so no further grid barrier is needed. Group 0 also
+    /// writes the list, slots, multiplicities and totals to global memory for the host and for
+    /// a later launch. Returns the rows kept.
+    /// </summary>
+    private static int CompactInGroup(ProgramArgs a, int k, int rows, bool odd, ArrayView<int> nonzeros, ArrayView<int> liveInGroup, ArrayView<int> scratch)
+    {
+        int p = Group.IdxX, lane = p % WarpSize, warp = p / WarpSize;
+        int keep = p < rows && nonzeros[p] > 0 ? 1 : 0;
+        int inclusive = keep;
+        for (int d = 1; d < WarpSize; d *= 2)
+        {
+            int other = Warp.ShuffleUp(inclusive, d);
+            if (lane >= d) inclusive += other;
+        }
+        if (lane == WarpSize - 1) scratch[warp] = inclusive;
+        Group.Barrier();
+        int offset = 0, total = 0;
+        for (int w = 0; w < Warps; w++)
+        {
+            int t = scratch[w];
+            if (w < warp) offset += t;
+            total += t;
+        }
+        int q = offset + inclusive - 1;
+        if (keep != 0) liveInGroup[q] = p;
+        if (Grid.IdxX == 0)
+        {
+            var multiplicityIn = odd ? a.Multiplicity1 : a.Multiplicity0;
+            int multiplicity = keep != 0 ? multiplicityIn[p] : 0;
+            if (keep != 0)
+            {
+                (odd ? a.Live0 : a.Live1)[q] = p;
+                (odd ? a.Slot0 : a.Slot1)[q] = (odd ? a.Slot1 : a.Slot0)[p];
+                (odd ? a.Multiplicity0 : a.Multiplicity1)[q] = multiplicity;
+            }
+            Group.Barrier(); // every thread has read the scan's totals before GroupSum reuses scratch
+            int images = GroupSum(multiplicity, scratch);
+            if (p == 0)
+            {
+                a.LiveRows[k + 1] = total;
+                a.LiveImages[k] = images;
+            }
+        }
+        Group.Barrier();
+        return total;
+    }
+
     /// <summary>Counts this group's kept positions (a nonzero output) and their images into Partials.</summary>
-    private static void CountKept(ProgramArgs a, int lo, int hi, ArrayView<int> multiplicity, ArrayView<int> scratch)
+    private static void CountKept(ProgramArgs a, ArrayView<int> nonzeros, int lo, int hi, ArrayView<int> multiplicity, ArrayView<int> scratch)
     {
         int kept = 0, images = 0;
         for (int p = lo + Group.IdxX; p < hi; p += GroupSize)
         {
-            if (a.Nonzeros[p] == 0) continue;
+            if (nonzeros[p] == 0) continue;
             kept++;
             images += multiplicity[p];
         }
@@ -152,7 +234,7 @@ internal static class LayerProgram
     /// it (so the next layer reads nearly contiguous columns), with their slots and
     /// multiplicities; resets the nonzero counts; the first group records the totals.
     /// </summary>
-    private static void WriteKept(ProgramArgs a, int k, int lo, int hi, bool odd, ArrayView<int> scratch)
+    private static void WriteKept(ProgramArgs a, int k, int lo, int hi, bool odd, ArrayView<int> nonzeros, ArrayView<int> scratch)
     {
         int tid = Group.IdxX, lane = tid % WarpSize, warp = tid / WarpSize, g = Grid.IdxX;
         int before = 0, total = 0, images = 0;
@@ -181,7 +263,7 @@ internal static class LayerProgram
             int p = start + tid;
             // Read and reset in one atomic: ILGPU 1.5.3 was seen to schedule a plain load after a
             // later plain store to the same element (PTX), which lost every count.
-            int keep = p < hi && Atomic.Exchange(ref a.Nonzeros[p], 0) > 0 ? 1 : 0;
+            int keep = p < hi && Atomic.Exchange(ref nonzeros[p], 0) > 0 ? 1 : 0;
             int inclusive = keep;
             for (int d = 1; d < WarpSize; d *= 2)
             {

@@ -96,6 +96,28 @@ public sealed class GpuEngineTests : EngineConformanceTests
     }
 
     [Fact]
+    public void ManyRowsAreCompactedByAllGroupsThenFewRowsByEachGroupAlone()
+    {
+        // More live rows than a group has threads: the groups split the compaction between them
+        // (three grid barriers a layer); once images have died down to a group's worth, every
+        // group compacts the whole list itself (one barrier). Both within one launch here.
+        var shape = new RandomNetworkOptions { Neurons = 64, Layers = 12, MeanRowNonZeros = 6, DyadicValues = true, MinWeight = -1f, MaxWeight = 0.5f, MinBias = -0.75f, MaxBias = 0.25f };
+        var network = InMemoryNetwork.Load(new RandomNetworkGenerator(36, shape));
+        var images = RandomNetworkGenerator.RandomImages(36, 600, shape.Neurons, 0.3, 2f, binary: false);
+        var expected = RunReference(network, images);
+        var live = expected.LayerStatistics.Select(s => s.LiveImages).ToArray();
+        Assert.Contains(live, n => n > LayerProgram.GroupSize);
+        Assert.Contains(live, n => n > 0 && n <= LayerProgram.GroupSize);
+        Assert.NotEmpty(expected.Categories);
+
+        using var engine = new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, SimulatedMultiprocessors = 3, CollapseIdenticalRows = false });
+        var actual = engine.Infer(network, images, Keep);
+        Assert.Equal(expected.Categories, actual.Categories);
+        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
+        Assert.Equal(live, actual.LayerStatistics.Select(s => s.LiveImages));
+    }
+
+    [Fact]
     public void WeightsBeyondTheMemoryBudgetAreStreamedFromHostMemory()
     {
         var shape = new RandomNetworkOptions { Neurons = 160, Layers = 12, DyadicValues = true, MinWeight = -1f, MaxWeight = 1f, MinBias = -0.25f, MaxBias = 0.25f };
