@@ -34,63 +34,114 @@ internal static class LayerKernel
     /// <summary>Quads of the stage buffer.</summary>
     public const int StageQuads = StageEntries * InputQuads;
 
-    /// <summary>Computes output block <paramref name="block"/> for the live positions first .. first+Tile-1.</summary>
-    public static void Compute(ProgramArgs a, LayerBases layer, ArrayView<float> input, ArrayView<float> output, ArrayView<int> live,
-        ArrayView<int> nonzeros, int rows, int block, int first, ArrayView<Quad> stage, ArrayView<int> footprint, ArrayView<int> columns, ArrayView<int> warpMasks)
+    /// <summary>
+    /// Computes output block <paramref name="block"/> for the tiles of live positions
+    /// firstTile, firstTile + tileStep, ... The block's output neurons, biases and (for a block
+    /// of one stage, the usual case) its footprint and warp slot ranges are loaded once for all
+    /// its tiles, and each tile's live columns are read while the tile before computes, so a
+    /// tile waits only for its staged inputs.
+    /// </summary>
+    public static void ComputeBlock(ProgramArgs a, LayerBases layer, ArrayView<float> input, ArrayView<float> output, ArrayView<int> live,
+        ArrayView<int> nonzeros, int rows, int block, int firstTile, int tileStep, ArrayView<Quad> stage, ArrayView<int> footprint,
+        ArrayView<int> columns, ArrayView<int> warpMasks)
     {
-        int tid = Group.IdxX;
-        var stageValues = stage.Cast<float>();
-        // This thread's output neuron and bias, loaded now so their latency hides behind the staging.
+        int tid = Group.IdxX, warp = tid / WarpSize, lane = tid % WarpSize;
         long outputs = layer.Outputs + (long)block * BlockRows;
         int j = a.Outputs[outputs + tid];
         float bias = j >= 0 ? a.Bias[layer.Bias + j] : 0f;
-        // Live positions in this tile: late layers often have a single one.
-        int valid = Math.Min(Tile, rows - first);
-        if (tid < Tile) columns[tid] = tid < valid ? live[first + tid] : -1;
-        Group.Barrier();
-        int warp = tid / WarpSize, lane = tid % WarpSize;
-        var sums = default(TileSums);
         int s0 = a.BlockStages[layer.BlockStages + block], s1 = a.BlockStages[layer.BlockStages + block + 1];
-        for (int s = s0; s < s1; s++)
+        bool oneStage = s1 - s0 == 1;
+        int footLength = 0, r0 = 0, r1 = 0;
+        if (oneStage)
         {
-            long footStart = layer.Footprint + a.StageStarts[layer.StageStarts + s];
-            int footLength = a.StageStarts[layer.StageStarts + s + 1] - a.StageStarts[layer.StageStarts + s];
-            for (int q = tid; q < footLength; q += BlockRows) footprint[q] = a.Footprint[footStart + q];
+            // Visible to the whole group after the first tile's barrier below.
+            footLength = LoadFootprint(a, layer, s0, footprint);
+            long warpRow = layer.WarpRows + (long)s0 * WarpsPerBlock + warp;
+            r0 = a.WarpRows[warpRow];
+            r1 = a.WarpRows[warpRow + 1];
+        }
+        int tiles = (rows + Tile - 1) / Tile;
+        int column = tid < Tile && firstTile * Tile + tid < rows ? live[firstTile * Tile + tid] : -1;
+        for (int tile = firstTile; tile < tiles; tile += tileStep)
+        {
+            int first = tile * Tile;
+            // Live positions in this tile: late layers often have a single one.
+            int valid = Math.Min(Tile, rows - first);
+            if (tid < Tile) columns[tid] = column;
+            int next = first + tileStep * Tile;
+            column = tid < Tile && next + tid < rows ? live[next + tid] : -1;
             Group.Barrier();
-            bool inexact = valid == Tile
-                ? StageFullTile(a, input, footLength, stageValues, footprint, columns, layer)
-                : StagePartialTile(a, input, footLength, valid, stageValues, footprint, columns, layer);
-            // Every thread learns whether all staged inputs keep the products exact.
-            bool fused = !Group.BarrierOr(inexact) && a.FusedProducts != 0;
-            long warpRow = layer.WarpRows + (long)s * WarpsPerBlock + warp;
-            int r = a.WarpRows[warpRow], r1 = a.WarpRows[warpRow + 1];
-            if (valid == 1)
-                // One live position (the usual case once rows have collapsed): one sum, a
-                // sixteenth of the shared loads and arithmetic, the same order of additions.
-                sums.S0 = AccumulateOneColumn(a, layer.Slots, r, r1, lane, stageValues, sums.S0);
-            else if (fused)
-                sums = AccumulateTile<FusedProductSum>(a, layer.Slots, r, r1, lane, stage, sums);
+            var sums = default(TileSums);
+            if (oneStage)
+            {
+                sums = ComputeStage(a, layer, input, valid, footLength, r0, r1, lane, stage, footprint, columns, sums);
+            }
             else
-                sums = AccumulateTile<RoundedProductSum>(a, layer.Slots, r, r1, lane, stage, sums);
-            Group.Barrier();
-        }
+            {
+                for (int s = s0; s < s1; s++)
+                {
+                    footLength = LoadFootprint(a, layer, s, footprint);
+                    Group.Barrier();
+                    long warpRow = layer.WarpRows + (long)s * WarpsPerBlock + warp;
+                    sums = ComputeStage(a, layer, input, valid, footLength, a.WarpRows[warpRow], a.WarpRows[warpRow + 1], lane, stage, footprint, columns, sums);
+                }
+            }
 
-        // Epilogue: output positions first .. first+Tile-1 of neuron j are contiguous and 16-byte
-        // aligned (the stride is a multiple of Tile), so the thread writes its own four quads.
-        // Positions past the valid ones get values nobody reads (the stride leaves room for them).
-        int nonzero = 0;
-        if (j >= 0) nonzero = sums.WriteActivations(output.Cast<Quad>().SubView((j * a.Stride + first) / 4, 4).AsAligned16(), bias) & ((1 << valid) - 1);
-        for (int d = WarpSize / 2; d > 0; d /= 2) nonzero |= Warp.ShuffleXor(nonzero, d);
-        // Each warp's mask in its own word: no reset needed (the next item writes them only
-        // after its first barrier, which every reader below has passed).
-        if (lane == 0) warpMasks[warp] = nonzero;
-        Group.Barrier();
-        if (tid < valid)
-        {
-            int any = 0;
-            for (int w = 0; w < WarpsPerBlock; w++) any |= warpMasks[w];
-            if ((any >> tid & 1) != 0) Atomic.Add(ref nonzeros[first + tid], 1);
+            // Epilogue: output positions first .. first+Tile-1 of neuron j are contiguous and
+            // 16-byte aligned (the stride is a multiple of Tile), so the thread writes its own
+            // four quads. Positions past the valid ones get values nobody reads (the stride
+            // leaves room for them).
+            int nonzero = 0;
+            if (j >= 0) nonzero = sums.WriteActivations(output.Cast<Quad>().SubView((j * a.Stride + first) / 4, 4).AsAligned16(), bias) & ((1 << valid) - 1);
+            for (int d = WarpSize / 2; d > 0; d /= 2) nonzero |= Warp.ShuffleXor(nonzero, d);
+            // Each warp's mask in its own word: no reset needed (the next tile writes them only
+            // after its first barrier, which every reader below has passed).
+            if (lane == 0) warpMasks[warp] = nonzero;
+            Group.Barrier();
+            if (tid < valid)
+            {
+                int any = 0;
+                for (int w = 0; w < WarpsPerBlock; w++) any |= warpMasks[w];
+                if ((any >> tid & 1) != 0) Atomic.Add(ref nonzeros[first + tid], 1);
+            }
         }
+    }
+
+    /// <summary>Copies stage <paramref name="s"/>'s footprint to shared memory (the caller synchronises); returns its length.</summary>
+    private static int LoadFootprint(ProgramArgs a, LayerBases layer, int s, ArrayView<int> footprint)
+    {
+        long footStart = layer.Footprint + a.StageStarts[layer.StageStarts + s];
+        int footLength = a.StageStarts[layer.StageStarts + s + 1] - a.StageStarts[layer.StageStarts + s];
+        for (int q = Group.IdxX; q < footLength; q += BlockRows) footprint[q] = a.Footprint[footStart + q];
+        return footLength;
+    }
+
+    /// <summary>
+    /// Stages one stage's inputs for the tile's live columns and adds this lane's slots of warp
+    /// rows r .. r1-1 to the sums; ends with a group barrier (the stage buffer is free again).
+    /// </summary>
+    private static TileSums ComputeStage(ProgramArgs a, LayerBases layer, ArrayView<float> input, int valid, int footLength, int r, int r1, int lane,
+        ArrayView<Quad> stage, ArrayView<int> footprint, ArrayView<int> columns, TileSums sums)
+    {
+        var stageValues = stage.Cast<float>();
+        long p = layer.Slots + (long)r * WarpSize + lane;
+        bool inexact = valid == Tile
+            ? StageFullTile(a, input, footLength, stageValues, footprint, columns, layer)
+            : StagePartialTile(a, input, footLength, valid, stageValues, footprint, columns, layer);
+        // Every thread learns whether all staged inputs keep the products exact.
+        bool fused = !Group.BarrierOr(inexact) && a.FusedProducts != 0;
+        // Loaded here rather than before the staging: held across it, they cost a spill (ptxas, 64 registers).
+        var firstQuad = valid > 1 && r + 4 <= r1 ? SlotQuad.Load(a, p) : default;
+        if (valid == 1)
+            // One live position (the usual case once rows have collapsed): one sum, a
+            // sixteenth of the shared loads and arithmetic, the same order of additions.
+            sums.S0 = AccumulateOneColumn(a, layer.Slots, r, r1, lane, stageValues, sums.S0);
+        else if (fused)
+            sums = AccumulateTile<FusedProductSum>(a, p, r, r1, firstQuad, stage, sums);
+        else
+            sums = AccumulateTile<RoundedProductSum>(a, p, r, r1, firstQuad, stage, sums);
+        Group.Barrier();
+        return sums;
     }
 
     /// <summary>
@@ -104,23 +155,40 @@ internal static class LayerKernel
         int tid = Group.IdxX, t = tid % Tile;
         long column = columns[t];
         bool inexact = false;
-        for (int q0 = tid / Tile; q0 < footLength; q0 += 4 * Step)
+        for (int q0 = tid / Tile; q0 < footLength; q0 += 8 * Step)
         {
-            int q1 = q0 + Step, q2 = q0 + 2 * Step, q3 = q0 + 3 * Step;
-            float v0 = input[footprint[q0] * a.Stride + column];
-            float v1 = q1 < footLength ? input[footprint[q1] * a.Stride + column] : 0f;
-            float v2 = q2 < footLength ? input[footprint[q2] * a.Stride + column] : 0f;
-            float v3 = q3 < footLength ? input[footprint[q3] * a.Stride + column] : 0f;
-            stage[q0 * InputPitch + t] = v0;
-            if (q1 < footLength) stage[q1 * InputPitch + t] = v1;
-            if (q2 < footLength) stage[q2 * InputPitch + t] = v2;
-            if (q3 < footLength) stage[q3 * InputPitch + t] = v3;
-            inexact |= !ExactProducts.Passes(v0, layer.ProductLow, layer.ProductHigh)
-                | !ExactProducts.Passes(v1, layer.ProductLow, layer.ProductHigh)
-                | !ExactProducts.Passes(v2, layer.ProductLow, layer.ProductHigh)
-                | !ExactProducts.Passes(v3, layer.ProductLow, layer.ProductHigh);
+            float v0 = StageLoad(a, input, footprint, q0, footLength, column);
+            float v1 = StageLoad(a, input, footprint, q0 + Step, footLength, column);
+            float v2 = StageLoad(a, input, footprint, q0 + 2 * Step, footLength, column);
+            float v3 = StageLoad(a, input, footprint, q0 + 3 * Step, footLength, column);
+            float v4 = StageLoad(a, input, footprint, q0 + 4 * Step, footLength, column);
+            float v5 = StageLoad(a, input, footprint, q0 + 5 * Step, footLength, column);
+            float v6 = StageLoad(a, input, footprint, q0 + 6 * Step, footLength, column);
+            float v7 = StageLoad(a, input, footprint, q0 + 7 * Step, footLength, column);
+            StageStore(stage, q0, footLength, t, v0);
+            StageStore(stage, q0 + Step, footLength, t, v1);
+            StageStore(stage, q0 + 2 * Step, footLength, t, v2);
+            StageStore(stage, q0 + 3 * Step, footLength, t, v3);
+            StageStore(stage, q0 + 4 * Step, footLength, t, v4);
+            StageStore(stage, q0 + 5 * Step, footLength, t, v5);
+            StageStore(stage, q0 + 6 * Step, footLength, t, v6);
+            StageStore(stage, q0 + 7 * Step, footLength, t, v7);
+            float low = layer.ProductLow, high = layer.ProductHigh;
+            inexact |= !ExactProducts.Passes(v0, low, high) | !ExactProducts.Passes(v1, low, high)
+                | !ExactProducts.Passes(v2, low, high) | !ExactProducts.Passes(v3, low, high)
+                | !ExactProducts.Passes(v4, low, high) | !ExactProducts.Passes(v5, low, high)
+                | !ExactProducts.Passes(v6, low, high) | !ExactProducts.Passes(v7, low, high);
         }
         return inexact;
+    }
+
+    /// <summary>Input of footprint entry q for the column (0 past the footprint's end).</summary>
+    private static float StageLoad(ProgramArgs a, ArrayView<float> input, ArrayView<int> footprint, int q, int footLength, long column) =>
+        q < footLength ? input[footprint[q] * a.Stride + column] : 0f;
+
+    private static void StageStore(ArrayView<float> stage, int q, int footLength, int t, float value)
+    {
+        if (q < footLength) stage[q * InputPitch + t] = value;
     }
 
     /// <summary>
@@ -159,14 +227,14 @@ internal static class LayerKernel
     }
 
     /// <summary>
-    /// Adds the products of this lane's slots in warp rows r .. r1-1 to the tile's sums, in slot
-    /// order; weights four slots at a time, the next four loaded before the current ones are used.
+    /// Adds the products of this lane's slots in warp rows r .. r1-1 (the first at slot p, its
+    /// first four already loaded) to the tile's sums, in slot order; weights four slots at a
+    /// time, the next four loaded before the current ones are used.
     /// </summary>
-    private static TileSums AccumulateTile<TSum>(ProgramArgs a, long slots, int r, int r1, int lane, ArrayView<Quad> stage, TileSums sums)
+    private static TileSums AccumulateTile<TSum>(ProgramArgs a, long p, int r, int r1, SlotQuad firstQuad, ArrayView<Quad> stage, TileSums sums)
         where TSum : struct, IProductSum
     {
-        long p = slots + (long)r * WarpSize + lane;
-        var next = r + 4 <= r1 ? SlotQuad.Load(a, p) : default;
+        var next = firstQuad;
         for (; r + 4 <= r1; r += 4)
         {
             var quad = next;

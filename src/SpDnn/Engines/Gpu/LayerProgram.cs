@@ -134,10 +134,24 @@ internal static class LayerProgram
             layer.ProductLow = Interop.IntAsFloat((uint)bounds);
             layer.ProductHigh = Interop.IntAsFloat((uint)(bounds >> 32));
             int tiles = (rows + LayerKernel.Tile - 1) / LayerKernel.Tile;
-            int items = layer.Blocks * tiles;
-            // Neighbouring groups take the blocks of one tile: they read the same input columns.
-            for (int item = Grid.IdxX; item < items; item += Grid.DimX)
-                LayerKernel.Compute(a, layer, input, output, live, nonzeros, rows, item % layer.Blocks, item / layer.Blocks * LayerKernel.Tile, stage, footprint, columns, warpMasks);
+            if (Grid.DimX >= layer.Blocks)
+            {
+                // Each group keeps one block for the whole layer (its neurons, footprint and slot
+                // ranges loaded once) and takes every groupsPerBlock-th tile; neighbouring groups
+                // take the blocks of one tile, so they read the same input columns.
+                int groupsPerBlock = Grid.DimX / layer.Blocks;
+                if (Grid.IdxX < groupsPerBlock * layer.Blocks)
+                    LayerKernel.ComputeBlock(a, layer, input, output, live, nonzeros, rows, Grid.IdxX % layer.Blocks, Grid.IdxX / layer.Blocks, groupsPerBlock,
+                        stage, footprint, columns, warpMasks);
+            }
+            else
+            {
+                // More blocks than groups: work items (block, tile) in turn, one tile each.
+                int items = layer.Blocks * tiles;
+                for (int item = Grid.IdxX; item < items; item += Grid.DimX)
+                    LayerKernel.ComputeBlock(a, layer, input, output, live, nonzeros, rows, item % layer.Blocks, item / layer.Blocks, tiles,
+                        stage, footprint, columns, warpMasks);
+            }
             epoch = GridBarrier(a.Barrier, epoch, a.PollLimit);
 
             if (rows <= GroupSize)
