@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Publishes the CLI self-contained for linux-x64 and packs it, with the device scripts, into
-# .devpack/ of the checkout that the device tool sends (default /work/main; git-ignored there).
+# .devpack/ of the checkout that the device tool sends (default /work/main; git-ignored there). xz -9: the payload and the tracked tree must stay under the device tool's 64 MiB.
 # Usage: scripts/pack-device.sh [target-checkout]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,7 @@ dotnet publish src/SpDnn.Cli -c Release -r linux-x64 --self-contained -p:Invaria
   -p:DebugType=none -o "$publish/spdnn" --nologo -v quiet
 mkdir -p "$target/.devpack"
 rm -rf "$target/.devpack/"*
-tar -C "$publish" -cf - spdnn | xz -T2 -2 > "$target/.devpack/spdnn.tar.xz"
+tar -C "$publish" -cf - spdnn | xz -T0 -9 > "$target/.devpack/spdnn.tar.xz"
 cp bench/gpu/*.sh bench/gpu/*.py "$target/.devpack/"
 # Truth categories: the committed ones (bench/truth) and the official N=1024 L=120 file.
 mkdir -p "$target/.devpack/truth"
