@@ -12,7 +12,9 @@ internal sealed class GpuDevice : IDisposable
     {
         Context = context;
         Accelerator = accelerator;
-        Program = accelerator.LoadKernel<ProgramArgs>(LayerProgram.Run, LayerProgram.Specialization);
+        Program = accelerator.AcceleratorType == AcceleratorType.CPU
+            ? accelerator.LoadKernel<ProgramArgs>(LayerProgram.Run<SimulatedFusedProductSum>, LayerProgram.Specialization)
+            : accelerator.LoadKernel<ProgramArgs>(LayerProgram.Run<DeviceFusedProductSum>, LayerProgram.Specialization);
         // The program's grid barrier needs every group resident at once: never launch more.
         // The CPU simulator runs one group at a time per simulated multiprocessor, whatever its
         // occupancy estimate says (launching more would leave groups waiting for ever).

@@ -41,9 +41,10 @@ internal static class LayerKernel
     /// its tiles, and each tile's live columns are read while the tile before computes, so a
     /// tile waits only for its staged inputs.
     /// </summary>
-    public static void ComputeBlock(ProgramArgs a, LayerBases layer, ArrayView<float> input, ArrayView<float> output, ArrayView<int> live,
+    public static void ComputeBlock<TFused>(ProgramArgs a, LayerBases layer, ArrayView<float> input, ArrayView<float> output, ArrayView<int> live,
         ArrayView<int> nonzeros, int rows, int block, int firstTile, int tileStep, ArrayView<Quad> stage, ArrayView<int> footprint,
         ArrayView<int> columns, ArrayView<int> warpMasks)
+        where TFused : struct, IProductSum
     {
         int tid = Group.IdxX, warp = tid / WarpSize, lane = tid % WarpSize;
         long outputs = layer.Outputs + (long)block * BlockRows;
@@ -72,19 +73,20 @@ internal static class LayerKernel
             column = tid < Tile && next + tid < rows ? live[next + tid] : -1;
             Group.Barrier();
             var sums = default(TileSums);
-            if (oneStage)
+            for (int s = s0; s < s1; s++)
             {
-                sums = ComputeStage(a, layer, input, valid, footLength, r0, r1, lane, stage, footprint, columns, sums);
-            }
-            else
-            {
-                for (int s = s0; s < s1; s++)
+                // One call site for both cases keeps the kernel small (ptxas then removes the
+                // local-memory copies of inline PTX outputs; in a kernel twice the size it did not).
+                int r = r0, rEnd = r1;
+                if (!oneStage)
                 {
                     footLength = LoadFootprint(a, layer, s, footprint);
                     Group.Barrier();
                     long warpRow = layer.WarpRows + (long)s * WarpsPerBlock + warp;
-                    sums = ComputeStage(a, layer, input, valid, footLength, a.WarpRows[warpRow], a.WarpRows[warpRow + 1], lane, stage, footprint, columns, sums);
+                    r = a.WarpRows[warpRow];
+                    rEnd = a.WarpRows[warpRow + 1];
                 }
+                sums = ComputeStage<TFused>(a, layer, input, valid, footLength, r, rEnd, lane, stage, footprint, columns, sums);
             }
 
             // Epilogue: output positions first .. first+Tile-1 of neuron j are contiguous and
@@ -120,8 +122,9 @@ internal static class LayerKernel
     /// Stages one stage's inputs for the tile's live columns and adds this lane's slots of warp
     /// rows r .. r1-1 to the sums; ends with a group barrier (the stage buffer is free again).
     /// </summary>
-    private static TileSums ComputeStage(ProgramArgs a, LayerBases layer, ArrayView<float> input, int valid, int footLength, int r, int r1, int lane,
+    private static TileSums ComputeStage<TFused>(ProgramArgs a, LayerBases layer, ArrayView<float> input, int valid, int footLength, int r, int r1, int lane,
         ArrayView<Quad> stage, ArrayView<int> footprint, ArrayView<int> columns, TileSums sums)
+        where TFused : struct, IProductSum
     {
         var stageValues = stage.Cast<float>();
         long p = layer.Slots + (long)r * WarpSize + lane;
@@ -135,9 +138,10 @@ internal static class LayerKernel
         if (valid == 1)
             // One live position (the usual case once rows have collapsed): one sum, a
             // sixteenth of the shared loads and arithmetic, the same order of additions.
-            sums.S0 = AccumulateOneColumn(a, layer.Slots, r, r1, lane, stageValues, sums.S0);
+            sums.S0 = fused ? AccumulateOneColumn<TFused>(a, layer.Slots, r, r1, lane, stageValues, sums.S0)
+                : AccumulateOneColumn<RoundedProductSum>(a, layer.Slots, r, r1, lane, stageValues, sums.S0);
         else if (fused)
-            sums = AccumulateTile<FusedProductSum>(a, p, r, r1, firstQuad, stage, sums);
+            sums = AccumulateTile<TFused>(a, p, r, r1, firstQuad, stage, sums);
         else
             sums = AccumulateTile<RoundedProductSum>(a, p, r, r1, firstQuad, stage, sums);
         Group.Barrier();
@@ -264,8 +268,10 @@ internal static class LayerKernel
     /// in slot order. Sixteen slots' loads are issued before any is used: with one live row the
     /// arithmetic is too short to hide a load's latency, so only loads in flight together help.
     /// </summary>
-    private static float AccumulateOneColumn(ProgramArgs a, long slots, int r, int r1, int lane, ArrayView<float> stage, float sum)
+    private static float AccumulateOneColumn<TSum>(ProgramArgs a, long slots, int r, int r1, int lane, ArrayView<float> stage, float sum)
+        where TSum : struct, IProductSum
     {
+        var add = default(TSum);
         long p = slots + (long)r * WarpSize + lane;
         for (; r + 16 <= r1; r += 16, p += 16 * WarpSize)
         {
@@ -301,32 +307,32 @@ internal static class LayerKernel
             float w14 = a.SlotValue[p + 448];
             int i15 = a.SlotIndex[p + 480];
             float w15 = a.SlotValue[p + 480];
-            sum += Product(stage[i0 * InputPitch], w0);
-            sum += Product(stage[i1 * InputPitch], w1);
-            sum += Product(stage[i2 * InputPitch], w2);
-            sum += Product(stage[i3 * InputPitch], w3);
-            sum += Product(stage[i4 * InputPitch], w4);
-            sum += Product(stage[i5 * InputPitch], w5);
-            sum += Product(stage[i6 * InputPitch], w6);
-            sum += Product(stage[i7 * InputPitch], w7);
-            sum += Product(stage[i8 * InputPitch], w8);
-            sum += Product(stage[i9 * InputPitch], w9);
-            sum += Product(stage[i10 * InputPitch], w10);
-            sum += Product(stage[i11 * InputPitch], w11);
-            sum += Product(stage[i12 * InputPitch], w12);
-            sum += Product(stage[i13 * InputPitch], w13);
-            sum += Product(stage[i14 * InputPitch], w14);
-            sum += Product(stage[i15 * InputPitch], w15);
+            sum = add.Add(sum, stage[i0 * InputPitch], w0);
+            sum = add.Add(sum, stage[i1 * InputPitch], w1);
+            sum = add.Add(sum, stage[i2 * InputPitch], w2);
+            sum = add.Add(sum, stage[i3 * InputPitch], w3);
+            sum = add.Add(sum, stage[i4 * InputPitch], w4);
+            sum = add.Add(sum, stage[i5 * InputPitch], w5);
+            sum = add.Add(sum, stage[i6 * InputPitch], w6);
+            sum = add.Add(sum, stage[i7 * InputPitch], w7);
+            sum = add.Add(sum, stage[i8 * InputPitch], w8);
+            sum = add.Add(sum, stage[i9 * InputPitch], w9);
+            sum = add.Add(sum, stage[i10 * InputPitch], w10);
+            sum = add.Add(sum, stage[i11 * InputPitch], w11);
+            sum = add.Add(sum, stage[i12 * InputPitch], w12);
+            sum = add.Add(sum, stage[i13 * InputPitch], w13);
+            sum = add.Add(sum, stage[i14 * InputPitch], w14);
+            sum = add.Add(sum, stage[i15 * InputPitch], w15);
         }
         for (; r + 4 <= r1; r += 4, p += 4 * WarpSize)
         {
             var quad = SlotQuad.Load(a, p);
-            sum += Product(stage[quad.I0 * InputPitch], quad.W0);
-            sum += Product(stage[quad.I1 * InputPitch], quad.W1);
-            sum += Product(stage[quad.I2 * InputPitch], quad.W2);
-            sum += Product(stage[quad.I3 * InputPitch], quad.W3);
+            sum = add.Add(sum, stage[quad.I0 * InputPitch], quad.W0);
+            sum = add.Add(sum, stage[quad.I1 * InputPitch], quad.W1);
+            sum = add.Add(sum, stage[quad.I2 * InputPitch], quad.W2);
+            sum = add.Add(sum, stage[quad.I3 * InputPitch], quad.W3);
         }
-        for (; r < r1; r++, p += WarpSize) sum += Product(stage[a.SlotIndex[p] * InputPitch], a.SlotValue[p]);
+        for (; r < r1; r++, p += WarpSize) sum = add.Add(sum, stage[a.SlotIndex[p] * InputPitch], a.SlotValue[p]);
         return sum;
     }
 

@@ -80,7 +80,8 @@ internal static class LayerProgram
     /// </summary>
     public static KernelSpecialization Specialization => new(GroupSize, 4);
 
-    public static void Run(ProgramArgs a)
+    /// <typeparam name="TFused">The fused multiply-add: the device's, or the CPU simulator's exact software one.</typeparam>
+    public static void Run<TFused>(ProgramArgs a) where TFused : struct, IProductSum
     {
         var stage = SharedMemory.Allocate<Quad>(LayerKernel.StageQuads);
         var footprint = SharedMemory.Allocate<int>(TiledLayout.StageEntries);
@@ -134,24 +135,20 @@ internal static class LayerProgram
             layer.ProductLow = Interop.IntAsFloat((uint)bounds);
             layer.ProductHigh = Interop.IntAsFloat((uint)(bounds >> 32));
             int tiles = (rows + LayerKernel.Tile - 1) / LayerKernel.Tile;
-            if (Grid.DimX >= layer.Blocks)
-            {
-                // Each group keeps one block for the whole layer (its neurons, footprint and slot
-                // ranges loaded once) and takes every groupsPerBlock-th tile; neighbouring groups
-                // take the blocks of one tile, so they read the same input columns.
-                int groupsPerBlock = Grid.DimX / layer.Blocks;
-                if (Grid.IdxX < groupsPerBlock * layer.Blocks)
-                    LayerKernel.ComputeBlock(a, layer, input, output, live, nonzeros, rows, Grid.IdxX % layer.Blocks, Grid.IdxX / layer.Blocks, groupsPerBlock,
-                        stage, footprint, columns, warpMasks);
-            }
-            else
-            {
-                // More blocks than groups: work items (block, tile) in turn, one tile each.
-                int items = layer.Blocks * tiles;
-                for (int item = Grid.IdxX; item < items; item += Grid.DimX)
-                    LayerKernel.ComputeBlock(a, layer, input, output, live, nonzeros, rows, item % layer.Blocks, item / layer.Blocks, tiles,
-                        stage, footprint, columns, warpMasks);
-            }
+            // With at least as many groups as blocks, each group keeps one block for the whole
+            // layer (its neurons, footprint and slot ranges loaded once) and takes every
+            // groupsPerBlock-th tile; neighbouring groups take the blocks of one tile, so they
+            // read the same input columns. Otherwise groups take (block, tile) items in turn.
+            // One call site either way: a kernel twice the size lost ptxas's clean-up of inline
+            // PTX outputs (stores to local memory in the inner loops).
+            bool blockPerGroup = Grid.DimX >= layer.Blocks;
+            int groupsPerBlock = blockPerGroup ? Grid.DimX / layer.Blocks : 0;
+            int end = !blockPerGroup ? layer.Blocks * tiles : Grid.IdxX < groupsPerBlock * layer.Blocks ? Grid.IdxX + 1 : 0;
+            int step = blockPerGroup ? 1 : Grid.DimX;
+            int tileStep = blockPerGroup ? groupsPerBlock : tiles;
+            for (int item = Grid.IdxX; item < end; item += step)
+                LayerKernel.ComputeBlock<TFused>(a, layer, input, output, live, nonzeros, rows, item % layer.Blocks, item / layer.Blocks, tileStep,
+                    stage, footprint, columns, warpMasks);
             epoch = GridBarrier(a.Barrier, epoch, a.PollLimit);
 
             if (rows <= GroupSize)

@@ -16,18 +16,23 @@ internal struct RoundedProductSum : IProductSum
 }
 
 /// <summary>
-/// One fused multiply-add. Equal bit for bit to <see cref="RoundedProductSum"/> only where the
-/// product y * w is exact (see <see cref="ExactProducts"/>), which the kernel checks first.
+/// One fused multiply-add on the device: a plain multiply and add, which ptxas contracts into
+/// one fma. No inline PTX: its output operands go through local memory, and ptxas does not always
+/// remove those stores from a large kernel. Equal bit for bit to <see cref="RoundedProductSum"/>
+/// only where the product y * w is exact (see <see cref="ExactProducts"/>), which the kernel
+/// checks first; there, contracted or not, the result is the same.
 /// </summary>
-internal struct FusedProductSum : IProductSum
+internal struct DeviceFusedProductSum : IProductSum
 {
-    public readonly float Add(float sum, float y, float w)
-    {
-        if (CudaAsm.IsSupported)
-        {
-            CudaAsm.Emit("fma.rn.f32 %0, %1, %2, %3;", out float result, y, w, sum);
-            return result;
-        }
-        return SoftwareFma.FusedMultiplyAdd(y, w, sum);
-    }
+    public readonly float Add(float sum, float y, float w) => sum + y * w;
+}
+
+/// <summary>
+/// The fused multiply-add on ILGPU's CPU simulator: correctly rounded in software, so that a
+/// wrong choice of the fused path (an inexact product) changes results there as it would on
+/// the device.
+/// </summary>
+internal struct SimulatedFusedProductSum : IProductSum
+{
+    public readonly float Add(float sum, float y, float w) => SoftwareFma.FusedMultiplyAdd(y, w, sum);
 }

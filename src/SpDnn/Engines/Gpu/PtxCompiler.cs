@@ -16,7 +16,7 @@ public static class PtxCompiler
     /// <summary>The engine's kernels by name.</summary>
     public static IReadOnlyDictionary<string, MethodInfo> Kernels { get; } = new Dictionary<string, MethodInfo>
     {
-        ["layer-program"] = typeof(LayerProgram).GetMethod(nameof(LayerProgram.Run))!,
+        ["layer-program"] = typeof(LayerProgram).GetMethod(nameof(LayerProgram.Run))!.MakeGenericMethod(typeof(DeviceFusedProductSum)),
         ["hash"] = typeof(StateKernels).GetMethod(nameof(StateKernels.Hash))!,
         ["compare"] = typeof(StateKernels).GetMethod(nameof(StateKernels.Compare))!,
         ["gather"] = typeof(StateKernels).GetMethod(nameof(StateKernels.Gather))!,
