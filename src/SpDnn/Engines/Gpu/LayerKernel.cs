@@ -1,6 +1,5 @@
 using ILGPU;
 using ILGPU.Runtime;
-using ILGPU.Runtime.Cuda;
 using SpDnn.Model;
 using static SpDnn.Engines.Gpu.TiledLayout;
 
@@ -138,12 +137,12 @@ internal static class LayerKernel
         if (valid == 1)
             // One live position (the usual case once rows have collapsed): one sum, a
             // sixteenth of the shared loads and arithmetic, the same order of additions.
-            sums.S0 = fused ? AccumulateOneColumn<TFused>(a, layer.Slots, r, r1, lane, stageValues, sums.S0)
-                : AccumulateOneColumn<RoundedProductSum>(a, layer.Slots, r, r1, lane, stageValues, sums.S0);
+            sums.S0 = fused ? AccumulateOneColumn(a, default(TFused), layer.Slots, r, r1, lane, stageValues, sums.S0)
+                : AccumulateOneColumn(a, RoundedProductSum.For(a), layer.Slots, r, r1, lane, stageValues, sums.S0);
         else if (fused)
-            sums = AccumulateTile<TFused>(a, p, r, r1, firstQuad, stage, sums);
+            sums = AccumulateTile(a, default(TFused), p, r, r1, firstQuad, stage, sums);
         else
-            sums = AccumulateTile<RoundedProductSum>(a, p, r, r1, firstQuad, stage, sums);
+            sums = AccumulateTile(a, RoundedProductSum.For(a), p, r, r1, firstQuad, stage, sums);
         Group.Barrier();
         return sums;
     }
@@ -235,7 +234,7 @@ internal static class LayerKernel
     /// first four already loaded) to the tile's sums, in slot order; weights four slots at a
     /// time, the next four loaded before the current ones are used.
     /// </summary>
-    private static TileSums AccumulateTile<TSum>(ProgramArgs a, long p, int r, int r1, SlotQuad firstQuad, ArrayView<Quad> stage, TileSums sums)
+    private static TileSums AccumulateTile<TSum>(ProgramArgs a, TSum add, long p, int r, int r1, SlotQuad firstQuad, ArrayView<Quad> stage, TileSums sums)
         where TSum : struct, IProductSum
     {
         var next = firstQuad;
@@ -246,13 +245,13 @@ internal static class LayerKernel
             if (r + 8 <= r1) next = SlotQuad.Load(a, p);
             // Views at the slot's input: its four quads are then constant offsets, which the
             // shared loads take as immediates.
-            sums = TileSums.AddInput<TSum>(sums, stage.SubView(quad.I0 * InputQuads), quad.W0);
-            sums = TileSums.AddInput<TSum>(sums, stage.SubView(quad.I1 * InputQuads), quad.W1);
-            sums = TileSums.AddInput<TSum>(sums, stage.SubView(quad.I2 * InputQuads), quad.W2);
-            sums = TileSums.AddInput<TSum>(sums, stage.SubView(quad.I3 * InputQuads), quad.W3);
+            sums = TileSums.AddInput(add, sums, stage.SubView(quad.I0 * InputQuads), quad.W0);
+            sums = TileSums.AddInput(add, sums, stage.SubView(quad.I1 * InputQuads), quad.W1);
+            sums = TileSums.AddInput(add, sums, stage.SubView(quad.I2 * InputQuads), quad.W2);
+            sums = TileSums.AddInput(add, sums, stage.SubView(quad.I3 * InputQuads), quad.W3);
         }
         for (; r < r1; r++, p += WarpSize)
-            sums = TileSums.AddInput<TSum>(sums, stage.SubView(a.SlotIndex[p] * InputQuads), a.SlotValue[p]);
+            sums = TileSums.AddInput(add, sums, stage.SubView(a.SlotIndex[p] * InputQuads), a.SlotValue[p]);
         return sums;
     }
 
@@ -268,10 +267,9 @@ internal static class LayerKernel
     /// in slot order. Sixteen slots' loads are issued before any is used: with one live row the
     /// arithmetic is too short to hide a load's latency, so only loads in flight together help.
     /// </summary>
-    private static float AccumulateOneColumn<TSum>(ProgramArgs a, long slots, int r, int r1, int lane, ArrayView<float> stage, float sum)
+    private static float AccumulateOneColumn<TSum>(ProgramArgs a, TSum add, long slots, int r, int r1, int lane, ArrayView<float> stage, float sum)
         where TSum : struct, IProductSum
     {
-        var add = default(TSum);
         long p = slots + (long)r * WarpSize + lane;
         for (; r + 16 <= r1; r += 16, p += 16 * WarpSize)
         {
@@ -334,17 +332,6 @@ internal static class LayerKernel
         }
         for (; r < r1; r++, p += WarpSize) sum = add.Add(sum, stage[a.SlotIndex[p] * InputPitch], a.SlotValue[p]);
         return sum;
-    }
-
-    /// <summary>y * w rounded on its own: no fused multiply-add, so sums match the reference bit for bit.</summary>
-    public static float Product(float y, float w)
-    {
-        if (CudaAsm.IsSupported)
-        {
-            CudaAsm.Emit("mul.rn.f32 %0, %1, %2;", out float product, y, w);
-            return product;
-        }
-        return y * w;
     }
 
     /// <summary>The challenge's nonlinearity: bias only where the sum is nonzero, ReLU, cap.</summary>

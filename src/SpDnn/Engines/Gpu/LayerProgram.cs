@@ -46,6 +46,8 @@ internal struct ProgramArgs
     public int PollLimit;
     /// <summary>Nonzero: layers whose weights and staged inputs keep every product exact use fused multiply-adds.</summary>
     public int FusedProducts;
+    /// <summary>Always 0; the kernel cannot know that, so the rounded products cannot be contracted (RoundedProductSum).</summary>
+    public int OpaqueZero;
     /// <summary>Layers FirstLayer .. EndLayer-1 run in this launch (all in the chunk).</summary>
     public int FirstLayer, EndLayer;
     public long Stride;

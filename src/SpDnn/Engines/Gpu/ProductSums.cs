@@ -1,5 +1,4 @@
 using ILGPU;
-using ILGPU.Runtime.Cuda;
 
 namespace SpDnn.Engines.Gpu;
 
@@ -9,10 +8,22 @@ internal interface IProductSum
     float Add(float sum, float y, float w);
 }
 
-/// <summary>The product rounded on its own, then added: what the reference computes, for any weights.</summary>
+/// <summary>
+/// The product rounded on its own, then added: what the reference computes, for any weights.
+/// A plain multiply and add would let ptxas contract them into one fused multiply-add (PTX
+/// allows it for mul.f32 without a rounding modifier); passing the product's bits through an
+/// exclusive or with a zero only known at run time (<see cref="ProgramArgs.OpaqueZero"/>) makes
+/// that impossible, at one integer instruction per product. Inline PTX (mul.rn.f32) would say it
+/// directly, but ILGPU routes inline-PTX outputs through local memory, and ptxas keeps those
+/// stores in a kernel this size (one per multiply-add, measured 5.5x slower).
+/// </summary>
 internal struct RoundedProductSum : IProductSum
 {
-    public readonly float Add(float sum, float y, float w) => sum + LayerKernel.Product(y, w);
+    public int Opaque;
+
+    public static RoundedProductSum For(ProgramArgs a) => new() { Opaque = a.OpaqueZero };
+
+    public readonly float Add(float sum, float y, float w) => sum + Interop.IntAsFloat(Interop.FloatAsInt(y * w) ^ (uint)Opaque);
 }
 
 /// <summary>

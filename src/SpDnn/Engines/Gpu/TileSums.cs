@@ -29,9 +29,8 @@ internal struct TileSums
     /// Adds w times the staged input at <paramref name="input"/> (its Tile positions as four
     /// 16-byte quads: four shared loads instead of sixteen) to every sum, in position order.
     /// </summary>
-    public static TileSums AddInput<TSum>(TileSums s, ArrayView<Quad> input, float w) where TSum : struct, IProductSum
+    public static TileSums AddInput<TSum>(TSum sum, TileSums s, ArrayView<Quad> input, float w) where TSum : struct, IProductSum
     {
-        var sum = default(TSum);
         Quad c0 = input[0], c1 = input[1], c2 = input[2], c3 = input[3];
         s.S0 = sum.Add(s.S0, c0.X, w);
         s.S1 = sum.Add(s.S1, c0.Y, w);
