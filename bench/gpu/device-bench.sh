@@ -8,7 +8,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=/tmp/results             # reports and logs; bundled into $OUT/results.tar.gz as they come
 final=${OUT:-/tmp/out}
-sizes=${1:-"1024 4096 16384 65536"}
+sizes=${1-"1024 4096 16384 65536"}  # an empty first argument runs only the baseline
 layers=${2:-"120,480,1920"}
 cupy_sizes=${3-"1024 4096"}  # an empty third argument runs no baseline
 engines=${ENGINES:-gpu}
