@@ -51,6 +51,7 @@ internal sealed class GpuPlan : IEnginePlan
                     if (layer.Weights.Rows != Neurons || layer.Weights.Columns != Neurons || layer.Bias.Length != Neurons)
                         throw new ArgumentException($"Layer {start + i + 1} does not have {Neurons} neurons.");
                     tiled[i] = TiledLayerPlanner.Plan(layer);
+                    _ = tiled[i].ExactProductBounds; // scanned here, in parallel, rather than while packing
                 });
                 for (int i = 0; i < count; i++)
                 {

@@ -33,7 +33,7 @@ internal sealed class LayerChunk
         for (int i = 0; i < Count; i++)
         {
             Table[i * TableStride + BlockCount] = layers[i].Blocks;
-            var (low, high) = ExactProducts.Bounds(layers[i].SlotValue);
+            var (low, high) = layers[i].ExactProductBounds;
             Table[i * TableStride + ProductBounds] = (uint)BitConverter.SingleToInt32Bits(low) | (long)BitConverter.SingleToInt32Bits(high) << 32;
             MaxBlocks = Math.Max(MaxBlocks, layers[i].Blocks);
         }

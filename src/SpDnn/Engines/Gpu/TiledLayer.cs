@@ -41,6 +41,11 @@ public sealed class TiledLayer
     /// <summary>True nonzero weights of the layer.</summary>
     public required long NonZeros { get; init; }
 
+    /// <summary>Inputs whose products with every weight are exact (<see cref="ExactProducts"/>); computed once.</summary>
+    public (float Low, float High) ExactProductBounds => _exactProductBounds ??= ExactProducts.Bounds(SlotValue);
+
+    private (float Low, float High)? _exactProductBounds;
+
     public int Blocks => BlockStages.Length - 1;
     public int Stages => StageStarts.Length - 1;
 

@@ -52,6 +52,40 @@ public sealed class ExactProductsTests
     }
 
     [Fact]
+    public void BoundsOfLongWeightListsMatchAScalarScan()
+    {
+        // Long lists take the SIMD loop: one odd weight anywhere (or none) must give the same
+        // bounds as a plain scan.
+        var random = new Random(17);
+        var odd = new[] { 0.1f, float.Epsilon, float.PositiveInfinity, float.NaN, MathF.ScaleB(1f, 100), MathF.ScaleB(-1f, -120), 0f };
+        for (int trial = 0; trial < 400; trial++)
+        {
+            var weights = new float[random.Next(0, 300)];
+            for (int i = 0; i < weights.Length; i++)
+                weights[i] = random.Next(5) == 0 ? 0f : MathF.ScaleB(random.Next(2) == 0 ? 1f : -1f, random.Next(-10, 6));
+            if (weights.Length > 0 && trial % 2 == 0) weights[random.Next(weights.Length)] = odd[trial / 2 % odd.Length];
+            Assert.Equal(ScalarBounds(weights), ExactProducts.Bounds(weights));
+        }
+    }
+
+    /// <summary>The bounds by their definition, one weight at a time.</summary>
+    private static (float Low, float High) ScalarBounds(float[] weights)
+    {
+        int min = int.MaxValue, max = int.MinValue;
+        foreach (float w in weights)
+        {
+            if (w == 0f) continue;
+            if (!float.IsFinite(w) || float.IsSubnormal(w)) return ExactProducts.Never;
+            if (BitConverter.SingleToInt32Bits(w) % (1 << 23) != 0) return ExactProducts.Never;
+            int exponent = (int)Math.Floor(Math.Log2(Math.Abs(w)));
+            min = Math.Min(min, exponent);
+            max = Math.Max(max, exponent);
+        }
+        if (min == int.MaxValue) return (0f, float.PositiveInfinity);
+        return (-126 - min < -149 ? 0f : MathF.ScaleB(1f, -126 - min), 128 - max > 127 ? float.PositiveInfinity : MathF.ScaleB(1f, 128 - max));
+    }
+
+    [Fact]
     public void InputsWithinTheBoundsMakeFusedAndRoundedSumsEqual()
     {
         var random = new Random(11);
