@@ -81,7 +81,19 @@ internal sealed class GpuBatchRun : IDisposable
         _pinnedHashes = accelerator.AllocatePageLocked1D<ulong>(length);
         _hostMultiplicity = new int[rows];
         _representative = new int[rows];
+        _collapseLive = new int[rows];
+        _collapseSlots = new int[rows];
+        _collapseMembers = new int[rows];
+        _collapseRepresentatives = new int[rows];
+        _collapseDiffers = new int[rows];
+        _collapseRemoved = new bool[rows];
     }
+
+    // Host scratch of collapse attempts (see Collapse).
+    private readonly int[] _collapseLive, _collapseSlots, _collapseMembers, _collapseRepresentatives, _collapseDiffers;
+    private readonly bool[] _collapseRemoved;
+    private readonly Dictionary<ulong, int> _firstOfHash = [];
+    private readonly List<(int Member, int Representative)> _candidates = [];
 
     /// <summary>Device bytes a batch of <paramref name="rows"/> images needs besides the plan.</summary>
     public static long DeviceBytes(int rows, int neurons, int layers) =>
@@ -298,14 +310,18 @@ internal sealed class GpuBatchRun : IDisposable
     {
         int current = done % 2;
         if (rows > ProbeColumns && !ProbeFindsDuplicates(current, rows)) return 0;
-        var live = new int[rows];
-        var slots = new int[rows];
-        var hashes = new ulong[rows];
+        // Host buffers are the batch's own, reused by every attempt: a 60000-row attempt would
+        // otherwise put a few MB on the large-object heap each time, and the collections that
+        // follow land inside the timed run.
+        var live = _collapseLive.AsSpan(0, rows);
+        var slots = _collapseSlots.AsSpan(0, rows);
         Read(_live[current], rows, live);
         Read(_slot[current], rows, slots);
-        HashColumns(current, rows, rows).CopyTo(hashes);
-        var firstOfHash = new Dictionary<ulong, int>(rows);
-        var candidates = new List<(int Member, int Representative)>();
+        var hashes = HashColumns(current, rows, rows);
+        var firstOfHash = _firstOfHash;
+        var candidates = _candidates;
+        firstOfHash.Clear();
+        candidates.Clear();
         for (int r = 0; r < rows; r++)
         {
             if (firstOfHash.TryGetValue(hashes[r], out int rep)) candidates.Add((r, rep));
@@ -313,10 +329,14 @@ internal sealed class GpuBatchRun : IDisposable
         }
         if (candidates.Count == 0) return 0;
 
-        var memberColumns = candidates.Select(c => live[c.Member]).ToArray();
-        var repColumns = candidates.Select(c => live[c.Representative]).ToArray();
-        var differs = new int[candidates.Count];
         int pairs = candidates.Count;
+        var memberColumns = _collapseMembers.AsSpan(0, pairs);
+        var repColumns = _collapseRepresentatives.AsSpan(0, pairs);
+        for (int c = 0; c < pairs; c++)
+        {
+            memberColumns[c] = live[candidates[c].Member];
+            repColumns[c] = live[candidates[c].Representative];
+        }
         _pairFirst.View.SubView(0, pairs).CopyFromCPU(_stream, memberColumns);
         _pairSecond.View.SubView(0, pairs).CopyFromCPU(_stream, repColumns);
         _differs.View.SubView(0, pairs).MemSetToZero(_stream);
@@ -326,10 +346,12 @@ internal sealed class GpuBatchRun : IDisposable
             Second = _pairSecond.View,
             Differs = _differs.View,
         });
+        var differs = _collapseDiffers.AsSpan(0, pairs);
         Read(_differs, pairs, differs);
-        var removed = new bool[rows];
+        var removed = _collapseRemoved.AsSpan(0, rows);
+        removed.Clear();
         int removedCount = 0;
-        for (int c = 0; c < candidates.Count; c++)
+        for (int c = 0; c < pairs; c++)
         {
             if (differs[c] != 0) continue;
             var (member, rep) = candidates[c];
@@ -340,9 +362,10 @@ internal sealed class GpuBatchRun : IDisposable
         }
         if (removedCount == 0) return 0;
         int kept = rows - removedCount;
-        var keptLive = new int[kept];
-        var keptSlots = new int[kept];
-        var keptMultiplicity = new int[kept];
+        // The member and representative columns are free again: they take the kept lists.
+        var keptLive = _collapseMembers.AsSpan(0, kept);
+        var keptSlots = _collapseRepresentatives.AsSpan(0, kept);
+        var keptMultiplicity = _collapseDiffers.AsSpan(0, kept);
         for (int r = 0, q = 0; r < rows; r++)
         {
             if (removed[r]) continue;
@@ -350,9 +373,10 @@ internal sealed class GpuBatchRun : IDisposable
             keptSlots[q] = slots[r];
             keptMultiplicity[q++] = _hostMultiplicity[slots[r]];
         }
-        _live[current].View.SubView(0, kept).CopyFromCPU(keptLive);
-        _slot[current].View.SubView(0, kept).CopyFromCPU(keptSlots);
-        _multiplicity[current].View.SubView(0, kept).CopyFromCPU(keptMultiplicity);
+        _live[current].View.SubView(0, kept).CopyFromCPU(_stream, keptLive);
+        _slot[current].View.SubView(0, kept).CopyFromCPU(_stream, keptSlots);
+        _multiplicity[current].View.SubView(0, kept).CopyFromCPU(_stream, keptMultiplicity);
+        _stream.Synchronize(); // the spans are reused by the next attempt
         _liveRows.View.SubView(done, 1).CopyFromCPU([kept]);
         _collapses++;
         return removedCount;
@@ -433,7 +457,7 @@ internal sealed class GpuBatchRun : IDisposable
         return _pinnedInts.Span[0];
     }
 
-    private void Read(MemoryBuffer1D<int, Stride1D.Dense> buffer, int count, int[] target)
+    private void Read(MemoryBuffer1D<int, Stride1D.Dense> buffer, int count, Span<int> target)
     {
         buffer.View.SubView(0, count).CopyTo(_stream, _pinnedInts.ArrayView.SubView(0, count));
         _stream.Synchronize();
