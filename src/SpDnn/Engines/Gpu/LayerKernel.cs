@@ -74,8 +74,8 @@ internal static class LayerKernel
             var sums = default(TileSums);
             for (int s = s0; s < s1; s++)
             {
-                // One call site for both cases keeps the kernel small (ptxas then removes the
-                // local-memory copies of inline PTX outputs; in a kernel twice the size it did not).
+                // One call site for both cases: every inlined copy of the stage code makes the
+                // kernel larger for ptxas (registers, instruction cache).
                 int r = r0, rEnd = r1;
                 if (!oneStage)
                 {

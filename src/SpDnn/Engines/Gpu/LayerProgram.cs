@@ -141,8 +141,8 @@ internal static class LayerProgram
             // layer (its neurons, footprint and slot ranges loaded once) and takes every
             // groupsPerBlock-th tile; neighbouring groups take the blocks of one tile, so they
             // read the same input columns. Otherwise groups take (block, tile) items in turn.
-            // One call site either way: a kernel twice the size lost ptxas's clean-up of inline
-            // PTX outputs (stores to local memory in the inner loops).
+            // One call site either way: each call site is another inlined copy of the whole tile
+            // code (v8 had two, and twice the kernel lost ptxas's clean-up of inline-PTX outputs).
             bool blockPerGroup = Grid.DimX >= layer.Blocks;
             int groupsPerBlock = blockPerGroup ? Grid.DimX / layer.Blocks : 0;
             int end = !blockPerGroup ? layer.Blocks * tiles : Grid.IdxX < groupsPerBlock * layer.Blocks ? Grid.IdxX + 1 : 0;
