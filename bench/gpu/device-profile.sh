@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # On the device machine: profile launches of the layer program (Kernel_Run) with Nsight Compute
 # while `spdnn bench` runs one network (a warm-up run first, so launch 0 is the warm-up's first
-# launch: the full-width layers). Clocks are left alone (--clock-control none).
+# launch: the full-width layers). Clocks are left alone (--clock-control none). --print-details
+# all: the warp stall reasons (long scoreboard, barrier, ...) that the summary leaves out.
 # Usage: device-profile.sh N L SKIP [COUNT] [SET]   -> $OUT/profile-nN-lL-skipSKIP.txt
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,6 +17,6 @@ ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -
 $spdnn generate images --neurons "$n" > /dev/null
 report="$out/profile-n$n-l$l-skip$skip.txt"
 "$ncu" --clock-control none --kernel-name Kernel_Run --launch-skip "$skip" --launch-count "$count" --set "$set" \
-  --import-source no "$spdnn" bench --engine gpu --neurons "$n" --layers "$l" --repeat 1 --out /tmp/profile-bench \
+  --import-source no --print-details all "$spdnn" bench --engine gpu --neurons "$n" --layers "$l" --repeat 1 --out /tmp/profile-bench \
   --name "profile-n$n" > "$report" 2>&1
 echo "ncu exit $? -> $report ($(wc -l < "$report") lines)"
