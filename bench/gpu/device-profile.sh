@@ -16,7 +16,11 @@ ncu=$(command -v ncu || ls /opt/nvidia/nsight-compute/*/ncu 2>/dev/null | head -
 [ -n "$ncu" ] || { echo "no ncu on this machine"; exit 1; }
 $spdnn generate images --neurons "$n" > /dev/null
 report="$out/profile-n$n-l$l-skip$skip.txt"
-"$ncu" --clock-control none --kernel-name Kernel_Run --launch-skip "$skip" --launch-count "$count" --set "$set" \
-  --import-source no --print-details all "$spdnn" bench --engine gpu --neurons "$n" --layers "$l" --repeat 1 --out /tmp/profile-bench \
-  --name "profile-n$n" > "$report" 2>&1
+profile() {
+  "$ncu" --clock-control none --kernel-name Kernel_Run --launch-skip "$skip" --launch-count "$count" --set "$set" \
+    --import-source no "$@" "$spdnn" bench --engine gpu --neurons "$n" --layers "$l" --repeat 1 --out /tmp/profile-bench \
+    --name "profile-n$n" > "$report" 2>&1
+}
+# An ncu that does not know --print-details gets a second run without it.
+profile --print-details all || { grep -qi "print-details" "$report" && profile; }
 echo "ncu exit $? -> $report ($(wc -l < "$report") lines)"
