@@ -2,7 +2,7 @@
 # On the device machine: unpack the published CLI, generate the official challenge data there,
 # run `spdnn bench` with the GPU engine on the challenge networks (one bench call per N, so each
 # size's report survives a later timeout) and the CuPy/cuSPARSE baseline on the same images.
-# Usage: [ENGINES=gpu,gpu:weights=streamed] device-bench.sh "1024 4096" "120,480,1920" [cupy-sizes]
+# Usage: [ENGINES=gpu,gpu:weights=streamed] [REPEAT=3] device-bench.sh "1024 4096" "120,480,1920" [cupy-sizes]
 # Bundles reports, logs and JSON into $OUT/results.tar.gz (the device returns at most 8 files).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,7 +23,7 @@ for n in $sizes; do
   start=$SECONDS
   $spdnn generate images --neurons "$n" > /dev/null 2>>"$out/bench.log"
   echo "images N=$n generated in $((SECONDS - start)) s" | tee -a "$out/bench.log"
-  $spdnn bench --engine "$engines" --neurons "$n" --layers "$layers" --repeat 2 --truth-dir "$here/truth" \
+  $spdnn bench --engine "$engines" --neurons "$n" --layers "$layers" --repeat "${REPEAT:-3}" --truth-dir "$here/truth" \
     --out "$out" --name "gpu-h200-n$n" 2>&1 | grep -v "^\s*$" | tee -a "$out/bench.log"
   bundle
 done
