@@ -149,7 +149,7 @@ internal static class LayerKernel
 
     /// <summary>
     /// Stages a full tile: thread t copies column t % Tile of every sixteenth footprint entry,
-    /// four loads in flight; returns whether a staged value breaks the exact-product bounds.
+    /// eight loads in flight; returns whether a staged value breaks the exact-product bounds.
     /// </summary>
     private static bool StageFullTile(ProgramArgs a, ArrayView<float> input, int footLength, ArrayView<float> stage,
         ArrayView<int> footprint, ArrayView<int> columns, LayerBases layer)

@@ -182,36 +182,14 @@ internal static class LayerProgram
     /// </summary>
     private static int CompactInGroup(ProgramArgs a, int k, int rows, bool odd, ArrayView<int> nonzeros, ArrayView<int> liveInGroup, ArrayView<int> scratch)
     {
-        int p = Group.IdxX, lane = p % WarpSize, warp = p / WarpSize;
+        int p = Group.IdxX;
         int keep = p < rows && nonzeros[p] > 0 ? 1 : 0;
-        int inclusive = keep;
-        for (int d = 1; d < WarpSize; d *= 2)
-        {
-            int other = Warp.ShuffleUp(inclusive, d);
-            if (lane >= d) inclusive += other;
-        }
-        if (lane == WarpSize - 1) scratch[warp] = inclusive;
-        Group.Barrier();
-        int offset = 0, total = 0;
-        for (int w = 0; w < Warps; w++)
-        {
-            int t = scratch[w];
-            if (w < warp) offset += t;
-            total += t;
-        }
-        int q = offset + inclusive - 1;
+        var kept = ScanKept(keep, scratch);
+        int total = kept.Total, q = kept.Before;
         if (keep != 0) liveInGroup[q] = p;
         if (Grid.IdxX == 0)
         {
-            var multiplicityIn = odd ? a.Multiplicity1 : a.Multiplicity0;
-            int multiplicity = keep != 0 ? multiplicityIn[p] : 0;
-            if (keep != 0)
-            {
-                (odd ? a.Live0 : a.Live1)[q] = p;
-                (odd ? a.Slot0 : a.Slot1)[q] = (odd ? a.Slot1 : a.Slot0)[p];
-                (odd ? a.Multiplicity0 : a.Multiplicity1)[q] = multiplicity;
-            }
-            Group.Barrier(); // every thread has read the scan's totals before GroupSum reuses scratch
+            int multiplicity = keep != 0 ? WriteKeptPosition(a, odd, q, p) : 0;
             int images = GroupSum(multiplicity, scratch);
             if (p == 0)
             {
@@ -249,7 +227,7 @@ internal static class LayerProgram
     /// </summary>
     private static void WriteKept(ProgramArgs a, int k, int lo, int hi, bool odd, ArrayView<int> nonzeros, ArrayView<int> scratch)
     {
-        int tid = Group.IdxX, lane = tid % WarpSize, warp = tid / WarpSize, g = Grid.IdxX;
+        int tid = Group.IdxX, g = Grid.IdxX;
         int before = 0, total = 0, images = 0;
         for (int h = tid; h < Grid.DimX; h += GroupSize)
         {
@@ -266,42 +244,59 @@ internal static class LayerProgram
             a.LiveRows[k + 1] = total;
             a.LiveImages[k] = images;
         }
-        var liveOut = odd ? a.Live0 : a.Live1;
-        var slotIn = odd ? a.Slot1 : a.Slot0;
-        var slotOut = odd ? a.Slot0 : a.Slot1;
-        var multiplicityIn = odd ? a.Multiplicity1 : a.Multiplicity0;
-        var multiplicityOut = odd ? a.Multiplicity0 : a.Multiplicity1;
         for (int start = lo; start < hi; start += GroupSize)
         {
             int p = start + tid;
             // Read and reset in one atomic: ILGPU 1.5.3 was seen to schedule a plain load after a
             // later plain store to the same element (PTX), which lost every count.
             int keep = p < hi && Atomic.Exchange(ref nonzeros[p], 0) > 0 ? 1 : 0;
-            int inclusive = keep;
-            for (int d = 1; d < WarpSize; d *= 2)
-            {
-                int other = Warp.ShuffleUp(inclusive, d);
-                if (lane >= d) inclusive += other;
-            }
-            if (lane == WarpSize - 1) scratch[warp] = inclusive;
-            Group.Barrier();
-            int offset = before, step = 0;
-            for (int w = 0; w < Warps; w++)
-            {
-                int t = scratch[w];
-                if (w < warp) offset += t;
-                step += t;
-            }
-            if (keep != 0)
-            {
-                int q = offset + inclusive - 1;
-                liveOut[q] = p;
-                slotOut[q] = slotIn[p];
-                multiplicityOut[q] = multiplicityIn[p];
-            }
-            before += step;
-            Group.Barrier();
+            var kept = ScanKept(keep, scratch);
+            if (keep != 0) WriteKeptPosition(a, odd, before + kept.Before, p);
+            before += kept.Total;
         }
+    }
+
+    /// <summary>Kept positions before this thread's in the group, and in all of it.</summary>
+    private struct KeptCount
+    {
+        public int Before, Total;
+    }
+
+    /// <summary>
+    /// Exclusive prefix sum of <paramref name="keep"/> (0 or 1) over the group's threads in
+    /// thread order, and its total, returned to every thread. Ends with a barrier, so
+    /// <paramref name="scratch"/> is free again.
+    /// </summary>
+    private static KeptCount ScanKept(int keep, ArrayView<int> scratch)
+    {
+        int lane = Group.IdxX % WarpSize, warp = Group.IdxX / WarpSize;
+        int inclusive = keep;
+        for (int d = 1; d < WarpSize; d *= 2)
+        {
+            int other = Warp.ShuffleUp(inclusive, d);
+            if (lane >= d) inclusive += other;
+        }
+        if (lane == WarpSize - 1) scratch[warp] = inclusive;
+        Group.Barrier();
+        var kept = new KeptCount { Before = inclusive - keep };
+        for (int w = 0; w < Warps; w++)
+        {
+            int t = scratch[w];
+            if (w < warp) kept.Before += t;
+            kept.Total += t;
+        }
+        Group.Barrier();
+        return kept;
+    }
+
+    /// <summary>Moves position p's live column, slot and multiplicity to place q of the next layer's lists; returns the multiplicity.</summary>
+    private static int WriteKeptPosition(ProgramArgs a, bool odd, int q, int p)
+    {
+        int multiplicity = (odd ? a.Multiplicity1 : a.Multiplicity0)[p];
+        (odd ? a.Live0 : a.Live1)[q] = p;
+        (odd ? a.Slot0 : a.Slot1)[q] = (odd ? a.Slot1 : a.Slot0)[p];
+        (odd ? a.Multiplicity0 : a.Multiplicity1)[q] = multiplicity;
+        return multiplicity;
     }
 
     /// <summary>Sum of <paramref name="value"/> over the group, returned to every thread.</summary>
