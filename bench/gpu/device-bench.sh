@@ -30,11 +30,10 @@ done
 # The baseline last, so the engine's results are in even if the call runs out of time.
 for n in $cupy_sizes; do
   $spdnn generate images --neurons "$n" --out "/tmp/images-$n.tsv" > /dev/null 2>>"$out/bench.log"
-  for l in ${layers//,/ }; do
-    truth="$here/truth/neuron$n-l$l-categories.tsv"
-    [ -f "$truth" ] && t="--truth $truth" || t=""
-    PYTHONUNBUFFERED=1 python3 "$here/cupy_baseline.py" --neurons "$n" --layers "$l" --images "/tmp/images-$n.tsv" $t \
-      --json "$out/cupy-n$n-l$l.json" 2>&1 | tail -1 | tee -a "$out/bench.log"
-  done
+  # One process per N: the largest network is built once and the images read once.
+  PYTHONUNBUFFERED=1 python3 "$here/cupy_baseline.py" --neurons "$n" --layers "$layers" --images "/tmp/images-$n.tsv" \
+    --truth "$here/truth/neuron$n-l{layers}-categories.tsv" --json "$out/cupy-n$n-l{layers}.json" 2>&1 \
+    | grep -v "^\s*$" | tail -n "$(tr ',' '\n' <<< "$layers" | wc -l)" | tee -a "$out/bench.log"
+  bundle
 done
 bundle
