@@ -3,17 +3,20 @@ using System.Runtime.InteropServices;
 namespace SpDnn.Engines.Gpu;
 
 /// <summary>
-/// Outputs in block order, clustered: sorted by their input lists (lexicographically, then by
-/// output), so outputs with equal or similar lists share a block; then each block ascending, so
-/// neighbouring threads write neighbouring outputs where they can.
+/// Outputs clustered: sorted by their input lists (lexicographically, then by output), so that
+/// outputs with equal or similar lists share a block (the planner then sorts each block
+/// ascending, so neighbouring threads write neighbouring outputs where they can).
 /// </summary>
 internal static class ClusteredOutputOrder
 {
     /// <summary>Groups up to this size are sorted by insertion; larger ones (a dense layer puts every output in one) in O(n log n).</summary>
     private const int InsertionSortLimit = 64;
 
-    /// <summary>Writes the order of all outputs of <paramref name="lists"/>, grouped by first input, into <paramref name="order"/>.</summary>
-    public static void Write(OutputInputLists lists, Span<int> order)
+    /// <summary>
+    /// Writes the order of all outputs of <paramref name="lists"/>, grouped by first input, into
+    /// <paramref name="order"/>; outputs with equal input lists end up adjacent, ascending.
+    /// </summary>
+    public static void WriteClustered(OutputInputLists lists, Span<int> order)
     {
         int n = lists.Count;
         order = order[..n];
@@ -28,8 +31,6 @@ internal static class ClusteredOutputOrder
             if (end - start > 1) SortGroup(lists, order[start..end]);
         }
         for (int k = 0; k < n; k++) order[k] = lists.OutputAt(order[k]);
-        for (int start = 0; start < n; start += TiledLayout.BlockRows)
-            order.Slice(start, Math.Min(TiledLayout.BlockRows, n - start)).Sort();
     }
 
     /// <summary>

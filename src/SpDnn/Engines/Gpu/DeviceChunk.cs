@@ -10,7 +10,7 @@ namespace SpDnn.Engines.Gpu;
 internal sealed class DeviceChunk : IDisposable
 {
     private readonly MemoryBuffer1D<long, Stride1D.Dense> _table;
-    private readonly MemoryBuffer1D<int, Stride1D.Dense> _outputs, _blockStages, _stageStarts, _footprint, _warpRows;
+    private readonly MemoryBuffer1D<int, Stride1D.Dense> _outputs, _copyStarts, _copies, _blockStages, _stageStarts, _footprint, _warpRows;
     private readonly MemoryBuffer1D<ushort, Stride1D.Dense> _slotIndex;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _slotValue, _bias;
 
@@ -20,6 +20,8 @@ internal sealed class DeviceChunk : IDisposable
     {
         Upload(_table, chunk.Table);
         Upload(_outputs, chunk.Outputs);
+        Upload(_copyStarts, chunk.CopyStarts);
+        Upload(_copies, chunk.Copies);
         Upload(_blockStages, chunk.BlockStages);
         Upload(_stageStarts, chunk.StageStarts);
         Upload(_footprint, chunk.Footprint);
@@ -37,6 +39,8 @@ internal sealed class DeviceChunk : IDisposable
         {
             _table = accelerator.Allocate1D<long>(Math.Max(1, capacity.Table));
             _outputs = accelerator.Allocate1D<int>(Math.Max(1, capacity.Outputs));
+            _copyStarts = accelerator.Allocate1D<int>(Math.Max(1, capacity.CopyStarts));
+            _copies = accelerator.Allocate1D<int>(Math.Max(1, capacity.Copies));
             _blockStages = accelerator.Allocate1D<int>(Math.Max(1, capacity.BlockStages));
             _stageStarts = accelerator.Allocate1D<int>(Math.Max(1, capacity.StageStarts));
             _footprint = accelerator.Allocate1D<int>(Math.Max(1, capacity.Footprint));
@@ -60,6 +64,8 @@ internal sealed class DeviceChunk : IDisposable
     {
         Copy(stream, chunk.Table, _table);
         Copy(stream, chunk.Outputs, _outputs);
+        Copy(stream, chunk.CopyStarts, _copyStarts);
+        Copy(stream, chunk.Copies, _copies);
         Copy(stream, chunk.BlockStages, _blockStages);
         Copy(stream, chunk.StageStarts, _stageStarts);
         Copy(stream, chunk.Footprint, _footprint);
@@ -74,6 +80,8 @@ internal sealed class DeviceChunk : IDisposable
     {
         args.Table = _table.View;
         args.Outputs = _outputs.View;
+        args.CopyStarts = _copyStarts.View;
+        args.Copies = _copies.View;
         args.BlockStages = _blockStages.View;
         args.StageStarts = _stageStarts.View;
         args.Footprint = _footprint.View;
@@ -101,6 +109,8 @@ internal sealed class DeviceChunk : IDisposable
     {
         _table?.Dispose();
         _outputs?.Dispose();
+        _copyStarts?.Dispose();
+        _copies?.Dispose();
         _blockStages?.Dispose();
         _stageStarts?.Dispose();
         _footprint?.Dispose();
@@ -112,15 +122,17 @@ internal sealed class DeviceChunk : IDisposable
 }
 
 /// <summary>Array lengths of a chunk: what a device slot must hold.</summary>
-internal readonly record struct ChunkShape(long Table, long Outputs, long BlockStages, long StageStarts, long Footprint, long WarpRows, long Slots, long Bias)
+internal readonly record struct ChunkShape(long Table, long Outputs, long CopyStarts, long Copies, long BlockStages, long StageStarts, long Footprint,
+    long WarpRows, long Slots, long Bias)
 {
-    public static ChunkShape Of(LayerChunk c) => new(c.Table.Length, c.Outputs.Length, c.BlockStages.Length, c.StageStarts.Length,
-        c.Footprint.Length, c.WarpRows.Length, c.SlotIndex.Length, c.Bias.Length);
+    public static ChunkShape Of(LayerChunk c) => new(c.Table.Length, c.Outputs.Length, c.CopyStarts.Length, c.Copies.Length, c.BlockStages.Length,
+        c.StageStarts.Length, c.Footprint.Length, c.WarpRows.Length, c.SlotIndex.Length, c.Bias.Length);
 
     public static ChunkShape Max(ChunkShape a, ChunkShape b) => new(Math.Max(a.Table, b.Table), Math.Max(a.Outputs, b.Outputs),
+        Math.Max(a.CopyStarts, b.CopyStarts), Math.Max(a.Copies, b.Copies),
         Math.Max(a.BlockStages, b.BlockStages), Math.Max(a.StageStarts, b.StageStarts), Math.Max(a.Footprint, b.Footprint),
         Math.Max(a.WarpRows, b.WarpRows), Math.Max(a.Slots, b.Slots), Math.Max(a.Bias, b.Bias));
 
     /// <summary>Device bytes of a slot of this shape.</summary>
-    public long Bytes => 8 * Table + 4 * (Outputs + BlockStages + StageStarts + Footprint + WarpRows + Bias) + 6 * Slots;
+    public long Bytes => 8 * Table + 4 * (Outputs + CopyStarts + Copies + BlockStages + StageStarts + Footprint + WarpRows + Bias) + 6 * Slots;
 }

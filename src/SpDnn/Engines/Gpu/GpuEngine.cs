@@ -87,6 +87,7 @@ public sealed class GpuEngine : IInferenceEngine
         {
             ["device"] = _device.Description,
             ["padding"] = p.PaddingRatio.ToString("F6", CultureInfo.InvariantCulture),
+            ["computedShare"] = p.ComputedShare.ToString("F6", CultureInfo.InvariantCulture),
             ["warpRows"] = p.WarpRowCount.ToString(CultureInfo.InvariantCulture),
             ["planBytes"] = p.DeviceBytes.ToString(CultureInfo.InvariantCulture),
             ["uploadSeconds"] = upload.ToString("G6", CultureInfo.InvariantCulture),

@@ -52,6 +52,13 @@ public sealed record GpuEngineOptions
     /// </summary>
     public bool FusedProducts { get; init; } = true;
 
+    /// <summary>
+    /// Compute each set of outputs with equal inputs, weights and bias once and write it to all
+    /// of them (exact; see <see cref="DuplicateOutputs"/>). Kronecker-built layers such as the
+    /// challenge's have 16 such outputs each; other networks are planned as without it.
+    /// </summary>
+    public bool MergeDuplicateOutputs { get; init; } = true;
+
     /// <summary>Layers per chunk: one kernel launch runs at most one chunk; streamed weights move a chunk at a time.</summary>
     public int LayersPerChunk { get; init; } = 32;
 
@@ -71,7 +78,7 @@ public sealed record GpuEngineOptions
     public bool TimeEachLayer { get; init; }
 
     /// <summary>The settings <c>--engine gpu:key=value...</c> takes.</summary>
-    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, fused=on|off, device=INDEX, time-layers=on|off";
+    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, fused=on|off, dedupe=on|off, device=INDEX, time-layers=on|off";
 
     /// <summary>Options from an engine spec such as <c>gpu:weights=streamed:chunk=16</c>; defaults elsewhere.</summary>
     public static GpuEngineOptions FromSpec(EngineSpec spec)
@@ -83,6 +90,7 @@ public sealed record GpuEngineOptions
             LayersPerChunk = spec.TakeInt("chunk", 1) ?? defaults.LayersPerChunk,
             CollapseIdenticalRows = spec.TakeSwitch("collapse") ?? defaults.CollapseIdenticalRows,
             FusedProducts = spec.TakeSwitch("fused") ?? defaults.FusedProducts,
+            MergeDuplicateOutputs = spec.TakeSwitch("dedupe") ?? defaults.MergeDuplicateOutputs,
             DeviceIndex = spec.TakeInt("device", 0) ?? defaults.DeviceIndex,
             TimeEachLayer = spec.TakeSwitch("time-layers") ?? defaults.TimeEachLayer,
         };
@@ -99,6 +107,7 @@ public sealed record GpuEngineOptions
         if (LayersPerChunk != defaults.LayersPerChunk) parts.Add("chunk=" + LayersPerChunk.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (CollapseIdenticalRows != defaults.CollapseIdenticalRows) parts.Add("collapse=" + (CollapseIdenticalRows ? "on" : "off"));
         if (FusedProducts != defaults.FusedProducts) parts.Add("fused=" + (FusedProducts ? "on" : "off"));
+        if (MergeDuplicateOutputs != defaults.MergeDuplicateOutputs) parts.Add("dedupe=" + (MergeDuplicateOutputs ? "on" : "off"));
         if (TimeEachLayer != defaults.TimeEachLayer) parts.Add("time-layers=" + (TimeEachLayer ? "on" : "off"));
         return string.Concat(parts.Select(p => ":" + p));
     }

@@ -50,12 +50,13 @@ internal sealed class GpuPlan : IEnginePlan
                     var layer = network.GetLayer(start + i);
                     if (layer.Weights.Rows != Neurons || layer.Weights.Columns != Neurons || layer.Bias.Length != Neurons)
                         throw new ArgumentException($"Layer {start + i + 1} does not have {Neurons} neurons.");
-                    tiled[i] = TiledLayerPlanner.Plan(layer);
+                    tiled[i] = TiledLayerPlanner.Plan(layer, mergeDuplicates: engineOptions.MergeDuplicateOutputs);
                     _ = tiled[i].ExactProductBounds; // scanned here, in parallel, rather than while packing
                 });
                 for (int i = 0; i < count; i++)
                 {
                     Weights += tiled[i].NonZeros;
+                    ComputedWeights += tiled[i].ComputedNonZeros;
                     WarpRowCount += tiled[i].WarpRowCount;
                 }
                 var packed = new LayerChunk(start, tiled.AsSpan(0, count).ToArray());
@@ -98,8 +99,14 @@ internal sealed class GpuPlan : IEnginePlan
     /// <summary>Warp-wide rows of slots over all layers ("warpnz").</summary>
     public long WarpRowCount { get; }
 
-    /// <summary>Padded slots over true nonzeros (1 = no padding).</summary>
-    public double PaddingRatio => Weights > 0 ? WarpRowCount * (double)TiledLayout.WarpSize / Weights : 1;
+    /// <summary>Nonzeros of the outputs computed (fewer than <see cref="Weights"/> where duplicate outputs are merged).</summary>
+    public long ComputedWeights { get; }
+
+    /// <summary>Padded slots over the computed outputs' nonzeros (1 = no padding).</summary>
+    public double PaddingRatio => ComputedWeights > 0 ? WarpRowCount * (double)TiledLayout.WarpSize / ComputedWeights : 1;
+
+    /// <summary>Share of the network's nonzeros the kernels compute (1 = no duplicate outputs merged).</summary>
+    public double ComputedShare => Weights > 0 ? ComputedWeights / (double)Weights : 1;
 
     /// <summary>Bytes of the chunks uploaded for good.</summary>
     public long ResidentBytes { get; private set; }

@@ -8,14 +8,14 @@ namespace SpDnn.Engines.Gpu;
 internal sealed class LayerChunk
 {
     /// <summary>Entries per layer in <see cref="Table"/>.</summary>
-    public const int TableStride = 9;
+    public const int TableStride = 11;
 
     // Offsets of one layer's table entry: the start of each of its arrays in the chunk's
     // arrays, then its block count and the bounds of exact products (ExactProducts: the low
     // bound's float bits in the low word, the high bound's in the high word). Slot offsets count
     // slots (not warp rows).
     public const int OutputsBase = 0, BlockStagesBase = 1, StageStartsBase = 2, FootprintBase = 3,
-        WarpRowsBase = 4, SlotBase = 5, BiasBase = 6, BlockCount = 7, ProductBounds = 8;
+        WarpRowsBase = 4, SlotBase = 5, BiasBase = 6, BlockCount = 7, ProductBounds = 8, CopyStartsBase = 9, CopiesBase = 10;
 
     public LayerChunk(int firstLayer, IReadOnlyList<TiledLayer> layers)
     {
@@ -23,6 +23,9 @@ internal sealed class LayerChunk
         Count = layers.Count;
         Table = new long[Count * TableStride];
         Outputs = Concat(layers, l => l.Outputs, OutputsBase);
+        // A layer without copies gets zero starts, so the kernel needs no case of its own.
+        CopyStarts = Concat(layers, l => l.CopyStarts.Length > 0 ? l.CopyStarts : new int[l.Outputs.Length + 1], CopyStartsBase);
+        Copies = Concat(layers, l => l.Copies, CopiesBase);
         BlockStages = Concat(layers, l => l.BlockStages, BlockStagesBase);
         StageStarts = Concat(layers, l => l.StageStarts, StageStartsBase);
         Footprint = Concat(layers, l => l.Footprint, FootprintBase);
@@ -46,6 +49,8 @@ internal sealed class LayerChunk
 
     public long[] Table { get; }
     public int[] Outputs { get; }
+    public int[] CopyStarts { get; }
+    public int[] Copies { get; }
     public int[] BlockStages { get; }
     public int[] StageStarts { get; }
     public int[] Footprint { get; }
@@ -55,7 +60,7 @@ internal sealed class LayerChunk
     public float[] Bias { get; }
 
     public long Bytes =>
-        8L * Table.Length + 4L * (Outputs.Length + BlockStages.Length + StageStarts.Length + Footprint.Length + WarpRows.Length + Bias.Length)
+        8L * Table.Length + 4L * (Outputs.Length + CopyStarts.Length + Copies.Length + BlockStages.Length + StageStarts.Length + Footprint.Length + WarpRows.Length + Bias.Length)
         + (long)SlotIndex.Length * sizeof(ushort) + (long)SlotValue.Length * sizeof(float);
 
     /// <summary>Concatenates one array of every layer; records each layer's start under <paramref name="tableEntry"/> (-1: none).</summary>

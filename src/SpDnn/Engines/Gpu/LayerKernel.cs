@@ -15,7 +15,9 @@ namespace SpDnn.Engines.Gpu;
 /// keeps the products exact (<see cref="ExactProducts"/>), the sums use fused multiply-adds,
 /// which are then bit-identical to the reference's rounded products. The epilogue adds the bias
 /// to nonzero sums, applies ReLU and the cap, writes the thread's Tile outputs as four 16-byte
-/// stores, and flags the positions with a nonzero output for the compaction.
+/// stores (and again for each output equal to the thread's by construction,
+/// <see cref="DuplicateOutputs"/>), and flags the positions with a nonzero output for the
+/// compaction.
 /// </summary>
 internal static class LayerKernel
 {
@@ -93,7 +95,17 @@ internal static class LayerKernel
             // four quads. Positions past the valid ones get values nobody reads (the stride
             // leaves room for them).
             int nonzero = 0;
-            if (j >= 0) nonzero = sums.WriteActivations(output.Cast<Quad>().SubView((j * a.Stride + first) / 4, 4).AsAligned16(), bias) & ((1 << valid) - 1);
+            if (j >= 0)
+            {
+                var activations = sums.Activations(bias);
+                activations.Write(OutputRow(a, output, j, first));
+                nonzero = activations.Mask() & ((1 << valid) - 1);
+                // Outputs equal to j by construction get the same activations. Their range is
+                // read here rather than held in registers through the tile.
+                long copyAt = layer.CopyStarts + (long)block * BlockRows + tid;
+                int c0 = a.CopyStarts[copyAt], c1 = a.CopyStarts[copyAt + 1];
+                for (int c = c0; c < c1; c++) activations.Write(OutputRow(a, output, a.Copies[layer.Copies + c], first));
+            }
             for (int d = WarpSize / 2; d > 0; d /= 2) nonzero |= Warp.ShuffleXor(nonzero, d);
             // Each warp's mask in its own word: no reset needed (the next tile writes them only
             // after its first barrier, which every reader below has passed).
@@ -107,6 +119,10 @@ internal static class LayerKernel
             }
         }
     }
+
+    /// <summary>Positions first .. first+Tile-1 of neuron j: four 16-byte aligned quads (the stride is a multiple of Tile).</summary>
+    private static ArrayView<Quad> OutputRow(ProgramArgs a, ArrayView<float> output, int j, int first) =>
+        output.Cast<Quad>().SubView((j * a.Stride + first) / 4, 4).AsAligned16();
 
     /// <summary>Copies stage <paramref name="s"/>'s footprint to shared memory (the caller synchronises); returns its length.</summary>
     private static int LoadFootprint(ProgramArgs a, LayerBases layer, int s, ArrayView<int> footprint)

@@ -8,9 +8,11 @@ namespace SpDnn.Engines.Gpu;
 /// <summary>Arguments of one launch of <see cref="LayerProgram"/>: a chunk of layers and the run's state.</summary>
 internal struct ProgramArgs
 {
-    // The chunk (see LayerChunk): layer i of the chunk starts its arrays at Table[i * 8 + ...].
+    // The chunk (see LayerChunk): layer i of the chunk starts its arrays at Table[i * LayerChunk.TableStride + ...].
     public ArrayView<long> Table;
     public ArrayView<int> Outputs;
+    public ArrayView<int> CopyStarts;
+    public ArrayView<int> Copies;
     public ArrayView<int> BlockStages;
     public ArrayView<int> StageStarts;
     public ArrayView<int> Footprint;
@@ -56,7 +58,7 @@ internal struct ProgramArgs
 /// <summary>Where one layer's arrays start in its chunk (read from the chunk's table).</summary>
 internal struct LayerBases
 {
-    public long Outputs, BlockStages, StageStarts, Footprint, WarpRows, Slots, Bias;
+    public long Outputs, CopyStarts, Copies, BlockStages, StageStarts, Footprint, WarpRows, Slots, Bias;
     public int Blocks;
     /// <summary>Staged inputs y with y == 0 or ProductLow &lt;= |y| &lt; ProductHigh have exact products with every weight.</summary>
     public float ProductLow, ProductHigh;
@@ -125,6 +127,8 @@ internal static class LayerProgram
             var layer = new LayerBases
             {
                 Outputs = a.Table[row + LayerChunk.OutputsBase],
+                CopyStarts = a.Table[row + LayerChunk.CopyStartsBase],
+                Copies = a.Table[row + LayerChunk.CopiesBase],
                 BlockStages = a.Table[row + LayerChunk.BlockStagesBase],
                 StageStarts = a.Table[row + LayerChunk.StageStartsBase],
                 Footprint = a.Table[row + LayerChunk.FootprintBase],

@@ -15,6 +15,8 @@ internal sealed class PinnedChunk : IDisposable
         {
             Table = Pin(accelerator, chunk.Table);
             Outputs = Pin(accelerator, chunk.Outputs);
+            CopyStarts = Pin(accelerator, chunk.CopyStarts);
+            Copies = Pin(accelerator, chunk.Copies);
             BlockStages = Pin(accelerator, chunk.BlockStages);
             StageStarts = Pin(accelerator, chunk.StageStarts);
             Footprint = Pin(accelerator, chunk.Footprint);
@@ -34,6 +36,8 @@ internal sealed class PinnedChunk : IDisposable
 
     public PageLockedArray1D<long> Table { get; } = null!;
     public PageLockedArray1D<int> Outputs { get; } = null!;
+    public PageLockedArray1D<int> CopyStarts { get; } = null!;
+    public PageLockedArray1D<int> Copies { get; } = null!;
     public PageLockedArray1D<int> BlockStages { get; } = null!;
     public PageLockedArray1D<int> StageStarts { get; } = null!;
     public PageLockedArray1D<int> Footprint { get; } = null!;
@@ -53,6 +57,8 @@ internal sealed class PinnedChunk : IDisposable
     {
         Table?.Dispose();
         Outputs?.Dispose();
+        CopyStarts?.Dispose();
+        Copies?.Dispose();
         BlockStages?.Dispose();
         StageStarts?.Dispose();
         Footprint?.Dispose();

@@ -51,23 +51,32 @@ internal struct TileSums
         return s;
     }
 
-    /// <summary>
-    /// Writes the activations of the sums (bias on nonzero sums, ReLU, cap) to
-    /// <paramref name="row"/> as four 16-byte stores and returns a bit per position whose
-    /// activation is nonzero.
-    /// </summary>
-    public readonly int WriteActivations(ArrayView<Quad> row, float bias)
+    /// <summary>The activations of the sums (bias on nonzero sums, ReLU, cap), as four quads.</summary>
+    public readonly TileActivations Activations(float bias) => new()
     {
-        var q0 = new Quad { X = LayerKernel.Activate(S0, bias), Y = LayerKernel.Activate(S1, bias), Z = LayerKernel.Activate(S2, bias), W = LayerKernel.Activate(S3, bias) };
-        var q1 = new Quad { X = LayerKernel.Activate(S4, bias), Y = LayerKernel.Activate(S5, bias), Z = LayerKernel.Activate(S6, bias), W = LayerKernel.Activate(S7, bias) };
-        var q2 = new Quad { X = LayerKernel.Activate(S8, bias), Y = LayerKernel.Activate(S9, bias), Z = LayerKernel.Activate(S10, bias), W = LayerKernel.Activate(S11, bias) };
-        var q3 = new Quad { X = LayerKernel.Activate(S12, bias), Y = LayerKernel.Activate(S13, bias), Z = LayerKernel.Activate(S14, bias), W = LayerKernel.Activate(S15, bias) };
-        row[0] = q0;
-        row[1] = q1;
-        row[2] = q2;
-        row[3] = q3;
-        return Mask(q0) | Mask(q1) << 4 | Mask(q2) << 8 | Mask(q3) << 12;
+        Q0 = new Quad { X = LayerKernel.Activate(S0, bias), Y = LayerKernel.Activate(S1, bias), Z = LayerKernel.Activate(S2, bias), W = LayerKernel.Activate(S3, bias) },
+        Q1 = new Quad { X = LayerKernel.Activate(S4, bias), Y = LayerKernel.Activate(S5, bias), Z = LayerKernel.Activate(S6, bias), W = LayerKernel.Activate(S7, bias) },
+        Q2 = new Quad { X = LayerKernel.Activate(S8, bias), Y = LayerKernel.Activate(S9, bias), Z = LayerKernel.Activate(S10, bias), W = LayerKernel.Activate(S11, bias) },
+        Q3 = new Quad { X = LayerKernel.Activate(S12, bias), Y = LayerKernel.Activate(S13, bias), Z = LayerKernel.Activate(S14, bias), W = LayerKernel.Activate(S15, bias) },
+    };
+}
+
+/// <summary>One thread's activations for the <see cref="LayerKernel.Tile"/> positions of a tile, kept in registers while they are written to the output and its copies.</summary>
+internal struct TileActivations
+{
+    public Quad Q0, Q1, Q2, Q3;
+
+    /// <summary>Writes the activations to <paramref name="row"/> as four 16-byte stores.</summary>
+    public readonly void Write(ArrayView<Quad> row)
+    {
+        row[0] = Q0;
+        row[1] = Q1;
+        row[2] = Q2;
+        row[3] = Q3;
     }
+
+    /// <summary>A bit per position whose activation is nonzero.</summary>
+    public readonly int Mask() => Mask(Q0) | Mask(Q1) << 4 | Mask(Q2) << 8 | Mask(Q3) << 12;
 
     private static int Mask(Quad q) => (q.X != 0f ? 1 : 0) | (q.Y != 0f ? 2 : 0) | (q.Z != 0f ? 4 : 0) | (q.W != 0f ? 8 : 0);
 }

@@ -18,6 +18,16 @@ public sealed class TiledLayer
     /// <summary>Output neuron of each block thread (Blocks x BlockRows entries; -1: idle thread).</summary>
     public required int[] Outputs { get; init; }
 
+    /// <summary>
+    /// Thread t also writes its activations to outputs Copies[CopyStarts[t] .. CopyStarts[t+1]-1]
+    /// (outputs equal to its own by construction, <see cref="DuplicateOutputs"/>); empty: no
+    /// copies anywhere.
+    /// </summary>
+    public int[] CopyStarts { get; init; } = [];
+
+    /// <summary>See <see cref="CopyStarts"/>.</summary>
+    public int[] Copies { get; init; } = [];
+
     /// <summary>BlockStages[b] .. BlockStages[b+1]-1 are block b's stages (Blocks + 1 entries).</summary>
     public required int[] BlockStages { get; init; }
 
@@ -41,6 +51,9 @@ public sealed class TiledLayer
     /// <summary>True nonzero weights of the layer.</summary>
     public required long NonZeros { get; init; }
 
+    /// <summary>Nonzeros of the outputs the kernel computes (fewer than <see cref="NonZeros"/> when copies are merged).</summary>
+    public long ComputedNonZeros { get; init; }
+
     /// <summary>Inputs whose products with every weight are exact (<see cref="ExactProducts"/>); computed once.</summary>
     public (float Low, float High) ExactProductBounds => _exactProductBounds ??= ExactProducts.Bounds(SlotValue);
 
@@ -56,7 +69,7 @@ public sealed class TiledLayer
 
     /// <summary>Bytes this layer occupies on the device.</summary>
     public long DeviceBytes =>
-        4L * (Outputs.Length + BlockStages.Length + StageStarts.Length + Footprint.Length + WarpRows.Length + Bias.Length)
+        4L * (Outputs.Length + CopyStarts.Length + Copies.Length + BlockStages.Length + StageStarts.Length + Footprint.Length + WarpRows.Length + Bias.Length)
         + PaddedSlots * (sizeof(ushort) + sizeof(float));
 }
 

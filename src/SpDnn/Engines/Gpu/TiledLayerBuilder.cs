@@ -22,6 +22,7 @@ internal sealed class TiledLayerBuilder : IDisposable
     private ushort[] _slotIndex;
     private float[] _slotValue;
     private int _blocks, _footprintLength, _stageCount;
+    private long _computedEntries;
 
     /// <param name="lists">The layer's transpose.</param>
     /// <param name="blocks">Blocks the layer will have.</param>
@@ -86,6 +87,7 @@ internal sealed class TiledLayerBuilder : IDisposable
         longest.Clear();
         int blockEntries = 0;
         foreach (int output in outputs) blockEntries += _lists.Length(output);
+        _computedEntries += blockEntries;
         if (blockEntries > _entryPositions.Length) _entryPositions = Replace(_entryPositions, blockEntries);
         var entryPositions = _entryPositions.AsSpan(0, blockEntries);
         var position = _position;
@@ -152,7 +154,10 @@ internal sealed class TiledLayerBuilder : IDisposable
     }
 
     /// <summary>The layout of the blocks added, in arrays of their own.</summary>
-    public TiledLayer ToTiledLayer(int[] threadOutputs, NetworkLayer layer)
+    /// <param name="threadOutputs">Output (representative) of each block thread; -1: idle.</param>
+    /// <param name="copyStarts">Per thread (and one past the last), where its copies start in <paramref name="copies"/>.</param>
+    /// <param name="copies">Outputs equal to their thread's representative (<see cref="DuplicateOutputs"/>).</param>
+    public TiledLayer ToTiledLayer(int[] threadOutputs, int[] copyStarts, int[] copies, NetworkLayer layer)
     {
         int warpRows = _stageCount * Warps + 1;
         int slots = _warpRows[warpRows - 1] << LaneBits;
@@ -160,6 +165,8 @@ internal sealed class TiledLayerBuilder : IDisposable
         {
             Neurons = _lists.Count,
             Outputs = threadOutputs,
+            CopyStarts = copyStarts,
+            Copies = copies,
             BlockStages = _blockStages,
             StageStarts = Copy<int>(_stageStarts.AsSpan(0, _stageCount + 1)),
             Footprint = Copy<int>(_footprint.AsSpan(0, _footprintLength)),
@@ -168,6 +175,7 @@ internal sealed class TiledLayerBuilder : IDisposable
             SlotValue = Copy<float>(_slotValue.AsSpan(0, slots)),
             Bias = layer.Bias,
             NonZeros = layer.Weights.NonZeros,
+            ComputedNonZeros = _computedEntries,
         };
     }
 

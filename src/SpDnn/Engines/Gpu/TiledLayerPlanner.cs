@@ -1,3 +1,4 @@
+using System.Buffers;
 using SpDnn.Model;
 
 namespace SpDnn.Engines.Gpu;
@@ -8,24 +9,71 @@ public static class TiledLayerPlanner
     /// <param name="layer">The layer.</param>
     /// <param name="clusterOutputs">Order outputs by their input lists before cutting blocks (smaller
     /// footprints, less padding); false gives the seed's layout of consecutive outputs.</param>
-    public static TiledLayer Plan(NetworkLayer layer, bool clusterOutputs = true)
+    /// <param name="mergeDuplicates">With clustering: compute each set of outputs with equal inputs,
+    /// weights and bias once and write it to all of them (<see cref="DuplicateOutputs"/>).</param>
+    public static TiledLayer Plan(NetworkLayer layer, bool clusterOutputs = true, bool mergeDuplicates = true)
     {
         var w = layer.Weights;
         int n = w.Columns;
         if (w.Rows != n) throw new ArgumentException($"Layer {layer.Index + 1} is not square ({w.Rows} x {n}).");
-        int blocks = (n + TiledLayout.BlockRows - 1) / TiledLayout.BlockRows;
         // Transient buffers come from the pool: fresh memory costs page faults, and a plan of
         // N=65536 would otherwise ask for some 30 MB of it besides the layout it returns.
         using var lists = new OutputInputLists(w, groupByFirstInput: clusterOutputs);
-        var threadOutputs = new int[blocks * TiledLayout.BlockRows];
-        var outputs = threadOutputs.AsSpan(0, n);
-        if (clusterOutputs) ClusteredOutputOrder.Write(lists, outputs);
-        else for (int j = 0; j < n; j++) outputs[j] = j;
-        threadOutputs.AsSpan(n).Fill(-1);
+        var order = ArrayPool<int>.Shared.Rent(n);
+        var copyStarts = ArrayPool<int>.Shared.Rent(n + 1);
+        var copies = ArrayPool<int>.Shared.Rent(n);
+        try
+        {
+            int distinct = n;
+            if (clusterOutputs)
+            {
+                ClusteredOutputOrder.WriteClustered(lists, order.AsSpan(0, n));
+                if (mergeDuplicates) distinct = DuplicateOutputs.Merge(lists, layer.Bias, order.AsSpan(0, n), copyStarts, copies);
+                else copyStarts.AsSpan(0, n + 1).Clear();
+            }
+            else
+            {
+                for (int j = 0; j < n; j++) order[j] = j;
+                copyStarts.AsSpan(0, n + 1).Clear();
+            }
 
-        using var builder = new TiledLayerBuilder(lists, blocks, w.NonZeros, layer.Index + 1);
-        for (int first = 0; first < n; first += TiledLayout.BlockRows)
-            builder.AddBlock(outputs.Slice(first, Math.Min(TiledLayout.BlockRows, n - first)));
-        return builder.ToTiledLayer(threadOutputs, layer);
+            int blocks = (distinct + TiledLayout.BlockRows - 1) / TiledLayout.BlockRows;
+            var threadOutputs = new int[blocks * TiledLayout.BlockRows];
+            var threadCopyStarts = new int[threadOutputs.Length + 1];
+            var threadCopies = new int[copyStarts[distinct]];
+            threadOutputs.AsSpan(distinct).Fill(-1);
+            var positions = new int[TiledLayout.BlockRows];
+            var keys = new int[TiledLayout.BlockRows];
+            int copyAt = 0;
+            using var builder = new TiledLayerBuilder(lists, blocks, w.NonZeros, layer.Index + 1);
+            for (int first = 0; first < distinct; first += TiledLayout.BlockRows)
+            {
+                int length = Math.Min(TiledLayout.BlockRows, distinct - first);
+                // Each clustered block ascending, its representatives' copies carried along.
+                for (int t = 0; t < length; t++)
+                {
+                    keys[t] = order[first + t];
+                    positions[t] = first + t;
+                }
+                if (clusterOutputs) Array.Sort(keys, positions, 0, length);
+                for (int t = 0; t < length; t++)
+                {
+                    threadOutputs[first + t] = keys[t];
+                    threadCopyStarts[first + t] = copyAt;
+                    int from = copyStarts[positions[t]], to = copyStarts[positions[t] + 1];
+                    copies.AsSpan(from, to - from).CopyTo(threadCopies.AsSpan(copyAt));
+                    copyAt += to - from;
+                }
+                builder.AddBlock(threadOutputs.AsSpan(first, length));
+            }
+            threadCopyStarts.AsSpan(distinct).Fill(copyAt);
+            return builder.ToTiledLayer(threadOutputs, threadCopyStarts, threadCopies, layer);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(order);
+            ArrayPool<int>.Shared.Return(copyStarts);
+            ArrayPool<int>.Shared.Return(copies);
+        }
     }
 }

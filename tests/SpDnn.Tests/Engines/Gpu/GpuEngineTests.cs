@@ -50,6 +50,57 @@ public sealed class GpuEngineTests : EngineConformanceTests
         Assert.Contains(actual.LayerStatistics, s => s.DistinctRows >= 0 && s.DistinctRows <= s.LiveImages / 3);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void OutputsEqualByConstructionAreComputedOnceWithTheReferenceResult(bool fusedProducts)
+    {
+        // Layers of output families sharing one input list, some with other weights or another
+        // bias (which must not merge), one family larger than a thread's copies, some outputs
+        // without inputs. Dyadic weights: the fused path; others: the rounded one.
+        const int n = 160;
+        var rng = new Random(42);
+        var layers = new List<NetworkLayer>();
+        for (int k = 0; k < 5; k++)
+        {
+            var lists = Enumerable.Range(0, 9).Select(_ => Enumerable.Range(0, n).OrderBy(_ => rng.Next()).Take(2 + rng.Next(24)).Order().ToArray()).ToArray();
+            var weights = lists.Select(l => l.Select(_ => fusedProducts ? rng.Next(-8, 16) / 16f : (float)(rng.NextDouble() * 0.5 - 0.1)).Select(v => v == 0f ? 0.5f : v).ToArray()).ToArray();
+            var rows = new List<int>();
+            var cols = new List<int>();
+            var values = new List<float>();
+            var bias = new float[n];
+            for (int j = 0; j < n; j++)
+            {
+                bias[j] = j % 6 == 1 ? 0.125f : -0.25f;
+                if (j % 40 == 39) continue;
+                int family = j < 45 ? 0 : j % 9;
+                for (int e = 0; e < lists[family].Length; e++)
+                {
+                    rows.Add(lists[family][e]);
+                    cols.Add(j);
+                    values.Add(j % 4 == 2 && e == 0 ? weights[family][e] * 0.5f : weights[family][e]);
+                }
+            }
+            layers.Add(new NetworkLayer(k, CsrMatrix.FromCoordinates(n, n, [.. rows], [.. cols], [.. values]), bias));
+        }
+        var network = new InMemoryNetwork(layers);
+        var images = RandomNetworkGenerator.RandomImages(42, 50, n, 0.3, 2f, binary: false);
+        var expected = RunReference(network, images);
+        Assert.NotEmpty(expected.Categories);
+
+        foreach (bool merge in new[] { true, false })
+        {
+            using var engine = new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, MergeDuplicateOutputs = merge });
+            var actual = engine.Infer(network, images, Keep);
+            Assert.Equal(expected.Categories, actual.Categories);
+            Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
+            Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), actual.LayerStatistics.Select(s => s.LiveImages));
+            double share = double.Parse(actual.Details["computedShare"], System.Globalization.CultureInfo.InvariantCulture);
+            if (merge) Assert.InRange(share, 0.01, 0.5);
+            else Assert.Equal(1.0, share);
+        }
+    }
+
     [Fact]
     public void ImagesThatDoNotFitRunInBatchesWithTheSameResult()
     {

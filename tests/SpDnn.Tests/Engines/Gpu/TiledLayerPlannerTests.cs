@@ -15,8 +15,63 @@ public sealed class TiledLayerPlannerTests
     {
         var layer = new RandomNetworkGenerator(seed, new RandomNetworkOptions { Neurons = neurons, Layers = 1, MeanRowNonZeros = meanRow }).GetLayer(0);
         var tiled = TiledLayerPlanner.Plan(layer, cluster);
+        AssertLayoutHoldsEveryWeight(layer, tiled);
+        Assert.True(tiled.PaddedSlots >= tiled.NonZeros);
+    }
 
-        // Walk the layout as the kernel does and rebuild every output's (input, weight) list.
+    [Fact]
+    public void OutputsWithEqualInputsWeightsAndBiasAreComputedOnceAndCopied()
+    {
+        // Families of outputs with one input list: within a family, some have other weights and
+        // some another bias (those must stay apart); one family of 70 outputs is larger than a
+        // thread's copies (split); outputs without inputs form a family too.
+        const int n = 700;
+        var rng = new Random(11);
+        var lists = Enumerable.Range(0, 24).Select(_ => Enumerable.Range(0, n).OrderBy(_ => rng.Next()).Take(1 + rng.Next(40)).Order().ToArray()).ToArray();
+        var listWeights = lists.Select(l => l.Select(_ => (float)(rng.Next(1, 64) / 32.0)).ToArray()).ToArray();
+        var rows = new List<int>();
+        var cols = new List<int>();
+        var values = new List<float>();
+        var bias = new float[n];
+        for (int j = 0; j < n; j++)
+        {
+            bias[j] = j % 7 == 3 ? -0.25f : -0.5f;
+            if (j % 50 == 49) continue; // no inputs
+            int family = j < 70 ? 0 : j % 24;
+            for (int e = 0; e < lists[family].Length; e++)
+            {
+                rows.Add(lists[family][e]);
+                cols.Add(j);
+                values.Add(j % 5 == 1 && e == 0 ? -listWeights[family][e] : listWeights[family][e]);
+            }
+        }
+        var layer = new NetworkLayer(0, CsrMatrix.FromCoordinates(n, n, [.. rows], [.. cols], [.. values]), bias);
+        var merged = TiledLayerPlanner.Plan(layer);
+        AssertLayoutHoldsEveryWeight(layer, merged);
+        for (int t = 0; t < merged.Outputs.Length; t++)
+        {
+            Assert.InRange(merged.CopyStarts[t + 1] - merged.CopyStarts[t], 0, DuplicateOutputs.MaxCopies);
+            for (int c = merged.CopyStarts[t]; c < merged.CopyStarts[t + 1]; c++)
+                Assert.Equal(BitConverter.SingleToInt32Bits(bias[merged.Outputs[t]]), BitConverter.SingleToInt32Bits(bias[merged.Copies[c]]));
+        }
+        // Expected representatives: one per (list, weights, bias) class, classes split by MaxCopies + 1.
+        var t2 = layer.Weights.Transpose();
+        int expected = Enumerable.Range(0, n)
+            .GroupBy(j => string.Join(",", t2.RowIndices(j).ToArray()) + "|" + string.Join(",", t2.RowValues(j).ToArray().Select(BitConverter.SingleToInt32Bits)) + "|" + BitConverter.SingleToInt32Bits(bias[j]))
+            .Sum(g => (g.Count() + DuplicateOutputs.MaxCopies) / (DuplicateOutputs.MaxCopies + 1));
+        Assert.Equal(expected, merged.Outputs.Count(j => j >= 0));
+        Assert.True(merged.ComputedNonZeros < merged.NonZeros / 4);
+
+        var unmerged = TiledLayerPlanner.Plan(layer, mergeDuplicates: false);
+        AssertLayoutHoldsEveryWeight(layer, unmerged);
+        Assert.Empty(unmerged.Copies);
+        Assert.Equal(unmerged.NonZeros, unmerged.ComputedNonZeros);
+    }
+
+    /// <summary>Walks the layout as the kernel does and checks that it rebuilds every output's (input, weight) list, copies included.</summary>
+    private static void AssertLayoutHoldsEveryWeight(NetworkLayer layer, TiledLayer tiled)
+    {
+        int neurons = layer.Weights.Columns;
         var rebuilt = new List<(int Input, float Weight)>[neurons];
         for (int j = 0; j < neurons; j++) rebuilt[j] = [];
         for (int b = 0; b < tiled.Blocks; b++)
@@ -43,15 +98,24 @@ public sealed class TiledLayerPlannerTests
                 }
             }
         }
+        // A copy holds its representative's list.
+        for (int thread = 0; thread < tiled.Outputs.Length; thread++)
+        {
+            for (int c = tiled.CopyStarts[thread]; c < tiled.CopyStarts[thread + 1]; c++)
+            {
+                Assert.Empty(rebuilt[tiled.Copies[c]]);
+                rebuilt[tiled.Copies[c]] = rebuilt[tiled.Outputs[thread]];
+            }
+        }
         var t = layer.Weights.Transpose();
         for (int j = 0; j < neurons; j++)
         {
             Assert.Equal(t.RowIndices(j).ToArray(), rebuilt[j].Select(e => e.Input).ToArray());
             Assert.Equal(t.RowValues(j).ToArray(), rebuilt[j].Select(e => e.Weight).ToArray());
         }
-        Assert.Equal(Enumerable.Range(0, neurons), tiled.Outputs.Where(j => j >= 0).Order());
+        Assert.Equal(Enumerable.Range(0, neurons), tiled.Outputs.Where(j => j >= 0).Concat(tiled.Copies).Order());
         Assert.Equal(layer.Weights.NonZeros, tiled.NonZeros);
-        Assert.True(tiled.PaddedSlots >= tiled.NonZeros);
+        Assert.True(tiled.PaddedSlots >= tiled.ComputedNonZeros);
     }
 
     [Fact]
@@ -75,7 +139,7 @@ public sealed class TiledLayerPlannerTests
         }
         var w = CsrMatrix.FromCoordinates(n, n, rows.ToArray(), cols.ToArray(), Enumerable.Repeat(0.0625f, rows.Count).ToArray());
         var layer = new NetworkLayer(0, w, NetworkLayer.ConstantBias(n, -0.3f));
-        var clustered = TiledLayerPlanner.Plan(layer, clusterOutputs: true);
+        var clustered = TiledLayerPlanner.Plan(layer, clusterOutputs: true, mergeDuplicates: false);
         var seed = TiledLayerPlanner.Plan(layer, clusterOutputs: false);
         Assert.Equal(w.NonZeros, clustered.PaddedSlots);
         Assert.True(seed.PaddedSlots > clustered.PaddedSlots);
@@ -99,8 +163,15 @@ public sealed class TiledLayerPlannerTests
         Assert.Equal(1.327734, warpRows * 32.0 / weights, 6);
 
         // Clustering outputs by input lists needs no padding at all on these layers.
-        var clustered = TiledLayerPlanner.Plan(network.GetLayer(7));
+        var clustered = TiledLayerPlanner.Plan(network.GetLayer(7), mergeDuplicates: false);
         Assert.Equal(clustered.NonZeros, clustered.PaddedSlots);
         Assert.Equal(clustered.Blocks, clustered.Stages);
+
+        // Each base row is expanded into 16 equal outputs: merged, a sixteenth is computed.
+        var merged = TiledLayerPlanner.Plan(network.GetLayer(7));
+        Assert.Equal(merged.NonZeros / 16, merged.ComputedNonZeros);
+        Assert.Equal(1024 / 16, merged.Outputs.Count(j => j >= 0));
+        Assert.Equal(1, merged.Blocks);
+        Assert.Equal(1024 - 1024 / 16, merged.Copies.Length);
     }
 }
