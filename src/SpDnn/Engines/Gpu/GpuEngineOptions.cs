@@ -25,6 +25,23 @@ public enum WeightResidency
     Streamed,
 }
 
+/// <summary>
+/// Outputs equal by construction (the same inputs with bit-equal weights and a bit-equal bias:
+/// Kronecker-built layers such as the challenge's have 16 of each) can be computed once and their
+/// activations written to all of them (<see cref="DuplicateOutputs"/>); exact either way.
+/// </summary>
+public enum DuplicateOutputMerge
+{
+    /// <summary>Every output computed.</summary>
+    Off,
+
+    /// <summary>Always the merged layout (a fraction of the work, but fewer and longer work items: slower once few rows are live).</summary>
+    On,
+
+    /// <summary>Both layouts planned; each layer takes the merged one while its work items fill the device, else the full one.</summary>
+    Auto,
+}
+
 /// <summary>Settings of the GPU engine; the defaults are what a user wants.</summary>
 public sealed record GpuEngineOptions
 {
@@ -53,11 +70,10 @@ public sealed record GpuEngineOptions
     public bool FusedProducts { get; init; } = true;
 
     /// <summary>
-    /// Compute each set of outputs with equal inputs, weights and bias once and write it to all
-    /// of them (exact; see <see cref="DuplicateOutputs"/>). Kronecker-built layers such as the
-    /// challenge's have 16 such outputs each; other networks are planned as without it.
+    /// Whether outputs equal by construction (same inputs, bit-equal weights and bias) are
+    /// computed once and copied: see <see cref="DuplicateOutputMerge"/>.
     /// </summary>
-    public bool MergeDuplicateOutputs { get; init; } = true;
+    public DuplicateOutputMerge MergeDuplicateOutputs { get; init; } = DuplicateOutputMerge.Off;
 
     /// <summary>Layers per chunk: one kernel launch runs at most one chunk; streamed weights move a chunk at a time.</summary>
     public int LayersPerChunk { get; init; } = 32;
@@ -78,7 +94,7 @@ public sealed record GpuEngineOptions
     public bool TimeEachLayer { get; init; }
 
     /// <summary>The settings <c>--engine gpu:key=value...</c> takes.</summary>
-    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, fused=on|off, dedupe=on|off, device=INDEX, time-layers=on|off";
+    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, fused=on|off, dedupe=off|on|auto, device=INDEX, time-layers=on|off";
 
     /// <summary>Options from an engine spec such as <c>gpu:weights=streamed:chunk=16</c>; defaults elsewhere.</summary>
     public static GpuEngineOptions FromSpec(EngineSpec spec)
@@ -90,7 +106,7 @@ public sealed record GpuEngineOptions
             LayersPerChunk = spec.TakeInt("chunk", 1) ?? defaults.LayersPerChunk,
             CollapseIdenticalRows = spec.TakeSwitch("collapse") ?? defaults.CollapseIdenticalRows,
             FusedProducts = spec.TakeSwitch("fused") ?? defaults.FusedProducts,
-            MergeDuplicateOutputs = spec.TakeSwitch("dedupe") ?? defaults.MergeDuplicateOutputs,
+            MergeDuplicateOutputs = spec.TakeEnum<DuplicateOutputMerge>("dedupe") ?? defaults.MergeDuplicateOutputs,
             DeviceIndex = spec.TakeInt("device", 0) ?? defaults.DeviceIndex,
             TimeEachLayer = spec.TakeSwitch("time-layers") ?? defaults.TimeEachLayer,
         };
@@ -107,7 +123,7 @@ public sealed record GpuEngineOptions
         if (LayersPerChunk != defaults.LayersPerChunk) parts.Add("chunk=" + LayersPerChunk.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (CollapseIdenticalRows != defaults.CollapseIdenticalRows) parts.Add("collapse=" + (CollapseIdenticalRows ? "on" : "off"));
         if (FusedProducts != defaults.FusedProducts) parts.Add("fused=" + (FusedProducts ? "on" : "off"));
-        if (MergeDuplicateOutputs != defaults.MergeDuplicateOutputs) parts.Add("dedupe=" + (MergeDuplicateOutputs ? "on" : "off"));
+        if (MergeDuplicateOutputs != defaults.MergeDuplicateOutputs) parts.Add("dedupe=" + MergeDuplicateOutputs.ToString().ToLowerInvariant());
         if (TimeEachLayer != defaults.TimeEachLayer) parts.Add("time-layers=" + (TimeEachLayer ? "on" : "off"));
         return string.Concat(parts.Select(p => ":" + p));
     }

@@ -38,6 +38,7 @@ internal sealed class GpuPlan : IEnginePlan
         // Plan a chunk of layers in parallel on the CPU, pack it, then upload or pin it, so host
         // memory holds one chunk of tiled layers at a time however long the network is.
         var tiled = new TiledLayer[Math.Min(perChunk, LayerCount)];
+        var merged = new TiledLayer[tiled.Length];
         var slotShape = default(ChunkShape);
         bool streaming = engineOptions.Weights == WeightResidency.Streamed;
         try
@@ -50,16 +51,27 @@ internal sealed class GpuPlan : IEnginePlan
                     var layer = network.GetLayer(start + i);
                     if (layer.Weights.Rows != Neurons || layer.Weights.Columns != Neurons || layer.Bias.Length != Neurons)
                         throw new ArgumentException($"Layer {start + i + 1} does not have {Neurons} neurons.");
-                    tiled[i] = TiledLayerPlanner.Plan(layer, mergeDuplicates: engineOptions.MergeDuplicateOutputs);
-                    _ = tiled[i].ExactProductBounds; // scanned here, in parallel, rather than while packing
+                    // Off: both rows the full layout; on: both the merged one; auto: one each.
+                    (TiledLayer full, TiledLayer? once) = engineOptions.MergeDuplicateOutputs switch
+                    {
+                        DuplicateOutputMerge.Off => (TiledLayerPlanner.Plan(layer, mergeDuplicates: false), null),
+                        DuplicateOutputMerge.On => (TiledLayerPlanner.Plan(layer), null),
+                        _ => TiledLayerPlanner.PlanBoth(layer),
+                    };
+                    tiled[i] = full;
+                    merged[i] = once ?? full;
+                    // Scanned here, in parallel, rather than while packing.
+                    _ = tiled[i].ExactProductBounds;
+                    _ = merged[i].ExactProductBounds;
                 });
                 for (int i = 0; i < count; i++)
                 {
                     Weights += tiled[i].NonZeros;
-                    ComputedWeights += tiled[i].ComputedNonZeros;
+                    FullComputedWeights += tiled[i].ComputedNonZeros;
+                    ComputedWeights += merged[i].ComputedNonZeros;
                     WarpRowCount += tiled[i].WarpRowCount;
                 }
-                var packed = new LayerChunk(start, tiled.AsSpan(0, count).ToArray());
+                var packed = new LayerChunk(start, tiled.AsSpan(0, count).ToArray(), merged.AsSpan(0, count).ToArray());
                 // Leave room for two streaming slots should a later chunk not fit.
                 streaming |= engineOptions.Weights == WeightResidency.Auto
                     && ResidentBytes + packed.Bytes + packed.Bytes / 2 * 5 > weightBudget;
@@ -99,13 +111,16 @@ internal sealed class GpuPlan : IEnginePlan
     /// <summary>Warp-wide rows of slots over all layers ("warpnz").</summary>
     public long WarpRowCount { get; }
 
-    /// <summary>Nonzeros of the outputs computed (fewer than <see cref="Weights"/> where duplicate outputs are merged).</summary>
+    /// <summary>Nonzeros the merged layouts compute (fewer than <see cref="Weights"/> where duplicate outputs are merged).</summary>
     public long ComputedWeights { get; }
 
-    /// <summary>Padded slots over the computed outputs' nonzeros (1 = no padding).</summary>
-    public double PaddingRatio => ComputedWeights > 0 ? WarpRowCount * (double)TiledLayout.WarpSize / ComputedWeights : 1;
+    /// <summary>Nonzeros the first (full, or with merging on, merged) layouts compute.</summary>
+    private long FullComputedWeights { get; }
 
-    /// <summary>Share of the network's nonzeros the kernels compute (1 = no duplicate outputs merged).</summary>
+    /// <summary>Padded slots over computed nonzeros of the first layouts (1 = no padding).</summary>
+    public double PaddingRatio => FullComputedWeights > 0 ? WarpRowCount * (double)TiledLayout.WarpSize / FullComputedWeights : 1;
+
+    /// <summary>Share of the network's nonzeros the merged layouts compute (1 = no duplicate outputs merged).</summary>
     public double ComputedShare => Weights > 0 ? ComputedWeights / (double)Weights : 1;
 
     /// <summary>Bytes of the chunks uploaded for good.</summary>

@@ -4,41 +4,54 @@ namespace SpDnn.Engines.Gpu;
 /// Consecutive layers in the <see cref="TiledLayer"/> layout, concatenated array by array, with
 /// a table of where each layer starts. One kernel launch can run every layer of a chunk, and a
 /// chunk is the unit that is uploaded, or streamed when the weights do not fit the device.
+/// Each layer has two table rows: its full layout (row 2i) and the layout that computes
+/// duplicate outputs once (row 2i + 1; see <see cref="DuplicateOutputs"/>); the kernel picks one
+/// per layer by the work at hand. Where both are one layout, its arrays are stored once.
 /// </summary>
 internal sealed class LayerChunk
 {
-    /// <summary>Entries per layer in <see cref="Table"/>.</summary>
+    /// <summary>Entries per table row.</summary>
     public const int TableStride = 11;
 
-    // Offsets of one layer's table entry: the start of each of its arrays in the chunk's
-    // arrays, then its block count and the bounds of exact products (ExactProducts: the low
-    // bound's float bits in the low word, the high bound's in the high word). Slot offsets count
-    // slots (not warp rows).
+    // Offsets of one row's entries: the start of each of its arrays in the chunk's arrays, then
+    // its block count and the bounds of exact products (ExactProducts: the low bound's float
+    // bits in the low word, the high bound's in the high word). Slot offsets count slots (not
+    // warp rows).
     public const int OutputsBase = 0, BlockStagesBase = 1, StageStartsBase = 2, FootprintBase = 3,
         WarpRowsBase = 4, SlotBase = 5, BiasBase = 6, BlockCount = 7, ProductBounds = 8, CopyStartsBase = 9, CopiesBase = 10;
 
-    public LayerChunk(int firstLayer, IReadOnlyList<TiledLayer> layers)
+    /// <param name="firstLayer">Index in the network of the first layer.</param>
+    /// <param name="full">Each layer's layout of every output.</param>
+    /// <param name="merged">Each layer's layout with duplicate outputs computed once (the same object as its full layout when it has none, or when merging is off).</param>
+    public LayerChunk(int firstLayer, IReadOnlyList<TiledLayer> full, IReadOnlyList<TiledLayer> merged)
     {
+        if (merged.Count != full.Count) throw new ArgumentException("One merged layout per layer.", nameof(merged));
         FirstLayer = firstLayer;
-        Count = layers.Count;
-        Table = new long[Count * TableStride];
-        Outputs = Concat(layers, l => l.Outputs, OutputsBase);
-        // A layer without copies gets zero starts, so the kernel needs no case of its own.
-        CopyStarts = Concat(layers, l => l.CopyStarts.Length > 0 ? l.CopyStarts : new int[l.Outputs.Length + 1], CopyStartsBase);
-        Copies = Concat(layers, l => l.Copies, CopiesBase);
-        BlockStages = Concat(layers, l => l.BlockStages, BlockStagesBase);
-        StageStarts = Concat(layers, l => l.StageStarts, StageStartsBase);
-        Footprint = Concat(layers, l => l.Footprint, FootprintBase);
-        WarpRows = Concat(layers, l => l.WarpRows, WarpRowsBase);
-        SlotIndex = Concat(layers, l => l.SlotIndex, SlotBase);
-        SlotValue = Concat(layers, l => l.SlotValue, -1);
-        Bias = Concat(layers, l => l.Bias, BiasBase);
+        Count = full.Count;
+        var rows = new TiledLayer[2 * Count];
         for (int i = 0; i < Count; i++)
         {
-            Table[i * TableStride + BlockCount] = layers[i].Blocks;
-            var (low, high) = layers[i].ExactProductBounds;
-            Table[i * TableStride + ProductBounds] = (uint)BitConverter.SingleToInt32Bits(low) | (long)BitConverter.SingleToInt32Bits(high) << 32;
-            MaxBlocks = Math.Max(MaxBlocks, layers[i].Blocks);
+            rows[2 * i] = full[i];
+            rows[2 * i + 1] = merged[i];
+        }
+        Table = new long[rows.Length * TableStride];
+        Outputs = Concat(rows, l => l.Outputs, OutputsBase);
+        // A layout without copies gets zero starts, so the kernel needs no case of its own.
+        CopyStarts = Concat(rows, l => l.CopyStarts.Length > 0 ? l.CopyStarts : new int[l.Outputs.Length + 1], CopyStartsBase);
+        Copies = Concat(rows, l => l.Copies, CopiesBase);
+        BlockStages = Concat(rows, l => l.BlockStages, BlockStagesBase);
+        StageStarts = Concat(rows, l => l.StageStarts, StageStartsBase);
+        Footprint = Concat(rows, l => l.Footprint, FootprintBase);
+        WarpRows = Concat(rows, l => l.WarpRows, WarpRowsBase);
+        SlotIndex = Concat(rows, l => l.SlotIndex, SlotBase);
+        SlotValue = Concat(rows, l => l.SlotValue, -1);
+        Bias = Concat(rows, l => l.Bias, BiasBase);
+        for (int r = 0; r < rows.Length; r++)
+        {
+            Table[r * TableStride + BlockCount] = rows[r].Blocks;
+            var (low, high) = rows[r].ExactProductBounds;
+            Table[r * TableStride + ProductBounds] = (uint)BitConverter.SingleToInt32Bits(low) | (long)BitConverter.SingleToInt32Bits(high) << 32;
+            MaxBlocks = Math.Max(MaxBlocks, rows[r].Blocks);
         }
     }
 
@@ -63,18 +76,28 @@ internal sealed class LayerChunk
         8L * Table.Length + 4L * (Outputs.Length + CopyStarts.Length + Copies.Length + BlockStages.Length + StageStarts.Length + Footprint.Length + WarpRows.Length + Bias.Length)
         + (long)SlotIndex.Length * sizeof(ushort) + (long)SlotValue.Length * sizeof(float);
 
-    /// <summary>Concatenates one array of every layer; records each layer's start under <paramref name="tableEntry"/> (-1: none).</summary>
-    private T[] Concat<T>(IReadOnlyList<TiledLayer> layers, Func<TiledLayer, T[]> array, int tableEntry)
+    /// <summary>
+    /// Concatenates one array of every row's layout, a layout that is also the row before's only
+    /// once; records each row's start under <paramref name="tableEntry"/> (-1: none).
+    /// </summary>
+    private T[] Concat<T>(TiledLayer[] rows, Func<TiledLayer, T[]> array, int tableEntry)
     {
         long total = 0;
-        foreach (var layer in layers) total += array(layer).Length;
-        if (total > Array.MaxLength) throw new NotSupportedException($"A chunk of {layers.Count} layers is too large to pack ({total} entries).");
+        for (int r = 0; r < rows.Length; r++)
+            if (r == 0 || !ReferenceEquals(rows[r], rows[r - 1])) total += array(rows[r]).Length;
+        if (total > Array.MaxLength) throw new NotSupportedException($"A chunk of {rows.Length / 2} layers is too large to pack ({total} entries).");
         var result = new T[total];
-        long at = 0;
-        for (int i = 0; i < layers.Count; i++)
+        long at = 0, previous = 0;
+        for (int r = 0; r < rows.Length; r++)
         {
-            var part = array(layers[i]);
-            if (tableEntry >= 0) Table[i * TableStride + tableEntry] = at;
+            if (r > 0 && ReferenceEquals(rows[r], rows[r - 1]))
+            {
+                if (tableEntry >= 0) Table[r * TableStride + tableEntry] = previous;
+                continue;
+            }
+            var part = array(rows[r]);
+            if (tableEntry >= 0) Table[r * TableStride + tableEntry] = at;
+            previous = at;
             part.CopyTo(result, at);
             at += part.Length;
         }

@@ -8,7 +8,8 @@ namespace SpDnn.Engines.Gpu;
 /// <summary>Arguments of one launch of <see cref="LayerProgram"/>: a chunk of layers and the run's state.</summary>
 internal struct ProgramArgs
 {
-    // The chunk (see LayerChunk): layer i of the chunk starts its arrays at Table[i * LayerChunk.TableStride + ...].
+    // The chunk (see LayerChunk): layer i of the chunk has table rows 2i (full layout) and 2i + 1
+    // (duplicate outputs merged), each LayerChunk.TableStride entries.
     public ArrayView<long> Table;
     public ArrayView<int> Outputs;
     public ArrayView<int> CopyStarts;
@@ -123,7 +124,13 @@ internal static class LayerProgram
                 var upcoming = NonzerosOf(a, k + 1);
                 if (Group.IdxX < upcoming.Length) upcoming[Group.IdxX] = 0;
             }
-            long row = (long)(k - a.ChunkFirstLayer) * LayerChunk.TableStride;
+            // The layout computing duplicate outputs once does a fraction of the work in fewer,
+            // longer items (fewer blocks, wider footprints): taken while its items alone fill
+            // the grid (early, many live rows), else the full layout (late, few rows), whose
+            // more and shorter items finish sooner. Every group sees the same rows: one choice.
+            int tiles = (rows + LayerKernel.Tile - 1) / LayerKernel.Tile;
+            long row = (long)(k - a.ChunkFirstLayer) * 2 * LayerChunk.TableStride;
+            if (a.Table[row + LayerChunk.TableStride + LayerChunk.BlockCount] * tiles >= Grid.DimX) row += LayerChunk.TableStride;
             var layer = new LayerBases
             {
                 Outputs = a.Table[row + LayerChunk.OutputsBase],
@@ -140,7 +147,6 @@ internal static class LayerProgram
             long bounds = a.Table[row + LayerChunk.ProductBounds];
             layer.ProductLow = Interop.IntAsFloat((uint)bounds);
             layer.ProductHigh = Interop.IntAsFloat((uint)(bounds >> 32));
-            int tiles = (rows + LayerKernel.Tile - 1) / LayerKernel.Tile;
             // With at least as many groups as blocks, each group keeps one block for the whole
             // layer (its neurons, footprint and slot ranges loaded once) and takes every
             // groupsPerBlock-th tile; neighbouring groups take the blocks of one tile, so they

@@ -13,6 +13,19 @@ public static class TiledLayerPlanner
     /// weights and bias once and write it to all of them (<see cref="DuplicateOutputs"/>).</param>
     public static TiledLayer Plan(NetworkLayer layer, bool clusterOutputs = true, bool mergeDuplicates = true)
     {
+        if (!clusterOutputs) return PlanLayouts(layer, clusterOutputs: false, merged: false).Full;
+        var (full, merged) = PlanLayouts(layer, clusterOutputs: true, merged: mergeDuplicates);
+        return merged ?? full;
+    }
+
+    /// <summary>
+    /// The clustered layout of every output, and the layout that computes duplicate outputs once
+    /// (null when the layer has none), from one transpose and one clustering.
+    /// </summary>
+    public static (TiledLayer Full, TiledLayer? Merged) PlanBoth(NetworkLayer layer) => PlanLayouts(layer, clusterOutputs: true, merged: true);
+
+    private static (TiledLayer Full, TiledLayer? Merged) PlanLayouts(NetworkLayer layer, bool clusterOutputs, bool merged)
+    {
         var w = layer.Weights;
         int n = w.Columns;
         if (w.Rows != n) throw new ArgumentException($"Layer {layer.Index + 1} is not square ({w.Rows} x {n}).");
@@ -24,50 +37,13 @@ public static class TiledLayerPlanner
         var copies = ArrayPool<int>.Shared.Rent(n);
         try
         {
-            int distinct = n;
-            if (clusterOutputs)
-            {
-                ClusteredOutputOrder.WriteClustered(lists, order.AsSpan(0, n));
-                if (mergeDuplicates) distinct = DuplicateOutputs.Merge(lists, layer.Bias, order.AsSpan(0, n), copyStarts, copies);
-                else copyStarts.AsSpan(0, n + 1).Clear();
-            }
-            else
-            {
-                for (int j = 0; j < n; j++) order[j] = j;
-                copyStarts.AsSpan(0, n + 1).Clear();
-            }
-
-            int blocks = (distinct + TiledLayout.BlockRows - 1) / TiledLayout.BlockRows;
-            var threadOutputs = new int[blocks * TiledLayout.BlockRows];
-            var threadCopyStarts = new int[threadOutputs.Length + 1];
-            var threadCopies = new int[copyStarts[distinct]];
-            threadOutputs.AsSpan(distinct).Fill(-1);
-            var positions = new int[TiledLayout.BlockRows];
-            var keys = new int[TiledLayout.BlockRows];
-            int copyAt = 0;
-            using var builder = new TiledLayerBuilder(lists, blocks, w.NonZeros, layer.Index + 1);
-            for (int first = 0; first < distinct; first += TiledLayout.BlockRows)
-            {
-                int length = Math.Min(TiledLayout.BlockRows, distinct - first);
-                // Each clustered block ascending, its representatives' copies carried along.
-                for (int t = 0; t < length; t++)
-                {
-                    keys[t] = order[first + t];
-                    positions[t] = first + t;
-                }
-                if (clusterOutputs) Array.Sort(keys, positions, 0, length);
-                for (int t = 0; t < length; t++)
-                {
-                    threadOutputs[first + t] = keys[t];
-                    threadCopyStarts[first + t] = copyAt;
-                    int from = copyStarts[positions[t]], to = copyStarts[positions[t] + 1];
-                    copies.AsSpan(from, to - from).CopyTo(threadCopies.AsSpan(copyAt));
-                    copyAt += to - from;
-                }
-                builder.AddBlock(threadOutputs.AsSpan(first, length));
-            }
-            threadCopyStarts.AsSpan(distinct).Fill(copyAt);
-            return builder.ToTiledLayer(threadOutputs, threadCopyStarts, threadCopies, layer);
+            if (clusterOutputs) ClusteredOutputOrder.WriteClustered(lists, order.AsSpan(0, n));
+            else for (int j = 0; j < n; j++) order[j] = j;
+            copyStarts.AsSpan(0, n + 1).Clear();
+            var full = Lay(lists, layer, order.AsSpan(0, n), copyStarts, copies, sortBlocks: clusterOutputs);
+            if (!merged) return (full, null);
+            int distinct = DuplicateOutputs.Merge(lists, layer.Bias, order.AsSpan(0, n), copyStarts, copies);
+            return (full, distinct < n ? Lay(lists, layer, order.AsSpan(0, distinct), copyStarts, copies, sortBlocks: true) : null);
         }
         finally
         {
@@ -75,5 +51,46 @@ public static class TiledLayerPlanner
             ArrayPool<int>.Shared.Return(copyStarts);
             ArrayPool<int>.Shared.Return(copies);
         }
+    }
+
+    /// <summary>
+    /// Lays out the outputs of <paramref name="order"/> (each with its copies: see
+    /// <see cref="DuplicateOutputs.Merge"/>) in blocks of consecutive entries, each block
+    /// ascending when <paramref name="sortBlocks"/>, so neighbouring threads write neighbouring
+    /// outputs where they can.
+    /// </summary>
+    private static TiledLayer Lay(OutputInputLists lists, NetworkLayer layer, ReadOnlySpan<int> order, int[] copyStarts, int[] copies, bool sortBlocks)
+    {
+        int count = order.Length;
+        int blocks = (count + TiledLayout.BlockRows - 1) / TiledLayout.BlockRows;
+        var threadOutputs = new int[blocks * TiledLayout.BlockRows];
+        var threadCopyStarts = new int[threadOutputs.Length + 1];
+        var threadCopies = new int[copyStarts[count]];
+        threadOutputs.AsSpan(count).Fill(-1);
+        var positions = new int[TiledLayout.BlockRows];
+        var keys = new int[TiledLayout.BlockRows];
+        int copyAt = 0;
+        using var builder = new TiledLayerBuilder(lists, blocks, layer.Weights.NonZeros, layer.Index + 1);
+        for (int first = 0; first < count; first += TiledLayout.BlockRows)
+        {
+            int length = Math.Min(TiledLayout.BlockRows, count - first);
+            for (int t = 0; t < length; t++)
+            {
+                keys[t] = order[first + t];
+                positions[t] = first + t;
+            }
+            if (sortBlocks) Array.Sort(keys, positions, 0, length);
+            for (int t = 0; t < length; t++)
+            {
+                threadOutputs[first + t] = keys[t];
+                threadCopyStarts[first + t] = copyAt;
+                int from = copyStarts[positions[t]], to = copyStarts[positions[t] + 1];
+                copies.AsSpan(from, to - from).CopyTo(threadCopies.AsSpan(copyAt));
+                copyAt += to - from;
+            }
+            builder.AddBlock(threadOutputs.AsSpan(first, length));
+        }
+        threadCopyStarts.AsSpan(count).Fill(copyAt);
+        return builder.ToTiledLayer(threadOutputs, threadCopyStarts, threadCopies, layer);
     }
 }
