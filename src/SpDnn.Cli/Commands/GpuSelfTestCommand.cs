@@ -27,10 +27,11 @@ public static class GpuSelfTestCommand
         var noCollapse = new Option<bool>("--no-collapse") { Description = "Do not merge identical rows" };
         var json = new Option<string?>("--json") { Description = "Write the measurements to this JSON file" };
         var timeLayers = new Option<bool>("--time-layers") { Description = "Also time every layer on the device (one launch per layer, device events) and print the first ones" };
+        var dedupe = new Option<DuplicateOutputMerge>("--dedupe") { Description = "Duplicate outputs computed once: off, on or auto (as gpu:dedupe=)", DefaultValueFactory = _ => new GpuEngineOptions().MergeDuplicateOutputs };
 
         var command = new Command("gpu-selftest", "Check the GPU engine against the reference engine and time it")
         {
-            neurons, layers, images, density, referenceLimit, simulator, noCollapse, json, timeLayers,
+            neurons, layers, images, density, referenceLimit, simulator, noCollapse, json, timeLayers, dedupe,
         };
         command.SetAction(parse =>
         {
@@ -39,6 +40,7 @@ public static class GpuSelfTestCommand
             {
                 Accelerator = parse.GetValue(simulator) ? GpuAcceleratorChoice.CpuSimulator : GpuAcceleratorChoice.Cuda,
                 CollapseIdenticalRows = !parse.GetValue(noCollapse),
+                MergeDuplicateOutputs = parse.GetValue(dedupe),
             };
             var timed = options with { TimeEachLayer = true };
             bool showLayers = parse.GetValue(timeLayers);
