@@ -100,6 +100,9 @@ public sealed class GpuEngineTests : EngineConformanceTests
                 Accelerator = GpuAcceleratorChoice.CpuSimulator,
                 MergeDuplicateOutputs = merge,
                 SimulatedMultiprocessors = merge == DuplicateOutputMerge.Auto ? 3 : 1,
+                // Merged layouts streamed too: their copy tables pass through page-locked memory.
+                Weights = merge == DuplicateOutputMerge.On ? WeightResidency.Streamed : WeightResidency.Auto,
+                LayersPerChunk = merge == DuplicateOutputMerge.On ? 2 : 32,
             });
             var actual = engine.Infer(network, images, Keep);
             Assert.Equal(expected.Categories, actual.Categories);
@@ -107,6 +110,7 @@ public sealed class GpuEngineTests : EngineConformanceTests
             Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), actual.LayerStatistics.Select(s => s.LiveImages));
             Assert.Contains(actual.LayerStatistics, s => s.DistinctRows is >= 1 and <= 2 * LayerKernel.Tile);
             double share = double.Parse(actual.Details["computedShare"], System.Globalization.CultureInfo.InvariantCulture);
+            if (merge == DuplicateOutputMerge.On) Assert.Equal("3", actual.Details["streamedChunks"]);
             if (merge == DuplicateOutputMerge.Off) Assert.Equal(1.0, share);
             else Assert.InRange(share, 0.01, 0.5);
         }
