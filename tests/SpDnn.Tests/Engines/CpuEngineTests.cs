@@ -257,14 +257,57 @@ public sealed class CpuEngineTests : EngineConformanceTests
         Assert.All(actual.Categories, c => Assert.Contains(c, numbers));
     }
 
+    [Theory]
+    [InlineData("auto", 0, false)]
+    [InlineData("sparse-input", 0, true)]
+    [InlineData("dense-tile", 0, false)]
+    [InlineData("dense-tile", 1, true)]
+    [InlineData("sparse-input-streamed", 2, false)]
+    public void OutputsEqualByConstructionComputedOnceGiveTheReferenceBits(string formulation, int threads, bool dyadic)
+    {
+        var network = DuplicateFamilyNetwork.Create(600, 6, 7, dyadic);
+        var images = DuplicateFamilyNetwork.Repeated(RandomNetworkGenerator.RandomImages(7, 20, 600, 0.3, 2f, binary: false), 3);
+        var expected = RunReference(network, images);
+        Assert.NotEmpty(expected.Categories);
+        var options = formulation switch
+        {
+            "sparse-input" => new CpuEngineOptions { Formulation = CpuFormulation.SparseInput },
+            "dense-tile" => new CpuEngineOptions { Formulation = CpuFormulation.DenseTile },
+            "sparse-input-streamed" => new CpuEngineOptions { Formulation = CpuFormulation.SparseInput, PlanWindow = 2 },
+            _ => new CpuEngineOptions(),
+        };
+        using var engine = new CpuEngine(options with { MergeDuplicateOutputs = true });
+        var actual = engine.Infer(network, images, new InferenceOptions { KeepFinalFeatures = true, Threads = threads });
+        AssertSameAsReference(expected, actual, formulation);
+    }
+
     [Fact]
-    public void OfficialSubsetGivesTheOfficialCategories()
+    public void OutputsEqualByConstructionOfFewWideRowsSplitAcrossWorkersGiveTheReferenceBits()
+    {
+        // Thousands of distinct outputs with long lists and six dense rows: one tile with more
+        // work than one thread takes alone, so two workers split its computed outputs, and each
+        // row's values then spread to their copies from both parts.
+        var network = DuplicateFamilyNetwork.Create(4096, 3, 3, dyadic: true, families: 900, listLength: 300);
+        var images = RandomNetworkGenerator.RandomImages(3, 6, 4096, 0.6, 1f, binary: false);
+        var expected = RunReference(network, images);
+        using var engine = new CpuEngine(new CpuEngineOptions { Formulation = CpuFormulation.DenseTile, MergeDuplicateOutputs = true });
+        var actual = engine.Infer(network, images, new InferenceOptions { KeepFinalFeatures = true, Threads = 2 });
+        AssertSameAsReference(expected, actual, "split dense tile");
+        // Each part of a split tile counts as a dense tile: more than one per layer means split.
+        Assert.True(int.Parse(actual.Details["dense-tile tiles"], System.Globalization.CultureInfo.InvariantCulture) > network.LayerCount,
+            actual.Details["dense-tile tiles"]);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void OfficialSubsetGivesTheOfficialCategories(bool mergeDuplicates)
     {
         // The exact N=1024 challenge network (generated) and the official first 1200 images.
         var network = new ChallengeNetworkGenerator(1024, 120);
         var images = ImageLoader.Load(TestData.Official("sparse-images-1024_subset.mtx"), 1024);
         var truth = CategoriesFile.Read(TestData.Official("neuron1024-l120-categories_subset.mtx"));
-        using var engine = new CpuEngine(new CpuEngineOptions { PlanWindow = 4 });
+        using var engine = new CpuEngine(new CpuEngineOptions { PlanWindow = 4, MergeDuplicateOutputs = mergeDuplicates });
         var result = engine.Infer(network, images, new InferenceOptions { KeepFinalFeatures = true });
         Assert.True(CategoryCheck.Compare(truth, result.Categories).Passed, CategoryCheck.Compare(truth, result.Categories).ToString());
         Assert.Equal(1098, result.LayerStatistics[0].LiveImages);

@@ -152,7 +152,7 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
                 long before = Stopwatch.GetTimestamp();
                 var layer = plans.Take(k);
                 all.Counts.PlanWaitSeconds += Stopwatch.GetElapsedTime(before).TotalSeconds;
-                all.LayerWeights[k] = layer.NonZeros;
+                all.LayerWeights[k] = layer.LayerNonZeros;
                 var s = run.Step(layer, k);
                 all.Stats[k] = all.Stats[k] is not { } sum ? s : new LayerStatistics(s.Layer, sum.LiveImages + s.LiveImages,
                     sum.DistinctRows < 0 || s.DistinctRows < 0 ? -1 : sum.DistinctRows + s.DistinctRows, sum.Seconds + s.Seconds);

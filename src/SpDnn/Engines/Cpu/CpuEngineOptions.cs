@@ -30,6 +30,13 @@ public sealed record CpuEngineOptions
     public bool CollapseIdenticalRows { get; init; } = true;
 
     /// <summary>
+    /// Compute each set of outputs equal by construction (same inputs, bit-equal weights and
+    /// bias) once and write its value to all of them (<see cref="OutputCopies"/>; exact for any
+    /// network). Kronecker-built layers such as the challenge's have 16 such outputs each.
+    /// </summary>
+    public bool MergeDuplicateOutputs { get; init; }
+
+    /// <summary>
     /// Layers planned ahead while earlier ones run. 0: decide from the network size and the
     /// memory available (all layers when they fit); otherwise stream with this many plans held.
     /// </summary>
@@ -52,16 +59,27 @@ public sealed record CpuEngineOptions
     /// </summary>
     public CpuSimd Simd { get; init; } = CpuSimd.Auto;
 
-    public const string SettingsHelp = "simd=auto|vector512|vector256|vector128";
+    public const string SettingsHelp = "simd=auto|vector512|vector256|vector128, dedupe=on|off";
 
     /// <summary>Options from an engine spec such as <c>cpu:simd=vector256</c>; defaults elsewhere.</summary>
     public static CpuEngineOptions FromSpec(EngineSpec spec)
     {
-        var options = new CpuEngineOptions { Simd = spec.TakeEnum<CpuSimd>("simd") ?? CpuSimd.Auto };
+        var defaults = new CpuEngineOptions();
+        var options = new CpuEngineOptions
+        {
+            Simd = spec.TakeEnum<CpuSimd>("simd") ?? defaults.Simd,
+            MergeDuplicateOutputs = spec.TakeSwitch("dedupe") ?? defaults.MergeDuplicateOutputs,
+        };
         spec.RejectUnknown(SettingsHelp);
         return options;
     }
 
     /// <summary>The settings that differ from the defaults, as an engine spec suffix (":key=value..."), for reports.</summary>
-    public string SpecSuffix() => Simd == CpuSimd.Auto ? "" : ":simd=" + Simd.ToString().ToLowerInvariant();
+    public string SpecSuffix()
+    {
+        var defaults = new CpuEngineOptions();
+        string suffix = Simd == defaults.Simd ? "" : ":simd=" + Simd.ToString().ToLowerInvariant();
+        if (MergeDuplicateOutputs != defaults.MergeDuplicateOutputs) suffix += ":dedupe=" + (MergeDuplicateOutputs ? "on" : "off");
+        return suffix;
+    }
 }

@@ -13,8 +13,10 @@ public sealed class CpuLayerPlan
     public const int TileWidth = 16;
 
     private CpuLayerPlan(int index, CsrMatrix rows, int[] columnOffsets, int[] columnTileOffsets, float[] columnValues, float[] bias,
-        int[] blockSlots, int[] slotTileOffsets, float[] slotValues)
+        int[] blockSlots, int[] slotTileOffsets, float[] slotValues, OutputCopies? copies, long layerNonZeros)
     {
+        Copies = copies;
+        LayerNonZeros = layerNonZeros;
         BlockSlots = blockSlots;
         SlotTileOffsets = slotTileOffsets;
         SlotValues = slotValues;
@@ -29,9 +31,16 @@ public sealed class CpuLayerPlan
     /// <summary>0-based layer index.</summary>
     public int Index { get; }
 
+    /// <summary>Outputs the kernels compute: the layer's neurons, or its distinct outputs when <see cref="Copies"/> is set.</summary>
     public int Neurons => Rows.Columns;
 
-    /// <summary>W by input neuron: row i lists the outputs j that y_i feeds.</summary>
+    /// <summary>
+    /// When outputs equal by construction are merged: which layer outputs each computed output
+    /// stands for (the run writes its value to all of them). Null: the kernels compute every output.
+    /// </summary>
+    public OutputCopies? Copies { get; }
+
+    /// <summary>W by input neuron: row i lists the (computed) outputs j that y_i feeds.</summary>
     public CsrMatrix Rows { get; }
 
     /// <summary>W by output neuron: entries ColumnOffsets[j] .. ColumnOffsets[j+1]-1 feed output j.</summary>
@@ -56,7 +65,11 @@ public sealed class CpuLayerPlan
     /// <summary>Per-neuron bias, zero-padded to a whole number of tiles for the vector loops.</summary>
     public float[] Bias { get; }
 
+    /// <summary>Nonzeros the kernels use (fewer than the layer's when duplicate outputs are merged).</summary>
     public long NonZeros => Rows.NonZeros;
+
+    /// <summary>Nonzeros of the layer.</summary>
+    public long LayerNonZeros { get; }
 
     /// <summary>Bytes a plan of a layer with these sizes holds (both layouts and the bias).</summary>
     public static long EstimateBytes(int neurons, long nonZeros) => nonZeros * 24 + (long)neurons * 12 + 256;
@@ -64,7 +77,8 @@ public sealed class CpuLayerPlan
     /// <summary><paramref name="neurons"/> rounded up to a multiple of <see cref="TileWidth"/>.</summary>
     public static int PaddedLength(int neurons) => (neurons + TileWidth - 1) / TileWidth * TileWidth;
 
-    public static CpuLayerPlan Build(NetworkLayer layer, int neurons)
+    /// <param name="mergeDuplicates">Compute each set of outputs equal by construction once (<see cref="OutputCopies"/>).</param>
+    public static CpuLayerPlan Build(NetworkLayer layer, int neurons, bool mergeDuplicates = false)
     {
         var w = layer.Weights;
         if (w.Rows != neurons || w.Columns != neurons)
@@ -72,13 +86,36 @@ public sealed class CpuLayerPlan
         if (layer.Bias.Length != neurons)
             throw new ArgumentException($"Layer {layer.Index + 1} has {layer.Bias.Length} biases, expected {neurons}.");
         var columns = w.Transpose();
+        var rows = w;
+        var layerBias = layer.Bias;
+        var copies = mergeDuplicates ? OutputCopies.Find(columns, layer.Bias) : null;
+        if (copies is not null)
+        {
+            // The kernels see a layer of the distinct outputs only: W restricted to them.
+            var offsets = new int[copies.Distinct + 1];
+            for (int d = 0; d < copies.Distinct; d++) offsets[d + 1] = offsets[d] + columns.RowLength(copies.Representatives[d]);
+            var indices = new int[offsets[^1]];
+            var values = new float[offsets[^1]];
+            layerBias = new float[copies.Distinct];
+            for (int d = 0; d < copies.Distinct; d++)
+            {
+                int j = copies.Representatives[d];
+                columns.RowIndices(j).CopyTo(indices.AsSpan(offsets[d]));
+                columns.RowValues(j).CopyTo(values.AsSpan(offsets[d]));
+                layerBias[d] = layer.Bias[j];
+            }
+            columns = new CsrMatrix(copies.Distinct, neurons, offsets, indices, values);
+            rows = columns.Transpose();
+        }
+        int outputs = columns.Rows;
         var tileOffsets = new int[columns.ColumnIndices.Length];
         var inputs = columns.ColumnIndices;
         for (int p = 0; p < tileOffsets.Length; p++) tileOffsets[p] = inputs[p] * TileWidth;
-        var bias = new float[PaddedLength(neurons)];
-        layer.Bias.CopyTo(bias, 0);
-        var (blockSlots, slotOffsets, slotValues) = Slice(columns.RowOffsets, tileOffsets, columns.Values, neurons);
-        return new CpuLayerPlan(layer.Index, w, columns.RowOffsets, tileOffsets, columns.Values, bias, blockSlots, slotOffsets, slotValues);
+        var bias = new float[PaddedLength(outputs)];
+        layerBias.CopyTo(bias, 0);
+        var (blockSlots, slotOffsets, slotValues) = Slice(columns.RowOffsets, tileOffsets, columns.Values, outputs);
+        return new CpuLayerPlan(layer.Index, rows, columns.RowOffsets, tileOffsets, columns.Values, bias, blockSlots, slotOffsets, slotValues,
+            copies, w.NonZeros);
     }
 
     private static (int[] BlockSlots, int[] TileOffsets, float[] Values) Slice(int[] offsets, int[] tileOffsets, float[] values, int neurons)

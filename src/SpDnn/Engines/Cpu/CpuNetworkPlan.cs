@@ -12,6 +12,7 @@ namespace SpDnn.Engines.Cpu;
 public sealed class CpuNetworkPlan : IEnginePlan
 {
     private readonly CpuLayerPlan[]? _plans;
+    private readonly bool _merge;
 
     internal CpuNetworkPlan(ILayerSource source, CpuEngineOptions options, int threads)
     {
@@ -21,7 +22,8 @@ public sealed class CpuNetworkPlan : IEnginePlan
         LayerCount = source.LayerCount;
         if (LayerCount < 1) throw new ArgumentException("A network needs at least one layer.", nameof(source));
 
-        var first = CpuLayerPlan.Build(source.GetLayer(0), Neurons);
+        _merge = options.MergeDuplicateOutputs;
+        var first = CpuLayerPlan.Build(source.GetLayer(0), Neurons, _merge);
         long perLayer = CpuLayerPlan.EstimateBytes(Neurons, first.NonZeros);
         long budget = (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * options.PlanMemoryFraction);
         if (options.PlanWindow > 0)
@@ -36,12 +38,12 @@ public sealed class CpuNetworkPlan : IEnginePlan
             var plans = new CpuLayerPlan[LayerCount];
             plans[0] = first;
             Parallel.For(1, LayerCount, new ParallelOptions { MaxDegreeOfParallelism = threads },
-                k => plans[k] = CpuLayerPlan.Build(source.GetLayer(k), Neurons));
+                k => plans[k] = CpuLayerPlan.Build(source.GetLayer(k), Neurons, _merge));
             _plans = plans;
             long weights = 0, bytes = 0;
             foreach (var p in plans)
             {
-                weights += p.NonZeros;
+                weights += p.LayerNonZeros;
                 bytes += CpuLayerPlan.EstimateBytes(Neurons, p.NonZeros);
             }
             Weights = weights;
@@ -73,7 +75,7 @@ public sealed class CpuNetworkPlan : IEnginePlan
 
     /// <summary>The layer plans for one run, in order from <paramref name="firstLayer"/>.</summary>
     internal ILayerPlanSequence Open(CancellationToken cancellation, int firstLayer = 0) =>
-        _plans is not null ? new HeldPlans(_plans) : new StreamedLayerPlans(Source, Window, cancellation, firstLayer);
+        _plans is not null ? new HeldPlans(_plans) : new StreamedLayerPlans(Source, Window, cancellation, firstLayer, _merge);
 
     public void Dispose() { }
 

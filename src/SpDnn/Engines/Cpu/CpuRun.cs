@@ -147,7 +147,7 @@ internal sealed unsafe class CpuRun : IDisposable
         // Few dense tiles: all workers share each tile, split by output neurons (gather only).
         _parts = tiles >= 2 * _threads || alone || sparseRows
             ? 1
-            : Math.Clamp((2 * _threads + tiles - 1) / tiles, 1, Math.Max(1, _neurons / 256));
+            : Math.Clamp((2 * _threads + tiles - 1) / tiles, 1, Math.Max(1, plan.Neurons / 256));
         _items = tiles * _parts;
         if (_parts > 1) (_split ??= new SplitScratch(_padded, 2 * _threads, 2 * _threads)).Prepare(tiles, _parts);
         _nextItem = 0;
@@ -221,7 +221,7 @@ internal sealed unsafe class CpuRun : IDisposable
         {
             scratch.RowTiles++;
             for (int l = 0; l < lanes; l++)
-                Avx512Kernels.GatherRow(_plan!, l, 0, _neurons, scratch.Tile, scratch.LaneIndex + l * _padded, scratch.LaneValue + l * _padded, counts + l);
+                Avx512Kernels.GatherRow(_plan!, l, 0, _plan!.Neurons, scratch.Tile, scratch.LaneIndex + l * _padded, scratch.LaneValue + l * _padded, counts + l);
         }
         else if (ScatterPays(inputs))
         {
@@ -231,17 +231,79 @@ internal sealed unsafe class CpuRun : IDisposable
         else
         {
             scratch.GatherTiles++;
-            _kernels.GatherTile(_plan!, 0, _neurons, scratch.Tile, scratch.LaneIndex, scratch.LaneValue, _padded, counts);
+            _kernels.GatherTile(_plan!, 0, _plan!.Neurons, scratch.Tile, scratch.LaneIndex, scratch.LaneValue, _padded, counts);
         }
         Clear(first, lanes, scratch.Tile);
+        var copies = _plan!.Copies;
         for (int l = 0; l < lanes; l++)
         {
             int count = counts[l];
+            if (copies is not null)
+            {
+                int marked = MarkCopies(copies, scratch.LaneIndex + l * _padded, scratch.LaneValue + l * _padded, count, scratch);
+                Publish(first + l, worker, arena, WriteMarked(marked, arena, scratch));
+                continue;
+            }
             arena.EnsureRoom(count);
             new ReadOnlySpan<int>(scratch.LaneIndex + l * _padded, count).CopyTo(arena.Indices.AsSpan(arena.Count));
             new ReadOnlySpan<float>(scratch.LaneValue + l * _padded, count).CopyTo(arena.Values.AsSpan(arena.Count));
             Publish(first + l, worker, arena, count);
         }
+    }
+
+    /// <summary>
+    /// Spreads computed outputs (distinct outputs d and their values) to every layer output they
+    /// stand for, in the scratch's dense buffer and bitmap; returns how many outputs that sets.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static int MarkCopies(OutputCopies copies, int* index, float* value, int count, WorkerScratch scratch)
+    {
+        float* dense = scratch.Expanded;
+        ulong* marks = scratch.ExpandMarks;
+        int marked = 0;
+        fixed (int* starts = copies.Starts, outputs = copies.Outputs)
+        {
+            for (int e = 0; e < count; e++)
+            {
+                int d = index[e];
+                float v = value[e];
+                int end = starts[d + 1];
+                for (int p = starts[d]; p < end; p++)
+                {
+                    int j = outputs[p];
+                    dense[j] = v;
+                    marks[j >> 6] |= 1UL << j;
+                }
+                marked += end - starts[d];
+            }
+        }
+        return marked;
+    }
+
+    /// <summary>Appends the marked outputs, ascending, to the arena and clears the bitmap; returns their count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private int WriteMarked(int marked, SparseArena arena, WorkerScratch scratch)
+    {
+        arena.EnsureRoom(marked);
+        float* dense = scratch.Expanded;
+        ulong* marks = scratch.ExpandMarks;
+        var indices = arena.Indices;
+        var values = arena.Values;
+        int at = arena.Count;
+        for (int word = 0, words = _padded / 64 + 1; word < words; word++)
+        {
+            ulong bits = marks[word];
+            if (bits == 0) continue;
+            marks[word] = 0;
+            while (bits != 0)
+            {
+                int j = word * 64 + BitOperations.TrailingZeroCount(bits);
+                bits &= bits - 1;
+                indices[at] = j;
+                values[at++] = dense[j];
+            }
+        }
+        return marked;
     }
 
     /// <summary>Whether a tile whose rows have <paramref name="inputs"/> distinct nonzero inputs is cheaper scattered than gathered.</summary>
@@ -258,7 +320,8 @@ internal sealed unsafe class CpuRun : IDisposable
     {
         var split = _split!;
         int first = tile * Width, lanes = Math.Min(Width, _distinct - first);
-        int j0 = SplitScratch.PartStart(_neurons, _parts, part), j1 = SplitScratch.PartStart(_neurons, _parts, part + 1);
+        int outputs = _plan!.Neurons;
+        int j0 = SplitScratch.PartStart(outputs, _parts, part), j1 = SplitScratch.PartStart(outputs, _parts, part + 1);
         Densify(first, lanes, scratch.Tile, null);
         int* counts = split.Counts(tile, part);
         new Span<int>(counts, Width).Clear();
@@ -282,11 +345,25 @@ internal sealed unsafe class CpuRun : IDisposable
     {
         var split = _split!;
         var arena = _output[0];
+        var copies = _plan!.Copies;
+        int outputs = _plan.Neurons;
         for (int first = 0, tile = 0; first < _distinct; first += Width, tile++)
         {
             int lanes = Math.Min(Width, _distinct - first);
             for (int l = 0; l < lanes; l++)
             {
+                if (copies is not null)
+                {
+                    // The parts' computed outputs spread to the layer's outputs in any order: the bitmap sorts them.
+                    int marked = 0;
+                    for (int p = 0; p < _parts; p++)
+                    {
+                        long from = ((long)tile * Width + l) * _padded + SplitScratch.PartStart(outputs, _parts, p);
+                        marked += MarkCopies(copies, split.Index + from, split.Value + from, split.Counts(tile, p)[l], _scratch[0]);
+                    }
+                    Publish(first + l, 0, arena, WriteMarked(marked, arena, _scratch[0]));
+                    continue;
+                }
                 int total = 0;
                 for (int p = 0; p < _parts; p++) total += split.Counts(tile, p)[l];
                 arena.EnsureRoom(total);
@@ -294,7 +371,7 @@ internal sealed unsafe class CpuRun : IDisposable
                 for (int p = 0; p < _parts; p++)
                 {
                     int count = split.Counts(tile, p)[l];
-                    long from = ((long)tile * Width + l) * _padded + SplitScratch.PartStart(_neurons, _parts, p);
+                    long from = ((long)tile * Width + l) * _padded + SplitScratch.PartStart(outputs, _parts, p);
                     new ReadOnlySpan<int>(split.Index + from, count).CopyTo(arena.Indices.AsSpan(at));
                     new ReadOnlySpan<float>(split.Value + from, count).CopyTo(arena.Values.AsSpan(at));
                     at += count;
@@ -411,7 +488,13 @@ internal sealed unsafe class CpuRun : IDisposable
             LaneIndex = Allocate<int>((long)padded * Width);
             LaneValue = Allocate<float>((long)padded * Width);
             Counts = Allocate<int>(Width);
+            Expanded = Allocate<float>(padded);
+            ExpandMarks = Allocate<ulong>(padded / 64 + 1);
         }
+
+        /// <summary>One row's outputs spread to their copies (OutputCopies), and which are set (zero between rows).</summary>
+        public float* Expanded { get; }
+        public ulong* ExpandMarks { get; }
 
         /// <summary>The input tile: input i of lane l at [i·16 + l].</summary>
         public float* Tile { get; }
@@ -440,6 +523,8 @@ internal sealed unsafe class CpuRun : IDisposable
             NativeMemory.AlignedFree(LaneIndex);
             NativeMemory.AlignedFree(LaneValue);
             NativeMemory.AlignedFree(Counts);
+            NativeMemory.AlignedFree(Expanded);
+            NativeMemory.AlignedFree(ExpandMarks);
         }
     }
 

@@ -17,14 +17,17 @@ internal sealed class StreamedLayerPlans : ILayerPlanSequence
     private readonly Thread _producer;
     private readonly CancellationToken _cancellation;
     private readonly int _first;
+    private readonly bool _merge;
     private int _built;      // layers planned so far
     private int _released;   // layers the run is done with
     private bool _stopped;
     private Exception? _failure;
 
     /// <param name="first">The first layer the run takes (a batch merged from earlier batches starts later).</param>
-    public StreamedLayerPlans(ILayerSource source, int window, CancellationToken cancellation, int first = 0)
+    /// <param name="mergeDuplicates">Plans compute outputs equal by construction once (<see cref="OutputCopies"/>).</param>
+    public StreamedLayerPlans(ILayerSource source, int window, CancellationToken cancellation, int first = 0, bool mergeDuplicates = false)
     {
+        _merge = mergeDuplicates;
         _source = source;
         _first = first;
         _built = first;
@@ -48,7 +51,7 @@ internal sealed class StreamedLayerPlans : ILayerPlanSequence
                     if (_stopped) return;
                 }
                 _cancellation.ThrowIfCancellationRequested();
-                var plan = CpuLayerPlan.Build(_source.GetLayer(k), _source.Neurons);
+                var plan = CpuLayerPlan.Build(_source.GetLayer(k), _source.Neurons, _merge);
                 lock (_gate)
                 {
                     _ring[k % _window] = plan;

@@ -2,6 +2,7 @@ using SpDnn.Engines;
 using SpDnn.Engines.Gpu;
 using SpDnn.Generation;
 using SpDnn.Model;
+using SpDnn.Tests.Support;
 
 namespace SpDnn.Tests.Engines.Gpu;
 
@@ -59,36 +60,11 @@ public sealed class GpuEngineTests : EngineConformanceTests
         // bias (which must not merge), one family larger than a thread's copies, some outputs
         // without inputs. Dyadic weights: the fused path; others: the rounded one. 600 outputs:
         // the full layout has three blocks, the merged one a single block.
-        const int n = 600;
-        var rng = new Random(42);
-        var layers = new List<NetworkLayer>();
-        for (int k = 0; k < 5; k++)
-        {
-            var lists = Enumerable.Range(0, 12).Select(_ => Enumerable.Range(0, n).OrderBy(_ => rng.Next()).Take(2 + rng.Next(30)).Order().ToArray()).ToArray();
-            var weights = lists.Select(l => l.Select(_ => fusedProducts ? rng.Next(-8, 16) / 16f : (float)(rng.NextDouble() * 0.5 - 0.1)).Select(v => v == 0f ? 0.5f : v).ToArray()).ToArray();
-            var rows = new List<int>();
-            var cols = new List<int>();
-            var values = new List<float>();
-            var bias = new float[n];
-            for (int j = 0; j < n; j++)
-            {
-                bias[j] = j % 6 == 1 ? 0.125f : -0.25f;
-                if (j % 40 == 39) continue;
-                int family = j < 90 ? 0 : j % 12;
-                for (int e = 0; e < lists[family].Length; e++)
-                {
-                    rows.Add(lists[family][e]);
-                    cols.Add(j);
-                    values.Add(j % 4 == 2 && e == 0 ? weights[family][e] * 0.5f : weights[family][e]);
-                }
-            }
-            layers.Add(new NetworkLayer(k, CsrMatrix.FromCoordinates(n, n, [.. rows], [.. cols], [.. values]), bias));
-        }
-        var network = new InMemoryNetwork(layers);
+        var network = DuplicateFamilyNetwork.Create(600, 5, 42, fusedProducts);
         // 20 distinct images three times over: 60 live rows (four tiles) until the engine
         // collapses them to 20 (two tiles). With three simulated multiprocessors, auto takes the
         // merged layout while three or more tiles are live and the full one after the collapse.
-        var images = Repeated(RandomNetworkGenerator.RandomImages(42, 20, n, 0.3, 2f, binary: false), 3);
+        var images = DuplicateFamilyNetwork.Repeated(RandomNetworkGenerator.RandomImages(42, 20, 600, 0.3, 2f, binary: false), 3);
         var expected = RunReference(network, images);
         Assert.Equal(60, expected.LayerStatistics[0].LiveImages);
         Assert.NotEmpty(expected.Categories);
@@ -114,22 +90,6 @@ public sealed class GpuEngineTests : EngineConformanceTests
             if (merge == DuplicateOutputMerge.Off) Assert.Equal(1.0, share);
             else Assert.InRange(share, 0.01, 0.5);
         }
-    }
-
-    /// <summary>The images <paramref name="times"/> times over, interleaved (image r is row r mod count).</summary>
-    private static ImageBatch Repeated(ImageBatch distinct, int times)
-    {
-        int count = distinct.Count;
-        var offsets = new int[count * times + 1];
-        var cols = new List<int>();
-        var vals = new List<float>();
-        for (int r = 0; r < count * times; r++)
-        {
-            cols.AddRange(distinct.Features.RowIndices(r % count).ToArray());
-            vals.AddRange(distinct.Features.RowValues(r % count).ToArray());
-            offsets[r + 1] = cols.Count;
-        }
-        return new ImageBatch(new CsrMatrix(count * times, distinct.Features.Columns, offsets, [.. cols], [.. vals]));
     }
 
     [Fact]
