@@ -19,6 +19,20 @@ public sealed class EngineSpecTests
         Assert.Equal("", GpuEngineOptions.FromSpec(EngineSpec.Parse("gpu")).SpecSuffix());
     }
 
+    [Fact]
+    public void DedupeSettingsAreReadAndNamedBackInReports()
+    {
+        var gpu = GpuEngineOptions.FromSpec(EngineSpec.Parse("gpu:dedupe=auto"));
+        Assert.Equal(DuplicateOutputMerge.Auto, gpu.MergeDuplicateOutputs);
+        Assert.Equal(":dedupe=auto", gpu.SpecSuffix());
+        Assert.Equal(DuplicateOutputMerge.Off, GpuEngineOptions.FromSpec(EngineSpec.Parse("gpu")).MergeDuplicateOutputs);
+        Assert.Throws<ArgumentException>(() => GpuEngineOptions.FromSpec(EngineSpec.Parse("gpu:dedupe=sometimes")));
+        var cpu = CpuEngineOptions.FromSpec(EngineSpec.Parse("cpu:dedupe=off"));
+        Assert.False(cpu.MergeDuplicateOutputs);
+        Assert.Equal(":dedupe=off", cpu.SpecSuffix());
+        Assert.True(CpuEngineOptions.FromSpec(EngineSpec.Parse("cpu")).MergeDuplicateOutputs);
+    }
+
     [Theory]
     [InlineData("gpu:weights=sideways", "weights=sideways")]
     [InlineData("gpu:chunk=0", "chunk=0")]

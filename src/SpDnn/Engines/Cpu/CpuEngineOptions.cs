@@ -32,9 +32,11 @@ public sealed record CpuEngineOptions
     /// <summary>
     /// Compute each set of outputs equal by construction (same inputs, bit-equal weights and
     /// bias) once and write its value to all of them (<see cref="OutputCopies"/>; exact for any
-    /// network). Kronecker-built layers such as the challenge's have 16 such outputs each.
+    /// network). Kronecker-built layers such as the challenge's have 16 such outputs each
+    /// (measured 1.2x-4.6x faster on N = 1024 and 4096, every layer count); a network without
+    /// them only pays a hash of each output's weights while planning.
     /// </summary>
-    public bool MergeDuplicateOutputs { get; init; }
+    public bool MergeDuplicateOutputs { get; init; } = true;
 
     /// <summary>
     /// Layers planned ahead while earlier ones run. 0: decide from the network size and the
