@@ -33,7 +33,7 @@ public sealed record CpuEngineOptions
     /// Compute each set of outputs equal by construction (same inputs, bit-equal weights and
     /// bias) once and write its value to all of them (<see cref="OutputCopies"/>; exact for any
     /// network). Kronecker-built layers such as the challenge's have 16 such outputs each
-    /// (measured 1.2x-4.6x faster on N = 1024 and 4096, every layer count); a network without
+    /// (measured 1.2x-3.9x faster on N = 1024, 4096 and 16384); a network without
     /// them only pays a hash of each output's weights while planning.
     /// </summary>
     public bool MergeDuplicateOutputs { get; init; } = true;
