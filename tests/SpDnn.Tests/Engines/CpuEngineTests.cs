@@ -266,7 +266,7 @@ public sealed class CpuEngineTests : EngineConformanceTests
     public void OutputsEqualByConstructionComputedOnceGiveTheReferenceBits(string formulation, int threads, bool dyadic)
     {
         var network = DuplicateFamilyNetwork.Create(600, 6, 7, dyadic);
-        var images = DuplicateFamilyNetwork.Repeated(RandomNetworkGenerator.RandomImages(7, 20, 600, 0.3, 2f, binary: false), 3);
+        var images = RepeatedImages.Interleaved(RandomNetworkGenerator.RandomImages(7, 20, 600, 0.3, 2f, binary: false), 3);
         var expected = RunReference(network, images);
         Assert.NotEmpty(expected.Categories);
         var options = formulation switch

@@ -42,20 +42,4 @@ internal static class DuplicateFamilyNetwork
         }
         return new InMemoryNetwork(result);
     }
-
-    /// <summary>The images <paramref name="times"/> times over, interleaved (image r is row r mod count).</summary>
-    public static ImageBatch Repeated(ImageBatch distinct, int times)
-    {
-        int count = distinct.Count;
-        var offsets = new int[count * times + 1];
-        var cols = new List<int>();
-        var vals = new List<float>();
-        for (int r = 0; r < count * times; r++)
-        {
-            cols.AddRange(distinct.Features.RowIndices(r % count).ToArray());
-            vals.AddRange(distinct.Features.RowValues(r % count).ToArray());
-            offsets[r + 1] = cols.Count;
-        }
-        return new ImageBatch(new CsrMatrix(count * times, distinct.Features.Columns, offsets, [.. cols], [.. vals]));
-    }
 }

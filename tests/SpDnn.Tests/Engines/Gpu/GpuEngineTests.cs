@@ -28,17 +28,7 @@ public sealed class GpuEngineTests : EngineConformanceTests
         var network = InMemoryNetwork.Load(new RandomNetworkGenerator(21, shape));
         var distinct = RandomNetworkGenerator.RandomImages(21, 12, shape.Neurons, 0.3, 2f, binary: false);
         // Every image three times, interleaved, so duplicates sit in different tiles.
-        var rows = Enumerable.Range(0, 36).Select(r => r % 12).ToArray();
-        var offsets = new int[rows.Length + 1];
-        var cols = new List<int>();
-        var vals = new List<float>();
-        for (int r = 0; r < rows.Length; r++)
-        {
-            cols.AddRange(distinct.Features.RowIndices(rows[r]).ToArray());
-            vals.AddRange(distinct.Features.RowValues(rows[r]).ToArray());
-            offsets[r + 1] = cols.Count;
-        }
-        var images = new ImageBatch(new CsrMatrix(rows.Length, shape.Neurons, offsets, [.. cols], [.. vals]));
+        var images = RepeatedImages.Interleaved(distinct, 3);
         var expected = RunReference(network, images);
         Assert.NotEmpty(expected.Categories);
 
@@ -64,7 +54,7 @@ public sealed class GpuEngineTests : EngineConformanceTests
         // 20 distinct images three times over: 60 live rows (four tiles) until the engine
         // collapses them to 20 (two tiles). With three simulated multiprocessors, auto takes the
         // merged layout while three or more tiles are live and the full one after the collapse.
-        var images = DuplicateFamilyNetwork.Repeated(RandomNetworkGenerator.RandomImages(42, 20, 600, 0.3, 2f, binary: false), 3);
+        var images = RepeatedImages.Interleaved(RandomNetworkGenerator.RandomImages(42, 20, 600, 0.3, 2f, binary: false), 3);
         var expected = RunReference(network, images);
         Assert.Equal(60, expected.LayerStatistics[0].LiveImages);
         Assert.NotEmpty(expected.Categories);
