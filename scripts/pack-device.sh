@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Publishes the CLI self-contained for linux-x64 and packs it, with the device scripts, into
-# .devpack/ of the checkout that the device tool sends (default /work/main; git-ignored there). xz -9: the payload and the tracked tree must stay under the device tool's 64 MiB.
+# .devpack/ of a checkout that the device tool sends (default: this checkout; git-ignored there). xz -9: the payload and the tracked tree must stay under the device tool's 64 MiB.
 # Usage: scripts/pack-device.sh [target-checkout]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-target=${1:-/work/main}
+target=$(realpath "${1:-.}")
 publish=$(mktemp -d)
 trap 'rm -rf "$publish"' EXIT
 dotnet publish src/SpDnn.Cli -c Release -r linux-x64 --self-contained -p:InvariantGlobalization=true \
@@ -13,12 +13,9 @@ mkdir -p "$target/.devpack"
 rm -rf "$target/.devpack/"*
 tar -C "$publish" -cf - spdnn | xz -T0 -9 > "$target/.devpack/spdnn.tar.xz"
 cp bench/gpu/*.sh bench/gpu/*.py "$target/.devpack/"
-# Truth categories: the committed ones (bench/truth) and the official N=1024 L=120 file.
+# Truth categories: the committed ones (bench/truth; its N=1024 L=120 file equals the official one, data/official).
 mkdir -p "$target/.devpack/truth"
-cp bench/truth/*.tsv "$target/.devpack/truth/" 2>/dev/null || true
-official=../shared/graphchallenge-official/neuron1024-l120-categories.tsv
-[ -f "$official" ] || official=/work/shared/graphchallenge-official/neuron1024-l120-categories.tsv
-cp "$official" "$target/.devpack/truth/"
+cp bench/truth/*.tsv "$target/.devpack/truth/"
 git rev-parse --short HEAD > "$target/.devpack/commit.txt"
 git status --porcelain | grep -q . && echo "+uncommitted" >> "$target/.devpack/commit.txt" || true
 ls -la "$target/.devpack"

@@ -10,5 +10,5 @@ mkdir -p "$payload"
 dotnet publish src/SpDnn.Cli -c Release -r linux-x64 --self-contained -o /tmp/spdnn-publish
 tar -C /tmp/spdnn-publish -cf - . | xz -T0 -6 > "$payload/spdnn.tar.xz"
 (cd "$payload" && apt-get download libmpich12 mpich libhwloc15 libucx0 libslurm38 libnuma1 libgfortran5 libudev1)
-cp ../shared/graphchallenge-official/sparse-images-1024_subset.mtx ../shared/graphchallenge-official/neuron1024-l120-categories_subset.mtx "$payload/"
+cp data/official/sparse-images-1024_subset.mtx data/official/neuron1024-l120-categories_subset.mtx "$payload/"
 du -sh "$payload"

@@ -19,7 +19,7 @@ public static class TruthLookup
         return null;
     }
 
-    /// <summary>The default folders: bench/truth in the current tree, then the official truth beside the checkout.</summary>
+    /// <summary>The default folders: bench/truth in the current tree, then the official truth files in data/official.</summary>
     public static IReadOnlyList<string> DefaultFolders()
     {
         var folders = new List<string>();
@@ -27,7 +27,7 @@ public static class TruthLookup
         {
             var truth = Path.Combine(dir.FullName, "bench", "truth");
             if (Directory.Exists(truth)) folders.Add(truth);
-            var official = Path.Combine(dir.FullName, "shared", "graphchallenge-official");
+            var official = Path.Combine(dir.FullName, "data", "official");
             if (Directory.Exists(official)) folders.Add(official);
         }
         return folders;

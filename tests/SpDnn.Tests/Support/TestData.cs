@@ -2,12 +2,12 @@ using System.Runtime.CompilerServices;
 
 namespace SpDnn.Tests.Support;
 
-/// <summary>Locates the official data folder ../shared/graphchallenge-official beside the checkout.</summary>
+/// <summary>Locates the official challenge files the repository carries in data/official (data/official/README.md says where they come from).</summary>
 public static class TestData
 {
     public static string RepositoryRoot { get; } = FindRoot();
 
-    public static string OfficialFolder => Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "graphchallenge-official"));
+    public static string OfficialFolder => Path.GetFullPath(Path.Combine(RepositoryRoot, "data", "official"));
 
     public static string Official(string fileName)
     {
