@@ -86,29 +86,29 @@ public sealed partial class InferRunner(TextWriter output, TextWriter error, Ste
 
     private static InferReport BuildReport(InferRequest request, ILayerSource network, string imagesDescription, InferenceResult result,
         double loadSeconds, CategoryCheck? check) => new()
-    {
-        Engine = result.Engine,
-        Network = network.Description,
-        ImagesPath = imagesDescription,
-        Neurons = result.Neurons,
-        Layers = result.Layers,
-        Images = result.Images,
-        Weights = result.Weights,
-        Edges = result.Edges,
-        LoadSeconds = loadSeconds,
-        PlanningSeconds = result.PlanningSeconds,
-        InferenceSeconds = result.InferenceSeconds,
-        TeraEdgesPerSecond = result.TeraEdgesPerSecond,
-        Categories = result.Categories.Length,
-        LiveImagesPerLayer = [.. result.LayerStatistics.Select(s => s.LiveImages)],
-        Threads = request.Threads,
-        Truth = request.Truth,
-        Passed = check?.Passed,
-        ExpectedCategories = check?.Expected,
-        Missing = check?.Missing.Length,
-        Unexpected = check?.Unexpected.Length,
-        Details = result.Details.Count > 0 ? result.Details : null,
-    };
+        {
+            Engine = result.Engine,
+            Network = network.Description,
+            ImagesPath = imagesDescription,
+            Neurons = result.Neurons,
+            Layers = result.Layers,
+            Images = result.Images,
+            Weights = result.Weights,
+            Edges = result.Edges,
+            LoadSeconds = loadSeconds,
+            PlanningSeconds = result.PlanningSeconds,
+            InferenceSeconds = result.InferenceSeconds,
+            TeraEdgesPerSecond = result.TeraEdgesPerSecond,
+            Categories = result.Categories.Length,
+            LiveImagesPerLayer = [.. result.LayerStatistics.Select(s => s.LiveImages)],
+            Threads = request.Threads,
+            Truth = request.Truth,
+            Passed = check?.Passed,
+            ExpectedCategories = check?.Expected,
+            Missing = check?.Missing.Length,
+            Unexpected = check?.Unexpected.Length,
+            Details = result.Details.Count > 0 ? result.Details : null,
+        };
 
     private void WriteText(InferReport report, InferenceResult result, CategoryCheck? check)
     {

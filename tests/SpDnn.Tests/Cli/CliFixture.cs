@@ -1,5 +1,5 @@
-using SpDnn.Engines.Reference;
 using SpDnn.Engines;
+using SpDnn.Engines.Reference;
 using SpDnn.Formats;
 using SpDnn.Generation;
 using SpDnn.Model;

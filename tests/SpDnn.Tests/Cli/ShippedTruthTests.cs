@@ -21,14 +21,14 @@ public sealed class ShippedTruthTests
     {
         int found = 0;
         foreach (int n in ChallengeSpec.NeuronCounts)
-        foreach (int l in ChallengeSpec.LayerCounts)
-        {
-            if (ChallengeTruth.TryGet(n, l) is not { } truth) continue;
-            found++;
-            Assert.Equal(ChallengeSpec.Survivors(n), truth.Length);
-            Assert.True(truth.SequenceEqual(truth.Order().Distinct()), $"N={n} L={l} is not ascending and unique");
-            Assert.All(truth, c => Assert.InRange(c, 1, ChallengeSpec.OfficialImageCount));
-        }
+            foreach (int l in ChallengeSpec.LayerCounts)
+            {
+                if (ChallengeTruth.TryGet(n, l) is not { } truth) continue;
+                found++;
+                Assert.Equal(ChallengeSpec.Survivors(n), truth.Length);
+                Assert.True(truth.SequenceEqual(truth.Order().Distinct()), $"N={n} L={l} is not ascending and unique");
+                Assert.All(truth, c => Assert.InRange(c, 1, ChallengeSpec.OfficialImageCount));
+            }
         Assert.True(found >= 6, $"only {found} truth files are shipped");
         Assert.Null(ChallengeTruth.TryGet(1024, 7));
     }

@@ -12,8 +12,8 @@ public sealed class MpiLaunchTests
         Assert.Equal(new MpiLaunch(MpiLauncher.Pmi, 0, 1), MpiLaunch.FromVariables(new Dictionary<string, string> { ["MPI_LOCALRANKID"] = "0" }));
         Assert.Equal(new MpiLaunch(MpiLauncher.Pmi, 5, 1), MpiLaunch.FromVariables(new Dictionary<string, string> { ["PMIX_RANK"] = "5" }));
         // Open MPI wins even where it also sets PMIx variables.
-        Assert.Equal(new MpiLaunch(MpiLauncher.OpenMpi, 1, 3), MpiLaunch.FromVariables(new Dictionary<string, string>
-            { ["PMIX_RANK"] = "1", ["OMPI_COMM_WORLD_RANK"] = "1", ["OMPI_COMM_WORLD_SIZE"] = "3" }));
+        var openMpiAndPmix = new Dictionary<string, string> { ["PMIX_RANK"] = "1", ["OMPI_COMM_WORLD_RANK"] = "1", ["OMPI_COMM_WORLD_SIZE"] = "3" };
+        Assert.Equal(new MpiLaunch(MpiLauncher.OpenMpi, 1, 3), MpiLaunch.FromVariables(openMpiAndPmix));
         Assert.False(MpiLaunch.FromVariables(new Dictionary<string, string>()).IsMultiProcess);
     }
 }
