@@ -35,8 +35,9 @@ public sealed partial class InferRunner(TextWriter output, TextWriter error, Ste
             int[]? truth = request.Truth is null ? null : CategoriesFile.Read(request.Truth);
             double loadSeconds = loadWatch.Elapsed.TotalSeconds;
 
-            using var engine = ScaleOutEngines.Create(new EngineRequest(request.Engine, request.Gpus, request.RebalanceAfter), new SingleProcessCommunicator());
+            using var engine = ScaleOutEngines.Create(new EngineRequest(request.Engine, request.Gpus, request.RebalanceAfter, !network.IsChallengeForm), new SingleProcessCommunicator());
             var options = new InferenceOptions { Threads = request.Threads };
+            NetworkFormCheck.EnsureRuns(engine, network);
             using var plan = progress.Run($"planning ({engine.Name})", 0, _ => engine.Plan(network, options));
             var result = progress.Run("inference", network.LayerCount,
                 reporter => engine.Execute(plan, images, options with { Progress = reporter }));
@@ -81,7 +82,7 @@ public sealed partial class InferRunner(TextWriter output, TextWriter error, Ste
             }, from: 1);
             return 0;
         });
-        return new InMemoryNetwork(layers, source.Description);
+        return new InMemoryNetwork(layers, source.Description, source.ReadOut);
     }
 
     private static InferReport BuildReport(InferRequest request, ILayerSource network, string imagesDescription, InferenceResult result,

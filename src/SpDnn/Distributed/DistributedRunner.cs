@@ -50,7 +50,13 @@ public static class DistributedRunner
         RequireSameEverywhere(communicator, network.LayerCount, "layers");
 
         using var engine = FailureAgreement.Run(communicator, () => job.CreateEngine(communicator));
-        using var plan = FailureAgreement.Run(communicator, () => engine.Plan(network, job.Options));
+        using var plan = FailureAgreement.Run(communicator, () =>
+        {
+            // Ranks gather categories only: a class read-out or layers of other forms are not merged yet.
+            if (!network.IsChallengeForm)
+                throw new NotSupportedException($"Several MPI ranks run only challenge-form networks; {network.Description} is a general one ({NetworkFormCheck.Describe(network)}). Run it in one process.");
+            return engine.Plan(network, job.Options);
+        });
         communicator.Barrier(); // start together, so the slowest rank's time is the job's time
         var local = FailureAgreement.Run(communicator, () => engine.Execute(plan, slice, job.Options));
 

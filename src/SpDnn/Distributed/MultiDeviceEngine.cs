@@ -49,6 +49,7 @@ public sealed class MultiDeviceEngine : IInferenceEngine
 
     public IEnginePlan Plan(ILayerSource network, InferenceOptions options)
     {
+        NetworkFormCheck.EnsureRuns(this, network);
         // Re-balancing needs layers on both sides of the cut; otherwise it is simply off.
         int cut = RebalanceAfterLayer > 0 && RebalanceAfterLayer < network.LayerCount ? RebalanceAfterLayer : 0;
         var watch = Stopwatch.StartNew();

@@ -7,7 +7,8 @@ namespace SpDnn.Distributed;
 /// <param name="Engine">An <see cref="EngineFactory"/> name with its settings (<see cref="EngineSpec"/>), or <c>auto</c>.</param>
 /// <param name="Gpus"><c>--gpus</c> text, or null.</param>
 /// <param name="RebalanceAfterLayer">Re-split live images after this many layers when several GPUs share a process; 0 never.</param>
-public sealed record EngineRequest(string Engine, string? Gpus = null, int RebalanceAfterLayer = 0);
+/// <param name="GeneralNetwork">The network is not of the challenge's form: <c>auto</c> picks only engines that run general networks.</param>
+public sealed record EngineRequest(string Engine, string? Gpus = null, int RebalanceAfterLayer = 0, bool GeneralNetwork = false);
 
 /// <summary>
 /// Makes a process's engine from the engine name, <c>--gpus</c> and its place in the job.
@@ -26,7 +27,7 @@ public static class ScaleOutEngines
     /// <param name="cudaDevices">Counts the usable CUDA devices (asked only when a GPU engine is wanted).</param>
     public static IInferenceEngine Create(EngineRequest request, ICommunicator communicator, Func<int> cudaDevices)
     {
-        string engine = Resolve(request.Engine);
+        string engine = Resolve(request.Engine, request.GeneralNetwork);
         var spec = EngineSpec.Parse(engine);
         bool gpu = spec.Name.Equals("gpu", StringComparison.OrdinalIgnoreCase);
         if (request.Gpus is not null && !gpu)
@@ -56,11 +57,11 @@ public static class ScaleOutEngines
     }
 
     /// <summary><c>auto</c> becomes the best available registered engine's name; other names stay.</summary>
-    private static string Resolve(string name)
+    private static string Resolve(string name, bool general)
     {
         if (!name.Equals(EngineFactory.Auto, StringComparison.OrdinalIgnoreCase)) return name;
         foreach (var entry in EngineFactory.All)
-            if (entry.IsAvailable()) return entry.Name;
+            if (entry.IsAvailable() && (entry.RunsGeneralForm || !general)) return entry.Name;
         throw new InvalidOperationException("No inference engine is available.");
     }
 }

@@ -10,6 +10,7 @@ public static class EngineExtensions
         options ??= InferenceOptions.Default;
         if (images.Neurons != network.Neurons)
             throw new ArgumentException($"The images have {images.Neurons} features but the network has {network.Neurons} neurons.");
+        NetworkFormCheck.EnsureRuns(engine, network);
         using var plan = engine.Plan(network, options);
         var result = engine.Execute(plan, images, options);
         return result with { PlanningSeconds = plan.PlanningSeconds };

@@ -16,13 +16,17 @@ public static class EngineFactory
     /// <param name="Rank">Higher is preferred by <c>auto</c>.</param>
     /// <param name="IsAvailable">Whether the engine can run here (a GPU engine needs a device).</param>
     /// <param name="Create">Makes the engine from its settings (see <see cref="EngineSpec"/>).</param>
-    public sealed record Entry(string Name, string Description, int Rank, Func<bool> IsAvailable, Func<EngineSpec, IInferenceEngine> Create);
+    public sealed record Entry(string Name, string Description, int Rank, Func<bool> IsAvailable, Func<EngineSpec, IInferenceEngine> Create)
+    {
+        /// <summary>Whether the engine runs general networks (<see cref="IInferenceEngine.RunsGeneralForm"/>); <c>auto</c> skips the others for them.</summary>
+        public bool RunsGeneralForm { get; init; }
+    }
 
     private static readonly Entry[] Entries =
     [
-        new("reference", "the oracle: simplest correct code, parallel over images", 0, () => true, Plain(() => new ReferenceEngine())),
+        new("reference", "the oracle: simplest correct code, parallel over images", 0, () => true, Plain(() => new ReferenceEngine())) { RunsGeneralForm = true },
         new("cpu", "fast exact CPU engine: SIMD tiles, dead-image pruning, identical rows computed once. Settings: " + CpuEngineOptions.SettingsHelp,
-            10, () => true, spec => new CpuEngine(CpuEngineOptions.FromSpec(spec))),
+            10, () => true, spec => new CpuEngine(CpuEngineOptions.FromSpec(spec))) { RunsGeneralForm = true },
         new("gpu", "CUDA engine (ILGPU): persistent fused kernel over chunks of layers, device compaction, identical rows computed once; "
             + "weights streamed from host memory when they do not fit. Settings: " + GpuEngineOptions.SettingsHelp, 20, GpuEngine.IsCudaAvailable,
             spec => new GpuEngine(GpuEngineOptions.FromSpec(spec))),
@@ -46,14 +50,15 @@ public static class EngineFactory
     /// The engine <paramref name="name"/> (<c>name[:key=value]...</c>), or the best available one
     /// for <c>auto</c>.
     /// </summary>
-    public static IInferenceEngine Create(string name)
+    /// <param name="general">With <c>auto</c>: the network is a general one, so only engines that run those are candidates.</param>
+    public static IInferenceEngine Create(string name, bool general = false)
     {
         var spec = EngineSpec.Parse(name);
         if (spec.Name.Equals(Auto, StringComparison.OrdinalIgnoreCase))
         {
             if (spec.HasSettings) throw new ArgumentException("auto takes no settings: name the engine.");
             foreach (var entry in All)
-                if (entry.IsAvailable()) return entry.Create(spec);
+                if (entry.IsAvailable() && (entry.RunsGeneralForm || !general)) return entry.Create(spec);
             throw new InvalidOperationException("No inference engine is available.");
         }
         var match = Find(spec.Name);

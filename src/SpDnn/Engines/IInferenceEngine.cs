@@ -12,6 +12,13 @@ public interface IInferenceEngine : IDisposable
     /// <summary>Short name used on the command line and in reports ("reference", "cpu", "gpu").</summary>
     string Name { get; }
 
+    /// <summary>
+    /// Whether the engine runs general networks (any shapes, <see cref="LayerForm"/>s and
+    /// <see cref="ReadOut"/>s) and not only the challenge's form; callers check with
+    /// <see cref="NetworkFormCheck.EnsureRuns"/> before planning.
+    /// </summary>
+    bool RunsGeneralForm => false;
+
     /// <summary>Prepares <paramref name="network"/> for this engine.</summary>
     IEnginePlan Plan(ILayerSource network, InferenceOptions options);
 

@@ -6,7 +6,7 @@ namespace SpDnn.Model;
 /// </summary>
 public interface ILayerSource
 {
-    /// <summary>Neurons per layer (N).</summary>
+    /// <summary>Features of each input image: the first layer's inputs (N for the challenge's square networks).</summary>
     int Neurons { get; }
 
     /// <summary>Number of layers (L).</summary>
@@ -20,4 +20,20 @@ public interface ILayerSource
     /// once for different indices, so engines can plan layers in parallel.
     /// </summary>
     NetworkLayer GetLayer(int index);
+
+    /// <summary>The widest input or output of any layer: what engines size their row buffers by (N for square networks).</summary>
+    int MaxWidth => Neurons;
+
+    /// <summary>Outputs of the last layer (N for square networks).</summary>
+    int Outputs => Neurons;
+
+    /// <summary>How the answer is read from the final rows.</summary>
+    ReadOut ReadOut => ReadOut.NonzeroRows;
+
+    /// <summary>
+    /// Whether every layer is the challenge's form (square, ReLU capped at 32, bias only on
+    /// nonzero sums) and the answer is the nonzero rows: what engines that run only that form
+    /// need (<see cref="Engines.NetworkFormCheck"/>). Sources that can hold other layers say so.
+    /// </summary>
+    bool IsChallengeForm => true;
 }

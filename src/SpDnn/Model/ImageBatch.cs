@@ -34,6 +34,14 @@ public sealed class ImageBatch
     /// <summary>1-based number, in the whole image set, of row <paramref name="row"/>: what categories report.</summary>
     public int ImageNumber(int row) => _imageNumbers is null ? FirstImageNumber + row : _imageNumbers[row];
 
+    /// <summary>The 0-based row of the image numbered <paramref name="imageNumber"/> (the inverse of <see cref="ImageNumber"/>).</summary>
+    public int RowOf(int imageNumber)
+    {
+        int row = _imageNumbers is null ? imageNumber - FirstImageNumber : Array.BinarySearch(_imageNumbers, imageNumber);
+        if ((uint)row >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(imageNumber), imageNumber, $"No image {imageNumber} in {Description}.");
+        return row;
+    }
+
     /// <summary>Images <paramref name="start"/> .. start+count-1 (0-based rows), keeping their global numbers.</summary>
     public ImageBatch Slice(int start, int count) =>
         _imageNumbers is null

@@ -5,25 +5,36 @@ public sealed class InMemoryNetwork : ILayerSource
 {
     private readonly NetworkLayer[] _layers;
 
-    public InMemoryNetwork(IReadOnlyList<NetworkLayer> layers, string description = "in-memory network")
+    /// <param name="readOut">How the answer is read; the challenge's nonzero rows by default.</param>
+    public InMemoryNetwork(IReadOnlyList<NetworkLayer> layers, string description = "in-memory network", ReadOut readOut = ReadOut.NonzeroRows)
     {
         if (layers.Count == 0) throw new ArgumentException("A network needs at least one layer.", nameof(layers));
-        int n = layers[0].Neurons;
+        int width = layers[0].Inputs;
+        int widest = width;
         for (int k = 0; k < layers.Count; k++)
         {
             var w = layers[k].Weights;
-            if (w.Rows != n || w.Columns != n)
-                throw new ArgumentException($"Layer {k + 1} is {w.Rows} x {w.Columns}, expected {n} x {n}.", nameof(layers));
-            if (layers[k].Bias.Length != n)
-                throw new ArgumentException($"Layer {k + 1} has {layers[k].Bias.Length} biases, expected {n}.", nameof(layers));
+            if (w.Rows != width)
+                throw new ArgumentException($"Layer {k + 1} is {w.Rows} x {w.Columns}, expected {width} inputs (the {(k == 0 ? "first layer's" : $"outputs of layer {k}")}).", nameof(layers));
+            if (layers[k].Bias.Length != w.Columns)
+                throw new ArgumentException($"Layer {k + 1} has {layers[k].Bias.Length} biases, expected {w.Columns}.", nameof(layers));
+            width = w.Columns;
+            widest = Math.Max(widest, width);
         }
         _layers = [.. layers];
         Description = description;
+        ReadOut = readOut;
+        MaxWidth = widest;
+        IsChallengeForm = readOut == ReadOut.NonzeroRows && _layers.All(l => l.IsChallengeForm);
     }
 
-    public int Neurons => _layers[0].Neurons;
+    public int Neurons => _layers[0].Inputs;
     public int LayerCount => _layers.Length;
     public string Description { get; }
+    public ReadOut ReadOut { get; }
+    public int MaxWidth { get; }
+    public int Outputs => _layers[^1].Neurons;
+    public bool IsChallengeForm { get; }
     public NetworkLayer GetLayer(int index) => _layers[index];
 
     /// <summary>Reads every layer of <paramref name="source"/> into memory (in parallel).</summary>
@@ -31,9 +42,9 @@ public sealed class InMemoryNetwork : ILayerSource
     {
         var layers = new NetworkLayer[source.LayerCount];
         Parallel.For(0, layers.Length, k => layers[k] = source.GetLayer(k));
-        return new InMemoryNetwork(layers, source.Description);
+        return new InMemoryNetwork(layers, source.Description, source.ReadOut);
     }
 
     /// <summary>The first <paramref name="count"/> layers.</summary>
-    public InMemoryNetwork Take(int count) => new(_layers[..count], Description);
+    public InMemoryNetwork Take(int count) => new(_layers[..count], Description, ReadOut);
 }

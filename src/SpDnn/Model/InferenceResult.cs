@@ -14,6 +14,15 @@ public sealed record InferenceResult
     /// <summary>1-based numbers of the images whose final row has a nonzero, ascending.</summary>
     public required int[] Categories { get; init; }
 
+    /// <summary>With a <see cref="ReadOut.Class"/> network: the class of every image (batch row order), 0-based.</summary>
+    public int[]? Classes { get; init; }
+
+    /// <summary>
+    /// With a <see cref="ReadOut.Class"/> network and <see cref="InferenceOptions.KeepFinalFeatures"/>: the final
+    /// outputs of every image, dense, row-major (images x outputs).
+    /// </summary>
+    public float[]? Logits { get; init; }
+
     /// <summary>Seconds spent turning the network into the engine's layout (not in TE/s).</summary>
     public double PlanningSeconds { get; init; }
 

@@ -23,8 +23,12 @@ public sealed class LayerRangeSource : ILayerSource
     /// <summary>0-based index, in the source, of this view's layer 0.</summary>
     public int First { get; }
 
-    public int Neurons => _source.Neurons;
+    public int Neurons => First == 0 || _source.IsChallengeForm ? _source.Neurons : _source.GetLayer(First).Inputs;
     public int LayerCount { get; }
+    public int MaxWidth => _source.MaxWidth;
+    public int Outputs => First + LayerCount == _source.LayerCount ? _source.Outputs : _source.GetLayer(First + LayerCount - 1).Neurons;
+    public ReadOut ReadOut => _source.ReadOut;
+    public bool IsChallengeForm => _source.IsChallengeForm;
     public string Description => $"{_source.Description}, layers {First + 1}..{First + LayerCount}";
 
     public NetworkLayer GetLayer(int index)

@@ -2,6 +2,7 @@ using SpDnn.Engines;
 using SpDnn.Engines.Reference;
 using SpDnn.Generation;
 using SpDnn.Model;
+using SpDnn.Tests.Support;
 
 namespace SpDnn.Tests.Engines;
 
@@ -116,6 +117,72 @@ public abstract class EngineConformanceTests
         var second = engine.Infer(network, images.Slice(20, 30)).Categories;
         Assert.Equal(whole.Where(c => c > 20), second);
         Assert.All(whole, c => Assert.InRange(c, 1, 50));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void GeneralNetworksMatchTheReferenceBitForBitOrAreRefused(bool dyadic)
+    {
+        using var engine = CreateEngine();
+        int seeds = Math.Max(4, RandomSeeds / 2), classReadOuts = 0, revived = 0;
+        for (int seed = 0; seed < seeds; seed++)
+        {
+            var readOut = seed % 3 == 2 ? ReadOut.NonzeroRows : ReadOut.Class;
+            var network = RandomGeneralNetwork.Create(seed, dyadic, readOut, layers: 2 + seed % 4);
+            var images = RandomGeneralNetwork.Images(seed, RandomImages, network.Neurons, dyadic);
+            var keep = new InferenceOptions { KeepFinalFeatures = true };
+            if (!engine.RunsGeneralForm)
+            {
+                var refusal = Assert.Throws<NotSupportedException>(() => engine.Infer(network, images, keep));
+                Assert.Contains("challenge's layer form", refusal.Message);
+                return;
+            }
+            var expected = RunReference(network, images);
+            var actual = engine.Infer(network, images, keep);
+            Assert.Equal(expected.Categories, actual.Categories);
+            Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!), $"final rows differ for seed {seed}");
+            Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), actual.LayerStatistics.Select(s => s.LiveImages));
+            if (readOut == ReadOut.Class)
+            {
+                classReadOuts++;
+                Assert.Equal(expected.Classes, actual.Classes);
+                Assert.Equal(expected.Logits!.Select(BitConverter.SingleToInt32Bits), actual.Logits!.Select(BitConverter.SingleToInt32Bits));
+                Assert.Equal(images.Count * network.Outputs, actual.Logits!.Length);
+            }
+            else
+            {
+                Assert.Null(actual.Classes);
+            }
+            // Empty images that a bias added always brings back to life.
+            if (expected.Categories.Length > images.Count - images.Count / 7) revived++;
+        }
+        Assert.True(classReadOuts > 0);
+        Assert.True(revived > 0, "no network revived an empty image: the bias-always path went untested");
+    }
+
+    [Fact]
+    public void BiasAddedAlwaysRevivesEmptyRowsAndTheClassIsTheFirstLargestOutput()
+    {
+        // 3 inputs -> 2 (ReLU, bias always) -> 3 (identity, bias always).
+        // Image 1 is empty: relu(b1) = (0.5, 0), then (0.5, -0.5 + 0.25, 0.5): a tie of outputs 0 and 2, class 0.
+        // Image 2 has input 1 = 1: (0.5, 1), then (0.5, -0.5 + 3 + 0.25, 0.5) = (0.5, 2.75, 0.5), class 1.
+        // Image 3 has input 0 = 2: (2.5, 0), then (2.5, -2.25, 2.5), class 0.
+        var w1 = CsrMatrix.FromCoordinates(3, 2, [0, 1], [0, 1], [1f, 2f]);
+        var w2 = CsrMatrix.FromCoordinates(2, 3, [0, 0, 0, 1], [0, 1, 2, 1], [1f, -1f, 1f, 3f]);
+        var network = new InMemoryNetwork(
+        [
+            new NetworkLayer(0, w1, [0.5f, -1f]) { Form = LayerForm.Relu(BiasMode.Always) },
+            new NetworkLayer(1, w2, [0f, 0.25f, 0f]) { Form = LayerForm.Identity(BiasMode.Always) },
+        ], readOut: ReadOut.Class);
+        var images = new ImageBatch(CsrMatrix.FromCoordinates(3, 3, [1, 2], [1, 0], [1f, 2f]));
+        using var engine = CreateEngine();
+        if (!engine.RunsGeneralForm) return;
+        var result = engine.Infer(network, images, new InferenceOptions { KeepFinalFeatures = true });
+        Assert.Equal([1, 2, 3], result.Categories);
+        Assert.Equal([0, 1, 0], result.Classes!);
+        Assert.Equal([0.5f, -0.25f, 0.5f, 0.5f, 2.75f, 0.5f, 2.5f, -2.25f, 2.5f], result.Logits!);
+        Assert.Equal([3, 3], result.LayerStatistics.Select(s => s.LiveImages));
     }
 
     public static void AssertClose(CsrMatrix expected, CsrMatrix actual, float relative = 1e-4f)

@@ -34,7 +34,7 @@ public sealed unsafe class TileKernelsTests
                 MinBias = -0.5f,
                 MaxBias = 0.5f,
             }).GetLayer(0);
-            var plan = CpuLayerPlan.Build(layer, n);
+            var plan = CpuLayerPlan.Build(layer);
             var tile = RandomTile(seed, n, CpuLayerPlan.PaddedLength(n));
             var expected = Model(layer, tile, n);
 

@@ -2,7 +2,6 @@ using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
-using SpDnn.Model;
 
 namespace SpDnn.Engines.Cpu;
 
@@ -20,10 +19,22 @@ internal static unsafe class Avx512Kernels
     /// columns read next, so every output still sums in ascending input order. Writes the row's
     /// outputs at outIndex/outValue[c], c counted in *count. Needs AVX2 (gathers) and AVX-512 (compress).
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GatherRow(CpuLayerPlan plan, int lane, int j0, int j1, float* tile, int* outIndex, float* outValue, int* count)
     {
-        var cap = Vector512.Create(ChallengeSpec.YMax);
+        switch (plan.KernelForm)
+        {
+            case KernelForm.RectifiedOnNonzero: GatherRow<RectifiedOnNonzero>(plan, lane, j0, j1, tile, outIndex, outValue, count); break;
+            case KernelForm.RectifiedAlways: GatherRow<RectifiedAlways>(plan, lane, j0, j1, tile, outIndex, outValue, count); break;
+            case KernelForm.IdentityOnNonzero: GatherRow<IdentityOnNonzero>(plan, lane, j0, j1, tile, outIndex, outValue, count); break;
+            default: GatherRow<IdentityAlways>(plan, lane, j0, j1, tile, outIndex, outValue, count); break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GatherRow<TForm>(CpuLayerPlan plan, int lane, int j0, int j1, float* tile, int* outIndex, float* outValue, int* count)
+        where TForm : struct, IKernelForm
+    {
+        var cap = Vector512.Create(plan.Cap);
         var iota = Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
         float* row = tile + lane;
         int c = *count;
@@ -41,8 +52,8 @@ internal static unsafe class Avx512Kernels
                         Avx2.GatherVector256(row, Vector256.Load(inputs + s * Width + 8), 4));
                     acc += Vector512.Load(weights + s * Width) * x;
                 }
-                var v = TileVector512.Finish(acc, Vector512.Load(bias + b * Width), cap);
-                var keep = Vector512.GreaterThan(v, Vector512<float>.Zero);
+                var v = TForm.Finish(new TileVector512(acc), new TileVector512(Vector512.Load(bias + b * Width)), new TileVector512(cap)).Lanes;
+                var keep = Keep<TForm>(v);
                 uint bits = (uint)keep.ExtractMostSignificantBits();
                 if (bits == 0) continue;
                 Vector512.Store(Avx512F.Compress(Vector512<float>.Zero, keep, v), outValue + c);
@@ -59,7 +70,8 @@ internal static unsafe class Avx512Kernels
     /// compressed and stored as whole vectors (16 slots of slack past the count).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void EmitBlock(float* block, int j0, int* outIndex, float* outValue, int laneStride, int* counts)
+    public static void EmitBlock<TForm>(float* block, int j0, int* outIndex, float* outValue, int laneStride, int* counts)
+        where TForm : struct, IKernelForm
     {
         var r0 = Vector512.Load(block); var r1 = Vector512.Load(block + 16);
         var r2 = Vector512.Load(block + 32); var r3 = Vector512.Load(block + 48);
@@ -77,11 +89,16 @@ internal static unsafe class Avx512Kernels
         Quad(r12, r13, r14, r15, out var u12, out var u13, out var u14, out var u15);
 
         var index = Vector512.Create(j0) + Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-        Columns(u0, u4, u8, u12, 0, index, outIndex, outValue, laneStride, counts);
-        Columns(u1, u5, u9, u13, 1, index, outIndex, outValue, laneStride, counts);
-        Columns(u2, u6, u10, u14, 2, index, outIndex, outValue, laneStride, counts);
-        Columns(u3, u7, u11, u15, 3, index, outIndex, outValue, laneStride, counts);
+        Columns<TForm>(u0, u4, u8, u12, 0, index, outIndex, outValue, laneStride, counts);
+        Columns<TForm>(u1, u5, u9, u13, 1, index, outIndex, outValue, laneStride, counts);
+        Columns<TForm>(u2, u6, u10, u14, 2, index, outIndex, outValue, laneStride, counts);
+        Columns<TForm>(u3, u7, u11, u15, 3, index, outIndex, outValue, laneStride, counts);
     }
+
+    /// <summary>Lanes an output row keeps: positive ones, or nonzero ones for forms with negative outputs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Keep<TForm>(Vector512<float> v) where TForm : struct, IKernelForm =>
+        TForm.KeepsNegatives ? ~Vector512.Equals(v, Vector512<float>.Zero) : Vector512.GreaterThan(v, Vector512<float>.Zero);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Quad(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d,
@@ -99,23 +116,24 @@ internal static unsafe class Avx512Kernels
 
     /// <summary>Lanes m, 4 + m, 8 + m and 12 + m of the block, gathered from the 128-bit lanes of four quads, then written.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Columns(Vector512<float> q0, Vector512<float> q1, Vector512<float> q2, Vector512<float> q3, int m,
-        Vector512<int> index, int* outIndex, float* outValue, int laneStride, int* counts)
+    private static void Columns<TForm>(Vector512<float> q0, Vector512<float> q1, Vector512<float> q2, Vector512<float> q3, int m,
+        Vector512<int> index, int* outIndex, float* outValue, int laneStride, int* counts) where TForm : struct, IKernelForm
     {
         var v = Avx512F.Shuffle4x128(q0, q1, 0x88);
         var w = Avx512F.Shuffle4x128(q0, q1, 0xDD);
         var x = Avx512F.Shuffle4x128(q2, q3, 0x88);
         var y = Avx512F.Shuffle4x128(q2, q3, 0xDD);
-        Store(Avx512F.Shuffle4x128(v, x, 0x88), m, index, outIndex, outValue, laneStride, counts);
-        Store(Avx512F.Shuffle4x128(w, y, 0x88), 4 + m, index, outIndex, outValue, laneStride, counts);
-        Store(Avx512F.Shuffle4x128(v, x, 0xDD), 8 + m, index, outIndex, outValue, laneStride, counts);
-        Store(Avx512F.Shuffle4x128(w, y, 0xDD), 12 + m, index, outIndex, outValue, laneStride, counts);
+        Store<TForm>(Avx512F.Shuffle4x128(v, x, 0x88), m, index, outIndex, outValue, laneStride, counts);
+        Store<TForm>(Avx512F.Shuffle4x128(w, y, 0x88), 4 + m, index, outIndex, outValue, laneStride, counts);
+        Store<TForm>(Avx512F.Shuffle4x128(v, x, 0xDD), 8 + m, index, outIndex, outValue, laneStride, counts);
+        Store<TForm>(Avx512F.Shuffle4x128(w, y, 0xDD), 12 + m, index, outIndex, outValue, laneStride, counts);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector512<float> column, int lane, Vector512<int> index, int* outIndex, float* outValue, int laneStride, int* counts)
+    private static void Store<TForm>(Vector512<float> column, int lane, Vector512<int> index, int* outIndex, float* outValue, int laneStride, int* counts)
+        where TForm : struct, IKernelForm
     {
-        var keep = Vector512.GreaterThan(column, Vector512<float>.Zero);
+        var keep = Keep<TForm>(column);
         uint bits = (uint)keep.ExtractMostSignificantBits();
         if (bits == 0) return;
         int at = lane * laneStride + counts[lane];

@@ -28,6 +28,8 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
 
     public string Name => "cpu" + _engineOptions.SpecSuffix();
 
+    public bool RunsGeneralForm => true;
+
     public CpuEngineOptions EngineOptions => _engineOptions;
 
     public IEnginePlan Plan(ILayerSource network, InferenceOptions options) =>
@@ -42,7 +44,8 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
         int threads = ThreadCount(options);
         int batch = BatchSize(images, p);
         using var team = new WorkerTeam(threads);
-        var run = new BatchedRun(p, options, batch, team, new LayerStatistics?[p.LayerCount], new long[p.LayerCount]);
+        var readOut = p.ReadOut == ReadOut.Class ? new ClassReadOut(images.Count, p.Outputs, options.KeepFinalFeatures) : null;
+        var run = new BatchedRun(p, options, batch, team, new LayerStatistics?[p.LayerCount], new long[p.LayerCount], images, readOut);
         RunFrom(run, images, 0);
         var counts = run.Counts;
 
@@ -54,9 +57,11 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
             Images = images.Count,
             Weights = run.LayerWeights.Sum(),
             Categories = [.. run.Categories],
+            Classes = readOut?.Classes,
+            Logits = readOut?.Logits,
             InferenceSeconds = run.Seconds,
             LayerStatistics = run.Stats.Select((s, k) => s ?? new LayerStatistics(k + 1, 0, 0, 0)).ToArray(),
-            FinalFeatures = options.KeepFinalFeatures ? Concatenate(run.Features, p.Neurons) : null,
+            FinalFeatures = options.KeepFinalFeatures ? Concatenate(run.Features, p.Outputs) : null,
             Details = new Dictionary<string, string>
             {
                 ["threads"] = threads.ToString(),
@@ -74,8 +79,9 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
     }
 
     /// <summary>What a run over several batches gathers as it goes.</summary>
+    /// <param name="Images">The whole batch of the Execute call (class read-out rows are its rows).</param>
     private sealed record BatchedRun(CpuNetworkPlan Plan, InferenceOptions Options, int Batch, WorkerTeam Team,
-        LayerStatistics?[] Stats, long[] LayerWeights)
+        LayerStatistics?[] Stats, long[] LayerWeights, ImageBatch Images, ClassReadOut? ReadOut)
     {
         public List<int> Categories { get; } = [];
         public List<CsrMatrix> Features { get; } = [];
@@ -102,25 +108,52 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
         for (int i = 0; i < parts; i++)
         {
             var part = parts == 1 ? images : images.Slice(i * batch, Math.Min(batch, images.Count - i * batch));
-            using var run = new CpuRun(part, _engineOptions, _kernels, all.Team);
+            using var run = new CpuRun(part, _engineOptions, _kernels, all.Team, p.MaxWidth, p.ZeroRowsStayZeroFrom(from));
             int threshold = parts > 1 && i == 0 ? batch / (2 * parts) : -1;
             int reached = RunLayers(all, run, from, stopAt, threshold);
             if (i == 0) stopAt = reached;
+            all.Counts.Add(run);
+            if (stopAt == p.LayerCount)
+            {
+                Timed(all, () => Finish(all, run, part));
+                continue;
+            }
             var live = run.Live;
             for (int j = 0; j < live.Count; j++) numbers.Add(part.ImageNumber(live.Images[j]));
-            if (stopAt < p.LayerCount || all.Options.KeepFinalFeatures) rows.Add(Timed(all, run.FinalFeatures));
-            all.Counts.Add(run);
+            rows.Add(Timed(all, run.FinalFeatures));
         }
-        if (stopAt == p.LayerCount)
-        {
-            all.Categories.AddRange(numbers);
-            all.Features.AddRange(rows);
-            return;
-        }
+        if (stopAt == p.LayerCount) return;
         all.Merges.Add(stopAt);
         var merged = new ImageBatch(Timed(all, () => Concatenate(rows, p.Neurons)), images.Description, imageNumbers: [.. numbers]);
         rows.Clear();
         RunFrom(all, merged, stopAt);
+    }
+
+    /// <summary>
+    /// The answer of one batch that ran to the end: its images with a nonzero final row (in
+    /// order, so categories stay ascending), their rows when kept, and the class read-out.
+    /// </summary>
+    private static int Finish(BatchedRun all, CpuRun run, ImageBatch part)
+    {
+        var live = run.Live;
+        bool keep = all.Options.KeepFinalFeatures;
+        var offsets = new List<int> { 0 };
+        var columns = new List<int>();
+        var values = new List<float>();
+        for (int j = 0; j < live.Count; j++)
+        {
+            run.Row(j, out var indices, out var rowValues);
+            if (indices.Length == 0) continue;
+            int number = part.ImageNumber(live.Images[j]);
+            all.Categories.Add(number);
+            all.ReadOut?.Add(all.Images.RowOf(number), indices, rowValues);
+            if (!keep) continue;
+            foreach (int c in indices) columns.Add(c);
+            foreach (float v in rowValues) values.Add(v);
+            offsets.Add(columns.Count);
+        }
+        if (keep) all.Features.Add(new CsrMatrix(offsets.Count - 1, all.Plan.Outputs, [.. offsets], [.. columns], [.. values]));
+        return 0;
     }
 
     /// <summary>Work between layers that belongs to the inference (reading rows out to merge them).</summary>
@@ -153,7 +186,7 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
                 var layer = plans.Take(k);
                 all.Counts.PlanWaitSeconds += Stopwatch.GetElapsedTime(before).TotalSeconds;
                 all.LayerWeights[k] = layer.LayerNonZeros;
-                var s = run.Step(layer, k);
+                var s = run.Step(layer, k, p.ZeroRowsStayZeroFrom(k + 1));
                 all.Stats[k] = all.Stats[k] is not { } sum ? s : new LayerStatistics(s.Layer, sum.LiveImages + s.LiveImages,
                     sum.DistinctRows < 0 || s.DistinctRows < 0 ? -1 : sum.DistinctRows + s.DistinctRows, sum.Seconds + s.Seconds);
                 plans.Release(k);
@@ -176,7 +209,7 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
         long planBytes = plan.IsStreaming ? 0 : plan.HeldBytes;
         long imageBytes = images.Features.NonZeros * (sizeof(int) + sizeof(float));
         double budget = Math.Max(available * 0.6 - planBytes - imageBytes, available * 0.1);
-        double perImage = Math.Max(1.0, plan.Neurons * RowBytesPerNeuron);
+        double perImage = Math.Max(1.0, plan.MaxWidth * RowBytesPerNeuron);
         return (int)Math.Min(Math.Max(budget / perImage, 1024), Math.Max(images.Count, 1));
     }
 

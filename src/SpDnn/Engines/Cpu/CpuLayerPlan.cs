@@ -5,16 +5,22 @@ namespace SpDnn.Engines.Cpu;
 /// <summary>
 /// One layer in the CPU engine's layouts: the rows of W (CSR) for the sparse-input scatter and
 /// its columns (CSC, input indices scaled to the tile stride) for the dense-tile gather. Both
-/// keep ascending input order, so every formulation sums in the reference engine's order.
+/// keep ascending input order, so every formulation sums in the reference engine's order. The
+/// layer may be of any shape (inputs x outputs) and form; its <see cref="KernelForm"/> picks the
+/// kernels' finish once, here.
 /// </summary>
 public sealed class CpuLayerPlan
 {
     /// <summary>Rows in a dense tile: one SIMD lane per live row.</summary>
     public const int TileWidth = 16;
 
-    private CpuLayerPlan(int index, CsrMatrix rows, int[] columnOffsets, int[] columnTileOffsets, float[] columnValues, float[] bias,
+    private CpuLayerPlan(int index, LayerForm form, int outputs, CsrMatrix rows, int[] columnOffsets, int[] columnTileOffsets, float[] columnValues, float[] bias,
         int[] blockSlots, int[] slotTileOffsets, float[] slotValues, OutputCopies? copies, long layerNonZeros)
     {
+        Form = form;
+        KernelForm = KernelForms.Of(form);
+        Cap = form.KernelCap;
+        Outputs = outputs;
         Copies = copies;
         LayerNonZeros = layerNonZeros;
         BlockSlots = blockSlots;
@@ -33,6 +39,21 @@ public sealed class CpuLayerPlan
 
     /// <summary>Outputs the kernels compute: the layer's neurons, or its distinct outputs when <see cref="Copies"/> is set.</summary>
     public int Neurons => Rows.Columns;
+
+    /// <summary>Input neurons of the layer (rows of W).</summary>
+    public int Inputs => Rows.Rows;
+
+    /// <summary>Output neurons of the layer (columns of W), copies included.</summary>
+    public int Outputs { get; }
+
+    /// <summary>The layer's activation and bias mode.</summary>
+    public LayerForm Form { get; }
+
+    /// <summary>Which finish the kernels apply (from <see cref="Form"/>).</summary>
+    internal KernelForm KernelForm { get; }
+
+    /// <summary>The ReLU cap the kernels use: the layer's cap, +∞ for an uncapped ReLU (unused by identity layers).</summary>
+    public float Cap { get; }
 
     /// <summary>
     /// When outputs equal by construction are merged: which layer outputs each computed output
@@ -78,13 +99,11 @@ public sealed class CpuLayerPlan
     public static int PaddedLength(int neurons) => (neurons + TileWidth - 1) / TileWidth * TileWidth;
 
     /// <param name="mergeDuplicates">Compute each set of outputs equal by construction once (<see cref="OutputCopies"/>).</param>
-    public static CpuLayerPlan Build(NetworkLayer layer, int neurons, bool mergeDuplicates = false)
+    public static CpuLayerPlan Build(NetworkLayer layer, bool mergeDuplicates = false)
     {
         var w = layer.Weights;
-        if (w.Rows != neurons || w.Columns != neurons)
-            throw new ArgumentException($"Layer {layer.Index + 1} is {w.Rows} x {w.Columns}, expected {neurons} x {neurons}.");
-        if (layer.Bias.Length != neurons)
-            throw new ArgumentException($"Layer {layer.Index + 1} has {layer.Bias.Length} biases, expected {neurons}.");
+        if (layer.Bias.Length != w.Columns)
+            throw new ArgumentException($"Layer {layer.Index + 1} has {layer.Bias.Length} biases, expected {w.Columns}.");
         var columns = w.Transpose();
         var rows = w;
         var layerBias = layer.Bias;
@@ -104,7 +123,7 @@ public sealed class CpuLayerPlan
                 columns.RowValues(j).CopyTo(values.AsSpan(offsets[d]));
                 layerBias[d] = layer.Bias[j];
             }
-            columns = new CsrMatrix(copies.Distinct, neurons, offsets, indices, values);
+            columns = new CsrMatrix(copies.Distinct, w.Rows, offsets, indices, values);
             rows = columns.Transpose();
         }
         int outputs = columns.Rows;
@@ -114,7 +133,7 @@ public sealed class CpuLayerPlan
         var bias = new float[PaddedLength(outputs)];
         layerBias.CopyTo(bias, 0);
         var (blockSlots, slotOffsets, slotValues) = Slice(columns.RowOffsets, tileOffsets, columns.Values, outputs);
-        return new CpuLayerPlan(layer.Index, rows, columns.RowOffsets, tileOffsets, columns.Values, bias, blockSlots, slotOffsets, slotValues,
+        return new CpuLayerPlan(layer.Index, layer.Form, w.Columns, rows, columns.RowOffsets, tileOffsets, columns.Values, bias, blockSlots, slotOffsets, slotValues,
             copies, w.NonZeros);
     }
 

@@ -7,7 +7,8 @@ namespace SpDnn.Engines.Cpu;
 /// A network prepared for <see cref="CpuEngine"/>. When every layer's plan fits the memory
 /// budget, all are built up front, in parallel, and reused by every run; otherwise each run
 /// streams: a background thread plans the next layers while the current one computes, holding
-/// at most <see cref="Window"/> plans, so memory stays at a few layers whatever L is.
+/// at most <see cref="Window"/> plans, so memory stays at a few layers whatever L is. Layers may
+/// be of any shape and form; which rows may be dropped as dead is decided here from the layers.
 /// </summary>
 public sealed class CpuNetworkPlan : IEnginePlan
 {
@@ -22,8 +23,11 @@ public sealed class CpuNetworkPlan : IEnginePlan
         LayerCount = source.LayerCount;
         if (LayerCount < 1) throw new ArgumentException("A network needs at least one layer.", nameof(source));
 
+        MaxWidth = source.MaxWidth;
+        Outputs = source.Outputs;
+        ReadOut = source.ReadOut;
         _merge = options.MergeDuplicateOutputs;
-        var first = CpuLayerPlan.Build(source.GetLayer(0), Neurons, _merge);
+        var first = CpuLayerPlan.Build(source.GetLayer(0), _merge);
         long perLayer = CpuLayerPlan.EstimateBytes(Neurons, first.NonZeros);
         long budget = (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * options.PlanMemoryFraction);
         if (options.PlanWindow > 0)
@@ -38,8 +42,9 @@ public sealed class CpuNetworkPlan : IEnginePlan
             var plans = new CpuLayerPlan[LayerCount];
             plans[0] = first;
             Parallel.For(1, LayerCount, new ParallelOptions { MaxDegreeOfParallelism = threads },
-                k => plans[k] = CpuLayerPlan.Build(source.GetLayer(k), Neurons, _merge));
+                k => plans[k] = CpuLayerPlan.Build(source.GetLayer(k), _merge));
             _plans = plans;
+            CheckShapes(plans.Select(p => (p.Inputs, p.Outputs)));
             long weights = 0, bytes = 0;
             foreach (var p in plans)
             {
@@ -53,11 +58,23 @@ public sealed class CpuNetworkPlan : IEnginePlan
         {
             Weights = -1;
         }
+        _zeroRowsStayZeroFrom = ZeroRowSuffix(source, _plans);
         PlanningSeconds = watch.Elapsed.TotalSeconds;
     }
 
     public ILayerSource Source { get; }
+
+    /// <summary>Features of each input image (the first layer's inputs).</summary>
     public int Neurons { get; }
+
+    /// <summary>The widest layer input or output: what a run sizes its row buffers by.</summary>
+    public int MaxWidth { get; }
+
+    /// <summary>Outputs of the last layer.</summary>
+    public int Outputs { get; }
+
+    public ReadOut ReadOut { get; }
+
     public int LayerCount { get; }
 
     /// <summary>Total nonzero weights; -1 while streaming (counted during each run instead).</summary>
@@ -72,6 +89,42 @@ public sealed class CpuNetworkPlan : IEnginePlan
     public int Window { get; }
 
     public bool IsStreaming => Window < LayerCount;
+
+    /// <summary>
+    /// Whether a row that is all zero before layer <paramref name="layer"/> stays all zero to the
+    /// end (every layer from there adds its bias only to nonzero sums), so it may leave the live set
+    /// for good; false where a later layer adds its bias always and would revive it. Index
+    /// <see cref="LayerCount"/> (after the last layer) is true.
+    /// </summary>
+    public bool ZeroRowsStayZeroFrom(int layer) => _zeroRowsStayZeroFrom[layer];
+
+    private readonly bool[] _zeroRowsStayZeroFrom;
+
+    private static bool[] ZeroRowSuffix(ILayerSource source, CpuLayerPlan[]? plans)
+    {
+        var suffix = new bool[source.LayerCount + 1];
+        suffix[source.LayerCount] = true;
+        for (int k = source.LayerCount - 1; k >= 0; k--)
+        {
+            bool keeps = source.IsChallengeForm || (plans is not null ? plans[k].Form : source.GetLayer(k).Form).KeepsZeroRowsZero;
+            suffix[k] = keeps && suffix[k + 1];
+        }
+        return suffix;
+    }
+
+    private void CheckShapes(IEnumerable<(int Inputs, int Outputs)> layers)
+    {
+        int width = Neurons, k = 0;
+        foreach (var (inputs, outputs) in layers)
+        {
+            k++;
+            if (inputs != width)
+                throw new ArgumentException($"Layer {k} of {Source.Description} has {inputs} inputs, expected {width}.");
+            if (outputs > MaxWidth || inputs > MaxWidth)
+                throw new ArgumentException($"Layer {k} of {Source.Description} is wider ({inputs} x {outputs}) than the network's widest layer ({MaxWidth}).");
+            width = outputs;
+        }
+    }
 
     /// <summary>The layer plans for one run, in order from <paramref name="firstLayer"/>.</summary>
     internal ILayerPlanSequence Open(CancellationToken cancellation, int firstLayer = 0) =>

@@ -10,6 +10,9 @@ namespace SpDnn.Engines.Cpu;
 /// One inference run of <see cref="CpuEngine"/>: the live rows as sparse rows in per-worker
 /// arenas (double-buffered by layer parity), the live set, and the layer loop. Everything the
 /// loop touches is allocated before it starts or grows only while early layers grow the rows.
+/// Layers may change the row width (scratch is sized by the widest layer); an all-zero row leaves
+/// the live set only while every later layer keeps zero rows zero (<see cref="CpuNetworkPlan.ZeroRowsStayZeroFrom"/>),
+/// otherwise it stays as an empty live row (rows of equal content are still merged when checked).
 /// </summary>
 internal sealed unsafe class CpuRun : IDisposable
 {
@@ -31,8 +34,13 @@ internal sealed unsafe class CpuRun : IDisposable
     private readonly LayerKernels _kernels;
     private readonly WorkerTeam _team;
     private readonly int _threads;
-    private readonly int _neurons;
     private readonly int _padded;
+
+    /// <summary>Width of the current rows: the next layer's inputs.</summary>
+    private int _width;
+
+    /// <summary>Whether a row that becomes empty may leave the live set for good (no later layer adds its bias always).</summary>
+    private bool _dropEmptyRows;
     private readonly LiveSet _live;
     private readonly LiveSetRowTable? _table;
     private readonly SparseArena[][] _arenas;
@@ -57,14 +65,18 @@ internal sealed unsafe class CpuRun : IDisposable
     private bool _rowKernel;
     private int _nextItem;
 
-    public CpuRun(ImageBatch images, CpuEngineOptions options, LayerKernels kernels, WorkerTeam team)
+    /// <param name="maxWidth">The widest layer input or output of the network.</param>
+    /// <param name="dropEmptyRows">Whether empty image rows stay empty through every layer to come, so they are dead from the start.</param>
+    public CpuRun(ImageBatch images, CpuEngineOptions options, LayerKernels kernels, WorkerTeam team, int maxWidth, bool dropEmptyRows)
     {
+        if (images.Neurons > maxWidth) throw new ArgumentException($"The images have {images.Neurons} features, more than the network's widest layer ({maxWidth}).");
+        _width = images.Neurons;
+        _dropEmptyRows = dropEmptyRows;
         _options = options;
         _kernels = kernels;
         _team = team;
         _threads = team.Threads;
-        _neurons = images.Neurons;
-        _padded = CpuLayerPlan.PaddedLength(_neurons);
+        _padded = CpuLayerPlan.PaddedLength(maxWidth);
         int count = images.Count;
         _live = new LiveSet(count);
         _table = options.CollapseIdenticalRows ? new LiveSetRowTable(count) : null;
@@ -86,7 +98,8 @@ internal sealed unsafe class CpuRun : IDisposable
         for (int w = 0; w < _threads; w++) _scratch[w] = new WorkerScratch(_padded);
         _work = Work;
 
-        // The input images are read in place; empty rows are dead from the start.
+        // The input images are read in place; empty rows are dead from the start unless a layer
+        // to come adds its bias always.
         var f = images.Features;
         _imageArena = [new SparseArena(f.ColumnIndices, f.Values)];
         _input = _imageArena;
@@ -95,7 +108,7 @@ internal sealed unsafe class CpuRun : IDisposable
         for (int r = 0; r < count; r++)
         {
             int length = f.RowLength(r);
-            if (length == 0) { _remap[r] = -1; continue; }
+            if (length == 0 && dropEmptyRows) { _remap[r] = -1; continue; }
             _rows[live] = new RowRef(0, f.RowOffsets[r], length);
             _remap[r] = live++;
         }
@@ -112,13 +125,25 @@ internal sealed unsafe class CpuRun : IDisposable
     /// <summary>Layers after which identical rows were looked for.</summary>
     public int CheckedLayers { get; private set; }
 
+    private static readonly ulong EmptyRowHash = RowHash.Compute([], []);
+
     private int _checkInterval = 1;
     private int _nextCheckLayer;
 
-    /// <summary>Computes one layer for the live rows and updates the live set; returns the layer's statistics.</summary>
-    public LayerStatistics Step(CpuLayerPlan plan, int layer)
+    /// <summary>
+    /// Computes one layer for the live rows and updates the live set; returns the layer's
+    /// statistics (live images: those whose row is not empty).
+    /// </summary>
+    /// <param name="dropEmptyRows">Whether rows this layer leaves empty may leave the live set for good.</param>
+    public LayerStatistics Step(CpuLayerPlan plan, int layer, bool dropEmptyRows = true)
     {
         long start = Stopwatch.GetTimestamp();
+        if (plan.Inputs != _width)
+            throw new ArgumentException($"Layer {layer + 1} has {plan.Inputs} inputs, but the rows entering it have {_width}.");
+        if (CpuLayerPlan.PaddedLength(plan.Outputs) > _padded)
+            throw new ArgumentException($"Layer {layer + 1} has {plan.Outputs} outputs, more than the run was sized for.");
+        _width = plan.Outputs;
+        _dropEmptyRows = dropEmptyRows;
         int d = _live.DistinctRows;
         if (d == 0) return new LayerStatistics(layer + 1, 0, 0, Stopwatch.GetElapsedTime(start).TotalSeconds);
 
@@ -134,7 +159,7 @@ internal sealed unsafe class CpuRun : IDisposable
         {
             CpuFormulation.SparseInput => true,
             CpuFormulation.DenseTile => false,
-            _ => nonZeros < _options.DenseTileMinDensity * d * _neurons,
+            _ => nonZeros < _options.DenseTileMinDensity * d * plan.Inputs,
         };
         int tiles = (d + Width - 1) / Width;
         // One dense row (the late layers): a row kernel, vectorised over outputs, instead
@@ -165,7 +190,17 @@ internal sealed unsafe class CpuRun : IDisposable
         _live.Remap(_remap.AsSpan(0, d), newDistinct);
         _input = _output;
         _plan = null;
-        return new LayerStatistics(layer + 1, _live.Count, check ? newDistinct : -1, Stopwatch.GetElapsedTime(start).TotalSeconds);
+        return new LayerStatistics(layer + 1, _dropEmptyRows ? _live.Count : NonEmptyImages(), check ? newDistinct : -1,
+            Stopwatch.GetElapsedTime(start).TotalSeconds);
+    }
+
+    /// <summary>Live images whose row is not empty (empty rows stay live where a later layer adds its bias always).</summary>
+    private int NonEmptyImages()
+    {
+        int count = 0;
+        foreach (int row in _live.RowOf)
+            if (_rows[row].Length > 0) count++;
+        return count;
     }
 
     /// <summary>Drops dead rows and, when checked, merges identical ones; compacts the distinct rows for the next layer.</summary>
@@ -181,8 +216,13 @@ internal sealed unsafe class CpuRun : IDisposable
             var row = _out[r];
             if (row.Length == 0)
             {
-                _remap[r] = -1;
-                continue;
+                if (_dropEmptyRows)
+                {
+                    _remap[r] = -1;
+                    continue;
+                }
+                // Kept for a later layer that adds its bias always; Publish hashes only rows with entries.
+                if (check) _hashes[r] = EmptyRowHash;
             }
             liveRows++;
             int id = check ? _table!.FindOrAdd(_hashes[r], r, next, _firstRowOf, ref equality) : next;
@@ -311,7 +351,7 @@ internal sealed unsafe class CpuRun : IDisposable
     {
         CpuFormulation.SparseInput => true,
         CpuFormulation.DenseTile => false,
-        _ => inputs < _options.DenseTileMinDensity * _neurons,
+        _ => inputs < _options.DenseTileMinDensity * _plan!.Inputs,
     };
 
     /// <summary>A share of the output neurons of one tile (few live rows: all workers share each tile).</summary>
@@ -438,7 +478,16 @@ internal sealed unsafe class CpuRun : IDisposable
         }
     }
 
-    /// <summary>Batch rows of the live images (ascending) and, when asked, their final rows.</summary>
+    /// <summary>The current row of live image <paramref name="live"/> (its index in <see cref="Live"/>).</summary>
+    public void Row(int live, out ReadOnlySpan<int> indices, out ReadOnlySpan<float> values)
+    {
+        var row = _rows[_live.RowOf[live]];
+        var source = _input[row.Arena];
+        indices = source.Indices.AsSpan(row.Offset, row.Length);
+        values = source.Values.AsSpan(row.Offset, row.Length);
+    }
+
+    /// <summary>The current rows of the live images (in <see cref="Live"/> order), empty ones included.</summary>
     public CsrMatrix FinalFeatures()
     {
         var images = _live.RowOf;
@@ -453,7 +502,7 @@ internal sealed unsafe class CpuRun : IDisposable
             source.Indices.AsSpan(row.Offset, row.Length).CopyTo(columns.AsSpan(offsets[i]));
             source.Values.AsSpan(row.Offset, row.Length).CopyTo(values.AsSpan(offsets[i]));
         }
-        return new CsrMatrix(images.Length, _neurons, offsets, columns, values);
+        return new CsrMatrix(images.Length, _width, offsets, columns, values);
     }
 
     public void Dispose()

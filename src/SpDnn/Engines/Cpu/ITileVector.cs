@@ -50,4 +50,16 @@ internal unsafe interface ITileVector<TSelf> where TSelf : unmanaged, ITileVecto
 
     /// <summary>Bit l set where lane l is greater than zero.</summary>
     static abstract uint PositiveLanes(TSelf value);
+
+    /// <summary>Bit l set where lane l is not ±0 (NaN included): what layers with negative outputs keep.</summary>
+    static abstract uint NonZeroLanes(TSelf value);
+
+    /// <summary>
+    /// The ReLU of general layers, with the reference's comparisons: <c>v &gt; cap ? cap : v</c>,
+    /// then <c>v &gt; 0 ? v : +0</c> (a NaN ends as +0).
+    /// </summary>
+    static abstract TSelf Rectify(TSelf v, TSelf cap);
+
+    /// <summary><paramref name="v"/> where <paramref name="z"/> is not ±0, else +0 (a bias added only to nonzero sums).</summary>
+    static abstract TSelf ZeroWhereZero(TSelf v, TSelf z);
 }

@@ -1,7 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics.X86;
-using SpDnn.Model;
 
 namespace SpDnn.Engines.Cpu;
 
@@ -28,9 +27,32 @@ internal sealed unsafe class TileKernels<TVector> : LayerKernels where TVector :
 
     public override bool HasRowKernel => UsesAvx512 && Avx2.IsSupported;
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void ScatterTile(CpuLayerPlan plan, int* inputs, int inputCount, float* tile, float* sums,
         int* outIndex, float* outValue, int laneStride, int* counts)
+    {
+        switch (plan.KernelForm)
+        {
+            case KernelForm.RectifiedOnNonzero: Scatter<RectifiedOnNonzero>(plan, inputs, inputCount, tile, sums, outIndex, outValue, laneStride, counts); break;
+            case KernelForm.RectifiedAlways: Scatter<RectifiedAlways>(plan, inputs, inputCount, tile, sums, outIndex, outValue, laneStride, counts); break;
+            case KernelForm.IdentityOnNonzero: Scatter<IdentityOnNonzero>(plan, inputs, inputCount, tile, sums, outIndex, outValue, laneStride, counts); break;
+            default: Scatter<IdentityAlways>(plan, inputs, inputCount, tile, sums, outIndex, outValue, laneStride, counts); break;
+        }
+    }
+
+    public override void GatherTile(CpuLayerPlan plan, int j0, int j1, float* tile, int* outIndex, float* outValue, int laneStride, int* counts)
+    {
+        switch (plan.KernelForm)
+        {
+            case KernelForm.RectifiedOnNonzero: Gather<RectifiedOnNonzero>(plan, j0, j1, tile, outIndex, outValue, laneStride, counts); break;
+            case KernelForm.RectifiedAlways: Gather<RectifiedAlways>(plan, j0, j1, tile, outIndex, outValue, laneStride, counts); break;
+            case KernelForm.IdentityOnNonzero: Gather<IdentityOnNonzero>(plan, j0, j1, tile, outIndex, outValue, laneStride, counts); break;
+            default: Gather<IdentityAlways>(plan, j0, j1, tile, outIndex, outValue, laneStride, counts); break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Scatter<TForm>(CpuLayerPlan plan, int* inputs, int inputCount, float* tile, float* sums,
+        int* outIndex, float* outValue, int laneStride, int* counts) where TForm : struct, IKernelForm
     {
         var rows = plan.Rows;
         fixed (int* rowOffsets = rows.RowOffsets, columns = rows.ColumnIndices)
@@ -47,7 +69,7 @@ internal sealed unsafe class TileKernels<TVector> : LayerKernels where TVector :
                     TVector.Store(TVector.Load(z) + TVector.Broadcast(weights[q]) * x, z);
                 }
             }
-            var cap = TVector.Broadcast(ChallengeSpec.YMax);
+            var cap = TVector.Broadcast(plan.Cap);
             float* block = stackalloc float[Width * Width];
             int n = plan.Neurons;
             for (int j0 = 0; j0 < n; j0 += Width)
@@ -58,21 +80,21 @@ internal sealed unsafe class TileKernels<TVector> : LayerKernels where TVector :
                 {
                     var v = TVector.Load(z + r * Width);
                     TVector.Store(TVector.Zero, z + r * Width);
-                    var result = TVector.Finish(v, TVector.Broadcast(bias[j0 + r]), cap);
+                    var result = TForm.Finish(v, TVector.Broadcast(bias[j0 + r]), cap);
                     TVector.Store(result, block + r * Width);
                     any |= result;
                 }
-                if (!TVector.IsZero(any)) EmitBlock(block, j0, outIndex, outValue, laneStride, counts);
+                if (!TVector.IsZero(any)) EmitBlock<TForm>(block, j0, outIndex, outValue, laneStride, counts);
             }
         }
     }
 
     /// <summary>Four output neurons run at once so four sums are in flight, each still in ascending input order.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override void GatherTile(CpuLayerPlan plan, int j0, int j1, float* tile,
-        int* outIndex, float* outValue, int laneStride, int* counts)
+    private static void Gather<TForm>(CpuLayerPlan plan, int j0, int j1, float* tile,
+        int* outIndex, float* outValue, int laneStride, int* counts) where TForm : struct, IKernelForm
     {
-        var cap = TVector.Broadcast(ChallengeSpec.YMax);
+        var cap = TVector.Broadcast(plan.Cap);
         float* block = stackalloc float[Width * Width];
         fixed (int* offsets = plan.ColumnOffsets, inputs = plan.ColumnTileOffsets)
         fixed (float* weights = plan.ColumnValues, bias = plan.Bias)
@@ -94,10 +116,10 @@ internal sealed unsafe class TileKernels<TVector> : LayerKernels where TVector :
                         a2 = TVector.AddProduct(a2, weights + (p2 + t), tile + inputs[p2 + t]);
                         a3 = TVector.AddProduct(a3, weights + (p3 + t), tile + inputs[p3 + t]);
                     }
-                    a0 = TVector.Finish(Sum(a0, weights, inputs, tile, p0 + common, p1), TVector.Broadcast(bias[j]), cap);
-                    a1 = TVector.Finish(Sum(a1, weights, inputs, tile, p1 + common, p2), TVector.Broadcast(bias[j + 1]), cap);
-                    a2 = TVector.Finish(Sum(a2, weights, inputs, tile, p2 + common, p3), TVector.Broadcast(bias[j + 2]), cap);
-                    a3 = TVector.Finish(Sum(a3, weights, inputs, tile, p3 + common, e3), TVector.Broadcast(bias[j + 3]), cap);
+                    a0 = TForm.Finish(Sum(a0, weights, inputs, tile, p0 + common, p1), TVector.Broadcast(bias[j]), cap);
+                    a1 = TForm.Finish(Sum(a1, weights, inputs, tile, p1 + common, p2), TVector.Broadcast(bias[j + 1]), cap);
+                    a2 = TForm.Finish(Sum(a2, weights, inputs, tile, p2 + common, p3), TVector.Broadcast(bias[j + 2]), cap);
+                    a3 = TForm.Finish(Sum(a3, weights, inputs, tile, p3 + common, e3), TVector.Broadcast(bias[j + 3]), cap);
                     float* row = block + (j - b) * Width;
                     TVector.Store(a0, row);
                     TVector.Store(a1, row + Width);
@@ -107,12 +129,12 @@ internal sealed unsafe class TileKernels<TVector> : LayerKernels where TVector :
                 }
                 for (; j < end; j++)
                 {
-                    var a = TVector.Finish(Sum(TVector.Zero, weights, inputs, tile, offsets[j], offsets[j + 1]), TVector.Broadcast(bias[j]), cap);
+                    var a = TForm.Finish(Sum(TVector.Zero, weights, inputs, tile, offsets[j], offsets[j + 1]), TVector.Broadcast(bias[j]), cap);
                     TVector.Store(a, block + (j - b) * Width);
                     any |= a;
                 }
                 for (; j < b + Width; j++) TVector.Store(TVector.Zero, block + (j - b) * Width);
-                if (!TVector.IsZero(any)) EmitBlock(block, b, outIndex, outValue, laneStride, counts);
+                if (!TVector.IsZero(any)) EmitBlock<TForm>(block, b, outIndex, outValue, laneStride, counts);
             }
         }
     }
@@ -124,21 +146,22 @@ internal sealed unsafe class TileKernels<TVector> : LayerKernels where TVector :
         return acc;
     }
 
-    /// <summary>Writes the positive entries of a 16 x 16 block (row r: output j0 + r for the 16 lanes) to the lanes' outputs.</summary>
+    /// <summary>Writes the kept entries (positive, or nonzero for forms with negative outputs) of a 16 x 16 block (row r: output j0 + r for the 16 lanes) to the lanes' outputs.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void EmitBlock(float* block, int j0, int* outIndex, float* outValue, int laneStride, int* counts)
+    private static void EmitBlock<TForm>(float* block, int j0, int* outIndex, float* outValue, int laneStride, int* counts) where TForm : struct, IKernelForm
     {
-        if (UsesAvx512) Avx512Kernels.EmitBlock(block, j0, outIndex, outValue, laneStride, counts);
-        else EmitBlockScalar(block, j0, outIndex, outValue, laneStride, counts);
+        if (UsesAvx512) Avx512Kernels.EmitBlock<TForm>(block, j0, outIndex, outValue, laneStride, counts);
+        else EmitBlockScalar<TForm>(block, j0, outIndex, outValue, laneStride, counts);
     }
 
-    /// <summary>Entry by entry, found row by row from the positive-lane bits.</summary>
+    /// <summary>Entry by entry, found row by row from the kept-lane bits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void EmitBlockScalar(float* block, int j0, int* outIndex, float* outValue, int laneStride, int* counts)
+    private static void EmitBlockScalar<TForm>(float* block, int j0, int* outIndex, float* outValue, int laneStride, int* counts) where TForm : struct, IKernelForm
     {
         for (int r = 0; r < Width; r++)
         {
-            uint bits = TVector.PositiveLanes(TVector.Load(block + r * Width));
+            var row = TVector.Load(block + r * Width);
+            uint bits = TForm.KeepsNegatives ? TVector.NonZeroLanes(row) : TVector.PositiveLanes(row);
             while (bits != 0)
             {
                 int l = BitOperations.TrailingZeroCount(bits);

@@ -77,6 +77,31 @@ internal readonly unsafe struct TileVector128x4(Vector128<float> q0, Vector128<f
         | Vector128.GreaterThan(value.Q2, Vector128<float>.Zero).ExtractMostSignificantBits() << 8
         | Vector128.GreaterThan(value.Q3, Vector128<float>.Zero).ExtractMostSignificantBits() << 12;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint NonZeroLanes(TileVector128x4 value) =>
+        (~Vector128.Equals(value.Q0, Vector128<float>.Zero)).ExtractMostSignificantBits()
+        | (~Vector128.Equals(value.Q1, Vector128<float>.Zero)).ExtractMostSignificantBits() << 4
+        | (~Vector128.Equals(value.Q2, Vector128<float>.Zero)).ExtractMostSignificantBits() << 8
+        | (~Vector128.Equals(value.Q3, Vector128<float>.Zero)).ExtractMostSignificantBits() << 12;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TileVector128x4 Rectify(TileVector128x4 v, TileVector128x4 cap) =>
+        new(Rectify(v.Q0, cap.Q0), Rectify(v.Q1, cap.Q1), Rectify(v.Q2, cap.Q2), Rectify(v.Q3, cap.Q3));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TileVector128x4 ZeroWhereZero(TileVector128x4 v, TileVector128x4 z) =>
+        new(ZeroWhereZero(v.Q0, z.Q0), ZeroWhereZero(v.Q1, z.Q1), ZeroWhereZero(v.Q2, z.Q2), ZeroWhereZero(v.Q3, z.Q3));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> ZeroWhereZero(Vector128<float> v, Vector128<float> z) => v & ~Vector128.Equals(z, Vector128<float>.Zero);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Rectify(Vector128<float> v, Vector128<float> cap)
+    {
+        v = Vector128.ConditionalSelect(Vector128.GreaterThan(v, cap), cap, v);
+        return v & Vector128.GreaterThan(v, Vector128<float>.Zero);
+    }
+
     /// <summary>The finish (see <see cref="ITileVector{TSelf}.Finish"/>) on 4 lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<float> Finish(Vector128<float> z, Vector128<float> bias, Vector128<float> cap)

@@ -67,6 +67,25 @@ internal readonly unsafe struct TileVector256x2(Vector256<float> low, Vector256<
         Vector256.GreaterThan(value.Low, Vector256<float>.Zero).ExtractMostSignificantBits()
         | Vector256.GreaterThan(value.High, Vector256<float>.Zero).ExtractMostSignificantBits() << 8;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint NonZeroLanes(TileVector256x2 value) =>
+        (~Vector256.Equals(value.Low, Vector256<float>.Zero)).ExtractMostSignificantBits()
+        | (~Vector256.Equals(value.High, Vector256<float>.Zero)).ExtractMostSignificantBits() << 8;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TileVector256x2 Rectify(TileVector256x2 v, TileVector256x2 cap) => new(Rectify(v.Low, cap.Low), Rectify(v.High, cap.High));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TileVector256x2 ZeroWhereZero(TileVector256x2 v, TileVector256x2 z) =>
+        new(v.Low & ~Vector256.Equals(z.Low, Vector256<float>.Zero), v.High & ~Vector256.Equals(z.High, Vector256<float>.Zero));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Rectify(Vector256<float> v, Vector256<float> cap)
+    {
+        v = Vector256.ConditionalSelect(Vector256.GreaterThan(v, cap), cap, v);
+        return v & Vector256.GreaterThan(v, Vector256<float>.Zero);
+    }
+
     /// <summary>The finish (see <see cref="ITileVector{TSelf}.Finish"/>) on 8 lanes.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Finish(Vector256<float> z, Vector256<float> bias, Vector256<float> cap)

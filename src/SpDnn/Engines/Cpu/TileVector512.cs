@@ -46,6 +46,24 @@ internal readonly unsafe struct TileVector512(Vector512<float> lanes) : ITileVec
     public static uint PositiveLanes(TileVector512 value) =>
         (uint)Vector512.GreaterThan(value.Lanes, Vector512<float>.Zero).ExtractMostSignificantBits();
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint NonZeroLanes(TileVector512 value) =>
+        (uint)(~Vector512.Equals(value.Lanes, Vector512<float>.Zero)).ExtractMostSignificantBits();
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TileVector512 Rectify(TileVector512 v, TileVector512 cap) => new(Rectify(v.Lanes, cap.Lanes));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TileVector512 ZeroWhereZero(TileVector512 v, TileVector512 z) =>
+        new(v.Lanes & ~Vector512.Equals(z.Lanes, Vector512<float>.Zero));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Rectify(Vector512<float> v, Vector512<float> cap)
+    {
+        v = Vector512.ConditionalSelect(Vector512.GreaterThan(v, cap), cap, v);
+        return v & Vector512.GreaterThan(v, Vector512<float>.Zero);
+    }
+
     /// <summary>The finish on one Vector512 (see <see cref="ITileVector{TSelf}.Finish"/>); the row kernel uses it too.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Finish(Vector512<float> z, Vector512<float> bias, Vector512<float> cap)

@@ -5,15 +5,19 @@ using SpDnn.Model;
 namespace SpDnn.Engines.Reference;
 
 /// <summary>
-/// The oracle: the simplest obviously correct implementation of the challenge's semantics.
-/// Each live image is a sparse row; per layer, a dense accumulator receives y_i · W(i, :) for
-/// every nonzero y_i in ascending i; then, only where the sum is nonzero, the bias is added,
-/// negatives become 0 and values above YMax become YMax. Images whose row is empty are dead for
-/// good (an empty row has no nonzero sum, so no bias can revive it) and are skipped.
+/// The oracle: the simplest obviously correct implementation of the layer semantics
+/// (<see cref="LayerForm"/>). Each image is a sparse row; per layer, a dense accumulator receives
+/// y_i · W(i, :) for every nonzero y_i in ascending i; then per output the bias is added (only
+/// where the sum is nonzero, or always) and the activation applied (challenge: negatives become 0
+/// and values above YMax become YMax). An empty row is skipped by layers that add the bias only to
+/// nonzero sums (it stays empty) and computed by layers that add it always (it becomes the
+/// activated bias). The answer is the nonzero final rows and, for a class read-out, each image's argmax.
 /// </summary>
 public sealed class ReferenceEngine : IInferenceEngine
 {
     public string Name => "reference";
+
+    public bool RunsGeneralForm => true;
 
     public IEnginePlan Plan(ILayerSource network, InferenceOptions options) => new ReferencePlan(network);
 
@@ -30,7 +34,7 @@ public sealed class ReferenceEngine : IInferenceEngine
     private InferenceResult Run<T>(ILayerSource network, ImageBatch images, InferenceOptions options)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        int n = network.Neurons;
+        int width = network.Neurons;
         var rows = new SparseRow<T>[images.Count];
         for (int r = 0; r < images.Count; r++)
         {
@@ -52,15 +56,18 @@ public sealed class ReferenceEngine : IInferenceEngine
         for (int k = 0; k < network.LayerCount; k++)
         {
             var layer = network.GetLayer(k);
-            if (layer.Weights.Rows != n || layer.Weights.Columns != n || layer.Bias.Length != n)
-                throw new ArgumentException($"Layer {k + 1} does not have {n} neurons.");
+            if (layer.Inputs != width || layer.Bias.Length != layer.Neurons)
+                throw new ArgumentException($"Layer {k + 1} is {layer.Inputs} x {layer.Neurons} with {layer.Bias.Length} biases; expected {width} inputs and a bias per output.");
+            width = layer.Neurons;
             weights += layer.Weights.NonZeros;
+            // A bias added always turns an empty row into the activated bias: such a layer computes every row.
+            bool zeroStaysZero = layer.Form.KeepsZeroRowsZero;
             var watch = Stopwatch.StartNew();
             Parallel.For(0, rows.Length, parallel,
-                () => new T[n],
+                () => new T[layer.Neurons],
                 (r, _, z) =>
                 {
-                    if (rows[r].Indices.Length > 0) rows[r] = Apply(rows[r], layer, z);
+                    if (rows[r].Indices.Length > 0 || !zeroStaysZero) rows[r] = Apply(rows[r], layer, z);
                     return z;
                 },
                 _ => { });
@@ -68,31 +75,40 @@ public sealed class ReferenceEngine : IInferenceEngine
             stats.Add(new LayerStatistics(k + 1, live, -1, watch.Elapsed.TotalSeconds));
             options.Progress?.Report(k + 1);
         }
-        total.Stop();
 
         var categories = new List<int>();
         var survivors = new List<SparseRow<T>>();
+        var classes = network.ReadOut == ReadOut.Class ? new ClassReadOut(rows.Length, width, options.KeepFinalFeatures) : null;
+        var single = new float[width];
         for (int r = 0; r < rows.Length; r++)
         {
             if (rows[r].Indices.Length == 0) continue;
             categories.Add(images.ImageNumber(r));
             survivors.Add(rows[r]);
+            if (classes is null) continue;
+            var values = rows[r].Values;
+            for (int e = 0; e < values.Length; e++) single[e] = float.CreateTruncating(values[e]);
+            classes.Add(r, rows[r].Indices, single.AsSpan(0, values.Length));
         }
+        total.Stop();
         return new InferenceResult
         {
             Engine = Name,
-            Neurons = n,
+            Neurons = network.Neurons,
             Layers = network.LayerCount,
             Images = images.Count,
             Weights = weights,
             Categories = [.. categories],
+            Classes = classes?.Classes,
+            Logits = classes?.Logits,
             InferenceSeconds = total.Elapsed.TotalSeconds,
             LayerStatistics = stats,
-            FinalFeatures = options.KeepFinalFeatures ? ToCsr(survivors, n) : null,
+            FinalFeatures = options.KeepFinalFeatures ? ToCsr(survivors, width) : null,
             Details = new Dictionary<string, string> { ["precision"] = options.Precision.ToString() },
         };
     }
 
+    /// <summary>One row through one layer: sums in ascending input order, then the layer's bias and activation per output.</summary>
     private static SparseRow<T> Apply<T>(SparseRow<T> row, NetworkLayer layer, T[] z)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -107,15 +123,22 @@ public sealed class ReferenceEngine : IInferenceEngine
             for (int q = 0; q < cols.Length; q++)
                 z[cols[q]] += y * T.CreateTruncating(vals[q]);
         }
-        T cap = T.CreateTruncating(ChallengeSpec.YMax);
+        var form = layer.Form;
+        bool onNonzero = form.Bias == BiasMode.OnNonzeroSum;
+        bool rectified = form.IsRectified;
+        T cap = T.CreateTruncating(form.KernelCap);
         int count = 0;
         for (int j = 0; j < z.Length; j++)
         {
-            if (z[j] == T.Zero) continue;
+            if (onNonzero && z[j] == T.Zero) continue;
             T v = z[j] + T.CreateTruncating(layer.Bias[j]);
-            if (v > cap) v = cap;
-            z[j] = v > T.Zero ? v : T.Zero;
-            if (z[j] != T.Zero) count++;
+            if (rectified)
+            {
+                if (v > cap) v = cap;
+                v = v > T.Zero ? v : T.Zero;
+            }
+            z[j] = v;
+            if (v != T.Zero) count++;
         }
         var idx = new int[count];
         var val = new T[count];
