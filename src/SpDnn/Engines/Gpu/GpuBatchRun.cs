@@ -137,8 +137,18 @@ internal sealed class GpuBatchRun : IDisposable
             {
                 inference.Cancellation.ThrowIfCancellationRequested();
                 int end = _options.TimeEachLayer ? k + 1 : Math.Min(chunk.EndLayer, Math.Max(k + 1, nextCheck));
+                // A layer for the resident-input kernel runs on its own; the program then only
+                // compacts its live list. Launches of the program stop before such a layer.
+                bool resident = TakesResidentKernel(k, bound);
+                if (resident) end = k + 1;
+                else for (int next = k + 1; next < end; next++) if (TakesResidentKernel(next, bound)) { end = next; break; }
                 var start = markers is null ? null : _stream.AddProfilingMarker();
-                Launch(device, chunk.MaxBlocks, k, end, bound);
+                if (resident)
+                {
+                    LaunchResident(device, k, bound);
+                    launches++;
+                }
+                Launch(device, chunk.MaxBlocks, k, end, bound, resident ? k : -1);
                 launches++;
                 if (markers is not null) markers[k] = (start!, _stream.AddProfilingMarker());
                 k = end;
@@ -226,8 +236,26 @@ internal sealed class GpuBatchRun : IDisposable
         issued++;
     }
 
-    /// <summary>Runs layers <paramref name="first"/> .. <paramref name="end"/>-1 of a chunk in one launch.</summary>
-    private void Launch(DeviceChunk chunk, int maxBlocks, int first, int end, int bound)
+    /// <summary>
+    /// Whether layer k runs on the resident-input kernel: planned for it, and at most this many
+    /// live rows (an upper bound) give every multiprocessor two tiles or more; with fewer, the
+    /// layer program's more, smaller work items finish sooner.
+    /// </summary>
+    private bool TakesResidentKernel(int k, int bound) =>
+        _plan.HasResidentLayout(k) && bound >= 2L * _plan.ResidentColumns * _device.Accelerator.NumMultiprocessors;
+
+    /// <summary>Computes layer <paramref name="k"/> with <see cref="ResidentInputKernel"/>: one group per tile of live columns.</summary>
+    private void LaunchResident(DeviceChunk chunk, int k, int bound)
+    {
+        int columns = _plan.ResidentColumns;
+        int groups = (bound + columns - 1) / columns;
+        var args = chunk.Bind(Arguments(k, k + 1, -1));
+        var config = new KernelConfig(groups, ResidentInputKernel.GroupSize, SharedMemoryConfig.RequestDynamic<float>(_neurons * columns));
+        _device.ResidentKernel(columns)(_stream, config, args);
+    }
+
+    /// <summary>Runs layers <paramref name="first"/> .. <paramref name="end"/>-1 of a chunk in one launch (<paramref name="precomputed"/>: a layer already computed, only compacted).</summary>
+    private void Launch(DeviceChunk chunk, int maxBlocks, int first, int end, int bound, int precomputed)
     {
         int tiles = (bound + LayerKernel.Tile - 1) / LayerKernel.Tile;
         // No more groups than there are work items (few rows late on: a cheaper barrier), and
@@ -235,30 +263,34 @@ internal sealed class GpuBatchRun : IDisposable
         int groups = (int)Math.Clamp((long)maxBlocks * tiles, 1, _device.MaxResidentGroups);
         // Arrivals only: the failure flag stays until the host has read it.
         _barrier.View.SubView(0, 1).MemSetToZero(_stream);
-        var args = chunk.Bind(new ProgramArgs
-        {
-            Features0 = _features[0].View,
-            Features1 = _features[1].View,
-            Live0 = _live[0].View,
-            Live1 = _live[1].View,
-            Slot0 = _slot[0].View,
-            Slot1 = _slot[1].View,
-            Multiplicity0 = _multiplicity[0].View,
-            Multiplicity1 = _multiplicity[1].View,
-            LiveRows = _liveRows.View,
-            LiveImages = _liveImages.View,
-            Nonzeros = _nonzeros.View,
-            NonzeroLength = (int)(_nonzeros.Length / 3),
-            Partials = _partials.View,
-            Barrier = _barrier.View,
-            FirstLayer = first,
-            EndLayer = end,
-            PollLimit = _options.SimulatedBarrierPollLimit,
-            FusedProducts = _options.FusedProducts ? 1 : 0,
-            Stride = Stride,
-        });
+        var args = chunk.Bind(Arguments(first, end, precomputed));
         _device.Program(_stream, new KernelConfig(groups, LayerProgram.GroupSize), args);
     }
+
+    private ProgramArgs Arguments(int first, int end, int precomputed) => new()
+    {
+        Features0 = _features[0].View,
+        Features1 = _features[1].View,
+        Live0 = _live[0].View,
+        Live1 = _live[1].View,
+        Slot0 = _slot[0].View,
+        Slot1 = _slot[1].View,
+        Multiplicity0 = _multiplicity[0].View,
+        Multiplicity1 = _multiplicity[1].View,
+        LiveRows = _liveRows.View,
+        LiveImages = _liveImages.View,
+        Nonzeros = _nonzeros.View,
+        NonzeroLength = (int)(_nonzeros.Length / 3),
+        Partials = _partials.View,
+        Barrier = _barrier.View,
+        FirstLayer = first,
+        EndLayer = end,
+        PollLimit = _options.SimulatedBarrierPollLimit,
+        FusedProducts = _options.FusedProducts ? 1 : 0,
+        Stride = Stride,
+        Neurons = _neurons,
+        PrecomputedLayer = precomputed,
+    };
 
     private void UploadImages(CsrMatrix images)
     {

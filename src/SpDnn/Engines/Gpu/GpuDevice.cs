@@ -25,7 +25,51 @@ internal sealed class GpuDevice : IDisposable
         Hash = accelerator.LoadKernel<ColumnArgs>(StateKernels.Hash);
         Compare = accelerator.LoadKernel<ColumnArgs>(StateKernels.Compare);
         Gather = accelerator.LoadKernel<ColumnArgs>(StateKernels.Gather);
+        // The resident-input stage takes what one group may have once opted in, less the
+        // kernel's own static arrays; the CPU simulator mimics the H200's 227 KB.
+        ResidentStageBytes = accelerator is CudaAccelerator cudaDevice
+            ? CudaFunctionAttributes.OptInSharedMemoryPerGroup(cudaDevice.DeviceId) - ResidentStaticBytes
+            : 227 * 1024 - ResidentStaticBytes;
     }
+
+    /// <summary>Shared memory <see cref="ResidentInputKernel"/> keeps for its own arrays besides the stage.</summary>
+    private const int ResidentStaticBytes = 1024;
+
+    /// <summary>Bytes a group of <see cref="ResidentInputKernel"/> may stage (dynamic shared memory).</summary>
+    public long ResidentStageBytes { get; }
+
+    private readonly Dictionary<int, Action<AcceleratorStream, KernelConfig, ProgramArgs>> _residentKernels = [];
+
+    /// <summary><see cref="ResidentInputKernel"/> for tiles of <paramref name="columns"/> live columns (compiled on first use).</summary>
+    public Action<AcceleratorStream, KernelConfig, ProgramArgs> ResidentKernel(int columns)
+    {
+        lock (_residentKernels)
+        {
+            if (_residentKernels.TryGetValue(columns, out var loaded)) return loaded;
+            bool simulated = Accelerator.AcceleratorType == AcceleratorType.CPU;
+            var kernel = (columns, simulated) switch
+            {
+                (2, false) => Load<DeviceFusedProductSum, PairSums>(),
+                (4, false) => Load<DeviceFusedProductSum, QuadSums>(),
+                (8, false) => Load<DeviceFusedProductSum, OctetSums>(),
+                (16, false) => Load<DeviceFusedProductSum, SixteenSums>(),
+                (2, true) => Load<SimulatedFusedProductSum, PairSums>(),
+                (4, true) => Load<SimulatedFusedProductSum, QuadSums>(),
+                (8, true) => Load<SimulatedFusedProductSum, OctetSums>(),
+                (16, true) => Load<SimulatedFusedProductSum, SixteenSums>(),
+                _ => throw new ArgumentOutOfRangeException(nameof(columns), columns, "The resident-input kernel takes 2, 4, 8 or 16 columns."),
+            };
+            if (KernelUtil.GetKernel(kernel) is CudaKernel cuda)
+                CudaFunctionAttributes.AllowDynamicSharedMemory(cuda.FunctionPtr, (int)ResidentStageBytes);
+            _residentKernels[columns] = kernel;
+            return kernel;
+        }
+    }
+
+    private Action<AcceleratorStream, KernelConfig, ProgramArgs> Load<TFused, TSums>()
+        where TFused : struct, IProductSum
+        where TSums : struct, IColumnSums<TSums> =>
+        Accelerator.LoadKernel<ProgramArgs>(ResidentInputKernel.Run<TFused, TSums>, ResidentInputKernel.Specialization);
 
     public Context Context { get; }
     public Accelerator Accelerator { get; }
@@ -67,8 +111,8 @@ internal sealed class GpuDevice : IDisposable
             var context = Context.Create(b => Profile(b.Optimize(OptimizationLevel.O1).CPU(CPUDeviceKind.Nvidia), profiling));
             try
             {
-                // 32-lane warps like the GPU; enough warps for the largest group (256 threads).
-                var device = new CPUDevice(TiledLayout.WarpSize, TiledLayout.WarpsPerBlock, Math.Max(1, simulatedMultiprocessors));
+                // 32-lane warps like the GPU; enough warps for the largest group (the resident-input kernel's).
+                var device = new CPUDevice(TiledLayout.WarpSize, ResidentInputKernel.GroupSize / TiledLayout.WarpSize, Math.Max(1, simulatedMultiprocessors));
                 return new GpuDevice(context, device.CreateCPUAccelerator(context, CPUAcceleratorMode.Parallel));
             }
             catch

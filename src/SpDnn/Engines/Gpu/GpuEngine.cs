@@ -7,9 +7,13 @@ namespace SpDnn.Engines.Gpu;
 /// The GPU engine (ILGPU; CUDA, or ILGPU's CPU simulator for tests). Planning turns every layer
 /// into a warp-sliced ELL layout on the CPU, in parallel, packs layers into chunks and uploads
 /// them (or keeps them in page-locked host memory and streams them when they do not fit);
-/// inference runs a persistent kernel over a chunk of layers per launch (fused multiply, bias,
-/// ReLU, cap and live-list compaction), and merges bit-identical rows at checkpoints. Results are bit-identical to the reference engine: each output sums its
-/// inputs in ascending order, as the reference does, without fused multiply-adds.
+/// inference runs a persistent kernel over a chunk of layers per launch (sparse multiply, bias,
+/// ReLU, cap and live-list compaction), merges bit-identical rows at checkpoints, and runs
+/// full-width layers with scattered connectivity through <see cref="ResidentInputKernel"/>.
+/// Results are bit-identical to the reference engine: each output sums its inputs in ascending
+/// order with each product rounded, as the reference does; fused multiply-adds are used only
+/// where they give the same bits (every weight a power of two and every input of the stage
+/// keeping the products exact: <see cref="ExactProducts"/>).
 /// </summary>
 public sealed class GpuEngine : IInferenceEngine
 {
@@ -101,6 +105,9 @@ public sealed class GpuEngine : IInferenceEngine
             ["streamedChunks"] = p.StreamedChunks.ToString(CultureInfo.InvariantCulture),
             ["streamedBytes"] = p.StreamedBytes.ToString(CultureInfo.InvariantCulture),
             ["planningSeconds"] = p.PlanningSeconds.ToString("G6", CultureInfo.InvariantCulture),
+            ["stagingRatio"] = p.StagingRatio.ToString("F3", CultureInfo.InvariantCulture),
+            ["residentInputLayers"] = p.ResidentLayerCount.ToString(CultureInfo.InvariantCulture),
+            ["residentInputColumns"] = p.ResidentColumns.ToString(CultureInfo.InvariantCulture),
         };
         return new InferenceResult
         {

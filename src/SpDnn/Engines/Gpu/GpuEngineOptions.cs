@@ -42,6 +42,19 @@ public enum DuplicateOutputMerge
     Auto,
 }
 
+/// <summary>Which kernel runs a layer while many rows are live.</summary>
+public enum FullWidthKernel
+{
+    /// <summary>Per layer, from its planned structure: the resident-input kernel where the tiled layout would stage most inputs many times over (scattered connectivity), else the tiled one.</summary>
+    Auto,
+
+    /// <summary>Always the layer program's tiled kernel (per-block input footprints in shared memory).</summary>
+    Tiled,
+
+    /// <summary>The resident-input kernel (every input of a tile of columns in shared memory) for every layer narrow enough for it.</summary>
+    Resident,
+}
+
 /// <summary>Settings of the GPU engine; the defaults are what a user wants.</summary>
 public sealed record GpuEngineOptions
 {
@@ -75,6 +88,12 @@ public sealed record GpuEngineOptions
     /// </summary>
     public DuplicateOutputMerge MergeDuplicateOutputs { get; init; } = DuplicateOutputMerge.Off;
 
+    /// <summary>Which kernel runs full-width layers: see <see cref="FullWidthKernel"/>.</summary>
+    public FullWidthKernel Kernel { get; init; } = FullWidthKernel.Auto;
+
+    /// <summary>Live columns per group of the resident-input kernel: 2, 4, 8 or 16; 0 picks the widest whose stage fits shared memory.</summary>
+    public int ResidentColumns { get; init; }
+
     /// <summary>Layers per chunk: one kernel launch runs at most one chunk; streamed weights move a chunk at a time.</summary>
     public int LayersPerChunk { get; init; } = 32;
 
@@ -94,7 +113,7 @@ public sealed record GpuEngineOptions
     public bool TimeEachLayer { get; init; }
 
     /// <summary>The settings <c>--engine gpu:key=value...</c> takes.</summary>
-    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, fused=on|off, dedupe=off|on|auto, device=INDEX, time-layers=on|off";
+    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, fused=on|off, dedupe=off|on|auto, kernel=auto|tiled|resident, columns=0|2|4|8|16, device=INDEX, time-layers=on|off";
 
     /// <summary>Options from an engine spec such as <c>gpu:weights=streamed:chunk=16</c>; defaults elsewhere.</summary>
     public static GpuEngineOptions FromSpec(EngineSpec spec)
@@ -107,10 +126,14 @@ public sealed record GpuEngineOptions
             CollapseIdenticalRows = spec.TakeSwitch("collapse") ?? defaults.CollapseIdenticalRows,
             FusedProducts = spec.TakeSwitch("fused") ?? defaults.FusedProducts,
             MergeDuplicateOutputs = spec.TakeEnum<DuplicateOutputMerge>("dedupe") ?? defaults.MergeDuplicateOutputs,
+            Kernel = spec.TakeEnum<FullWidthKernel>("kernel") ?? defaults.Kernel,
+            ResidentColumns = spec.TakeInt("columns", 0) ?? defaults.ResidentColumns,
             DeviceIndex = spec.TakeInt("device", 0) ?? defaults.DeviceIndex,
             TimeEachLayer = spec.TakeSwitch("time-layers") ?? defaults.TimeEachLayer,
         };
         spec.RejectUnknown(SettingsHelp);
+        if (options.ResidentColumns is not (0 or 2 or 4 or 8 or 16))
+            throw new ArgumentException($"Engine setting columns={options.ResidentColumns}: expected 0 (automatic), 2, 4, 8 or 16.");
         return options;
     }
 
@@ -124,6 +147,8 @@ public sealed record GpuEngineOptions
         if (CollapseIdenticalRows != defaults.CollapseIdenticalRows) parts.Add("collapse=" + (CollapseIdenticalRows ? "on" : "off"));
         if (FusedProducts != defaults.FusedProducts) parts.Add("fused=" + (FusedProducts ? "on" : "off"));
         if (MergeDuplicateOutputs != defaults.MergeDuplicateOutputs) parts.Add("dedupe=" + MergeDuplicateOutputs.ToString().ToLowerInvariant());
+        if (Kernel != defaults.Kernel) parts.Add("kernel=" + Kernel.ToString().ToLowerInvariant());
+        if (ResidentColumns != defaults.ResidentColumns) parts.Add("columns=" + ResidentColumns.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (TimeEachLayer != defaults.TimeEachLayer) parts.Add("time-layers=" + (TimeEachLayer ? "on" : "off"));
         return string.Concat(parts.Select(p => ":" + p));
     }

@@ -39,6 +39,14 @@ internal sealed class GpuPlan : IEnginePlan
         // memory holds one chunk of tiled layers at a time however long the network is.
         var tiled = new TiledLayer[Math.Min(perChunk, LayerCount)];
         var merged = new TiledLayer[tiled.Length];
+        var resident = new TiledLayer?[tiled.Length];
+        // A requested width whose stage does not fit shared memory falls back to the widest that does.
+        int requested = engineOptions.ResidentColumns;
+        ResidentColumns = requested > 0 && (long)Neurons * requested * sizeof(float) <= device.ResidentStageBytes
+            ? requested : ResidentInputKernel.ColumnsFor(Neurons, device.ResidentStageBytes);
+        if (Neurons > ResidentLayerPlanner.MaxNeurons || engineOptions.Kernel == FullWidthKernel.Tiled) ResidentColumns = 0;
+        _residentLayers = new bool[LayerCount];
+        long footprints = 0;
         var slotShape = default(ChunkShape);
         bool streaming = engineOptions.Weights == WeightResidency.Streamed;
         try
@@ -60,6 +68,10 @@ internal sealed class GpuPlan : IEnginePlan
                     };
                     tiled[i] = full;
                     merged[i] = once ?? full;
+                    resident[i] = ResidentColumns > 0 && (engineOptions.Kernel == FullWidthKernel.Resident || ScatteredInputs(full, Neurons))
+                        ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: true)
+                        : null;
+                    _ = resident[i]?.ExactProductBounds;
                     // Scanned here, in parallel, rather than while packing.
                     _ = tiled[i].ExactProductBounds;
                     _ = merged[i].ExactProductBounds;
@@ -70,8 +82,11 @@ internal sealed class GpuPlan : IEnginePlan
                     FullComputedWeights += tiled[i].ComputedNonZeros;
                     ComputedWeights += merged[i].ComputedNonZeros;
                     WarpRowCount += tiled[i].WarpRowCount;
+                    footprints += tiled[i].Footprint.Length;
+                    _residentLayers[start + i] = resident[i] is not null;
                 }
-                var packed = new LayerChunk(start, tiled.AsSpan(0, count).ToArray(), merged.AsSpan(0, count).ToArray());
+                var packed = new LayerChunk(start, tiled.AsSpan(0, count).ToArray(), merged.AsSpan(0, count).ToArray(), resident.AsSpan(0, count).ToArray());
+                Array.Clear(resident);
                 // Leave room for two streaming slots should a later chunk not fit.
                 streaming |= engineOptions.Weights == WeightResidency.Auto
                     && ResidentBytes + packed.Bytes + packed.Bytes / 2 * 5 > weightBudget;
@@ -99,8 +114,34 @@ internal sealed class GpuPlan : IEnginePlan
             Dispose();
             throw;
         }
+        StagingRatio = LayerCount > 0 && Neurons > 0 ? footprints / ((double)LayerCount * Neurons) : 0;
         PlanningSeconds = watch.Elapsed.TotalSeconds;
     }
+
+    /// <summary>
+    /// The rule of <see cref="FullWidthKernel.Auto"/>: a layer goes to the resident-input kernel
+    /// when its tiled layout's block footprints add up to at least this many times the inputs,
+    /// i.e. when a tile's inputs would be staged that many times over, once per block (random
+    /// connectivity: about 25 at N = 16384); Kronecker-built challenge layers, whose blocks share
+    /// their inputs, stay below it.
+    /// </summary>
+    public const double ResidentStagingRatio = 3.0;
+
+    private static bool ScatteredInputs(TiledLayer full, int neurons) => full.Footprint.Length >= ResidentStagingRatio * neurons;
+
+    private readonly bool[] _residentLayers;
+
+    /// <summary>Live columns per group of the resident-input kernel for this network (0: its layers are too wide, or the kernel is off).</summary>
+    public int ResidentColumns { get; }
+
+    /// <summary>Whether layer <paramref name="k"/> has a resident-input layout (it runs there while many rows are live).</summary>
+    public bool HasResidentLayout(int k) => _residentLayers[k];
+
+    /// <summary>Layers with a resident-input layout.</summary>
+    public int ResidentLayerCount => _residentLayers.Count(r => r);
+
+    /// <summary>Mean over layers of the tiled layout's staged inputs per tile (block footprints added up) over the inputs: 1 = each input staged once.</summary>
+    public double StagingRatio { get; }
 
     public GpuDevice Device { get; }
     public int Neurons { get; }

@@ -4,14 +4,19 @@ namespace SpDnn.Engines.Gpu;
 /// Consecutive layers in the <see cref="TiledLayer"/> layout, concatenated array by array, with
 /// a table of where each layer starts. One kernel launch can run every layer of a chunk, and a
 /// chunk is the unit that is uploaded, or streamed when the weights do not fit the device.
-/// Each layer has two table rows: its full layout (row 2i) and the layout that computes
-/// duplicate outputs once (row 2i + 1; see <see cref="DuplicateOutputs"/>); the kernel picks one
-/// per layer by the work at hand. Where both are one layout, its arrays are stored once.
+/// Each layer has <see cref="RowsPerLayer"/> table rows: its full layout, the layout that
+/// computes duplicate outputs once (see <see cref="DuplicateOutputs"/>) — the layer program picks
+/// one of the two per layer by the work at hand — and the layout of <see cref="ResidentInputKernel"/>
+/// (see <see cref="ResidentLayerPlanner"/>). Where neighbouring rows are one layout, its arrays
+/// are stored once.
 /// </summary>
 internal sealed class LayerChunk
 {
     /// <summary>Entries per table row.</summary>
     public const int TableStride = 11;
+
+    /// <summary>Table rows per layer, and which is which.</summary>
+    public const int RowsPerLayer = 3, FullRow = 0, MergedRow = 1, ResidentRow = 2;
 
     // Offsets of one row's entries: the start of each of its arrays in the chunk's arrays, then
     // its block count and the bounds of exact products (ExactProducts: the low bound's float
@@ -23,16 +28,19 @@ internal sealed class LayerChunk
     /// <param name="firstLayer">Index in the network of the first layer.</param>
     /// <param name="full">Each layer's layout of every output.</param>
     /// <param name="merged">Each layer's layout with duplicate outputs computed once (the same object as its full layout when it has none, or when merging is off).</param>
-    public LayerChunk(int firstLayer, IReadOnlyList<TiledLayer> full, IReadOnlyList<TiledLayer> merged)
+    /// <param name="resident">Each layer's resident-input layout, or null where it has none (its row then repeats the merged one).</param>
+    public LayerChunk(int firstLayer, IReadOnlyList<TiledLayer> full, IReadOnlyList<TiledLayer> merged, IReadOnlyList<TiledLayer?>? resident = null)
     {
         if (merged.Count != full.Count) throw new ArgumentException("One merged layout per layer.", nameof(merged));
+        if (resident is not null && resident.Count != full.Count) throw new ArgumentException("One resident-input layout (or null) per layer.", nameof(resident));
         FirstLayer = firstLayer;
         Count = full.Count;
-        var rows = new TiledLayer[2 * Count];
+        var rows = new TiledLayer[RowsPerLayer * Count];
         for (int i = 0; i < Count; i++)
         {
-            rows[2 * i] = full[i];
-            rows[2 * i + 1] = merged[i];
+            rows[RowsPerLayer * i + FullRow] = full[i];
+            rows[RowsPerLayer * i + MergedRow] = merged[i];
+            rows[RowsPerLayer * i + ResidentRow] = resident?[i] ?? merged[i];
         }
         Table = new long[rows.Length * TableStride];
         Outputs = Concat(rows, l => l.Outputs, OutputsBase);
@@ -51,7 +59,7 @@ internal sealed class LayerChunk
             Table[r * TableStride + BlockCount] = rows[r].Blocks;
             var (low, high) = rows[r].ExactProductBounds;
             Table[r * TableStride + ProductBounds] = (uint)BitConverter.SingleToInt32Bits(low) | (long)BitConverter.SingleToInt32Bits(high) << 32;
-            MaxBlocks = Math.Max(MaxBlocks, rows[r].Blocks);
+            if (r % RowsPerLayer != ResidentRow) MaxBlocks = Math.Max(MaxBlocks, rows[r].Blocks);
         }
     }
 
@@ -85,7 +93,7 @@ internal sealed class LayerChunk
         long total = 0;
         for (int r = 0; r < rows.Length; r++)
             if (r == 0 || !ReferenceEquals(rows[r], rows[r - 1])) total += array(rows[r]).Length;
-        if (total > Array.MaxLength) throw new NotSupportedException($"A chunk of {rows.Length / 2} layers is too large to pack ({total} entries).");
+        if (total > Array.MaxLength) throw new NotSupportedException($"A chunk of {rows.Length / RowsPerLayer} layers is too large to pack ({total} entries).");
         var result = new T[total];
         long at = 0, previous = 0;
         for (int r = 0; r < rows.Length; r++)

@@ -53,7 +53,15 @@ internal struct ProgramArgs
     public int OpaqueZero;
     /// <summary>Layers FirstLayer .. EndLayer-1 run in this launch (all in the chunk).</summary>
     public int FirstLayer, EndLayer;
+    /// <summary>
+    /// A layer whose outputs and nonzero flags <see cref="ResidentInputKernel"/> has already
+    /// written (-1: none): the program only compacts its live list. The resident kernel computes
+    /// layer FirstLayer.
+    /// </summary>
+    public int PrecomputedLayer;
     public long Stride;
+    /// <summary>Input neurons of the network's layers.</summary>
+    public int Neurons;
 }
 
 /// <summary>Where one layer's arrays start in its chunk (read from the chunk's table).</summary>
@@ -63,6 +71,27 @@ internal struct LayerBases
     public int Blocks;
     /// <summary>Staged inputs y with y == 0 or ProductLow &lt;= |y| &lt; ProductHigh have exact products with every weight.</summary>
     public float ProductLow, ProductHigh;
+
+    /// <summary>The bases of the layout in table row <paramref name="row"/> (an index of its first entry).</summary>
+    public static LayerBases Read(ProgramArgs a, long row)
+    {
+        long bounds = a.Table[row + LayerChunk.ProductBounds];
+        return new LayerBases
+        {
+            Outputs = a.Table[row + LayerChunk.OutputsBase],
+            CopyStarts = a.Table[row + LayerChunk.CopyStartsBase],
+            Copies = a.Table[row + LayerChunk.CopiesBase],
+            BlockStages = a.Table[row + LayerChunk.BlockStagesBase],
+            StageStarts = a.Table[row + LayerChunk.StageStartsBase],
+            Footprint = a.Table[row + LayerChunk.FootprintBase],
+            WarpRows = a.Table[row + LayerChunk.WarpRowsBase],
+            Slots = a.Table[row + LayerChunk.SlotBase],
+            Bias = a.Table[row + LayerChunk.BiasBase],
+            Blocks = (int)a.Table[row + LayerChunk.BlockCount],
+            ProductLow = Interop.IntAsFloat((uint)bounds),
+            ProductHigh = Interop.IntAsFloat((uint)(bounds >> 32)),
+        };
+    }
 }
 
 /// <summary>
@@ -129,24 +158,9 @@ internal static class LayerProgram
             // the grid (early, many live rows), else the full layout (late, few rows), whose
             // more and shorter items finish sooner. Every group sees the same rows: one choice.
             int tiles = (rows + LayerKernel.Tile - 1) / LayerKernel.Tile;
-            long row = (long)(k - a.ChunkFirstLayer) * 2 * LayerChunk.TableStride;
+            long row = (long)(k - a.ChunkFirstLayer) * LayerChunk.RowsPerLayer * LayerChunk.TableStride;
             if (a.Table[row + LayerChunk.TableStride + LayerChunk.BlockCount] * tiles >= Grid.DimX) row += LayerChunk.TableStride;
-            var layer = new LayerBases
-            {
-                Outputs = a.Table[row + LayerChunk.OutputsBase],
-                CopyStarts = a.Table[row + LayerChunk.CopyStartsBase],
-                Copies = a.Table[row + LayerChunk.CopiesBase],
-                BlockStages = a.Table[row + LayerChunk.BlockStagesBase],
-                StageStarts = a.Table[row + LayerChunk.StageStartsBase],
-                Footprint = a.Table[row + LayerChunk.FootprintBase],
-                WarpRows = a.Table[row + LayerChunk.WarpRowsBase],
-                Slots = a.Table[row + LayerChunk.SlotBase],
-                Bias = a.Table[row + LayerChunk.BiasBase],
-                Blocks = (int)a.Table[row + LayerChunk.BlockCount],
-            };
-            long bounds = a.Table[row + LayerChunk.ProductBounds];
-            layer.ProductLow = Interop.IntAsFloat((uint)bounds);
-            layer.ProductHigh = Interop.IntAsFloat((uint)(bounds >> 32));
+            var layer = LayerBases.Read(a, row);
             // With at least as many groups as blocks, each group keeps one block for the whole
             // layer (its neurons, footprint and slot ranges loaded once) and takes every
             // groupsPerBlock-th tile; neighbouring groups take the blocks of one tile, so they
@@ -155,7 +169,8 @@ internal static class LayerProgram
             // code (v8 had two, and twice the kernel lost ptxas's clean-up of inline-PTX outputs).
             bool blockPerGroup = Grid.DimX >= layer.Blocks;
             int groupsPerBlock = blockPerGroup ? Grid.DimX / layer.Blocks : 0;
-            int end = !blockPerGroup ? layer.Blocks * tiles : Grid.IdxX < groupsPerBlock * layer.Blocks ? Grid.IdxX + 1 : 0;
+            int end = k == a.PrecomputedLayer ? 0
+                : !blockPerGroup ? layer.Blocks * tiles : Grid.IdxX < groupsPerBlock * layer.Blocks ? Grid.IdxX + 1 : 0;
             int step = blockPerGroup ? 1 : Grid.DimX;
             int tileStep = blockPerGroup ? groupsPerBlock : tiles;
             for (int item = Grid.IdxX; item < end; item += step)

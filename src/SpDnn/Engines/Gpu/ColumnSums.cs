@@ -1,0 +1,153 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace SpDnn.Engines.Gpu;
+
+/// <summary>
+/// One thread's sums of one output neuron over the live columns of a tile of
+/// <see cref="ResidentInputKernel"/>, kept in registers (a value type passed and returned whole).
+/// The stage holds every input neuron's values for the tile's columns contiguously
+/// (input i at i * Columns), so one input is read with vector loads where the width allows.
+/// A type argument of the kernel, so each tile width is its own kernel without branches.
+/// </summary>
+internal interface IColumnSums<TSelf> where TSelf : struct
+{
+    /// <summary>Live columns per tile.</summary>
+    int Columns { get; }
+
+    /// <summary>Adds w times input <paramref name="input"/>'s staged values to the sums, column by column.</summary>
+    TSelf Add<TSum>(TSum sum, ArrayView<float> stage, int input, float w) where TSum : struct, IProductSum;
+
+    /// <summary>The activations of the sums (bias on nonzero sums, ReLU, cap).</summary>
+    TSelf Activated(float bias);
+
+    /// <summary>Writes the values to output[at .. at + Columns - 1] (at is a multiple of Columns, the row 16-byte aligned).</summary>
+    void Write(ArrayView<float> output, long at);
+
+    /// <summary>A bit per column whose value is nonzero.</summary>
+    int Mask();
+}
+
+/// <summary>Two columns (N up to about 28000 in the stage).</summary>
+internal struct PairSums : IColumnSums<PairSums>
+{
+    public float S0, S1;
+
+    public readonly int Columns => 2;
+
+    public PairSums Add<TSum>(TSum sum, ArrayView<float> stage, int input, float w) where TSum : struct, IProductSum
+    {
+        var values = stage.SubView(input * 2);
+        return new PairSums { S0 = sum.Add(S0, values[0], w), S1 = sum.Add(S1, values[1], w) };
+    }
+
+    public readonly PairSums Activated(float bias) => new() { S0 = LayerKernel.Activate(S0, bias), S1 = LayerKernel.Activate(S1, bias) };
+
+    public readonly void Write(ArrayView<float> output, long at)
+    {
+        output[at] = S0;
+        output[at + 1] = S1;
+    }
+
+    public readonly int Mask() => (S0 != 0f ? 1 : 0) | (S1 != 0f ? 2 : 0);
+}
+
+/// <summary>Four columns: one 16-byte shared load per input.</summary>
+internal struct QuadSums : IColumnSums<QuadSums>
+{
+    public Quad Q;
+
+    public readonly int Columns => 4;
+
+    public QuadSums Add<TSum>(TSum sum, ArrayView<float> stage, int input, float w) where TSum : struct, IProductSum =>
+        new() { Q = AddQuad(sum, Q, stage.Cast<Quad>()[input], w) };
+
+    public readonly QuadSums Activated(float bias) => new() { Q = ActivateQuad(Q, bias) };
+
+    public readonly void Write(ArrayView<float> output, long at) => output.Cast<Quad>().SubView(at / 4, 1).AsAligned16()[0] = Q;
+
+    public readonly int Mask() => QuadMask(Q);
+
+    public static Quad AddQuad<TSum>(TSum sum, Quad s, Quad y, float w) where TSum : struct, IProductSum => new()
+    {
+        X = sum.Add(s.X, y.X, w),
+        Y = sum.Add(s.Y, y.Y, w),
+        Z = sum.Add(s.Z, y.Z, w),
+        W = sum.Add(s.W, y.W, w),
+    };
+
+    public static Quad ActivateQuad(Quad s, float bias) => new()
+    {
+        X = LayerKernel.Activate(s.X, bias),
+        Y = LayerKernel.Activate(s.Y, bias),
+        Z = LayerKernel.Activate(s.Z, bias),
+        W = LayerKernel.Activate(s.W, bias),
+    };
+
+    public static int QuadMask(Quad q) => (q.X != 0f ? 1 : 0) | (q.Y != 0f ? 2 : 0) | (q.Z != 0f ? 4 : 0) | (q.W != 0f ? 8 : 0);
+}
+
+/// <summary>Eight columns: two 16-byte shared loads per input.</summary>
+internal struct OctetSums : IColumnSums<OctetSums>
+{
+    public Quad Q0, Q1;
+
+    public readonly int Columns => 8;
+
+    public OctetSums Add<TSum>(TSum sum, ArrayView<float> stage, int input, float w) where TSum : struct, IProductSum
+    {
+        var values = stage.Cast<Quad>().SubView(input * 2);
+        return new OctetSums { Q0 = QuadSums.AddQuad(sum, Q0, values[0], w), Q1 = QuadSums.AddQuad(sum, Q1, values[1], w) };
+    }
+
+    public readonly OctetSums Activated(float bias) => new() { Q0 = QuadSums.ActivateQuad(Q0, bias), Q1 = QuadSums.ActivateQuad(Q1, bias) };
+
+    public readonly void Write(ArrayView<float> output, long at)
+    {
+        var row = output.Cast<Quad>().SubView(at / 4, 2).AsAligned16();
+        row[0] = Q0;
+        row[1] = Q1;
+    }
+
+    public readonly int Mask() => QuadSums.QuadMask(Q0) | QuadSums.QuadMask(Q1) << 4;
+}
+
+/// <summary>Sixteen columns: four 16-byte shared loads per input.</summary>
+internal struct SixteenSums : IColumnSums<SixteenSums>
+{
+    public Quad Q0, Q1, Q2, Q3;
+
+    public readonly int Columns => 16;
+
+    public SixteenSums Add<TSum>(TSum sum, ArrayView<float> stage, int input, float w) where TSum : struct, IProductSum
+    {
+        var values = stage.Cast<Quad>().SubView(input * 4);
+        return new SixteenSums
+        {
+            Q0 = QuadSums.AddQuad(sum, Q0, values[0], w),
+            Q1 = QuadSums.AddQuad(sum, Q1, values[1], w),
+            Q2 = QuadSums.AddQuad(sum, Q2, values[2], w),
+            Q3 = QuadSums.AddQuad(sum, Q3, values[3], w),
+        };
+    }
+
+    public readonly SixteenSums Activated(float bias) => new()
+    {
+        Q0 = QuadSums.ActivateQuad(Q0, bias),
+        Q1 = QuadSums.ActivateQuad(Q1, bias),
+        Q2 = QuadSums.ActivateQuad(Q2, bias),
+        Q3 = QuadSums.ActivateQuad(Q3, bias),
+    };
+
+    public readonly void Write(ArrayView<float> output, long at)
+    {
+        var row = output.Cast<Quad>().SubView(at / 4, 4).AsAligned16();
+        row[0] = Q0;
+        row[1] = Q1;
+        row[2] = Q2;
+        row[3] = Q3;
+    }
+
+    public readonly int Mask() =>
+        QuadSums.QuadMask(Q0) | QuadSums.QuadMask(Q1) << 4 | QuadSums.QuadMask(Q2) << 8 | QuadSums.QuadMask(Q3) << 12;
+}

@@ -1,0 +1,187 @@
+using SpDnn.Engines;
+using SpDnn.Engines.Gpu;
+using SpDnn.Generation;
+using SpDnn.Model;
+using SpDnn.Tests.Support;
+
+namespace SpDnn.Tests.Engines.Gpu;
+
+/// <summary>
+/// The common engine contract with every full-width layer on the resident-input kernel (ILGPU's
+/// CPU simulator), so the conformance tests' general networks (uneven rows, empty rows, both bias
+/// signs, non-dyadic weights) run through it.
+/// </summary>
+public sealed class ResidentInputEngineTests : EngineConformanceTests
+{
+    protected override IInferenceEngine CreateEngine() =>
+        new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Kernel = FullWidthKernel.Resident, ResidentColumns = 4 });
+
+    protected override int RandomSeeds => 3;
+
+    protected override int RandomImages => 32;
+}
+
+/// <summary>The resident-input kernel against the reference, bit for bit, for every tile width and both product paths.</summary>
+public sealed class ResidentInputKernelTests
+{
+    private static readonly InferenceOptions Keep = new() { KeepFinalFeatures = true };
+
+    private static GpuEngine Engine(int columns, FullWidthKernel kernel = FullWidthKernel.Resident, int multiprocessors = 1, bool fused = true,
+        WeightResidency weights = WeightResidency.Auto, int chunk = 32) =>
+        new(new GpuEngineOptions
+        {
+            Accelerator = GpuAcceleratorChoice.CpuSimulator,
+            Kernel = kernel,
+            ResidentColumns = columns,
+            SimulatedMultiprocessors = multiprocessors,
+            FusedProducts = fused,
+            Weights = weights,
+            LayersPerChunk = chunk,
+        });
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    [InlineData(8)]
+    [InlineData(16)]
+    public void NonDyadicGeneralNetworksMatchTheReferenceBitForBit(int columns)
+    {
+        // Weights and images that are not powers of two: every product rounds, so adding them in
+        // any order but the reference's (ascending input) changes the bits. Uneven rows, empty
+        // rows, biases of both signs; 37 images: a partial last tile for every width.
+        var shape = new RandomNetworkOptions { Neurons = 160, Layers = 6, MeanRowNonZeros = 12, MinWeight = -0.45f, MaxWeight = 0.65f, MinBias = -0.3f, MaxBias = 0.2f };
+        var network = InMemoryNetwork.Load(new RandomNetworkGenerator(100 + columns, shape));
+        var images = RandomNetworkGenerator.RandomImages(100 + columns, 37, shape.Neurons, 0.4, 1.7f, binary: false);
+        var expected = EngineConformanceTests.RunReference(network, images);
+        Assert.NotEmpty(expected.Categories);
+
+        using var engine = Engine(columns);
+        var actual = engine.Infer(network, images, Keep);
+        Assert.Equal(expected.Categories, actual.Categories);
+        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
+        Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), actual.LayerStatistics.Select(s => s.LiveImages));
+        Assert.Equal(shape.Layers.ToString(System.Globalization.CultureInfo.InvariantCulture), actual.Details["residentInputLayers"]);
+        Assert.Equal(columns.ToString(System.Globalization.CultureInfo.InvariantCulture), actual.Details["residentInputColumns"]);
+    }
+
+    [Fact]
+    public void TheOrderOfAdditionsIsTheReferencesEvenWhereAnotherOrderRoundsDifferently()
+    {
+        // One output reading inputs whose products cancel only when added in ascending order:
+        // 1e8 + 1 - 1e8 = 0 in float32 in that order, 1 in the reverse one. The first layer's
+        // output is then 0 (dies) with the reference's order and the bias makes it live otherwise.
+        const int n = 64;
+        var offsets = new int[n + 1];
+        var columns = new List<int>();
+        var values = new List<float>();
+        // Inputs 0, 1, 2 feed output 5 with weights 1e8, 1, -1e8.
+        float[] weights = [1e8f, 1f, -1e8f];
+        for (int i = 0; i < n; i++)
+        {
+            if (i < 3)
+            {
+                columns.Add(5);
+                values.Add(weights[i]);
+            }
+            offsets[i + 1] = columns.Count;
+        }
+        var first = new NetworkLayer(0, new CsrMatrix(n, n, offsets, [.. columns], [.. values]), Enumerable.Repeat(0.5f, n).ToArray());
+        // Layer 2: output 0 reads output 5 (identity weight), so the category depends on it.
+        var second = new NetworkLayer(1, new CsrMatrix(n, n, Offsets(n, 5), [0], [1f]), Enumerable.Repeat(0.5f, n).ToArray());
+        var network = new InMemoryNetwork([first, second]);
+        var images = new ImageBatch(new CsrMatrix(4, n, [0, 3, 6, 9, 12], [0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2], Enumerable.Repeat(1f, 12).ToArray()), "cancelling");
+        var expected = EngineConformanceTests.RunReference(network, images);
+
+        using var engine = Engine(2);
+        var actual = engine.Infer(network, images, Keep);
+        Assert.Equal(expected.Categories, actual.Categories);
+        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
+    }
+
+    private static int[] Offsets(int n, int onlyRow)
+    {
+        var offsets = new int[n + 1];
+        for (int i = 0; i < n; i++) offsets[i + 1] = offsets[i] + (i == onlyRow ? 1 : 0);
+        return offsets;
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void DyadicLayersTakeTheFusedPathOrTheRoundedOneWithTheSameBits(bool fused)
+    {
+        var shape = new RandomNetworkOptions { Neurons = 96, Layers = 5, DyadicValues = true, MinWeight = -1f, MaxWeight = 1f, MinBias = -0.25f, MaxBias = 0.25f };
+        var network = InMemoryNetwork.Load(new RandomNetworkGenerator(7, shape));
+        var images = RandomNetworkGenerator.RandomImages(7, 40, shape.Neurons, 0.3, 2f, binary: false);
+        var expected = EngineConformanceTests.RunReference(network, images);
+
+        using var engine = Engine(8, fused: fused);
+        var actual = engine.Infer(network, images, Keep);
+        Assert.Equal(expected.Categories, actual.Categories);
+        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
+    }
+
+    [Fact]
+    public void DuplicateOutputsAreComputedOnceAndWrittenToEveryCopy()
+    {
+        // Families of outputs with equal inputs, weights and bias (some larger than a thread's
+        // copies), others that differ only in a weight or the bias; streamed in chunks of two.
+        var network = DuplicateFamilyNetwork.Create(300, 4, 11, dyadic: false);
+        var images = RandomNetworkGenerator.RandomImages(11, 48, 300, 0.3, 2f, binary: false);
+        var expected = EngineConformanceTests.RunReference(network, images);
+        Assert.NotEmpty(expected.Categories);
+
+        using var engine = Engine(4, weights: WeightResidency.Streamed, chunk: 2);
+        var actual = engine.Infer(network, images, Keep);
+        Assert.Equal(expected.Categories, actual.Categories);
+        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
+        Assert.Equal("4", actual.Details["residentInputLayers"]);
+    }
+
+    [Fact]
+    public void ResidentLayersAndTiledLayersAlternateWithinOneRun()
+    {
+        // Automatic choice: layers of scattered random inputs (four blocks, each reading nearly
+        // every input) go to the resident kernel, banded layers (each block reading its own
+        // outputs' neighbourhood) stay tiled.
+        const int n = 1024;
+        var scattered = new RandomNetworkOptions { Neurons = n, Layers = 4, MeanRowNonZeros = 24, MinWeight = -0.3f, MaxWeight = 0.5f, MinBias = -0.2f, MaxBias = 0.1f };
+        var random = new RandomNetworkGenerator(5, scattered);
+        var layers = new List<NetworkLayer>();
+        for (int k = 0; k < 4; k++) layers.Add(k % 2 == 0 ? random.GetLayer(k) : Banded(k, n));
+        var network = new InMemoryNetwork(layers);
+        var images = RandomNetworkGenerator.RandomImages(5, 24, n, 0.3, 2f, binary: false);
+        var expected = EngineConformanceTests.RunReference(network, images);
+
+        using var engine = Engine(0, FullWidthKernel.Auto);
+        var actual = engine.Infer(network, images, Keep);
+        Assert.Equal(expected.Categories, actual.Categories);
+        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
+        Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), actual.LayerStatistics.Select(s => s.LiveImages));
+        Assert.Equal("2", actual.Details["residentInputLayers"]);
+
+        using var tiled = Engine(0, FullWidthKernel.Tiled);
+        Assert.Equal("0", tiled.Infer(network, images, Keep).Details["residentInputLayers"]);
+    }
+
+    /// <summary>Output j reads inputs j, j+1, j+2 (mod n) with weights 0.4, -0.3, 0.7: every block's footprint is its own outputs and two more.</summary>
+    private static NetworkLayer Banded(int index, int n)
+    {
+        var offsets = new int[n + 1];
+        var columns = new List<int>();
+        var values = new List<float>();
+        for (int i = 0; i < n; i++)
+        {
+            // Input i feeds outputs i-2, i-1, i (mod n), ascending.
+            var targets = new[] { (i - 2 + n) % n, (i - 1 + n) % n, i }.Order().ToArray();
+            foreach (int j in targets)
+            {
+                columns.Add(j);
+                int offset = (i - j + n) % n;
+                values.Add(offset == 0 ? 0.4f : offset == 1 ? -0.3f : 0.7f);
+            }
+            offsets[i + 1] = columns.Count;
+        }
+        return new NetworkLayer(index, new CsrMatrix(n, n, offsets, [.. columns], [.. values]), Enumerable.Repeat(-0.05f, n).ToArray());
+    }
+}
