@@ -21,7 +21,14 @@ public static class PtxCompiler
         ["compare"] = typeof(StateKernels).GetMethod(nameof(StateKernels.Compare))!,
         ["gather"] = typeof(StateKernels).GetMethod(nameof(StateKernels.Gather))!,
         ["scatter"] = typeof(StateKernels).GetMethod(nameof(StateKernels.Scatter))!,
+        ["resident-2"] = Resident<PairSums>(),
+        ["resident-4"] = Resident<QuadSums>(),
+        ["resident-8"] = Resident<OctetSums>(),
+        ["resident-16"] = Resident<SixteenSums>(),
     };
+
+    private static MethodInfo Resident<TSums>() where TSums : struct, IColumnSums<TSums> =>
+        typeof(ResidentInputKernel).GetMethod(nameof(ResidentInputKernel.Run))!.MakeGenericMethod(typeof(DeviceFusedProductSum), typeof(TSums));
 
     /// <summary>PTX of every kernel for <paramref name="architecture"/> (the H200 runs what ILGPU emits for SM_80 and above).</summary>
     public static IReadOnlyDictionary<string, string> CompileAll(CudaArchitecture? architecture = null)
@@ -35,7 +42,8 @@ public static class PtxCompiler
             var entry = name == "scatter"
                 ? EntryPointDescription.FromImplicitlyGroupedKernel(method)
                 : EntryPointDescription.FromExplicitlyGroupedKernel(method);
-            var specialization = name == "layer-program" ? LayerProgram.Specialization : KernelSpecialization.Empty;
+            var specialization = name == "layer-program" ? LayerProgram.Specialization
+                : name.StartsWith("resident-", StringComparison.Ordinal) ? ResidentInputKernel.Specialization : KernelSpecialization.Empty;
             var compiled = (PTXCompiledKernel)backend.Compile(entry, specialization);
             result[name] = compiled.PTXAssembly;
         }
