@@ -10,9 +10,10 @@ using SpDnn.Model;
 namespace SpDnn.Cli.Bench;
 
 /// <summary>
-/// Runs every engine on every challenge network of a grid: the data comes from the generator and
-/// the user data cache, each engine plans once, runs once untimed (warm-up), then
-/// <see cref="BenchRequest.Repeat"/> timed times; the median run is recorded and checked against the truth.
+/// Runs every engine on every network of a grid (challenge or general family): the data comes from
+/// the generator and the user data cache, each engine plans once, runs once untimed (warm-up), then
+/// <see cref="BenchRequest.Repeat"/> timed times; the median run is recorded and checked against the
+/// truth (for the general family, the truth of the first images, checked by one more untimed run).
 /// </summary>
 public sealed class BenchRunner(TextWriter output, TextWriter error, StepProgress progress, ChallengeDataCache cache)
 {
@@ -42,19 +43,34 @@ public sealed class BenchRunner(TextWriter output, TextWriter error, StepProgres
             foreach (int layers in request.Layers)
             {
                 load.Restart();
-                var (network, held) = Open(neurons, layers);
+                var (network, held) = Open(request.Family, neurons, layers);
                 double networkSeconds = load.Elapsed.TotalSeconds;
-                var truth = TruthLookup.Find(request.TruthFolders, neurons, layers, images.Count);
+                bool general = request.Family == NetworkFamily.General;
+                var truth = general ? null : TruthLookup.Find(request.TruthFolders, neurons, layers, images.Count);
+                var generalTruth = general ? GeneralTruth.Find(request.TruthFolders, neurons, layers, images.Count) : null;
                 foreach (string engineName in request.Engines)
                 {
-                    var (run, categories) = Measure(engineName, network, images, request, truth?.Categories);
-                    run = run with { LoadSeconds = imageSeconds + networkSeconds, Details = WithHolding(run.Details, held) };
+                    var (run, categories, firstImages) = Measure(engineName, network, images, request, truth?.Categories,
+                        general ? (generalTruth, request.WriteTruthTo is not null && generalTruth is null) : null);
+                    run = run with
+                    {
+                        LoadSeconds = imageSeconds + networkSeconds,
+                        Family = request.Family.RecordName(),
+                        Details = WithHolding(run.Details, held, TruthScope(generalTruth)),
+                    };
                     gpu ??= engineName.StartsWith("gpu", StringComparison.OrdinalIgnoreCase) && run.Details is { } d && d.TryGetValue("device", out var device) ? device : null;
                     runs.Add(run);
                     error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{neurons}x{layers} {run.Engine}: {run.InferenceSeconds:G4} s, {run.TeraEdgesPerSecond:F3} TE/s, {run.Categories} categories, truth {(run.Passed is null ? "none" : run.Passed.Value ? "PASSED" : "FAILED")}"));
-                    if (truth is null && request.WriteTruthTo is { } folder && run.Engine is "reference" or "cpu" && images.Count == ChallengeSpec.OfficialImageCount)
+                        $"{(general ? "general " : "")}{neurons}x{layers} {run.Engine}: {run.InferenceSeconds:G4} s, {run.TeraEdgesPerSecond:F3} TE/s, {run.Categories} categories, truth {(run.Passed is null ? "none" : run.Passed.Value ? "PASSED" : "FAILED")}"));
+                    if (truth is null && !general && request.WriteTruthTo is { } folder && run.Engine is "reference" or "cpu" && images.Count == ChallengeSpec.OfficialImageCount)
                         WriteTruth(folder, neurons, layers, run.Engine, categories);
+                    if (generalTruth is null && firstImages is not null && request.WriteTruthTo is { } generalFolder)
+                    {
+                        var written = GeneralTruth.Write(generalFolder, neurons, layers, firstImages);
+                        output.WriteLine($"wrote truth {string.Join(", ", written)} (first {firstImages.Images} images, {firstImages.Categories.Length} categories, {run.Engine} engine)");
+                        // The engines after this one are checked against it.
+                        generalTruth = new GeneralTruth(firstImages.Images, firstImages.Categories, GeneralTruth.Digest(firstImages), written[0]);
+                    }
                 }
             }
         }
@@ -67,15 +83,18 @@ public sealed class BenchRunner(TextWriter output, TextWriter error, StepProgres
         };
     }
 
-    private (ILayerSource Network, bool Held) Open(int neurons, int layers)
+    private (ILayerSource Network, bool Held) Open(NetworkFamily family, int neurons, int layers)
     {
-        var generator = new ChallengeNetworkGenerator(neurons, layers);
+        var generator = family.Generator(neurons, layers);
         double bytes = (double)neurons * ChallengeSpec.ConnectionsPerNeuron * layers * (sizeof(int) + sizeof(float));
         if (bytes > HoldFraction * GC.GetGCMemoryInfo().TotalAvailableMemoryBytes) return (generator, false);
         return (progress.Run($"network {neurons}x{layers}", 0, _ => InMemoryNetwork.Load(generator)), true);
     }
 
-    private (BenchmarkRun Run, int[] Categories) Measure(string engineName, ILayerSource network, ImageBatch images, BenchRequest request, int[]? truth)
+    /// <param name="general">For the general family: its truth, and whether one is to be written (by the reference or cpu engine).</param>
+    /// <returns>The run, the median run's categories and, for the general family when checked or written, the run on the first images.</returns>
+    private (BenchmarkRun Run, int[] Categories, InferenceResult? FirstImages) Measure(string engineName, ILayerSource network, ImageBatch images,
+        BenchRequest request, int[]? truth, (GeneralTruth? Truth, bool WriteWanted)? general)
     {
         using var engine = EngineFactory.Create(engineName);
         var options = new InferenceOptions { Threads = request.Threads };
@@ -85,6 +104,24 @@ public sealed class BenchRunner(TextWriter output, TextWriter error, StepProgres
         for (int r = 0; r < request.Repeat; r++)
             results.Add(progress.Run($"run {r + 1}/{request.Repeat} {engine.Name}", network.LayerCount, p => engine.Execute(plan, images, options with { Progress = p })));
         var median = results.OrderBy(x => x.InferenceSeconds).ElementAt(results.Count / 2);
+        InferenceResult? firstImages = null;
+        bool? passed = truth is null ? null : CategoryCheck.Compare(truth, median.Categories).Passed;
+        if (general is var (generalTruth, writeWanted))
+        {
+            bool write = writeWanted && engine.Name is "reference" or "cpu";
+            int count = generalTruth?.Images ?? Math.Min(request.TruthImages, images.Count);
+            if (generalTruth?.FinalRowsDigest is not null || write)
+            {
+                var keep = options with { KeepFinalFeatures = true };
+                firstImages = progress.Run($"first {count} images {engine.Name}", network.LayerCount, p => engine.Execute(plan, images.Slice(0, count), keep with { Progress = p }));
+            }
+            if (generalTruth is not null)
+            {
+                passed = CategoryCheck.Compare(generalTruth.Categories, [.. median.Categories.Where(c => c <= generalTruth.Images)]).Passed;
+                if (generalTruth.FinalRowsDigest is { } digest)
+                    passed &= GeneralTruth.Digest(firstImages!) == digest;
+            }
+        }
         long? deviceBytes = median.Details.TryGetValue("planBytes", out var pb) && long.TryParse(pb, CultureInfo.InvariantCulture, out var b) ? b : null;
         var run = new BenchmarkRun
         {
@@ -97,21 +134,26 @@ public sealed class BenchRunner(TextWriter output, TextWriter error, StepProgres
             InferenceSeconds = median.InferenceSeconds,
             InferenceSamples = [.. results.Select(x => x.InferenceSeconds)],
             Categories = median.Categories.Length,
-            Passed = truth is null ? null : CategoryCheck.Compare(truth, median.Categories).Passed,
+            Passed = passed,
             PeakHostBytes = Process.GetCurrentProcess().PeakWorkingSet64,
             PeakDeviceBytes = deviceBytes,
             LayerPoints = [.. median.LayerStatistics.Select(s => new LayerPoint(s.Layer, s.LiveImages, s.DistinctRows, s.Seconds))],
             Details = median.Details,
         };
-        return (run, median.Categories);
+        return (run, median.Categories, firstImages);
     }
 
-    private static IReadOnlyDictionary<string, string> WithHolding(IReadOnlyDictionary<string, string>? details, bool held)
+    private static IReadOnlyDictionary<string, string> WithHolding(IReadOnlyDictionary<string, string>? details, bool held, string? truthScope)
     {
         var d = details is null ? new Dictionary<string, string>() : new Dictionary<string, string>(details);
         d["network"] = held ? "held in memory" : "streamed from the generator";
+        if (truthScope is not null) d["truth"] = truthScope;
         return d;
     }
+
+    /// <summary>What a general-family truth checks, for the record.</summary>
+    private static string? TruthScope(GeneralTruth? truth) => truth is null ? null :
+        $"first {truth.Images} images: categories{(truth.FinalRowsDigest is null ? "" : " and final rows (SHA-256)")}, {Path.GetFileName(truth.Source)}";
 
     private void WriteTruth(string folder, int neurons, int layers, string engine, int[] categories)
     {

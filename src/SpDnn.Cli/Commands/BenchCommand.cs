@@ -7,12 +7,13 @@ using SpDnn.Generation;
 
 namespace SpDnn.Cli.Commands;
 
-/// <summary><c>spdnn bench</c>: engines x challenge networks, medians, truth checks, report files.</summary>
+/// <summary><c>spdnn bench</c>: engines x networks (challenge or general family), medians, truth checks, report files.</summary>
 public static class BenchCommand
 {
     public static Command Create()
     {
-        var neurons = new Option<string>("--neurons") { Description = "Comma-separated N values (1024,4096,16384,65536)", DefaultValueFactory = _ => "1024" };
+        var family = new Option<NetworkFamily>("--family") { Description = "challenge: the official networks; general: random connectivity and weights (issue 14)", DefaultValueFactory = _ => NetworkFamily.Challenge };
+        var neurons = new Option<string?>("--neurons") { Description = "Comma-separated N values (1024,4096,16384,65536; default 1024, general family 1024,4096,16384)" };
         var layers = new Option<string>("--layers") { Description = "Comma-separated L values (120,480,1920)", DefaultValueFactory = _ => "120" };
         var engines = new Option<string>("--engine") { Description = $"Comma-separated engines ({EngineFactory.Usage})", DefaultValueFactory = _ => EngineFactory.Auto };
         var repeat = new Option<int>("--repeat") { Description = "Timed runs per engine and network (after one warm-up)", DefaultValueFactory = _ => 5 };
@@ -20,18 +21,22 @@ public static class BenchCommand
         var imageFiles = new Option<string[]>("--images-file") { Description = "Image file to use instead of the generated images for its N (repeatable; N read from the file)" };
         var truth = new Option<string[]>("--truth-dir") { Description = "Folders holding neuron{N}-l{L}-categories.tsv (default: bench/truth and the official data beside the checkout)" };
         var writeTruth = new Option<string?>("--write-truth") { Description = "Write missing truth files into this folder from reference or cpu runs" };
+        var truthImages = new Option<int>("--truth-images") { Description = "General family: images the written truth covers (the first K)", DefaultValueFactory = _ => 2000 };
         var output = new Option<string>("--out") { Description = "Folder for the record (JSON, CSV, Markdown, PNG)", DefaultValueFactory = _ => Path.Combine("bench", "results") };
         var name = new Option<string?>("--name") { Description = "File name stem of the record (default: bench-DATE-HOST)" };
         var threads = new Option<int>("--threads") { Description = "Worker threads for CPU engines (0: all cores)" };
-        var command = new Command("bench", "Benchmark engines on the challenge networks and write a report")
+        var command = new Command("bench", "Benchmark engines on the challenge networks (or the general family) and write a report")
         {
-            neurons, layers, engines, repeat, images, imageFiles, truth, writeTruth, output, name, threads,
+            family, neurons, layers, engines, repeat, images, imageFiles, truth, writeTruth, truthImages, output, name, threads,
         };
         command.SetAction(parse =>
         {
+            var networks = parse.GetValue(family);
+            if (parse.GetValue(truthImages) < 1) throw new ArgumentException("--truth-images must be at least 1.");
             var request = new BenchRequest
             {
-                Neurons = ParseList(parse.GetValue(neurons)!, "--neurons").Select(int.Parse).ToArray(),
+                Family = networks,
+                Neurons = ParseList(parse.GetValue(neurons) ?? string.Join(',', networks.DefaultNeurons()), "--neurons").Select(int.Parse).ToArray(),
                 Layers = ParseList(parse.GetValue(layers)!, "--layers").Select(int.Parse).ToArray(),
                 Engines = ParseList(parse.GetValue(engines)!, "--engine"),
                 Repeat = Math.Max(1, parse.GetValue(repeat)),
@@ -39,6 +44,7 @@ public static class BenchCommand
                 ImageFiles = parse.GetValue(imageFiles) ?? [],
                 TruthFolders = parse.GetValue(truth) is { Length: > 0 } folders ? folders : TruthLookup.DefaultFolders(),
                 WriteTruthTo = parse.GetValue(writeTruth),
+                TruthImages = parse.GetValue(truthImages),
                 OutputFolder = parse.GetValue(output)!,
                 Name = parse.GetValue(name) ?? $"bench-{DateTime.UtcNow:yyyyMMdd-HHmm}-{Environment.MachineName}",
                 Threads = parse.GetValue(threads),

@@ -52,6 +52,8 @@ public sealed record MachineInfo(string Host, string OperatingSystem, string Cpu
 public sealed record BenchmarkRun
 {
     public required string Engine { get; init; }
+    /// <summary>The network family: null for the challenge networks, <see cref="GeneralFamily"/> for issue 14's general family.</summary>
+    public string? Family { get; init; }
     public required int Neurons { get; init; }
     public required int Layers { get; init; }
     public required int Images { get; init; }
@@ -73,6 +75,12 @@ public sealed record BenchmarkRun
 
     [JsonIgnore]
     public string Network => $"{Neurons}x{Layers}";
+
+    /// <summary>The network as tables name it: "1024 x 120", or "general 1024 x 120" for another family.</summary>
+    [JsonIgnore]
+    public string NetworkLabel => Family is null ? $"{Neurons} x {Layers}" : $"{Family} {Neurons} x {Layers}";
+
+    public const string GeneralFamily = "general";
 }
 
 public sealed record LayerPoint(int Layer, int LiveImages, int DistinctRows, double Seconds);

@@ -44,6 +44,14 @@ public static class ReferenceFigures
     /// <summary>The challenge's edge count for the official data: 60000 · 32 · N · L.</summary>
     public static double ChallengeEdges(int neurons, int layers) => 60000.0 * 32 * neurons * layers;
 
+    /// <summary>The seed code's TE/s on the run's network, of its family (the general family's from <see cref="GeneralFamilyBaseline"/>), when measured.</summary>
+    public static double? SeedCodeTeraEdges(BenchmarkRun run) => run.Family switch
+    {
+        null => SeedCodeTeraEdges(run.Neurons, run.Layers),
+        BenchmarkRun.GeneralFamily => GeneralFamilyBaseline.SeedCodeSeconds(run.Neurons, run.Layers) is { } s ? ChallengeEdges(run.Neurons, run.Layers) / s / 1e12 : null,
+        _ => null,
+    };
+
     public static double? SeedCodeTeraEdges(int neurons, int layers) =>
         SeedSeconds.TryGetValue((neurons, layers), out var s) ? ChallengeEdges(neurons, layers) / s / 1e12 : null;
 

@@ -41,7 +41,8 @@ public static class ReportPlots
         var seedY = new List<double>();
         for (int n = 0; n < networks.Length; n++)
         {
-            if (ReferenceFigures.SeedCodeTeraEdges(networks[n].Neurons, networks[n].Layers) is not { } t) continue;
+            var network = record.Runs.First(r => r.Neurons == networks[n].Neurons && r.Layers == networks[n].Layers);
+            if (ReferenceFigures.SeedCodeTeraEdges(network) is not { } t) continue;
             seedX.Add(n - groupWidth / 2 + barWidth * (engines.Length + 0.5));
             seedY.Add(Math.Log10(t));
         }

@@ -18,11 +18,13 @@ public static class ReportTables
         s.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in Ordered(record.Runs))
         {
-            var seed = ReferenceFigures.SeedCodeTeraEdges(r.Neurons, r.Layers);
+            var seed = ReferenceFigures.SeedCodeTeraEdges(r);
             string vsSeed = seed is { } t && r.Images == 60000 ? $"{F(r.TeraEdgesPerSecond / t, "F2")}x" : "-";
             string truth = r.Passed switch { true => "PASSED", false => "FAILED", null => "-" };
-            s.AppendLine($"| {r.Neurons} x {r.Layers} | {r.Engine} | {r.Images} | {F(r.LoadSeconds, "F3")} | {F(r.PlanningSeconds, "F3")} | {F(r.InferenceSeconds, "G4")} | {F(r.TeraEdgesPerSecond, "F3")} | {vsSeed} | {r.Categories} | {truth} |");
+            s.AppendLine($"| {r.NetworkLabel} | {r.Engine} | {r.Images} | {F(r.LoadSeconds, "F3")} | {F(r.PlanningSeconds, "F3")} | {F(r.InferenceSeconds, "G4")} | {F(r.TeraEdgesPerSecond, "F3")} | {vsSeed} | {r.Categories} | {truth} |");
         }
+        if (record.Runs.Any(r => r.Family == BenchmarkRun.GeneralFamily))
+            s.AppendLine().AppendLine($"Seed code on the general family: {GeneralFamilyBaseline.Provenance} (measured {GeneralFamilyBaseline.Measured}; bench/baselines/{GeneralFamilyBaseline.FileName}).");
         return s.ToString();
     }
 
@@ -34,16 +36,16 @@ public static class ReportTables
         s.AppendLine();
         s.AppendLine("| Network (N x L) | Engine | Before s | After s | Before TE/s | After TE/s | Speed-up |");
         s.AppendLine("|---|---|---|---|---|---|---|");
-        var earlier = before.Runs.ToDictionary(r => (r.Neurons, r.Layers, r.Engine));
+        var earlier = before.Runs.ToDictionary(r => (r.Family, r.Neurons, r.Layers, r.Engine));
         foreach (var a in Ordered(after.Runs))
         {
-            if (!earlier.TryGetValue((a.Neurons, a.Layers, a.Engine), out var b))
+            if (!earlier.TryGetValue((a.Family, a.Neurons, a.Layers, a.Engine), out var b))
             {
-                s.AppendLine($"| {a.Neurons} x {a.Layers} | {a.Engine} | - | {F(a.InferenceSeconds)} | - | {F(a.TeraEdgesPerSecond, "F3")} | - |");
+                s.AppendLine($"| {a.NetworkLabel} | {a.Engine} | - | {F(a.InferenceSeconds)} | - | {F(a.TeraEdgesPerSecond, "F3")} | - |");
                 continue;
             }
             string ratio = a.InferenceSeconds > 0 ? $"{F(b.InferenceSeconds / a.InferenceSeconds, "F2")}x" : "-";
-            s.AppendLine($"| {a.Neurons} x {a.Layers} | {a.Engine} | {F(b.InferenceSeconds)} | {F(a.InferenceSeconds)} | {F(b.TeraEdgesPerSecond, "F3")} | {F(a.TeraEdgesPerSecond, "F3")} | {ratio} |");
+            s.AppendLine($"| {a.NetworkLabel} | {a.Engine} | {F(b.InferenceSeconds)} | {F(a.InferenceSeconds)} | {F(b.TeraEdgesPerSecond, "F3")} | {F(a.TeraEdgesPerSecond, "F3")} | {ratio} |");
         }
         return s.ToString();
     }
