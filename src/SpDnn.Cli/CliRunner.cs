@@ -2,7 +2,7 @@ using System.CommandLine;
 
 namespace SpDnn.Cli;
 
-/// <summary>Runs the command line and maps failures to exit codes: bad data 2, other errors 3.</summary>
+/// <summary>Runs the command line and maps failures to exit codes: bad data or usage 2, other errors 3.</summary>
 public static class CliRunner
 {
     public const int ExitOk = 0;
@@ -39,7 +39,7 @@ public static class CliRunner
     /// <summary>Exit code for an exception that ended a command; −1 for bugs, which keep their stack trace.</summary>
     public static int ExitCode(Exception e) => e switch
     {
-        SpDnnDataException or FileNotFoundException or DirectoryNotFoundException => ExitBadInput,
+        SpDnnDataException or SpDnnUsageException or FileNotFoundException or DirectoryNotFoundException => ExitBadInput,
         OperationCanceledException => ExitError,
         ArgumentException or InvalidOperationException or NotSupportedException or IOException or UnauthorizedAccessException => ExitError,
         _ => -1,

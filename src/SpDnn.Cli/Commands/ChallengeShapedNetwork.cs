@@ -15,7 +15,7 @@ internal sealed class ChallengeShapedNetwork : ILayerSource
     public ChallengeShapedNetwork(int neurons, int layers, int seed = 1)
     {
         if (neurons < 32 || neurons % 16 != 0 || !int.IsPow2(neurons / 16))
-            throw new ArgumentException($"{neurons} neurons: need 16 times a power of two, at least 32.");
+            throw new SpDnnUsageException($"{neurons} neurons: need 16 times a power of two, at least 32.");
         Neurons = neurons;
         LayerCount = layers;
         _seed = seed;

@@ -12,10 +12,10 @@ public static class ConvertCommand
         var input = new Option<string>("--input") { Description = "Network (folder, .tar.gz, .bin) or images (.tsv, .tsv.gz, .mtx, .bin)", Required = true };
         var outputPath = new Option<string>("--output") { Description = "Output file, or folder for a network in tsv/tsv.gz/mtx", Required = true };
         var to = new Option<string?>("--to") { Description = "tsv, tsv.gz, mtx, tar.gz (networks) or bin; default from the output name" };
-        var layers = new Option<int?>("--layers") { Description = "Networks: keep the first L layers" };
-        var bias = new Option<float?>("--bias") { Description = "Networks: bias to store in a .bin (default: the challenge's value for N, or the stored one)" };
-        var neurons = new Option<int?>("--neurons") { Description = "Images: N, when the file does not say it (TSV without an official name)" };
-        var kind = new Option<DataKind>("--kind") { Description = "network or images (detected by default)", DefaultValueFactory = _ => DataKind.Auto };
+        var layers = NumberOption.OptionalInt("--layers", "Networks: keep the first L layers", 1, NumberOption.MaxLayers);
+        var bias = NumberOption.OptionalReal("--bias", "Networks: bias to store in a .bin (default: the challenge's value for N, or the stored one)");
+        var neurons = NumberOption.OptionalInt("--neurons", "Images: N, when the file does not say it (TSV without an official name)", 1, int.MaxValue);
+        var kind = ChoiceOption.Of("--kind", "network or images (detected by default)", DataKind.Auto);
 
         var command = new Command("convert", "Convert a network or image set between formats") { input, outputPath, to, layers, bias, neurons, kind };
         command.SetAction(parse =>
@@ -45,8 +45,8 @@ public static class ConvertCommand
             }
             else
             {
-                if (parse.GetValue(layers) is not null) throw new ArgumentException("--layers applies to networks only.");
-                var chosen = format ?? throw new ArgumentException($"Cannot tell the image format from \"{target}\"; give --to.");
+                if (parse.GetValue(layers) is not null) throw new SpDnnUsageException("--layers applies to networks only.");
+                var chosen = format ?? throw new SpDnnUsageException($"Cannot tell the image format from \"{target}\"; give --to.");
                 var images = progress.Run("reading images", 0, _ => ImageLoader.Load(source, parse.GetValue(neurons)));
                 progress.Run($"writing {StorageFormats.Name(chosen)}", 0, _ =>
                 {

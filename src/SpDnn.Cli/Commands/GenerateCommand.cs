@@ -13,16 +13,13 @@ public static class GenerateCommand
     };
 
     /// <summary>--neurons, required, one of the challenge sizes for networks.</summary>
-    internal static Option<int> NeuronsOption() => new("--neurons", "-n")
-    {
-        Description = "Neurons N: 1024, 4096, 16384 or 65536",
-        Required = true,
-    };
+    internal static Option<int> NeuronsOption() =>
+        NumberOption.Int("--neurons", "Neurons N: 1024, 4096, 16384 or 65536", 1, int.MaxValue, defaultValue: null, "-n");
 
     /// <summary>N when it is a size the challenge networks exist for; a one-line error otherwise.</summary>
     internal static int ChallengeNeurons(int neurons) => Model.ChallengeSpec.IsChallengeSize(neurons)
         ? neurons
-        : throw new ArgumentException($"--neurons {neurons}: challenge networks exist for 1024, 4096, 16384 and 65536 neurons.");
+        : throw new SpDnnUsageException($"--neurons {neurons}: challenge networks exist for 1024, 4096, 16384 and 65536 neurons.");
 
     /// <summary>--data: the cache of generated images (default: $SPDNN_DATA, else the user data folder + spdnn).</summary>
     internal static Option<string?> DataOption() => new("--data")
@@ -33,10 +30,7 @@ public static class GenerateCommand
     internal static Generation.ChallengeDataCache Cache(string? folder) =>
         folder is null ? Generation.ChallengeDataCache.Default : new Generation.ChallengeDataCache(Path.GetFullPath(folder));
 
-    internal static Option<int> LayersOption(int defaultLayers) => new("--layers", "-l")
-    {
-        Description = "Layers L (120, 480 and 1920 are the challenge's; more keep drawing from the same random stream)",
-        DefaultValueFactory = _ => defaultLayers,
-        Validators = { result => { if (result.GetValueOrDefault<int>() < 1) result.AddError("--layers must be at least 1."); } },
-    };
+    internal static Option<int> LayersOption(int defaultLayers) =>
+        NumberOption.Int("--layers", "Layers L (120, 480 and 1920 are the challenge's; more keep drawing from the same random stream)",
+            1, NumberOption.MaxLayers, defaultLayers, "-l");
 }

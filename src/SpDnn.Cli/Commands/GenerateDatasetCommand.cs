@@ -31,7 +31,8 @@ public static class GenerateDatasetCommand
             var progress = StepProgress.For(config.Error);
             int n = GenerateCommand.ChallengeNeurons(parse.GetValue(neurons)), l = parse.GetValue(layers);
             var storage = StorageFormats.Parse(parse.GetValue(format)!);
-            if (storage == StorageFormat.TarGz) throw new ArgumentException("Images cannot be written as tar.gz; use tsv, tsv.gz, mtx or bin.");
+            EngineFactory.Check(parse.GetValue(engine)!);
+            if (storage == StorageFormat.TarGz) throw new SpDnnUsageException("Images cannot be written as tar.gz; use tsv, tsv.gz, mtx or bin.");
             var folder = parse.GetValue(output)!;
             var network = new ChallengeNetworkGenerator(n, l);
             var images = GenerateImagesCommand.Load(GenerateCommand.Cache(parse.GetValue(data)), n, progress);

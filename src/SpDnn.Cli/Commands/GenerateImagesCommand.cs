@@ -12,7 +12,7 @@ public static class GenerateImagesCommand
     public static Command Create()
     {
         var neurons = GenerateCommand.NeuronsOption();
-        var count = new Option<int>("--count") { Description = "Keep the first C images (all 60000 are always computed)", DefaultValueFactory = _ => MnistTrainingImages.Count };
+        var count = NumberOption.Int("--count", "Keep the first C images (all 60000 are always computed)", 1, MnistTrainingImages.Count, MnistTrainingImages.Count);
         var output = new Option<string?>("--out", "-o") { Description = "Output file: .tsv (official), .tsv.gz, .mtx or .bin; without it the images stay in the cache" };
         var data = GenerateCommand.DataOption();
         var command = new Command("images", "Make the official input images for N neurons (cached in the user data folder)")
@@ -23,7 +23,6 @@ public static class GenerateImagesCommand
         {
             var config = parse.InvocationConfiguration;
             int n = parse.GetValue(neurons), c = parse.GetValue(count);
-            if (c < 1 || c > MnistTrainingImages.Count) throw new ArgumentException($"--count must be 1..{MnistTrainingImages.Count}.");
             var cache = GenerateCommand.Cache(parse.GetValue(data));
             var images = Load(cache, n, StepProgress.For(config.Error));
             if (c < images.Count) images = images.Slice(0, c);
@@ -45,7 +44,7 @@ public static class GenerateImagesCommand
     {
         // Refuse bad sizes before any work.
         try { ChallengeImageGenerator.SideFor(neurons); }
-        catch (ArgumentOutOfRangeException) { throw new ArgumentException($"--neurons {neurons}: images need N = S·S with S ≥ 28 (the challenge sizes are 1024, 4096, 16384, 65536)."); }
+        catch (ArgumentOutOfRangeException) { throw new SpDnnUsageException($"--neurons {neurons}: images need N = S·S with S ≥ 28 (the challenge sizes are 1024, 4096, 16384, 65536)."); }
         const int units = 1000;
         return progress.Run($"images N={neurons}", units,
             bar => cache.Images(neurons, bar is null ? null : new Progress<double>(f => bar.Report((int)(f * units)))));

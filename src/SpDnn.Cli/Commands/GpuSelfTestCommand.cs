@@ -18,16 +18,16 @@ public static class GpuSelfTestCommand
 {
     public static Command Create()
     {
-        var neurons = new Option<int[]>("--neurons") { Description = "Sizes of the challenge-shaped networks", DefaultValueFactory = _ => [1024], AllowMultipleArgumentsPerToken = true };
-        var layers = new Option<int[]>("--layers") { Description = "Layer counts of the challenge-shaped networks", DefaultValueFactory = _ => [120], AllowMultipleArgumentsPerToken = true };
-        var images = new Option<int>("--images") { Description = "Images per challenge-shaped run", DefaultValueFactory = _ => 60000 };
-        var density = new Option<double>("--density") { Description = "Pixel density of the random images", DefaultValueFactory = _ => 0.25 };
-        var referenceLimit = new Option<long>("--reference-limit") { Description = "Check against the reference engine when images x N x L is at most this", DefaultValueFactory = _ => 10_000_000_000L };
+        var neurons = NumberOption.IntList("--neurons", "Sizes of the challenge-shaped networks", 32, 1 << 20, [1024]);
+        var layers = NumberOption.IntList("--layers", "Layer counts of the challenge-shaped networks", 1, NumberOption.MaxLayers, [120]);
+        var images = NumberOption.Int("--images", "Images per challenge-shaped run", 1, 1 << 24, 60000);
+        var density = NumberOption.Real("--density", "Pixel density of the random images", 0, 1, 0.25);
+        var referenceLimit = NumberOption.Long("--reference-limit", "Check against the reference engine when images x N x L is at most this", 0, long.MaxValue, 10_000_000_000L);
         var simulator = new Option<bool>("--cpu-simulator") { Description = "Run the kernels on ILGPU's CPU simulator" };
         var noCollapse = new Option<bool>("--no-collapse") { Description = "Do not merge identical rows" };
         var json = new Option<string?>("--json") { Description = "Write the measurements to this JSON file" };
         var timeLayers = new Option<bool>("--time-layers") { Description = "Also time every layer on the device (one launch per layer, device events) and print the first ones" };
-        var dedupe = new Option<DuplicateOutputMerge>("--dedupe") { Description = "Duplicate outputs computed once: off, on or auto (as gpu:dedupe=)", DefaultValueFactory = _ => new GpuEngineOptions().MergeDuplicateOutputs };
+        var dedupe = ChoiceOption.Of("--dedupe", "Duplicate outputs computed once: off, on or auto (as gpu:dedupe=)", new GpuEngineOptions().MergeDuplicateOutputs);
 
         var command = new Command("gpu-selftest", "Check the GPU engine against the reference engine and time it")
         {

@@ -12,26 +12,17 @@ public static class InferCommand
     {
         var network = new Option<string?>("--network") { Description = "Network: a folder of n{N}-l{k}.tsv/.mtx files, a neuron{N}.tar.gz or a .bin file (default: the generated challenge network)" };
         var images = new Option<string?>("--images") { Description = "Images: .tsv, .tsv.gz, .mtx or .bin (default: the generated challenge images)" };
-        var neurons = new Option<int>("--neurons") { Description = "Without --network/--images: the challenge dataset of this N, generated once into the user data cache", DefaultValueFactory = _ => DefaultDataset.Neurons };
+        var neurons = NumberOption.Int("--neurons", "Without --network/--images: the challenge dataset of this N, generated once into the user data cache", 1, int.MaxValue, DefaultDataset.Neurons);
         var data = GenerateCommand.DataOption();
-        var layers = new Option<int?>("--layers") { Description = $"Use the first L layers (all by default; {DefaultDataset.Layers} for the generated dataset)" };
-        var bias = new Option<float?>("--bias") { Description = "Constant bias (default: the challenge's value for N)" };
+        var layers = NumberOption.OptionalInt("--layers", $"Use the first L layers (all by default; {DefaultDataset.Layers} for the generated dataset)", 1, NumberOption.MaxLayers);
+        var bias = NumberOption.OptionalReal("--bias", "Constant bias (default: the challenge's value for N)");
         var truth = new Option<string?>("--truth") { Description = "Categories file to check against (TSV or .mtx): prints challenge PASSED/FAILED" };
         var engine = new Option<string>("--engine") { Description = $"Engine: {EngineFactory.Usage}", DefaultValueFactory = _ => EngineFactory.Auto };
         var categoriesOut = new Option<string?>("--categories-out") { Description = "Write the categories in the official format" };
         var json = new Option<bool>("--json") { Description = "Print one JSON record instead of text" };
-        var threads = new Option<int>("--threads") { Description = "Worker threads (0: all cores; shared by the MPI ranks of a host)" };
+        var threads = NumberOption.Int("--threads", $"Worker threads (0: all cores, at most {NumberOption.MaxThreads}; shared by the MPI ranks of a host)", 0, NumberOption.MaxThreads, 0);
         var gpus = new Option<string?>("--gpus") { Description = "GPUs: all, a count K or a list such as 0,2 (one process: images split over them; under mpiexec: one GPU per rank by local rank)" };
-        var rebalance = new Option<int>("--rebalance-after") { Description = "With several GPUs, re-split the live images evenly after this many layers (0: never)" };
-
-        layers.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int?>() is < 1) result.AddError("--layers must be at least 1.");
-        });
-        threads.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() < 0) result.AddError("--threads must be 0 (all cores) or more.");
-        });
+        var rebalance = NumberOption.Int("--rebalance-after", "With several GPUs, re-split the live images evenly after this many layers (0: never)", 0, int.MaxValue, 0);
 
         var command = new Command("infer", "Run sparse DNN inference on a network and images")
         {
@@ -45,12 +36,13 @@ public static class InferCommand
         command.SetAction(parse =>
         {
             var config = parse.InvocationConfiguration;
+            EngineFactory.Check(parse.GetValue(engine) ?? EngineFactory.Auto);
             string? networkPath = parse.GetValue(network), imagesPath = parse.GetValue(images), truthPath = parse.GetValue(truth);
             int? layerCount = parse.GetValue(layers);
             if (networkPath is null)
             {
                 int n = parse.GetValue(neurons);
-                if (!SpDnn.Model.ChallengeSpec.IsChallengeSize(n)) throw new ArgumentException($"--neurons must be one of {string.Join(", ", SpDnn.Model.ChallengeSpec.NeuronCounts)}.");
+                if (!SpDnn.Model.ChallengeSpec.IsChallengeSize(n)) throw new SpDnnUsageException($"--neurons must be one of {string.Join(", ", SpDnn.Model.ChallengeSpec.NeuronCounts)}.");
                 layerCount ??= DefaultDataset.Layers;
                 var dataset = DefaultDataset.Ensure(GenerateCommand.Cache(parse.GetValue(data)), n, layerCount.Value, StepProgress.For(config.Error));
                 (networkPath, imagesPath) = (dataset.Network, dataset.Images);

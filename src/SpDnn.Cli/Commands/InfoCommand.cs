@@ -11,10 +11,10 @@ public static class InfoCommand
     public static Command Create()
     {
         var path = new Argument<string>("path") { Description = "Network (folder, .tar.gz, .bin) or images (.tsv, .tsv.gz, .mtx, .bin)" };
-        var layers = new Option<int?>("--layers") { Description = "Networks: only the first L layers" };
-        var bias = new Option<float?>("--bias") { Description = "Networks: bias to assume (default: the challenge's value for N, or the stored one)" };
-        var neurons = new Option<int?>("--neurons") { Description = "Images: N, when the file does not say it (TSV without an official name)" };
-        var kind = new Option<DataKind>("--kind") { Description = "network or images (detected by default)", DefaultValueFactory = _ => DataKind.Auto };
+        var layers = NumberOption.OptionalInt("--layers", "Networks: only the first L layers", 1, NumberOption.MaxLayers);
+        var bias = NumberOption.OptionalReal("--bias", "Networks: bias to assume (default: the challenge's value for N, or the stored one)");
+        var neurons = NumberOption.OptionalInt("--neurons", "Images: N, when the file does not say it (TSV without an official name)", 1, int.MaxValue);
+        var kind = ChoiceOption.Of("--kind", "network or images (detected by default)", DataKind.Auto);
 
         var command = new Command("info", "Statistics of a network or an image set") { path, layers, bias, neurons, kind };
         command.SetAction(parse =>

@@ -21,7 +21,7 @@ public static class ReportCommand
             var stdout = parse.InvocationConfiguration.Output;
             if (parse.GetValue(compare))
             {
-                if (loaded.Length != 2) throw new ArgumentException("--compare takes exactly two records: before and after.");
+                if (loaded.Length != 2) throw new SpDnnUsageException("--compare takes exactly two records: before and after.");
                 string table = ReportTables.Comparison(loaded[0], loaded[1]);
                 Directory.CreateDirectory(folder);
                 ReportWriter.WriteText(Path.Combine(folder, "comparison.md"), "# Comparison\n\n" + table);
@@ -45,6 +45,6 @@ public static class ReportCommand
         if (string.IsNullOrEmpty(text)) return null;
         var parts = text.Split('x', 'X');
         if (parts.Length == 2 && int.TryParse(parts[0], out int n) && int.TryParse(parts[1], out int l)) return (n, l);
-        throw new ArgumentException($"--network '{text}' is not of the form NxL (e.g. 1024x120).");
+        throw new SpDnnUsageException($"--network '{text}' is not of the form NxL (e.g. 1024x120).");
     }
 }

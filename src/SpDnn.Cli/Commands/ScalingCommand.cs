@@ -11,8 +11,8 @@ public static class ScalingCommand
     {
         var record = new Argument<string>("record") { Description = "Benchmark record JSON of single-device runs with per-layer statistics (from spdnn bench)" };
         var devices = new Option<string>("--gpus") { Description = "GPU counts to predict, comma-separated", DefaultValueFactory = _ => string.Join(",", ScalingTable.DefaultDevices) };
-        var rebalance = new Option<int>("--rebalance-after") { Description = "Also predict a re-balance of live images after this many layers (0: no)", DefaultValueFactory = _ => 30 };
-        var latency = new Option<double>("--latency-us") { Description = "Cost of one collective step between GPUs, microseconds", DefaultValueFactory = _ => 10 };
+        var rebalance = NumberOption.Int("--rebalance-after", "Also predict a re-balance of live images after this many layers (0: no)", 0, int.MaxValue, 30);
+        var latency = NumberOption.Real("--latency-us", "Cost of one collective step between GPUs, microseconds", 0, 1e9, 10);
         var output = new Option<string?>("--out") { Description = "Also write the table to this Markdown file" };
         var command = new Command("scaling", "Predict time and parallel efficiency on several GPUs from measured single-GPU layer times and live images")
         {
@@ -21,8 +21,6 @@ public static class ScalingCommand
         command.SetAction(parse =>
         {
             var counts = ParseCounts(parse.GetValue(devices)!);
-            if (parse.GetValue(rebalance) < 0) throw new ArgumentException("--rebalance-after must be 0 or more.");
-            if (parse.GetValue(latency) is var us && (!double.IsFinite(us) || us < 0)) throw new ArgumentException("--latency-us must be 0 or more.");
             var table = ScalingTable.Markdown(BenchmarkRecord.Load(parse.GetValue(record)!), counts, parse.GetValue(rebalance), parse.GetValue(latency) * 1e-6);
             if (parse.GetValue(output) is { } path) ReportWriter.WriteText(path, table);
             parse.InvocationConfiguration.Output.Write(table);
@@ -36,8 +34,8 @@ public static class ScalingCommand
         var counts = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
             .Select(part => int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int p) && p >= 1
                 ? p
-                : throw new ArgumentException($"--gpus '{text}': expected GPU counts such as 1,2,4,8,768."))
+                : throw new SpDnnUsageException($"--gpus '{text}': expected GPU counts such as 1,2,4,8,768."))
             .ToArray();
-        return counts.Length > 0 ? counts : throw new ArgumentException("--gpus needs at least one GPU count.");
+        return counts.Length > 0 ? counts : throw new SpDnnUsageException("--gpus needs at least one GPU count.");
     }
 }

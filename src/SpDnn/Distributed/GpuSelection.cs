@@ -14,16 +14,16 @@ public static class GpuSelection
         if (!text.Contains(',') && int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int count))
         {
             if (count < 1 || count > available)
-                throw new ArgumentException($"--gpus {text}: between 1 and {available} GPUs can be used on this machine.");
+                throw new SpDnnUsageException($"--gpus {text}: between 1 and {available} GPUs can be used on this machine.");
             return [.. Enumerable.Range(0, count)];
         }
         var devices = new List<int>();
         foreach (var part in text.Split(',', StringSplitOptions.TrimEntries))
         {
             if (!int.TryParse(part, NumberStyles.None, CultureInfo.InvariantCulture, out int device))
-                throw new ArgumentException($"--gpus {text}: expected all, a count, or device numbers separated by commas.");
-            if (device >= available) throw new ArgumentException($"--gpus {text}: there is no GPU {device} (this machine has 0..{available - 1}).");
-            if (devices.Contains(device)) throw new ArgumentException($"--gpus {text}: GPU {device} is listed twice.");
+                throw new SpDnnUsageException($"--gpus {text}: expected all, a count, or device numbers separated by commas.");
+            if (device >= available) throw new SpDnnUsageException($"--gpus {text}: there is no GPU {device} (this machine has 0..{available - 1}).");
+            if (devices.Contains(device)) throw new SpDnnUsageException($"--gpus {text}: GPU {device} is listed twice.");
             devices.Add(device);
         }
         return [.. devices];

@@ -31,7 +31,7 @@ public static class ScaleOutEngines
         var spec = EngineSpec.Parse(engine);
         bool gpu = spec.Name.Equals("gpu", StringComparison.OrdinalIgnoreCase);
         if (request.Gpus is not null && !gpu)
-            throw new ArgumentException($"--gpus needs the gpu engine, not {spec.Name}.");
+            throw new SpDnnUsageException($"--gpus needs the gpu engine, not {spec.Name}.");
         if (!gpu) return EngineFactory.Create(engine);
         var options = GpuEngineOptions.FromSpec(spec);
 

@@ -20,6 +20,11 @@ public static class EngineFactory
     {
         /// <summary>Whether the engine runs general networks (<see cref="IInferenceEngine.RunsGeneralForm"/>); <c>auto</c> skips the others for them.</summary>
         public bool RunsGeneralForm { get; init; }
+    /// <param name="Configure">Reads the engine's settings (see <see cref="EngineSpec"/>), rejecting unknown ones,
+    /// and returns what makes the engine: settings are checked before any work, the engine made when needed.</param>
+    public sealed record Entry(string Name, string Description, int Rank, Func<bool> IsAvailable, Func<EngineSpec, Func<IInferenceEngine>> Configure)
+    {
+        public IInferenceEngine Create(EngineSpec spec) => Configure(spec)();
     }
 
     private static readonly Entry[] Entries =
@@ -27,15 +32,22 @@ public static class EngineFactory
         new("reference", "the oracle: simplest correct code, parallel over images", 0, () => true, Plain(() => new ReferenceEngine())) { RunsGeneralForm = true },
         new("cpu", "fast exact CPU engine: SIMD tiles, dead-image pruning, identical rows computed once. Settings: " + CpuEngineOptions.SettingsHelp,
             10, () => true, spec => new CpuEngine(CpuEngineOptions.FromSpec(spec))) { RunsGeneralForm = true },
+            10, () => true, WithSettings(CpuEngineOptions.FromSpec, options => new CpuEngine(options))),
         new("gpu", "CUDA engine (ILGPU): persistent fused kernel over chunks of layers, device compaction, identical rows computed once; "
             + "weights streamed from host memory when they do not fit. Settings: " + GpuEngineOptions.SettingsHelp, 20, GpuEngine.IsCudaAvailable,
-            spec => new GpuEngine(GpuEngineOptions.FromSpec(spec))),
+            WithSettings(GpuEngineOptions.FromSpec, options => new GpuEngine(options))),
     ];
 
-    private static Func<EngineSpec, IInferenceEngine> Plain(Func<IInferenceEngine> create) => spec =>
+    private static Func<EngineSpec, Func<IInferenceEngine>> WithSettings<TOptions>(Func<EngineSpec, TOptions> read, Func<TOptions, IInferenceEngine> make) => spec =>
+    {
+        var options = read(spec);
+        return () => make(options);
+    };
+
+    private static Func<EngineSpec, Func<IInferenceEngine>> Plain(Func<IInferenceEngine> create) => spec =>
     {
         spec.RejectUnknown("it takes none");
-        return create();
+        return create;
     };
 
     /// <summary>Every engine, best first.</summary>
@@ -56,18 +68,35 @@ public static class EngineFactory
         var spec = EngineSpec.Parse(name);
         if (spec.Name.Equals(Auto, StringComparison.OrdinalIgnoreCase))
         {
-            if (spec.HasSettings) throw new ArgumentException("auto takes no settings: name the engine.");
+            if (spec.HasSettings) throw new SpDnnUsageException("auto takes no settings: name the engine.");
             foreach (var entry in All)
                 if (entry.IsAvailable() && (entry.RunsGeneralForm || !general)) return entry.Create(spec);
             throw new InvalidOperationException("No inference engine is available.");
         }
         var match = Find(spec.Name);
+        var make = match.Configure(spec);
         if (!match.IsAvailable()) throw new InvalidOperationException($"The {match.Name} engine is not available on this machine.");
-        return match.Create(spec);
+        return make();
+    }
+
+    /// <summary>
+    /// Checks an engine name and its settings without making the engine, so a usage error is
+    /// reported before anything is read or generated; whether the engine can run here is left to
+    /// <see cref="Create"/>.
+    /// </summary>
+    public static void Check(string name)
+    {
+        var spec = EngineSpec.Parse(name);
+        if (spec.Name.Equals(Auto, StringComparison.OrdinalIgnoreCase))
+        {
+            if (spec.HasSettings) throw new SpDnnUsageException("auto takes no settings: name the engine.");
+            return;
+        }
+        Find(spec.Name).Configure(spec);
     }
 
     /// <summary>The registered engine called <paramref name="name"/> (without settings).</summary>
     public static Entry Find(string name) =>
         All.FirstOrDefault(e => e.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
-        ?? throw new ArgumentException($"Unknown engine \"{name}\" (one of: {string.Join(", ", Names)}).");
+        ?? throw new SpDnnUsageException($"Unknown engine \"{name}\" (one of: {string.Join(", ", Names)}).");
 }

@@ -25,16 +25,16 @@ public sealed class EngineSpec
     {
         var parts = text.Split(':');
         var name = parts[0].Trim();
-        if (name.Length == 0) throw new ArgumentException($"No engine name in \"{text}\".");
+        if (name.Length == 0) throw new SpDnnUsageException($"No engine name in \"{text}\".");
         var settings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (var part in parts.Skip(1))
         {
             int eq = part.IndexOf('=');
             if (eq <= 0 || eq == part.Length - 1)
-                throw new ArgumentException($"Engine setting \"{part}\" in \"{text}\" is not key=value.");
+                throw new SpDnnUsageException($"Engine setting \"{part}\" in \"{text}\" is not key=value.");
             var key = part[..eq].Trim();
             if (!settings.TryAdd(key, part[(eq + 1)..].Trim()))
-                throw new ArgumentException($"Engine setting \"{key}\" is given twice in \"{text}\".");
+                throw new SpDnnUsageException($"Engine setting \"{key}\" is given twice in \"{text}\".");
         }
         return new EngineSpec(name, settings);
     }
@@ -51,7 +51,7 @@ public sealed class EngineSpec
         var text = Take(key);
         if (text is null) return null;
         if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < minimum)
-            throw new ArgumentException($"Engine setting {key}={text}: expected an integer of at least {minimum}.");
+            throw new SpDnnUsageException($"Engine setting {key}={text}: expected an integer of at least {minimum}.");
         return value;
     }
 
@@ -63,7 +63,7 @@ public sealed class EngineSpec
             null => null,
             "on" or "true" or "yes" => true,
             "off" or "false" or "no" => false,
-            _ => throw new ArgumentException($"Engine setting {key}={text}: expected on or off."),
+            _ => throw new SpDnnUsageException($"Engine setting {key}={text}: expected on or off."),
         };
     }
 
@@ -72,7 +72,7 @@ public sealed class EngineSpec
         var text = Take(key);
         if (text is null) return null;
         if (!Enum.TryParse<T>(text, ignoreCase: true, out var value) || !Enum.IsDefined(value) || int.TryParse(text, out _))
-            throw new ArgumentException($"Engine setting {key}={text}: expected one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}.");
+            throw new SpDnnUsageException($"Engine setting {key}={text}: expected one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}.");
         return value;
     }
 
@@ -81,6 +81,6 @@ public sealed class EngineSpec
     {
         var unknown = _settings.Keys.Where(k => !_taken.Contains(k)).ToArray();
         if (unknown.Length > 0)
-            throw new ArgumentException($"The {Name} engine has no setting {string.Join(", ", unknown)} ({known}).");
+            throw new SpDnnUsageException($"The {Name} engine has no setting {string.Join(", ", unknown)} ({known}).");
     }
 }

@@ -12,19 +12,19 @@ public static class ImageWriter
             case StorageFormat.Tsv:
             case StorageFormat.TsvGz:
                 if (format == StorageFormat.TsvGz != Compression.WantsGzip(path))
-                    throw new ArgumentException($"The output name {path} does not match the format {StorageFormats.Name(format)}.");
+                    throw new SpDnnUsageException($"The output name {path} does not match the format {StorageFormats.Name(format)}.");
                 TsvImageWriter.Write(images, path);
                 return;
             case StorageFormat.Mtx:
                 if (images.HasExplicitNumbers || images.FirstImageNumber != 1)
-                    throw new ArgumentException("Matrix Market images are numbered from 1; this batch is a slice of a larger set.");
+                    throw new SpDnnUsageException("Matrix Market images are numbered from 1; this batch is a slice of a larger set.");
                 MatrixMarketWriter.Write(images.Features, path, comment: $"{images.Count} images of {images.Neurons} pixels");
                 return;
             case StorageFormat.Binary:
                 BinaryFileWriter.WriteImages(images, path);
                 return;
             default:
-                throw new ArgumentException($"Images cannot be written as {StorageFormats.Name(format)}.");
+                throw new SpDnnUsageException($"Images cannot be written as {StorageFormats.Name(format)}.");
         }
     }
 }

@@ -20,7 +20,7 @@ public static class StorageFormats
         "mtx" => StorageFormat.Mtx,
         "tar.gz" or "tgz" => StorageFormat.TarGz,
         "bin" or "binary" => StorageFormat.Binary,
-        _ => throw new ArgumentException($"Unknown format \"{name}\" (tsv, tsv.gz, mtx, tar.gz or bin)."),
+        _ => throw new SpDnnUsageException($"Unknown format \"{name}\" (tsv, tsv.gz, mtx, tar.gz or bin)."),
     };
 
     public static string Name(StorageFormat format) => format switch

@@ -23,7 +23,7 @@ public sealed class GpuSelectionTests
     [InlineData("2,")]
     public void RejectsSelectionsTheMachineCannotHonour(string text)
     {
-        var e = Assert.Throws<ArgumentException>(() => GpuSelection.Parse(text, 4));
+        var e = Assert.Throws<SpDnnUsageException>(() => GpuSelection.Parse(text, 4));
         Assert.StartsWith($"--gpus {text}:", e.Message);
     }
 
@@ -37,7 +37,7 @@ public sealed class GpuSelectionTests
         using var single = new SingleProcessCommunicator();
         using var engine = ScaleOutEngines.Create(new EngineRequest("reference"), single, () => throw new InvalidOperationException("CUDA must not be asked"));
         Assert.IsType<ReferenceEngine>(engine);
-        var e = Assert.Throws<ArgumentException>(() => ScaleOutEngines.Create(new EngineRequest("reference", Gpus: "2"), single, () => 2));
+        var e = Assert.Throws<SpDnnUsageException>(() => ScaleOutEngines.Create(new EngineRequest("reference", Gpus: "2"), single, () => 2));
         Assert.Equal("--gpus needs the gpu engine, not reference.", e.Message);
     }
 }

@@ -28,8 +28,8 @@ public sealed class ScalingCommandTests
     [Fact]
     public void RejectsBadGpuCountsAndBadRecords()
     {
-        Assert.Equal(CliRunner.ExitError, CliHost.Run("scaling", Sample, "--gpus", "0").ExitCode);
-        Assert.Equal(CliRunner.ExitError, CliHost.Run("scaling", Sample, "--gpus", "2,x").ExitCode);
+        Assert.Equal(CliRunner.ExitBadInput, CliHost.Run("scaling", Sample, "--gpus", "0").ExitCode);
+        Assert.Equal(CliRunner.ExitBadInput, CliHost.Run("scaling", Sample, "--gpus", "2,x").ExitCode);
         using var dir = new TempDirectory();
         File.WriteAllText(dir.File("bad.json"), "{ not json");
         Assert.Equal(CliRunner.ExitBadInput, CliHost.Run("scaling", dir.File("bad.json")).ExitCode);

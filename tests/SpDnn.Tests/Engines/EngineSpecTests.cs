@@ -26,7 +26,7 @@ public sealed class EngineSpecTests
         Assert.Equal(DuplicateOutputMerge.Auto, gpu.MergeDuplicateOutputs);
         Assert.Equal(":dedupe=auto", gpu.SpecSuffix());
         Assert.Equal(DuplicateOutputMerge.Off, GpuEngineOptions.FromSpec(EngineSpec.Parse("gpu")).MergeDuplicateOutputs);
-        Assert.Throws<ArgumentException>(() => GpuEngineOptions.FromSpec(EngineSpec.Parse("gpu:dedupe=sometimes")));
+        Assert.Throws<SpDnnUsageException>(() => GpuEngineOptions.FromSpec(EngineSpec.Parse("gpu:dedupe=sometimes")));
         var cpu = CpuEngineOptions.FromSpec(EngineSpec.Parse("cpu:dedupe=off"));
         Assert.False(cpu.MergeDuplicateOutputs);
         Assert.Equal(":dedupe=off", cpu.SpecSuffix());
@@ -42,7 +42,7 @@ public sealed class EngineSpecTests
     [InlineData("gpu:chunk=4:chunk=8", "given twice")]
     public void BadGpuSettingsAreRejectedByName(string text, string expected)
     {
-        var error = Assert.Throws<ArgumentException>(() => GpuEngineOptions.FromSpec(EngineSpec.Parse(text)));
+        var error = Assert.Throws<SpDnnUsageException>(() => GpuEngineOptions.FromSpec(EngineSpec.Parse(text)));
         Assert.Contains(expected, error.Message);
     }
 
@@ -56,8 +56,8 @@ public sealed class EngineSpecTests
         using var narrow = EngineFactory.Create("cpu:simd=Vector128");
         Assert.Equal("cpu:simd=vector128", narrow.Name);
         Assert.Contains("expected one of auto, vector512, vector256, vector128",
-            Assert.Throws<ArgumentException>(() => EngineFactory.Create("cpu:simd=avx")).Message);
-        Assert.Contains("cpu engine has no setting threads", Assert.Throws<ArgumentException>(() => EngineFactory.Create("cpu:threads=2")).Message);
+            Assert.Throws<SpDnnUsageException>(() => EngineFactory.Create("cpu:simd=avx")).Message);
+        Assert.Contains("cpu engine has no setting threads", Assert.Throws<SpDnnUsageException>(() => EngineFactory.Create("cpu:threads=2")).Message);
         using var cpu = EngineFactory.Create("cpu");
         Assert.Equal("cpu", cpu.Name);
     }
@@ -65,8 +65,8 @@ public sealed class EngineSpecTests
     [Fact]
     public void EnginesWithoutSettingsRefuseThem()
     {
-        var error = Assert.Throws<ArgumentException>(() => EngineFactory.Create("reference:threads=2"));
+        var error = Assert.Throws<SpDnnUsageException>(() => EngineFactory.Create("reference:threads=2"));
         Assert.Contains("reference engine has no setting threads", error.Message);
-        Assert.Throws<ArgumentException>(() => EngineFactory.Create("auto:chunk=2"));
+        Assert.Throws<SpDnnUsageException>(() => EngineFactory.Create("auto:chunk=2"));
     }
 }
