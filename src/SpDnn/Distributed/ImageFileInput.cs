@@ -36,7 +36,6 @@ public sealed class ImageFileInput : IImageInput
         if (_binary.Value is not { } header) return ReadAll().Slice(start, count);
         if (_neurons() is { } n && header.Columns != n)
             throw new SpDnnDataException(_path, $"wrong N: the images have {header.Columns} pixels, expected {n}");
-        if (header.FirstImageNumber < 1) throw new SpDnnDataException(_path, $"corrupt header (first image number {header.FirstImageNumber})", byteOffset: 28);
         using var file = new BinaryFileReader(_path);
         return new ImageBatch(file.ReadRows(0, start, count), _path, header.FirstImageNumber + start);
     }

@@ -80,6 +80,10 @@ public readonly record struct BinaryHeader(BinaryKind Kind, int Rows, int Column
             BinaryPrimitives.ReadInt64LittleEndian(b[40..]));
         if (header.Kind is not (BinaryKind.Network or BinaryKind.Images) || header.Rows < 0 || header.Columns < 1 || header.Sections < 1)
             throw new SpDnnDataException(file, "corrupt header (impossible sizes)", byteOffset: 12);
+        // Images are numbered first..first+rows-1 and categories report those numbers: all must be valid image numbers.
+        if (header.Kind == BinaryKind.Images && (header.FirstImageNumber < 1 || header.FirstImageNumber - 1L + header.Rows > int.MaxValue))
+            throw new SpDnnDataException(file,
+                $"corrupt header (images numbered from {header.FirstImageNumber}: {header.Rows} images would pass {int.MaxValue}, the largest image number)", byteOffset: 28);
         return header;
     }
 }

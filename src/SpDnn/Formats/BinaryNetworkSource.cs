@@ -23,6 +23,10 @@ public sealed class BinaryNetworkSource : ILayerSource, IDisposable
             LayerCount = layers ?? available;
             if (LayerCount < 1 || LayerCount > available)
                 throw new SpDnnDataException(path, $"{LayerCount} layers requested, the file holds {available}");
+            // Every layer has N rows (backed by its row offsets in the file) before anything of N's size is made.
+            for (int k = 0; k < LayerCount; k++)
+                if (_file.Section(k).Rows != Neurons)
+                    throw new SpDnnDataException(path, $"layer {k + 1} has {_file.Section(k).Rows} rows, expected {Neurons}", byteOffset: _file.Section(k).Offset);
             if (bias is not null) _bias = NetworkLayer.ConstantBias(Neurons, NetworkBias.Resolve(path, Neurons, bias));
         }
         catch

@@ -103,8 +103,20 @@ internal sealed class CoordinateCollector
         return line;
     }
 
+    /// <summary>The line of an entry in the largest row (an error path: a scan is fine).</summary>
+    public long LineOfMaxRow()
+    {
+        for (int e = 0; e < _count; e++)
+            if (_rows[e] == MaxRow) return LineOf(e);
+        foreach (var m in _mirrors)
+            if (m.Row == MaxRow) return m.Line;
+        return FirstLine;
+    }
+
     public CsrMatrix Build(int rows, int columns)
     {
+        // Callers check the rows against the entries with a message of their own; this is the last guard.
+        SizeLimits.CheckRows(_file, rows, Count, "matrix", "rows");
         if (_mirrors.Count > 0)
         {
             EnsureCapacity((long)_count + _mirrors.Count);
@@ -147,12 +159,16 @@ internal sealed class CoordinateCollector
 /// <summary>What the parser of one block found: its entries' order and extent, or its first error.</summary>
 internal sealed class CoordinateBlock
 {
+    /// <summary>Lines in the block, blank ones included.</summary>
+    public int Lines;
     public int Entries;
     public int FirstRow, FirstColumn, LastRow = -1, LastColumn = -1;
     public int MaxRow = -1, MaxColumn = -1;
     public bool RowMajor = true, ColumnMajor = true;
     /// <summary>A blank line after which the block holds only blank lines (allowed at the very end of the data).</summary>
     public long TrailingBlankLine;
+    /// <summary>How many blank lines end the block (from <see cref="TrailingBlankLine"/> on).</summary>
+    public long TrailingBlankLines;
     public SpDnnDataException? Error;
     public List<(int Row, int Column, float Value, long Line)>? Mirrors;
 }

@@ -14,6 +14,12 @@ internal static class CoordinateText
 {
     private const int BlockBytes = 4 << 20;
 
+    /// <summary>
+    /// Blank lines accepted after the data. A few are common; millions are not a data file (a
+    /// gzip file of newlines expands a thousandfold) and stop here instead of being read to the end.
+    /// </summary>
+    public const int MaxTrailingBlankLines = 1 << 16;
+
     /// <param name="rowLimit">Largest valid row (1-based), or 0 when unknown.</param>
     /// <param name="columnLimit">Largest valid column (1-based), or 0 when unknown.</param>
     /// <param name="layout">The expected line, for messages.</param>
@@ -29,33 +35,43 @@ internal static class CoordinateText
         var format = new LineFormat(name, rowLimit, columnLimit, pattern, layout, mirror);
         var inFlight = new Queue<Task<CoordinateBlock>>();
         int window = Math.Max(2, Environment.ProcessorCount + 1);
-        long reserved = 0, entries = 0, blankLine = 0;
+        long reserved = 0, entries = 0, blankLine = 0, trailingBlankLines = 0;
+        long cells = rowLimit > 0 && columnLimit > 0 ? (long)rowLimit * columnLimit : long.MaxValue;
 
         void Accept(CoordinateBlock block)
         {
             if (blankLine != 0 && (block.Entries > 0 || block.Error is not null))
                 throw new SpDnnDataException(name, "blank line inside the data", blankLine);
             if (block.Error is not null) throw block.Error;
-            if (blankLine == 0) blankLine = block.TrailingBlankLine;
+            if (blankLine != 0) trailingBlankLines += block.Lines;
+            else if (block.TrailingBlankLine != 0) (blankLine, trailingBlankLines) = (block.TrailingBlankLine, block.TrailingBlankLines);
+            if (trailingBlankLines > MaxTrailingBlankLines)
+                throw new SpDnnDataException(name, $"more than {MaxTrailingBlankLines} blank lines after the data, which ends before this line", blankLine);
             collector.Commit(block);
             entries += block.Entries;
             if (entryLimit >= 0 && entries > entryLimit)
                 throw new SpDnnDataException(name, $"more entries than the {entryLimit} the header announces", dataFirstLine + entryLimit);
+            if (entries > cells)
+                throw new SpDnnDataException(name, $"more entries than a {rowLimit} x {columnLimit} matrix holds (repeated entries?)", dataFirstLine + cells);
         }
 
         try
         {
             while (reader.TryReadBlock(BlockBytes, out var bytes, out int length, out long firstLine, out int lines))
             {
-                if (reserved + lines > collector.Capacity)
+                // Slots for the entries the block can hold: one per line, but no more than its bytes allow
+                // (a block of blank lines needs few), and none once the data has ended (any entry is then an error).
+                int slots = blankLine != 0 ? 0 : (int)Math.Min(lines, (length + 1L) / SizeLimits.MinEntryBytes);
+                if (reserved + slots > collector.Capacity)
                 {
                     // Parsers write into the arrays: let them finish before the arrays move.
                     while (inFlight.Count > 0) Accept(inFlight.Dequeue().GetAwaiter().GetResult());
-                    collector.EnsureCapacity(reserved + lines);
+                    if (blankLine != 0) slots = 0;
+                    else collector.EnsureCapacity(reserved + slots);
                 }
                 int start = (int)reserved;
-                reserved += lines;
-                inFlight.Enqueue(Task.Run(() => Parse(bytes, length, firstLine, start, format, collector)));
+                reserved += slots;
+                inFlight.Enqueue(Task.Run(() => Parse(bytes, length, firstLine, lines, start, slots, format, collector)));
                 if (inFlight.Count >= window) Accept(inFlight.Dequeue().GetAwaiter().GetResult());
             }
             while (inFlight.Count > 0) Accept(inFlight.Dequeue().GetAwaiter().GetResult());
@@ -70,9 +86,10 @@ internal static class CoordinateText
 
     private sealed record LineFormat(string File, int RowLimit, int ColumnLimit, bool Pattern, string Layout, bool Mirror);
 
-    private static CoordinateBlock Parse(byte[] bytes, int length, long firstLine, int start, LineFormat f, CoordinateCollector collector)
+    private static CoordinateBlock Parse(byte[] bytes, int length, long firstLine, int lines, int start, int slots, LineFormat f,
+        CoordinateCollector collector)
     {
-        var block = new CoordinateBlock();
+        var block = new CoordinateBlock { Lines = lines };
         try
         {
             var rows = collector.Rows;
@@ -100,9 +117,21 @@ internal static class CoordinateText
                     block.Error = new SpDnnDataException(f.File, "blank line inside the data", blankLine);
                     break;
                 }
+                if (slot == start + slots)
+                {
+                    // Only after the data has ended (no slots): the reader reports the blank line before it.
+                    block.Error = new SpDnnDataException(f.File, "entry after the end of the data", lineNumber);
+                    break;
+                }
                 if (ParseLine(line, lineNumber, f, ref memo, out int row, out int column, out float value) is { } error)
                 {
                     block.Error = error;
+                    break;
+                }
+                if (row == lastRow && column == lastColumn && slot > start)
+                {
+                    // Caught here rather than when the matrix is built: a file repeating one line stops at once.
+                    block.Error = new SpDnnDataException(f.File, $"duplicate entry ({row + 1}, {column + 1})", lineNumber);
                     break;
                 }
                 rows[slot] = row;
@@ -132,7 +161,11 @@ internal static class CoordinateText
             block.MaxColumn = maxColumn;
             block.RowMajor = rowMajor;
             block.ColumnMajor = columnMajor;
-            if (block.Error is null) block.TrailingBlankLine = blankLine;
+            if (block.Error is null && blankLine != 0)
+            {
+                block.TrailingBlankLine = blankLine;
+                block.TrailingBlankLines = lineNumber - blankLine + 1;
+            }
             return block;
         }
         finally

@@ -29,8 +29,6 @@ public static class ImageLoader
         if (file.Header.Kind != BinaryKind.Images)
             throw new SpDnnDataException(path, $"holds a {file.Header.Kind.ToString().ToLowerInvariant()}, not images", byteOffset: 12);
         var (features, _) = file.ReadSection(0);
-        int first = file.Header.FirstImageNumber;
-        if (first < 1) throw new SpDnnDataException(path, $"corrupt header (first image number {first})", byteOffset: 28);
-        return new ImageBatch(features, path, first);
+        return new ImageBatch(features, path, file.Header.FirstImageNumber);
     }
 }

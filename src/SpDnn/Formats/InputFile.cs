@@ -30,6 +30,9 @@ public static class InputFile
         return IsGzip(path) ? new CheckedGzipStream(path, bufferSize) : OpenRaw(path, bufferSize);
     }
 
+    /// <summary>The most coordinate entries the file can hold, from its length (see <see cref="SizeLimits"/>).</summary>
+    public static long MaxEntries(string path) => SizeLimits.MaxEntries(new FileInfo(path).Length, IsGzip(path));
+
     /// <summary>Classifies a file by its first (decompressed) bytes.</summary>
     public static FileContent Detect(string path)
     {

@@ -12,7 +12,7 @@ public sealed class LayerFolderSource : ILayerSource
     private readonly string[] _files;
     private readonly float[] _bias;
 
-    /// <param name="layers">Use the first L layers; all consecutive layers from 1 by default.</param>
+    /// <param name="layers">Use the first L layers; by default all, and then a missing layer between 1 and the last is an error.</param>
     /// <param name="bias">Constant bias; the challenge's value for N by default.</param>
     public LayerFolderSource(string folder, int? layers = null, float? bias = null)
     {
@@ -36,13 +36,16 @@ public sealed class LayerFolderSource : ILayerSource
                 throw new SpDnnDataException(file.Path, $"wrong N: the name says N={file.Neurons} but {Path.GetFileName(found[found.Keys.Min()].Path)} says N={Neurons}");
         int available = 0;
         while (found.ContainsKey(available + 1)) available++;
-        int count = layers ?? available;
-        if (count < 1) throw new SpDnnDataException(folder, $"missing layer file {LayerFileName.Format(Neurons, 1)}");
+        // Without --layers the network is every layer the folder names: a gap is an error, not a shorter network.
+        int count = layers ?? found.Keys.Max();
         for (int k = 1; k <= count; k++)
             if (!found.ContainsKey(k))
-                throw new SpDnnDataException(Path.Combine(folder, LayerFileName.Format(Neurons, k)),
-                    $"missing layer file ({count} layers requested, the folder has layers 1..{available})");
+                throw new SpDnnDataException(Path.Combine(folder, LayerFileName.Format(Neurons, k)), layers is null
+                    ? $"missing layer file: the folder has layers up to {count} (--layers {available} uses the first {available})"
+                    : $"missing layer file ({count} layers requested, the folder has layers 1..{available})");
         _files = [.. Enumerable.Range(1, count).Select(k => found[k].Path)];
+        // N sizes the bias and every layer's row offsets: it must be in proportion to the data before they exist.
+        SizeLimits.CheckRows(_files[0], Neurons, InputFile.MaxEntries(_files[0]), $"N={Neurons} from the file name", "neurons");
         _bias = NetworkLayer.ConstantBias(Neurons, NetworkBias.Resolve(folder, Neurons, bias));
     }
 

@@ -9,6 +9,13 @@ namespace SpDnn.Formats;
 /// </summary>
 public sealed class LineReader
 {
+    /// <summary>
+    /// The longest line accepted. Lines of the formats read here are tens of bytes; a longer run
+    /// without a newline is not such a file (or is a decompression bomb of zeros), and stops
+    /// here instead of growing the buffer without end.
+    /// </summary>
+    public const int MaxLineBytes = 1 << 20;
+
     private readonly Stream _stream;
     private byte[] _buffer;
     private int _start;
@@ -40,6 +47,7 @@ public sealed class LineReader
                 LineNumber++;
                 return true;
             }
+            if (pending.Length > MaxLineBytes) throw LineTooLong();
             if (_eof)
             {
                 if (pending.IsEmpty)
@@ -94,6 +102,7 @@ public sealed class LineReader
             int cut = _eof ? pending.Length : pending.LastIndexOf((byte)'\n') + 1;
             if (cut == 0)
             {
+                if (pending.Length > MaxLineBytes) throw LineTooLong();
                 Fill(); // one line longer than the target: read on
                 continue;
             }
@@ -110,6 +119,9 @@ public sealed class LineReader
 
     internal static ReadOnlySpan<byte> Trim(ReadOnlySpan<byte> line) =>
         line.Length > 0 && line[^1] == (byte)'\r' ? line[..^1] : line;
+
+    private SpDnnDataException LineTooLong() =>
+        new(FileName, $"line longer than {MaxLineBytes} bytes: not a text file of this format", LineNumber + 1);
 
     /// <summary>An error at the line last returned.</summary>
     public SpDnnDataException Error(string reason) => new(FileName, reason, LineNumber);

@@ -28,7 +28,11 @@ public static partial class TsvImageReader
         CoordinateText.Read(reader, collector, 0, neurons ?? 0, pattern: false, "image<TAB>pixel<TAB>value");
         if (collector.Count == 0) throw new SpDnnDataException(name, "empty file: no image entries");
         int n = neurons ?? collector.MaxColumn + 1;
-        return new ImageBatch(collector.Build(collector.MaxRow + 1, n), name);
+        // Images are numbered 1..M with M the largest number: refuse numbers that would make most of them empty.
+        long images = collector.MaxRow + 1L;
+        if (images > SizeLimits.MaxRowsFor(collector.Count))
+            SizeLimits.CheckRows(name, images, collector.Count, $"image number {images}", "images", collector.LineOfMaxRow());
+        return new ImageBatch(collector.Build((int)images, n), name);
     }
 
     /// <summary>N from an official image file name (<c>sparse-images-{N}</c>), or null.</summary>

@@ -12,6 +12,8 @@ public sealed class ImageBatch
     /// (live images gathered after a re-balance); overrides <paramref name="firstImageNumber"/>.</param>
     public ImageBatch(CsrMatrix features, string description = "images", int firstImageNumber = 1, int[]? imageNumbers = null)
     {
+        if (imageNumbers is null && (firstImageNumber < 1 || firstImageNumber - 1L + features.Rows > int.MaxValue))
+            throw new ArgumentOutOfRangeException(nameof(firstImageNumber), firstImageNumber, $"{features.Rows} images numbered from here pass {int.MaxValue}.");
         if (imageNumbers is not null && imageNumbers.Length != features.Rows)
             throw new ArgumentException($"{imageNumbers.Length} image numbers for {features.Rows} rows.", nameof(imageNumbers));
         Features = features;

@@ -66,7 +66,11 @@ public class NetworkSourceTests
         var folder = Path.Combine(dir.Path, "net");
         NetworkWriter.Write(network, folder, StorageFormat.Tsv);
         File.Delete(Path.Combine(folder, "n48-l3.tsv"));
-        Assert.Equal(2, NetworkLoader.Open(folder, bias: Bias).LayerCount);
+        // A gap is an error, not a shorter network, unless fewer layers are asked for.
+        var gap = Assert.Throws<SpDnnDataException>(() => NetworkLoader.Open(folder, bias: Bias));
+        Assert.EndsWith("n48-l3.tsv", gap.File);
+        Assert.Contains("missing layer file: the folder has layers up to 5 (--layers 2 uses the first 2)", gap.Message);
+        Assert.Equal(2, NetworkLoader.Open(folder, layers: 2, bias: Bias).LayerCount);
         var e = Assert.Throws<SpDnnDataException>(() => NetworkLoader.Open(folder, layers: 4, bias: Bias));
         Assert.EndsWith("n48-l3.tsv", e.File);
         Assert.Contains("missing layer file", e.Message);
@@ -132,7 +136,9 @@ public class NetworkSourceTests
             Assert.Contains("missing layer n300-l3.tsv", e.Message);
             Assert.Equal(path, e.File);
         }
-        using (var counted = new TarNetworkSource(path, bias: Bias)) Assert.Equal(2, counted.LayerCount);
+        Assert.Contains("missing layer n300-l3.tsv in the archive, which has layers up to 4 (--layers 2 uses the first 2)",
+            Assert.Throws<SpDnnDataException>(() => new TarNetworkSource(path, bias: Bias)).Message);
+        using (var counted = new TarNetworkSource(path, layers: 2, bias: Bias)) Assert.Equal(2, counted.LayerCount);
 
         var bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..(bytes.Length / 2)]);
