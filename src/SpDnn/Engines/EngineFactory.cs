@@ -15,15 +15,13 @@ public static class EngineFactory
     /// <param name="Name">What <c>--engine</c> takes.</param>
     /// <param name="Rank">Higher is preferred by <c>auto</c>.</param>
     /// <param name="IsAvailable">Whether the engine can run here (a GPU engine needs a device).</param>
-    /// <param name="Create">Makes the engine from its settings (see <see cref="EngineSpec"/>).</param>
-    public sealed record Entry(string Name, string Description, int Rank, Func<bool> IsAvailable, Func<EngineSpec, IInferenceEngine> Create)
-    {
-        /// <summary>Whether the engine runs general networks (<see cref="IInferenceEngine.RunsGeneralForm"/>); <c>auto</c> skips the others for them.</summary>
-        public bool RunsGeneralForm { get; init; }
     /// <param name="Configure">Reads the engine's settings (see <see cref="EngineSpec"/>), rejecting unknown ones,
     /// and returns what makes the engine: settings are checked before any work, the engine made when needed.</param>
     public sealed record Entry(string Name, string Description, int Rank, Func<bool> IsAvailable, Func<EngineSpec, Func<IInferenceEngine>> Configure)
     {
+        /// <summary>Whether the engine runs general networks (<see cref="IInferenceEngine.RunsGeneralForm"/>); <c>auto</c> skips the others for them.</summary>
+        public bool RunsGeneralForm { get; init; }
+
         public IInferenceEngine Create(EngineSpec spec) => Configure(spec)();
     }
 
@@ -31,8 +29,7 @@ public static class EngineFactory
     [
         new("reference", "the oracle: simplest correct code, parallel over images", 0, () => true, Plain(() => new ReferenceEngine())) { RunsGeneralForm = true },
         new("cpu", "fast exact CPU engine: SIMD tiles, dead-image pruning, identical rows computed once. Settings: " + CpuEngineOptions.SettingsHelp,
-            10, () => true, spec => new CpuEngine(CpuEngineOptions.FromSpec(spec))) { RunsGeneralForm = true },
-            10, () => true, WithSettings(CpuEngineOptions.FromSpec, options => new CpuEngine(options))),
+            10, () => true, WithSettings(CpuEngineOptions.FromSpec, options => new CpuEngine(options))) { RunsGeneralForm = true },
         new("gpu", "CUDA engine (ILGPU): persistent fused kernel over chunks of layers, device compaction, identical rows computed once; "
             + "weights streamed from host memory when they do not fit. Settings: " + GpuEngineOptions.SettingsHelp, 20, GpuEngine.IsCudaAvailable,
             WithSettings(GpuEngineOptions.FromSpec, options => new GpuEngine(options))),
