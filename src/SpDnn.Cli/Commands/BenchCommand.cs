@@ -2,6 +2,7 @@ using System.CommandLine;
 using SpDnn.Cli.Bench;
 using SpDnn.Cli.Reporting;
 using SpDnn.Cli.Terminal;
+using SpDnn.Data;
 using SpDnn.Engines;
 using SpDnn.Generation;
 

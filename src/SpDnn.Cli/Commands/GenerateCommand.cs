@@ -27,8 +27,8 @@ public static class GenerateCommand
         Description = "Cache folder for generated images (default: $SPDNN_DATA, else $XDG_DATA_HOME/spdnn or ~/.local/share/spdnn)",
     };
 
-    internal static Generation.ChallengeDataCache Cache(string? folder) =>
-        folder is null ? Generation.ChallengeDataCache.Default : new Generation.ChallengeDataCache(Path.GetFullPath(folder));
+    internal static Data.ChallengeDataCache Cache(string? folder) =>
+        folder is null ? Data.ChallengeDataCache.Default : new Data.ChallengeDataCache(Path.GetFullPath(folder));
 
     internal static Option<int> LayersOption(int defaultLayers) =>
         NumberOption.Int("--layers", "Layers L (120, 480 and 1920 are the challenge's; more keep drawing from the same random stream)",

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using SpDnn.Cli.Terminal;
+using SpDnn.Data;
 using SpDnn.Formats;
 using SpDnn.Generation;
 using SpDnn.Model;

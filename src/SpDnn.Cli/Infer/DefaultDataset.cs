@@ -1,4 +1,5 @@
 using SpDnn.Cli.Terminal;
+using SpDnn.Data;
 using SpDnn.Formats;
 using SpDnn.Generation;
 

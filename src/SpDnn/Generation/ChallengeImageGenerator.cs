@@ -30,19 +30,24 @@ public sealed record ChallengeImages(ImageBatch Images, double Maximum, long Tot
 /// </remarks>
 public static class ChallengeImageGenerator
 {
-    private const int Side = MnistTrainingImages.Side;
+    private const int Side = 28;      // MNIST digits are 28 x 28
     private const int CombineBlock = 512; // complex values per block of the combination (28 blocks stay in L2)
     private const int MaxGroup = 8;       // output rows sharing one read of the spectra
     private const long MaxGroupBytes = 1L << 30; // and at most this much of row buffers per thread (4 rows of S=256)
 
-    /// <summary>The official images for <paramref name="neurons"/> (a square ≥ 784), the first <paramref name="count"/> of them.</summary>
-    public static ChallengeImages Generate(int neurons, int count = MnistTrainingImages.Count, IProgress<double>? progress = null,
-        int? maxDegreeOfParallelism = null)
+    /// <summary>
+    /// The images for <paramref name="neurons"/> (a square ≥ 784) made from <paramref name="digitPixels"/>: 28 x 28
+    /// digits, image by image and row by row, grey values 0..255 (the MNIST training digits give the official
+    /// images: the SpDnn.Data package's <c>OfficialImages.Generate</c>). Keeps the first <paramref name="count"/>.
+    /// </summary>
+    public static ChallengeImages Generate(ReadOnlySpan<byte> digitPixels, int neurons, int count, IProgress<double>? progress = null,
+        int? maxDegreeOfParallelism = null, string? description = null)
     {
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(count, MnistTrainingImages.Count);
-        var pixels = MnistTrainingImages.LoadPixels();
-        return FromDigits(pixels, MnistTrainingImages.Count, neurons, count, progress, maxDegreeOfParallelism,
-            $"challenge images N={neurons} (MNIST training digits, Fourier resize)");
+        if (digitPixels.Length == 0 || digitPixels.Length % (Side * Side) != 0)
+            throw new ArgumentException($"{digitPixels.Length} bytes are not a whole number of 28 x 28 digits.", nameof(digitPixels));
+        int digits = digitPixels.Length / (Side * Side);
+        return FromDigits(digitPixels, digits, neurons, count, progress, maxDegreeOfParallelism,
+            description ?? $"images N={neurons} from {digits} digits (Fourier resize)");
     }
 
     /// <summary>Set pixels of all 60000 official images, per size (the official files' line counts); null for other sizes.</summary>

@@ -1,18 +1,15 @@
-using System.CommandLine;
 using SpDnn.Cli;
-using SpDnn.Cli.Commands;
 
 namespace SpDnn.Tests.Cli;
 
-/// <summary>Runs spdnn in-process with a root command built like Program.cs.</summary>
+/// <summary>Runs spdnn in-process with the root command Program.cs runs.</summary>
 public static class CliHost
 {
     public sealed record Outcome(int ExitCode, string Output, string Error);
 
     public static Outcome Run(params string[] args)
     {
-        var root = new RootCommand("spdnn");
-        foreach (var command in CommandCatalog.All()) root.Subcommands.Add(command);
+        var root = SpdnnCommand.Create();
         var output = new StringWriter();
         var error = new StringWriter();
         int code = CliRunner.Invoke(root, args, output, error);

@@ -1,4 +1,5 @@
 using SpDnn.Cli.Infer;
+using SpDnn.Data;
 using SpDnn.Formats;
 using SpDnn.Model;
 using SpDnn.Tests.Support;

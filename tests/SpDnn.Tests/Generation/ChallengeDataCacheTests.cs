@@ -1,3 +1,4 @@
+using SpDnn.Data;
 using SpDnn.Generation;
 using SpDnn.Model;
 using SpDnn.Tests.Support;

@@ -1,4 +1,5 @@
 using System.Numerics;
+using SpDnn.Data;
 using SpDnn.Engines;
 using SpDnn.Engines.Cpu;
 using SpDnn.Engines.Reference;
@@ -13,7 +14,7 @@ namespace SpDnn.Tests.Generation;
 /// <summary>Generates the 60000 official N=1024 images once for the class.</summary>
 public sealed class OfficialImages1024Fixture
 {
-    public ChallengeImages Generated { get; } = ChallengeImageGenerator.Generate(1024);
+    public ChallengeImages Generated { get; } = OfficialImages.Generate(1024);
 }
 
 public sealed class ChallengeImageGeneratorTests(OfficialImages1024Fixture fixture) : IClassFixture<OfficialImages1024Fixture>

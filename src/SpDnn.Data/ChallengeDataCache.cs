@@ -1,7 +1,8 @@
 using SpDnn.Formats;
+using SpDnn.Generation;
 using SpDnn.Model;
 
-namespace SpDnn.Generation;
+namespace SpDnn.Data;
 
 /// <summary>
 /// Generated challenge data kept in a user data folder so it is made once per machine:
@@ -12,11 +13,13 @@ namespace SpDnn.Generation;
 /// </summary>
 public sealed class ChallengeDataCache(string folder)
 {
+    /// <summary>The cache's folder.</summary>
     public string Folder { get; } = folder;
 
     /// <summary>The cache in the user's data folder.</summary>
     public static ChallengeDataCache Default => new(DefaultFolder());
 
+    /// <summary>The user data folder the cache lives in (see the class summary).</summary>
     public static string DefaultFolder()
     {
         var explicitFolder = Environment.GetEnvironmentVariable("SPDNN_DATA");
@@ -40,7 +43,7 @@ public sealed class ChallengeDataCache(string folder)
         GetOrCreate(ImagesPath(neurons),
             images => images.Count == MnistTrainingImages.Count && images.Neurons == neurons && images.FirstImageNumber == 1 &&
                       (ChallengeImageGenerator.OfficialNonZeros(neurons) is not { } nnz || images.Features.NonZeros == nnz),
-            () => ChallengeImageGenerator.Generate(neurons, progress: progress).Images);
+            () => OfficialImages.Generate(neurons, progress: progress).Images);
 
     /// <summary>Reads <paramref name="path"/> when it holds valid images, else creates, stores and returns them.</summary>
     internal static ImageBatch GetOrCreate(string path, Func<ImageBatch, bool> isValid, Func<ImageBatch> create)
