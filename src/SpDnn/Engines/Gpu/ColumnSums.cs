@@ -7,7 +7,7 @@ namespace SpDnn.Engines.Gpu;
 /// One thread's sums of one output neuron over the live columns of a tile of
 /// <see cref="ResidentInputKernel"/>, kept in registers (a value type passed and returned whole).
 /// The stage holds every input neuron's values for the tile's columns contiguously
-/// (input i at i * Columns), so one input is read with vector loads where the width allows.
+/// (input i at i * Pitch), so one input is read with vector loads where the width allows.
 /// A type argument of the kernel, so each tile width is its own kernel without branches.
 /// </summary>
 internal interface IColumnSums<TSelf> where TSelf : struct
@@ -15,25 +15,38 @@ internal interface IColumnSums<TSelf> where TSelf : struct
     /// <summary>Live columns per tile.</summary>
     int Columns { get; }
 
+    /// <summary>
+    /// Floats per staged input (Columns, or more): a pitch that spreads random inputs' vector
+    /// reads over all shared-memory banks (16 floats at pitch 16 would use two of the eight
+    /// 16-byte bank groups; pitch 20 uses all of them).
+    /// </summary>
+    int Pitch { get; }
+
     /// <summary>Adds w times input <paramref name="input"/>'s staged values to the sums, column by column.</summary>
     TSelf Add<TSum>(TSum sum, ArrayView<float> stage, int input, float w) where TSum : struct, IProductSum;
 
     /// <summary>The activations of the sums (bias on nonzero sums, ReLU, cap).</summary>
     TSelf Activated(float bias);
 
-    /// <summary>Writes the values to output[at .. at + Columns - 1] (at is a multiple of Columns, the row 16-byte aligned).</summary>
-    void Write(ArrayView<float> output, long at);
+    /// <summary>
+    /// Writes the values of the first <paramref name="valid"/> columns to output[at ..] (at is a
+    /// multiple of Columns and 16-byte aligned where Columns divides 16; those widths write
+    /// whole vectors, as the feature stride leaves room for them).
+    /// </summary>
+    void Write(ArrayView<float> output, long at, int valid);
 
     /// <summary>A bit per column whose value is nonzero.</summary>
     int Mask();
 }
 
-/// <summary>Two columns (N up to about 28000 in the stage).</summary>
+/// <summary>Two columns (N up to about 29000 in the stage).</summary>
 internal struct PairSums : IColumnSums<PairSums>
 {
     public float S0, S1;
 
     public readonly int Columns => 2;
+
+    public readonly int Pitch => 2;
 
     public PairSums Add<TSum>(TSum sum, ArrayView<float> stage, int input, float w) where TSum : struct, IProductSum
     {
@@ -43,13 +56,45 @@ internal struct PairSums : IColumnSums<PairSums>
 
     public readonly PairSums Activated(float bias) => new() { S0 = LayerKernel.Activate(S0, bias), S1 = LayerKernel.Activate(S1, bias) };
 
-    public readonly void Write(ArrayView<float> output, long at)
+    public readonly void Write(ArrayView<float> output, long at, int valid)
     {
         output[at] = S0;
-        output[at + 1] = S1;
+        if (valid > 1) output[at + 1] = S1;
     }
 
     public readonly int Mask() => (S0 != 0f ? 1 : 0) | (S1 != 0f ? 2 : 0);
+}
+
+/// <summary>
+/// Three columns, read as scalars (N up to about 19000 in the stage): a pitch of three floats
+/// puts random inputs on all 32 banks, and the stage of N = 16384 fits in 196 KB.
+/// </summary>
+internal struct TripleSums : IColumnSums<TripleSums>
+{
+    public float S0, S1, S2;
+
+    public readonly int Columns => 3;
+
+    public readonly int Pitch => 3;
+
+    public TripleSums Add<TSum>(TSum sum, ArrayView<float> stage, int input, float w) where TSum : struct, IProductSum
+    {
+        var values = stage.SubView(input * 3);
+        return new TripleSums { S0 = sum.Add(S0, values[0], w), S1 = sum.Add(S1, values[1], w), S2 = sum.Add(S2, values[2], w) };
+    }
+
+    public readonly TripleSums Activated(float bias) =>
+        new() { S0 = LayerKernel.Activate(S0, bias), S1 = LayerKernel.Activate(S1, bias), S2 = LayerKernel.Activate(S2, bias) };
+
+    public readonly void Write(ArrayView<float> output, long at, int valid)
+    {
+        // Three does not divide the feature stride: columns past the live ones may lie past the row.
+        output[at] = S0;
+        if (valid > 1) output[at + 1] = S1;
+        if (valid > 2) output[at + 2] = S2;
+    }
+
+    public readonly int Mask() => (S0 != 0f ? 1 : 0) | (S1 != 0f ? 2 : 0) | (S2 != 0f ? 4 : 0);
 }
 
 /// <summary>Four columns: one 16-byte shared load per input.</summary>
@@ -59,12 +104,14 @@ internal struct QuadSums : IColumnSums<QuadSums>
 
     public readonly int Columns => 4;
 
+    public readonly int Pitch => 4;
+
     public QuadSums Add<TSum>(TSum sum, ArrayView<float> stage, int input, float w) where TSum : struct, IProductSum =>
         new() { Q = AddQuad(sum, Q, stage.Cast<Quad>()[input], w) };
 
     public readonly QuadSums Activated(float bias) => new() { Q = ActivateQuad(Q, bias) };
 
-    public readonly void Write(ArrayView<float> output, long at) => output.Cast<Quad>().SubView(at / 4, 1).AsAligned16()[0] = Q;
+    public readonly void Write(ArrayView<float> output, long at, int valid) => output.Cast<Quad>().SubView(at / 4, 1).AsAligned16()[0] = Q;
 
     public readonly int Mask() => QuadMask(Q);
 
@@ -94,15 +141,17 @@ internal struct OctetSums : IColumnSums<OctetSums>
 
     public readonly int Columns => 8;
 
+    public readonly int Pitch => 12;
+
     public OctetSums Add<TSum>(TSum sum, ArrayView<float> stage, int input, float w) where TSum : struct, IProductSum
     {
-        var values = stage.Cast<Quad>().SubView(input * 2);
+        var values = stage.Cast<Quad>().SubView(input * 3);
         return new OctetSums { Q0 = QuadSums.AddQuad(sum, Q0, values[0], w), Q1 = QuadSums.AddQuad(sum, Q1, values[1], w) };
     }
 
     public readonly OctetSums Activated(float bias) => new() { Q0 = QuadSums.ActivateQuad(Q0, bias), Q1 = QuadSums.ActivateQuad(Q1, bias) };
 
-    public readonly void Write(ArrayView<float> output, long at)
+    public readonly void Write(ArrayView<float> output, long at, int valid)
     {
         var row = output.Cast<Quad>().SubView(at / 4, 2).AsAligned16();
         row[0] = Q0;
@@ -119,9 +168,11 @@ internal struct SixteenSums : IColumnSums<SixteenSums>
 
     public readonly int Columns => 16;
 
+    public readonly int Pitch => 20;
+
     public SixteenSums Add<TSum>(TSum sum, ArrayView<float> stage, int input, float w) where TSum : struct, IProductSum
     {
-        var values = stage.Cast<Quad>().SubView(input * 4);
+        var values = stage.Cast<Quad>().SubView(input * 5);
         return new SixteenSums
         {
             Q0 = QuadSums.AddQuad(sum, Q0, values[0], w),
@@ -139,7 +190,7 @@ internal struct SixteenSums : IColumnSums<SixteenSums>
         Q3 = QuadSums.ActivateQuad(Q3, bias),
     };
 
-    public readonly void Write(ArrayView<float> output, long at)
+    public readonly void Write(ArrayView<float> output, long at, int valid)
     {
         var row = output.Cast<Quad>().SubView(at / 4, 4).AsAligned16();
         row[0] = Q0;

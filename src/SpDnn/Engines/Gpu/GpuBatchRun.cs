@@ -250,7 +250,8 @@ internal sealed class GpuBatchRun : IDisposable
         int columns = _plan.ResidentColumns;
         int groups = (bound + columns - 1) / columns;
         var args = chunk.Bind(Arguments(k, k + 1, -1));
-        var config = new KernelConfig(groups, ResidentInputKernel.GroupSize, SharedMemoryConfig.RequestDynamic<float>(_neurons * columns));
+        var stageFloats = (int)(ResidentInputKernel.StageBytes(_neurons, columns) / sizeof(float));
+        var config = new KernelConfig(groups, ResidentInputKernel.GroupSize, SharedMemoryConfig.RequestDynamic<float>(stageFloats));
         _device.ResidentKernel(columns)(_stream, config, args);
     }
 

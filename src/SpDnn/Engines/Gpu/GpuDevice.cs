@@ -50,14 +50,16 @@ internal sealed class GpuDevice : IDisposable
             var kernel = (columns, simulated) switch
             {
                 (2, false) => Load<DeviceFusedProductSum, PairSums>(),
+                (3, false) => Load<DeviceFusedProductSum, TripleSums>(),
                 (4, false) => Load<DeviceFusedProductSum, QuadSums>(),
                 (8, false) => Load<DeviceFusedProductSum, OctetSums>(),
                 (16, false) => Load<DeviceFusedProductSum, SixteenSums>(),
                 (2, true) => Load<SimulatedFusedProductSum, PairSums>(),
+                (3, true) => Load<SimulatedFusedProductSum, TripleSums>(),
                 (4, true) => Load<SimulatedFusedProductSum, QuadSums>(),
                 (8, true) => Load<SimulatedFusedProductSum, OctetSums>(),
                 (16, true) => Load<SimulatedFusedProductSum, SixteenSums>(),
-                _ => throw new ArgumentOutOfRangeException(nameof(columns), columns, "The resident-input kernel takes 2, 4, 8 or 16 columns."),
+                _ => throw new ArgumentOutOfRangeException(nameof(columns), columns, "The resident-input kernel takes 2, 3, 4, 8 or 16 columns."),
             };
             if (KernelUtil.GetKernel(kernel) is CudaKernel cuda)
                 CudaFunctionAttributes.AllowDynamicSharedMemory(cuda.FunctionPtr, (int)ResidentStageBytes);

@@ -91,7 +91,7 @@ public sealed record GpuEngineOptions
     /// <summary>Which kernel runs full-width layers: see <see cref="FullWidthKernel"/>.</summary>
     public FullWidthKernel Kernel { get; init; } = FullWidthKernel.Auto;
 
-    /// <summary>Live columns per group of the resident-input kernel: 2, 4, 8 or 16; 0 picks the widest whose stage fits shared memory.</summary>
+    /// <summary>Live columns per group of the resident-input kernel: 2, 3, 4, 8 or 16; 0 picks the widest whose stage fits shared memory.</summary>
     public int ResidentColumns { get; init; }
 
     /// <summary>Layers per chunk: one kernel launch runs at most one chunk; streamed weights move a chunk at a time.</summary>
@@ -113,7 +113,7 @@ public sealed record GpuEngineOptions
     public bool TimeEachLayer { get; init; }
 
     /// <summary>The settings <c>--engine gpu:key=value...</c> takes.</summary>
-    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, fused=on|off, dedupe=off|on|auto, kernel=auto|tiled|resident, columns=0|2|4|8|16, device=INDEX, time-layers=on|off";
+    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, fused=on|off, dedupe=off|on|auto, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, device=INDEX, time-layers=on|off";
 
     /// <summary>Options from an engine spec such as <c>gpu:weights=streamed:chunk=16</c>; defaults elsewhere.</summary>
     public static GpuEngineOptions FromSpec(EngineSpec spec)
@@ -132,8 +132,8 @@ public sealed record GpuEngineOptions
             TimeEachLayer = spec.TakeSwitch("time-layers") ?? defaults.TimeEachLayer,
         };
         spec.RejectUnknown(SettingsHelp);
-        if (options.ResidentColumns is not (0 or 2 or 4 or 8 or 16))
-            throw new ArgumentException($"Engine setting columns={options.ResidentColumns}: expected 0 (automatic), 2, 4, 8 or 16.");
+        if (options.ResidentColumns is not (0 or 2 or 3 or 4 or 8 or 16))
+            throw new ArgumentException($"Engine setting columns={options.ResidentColumns}: expected 0 (automatic), 2, 3, 4, 8 or 16.");
         return options;
     }
 

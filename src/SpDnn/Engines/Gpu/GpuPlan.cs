@@ -42,7 +42,7 @@ internal sealed class GpuPlan : IEnginePlan
         var resident = new TiledLayer?[tiled.Length];
         // A requested width whose stage does not fit shared memory falls back to the widest that does.
         int requested = engineOptions.ResidentColumns;
-        ResidentColumns = requested > 0 && (long)Neurons * requested * sizeof(float) <= device.ResidentStageBytes
+        ResidentColumns = requested > 0 && ResidentInputKernel.StageBytes(Neurons, requested) <= device.ResidentStageBytes
             ? requested : ResidentInputKernel.ColumnsFor(Neurons, device.ResidentStageBytes);
         if (Neurons > ResidentLayerPlanner.MaxNeurons || engineOptions.Kernel == FullWidthKernel.Tiled) ResidentColumns = 0;
         _residentLayers = new bool[LayerCount];

@@ -22,6 +22,7 @@ public static class PtxCompiler
         ["gather"] = typeof(StateKernels).GetMethod(nameof(StateKernels.Gather))!,
         ["scatter"] = typeof(StateKernels).GetMethod(nameof(StateKernels.Scatter))!,
         ["resident-2"] = Resident<PairSums>(),
+        ["resident-3"] = Resident<TripleSums>(),
         ["resident-4"] = Resident<QuadSums>(),
         ["resident-8"] = Resident<OctetSums>(),
         ["resident-16"] = Resident<SixteenSums>(),

@@ -20,11 +20,16 @@ namespace SpDnn.Engines.Gpu;
 /// </summary>
 internal static class ResidentInputKernel
 {
-    public const int GroupSize = 512;
+    /// <summary>
+    /// Threads per group: a group's stage takes most of a multiprocessor's shared memory, so one
+    /// group is all a multiprocessor runs; 32 warps hide the weights' L2 latency (the first
+    /// device run, with 16, was latency-bound at small tile widths).
+    /// </summary>
+    public const int GroupSize = 1024;
     private const int Warps = GroupSize / WarpSize;
 
-    /// <summary>Launch bounds: two groups of 512 per multiprocessor (64 registers a thread) where shared memory allows.</summary>
-    public static KernelSpecialization Specialization => new(GroupSize, 2);
+    /// <summary>Launch bounds: one group of 1024 per multiprocessor (64 registers a thread).</summary>
+    public static KernelSpecialization Specialization => new(GroupSize, 1);
 
     /// <summary>Computes layer <see cref="ProgramArgs.FirstLayer"/> for the tile of live columns Grid.IdxX.</summary>
     /// <typeparam name="TFused">The fused multiply-add: the device's, or the CPU simulator's exact software one.</typeparam>
@@ -35,7 +40,8 @@ internal static class ResidentInputKernel
     {
         var stage = SharedMemory.GetDynamic<float>();
         var warpMasks = SharedMemory.Allocate<int>(Warps);
-        int columns = default(TSums).Columns;
+        var tileColumns = SharedMemory.Allocate<int>(16);
+        int columns = default(TSums).Columns, pitch = default(TSums).Pitch;
         int k = a.FirstLayer;
         int rows = a.LiveRows[k];
         int first = Grid.IdxX * columns;
@@ -49,7 +55,9 @@ internal static class ResidentInputKernel
         var layer = LayerBases.Read(a, ((long)(k - a.ChunkFirstLayer) * LayerChunk.RowsPerLayer + LayerChunk.ResidentRow) * LayerChunk.TableStride);
         int neurons = a.Neurons;
 
-        bool inexact = Stage(a, input, live, first, valid, columns, neurons, stage, layer);
+        if (Group.IdxX < columns) tileColumns[Group.IdxX] = Group.IdxX < valid ? live[first + Group.IdxX] : -1;
+        Group.Barrier();
+        bool inexact = Stage(a, input, tileColumns, columns, pitch, neurons, stage, layer);
         // Every thread learns whether all staged inputs keep the products exact.
         bool fused = !Group.BarrierOr(inexact) && a.FusedProducts != 0;
 
@@ -67,11 +75,11 @@ internal static class ResidentInputKernel
                 : Accumulate<RoundedProductSum, TSums>(a, RoundedProductSum.For(a), layer.Slots, r0, r1, lane, stage);
             if (j < 0) continue;
             var activations = sums.Activated(a.Bias[layer.Bias + j]);
-            activations.Write(output, j * a.Stride + first);
+            activations.Write(output, j * a.Stride + first, valid);
             mask |= activations.Mask();
             long copyAt = layer.CopyStarts + thread;
             int c0 = a.CopyStarts[copyAt], c1 = a.CopyStarts[copyAt + 1];
-            for (int c = c0; c < c1; c++) activations.Write(output, a.Copies[layer.Copies + c] * a.Stride + first);
+            for (int c = c0; c < c1; c++) activations.Write(output, a.Copies[layer.Copies + c] * a.Stride + first, valid);
         }
 
         // Flag the columns with a nonzero output: this group is the only one computing them.
@@ -87,35 +95,35 @@ internal static class ResidentInputKernel
     }
 
     /// <summary>
-    /// Copies input neuron i's values of the tile's columns to stage[i * columns + t] (0 for
-    /// columns past the live ones), eight loads in flight per thread; returns whether a staged
-    /// value breaks the exact-product bounds. The caller's barrier makes the stage visible.
+    /// Copies input neuron i's values of the tile's columns to stage[i * pitch + t] (0 for
+    /// columns past the live ones), entry e = i * columns + t spread over the group, eight loads
+    /// in flight per thread; returns whether a staged value breaks the exact-product bounds.
+    /// The caller's barrier makes the stage visible.
     /// </summary>
-    private static bool Stage(ProgramArgs a, ArrayView<float> input, ArrayView<int> live, int first, int valid, int columns, int neurons,
+    private static bool Stage(ProgramArgs a, ArrayView<float> input, ArrayView<int> tileColumns, int columns, int pitch, int neurons,
         ArrayView<float> stage, LayerBases layer)
     {
-        int tid = Group.IdxX, t = tid % columns, step = GroupSize / columns;
-        long column = t < valid ? live[first + t] : -1;
+        int entries = neurons * columns;
         float low = layer.ProductLow, high = layer.ProductHigh;
         bool inexact = false;
-        for (int i0 = tid / columns; i0 < neurons; i0 += 8 * step)
+        for (int e0 = Group.IdxX; e0 < entries; e0 += 8 * GroupSize)
         {
-            float v0 = StageLoad(a, input, i0, neurons, column);
-            float v1 = StageLoad(a, input, i0 + step, neurons, column);
-            float v2 = StageLoad(a, input, i0 + 2 * step, neurons, column);
-            float v3 = StageLoad(a, input, i0 + 3 * step, neurons, column);
-            float v4 = StageLoad(a, input, i0 + 4 * step, neurons, column);
-            float v5 = StageLoad(a, input, i0 + 5 * step, neurons, column);
-            float v6 = StageLoad(a, input, i0 + 6 * step, neurons, column);
-            float v7 = StageLoad(a, input, i0 + 7 * step, neurons, column);
-            StageStore(stage, i0, neurons, columns, t, v0);
-            StageStore(stage, i0 + step, neurons, columns, t, v1);
-            StageStore(stage, i0 + 2 * step, neurons, columns, t, v2);
-            StageStore(stage, i0 + 3 * step, neurons, columns, t, v3);
-            StageStore(stage, i0 + 4 * step, neurons, columns, t, v4);
-            StageStore(stage, i0 + 5 * step, neurons, columns, t, v5);
-            StageStore(stage, i0 + 6 * step, neurons, columns, t, v6);
-            StageStore(stage, i0 + 7 * step, neurons, columns, t, v7);
+            float v0 = StageLoad(a, input, tileColumns, e0, entries, columns);
+            float v1 = StageLoad(a, input, tileColumns, e0 + GroupSize, entries, columns);
+            float v2 = StageLoad(a, input, tileColumns, e0 + 2 * GroupSize, entries, columns);
+            float v3 = StageLoad(a, input, tileColumns, e0 + 3 * GroupSize, entries, columns);
+            float v4 = StageLoad(a, input, tileColumns, e0 + 4 * GroupSize, entries, columns);
+            float v5 = StageLoad(a, input, tileColumns, e0 + 5 * GroupSize, entries, columns);
+            float v6 = StageLoad(a, input, tileColumns, e0 + 6 * GroupSize, entries, columns);
+            float v7 = StageLoad(a, input, tileColumns, e0 + 7 * GroupSize, entries, columns);
+            StageStore(stage, e0, entries, columns, pitch, v0);
+            StageStore(stage, e0 + GroupSize, entries, columns, pitch, v1);
+            StageStore(stage, e0 + 2 * GroupSize, entries, columns, pitch, v2);
+            StageStore(stage, e0 + 3 * GroupSize, entries, columns, pitch, v3);
+            StageStore(stage, e0 + 4 * GroupSize, entries, columns, pitch, v4);
+            StageStore(stage, e0 + 5 * GroupSize, entries, columns, pitch, v5);
+            StageStore(stage, e0 + 6 * GroupSize, entries, columns, pitch, v6);
+            StageStore(stage, e0 + 7 * GroupSize, entries, columns, pitch, v7);
             inexact |= !ExactProducts.Passes(v0, low, high) | !ExactProducts.Passes(v1, low, high)
                 | !ExactProducts.Passes(v2, low, high) | !ExactProducts.Passes(v3, low, high)
                 | !ExactProducts.Passes(v4, low, high) | !ExactProducts.Passes(v5, low, high)
@@ -124,12 +132,20 @@ internal static class ResidentInputKernel
         return inexact;
     }
 
-    private static float StageLoad(ProgramArgs a, ArrayView<float> input, int i, int neurons, long column) =>
-        i < neurons && column >= 0 ? input[i * a.Stride + column] : 0f;
-
-    private static void StageStore(ArrayView<float> stage, int i, int neurons, int columns, int t, float value)
+    /// <summary>Entry e's input value: input e / columns of tile column e % columns (0 past the entries or the live columns).</summary>
+    private static float StageLoad(ProgramArgs a, ArrayView<float> input, ArrayView<int> tileColumns, int e, int entries, int columns)
     {
-        if (i < neurons) stage[i * columns + t] = value;
+        if (e >= entries) return 0f;
+        int i = e / columns;
+        int column = tileColumns[e - i * columns];
+        return column >= 0 ? input[i * a.Stride + column] : 0f;
+    }
+
+    private static void StageStore(ArrayView<float> stage, int e, int entries, int columns, int pitch, float value)
+    {
+        if (e >= entries) return;
+        int i = e / columns;
+        stage[i * pitch + e - i * columns] = value;
     }
 
     /// <summary>
@@ -158,11 +174,22 @@ internal static class ResidentInputKernel
         return sums;
     }
 
+    /// <summary>The tile widths the kernel comes in, with the floats each staged input takes (see <see cref="IColumnSums{TSelf}.Pitch"/>), widest first.</summary>
+    public static IReadOnlyList<(int Columns, int Pitch)> Widths { get; } = [(16, 20), (8, 12), (4, 4), (3, 3), (2, 2)];
+
+    /// <summary>Shared memory the stage of <paramref name="columns"/> live columns of <paramref name="neurons"/> inputs takes, in bytes.</summary>
+    public static long StageBytes(int neurons, int columns)
+    {
+        foreach (var (width, pitch) in Widths)
+            if (width == columns) return (long)neurons * pitch * sizeof(float);
+        throw new ArgumentOutOfRangeException(nameof(columns), columns, "The resident-input kernel takes 2, 3, 4, 8 or 16 columns.");
+    }
+
     /// <summary>Live columns per group for a layer of <paramref name="neurons"/> inputs whose stage may take <paramref name="sharedBytes"/> (0: too wide).</summary>
     public static int ColumnsFor(int neurons, long sharedBytes)
     {
-        foreach (int columns in (ReadOnlySpan<int>)[16, 8, 4, 2])
-            if ((long)neurons * columns * sizeof(float) <= sharedBytes) return columns;
+        foreach (var (columns, _) in Widths)
+            if (StageBytes(neurons, columns) <= sharedBytes) return columns;
         return 0;
     }
 }

@@ -41,6 +41,7 @@ public sealed class ResidentInputKernelTests
 
     [Theory]
     [InlineData(2)]
+    [InlineData(3)]
     [InlineData(4)]
     [InlineData(8)]
     [InlineData(16)]
@@ -92,7 +93,7 @@ public sealed class ResidentInputKernelTests
         var images = new ImageBatch(new CsrMatrix(4, n, [0, 3, 6, 9, 12], [0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2], Enumerable.Repeat(1f, 12).ToArray()), "cancelling");
         var expected = EngineConformanceTests.RunReference(network, images);
 
-        using var engine = Engine(2);
+        using var engine = Engine(3);
         var actual = engine.Infer(network, images, Keep);
         Assert.Equal(expected.Categories, actual.Categories);
         Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
