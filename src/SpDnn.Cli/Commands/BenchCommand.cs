@@ -1,3 +1,4 @@
+using SpDnn.Cli.Safety;
 using System.CommandLine;
 using SpDnn.Cli.Bench;
 using SpDnn.Cli.Reporting;
@@ -49,6 +50,7 @@ public static class BenchCommand
                 Name = parse.GetValue(name) ?? $"bench-{DateTime.UtcNow:yyyyMMdd-HHmm}-{Environment.MachineName}",
                 Threads = parse.GetValue(threads),
             };
+            OutputGuard.Check(request.ImageFiles.Select(f => ("--images-file", (string?)f)), ReportWriter.MainFiles(request.OutputFolder, request.Name).Select(f => ("--out", (string?)f)));
             var config = parse.InvocationConfiguration;
             var record = new BenchRunner(config.Output, config.Error, StepProgress.For(config.Error), ChallengeDataCache.Default).Run(request);
             foreach (var file in ReportWriter.Write(record, request.OutputFolder, request.Name)) config.Output.WriteLine(file);

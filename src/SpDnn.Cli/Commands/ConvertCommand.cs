@@ -1,3 +1,4 @@
+using SpDnn.Cli.Safety;
 using System.CommandLine;
 using SpDnn.Cli.Terminal;
 using SpDnn.Formats;
@@ -21,6 +22,7 @@ public static class ConvertCommand
         command.SetAction(parse =>
         {
             string source = parse.GetValue(input)!, target = parse.GetValue(outputPath)!;
+            OutputGuard.Check("--output", target, ("--input", source));
             var what = parse.GetValue(kind) is DataKind.Auto ? DataKinds.Detect(source) : parse.GetValue(kind);
             var format = parse.GetValue(to) is { } name ? StorageFormats.Parse(name) : StorageFormats.FromPath(target);
             var config = parse.InvocationConfiguration;

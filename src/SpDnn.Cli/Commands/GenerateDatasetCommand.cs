@@ -1,3 +1,4 @@
+using SpDnn.Cli.Safety;
 using System.CommandLine;
 using SpDnn.Cli.Terminal;
 using SpDnn.Engines;
@@ -34,8 +35,12 @@ public static class GenerateDatasetCommand
             EngineFactory.Check(parse.GetValue(engine)!);
             if (storage == StorageFormat.TarGz) throw new SpDnnUsageException("Images cannot be written as tar.gz; use tsv, tsv.gz, mtx or bin.");
             var folder = parse.GetValue(output)!;
+            var cache = GenerateCommand.Cache(parse.GetValue(data));
+            var imagesPath = Path.Combine(folder, $"sparse-images-{n}{Extension(storage)}");
+            var truthPath = Path.Combine(folder, $"neuron{n}-l{l}-categories.tsv");
+            OutputGuard.Check([("image cache", cache.ImagesPath(n))], [("--out", imagesPath), ("--out", truthPath)]);
             var network = new ChallengeNetworkGenerator(n, l);
-            var images = GenerateImagesCommand.Load(GenerateCommand.Cache(parse.GetValue(data)), n, progress);
+            var images = GenerateImagesCommand.Load(cache, n, progress);
 
             var inference = EngineFactory.Create(parse.GetValue(engine)!);
             var result = progress.Run($"truth ({inference.Name} engine)", l,
@@ -48,9 +53,7 @@ public static class GenerateDatasetCommand
 
             var networkPath = progress.Run($"network N={n} L={l}", l,
                 bar => GeneratedNetworkWriter.Write(network, folder, storage, l, bar));
-            var imagesPath = Path.Combine(folder, $"sparse-images-{n}{Extension(storage)}");
             progress.Run($"images N={n}", 0, _ => { ImageWriter.Write(images, imagesPath, storage); return 0; });
-            var truthPath = Path.Combine(folder, $"neuron{n}-l{l}-categories.tsv");
             CategoriesFile.Write(truthPath, result.Categories);
             config.Output.WriteLine($"wrote {networkPath}, {imagesPath} and {truthPath} ({result.Categories.Length} categories, {inference.Name} engine)");
             return CliRunner.ExitOk;

@@ -1,3 +1,4 @@
+using SpDnn.Cli.Safety;
 using System.CommandLine;
 using SpDnn.Cli.Terminal;
 using SpDnn.Data;
@@ -25,6 +26,7 @@ public static class GenerateImagesCommand
             var config = parse.InvocationConfiguration;
             int n = parse.GetValue(neurons), c = parse.GetValue(count);
             var cache = GenerateCommand.Cache(parse.GetValue(data));
+            OutputGuard.Check("--out", parse.GetValue(output), ("image cache", cache.ImagesPath(n)));
             var images = Load(cache, n, StepProgress.For(config.Error));
             if (c < images.Count) images = images.Slice(0, c);
             var path = parse.GetValue(output);

@@ -20,9 +20,7 @@ public static class GpuPtxCommand
             foreach (var (name, ptx) in PtxCompiler.CompileAll())
             {
                 var path = Path.Combine(folder.FullName, name + ".ptx");
-                var temp = path + ".tmp";
-                File.WriteAllText(temp, ptx);
-                File.Move(temp, path, overwrite: true);
+                Formats.AtomicFile.Write(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(ptx)));
                 parse.InvocationConfiguration.Output.WriteLine($"{path}: {ptx.Length} characters");
             }
             return 0;

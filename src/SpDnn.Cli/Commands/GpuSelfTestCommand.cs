@@ -75,9 +75,8 @@ public static class GpuSelfTestCommand
 
             if (parse.GetValue(json) is { } path)
             {
-                var temp = path + ".tmp";
-                File.WriteAllText(temp, JsonSerializer.Serialize(records, new JsonSerializerOptions { WriteIndented = true }));
-                File.Move(temp, path, overwrite: true);
+                var text = JsonSerializer.Serialize(records, new JsonSerializerOptions { WriteIndented = true });
+                Formats.AtomicFile.Write(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(text)));
             }
             output.WriteLine(allPassed ? "gpu-selftest: all checks passed" : "gpu-selftest: FAILED");
             return allPassed ? CliRunner.ExitOk : CliRunner.ExitFailedCheck;

@@ -1,3 +1,4 @@
+using SpDnn.Cli.Safety;
 using System.CommandLine;
 using SpDnn.Cli.Infer;
 using SpDnn.Cli.Terminal;
@@ -48,6 +49,7 @@ public static class InferCommand
                 (networkPath, imagesPath) = (dataset.Network, dataset.Images);
                 truthPath ??= dataset.Truth;
             }
+            OutputGuard.Check("--categories-out", parse.GetValue(categoriesOut), ("--network", networkPath), ("--images", imagesPath), ("--truth", truthPath));
             var request = new InferRequest
             {
                 Network = networkPath,

@@ -1,3 +1,4 @@
+using SpDnn.Cli.Safety;
 using System.CommandLine;
 using SpDnn.Cli.Reporting;
 
@@ -17,6 +18,10 @@ public static class ReportCommand
         {
             var paths = parse.GetValue(records)!;
             string folder = parse.GetValue(output)!;
+            var outputs = parse.GetValue(compare)
+                ? [Path.Combine(folder, "comparison.md")]
+                : paths.SelectMany(p => ReportWriter.MainFiles(folder, Path.GetFileNameWithoutExtension(p)));
+            OutputGuard.Check(paths.Select(p => ("record", (string?)p)), outputs.Select(f => ("--out", (string?)f)));
             var loaded = paths.Select(BenchmarkRecord.Load).ToArray();
             var stdout = parse.InvocationConfiguration.Output;
             if (parse.GetValue(compare))

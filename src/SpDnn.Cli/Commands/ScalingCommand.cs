@@ -1,3 +1,4 @@
+using SpDnn.Cli.Safety;
 using System.CommandLine;
 using System.Globalization;
 using SpDnn.Cli.Reporting;
@@ -21,6 +22,7 @@ public static class ScalingCommand
         command.SetAction(parse =>
         {
             var counts = ParseCounts(parse.GetValue(devices)!);
+            OutputGuard.Check("--out", parse.GetValue(output), ("record", parse.GetValue(record)));
             var table = ScalingTable.Markdown(BenchmarkRecord.Load(parse.GetValue(record)!), counts, parse.GetValue(rebalance), parse.GetValue(latency) * 1e-6);
             if (parse.GetValue(output) is { } path) ReportWriter.WriteText(path, table);
             parse.InvocationConfiguration.Output.Write(table);

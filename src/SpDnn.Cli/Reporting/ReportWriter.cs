@@ -25,6 +25,10 @@ public static class ReportWriter
         return written;
     }
 
+    /// <summary>The record's JSON, CSV and Markdown that <see cref="Write"/> makes (the plots carry suffixes), to check against inputs first.</summary>
+    public static IEnumerable<string> MainFiles(string folder, string name) =>
+        [Path.Combine(folder, name + ".json"), Path.Combine(folder, name + ".csv"), Path.Combine(folder, name + ".md")];
+
     public static string WriteText(string path, string text)
     {
         AtomicFile.Write(path, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(text)));

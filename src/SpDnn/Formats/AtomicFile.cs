@@ -3,7 +3,9 @@ namespace SpDnn.Formats;
 /// <summary>
 /// Writes files and folders so that readers never see a partial result: everything goes to a
 /// temporary name beside the target, which is renamed into place only after a complete write.
-/// On failure the temporary is removed and the target is left as it was.
+/// On failure the temporary is removed and the target is left as it was; on SIGINT/SIGTERM the
+/// CLI removes it (<see cref="TemporaryFiles"/>), and one left by a killed process is removed by
+/// the next write of the same target.
 /// </summary>
 public static class AtomicFile
 {
@@ -11,12 +13,15 @@ public static class AtomicFile
     public static void Write(string path, Action<Stream> write)
     {
         var full = Path.GetFullPath(path);
-        var directory = Path.GetDirectoryName(full) ?? ".";
-        Directory.CreateDirectory(directory);
-        var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        TemporaryFiles.RemoveStale(full);
+        var temp = TemporaryFiles.NameFor(full);
         try
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16))
+            using (var stream = TemporaryFiles.Create(temp, folder: false, () =>
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(full) ?? ".");
+                return new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None, 1 << 16);
+            }))
             {
                 write(stream);
                 stream.Flush(flushToDisk: false);
@@ -27,6 +32,10 @@ public static class AtomicFile
         {
             TryDelete(temp);
             throw;
+        }
+        finally
+        {
+            TemporaryFiles.Forget(temp);
         }
     }
 
@@ -39,12 +48,15 @@ public static class AtomicFile
         var full = Path.GetFullPath(path.TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar));
         if (Directory.Exists(full) || File.Exists(full))
             throw new IOException($"{path} already exists; remove it or choose another output.");
-        var parent = Path.GetDirectoryName(full) ?? ".";
-        Directory.CreateDirectory(parent);
-        var temp = Path.Combine(parent, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        Directory.CreateDirectory(temp);
+        TemporaryFiles.RemoveStale(full);
+        var temp = TemporaryFiles.NameFor(full);
         try
         {
+            TemporaryFiles.Create(temp, folder: true, () =>
+            {
+                Directory.CreateDirectory(Path.GetDirectoryName(full) ?? ".");
+                return Directory.CreateDirectory(temp);
+            });
             fill(temp);
             Directory.Move(temp, full);
         }
@@ -52,6 +64,10 @@ public static class AtomicFile
         {
             try { Directory.Delete(temp, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
             throw;
+        }
+        finally
+        {
+            TemporaryFiles.Forget(temp);
         }
     }
 

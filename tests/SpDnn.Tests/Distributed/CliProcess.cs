@@ -22,8 +22,9 @@ public static class CliProcess
     public static string SkipReasonWithoutMpiexec =>
         "mpiexec not found on PATH: install MPICH (Debian: apt-get install mpich; CI does so in .ci/install-deps)";
 
+    /// <param name="whileRunning">Called once the process has started (to signal it, say), before waiting for it.</param>
     public static Outcome Run(IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment = null,
-        int mpiRanks = 0, TimeSpan? timeout = null)
+        int mpiRanks = 0, TimeSpan? timeout = null, Action<Process>? whileRunning = null)
     {
         var start = NewStart();
         if (mpiRanks > 0)
@@ -37,7 +38,7 @@ public static class CliProcess
         }
         start.ArgumentList.Add(Cli);
         foreach (var a in arguments) start.ArgumentList.Add(a);
-        return Execute(start, environment, timeout);
+        return Execute(start, environment, timeout, whileRunning);
     }
 
     /// <summary>One rank per argument list, each with its own arguments (mpiexec's <c>-n 1 cmd : -n 1 cmd</c> form).</summary>
@@ -73,7 +74,8 @@ public static class CliProcess
         UseShellExecute = false,
     };
 
-    private static Outcome Execute(ProcessStartInfo start, IReadOnlyDictionary<string, string>? environment, TimeSpan? timeout)
+    private static Outcome Execute(ProcessStartInfo start, IReadOnlyDictionary<string, string>? environment, TimeSpan? timeout,
+        Action<Process>? whileRunning = null)
     {
         foreach (var v in LauncherVariables) start.Environment.Remove(v);
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
@@ -87,6 +89,7 @@ public static class CliProcess
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (error) error.AppendLine(e.Data); };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
+        whileRunning?.Invoke(process);
         bool finished = process.WaitForExit(timeout ?? TimeSpan.FromSeconds(90));
         if (!finished) process.Kill(entireProcessTree: true);
         process.WaitForExit();
