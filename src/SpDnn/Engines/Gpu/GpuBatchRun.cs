@@ -251,7 +251,8 @@ internal sealed class GpuBatchRun : IDisposable
         int groups = (bound + columns - 1) / columns;
         var args = chunk.Bind(Arguments(k, k + 1, -1));
         var stageFloats = (int)(ResidentInputKernel.StageBytes(_neurons, columns) / sizeof(float));
-        var config = new KernelConfig(groups, ResidentInputKernel.GroupSize, SharedMemoryConfig.RequestDynamic<float>(stageFloats));
+        int groupSize = _device.IsCuda ? ResidentInputKernel.GroupSize : ResidentInputKernel.SimulatedGroupSize;
+        var config = new KernelConfig(groups, groupSize, SharedMemoryConfig.RequestDynamic<float>(stageFloats));
         _device.ResidentKernel(columns)(_stream, config, args);
     }
 

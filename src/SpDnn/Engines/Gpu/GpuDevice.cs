@@ -113,8 +113,8 @@ internal sealed class GpuDevice : IDisposable
             var context = Context.Create(b => Profile(b.Optimize(OptimizationLevel.O1).CPU(CPUDeviceKind.Nvidia), profiling));
             try
             {
-                // 32-lane warps like the GPU; enough warps for the largest group (the resident-input kernel's).
-                var device = new CPUDevice(TiledLayout.WarpSize, ResidentInputKernel.GroupSize / TiledLayout.WarpSize, Math.Max(1, simulatedMultiprocessors));
+                // 32-lane warps like the GPU; enough warps for the largest group simulated (256 threads).
+                var device = new CPUDevice(TiledLayout.WarpSize, TiledLayout.WarpsPerBlock, Math.Max(1, simulatedMultiprocessors));
                 return new GpuDevice(context, device.CreateCPUAccelerator(context, CPUAcceleratorMode.Parallel));
             }
             catch

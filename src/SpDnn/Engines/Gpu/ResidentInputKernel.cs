@@ -26,7 +26,11 @@ internal static class ResidentInputKernel
     /// device run, with 16, was latency-bound at small tile widths).
     /// </summary>
     public const int GroupSize = 1024;
-    private const int Warps = GroupSize / WarpSize;
+
+    /// <summary>Threads per group on ILGPU's CPU simulator, which runs every thread as a thread of its own: the kernel takes any multiple of 32 up to <see cref="GroupSize"/>.</summary>
+    public const int SimulatedGroupSize = 256;
+
+    private const int MaxWarps = GroupSize / WarpSize;
 
     /// <summary>Launch bounds: one group of 1024 per multiprocessor (64 registers a thread).</summary>
     public static KernelSpecialization Specialization => new(GroupSize, 1);
@@ -39,7 +43,7 @@ internal static class ResidentInputKernel
         where TSums : struct, IColumnSums<TSums>
     {
         var stage = SharedMemory.GetDynamic<float>();
-        var warpMasks = SharedMemory.Allocate<int>(Warps);
+        var warpMasks = SharedMemory.Allocate<int>(MaxWarps);
         var tileColumns = SharedMemory.Allocate<int>(16);
         int columns = default(TSums).Columns, pitch = default(TSums).Pitch;
         int k = a.FirstLayer;
@@ -61,9 +65,9 @@ internal static class ResidentInputKernel
         // Every thread learns whether all staged inputs keep the products exact.
         bool fused = !Group.BarrierOr(inexact) && a.FusedProducts != 0;
 
-        int tid = Group.IdxX, warp = tid / WarpSize, lane = tid % WarpSize;
+        int tid = Group.IdxX, warp = tid / WarpSize, lane = tid % WarpSize, warps = Group.DimX / WarpSize;
         int mask = 0;
-        for (int slice = warp; slice < layer.Blocks * WarpsPerBlock; slice += Warps)
+        for (int slice = warp; slice < layer.Blocks * WarpsPerBlock; slice += warps)
         {
             int block = slice / WarpsPerBlock, blockWarp = slice % WarpsPerBlock;
             long thread = (long)block * BlockRows + blockWarp * WarpSize + lane;
@@ -89,7 +93,7 @@ internal static class ResidentInputKernel
         if (tid < valid)
         {
             int any = 0;
-            for (int w = 0; w < Warps; w++) any |= warpMasks[w];
+            for (int w = 0; w < warps; w++) any |= warpMasks[w];
             if ((any >> tid & 1) != 0) a.Nonzeros[(k % 3) * a.NonzeroLength + first + tid] = 1;
         }
     }
@@ -103,27 +107,27 @@ internal static class ResidentInputKernel
     private static bool Stage(ProgramArgs a, ArrayView<float> input, ArrayView<int> tileColumns, int columns, int pitch, int neurons,
         ArrayView<float> stage, LayerBases layer)
     {
-        int entries = neurons * columns;
+        int entries = neurons * columns, step = Group.DimX;
         float low = layer.ProductLow, high = layer.ProductHigh;
         bool inexact = false;
-        for (int e0 = Group.IdxX; e0 < entries; e0 += 8 * GroupSize)
+        for (int e0 = Group.IdxX; e0 < entries; e0 += 8 * step)
         {
             float v0 = StageLoad(a, input, tileColumns, e0, entries, columns);
-            float v1 = StageLoad(a, input, tileColumns, e0 + GroupSize, entries, columns);
-            float v2 = StageLoad(a, input, tileColumns, e0 + 2 * GroupSize, entries, columns);
-            float v3 = StageLoad(a, input, tileColumns, e0 + 3 * GroupSize, entries, columns);
-            float v4 = StageLoad(a, input, tileColumns, e0 + 4 * GroupSize, entries, columns);
-            float v5 = StageLoad(a, input, tileColumns, e0 + 5 * GroupSize, entries, columns);
-            float v6 = StageLoad(a, input, tileColumns, e0 + 6 * GroupSize, entries, columns);
-            float v7 = StageLoad(a, input, tileColumns, e0 + 7 * GroupSize, entries, columns);
+            float v1 = StageLoad(a, input, tileColumns, e0 + step, entries, columns);
+            float v2 = StageLoad(a, input, tileColumns, e0 + 2 * step, entries, columns);
+            float v3 = StageLoad(a, input, tileColumns, e0 + 3 * step, entries, columns);
+            float v4 = StageLoad(a, input, tileColumns, e0 + 4 * step, entries, columns);
+            float v5 = StageLoad(a, input, tileColumns, e0 + 5 * step, entries, columns);
+            float v6 = StageLoad(a, input, tileColumns, e0 + 6 * step, entries, columns);
+            float v7 = StageLoad(a, input, tileColumns, e0 + 7 * step, entries, columns);
             StageStore(stage, e0, entries, columns, pitch, v0);
-            StageStore(stage, e0 + GroupSize, entries, columns, pitch, v1);
-            StageStore(stage, e0 + 2 * GroupSize, entries, columns, pitch, v2);
-            StageStore(stage, e0 + 3 * GroupSize, entries, columns, pitch, v3);
-            StageStore(stage, e0 + 4 * GroupSize, entries, columns, pitch, v4);
-            StageStore(stage, e0 + 5 * GroupSize, entries, columns, pitch, v5);
-            StageStore(stage, e0 + 6 * GroupSize, entries, columns, pitch, v6);
-            StageStore(stage, e0 + 7 * GroupSize, entries, columns, pitch, v7);
+            StageStore(stage, e0 + step, entries, columns, pitch, v1);
+            StageStore(stage, e0 + 2 * step, entries, columns, pitch, v2);
+            StageStore(stage, e0 + 3 * step, entries, columns, pitch, v3);
+            StageStore(stage, e0 + 4 * step, entries, columns, pitch, v4);
+            StageStore(stage, e0 + 5 * step, entries, columns, pitch, v5);
+            StageStore(stage, e0 + 6 * step, entries, columns, pitch, v6);
+            StageStore(stage, e0 + 7 * step, entries, columns, pitch, v7);
             inexact |= !ExactProducts.Passes(v0, low, high) | !ExactProducts.Passes(v1, low, high)
                 | !ExactProducts.Passes(v2, low, high) | !ExactProducts.Passes(v3, low, high)
                 | !ExactProducts.Passes(v4, low, high) | !ExactProducts.Passes(v5, low, high)
