@@ -1,3 +1,4 @@
+using System.Globalization;
 using SpDnn.Engines;
 using SpDnn.Engines.Gpu;
 
@@ -27,26 +28,26 @@ public static class ScaleOutEngines
     /// <param name="cudaDevices">Counts the usable CUDA devices (asked only when a GPU engine is wanted).</param>
     public static IInferenceEngine Create(EngineRequest request, ICommunicator communicator, Func<int> cudaDevices)
     {
-        string engine = Resolve(request.Engine, request.GeneralNetwork);
-        var spec = EngineSpec.Parse(engine);
+        var spec = EngineFactory.Resolve(request.Engine, request.GeneralNetwork);
         bool gpu = spec.Name.Equals("gpu", StringComparison.OrdinalIgnoreCase);
         if (request.Gpus is not null && !gpu)
             throw new SpDnnUsageException($"--gpus needs the gpu engine, not {spec.Name}.");
-        if (!gpu) return EngineFactory.Create(engine);
-        var options = GpuEngineOptions.FromSpec(spec);
+        if (!gpu) return EngineFactory.Create(spec);
+        EngineFactory.Find(spec.Name).Configure(spec); // settings are usage errors before any device is asked about
+        // Every engine is made by the factory; only the device differs (the spec's device= replaced).
+        IInferenceEngine OnDevice(int device) => EngineFactory.Create(spec.With("device", device.ToString(CultureInfo.InvariantCulture)));
 
         int available = cudaDevices();
         var devices = request.Gpus is null
             ? (available > 0 ? [.. Enumerable.Range(0, available)] : [0]) // no device: device 0 fails with the engine's own message
             : GpuSelection.Parse(request.Gpus, available);
-        if (communicator.Size > 1)
-            return new GpuEngine(options with { DeviceIndex = devices[communicator.LocalRank % devices.Length] });
-        if (request.Gpus is null) return new GpuEngine(options); // device=K in the spec, else device 0
-        if (devices.Length == 1) return new GpuEngine(options with { DeviceIndex = devices[0] });
+        if (communicator.Size > 1) return OnDevice(devices[communicator.LocalRank % devices.Length]);
+        if (request.Gpus is null) return EngineFactory.Create(spec); // device=K in the spec, else device 0
+        if (devices.Length == 1) return OnDevice(devices[0]);
         var engines = new List<IInferenceEngine>(devices.Length);
         try
         {
-            foreach (int d in devices) engines.Add(new GpuEngine(options with { DeviceIndex = d }));
+            foreach (int d in devices) engines.Add(OnDevice(d));
         }
         catch
         {
@@ -54,14 +55,5 @@ public static class ScaleOutEngines
             throw;
         }
         return new MultiDeviceEngine(engines, rebalanceAfterLayer: request.RebalanceAfterLayer);
-    }
-
-    /// <summary><c>auto</c> becomes the best available registered engine's name; other names stay.</summary>
-    private static string Resolve(string name, bool general)
-    {
-        if (!name.Equals(EngineFactory.Auto, StringComparison.OrdinalIgnoreCase)) return name;
-        foreach (var entry in EngineFactory.All)
-            if (entry.IsAvailable() && (entry.RunsGeneralForm || !general)) return entry.Name;
-        throw new InvalidOperationException("No inference engine is available.");
     }
 }

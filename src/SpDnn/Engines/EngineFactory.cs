@@ -60,16 +60,11 @@ public static class EngineFactory
     /// for <c>auto</c>.
     /// </summary>
     /// <param name="general">With <c>auto</c>: the network is a general one, so only engines that run those are candidates.</param>
-    public static IInferenceEngine Create(string name, bool general = false)
+    public static IInferenceEngine Create(string name, bool general = false) => Create(Resolve(name, general));
+
+    /// <summary>The engine a resolved spec names (<see cref="Resolve"/>), made with its settings.</summary>
+    public static IInferenceEngine Create(EngineSpec spec)
     {
-        var spec = EngineSpec.Parse(name);
-        if (spec.Name.Equals(Auto, StringComparison.OrdinalIgnoreCase))
-        {
-            if (spec.HasSettings) throw new SpDnnUsageException("auto takes no settings: name the engine.");
-            foreach (var entry in All)
-                if (entry.IsAvailable() && (entry.RunsGeneralForm || !general)) return entry.Create(spec);
-            throw new InvalidOperationException("No inference engine is available.");
-        }
         var match = Find(spec.Name);
         var make = match.Configure(spec);
         if (!match.IsAvailable()) throw new InvalidOperationException($"The {match.Name} engine is not available on this machine.");
@@ -77,9 +72,23 @@ public static class EngineFactory
     }
 
     /// <summary>
+    /// The one place <c>auto</c> is decided: <paramref name="name"/> parsed, with <c>auto</c> replaced by the
+    /// available engine of highest rank (for a general network, the best that runs those).
+    /// </summary>
+    public static EngineSpec Resolve(string name, bool general = false)
+    {
+        var spec = EngineSpec.Parse(name);
+        if (!spec.Name.Equals(Auto, StringComparison.OrdinalIgnoreCase)) return spec;
+        if (spec.HasSettings) throw new SpDnnUsageException("auto takes no settings: name the engine.");
+        foreach (var entry in All)
+            if (entry.IsAvailable() && (entry.RunsGeneralForm || !general)) return EngineSpec.Parse(entry.Name);
+        throw new InvalidOperationException("No inference engine is available.");
+    }
+
+    /// <summary>
     /// Checks an engine name and its settings without making the engine, so a usage error is
     /// reported before anything is read or generated; whether the engine can run here is left to
-    /// <see cref="Create"/>.
+    /// <see cref="Create(string, bool)"/>.
     /// </summary>
     public static void Check(string name)
     {

@@ -39,6 +39,13 @@ public sealed class EngineSpec
         return new EngineSpec(name, settings);
     }
 
+    /// <summary>The same engine and settings with <paramref name="key"/> set to <paramref name="value"/> (replacing any given).</summary>
+    public EngineSpec With(string key, string value)
+    {
+        var settings = new Dictionary<string, string>(_settings, StringComparer.OrdinalIgnoreCase) { [key] = value };
+        return new EngineSpec(Name, settings);
+    }
+
     /// <summary>The value of <paramref name="key"/>, or null when not given.</summary>
     public string? Take(string key)
     {

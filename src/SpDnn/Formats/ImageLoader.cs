@@ -5,7 +5,15 @@ namespace SpDnn.Formats;
 /// <summary>One entry point for every stored image set: TSV (gzip or not), Matrix Market, binary; judged by content.</summary>
 public static class ImageLoader
 {
-    /// <param name="neurons">N when known; checked against the file (and bounds every pixel of a TSV file).</param>
+    /// <summary>Reads images for <paramref name="network"/>: N is the network's, checked against the file.</summary>
+    public static ImageBatch Load(string path, ILayerSource network) => Load(path, network.Neurons);
+
+    /// <summary>Reads images of N pixels each (N given, or stored in a binary or Matrix Market file).</summary>
+    /// <param name="neurons">
+    /// N when known; checked against the file (and bounds every pixel of a TSV file). Without it a TSV
+    /// file's N comes from its name (<c>sparse-images-{N}.tsv</c>) or else from the largest pixel it names,
+    /// which is too small when no image sets the last pixels: pass N, or the network, whenever you have it.
+    /// </param>
     public static ImageBatch Load(string path, int? neurons = null)
     {
         if (Directory.Exists(path)) throw new SpDnnDataException(path, "is a folder, expected an image file");

@@ -2,9 +2,11 @@ namespace SpDnn.Model;
 
 /// <summary>
 /// A network as a stream of layers: files, archives, the binary format and the generators all
-/// implement it, so a network never has to be held whole in memory.
+/// implement it, so a network never has to be held whole in memory. Sources that hold files open
+/// (the binary format, tar archives) release them on <see cref="IDisposable.Dispose"/>; for the
+/// others disposing does nothing, so <c>using var network = NetworkLoader.Open(path)</c> fits all.
 /// </summary>
-public interface ILayerSource
+public interface ILayerSource : IDisposable
 {
     /// <summary>Features of each input image: the first layer's inputs (N for the challenge's square networks).</summary>
     int Neurons { get; }
@@ -36,4 +38,9 @@ public interface ILayerSource
     /// need (<see cref="Engines.NetworkFormCheck"/>). Sources that can hold other layers say so.
     /// </summary>
     bool IsChallengeForm => true;
+
+    /// <summary>Nothing to release unless the source says otherwise.</summary>
+    void IDisposable.Dispose()
+    {
+    }
 }

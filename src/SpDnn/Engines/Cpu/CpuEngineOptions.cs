@@ -61,27 +61,17 @@ public sealed record CpuEngineOptions
     /// </summary>
     public CpuSimd Simd { get; init; } = CpuSimd.Auto;
 
-    public const string SettingsHelp = "simd=auto|vector512|vector256|vector128, dedupe=on|off";
+    /// <summary>The settings <c>cpu:key=value</c> takes, one row each.</summary>
+    public static EngineSettings<CpuEngineOptions> Settings { get; } = new EngineSettings<CpuEngineOptions>()
+        .Choice("simd", o => o.Simd, (o, v) => o with { Simd = v })
+        .Switch("dedupe", o => o.MergeDuplicateOutputs, (o, v) => o with { MergeDuplicateOutputs = v });
+
+    /// <summary>What the settings take, for help texts.</summary>
+    public static string SettingsHelp => Settings.Help;
 
     /// <summary>Options from an engine spec such as <c>cpu:simd=vector256</c>; defaults elsewhere.</summary>
-    public static CpuEngineOptions FromSpec(EngineSpec spec)
-    {
-        var defaults = new CpuEngineOptions();
-        var options = new CpuEngineOptions
-        {
-            Simd = spec.TakeEnum<CpuSimd>("simd") ?? defaults.Simd,
-            MergeDuplicateOutputs = spec.TakeSwitch("dedupe") ?? defaults.MergeDuplicateOutputs,
-        };
-        spec.RejectUnknown(SettingsHelp);
-        return options;
-    }
+    public static CpuEngineOptions FromSpec(EngineSpec spec) => Settings.Read(spec);
 
     /// <summary>The settings that differ from the defaults, as an engine spec suffix (":key=value..."), for reports.</summary>
-    public string SpecSuffix()
-    {
-        var defaults = new CpuEngineOptions();
-        string suffix = Simd == defaults.Simd ? "" : ":simd=" + Simd.ToString().ToLowerInvariant();
-        if (MergeDuplicateOutputs != defaults.MergeDuplicateOutputs) suffix += ":dedupe=" + (MergeDuplicateOutputs ? "on" : "off");
-        return suffix;
-    }
+    public string SpecSuffix() => Settings.Suffix(this);
 }
