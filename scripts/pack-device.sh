@@ -13,9 +13,10 @@ mkdir -p "$target/.devpack"
 rm -rf "$target/.devpack/"*
 tar -C "$publish" -cf - spdnn | xz -T0 -9 > "$target/.devpack/spdnn.tar.xz"
 cp bench/gpu/*.sh bench/gpu/*.py "$target/.devpack/"
-# Truth categories: the committed ones (bench/truth; its N=1024 L=120 file equals the official one, data/official).
+# Truth categories: the committed ones (bench/truth; its N=1024 L=120 file equals the official one, data/official),
+# and the general family's final-row digests.
 mkdir -p "$target/.devpack/truth"
-cp bench/truth/*.tsv "$target/.devpack/truth/"
+cp bench/truth/*.tsv bench/truth/*.sha256 "$target/.devpack/truth/"
 git rev-parse --short HEAD > "$target/.devpack/commit.txt"
 git status --porcelain | grep -q . && echo "+uncommitted" >> "$target/.devpack/commit.txt" || true
 ls -la "$target/.devpack"

@@ -2,7 +2,8 @@
 # On the device machine: unpack the published CLI, generate the official challenge data there,
 # run `spdnn bench` with the GPU engine on the challenge networks (one bench call per N, so each
 # size's report survives a later timeout) and the CuPy/cuSPARSE baseline on the same images.
-# Usage: [ENGINES=gpu,gpu:weights=streamed] [REPEAT=3] device-bench.sh "1024 4096" "120,480,1920" [cupy-sizes]
+# Usage: [ENGINES=gpu,gpu:weights=streamed] [REPEAT=3] [FAMILY=general] device-bench.sh "1024 4096" "120,480,1920" [cupy-sizes]
+# (FAMILY=general: issue 14's general family, e.g. FAMILY=general device-bench.sh "1024 4096 16384" 120 "")
 # Bundles reports, logs and JSON into $OUT/results.tar.gz (the device returns at most 8 files).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,6 +13,8 @@ sizes=${1-"1024 4096 16384 65536"}  # an empty first argument runs only the base
 layers=${2:-"120,480,1920"}
 cupy_sizes=${3-"1024 4096"}  # an empty third argument runs no baseline
 engines=${ENGINES:-gpu}
+family=${FAMILY:-challenge}
+stem=gpu-h200$([ "$family" = challenge ] || echo "-$family")
 export SPDNN_DATA=/tmp/spdnn-data SPDNN_COMMIT=$(cat "$here/commit.txt" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')
 mkdir -p "$out" "$final" /tmp/spdnn "$SPDNN_DATA"
 bundle() { tar -C "$out" -czf "$final/results.tar.gz" . && cp "$out/bench.log" "$final/bench.log"; }
@@ -23,8 +26,8 @@ for n in $sizes; do
   start=$SECONDS
   $spdnn generate images --neurons "$n" > /dev/null 2>>"$out/bench.log"
   echo "images N=$n generated in $((SECONDS - start)) s" | tee -a "$out/bench.log"
-  $spdnn bench --engine "$engines" --neurons "$n" --layers "$layers" --repeat "${REPEAT:-3}" --truth-dir "$here/truth" \
-    --out "$out" --name "gpu-h200-n$n" 2>&1 | grep -v "^\s*$" | tee -a "$out/bench.log"
+  $spdnn bench --family "$family" --engine "$engines" --neurons "$n" --layers "$layers" --repeat "${REPEAT:-3}" --truth-dir "$here/truth" \
+    --out "$out" --name "$stem-n$n" 2>&1 | grep -v "^\s*$" | tee -a "$out/bench.log"
   bundle
 done
 # The baseline last, so the engine's results are in even if the call runs out of time.

@@ -45,6 +45,22 @@ public sealed class GeneralFamilyBenchTests
     }
 
     [Fact]
+    public void TheCpuEngineReproducesTheCommittedTruthOfTheFirst1000Images()
+    {
+        // bench/truth holds the 120-layer N = 1024 truth of the first 1000 images, which the official
+        // subset file carries: generator bits, engine and digest checked end to end from the repository alone.
+        using var dir = new TempDirectory();
+        var (code, output, error) = CliHost.Run("bench", "--family", "general", "--neurons", "1024", "--layers", "120", "--engine", "cpu",
+            "--repeat", "1", "--images", "1000", "--images-file", TestData.Official("sparse-images-1024_subset.mtx"),
+            "--truth-dir", Path.Combine(TestData.RepositoryRoot, "bench", "truth"), "--out", dir.Path, "--name", "committed");
+        Assert.True(code == 0, error + output);
+        var run = BenchmarkRecord.Load(dir.File("committed.json")).Runs.Single();
+        Assert.True(run.Passed);
+        Assert.Contains("general-n1024-l120-categories-first1000.tsv", run.Details!["truth"]);
+        Assert.Contains("final rows", run.Details!["truth"]);
+    }
+
+    [Fact]
     public void AWrongFinalRowsDigestFailsEvenWhenTheCategoriesAgree()
     {
         using var dir = new TempDirectory();
