@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using SpDnn.Data;
 using SpDnn.Engines;
 using SpDnn.Engines.Gpu;
 using SpDnn.Engines.Reference;
@@ -12,7 +13,8 @@ namespace SpDnn.Cli.Commands;
 
 /// <summary>
 /// <c>spdnn gpu-selftest</c>: runs the GPU engine against the reference engine on random general
-/// networks and on challenge-shaped networks, and prints timings. Exit code 1 when any result differs.
+/// networks, on challenge-shaped networks and (with --general) on issue 14's general family, and
+/// prints timings. Exit code 1 when any result differs.
 /// </summary>
 public static class GpuSelfTestCommand
 {
@@ -28,14 +30,19 @@ public static class GpuSelfTestCommand
         var json = new Option<string?>("--json") { Description = "Write the measurements to this JSON file" };
         var timeLayers = new Option<bool>("--time-layers") { Description = "Also time every layer on the device (one launch per layer, device events) and print the first ones" };
         var dedupe = ChoiceOption.Of("--dedupe", "Duplicate outputs computed once: off, on or auto (as gpu:dedupe=)", new GpuEngineOptions().MergeDuplicateOutputs);
+        var general = new Option<string?>("--general") { Description = "Comma-separated N values of general-family networks (issue 14) to check and time, e.g. 1024,4096,16384" };
+        var generalLayers = NumberOption.Int("--general-layers", "Layers of the general-family networks", 1, NumberOption.MaxLayers, 120);
+        var generalImages = NumberOption.Int("--general-images", "General family: the first K images checked bit for bit against the reference (timing uses --images)", 1, 1 << 24, 1000);
 
         var command = new Command("gpu-selftest", "Check the GPU engine against the reference engine and time it")
         {
-            neurons, layers, images, density, referenceLimit, simulator, noCollapse, json, timeLayers, dedupe,
+            neurons, layers, images, density, referenceLimit, simulator, noCollapse, json, timeLayers, dedupe, general, generalLayers, generalImages,
         };
         command.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
+            int[] generalSizes = ParseSizes(parse.GetValue(general));
+            int generalLayerCount = parse.GetValue(generalLayers), generalChecked = parse.GetValue(generalImages);
             var options = new GpuEngineOptions
             {
                 Accelerator = parse.GetValue(simulator) ? GpuAcceleratorChoice.CpuSimulator : GpuAcceleratorChoice.Cuda,
@@ -73,6 +80,19 @@ public static class GpuSelfTestCommand
                 }
             }
 
+            // 3. The general family (issue 14): random connectivity and non-dyadic weights, every image live.
+            // Bit for bit against the reference on the first images, then timed on all of them; one plan.
+            foreach (int n in generalSizes)
+            {
+                var network = InMemoryNetwork.Load(new GeneralNetworkGenerator(n, generalLayerCount));
+                var all = GeneralImages(n, parse.GetValue(images), parse.GetValue(density));
+                using var plan = engine.Plan(network, InferenceOptions.Default);
+                int check = Math.Min(generalChecked, all.Count);
+                allPassed &= Check(output, engine, network, all.Slice(0, check), $"general N={n} L={generalLayerCount} first {check}", records, checkReference: true, plan);
+                allPassed &= Check(output, engine, network, all, $"general N={n} L={generalLayerCount}", records, checkReference: false, plan);
+                if (showLayers) TimeLayers(output, timed, network, all);
+            }
+
             if (parse.GetValue(json) is { } path)
             {
                 var text = JsonSerializer.Serialize(records, new JsonSerializerOptions { WriteIndented = true });
@@ -82,6 +102,23 @@ public static class GpuSelfTestCommand
             return allPassed ? CliRunner.ExitOk : CliRunner.ExitFailedCheck;
         });
         return command;
+    }
+
+    private static int[] ParseSizes(string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return [];
+        var items = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (items.Length == 0 || items.Any(i => !int.TryParse(i, out int v) || v < GeneralNetworkGenerator.InputsPerOutput || v > 1 << 20))
+            throw new SpDnnUsageException($"--general takes N values from {GeneralNetworkGenerator.InputsPerOutput} to {1 << 20} separated by commas, not '{text}'.");
+        return [.. items.Select(int.Parse)];
+    }
+
+    /// <summary>The first <paramref name="count"/> official images of size N (generated once into the data cache) for the challenge sizes, else random binary images.</summary>
+    private static ImageBatch GeneralImages(int neurons, int count, double density)
+    {
+        if (!ChallengeSpec.IsChallengeSize(neurons)) return BinaryImages(neurons, count, neurons, density);
+        var official = ChallengeDataCache.Default.Images(neurons);
+        return count >= official.Count ? official : official.Slice(0, count);
     }
 
     /// <summary>Binary images with round(density x N) pixels each at random places; fast for large N (parallel).</summary>
@@ -120,11 +157,13 @@ public static class GpuSelfTestCommand
             $"  per layer (device time, one launch each, total {s.Sum(x => x.Seconds) * 1e3:F2} ms): {first}; layers 13+: {rest * 1e3:F2} ms, mean {mean * 1e6:F1} us"));
     }
 
+    /// <param name="planned">A plan of <paramref name="network"/> to reuse; planned here when null.</param>
     private static bool Check(TextWriter output, GpuEngine engine, ILayerSource network, ImageBatch images, string name,
-        List<Dictionary<string, object>> records, bool checkReference)
+        List<Dictionary<string, object>> records, bool checkReference, IEnginePlan? planned = null)
     {
         var keep = new InferenceOptions { KeepFinalFeatures = checkReference };
-        using var plan = engine.Plan(network, keep);
+        using var ownPlan = planned is null ? engine.Plan(network, keep) : null;
+        var plan = planned ?? ownPlan!;
         engine.Execute(plan, images.Slice(0, Math.Min(images.Count, 64)), keep); // warm-up: kernel compilation
         var gpu = engine.Execute(plan, images, keep);
         var gpuAgain = engine.Execute(plan, images, keep);
