@@ -31,7 +31,12 @@ public static class CliRunner
         catch (Exception e) when (ExitCode(Unwrap(e)) is > 0 and var code)
         {
             var cause = Unwrap(e);
-            err.WriteLine(cause is OperationCanceledException ? "error: cancelled" : $"error: {cause.Message}");
+            err.WriteLine(cause switch
+            {
+                OperationCanceledException => "error: cancelled",
+                OutOfMemoryException => $"error: out of memory ({cause.Message})",
+                _ => $"error: {cause.Message}",
+            });
             return code;
         }
     }
@@ -42,6 +47,8 @@ public static class CliRunner
         SpDnnDataException or SpDnnUsageException or FileNotFoundException or DirectoryNotFoundException => ExitBadInput,
         OperationCanceledException => ExitError,
         ArgumentException or InvalidOperationException or NotSupportedException or IOException or UnauthorizedAccessException => ExitError,
+        // Data too large for this machine (inputs are bounded by their own bytes, so this is a real size): one line, not a stack trace.
+        OutOfMemoryException => ExitError,
         _ => -1,
     };
 

@@ -1,7 +1,7 @@
-using SpDnn.Cli.Safety;
 using System.CommandLine;
 using SpDnn.Cli.Bench;
 using SpDnn.Cli.Reporting;
+using SpDnn.Cli.Safety;
 using SpDnn.Cli.Terminal;
 using SpDnn.Data;
 using SpDnn.Engines;

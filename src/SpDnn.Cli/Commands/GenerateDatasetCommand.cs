@@ -1,5 +1,5 @@
-using SpDnn.Cli.Safety;
 using System.CommandLine;
+using SpDnn.Cli.Safety;
 using SpDnn.Cli.Terminal;
 using SpDnn.Engines;
 using SpDnn.Formats;

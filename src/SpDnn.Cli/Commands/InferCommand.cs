@@ -1,6 +1,6 @@
-using SpDnn.Cli.Safety;
 using System.CommandLine;
 using SpDnn.Cli.Infer;
+using SpDnn.Cli.Safety;
 using SpDnn.Cli.Terminal;
 using SpDnn.Engines;
 

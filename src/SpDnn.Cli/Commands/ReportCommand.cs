@@ -1,6 +1,6 @@
-using SpDnn.Cli.Safety;
 using System.CommandLine;
 using SpDnn.Cli.Reporting;
+using SpDnn.Cli.Safety;
 
 namespace SpDnn.Cli.Commands;
 

@@ -1,7 +1,7 @@
-using SpDnn.Cli.Safety;
 using System.CommandLine;
 using System.Globalization;
 using SpDnn.Cli.Reporting;
+using SpDnn.Cli.Safety;
 
 namespace SpDnn.Cli.Commands;
 

@@ -110,6 +110,6 @@ public class OutputSafetyTests(CliFixture data) : IClassFixture<CliFixture>
         return process.Id;
     }
 
-    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    [DllImport("libc.so.6", EntryPoint = "kill", SetLastError = true)] // glibc's soname: "libc" alone needs the development package
     private static extern int Kill(int processId, int signal);
 }
