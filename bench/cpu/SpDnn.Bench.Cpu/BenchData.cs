@@ -39,7 +39,7 @@ internal static class BenchData
     public static int[]? Truth(string data, int neurons, int layers)
     {
         string name = $"neuron{neurons}-l{layers}-categories.tsv";
-        foreach (var folder in new[] { data, Path.Combine(data, "..", "truth"), Path.Combine(data, "..", "..", "..", "shared", "graphchallenge-official") })
+        foreach (var folder in new[] { data, Path.Combine(data, "..", "truth"), Path.Combine(data, "..", "..", "data", "official") })
         {
             string path = Path.Combine(folder, name);
             if (File.Exists(path)) return CategoriesFile.Read(path);

@@ -3,7 +3,7 @@ namespace SpDnn.Cli.Reporting;
 /// <summary>
 /// Published single-GPU figures to set results against: the seed paper's own code and a
 /// CuPy + cuSPARSE pipeline, both measured on the benchmark H200 with the exact official data
-/// (shared/docs/gpu-design-notes.md), inference seconds per network.
+/// (docs/baselines.md, which says where they come from), inference seconds per network.
 /// </summary>
 public static class ReferenceFigures
 {

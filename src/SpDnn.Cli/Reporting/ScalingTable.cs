@@ -62,12 +62,12 @@ public static class ScalingTable
 /// <summary>
 /// What the project's documents hold of the seed paper's (HPEC 2020) multi-GPU figures. Its
 /// Table I lists per-network times and rates for its GPU counts; only these summary figures are
-/// in shared/docs, so every other cell says "-".
+/// in docs/baselines.md, so every other cell says "-".
 /// </summary>
 public static class SeedPaperFigures
 {
     public const string Note =
-        "Seed paper figures available here (shared/docs): one V100 10.5-14.3 TE/s for N=1024 and 3.5-3.9 TE/s for N=65536 " +
+        "Seed paper figures available here (docs/baselines.md): one V100 10.5-14.3 TE/s for N=1024 and 3.5-3.9 TE/s for N=65536 " +
         "(the range over L = 120, 480, 1920); 87.6% parallel efficiency on the 6 GPUs of one Summit node (N=65536); up to 180 TE/s on " +
         "768 V100s (its best network). Missing: the per-network rows of its Table I (seconds and TE/s for every network and GPU count, " +
         "and N=4096 and 16384 on one GPU); the model's absolute times are for the measured device, not a V100.";
