@@ -18,6 +18,7 @@ public static class DataKinds
         if (Directory.Exists(path)) return DataKind.Network;
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file or folder", path);
         if (new FileInfo(path).Length == 0) throw new SpDnnDataException(path, "empty file");
+        if (SpDnn.Formats.Models.ModelFiles.IsModel(path)) return DataKind.Network;
         return InputFile.Detect(path) switch
         {
             FileContent.Tar => DataKind.Network,

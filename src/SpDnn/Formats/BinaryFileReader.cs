@@ -46,7 +46,10 @@ public sealed unsafe class BinaryFileReader : IDisposable
             for (int i = 0; i < _sections.Length; i++)
             {
                 var s = BinarySection.ReadFrom(index[(i * BinaryFormat.IndexEntrySize)..]);
-                int biasLength = (s.Flags & BinaryFormat.FlagBias) != 0 ? Header.Columns : 0;
+                if (Header.Version == BinaryFormat.Version) s = s with { Columns = 0, Cap = 0 }; // reserved bytes in version 1
+                else if (s.Columns < 1 || BinaryFormat.Decode(s.Flags & ~BinaryFormat.FlagBias, s.Cap) is null)
+                    throw new SpDnnDataException(path, $"corrupt index entry {i + 1} (columns {s.Columns}, flags {s.Flags}, cap {s.Cap})", byteOffset: Header.IndexOffset + (long)i * BinaryFormat.IndexEntrySize);
+                int biasLength = (s.Flags & BinaryFormat.FlagBias) != 0 ? ColumnsOf(s) : 0;
                 if (s.Offset < BinaryFormat.HeaderSize || s.Offset + s.Length > Header.IndexOffset || s.Rows < 0 || s.NonZeros < 0
                     || s.NonZeros > int.MaxValue || BinaryFormat.SectionLayout(s.Rows, s.NonZeros, biasLength).End != s.Length)
                     throw new SpDnnDataException(path, $"corrupt index entry {i + 1}", byteOffset: Header.IndexOffset + (long)i * BinaryFormat.IndexEntrySize);
@@ -67,11 +70,14 @@ public sealed unsafe class BinaryFileReader : IDisposable
 
     private ReadOnlySpan<byte> Bytes(long offset, long length) => new(_base + offset, checked((int)length));
 
-    /// <summary>Section <paramref name="index"/> as a matrix with <see cref="BinaryHeader.Columns"/> columns, and its bias if stored.</summary>
+    /// <summary>Columns of a section's matrix: its own in version 2, the header's in version 1.</summary>
+    private int ColumnsOf(BinarySection s) => s.Columns > 0 ? s.Columns : Header.Columns;
+
+    /// <summary>Section <paramref name="index"/> as a matrix (<see cref="BinaryHeader.Columns"/> columns, or the section's own in version 2), and its bias if stored.</summary>
     public (CsrMatrix Matrix, float[]? Bias) ReadSection(int index)
     {
         var s = _sections[index];
-        int columns = Header.Columns;
+        int columns = ColumnsOf(s);
         int biasLength = (s.Flags & BinaryFormat.FlagBias) != 0 ? columns : 0;
         var layout = BinaryFormat.SectionLayout(s.Rows, s.NonZeros, biasLength);
         if (Checksum(s.Offset, s.Length) != s.Checksum)
@@ -98,7 +104,7 @@ public sealed unsafe class BinaryFileReader : IDisposable
         if ((long)start + count > s.Rows) throw new ArgumentOutOfRangeException(nameof(count), $"rows {start}..{start + count - 1} lie beyond the {s.Rows} rows of section {index + 1}");
         if (Checksum(s.Offset, s.Length) != s.Checksum)
             throw new SpDnnDataException(Path, $"corrupt section {index + 1} (checksum mismatch)", byteOffset: s.Offset);
-        int columns = Header.Columns;
+        int columns = ColumnsOf(s);
         var layout = BinaryFormat.SectionLayout(s.Rows, s.NonZeros, 0);
         var offsets = Copy<int>(s.Offset + 4L * start, count + 1);
         int first = offsets[0], end = offsets[^1];

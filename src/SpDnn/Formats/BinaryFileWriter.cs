@@ -7,12 +7,20 @@ namespace SpDnn.Formats;
 /// <summary>Writes networks and image sets in the SpDnn binary format (docs/binary-format.md), atomically.</summary>
 public static class BinaryFileWriter
 {
-    /// <summary>Writes the first <paramref name="layers"/> layers (all by default), one at a time.</summary>
+    /// <summary>
+    /// Writes the first <paramref name="layers"/> layers (all by default), one at a time: version 1
+    /// for a challenge-form network (readable by every earlier build), version 2 for a general one.
+    /// </summary>
     public static void WriteNetwork(ILayerSource source, string path, int? layers = null, IProgress<int>? progress = null)
     {
         int count = layers ?? source.LayerCount;
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(count, source.LayerCount);
+        if (!source.IsChallengeForm)
+        {
+            WriteGeneralNetwork(source, path, count, progress);
+            return;
+        }
         int n = source.Neurons;
         AtomicFile.Write(path, stream =>
         {
@@ -27,6 +35,33 @@ public static class BinaryFileWriter
                 progress?.Report(k + 1);
             }
             Finish(stream, new BinaryHeader(BinaryKind.Network, n, n, count, 0, 0, 0), sections);
+        });
+    }
+
+    private static void WriteGeneralNetwork(ILayerSource source, string path, int count, IProgress<int>? progress)
+    {
+        AtomicFile.Write(path, stream =>
+        {
+            stream.Write(new byte[BinaryFormat.HeaderSize]);
+            var sections = new BinarySection[count];
+            int width = source.Neurons, widest = width;
+            for (int k = 0; k < count; k++)
+            {
+                var layer = source.GetLayer(k);
+                if (layer.Inputs != width || layer.Bias.Length != layer.Neurons)
+                    throw new ArgumentException($"Layer {k + 1} of {source.Description} is {layer.Inputs} x {layer.Neurons} with {layer.Bias.Length} biases; expected {width} inputs and a bias per output.");
+                var (flags, cap) = BinaryFormat.Encode(layer.Form);
+                var section = WriteSection(stream, layer.Weights, layer.Bias);
+                sections[k] = section with { Flags = section.Flags | flags, Columns = layer.Neurons, Cap = cap };
+                width = layer.Neurons;
+                widest = Math.Max(widest, width);
+                progress?.Report(k + 1);
+            }
+            Finish(stream, new BinaryHeader(BinaryKind.Network, source.Neurons, widest, count, 0, 0, 0)
+            {
+                Version = BinaryFormat.GeneralVersion,
+                ReadOut = source.ReadOut,
+            }, sections);
         });
     }
 

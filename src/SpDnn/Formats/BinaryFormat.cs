@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
+using SpDnn.Model;
 
 namespace SpDnn.Formats;
 
@@ -19,13 +20,55 @@ public enum BinaryKind
 public static class BinaryFormat
 {
     public static ReadOnlySpan<byte> Magic => "SPDNNBIN"u8;
+
+    /// <summary>Square challenge-form networks and image sets: every layer N x N, ReLU capped at 32, bias on nonzero sums.</summary>
     public const uint Version = 1;
+
+    /// <summary>General networks: per layer its outputs and form, per network its read-out (docs/binary-format.md).</summary>
+    public const uint GeneralVersion = 2;
     public const int HeaderSize = 64;
     public const int IndexEntrySize = 48;
     public const int Alignment = 64;
 
-    /// <summary>Section flag: a bias vector of N floats follows the values.</summary>
+    /// <summary>Section flag: a bias vector of N floats (version 2: one per output) follows the values.</summary>
     public const int FlagBias = 1;
+
+    /// <summary>Version 2 section flags, bits 1-2: the activation (0 ReLU capped at the record's cap, 1 ReLU, 2 identity).</summary>
+    public const int ActivationShift = 1;
+    public const int ActivationMask = 3 << ActivationShift;
+
+    /// <summary>Version 2 section flag: the bias is added to every output, not only to nonzero sums.</summary>
+    public const int FlagBiasAlways = 1 << 3;
+
+    /// <summary>Every flag bit a version 2 reader knows.</summary>
+    public const int KnownFlags = FlagBias | ActivationMask | FlagBiasAlways;
+
+    /// <summary>A layer's form as version 2 section flags (the bias bit apart) and cap.</summary>
+    public static (int Flags, float Cap) Encode(LayerForm form)
+    {
+        int activation = form.Activation switch
+        {
+            Activation.CappedRelu => 0,
+            Activation.Relu => 1,
+            _ => 2,
+        };
+        int flags = activation << ActivationShift | (form.Bias == BiasMode.Always ? FlagBiasAlways : 0);
+        return (flags, form.Activation == Activation.CappedRelu ? form.Cap : 0f);
+    }
+
+    /// <summary>The layer form stored in version 2 section flags and cap; null when they hold no valid form.</summary>
+    public static LayerForm? Decode(int flags, float cap)
+    {
+        if ((flags & ~KnownFlags) != 0) return null;
+        var bias = (flags & FlagBiasAlways) != 0 ? BiasMode.Always : BiasMode.OnNonzeroSum;
+        return ((flags & ActivationMask) >> ActivationShift) switch
+        {
+            0 when cap > 0 && float.IsFinite(cap) => LayerForm.CappedRelu(cap, bias),
+            1 => LayerForm.Relu(bias),
+            2 => LayerForm.Identity(bias),
+            _ => null,
+        };
+    }
 
     public static long Align(long offset) => (offset + Alignment - 1) & ~(long)(Alignment - 1);
 
@@ -42,14 +85,19 @@ public static class BinaryFormat
     }
 }
 
-/// <summary>The 64-byte file header.</summary>
+/// <summary>The 64-byte file header. Version 2 (general networks): Rows is the first layer's inputs, Columns the widest layer, and <see cref="ReadOut"/> is stored at byte 48.</summary>
 public readonly record struct BinaryHeader(BinaryKind Kind, int Rows, int Columns, int Sections, int FirstImageNumber, long IndexOffset, long FileLength)
 {
+    public uint Version { get; init; } = BinaryFormat.Version;
+
+    public ReadOut ReadOut { get; init; } = ReadOut.NonzeroRows;
+
     public void WriteTo(Span<byte> b)
     {
         b[..BinaryFormat.HeaderSize].Clear();
         BinaryFormat.Magic.CopyTo(b);
-        BinaryPrimitives.WriteUInt32LittleEndian(b[8..], BinaryFormat.Version);
+        BinaryPrimitives.WriteUInt32LittleEndian(b[8..], Version);
+        if (Version >= BinaryFormat.GeneralVersion) BinaryPrimitives.WriteUInt32LittleEndian(b[48..], (uint)ReadOut);
         BinaryPrimitives.WriteUInt32LittleEndian(b[12..], (uint)Kind);
         BinaryPrimitives.WriteInt32LittleEndian(b[16..], Rows);
         BinaryPrimitives.WriteInt32LittleEndian(b[20..], Columns);
@@ -66,8 +114,8 @@ public readonly record struct BinaryHeader(BinaryKind Kind, int Rows, int Column
             throw new SpDnnDataException(file, $"truncated binary file: {b.Length} bytes, shorter than the {BinaryFormat.HeaderSize}-byte header", byteOffset: b.Length);
         if (!b.StartsWith(BinaryFormat.Magic)) throw new SpDnnDataException(file, "not an SpDnn binary file (bad magic)", byteOffset: 0);
         uint version = BinaryPrimitives.ReadUInt32LittleEndian(b[8..]);
-        if (version != BinaryFormat.Version)
-            throw new SpDnnDataException(file, $"binary format version {version} is not supported (this build reads {BinaryFormat.Version})", byteOffset: 8);
+        if (version is not (BinaryFormat.Version or BinaryFormat.GeneralVersion))
+            throw new SpDnnDataException(file, $"binary format version {version} is not supported (this build reads {BinaryFormat.Version} and {BinaryFormat.GeneralVersion})", byteOffset: 8);
         if (BinaryPrimitives.ReadUInt64LittleEndian(b[56..]) != BinaryFormat.Checksum(b[..56]))
             throw new SpDnnDataException(file, "corrupt header (checksum mismatch)", byteOffset: 0);
         var header = new BinaryHeader(
@@ -77,7 +125,14 @@ public readonly record struct BinaryHeader(BinaryKind Kind, int Rows, int Column
             BinaryPrimitives.ReadInt32LittleEndian(b[24..]),
             BinaryPrimitives.ReadInt32LittleEndian(b[28..]),
             BinaryPrimitives.ReadInt64LittleEndian(b[32..]),
-            BinaryPrimitives.ReadInt64LittleEndian(b[40..]));
+            BinaryPrimitives.ReadInt64LittleEndian(b[40..]))
+        { Version = version };
+        if (version >= BinaryFormat.GeneralVersion)
+        {
+            uint readOut = BinaryPrimitives.ReadUInt32LittleEndian(b[48..]);
+            if (readOut > (uint)ReadOut.Class) throw new SpDnnDataException(file, $"corrupt header (unknown read-out {readOut})", byteOffset: 48);
+            header = header with { ReadOut = (ReadOut)readOut };
+        }
         if (header.Kind is not (BinaryKind.Network or BinaryKind.Images) || header.Rows < 0 || header.Columns < 1 || header.Sections < 1)
             throw new SpDnnDataException(file, "corrupt header (impossible sizes)", byteOffset: 12);
         // Images are numbered first..first+rows-1 and categories report those numbers: all must be valid image numbers.
@@ -88,9 +143,15 @@ public readonly record struct BinaryHeader(BinaryKind Kind, int Rows, int Column
     }
 }
 
-/// <summary>One 48-byte index record: where a section lies and what it holds.</summary>
+/// <summary>One 48-byte index record: where a section lies and what it holds. Version 2 adds the matrix's columns (byte 40) and the ReLU cap (byte 44).</summary>
 public readonly record struct BinarySection(long Offset, long Length, long NonZeros, int Rows, int Flags, ulong Checksum)
 {
+    /// <summary>Columns of the section's matrix (version 2); 0 in version 1, where every matrix has the header's columns.</summary>
+    public int Columns { get; init; }
+
+    /// <summary>The cap of a capped ReLU layer (version 2).</summary>
+    public float Cap { get; init; }
+
     public void WriteTo(Span<byte> b)
     {
         b[..BinaryFormat.IndexEntrySize].Clear();
@@ -100,6 +161,8 @@ public readonly record struct BinarySection(long Offset, long Length, long NonZe
         BinaryPrimitives.WriteInt32LittleEndian(b[24..], Rows);
         BinaryPrimitives.WriteInt32LittleEndian(b[28..], Flags);
         BinaryPrimitives.WriteUInt64LittleEndian(b[32..], Checksum);
+        BinaryPrimitives.WriteInt32LittleEndian(b[40..], Columns);
+        BinaryPrimitives.WriteSingleLittleEndian(b[44..], Cap);
     }
 
     public static BinarySection ReadFrom(ReadOnlySpan<byte> b) => new(
@@ -108,5 +171,9 @@ public readonly record struct BinarySection(long Offset, long Length, long NonZe
         BinaryPrimitives.ReadInt64LittleEndian(b[16..]),
         BinaryPrimitives.ReadInt32LittleEndian(b[24..]),
         BinaryPrimitives.ReadInt32LittleEndian(b[28..]),
-        BinaryPrimitives.ReadUInt64LittleEndian(b[32..]));
+        BinaryPrimitives.ReadUInt64LittleEndian(b[32..]))
+    {
+        Columns = BinaryPrimitives.ReadInt32LittleEndian(b[40..]),
+        Cap = BinaryPrimitives.ReadSingleLittleEndian(b[44..]),
+    };
 }

@@ -2,11 +2,16 @@ using SpDnn.Model;
 
 namespace SpDnn.Formats;
 
-/// <summary>A network in the SpDnn binary format: memory-mapped, any layer read directly through the index.</summary>
+/// <summary>
+/// A network in the SpDnn binary format: memory-mapped, any layer read directly through the index.
+/// Version 1 holds square challenge-form layers; version 2 any shapes, forms and read-out, all
+/// known from the index on opening.
+/// </summary>
 public sealed class BinaryNetworkSource : ILayerSource, IDisposable
 {
     private readonly BinaryFileReader _file;
-    private readonly float[]? _bias;
+    private readonly float? _bias;
+    private readonly LayerForm[] _forms;
 
     /// <param name="layers">Use the first L layers (all by default).</param>
     /// <param name="bias">Replaces the stored per-neuron biases with this constant when given.</param>
@@ -15,19 +20,37 @@ public sealed class BinaryNetworkSource : ILayerSource, IDisposable
         _file = new BinaryFileReader(path);
         try
         {
-            if (_file.Header.Kind != BinaryKind.Network)
-                throw new SpDnnDataException(path, $"holds {_file.Header.Kind.ToString().ToLowerInvariant()}, not a network", byteOffset: 12);
-            if (_file.Header.Rows != _file.Header.Columns)
+            var header = _file.Header;
+            if (header.Kind != BinaryKind.Network)
+                throw new SpDnnDataException(path, $"holds {header.Kind.ToString().ToLowerInvariant()}, not a network", byteOffset: 12);
+            bool general = header.Version >= BinaryFormat.GeneralVersion;
+            if (!general && header.Rows != header.Columns)
                 throw new SpDnnDataException(path, "corrupt header (a network's layers must be square)", byteOffset: 16);
             int available = _file.SectionCount;
             LayerCount = layers ?? available;
             if (LayerCount < 1 || LayerCount > available)
                 throw new SpDnnDataException(path, $"{LayerCount} layers requested, the file holds {available}");
-            // Every layer has N rows (backed by its row offsets in the file) before anything of N's size is made.
+            Neurons = header.Rows;
+            ReadOut = general ? header.ReadOut : ReadOut.NonzeroRows;
+            _forms = new LayerForm[LayerCount];
+            int width = Neurons, widest = width;
+            bool challenge = ReadOut == ReadOut.NonzeroRows;
             for (int k = 0; k < LayerCount; k++)
-                if (_file.Section(k).Rows != Neurons)
-                    throw new SpDnnDataException(path, $"layer {k + 1} has {_file.Section(k).Rows} rows, expected {Neurons}", byteOffset: _file.Section(k).Offset);
-            if (bias is not null) _bias = NetworkLayer.ConstantBias(Neurons, NetworkBias.Resolve(path, Neurons, bias));
+            {
+                var s = _file.Section(k);
+                int columns = general ? s.Columns : header.Columns;
+                if (s.Rows != width)
+                    throw new SpDnnDataException(path, $"layer {k + 1} has {s.Rows} inputs, but {(k == 0 ? "the network takes" : $"layer {k} gives")} {width}",
+                        byteOffset: header.IndexOffset + (long)k * BinaryFormat.IndexEntrySize);
+                _forms[k] = general ? BinaryFormat.Decode(s.Flags & ~BinaryFormat.FlagBias, s.Cap)!.Value : LayerForm.Challenge;
+                challenge &= s.Rows == columns && _forms[k] == LayerForm.Challenge;
+                width = columns;
+                widest = Math.Max(widest, width);
+            }
+            Outputs = width;
+            MaxWidth = widest;
+            IsChallengeForm = challenge;
+            if (bias is not null) _bias = NetworkBias.Resolve(path, Neurons, bias);
         }
         catch
         {
@@ -36,19 +59,22 @@ public sealed class BinaryNetworkSource : ILayerSource, IDisposable
         }
     }
 
-    public int Neurons => _file.Header.Columns;
+    public int Neurons { get; }
     public int LayerCount { get; }
-    public string Description => $"{_file.Path} (N={Neurons}, L={LayerCount})";
+    public int MaxWidth { get; }
+    public int Outputs { get; }
+    public ReadOut ReadOut { get; }
+    public bool IsChallengeForm { get; }
+    public string Description => IsChallengeForm ? $"{_file.Path} (N={Neurons}, L={LayerCount})" : $"{_file.Path} ({Neurons} inputs, L={LayerCount})";
 
     public NetworkLayer GetLayer(int index)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, LayerCount);
         var (weights, storedBias) = _file.ReadSection(index);
-        if (weights.Rows != Neurons)
-            throw new SpDnnDataException(_file.Path, $"layer {index + 1} has {weights.Rows} rows, expected {Neurons}", byteOffset: _file.Section(index).Offset);
-        var bias = _bias ?? storedBias ?? throw new SpDnnDataException(_file.Path, $"layer {index + 1} stores no bias", byteOffset: _file.Section(index).Offset);
-        return new NetworkLayer(index, weights, bias);
+        var bias = _bias is { } constant ? NetworkLayer.ConstantBias(weights.Columns, constant)
+            : storedBias ?? throw new SpDnnDataException(_file.Path, $"layer {index + 1} stores no bias", byteOffset: _file.Section(index).Offset);
+        return new NetworkLayer(index, weights, bias) { Form = _forms[index] };
     }
 
     public void Dispose() => _file.Dispose();

@@ -2,7 +2,7 @@ using SpDnn.Model;
 
 namespace SpDnn.Formats;
 
-/// <summary>One entry point for every stored image set: TSV (gzip or not), Matrix Market, binary; judged by content.</summary>
+/// <summary>One entry point for every stored image set: TSV (gzip or not), Matrix Market, binary, MNIST IDX; judged by content.</summary>
 public static class ImageLoader
 {
     /// <summary>Reads images for <paramref name="network"/>: N is the network's, checked against the file.</summary>
@@ -19,7 +19,7 @@ public static class ImageLoader
         if (Directory.Exists(path)) throw new SpDnnDataException(path, "is a folder, expected an image file");
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file", path);
         if (new FileInfo(path).Length == 0) throw new SpDnnDataException(path, "empty file");
-        var images = InputFile.Detect(path) switch
+        var images = Idx.IdxFile.IsIdx(path) ? Idx.IdxFile.ReadImages(path) : InputFile.Detect(path) switch
         {
             FileContent.MatrixMarket => MatrixMarketReader.ReadImages(path, neurons),
             FileContent.Binary => ReadBinary(path),

@@ -7,8 +7,8 @@ public static class NetworkLoader
 {
     /// <summary>
     /// Opens a network: a folder of layer files (or one holding <c>neuron{N}/</c>), a
-    /// <c>neuron{N}.tar.gz</c> (or .tar), or the binary format. The kind is judged from the
-    /// content, not the name. Sources holding files open are <see cref="IDisposable"/>.
+    /// <c>neuron{N}.tar.gz</c> (or .tar), the binary format, an ONNX model (.onnx) or a NumPy
+    /// .npz archive. The kind is judged from the content, not the name (ONNX by its name). Sources holding files open are <see cref="IDisposable"/>.
     /// </summary>
     /// <param name="layers">Use only the first L layers.</param>
     /// <param name="bias">Constant bias; by default the challenge's value for N (text formats) or the stored biases (binary).</param>
@@ -18,6 +18,11 @@ public static class NetworkLoader
         if (Directory.Exists(path)) return new LayerFolderSource(path, layers, bias);
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file or folder", path);
         if (new FileInfo(path).Length == 0) throw new SpDnnDataException(path, "empty file");
+        if (Models.ModelFiles.IsModel(path))
+        {
+            if (bias is not null) throw new SpDnnDataException(path, "--bias applies to networks stored without biases; a model file holds its own");
+            return Models.ModelFiles.Read(path, layers);
+        }
         return InputFile.Detect(path) switch
         {
             FileContent.Binary => new BinaryNetworkSource(path, layers, bias),

@@ -18,6 +18,17 @@ public static class NetworkWriter
         if (count < 1 || count > source.LayerCount)
             throw new ArgumentOutOfRangeException(nameof(layers), count, $"{source.Description} has {source.LayerCount} layers.");
         int n = source.Neurons;
+        if (format is StorageFormat.Onnx or StorageFormat.Npz)
+        {
+            var network = count == source.LayerCount ? source : new LayerRangeSource(source, 0, count);
+            if (format == StorageFormat.Onnx) Onnx.OnnxModelWriter.Write(network, path);
+            else Npz.NpzNetworkWriter.Write(network, path);
+            progress?.Report(count);
+            return;
+        }
+        if (!source.IsChallengeForm && format != StorageFormat.Binary)
+            throw new ArgumentException($"{source.Description} is a general network ({Engines.NetworkFormCheck.Describe(source)}); "
+                + $"{StorageFormats.Name(format)} holds only square challenge layers without biases: write it as bin, onnx or npz.");
         switch (format)
         {
             case StorageFormat.Binary:

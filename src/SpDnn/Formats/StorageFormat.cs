@@ -8,6 +8,12 @@ public enum StorageFormat
     Mtx,
     TarGz,
     Binary,
+
+    /// <summary>An ONNX model (networks with a class read-out only).</summary>
+    Onnx,
+
+    /// <summary>A NumPy .npz archive of SciPy sparse layers (networks only).</summary>
+    Npz,
 }
 
 public static class StorageFormats
@@ -20,7 +26,9 @@ public static class StorageFormats
         "mtx" => StorageFormat.Mtx,
         "tar.gz" or "tgz" => StorageFormat.TarGz,
         "bin" or "binary" => StorageFormat.Binary,
-        _ => throw new SpDnnUsageException($"Unknown format \"{name}\" (tsv, tsv.gz, mtx, tar.gz or bin)."),
+        "onnx" => StorageFormat.Onnx,
+        "npz" => StorageFormat.Npz,
+        _ => throw new SpDnnUsageException($"Unknown format \"{name}\" (tsv, tsv.gz, mtx, tar.gz, bin, onnx or npz)."),
     };
 
     public static string Name(StorageFormat format) => format switch
@@ -29,6 +37,8 @@ public static class StorageFormats
         StorageFormat.TsvGz => "tsv.gz",
         StorageFormat.Mtx => "mtx",
         StorageFormat.TarGz => "tar.gz",
+        StorageFormat.Onnx => "onnx",
+        StorageFormat.Npz => "npz",
         _ => "bin",
     };
 
@@ -41,6 +51,8 @@ public static class StorageFormats
         if (p.EndsWith(".tsv")) return StorageFormat.Tsv;
         if (p.EndsWith(".mtx") || p.EndsWith(".mtx.gz")) return StorageFormat.Mtx;
         if (p.EndsWith(".bin")) return StorageFormat.Binary;
+        if (p.EndsWith(".onnx")) return StorageFormat.Onnx;
+        if (p.EndsWith(".npz")) return StorageFormat.Npz;
         return null;
     }
 }

@@ -21,6 +21,20 @@ public sealed record NetworkLayer(int Index, CsrMatrix Weights, float[] Bias)
     /// <summary>Whether this layer is the challenge's: square, ReLU capped at 32, bias on nonzero sums.</summary>
     public bool IsChallengeForm => Weights.Rows == Weights.Columns && Form == LayerForm.Challenge;
 
+    /// <summary>
+    /// Whether an all-zero input row gives an all-zero output row: always when the bias is added
+    /// only to nonzero sums, and also when it is added always but every activated bias act(b_j) is
+    /// zero (e.g. a ReLU layer whose biases are all ≤ 0). Engines drop such rows as dead only where
+    /// every later layer keeps them zero. Reads every bias: ask once per layer.
+    /// </summary>
+    public bool KeepsZeroRowsZero()
+    {
+        if (Form.KeepsZeroRowsZero) return true;
+        foreach (float b in Bias)
+            if (Form.Apply(0f, b) != 0f) return false;
+        return true;
+    }
+
     public static float[] ConstantBias(int neurons, float bias)
     {
         var b = new float[neurons];

@@ -14,10 +14,11 @@ public sealed class CpuLayerPlan
     /// <summary>Rows in a dense tile: one SIMD lane per live row.</summary>
     public const int TileWidth = 16;
 
-    private CpuLayerPlan(int index, LayerForm form, int outputs, CsrMatrix rows, int[] columnOffsets, int[] columnTileOffsets, float[] columnValues, float[] bias,
+    private CpuLayerPlan(int index, LayerForm form, bool keepsZeroRowsZero, int outputs, CsrMatrix rows, int[] columnOffsets, int[] columnTileOffsets, float[] columnValues, float[] bias,
         int[] blockSlots, int[] slotTileOffsets, float[] slotValues, OutputCopies? copies, long layerNonZeros)
     {
         Form = form;
+        KeepsZeroRowsZero = keepsZeroRowsZero;
         KernelForm = KernelForms.Of(form);
         Cap = form.KernelCap;
         Outputs = outputs;
@@ -48,6 +49,9 @@ public sealed class CpuLayerPlan
 
     /// <summary>The layer's activation and bias mode.</summary>
     public LayerForm Form { get; }
+
+    /// <summary>Whether an empty input row gives an empty output row (<see cref="NetworkLayer.KeepsZeroRowsZero"/>).</summary>
+    public bool KeepsZeroRowsZero { get; }
 
     /// <summary>Which finish the kernels apply (from <see cref="Form"/>).</summary>
     internal KernelForm KernelForm { get; }
@@ -133,7 +137,7 @@ public sealed class CpuLayerPlan
         var bias = new float[PaddedLength(outputs)];
         layerBias.CopyTo(bias, 0);
         var (blockSlots, slotOffsets, slotValues) = Slice(columns.RowOffsets, tileOffsets, columns.Values, outputs);
-        return new CpuLayerPlan(layer.Index, layer.Form, w.Columns, rows, columns.RowOffsets, tileOffsets, columns.Values, bias, blockSlots, slotOffsets, slotValues,
+        return new CpuLayerPlan(layer.Index, layer.Form, layer.KeepsZeroRowsZero(), w.Columns, rows, columns.RowOffsets, tileOffsets, columns.Values, bias, blockSlots, slotOffsets, slotValues,
             copies, w.NonZeros);
     }
 

@@ -106,7 +106,7 @@ public sealed class CpuNetworkPlan : IEnginePlan
         suffix[source.LayerCount] = true;
         for (int k = source.LayerCount - 1; k >= 0; k--)
         {
-            bool keeps = source.IsChallengeForm || (plans is not null ? plans[k].Form : source.GetLayer(k).Form).KeepsZeroRowsZero;
+            bool keeps = source.IsChallengeForm || (plans is not null ? plans[k].KeepsZeroRowsZero : source.GetLayer(k).KeepsZeroRowsZero());
             suffix[k] = keeps && suffix[k + 1];
         }
         return suffix;

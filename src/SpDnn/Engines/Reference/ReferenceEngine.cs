@@ -61,7 +61,7 @@ public sealed class ReferenceEngine : IInferenceEngine
             width = layer.Neurons;
             weights += layer.Weights.NonZeros;
             // A bias added always turns an empty row into the activated bias: such a layer computes every row.
-            bool zeroStaysZero = layer.Form.KeepsZeroRowsZero;
+            bool zeroStaysZero = layer.KeepsZeroRowsZero();
             var watch = Stopwatch.StartNew();
             Parallel.For(0, rows.Length, parallel,
                 () => new T[layer.Neurons],
