@@ -288,6 +288,7 @@ internal sealed class GpuBatchRun : IDisposable
         FirstLayer = first,
         EndLayer = end,
         PollLimit = _options.SimulatedBarrierPollLimit,
+        BarrierTimeoutNanoseconds = (long)(_options.BarrierTimeout.TotalMilliseconds * 1e6),
         FusedProducts = _options.FusedProducts ? 1 : 0,
         Stride = Stride,
         Neurons = _neurons,
@@ -487,7 +488,7 @@ internal sealed class GpuBatchRun : IDisposable
         _liveRows.View.SubView(done, 1).CopyTo(_stream, _pinnedInts.ArrayView.SubView(0, 1));
         _barrier.View.SubView(1, 1).CopyTo(_stream, _pinnedInts.ArrayView.SubView(1, 1));
         _stream.Synchronize();
-        if (_pinnedInts.Span[1] != 0) throw new GridBarrierTimeoutException(_device.MaxResidentGroups);
+        if (_pinnedInts.Span[1] != 0) throw new GridBarrierTimeoutException(_device.MaxResidentGroups, _options.BarrierTimeout);
         return _pinnedInts.Span[0];
     }
 

@@ -100,6 +100,13 @@ public sealed record GpuEngineOptions
     /// <summary>Tests only: launch up to this many groups whatever the occupancy figure says (0: the figure).</summary>
     internal int ResidentGroupsOverride { get; init; }
 
+    /// <summary>
+    /// How long the layer program's groups wait at a grid barrier before the engine concludes
+    /// that not all of them are resident (a device shared with other work) and reruns the batch
+    /// with fewer groups. Raise it on a device whose other work can hold it longer.
+    /// </summary>
+    public TimeSpan BarrierTimeout { get; init; } = LayerProgram.DefaultBarrierTimeout;
+
     /// <summary>Tests only, CPU simulator: polls after which a grid barrier gives up (0: never).</summary>
     internal int SimulatedBarrierPollLimit { get; init; }
 
@@ -113,7 +120,7 @@ public sealed record GpuEngineOptions
     public bool TimeEachLayer { get; init; }
 
     /// <summary>The settings <c>--engine gpu:key=value...</c> takes.</summary>
-    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, fused=on|off, dedupe=off|on|auto, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, device=INDEX, time-layers=on|off";
+    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, fused=on|off, dedupe=off|on|auto, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
 
     /// <summary>Options from an engine spec such as <c>gpu:weights=streamed:chunk=16</c>; defaults elsewhere.</summary>
     public static GpuEngineOptions FromSpec(EngineSpec spec)
@@ -123,6 +130,7 @@ public sealed record GpuEngineOptions
         {
             Weights = spec.TakeEnum<WeightResidency>("weights") ?? defaults.Weights,
             LayersPerChunk = spec.TakeInt("chunk", 1) ?? defaults.LayersPerChunk,
+            BarrierTimeout = spec.TakeInt("barrier-timeout", 1) is { } seconds ? TimeSpan.FromSeconds(seconds) : defaults.BarrierTimeout,
             CollapseIdenticalRows = spec.TakeSwitch("collapse") ?? defaults.CollapseIdenticalRows,
             FusedProducts = spec.TakeSwitch("fused") ?? defaults.FusedProducts,
             MergeDuplicateOutputs = spec.TakeEnum<DuplicateOutputMerge>("dedupe") ?? defaults.MergeDuplicateOutputs,
@@ -147,6 +155,7 @@ public sealed record GpuEngineOptions
         if (CollapseIdenticalRows != defaults.CollapseIdenticalRows) parts.Add("collapse=" + (CollapseIdenticalRows ? "on" : "off"));
         if (FusedProducts != defaults.FusedProducts) parts.Add("fused=" + (FusedProducts ? "on" : "off"));
         if (MergeDuplicateOutputs != defaults.MergeDuplicateOutputs) parts.Add("dedupe=" + MergeDuplicateOutputs.ToString().ToLowerInvariant());
+        if (BarrierTimeout != defaults.BarrierTimeout) parts.Add("barrier-timeout=" + BarrierTimeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (Kernel != defaults.Kernel) parts.Add("kernel=" + Kernel.ToString().ToLowerInvariant());
         if (ResidentColumns != defaults.ResidentColumns) parts.Add("columns=" + ResidentColumns.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (TimeEachLayer != defaults.TimeEachLayer) parts.Add("time-layers=" + (TimeEachLayer ? "on" : "off"));

@@ -5,10 +5,10 @@ namespace SpDnn.Engines.Gpu;
 /// at once (the device is shared, or it holds fewer groups than its occupancy figure said).
 /// The batch's results are void; it can be run again with fewer groups.
 /// </summary>
-public sealed class GridBarrierTimeoutException(int groups)
+public sealed class GridBarrierTimeoutException(int groups, TimeSpan timeout)
     : InvalidOperationException(
         $"The GPU could not run all {groups} groups of the layer program at once (a grid barrier waited over " +
-        $"{LayerProgram.BarrierTimeoutSeconds} s): is another process or an MPS client using the device?")
+        $"{timeout.TotalSeconds:0.###} s): is another process or an MPS client using the device?")
 {
     /// <summary>Groups the failed launches had at most.</summary>
     public int Groups { get; } = groups;

@@ -47,6 +47,8 @@ internal struct ProgramArgs
     public ArrayView<int> Barrier;
     /// <summary>CPU simulator only: polls after which a grid barrier gives up (0: never; the device uses its timer).</summary>
     public int PollLimit;
+    /// <summary>Device only: nanoseconds a group waits at a grid barrier before it flags a timeout.</summary>
+    public long BarrierTimeoutNanoseconds;
     /// <summary>Nonzero: layers whose weights and staged inputs keep every product exact use fused multiply-adds.</summary>
     public int FusedProducts;
     /// <summary>Always 0; the kernel cannot know that, so the rounded products cannot be contracted (RoundedProductSum).</summary>
@@ -176,7 +178,7 @@ internal static class LayerProgram
             for (int item = Grid.IdxX; item < end; item += step)
                 LayerKernel.ComputeBlock<TFused>(a, layer, input, output, live, nonzeros, rows, item % layer.Blocks, item / layer.Blocks, tileStep,
                     stage, footprint, columns, warpMasks);
-            epoch = GridBarrier(a.Barrier, epoch, a.PollLimit);
+            epoch = GridBarrier(a, epoch);
 
             if (rows <= GroupSize)
             {
@@ -189,9 +191,9 @@ internal static class LayerProgram
             int lo = Math.Min(rows, Grid.IdxX * part), hi = Math.Min(rows, lo + part);
             var multiplicityIn = odd ? a.Multiplicity1 : a.Multiplicity0;
             CountKept(a, nonzeros, lo, hi, multiplicityIn, scratch);
-            epoch = GridBarrier(a.Barrier, epoch, a.PollLimit);
+            epoch = GridBarrier(a, epoch);
             WriteKept(a, k, lo, hi, odd, nonzeros, scratch);
-            epoch = GridBarrier(a.Barrier, epoch, a.PollLimit);
+            epoch = GridBarrier(a, epoch);
         }
     }
 
@@ -343,8 +345,9 @@ internal static class LayerProgram
     /// be resident at once. The fences order each group's writes before its arrival and the
     /// reads after it (the release/acquire pattern of CUDA's grid synchronisation).
     /// </summary>
-    private static int GridBarrier(ArrayView<int> barrier, int epoch, int pollLimit)
+    private static int GridBarrier(ProgramArgs a, int epoch)
     {
+        var barrier = a.Barrier;
         Group.Barrier();
         int target = (epoch + 1) * Grid.DimX;
         if (Group.IdxX == 0)
@@ -357,13 +360,13 @@ internal static class LayerProgram
             {
                 Pause();
                 bool expired = CudaAsm.IsSupported
-                    ? Clock() - start > BarrierTimeoutSeconds * 1_000_000_000L
-                    : pollLimit > 0 && ++polls > pollLimit;
+                    ? Clock() - start > a.BarrierTimeoutNanoseconds
+                    : a.PollLimit > 0 && ++polls > a.PollLimit;
                 if (!expired) continue;
                 // Some group never started (the device is shared): flag it for the host and let
-                // every barrier of this launch pass, so the launch ends instead of hanging.
-                Atomic.Exchange(ref barrier[1], 1);
-                Atomic.Add(ref barrier[0], Poison);
+                // every barrier of this launch pass, so the launch ends instead of hanging. Only
+                // the group that raises the flag adds the poison: two additions would overflow.
+                if (Atomic.CompareExchange(ref barrier[1], 0, 1) == 0) Atomic.Add(ref barrier[0], Poison);
             }
             MemoryFence.DeviceLevel();
         }
@@ -372,12 +375,16 @@ internal static class LayerProgram
     }
 
     /// <summary>
-    /// How long a group waits at a grid barrier before it gives up (far beyond one layer's share
-    /// of any group; a false alarm only costs a rerun of the batch with fewer groups).
+    /// How long a group waits at a grid barrier before it gives up, by default (far beyond one
+    /// layer's share of any group; a false alarm only costs a rerun of the batch with fewer
+    /// groups); <see cref="GpuEngineOptions.BarrierTimeout"/> sets it.
     /// </summary>
-    public const int BarrierTimeoutSeconds = 10;
+    public static readonly TimeSpan DefaultBarrierTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>Added to the arrivals on a timeout: beyond every target of a launch.</summary>
+    /// <summary>
+    /// Added to the arrivals, once, on a timeout: beyond every target of a launch (at most a few
+    /// thousand groups times a few hundred barriers), and far from overflowing with them.
+    /// </summary>
     private const int Poison = 1 << 30;
 
     /// <summary>Nanoseconds of the device's global timer (0 on the CPU simulator: no timeout there).</summary>
