@@ -250,8 +250,10 @@ internal sealed class GpuBatchRun : IDisposable
         int columns = _plan.ResidentColumns;
         int groups = (bound + columns - 1) / columns;
         var args = chunk.Bind(Arguments(k, k + 1, -1));
-        var stageFloats = (int)(ResidentInputKernel.StageBytes(_neurons, columns) / sizeof(float));
-        int groupSize = _device.IsCuda ? ResidentInputKernel.GroupSize : ResidentInputKernel.SimulatedGroupSize;
+        long stageBytes = ResidentInputKernel.StageBytes(_neurons, columns);
+        var stageFloats = (int)(stageBytes / sizeof(float));
+        int groupSize = !_device.IsCuda ? ResidentInputKernel.SimulatedGroupSize
+            : stageBytes <= ResidentInputKernel.HalfGroupStageBytes ? ResidentInputKernel.GroupSize / 2 : ResidentInputKernel.GroupSize;
         var config = new KernelConfig(groups, groupSize, SharedMemoryConfig.RequestDynamic<float>(stageFloats));
         _device.ResidentKernel(columns)(_stream, config, args);
     }

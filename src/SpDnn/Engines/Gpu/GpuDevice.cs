@@ -49,16 +49,16 @@ internal sealed class GpuDevice : IDisposable
             bool simulated = Accelerator.AcceleratorType == AcceleratorType.CPU;
             var kernel = (columns, simulated) switch
             {
-                (2, false) => Load<DeviceFusedProductSum, PairSums>(),
-                (3, false) => Load<DeviceFusedProductSum, TripleSums>(),
-                (4, false) => Load<DeviceFusedProductSum, QuadSums>(),
-                (8, false) => Load<DeviceFusedProductSum, OctetSums>(),
-                (16, false) => Load<DeviceFusedProductSum, SixteenSums>(),
-                (2, true) => Load<SimulatedFusedProductSum, PairSums>(),
-                (3, true) => Load<SimulatedFusedProductSum, TripleSums>(),
-                (4, true) => Load<SimulatedFusedProductSum, QuadSums>(),
-                (8, true) => Load<SimulatedFusedProductSum, OctetSums>(),
-                (16, true) => Load<SimulatedFusedProductSum, SixteenSums>(),
+                (2, false) => Load<DeviceFusedProductSum, PairSums, SlotOctet>(),
+                (3, false) => Load<DeviceFusedProductSum, TripleSums, SlotOctet>(),
+                (4, false) => Load<DeviceFusedProductSum, QuadSums, SlotOctet>(),
+                (8, false) => Load<DeviceFusedProductSum, OctetSums, SlotFour>(),
+                (16, false) => Load<DeviceFusedProductSum, SixteenSums, SlotFour>(),
+                (2, true) => Load<SimulatedFusedProductSum, PairSums, SlotOctet>(),
+                (3, true) => Load<SimulatedFusedProductSum, TripleSums, SlotOctet>(),
+                (4, true) => Load<SimulatedFusedProductSum, QuadSums, SlotOctet>(),
+                (8, true) => Load<SimulatedFusedProductSum, OctetSums, SlotFour>(),
+                (16, true) => Load<SimulatedFusedProductSum, SixteenSums, SlotFour>(),
                 _ => throw new ArgumentOutOfRangeException(nameof(columns), columns, "The resident-input kernel takes 2, 3, 4, 8 or 16 columns."),
             };
             if (KernelUtil.GetKernel(kernel) is CudaKernel cuda)
@@ -68,10 +68,11 @@ internal sealed class GpuDevice : IDisposable
         }
     }
 
-    private Action<AcceleratorStream, KernelConfig, ProgramArgs> Load<TFused, TSums>()
+    private Action<AcceleratorStream, KernelConfig, ProgramArgs> Load<TFused, TSums, TChunk>()
         where TFused : struct, IProductSum
-        where TSums : struct, IColumnSums<TSums> =>
-        Accelerator.LoadKernel<ProgramArgs>(ResidentInputKernel.Run<TFused, TSums>, ResidentInputKernel.Specialization);
+        where TSums : struct, IColumnSums<TSums>
+        where TChunk : struct, ISlotChunk<TChunk> =>
+        Accelerator.LoadKernel<ProgramArgs>(ResidentInputKernel.Run<TFused, TSums, TChunk>, ResidentInputKernel.Specialization);
 
     public Context Context { get; }
     public Accelerator Accelerator { get; }

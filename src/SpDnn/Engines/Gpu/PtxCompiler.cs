@@ -21,15 +21,17 @@ public static class PtxCompiler
         ["compare"] = typeof(StateKernels).GetMethod(nameof(StateKernels.Compare))!,
         ["gather"] = typeof(StateKernels).GetMethod(nameof(StateKernels.Gather))!,
         ["scatter"] = typeof(StateKernels).GetMethod(nameof(StateKernels.Scatter))!,
-        ["resident-2"] = Resident<PairSums>(),
-        ["resident-3"] = Resident<TripleSums>(),
-        ["resident-4"] = Resident<QuadSums>(),
-        ["resident-8"] = Resident<OctetSums>(),
-        ["resident-16"] = Resident<SixteenSums>(),
+        ["resident-2"] = Resident<PairSums, SlotOctet>(),
+        ["resident-3"] = Resident<TripleSums, SlotOctet>(),
+        ["resident-4"] = Resident<QuadSums, SlotOctet>(),
+        ["resident-8"] = Resident<OctetSums, SlotFour>(),
+        ["resident-16"] = Resident<SixteenSums, SlotFour>(),
     };
 
-    private static MethodInfo Resident<TSums>() where TSums : struct, IColumnSums<TSums> =>
-        typeof(ResidentInputKernel).GetMethod(nameof(ResidentInputKernel.Run))!.MakeGenericMethod(typeof(DeviceFusedProductSum), typeof(TSums));
+    private static MethodInfo Resident<TSums, TChunk>()
+        where TSums : struct, IColumnSums<TSums>
+        where TChunk : struct, ISlotChunk<TChunk> =>
+        typeof(ResidentInputKernel).GetMethod(nameof(ResidentInputKernel.Run))!.MakeGenericMethod(typeof(DeviceFusedProductSum), typeof(TSums), typeof(TChunk));
 
     /// <summary>PTX of every kernel for <paramref name="architecture"/> (the H200 runs what ILGPU emits for SM_80 and above).</summary>
     public static IReadOnlyDictionary<string, string> CompileAll(CudaArchitecture? architecture = null)

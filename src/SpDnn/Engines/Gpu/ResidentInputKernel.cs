@@ -27,20 +27,29 @@ internal static class ResidentInputKernel
     /// </summary>
     public const int GroupSize = 1024;
 
+    /// <summary>
+    /// Stages up to this size run in groups of half the threads, two per multiprocessor (the
+    /// H200's 228 KB of shared memory hold two), so one group's staging and epilogue overlap
+    /// the other's sums.
+    /// </summary>
+    public const long HalfGroupStageBytes = 100 * 1024;
+
     /// <summary>Threads per group on ILGPU's CPU simulator, which runs every thread as a thread of its own: the kernel takes any multiple of 32 up to <see cref="GroupSize"/>.</summary>
     public const int SimulatedGroupSize = 256;
 
     private const int MaxWarps = GroupSize / WarpSize;
 
-    /// <summary>Launch bounds: one group of 1024 per multiprocessor (64 registers a thread).</summary>
+    /// <summary>Launch bounds: groups of up to 1024 (64 registers a thread: one group of 1024 or two of 512 per multiprocessor).</summary>
     public static KernelSpecialization Specialization => new(GroupSize, 1);
 
     /// <summary>Computes layer <see cref="ProgramArgs.FirstLayer"/> for the tile of live columns Grid.IdxX.</summary>
     /// <typeparam name="TFused">The fused multiply-add: the device's, or the CPU simulator's exact software one.</typeparam>
     /// <typeparam name="TSums">The tile width (live columns per group).</typeparam>
-    public static void Run<TFused, TSums>(ProgramArgs a)
+    /// <typeparam name="TChunk">How many weight rows are read ahead (fewer for wide tiles, whose sums take more registers).</typeparam>
+    public static void Run<TFused, TSums, TChunk>(ProgramArgs a)
         where TFused : struct, IProductSum
         where TSums : struct, IColumnSums<TSums>
+        where TChunk : struct, ISlotChunk<TChunk>
     {
         var stage = SharedMemory.GetDynamic<float>();
         var warpMasks = SharedMemory.Allocate<int>(MaxWarps);
@@ -66,25 +75,9 @@ internal static class ResidentInputKernel
         bool fused = !Group.BarrierOr(inexact) && a.FusedProducts != 0;
 
         int tid = Group.IdxX, warp = tid / WarpSize, lane = tid % WarpSize, warps = Group.DimX / WarpSize;
-        int mask = 0;
-        for (int slice = warp; slice < layer.Blocks * WarpsPerBlock; slice += warps)
-        {
-            int block = slice / WarpsPerBlock, blockWarp = slice % WarpsPerBlock;
-            long thread = (long)block * BlockRows + blockWarp * WarpSize + lane;
-            int j = a.Outputs[layer.Outputs + thread];
-            long warpRow = layer.WarpRows + (long)a.BlockStages[layer.BlockStages + block] * WarpsPerBlock + blockWarp;
-            int r0 = a.WarpRows[warpRow], r1 = a.WarpRows[warpRow + 1];
-            var sums = fused
-                ? Accumulate<TFused, TSums>(a, default, layer.Slots, r0, r1, lane, stage)
-                : Accumulate<RoundedProductSum, TSums>(a, RoundedProductSum.For(a), layer.Slots, r0, r1, lane, stage);
-            if (j < 0) continue;
-            var activations = sums.Activated(a.Bias[layer.Bias + j]);
-            activations.Write(output, j * a.Stride + first, valid);
-            mask |= activations.Mask();
-            long copyAt = layer.CopyStarts + thread;
-            int c0 = a.CopyStarts[copyAt], c1 = a.CopyStarts[copyAt + 1];
-            for (int c = c0; c < c1; c++) activations.Write(output, a.Copies[layer.Copies + c] * a.Stride + first, valid);
-        }
+        int mask = fused
+            ? ComputeSlices<TFused, TSums, TChunk>(a, default, layer, output, first, valid, warp, warps, lane, stage)
+            : ComputeSlices<RoundedProductSum, TSums, TChunk>(a, RoundedProductSum.For(a), layer, output, first, valid, warp, warps, lane, stage);
 
         // Flag the columns with a nonzero output: this group is the only one computing them.
         for (int d = WarpSize / 2; d > 0; d /= 2) mask |= Warp.ShuffleXor(mask, d);
@@ -152,30 +145,71 @@ internal static class ResidentInputKernel
         stage[i * pitch + e - i * columns] = value;
     }
 
+    /// <summary>One warp's slice of a layer's outputs: this lane's output (-1: none), its thread in the layout, and the slice's warp rows.</summary>
+    private struct Slice
+    {
+        public long Thread;
+        public int Output, FirstRow, EndRow;
+
+        public static Slice Of(ProgramArgs a, LayerBases layer, int slice, int lane)
+        {
+            int block = slice / WarpsPerBlock, blockWarp = slice % WarpsPerBlock;
+            long warpRow = layer.WarpRows + (long)a.BlockStages[layer.BlockStages + block] * WarpsPerBlock + blockWarp;
+            long thread = (long)block * BlockRows + blockWarp * WarpSize + lane;
+            return new Slice { Thread = thread, Output = a.Outputs[layer.Outputs + thread], FirstRow = a.WarpRows[warpRow], EndRow = a.WarpRows[warpRow + 1] };
+        }
+    }
+
     /// <summary>
-    /// Sums this lane's slots of warp rows r .. r1-1 for every column of the tile, in slot order
-    /// (ascending input); weights four rows at a time, the next four loaded before the current
-    /// ones are used.
+    /// Computes this warp's slices (slice warp, warp + warps, ...) for the tile's columns and
+    /// writes their activations; returns the columns with a nonzero output. Each lane adds its
+    /// slots in slot order (ascending input). The weights stream in chunks of eight warp rows,
+    /// the next chunk (of this slice, or the next slice's first) loaded while the current one
+    /// is added: the first device runs were bound by the latency of these L2 reads.
     /// </summary>
-    private static TSums Accumulate<TSum, TSums>(ProgramArgs a, TSum add, long slots, int r, int r1, int lane, ArrayView<float> stage)
+    private static int ComputeSlices<TSum, TSums, TChunk>(ProgramArgs a, TSum add, LayerBases layer, ArrayView<float> output, int first, int valid,
+        int warp, int warps, int lane, ArrayView<float> stage)
         where TSum : struct, IProductSum
         where TSums : struct, IColumnSums<TSums>
+        where TChunk : struct, ISlotChunk<TChunk>
     {
-        var sums = default(TSums);
-        long p = slots + (long)r * WarpSize + lane;
-        var next = r + 4 <= r1 ? SlotQuad.Load(a, p) : default;
-        for (; r + 4 <= r1; r += 4)
+        int total = layer.Blocks * WarpsPerBlock, mask = 0;
+        if (warp >= total) return 0;
+        var current = Slice.Of(a, layer, warp, lane);
+        int rows = default(TChunk).Rows;
+        var next = default(TChunk).Load(a, layer.Slots, current.FirstRow, current.EndRow, lane);
+        for (int slice = warp; slice < total; slice += warps)
         {
-            var quad = next;
-            p += 4 * WarpSize;
-            if (r + 8 <= r1) next = SlotQuad.Load(a, p);
-            sums = sums.Add(add, stage, quad.I0, quad.W0);
-            sums = sums.Add(add, stage, quad.I1, quad.W1);
-            sums = sums.Add(add, stage, quad.I2, quad.W2);
-            sums = sums.Add(add, stage, quad.I3, quad.W3);
+            bool more = slice + warps < total;
+            var following = more ? Slice.Of(a, layer, slice + warps, lane) : current;
+            float bias = current.Output >= 0 ? a.Bias[layer.Bias + current.Output] : 0f;
+            var sums = default(TSums);
+            bool prefetched = false;
+            for (int r = current.FirstRow; r < current.EndRow; r += rows)
+            {
+                var chunk = next;
+                if (r + rows < current.EndRow) next = default(TChunk).Load(a, layer.Slots, r + rows, current.EndRow, lane);
+                else if (more)
+                {
+                    next = default(TChunk).Load(a, layer.Slots, following.FirstRow, following.EndRow, lane);
+                    prefetched = true;
+                }
+                // Rows past the slice's end have weight +0: adding +0 leaves every sum as it is.
+                sums = chunk.AddTo(add, sums, stage);
+            }
+            if (more && !prefetched) next = default(TChunk).Load(a, layer.Slots, following.FirstRow, following.EndRow, lane);
+            if (current.Output >= 0)
+            {
+                var activations = sums.Activated(bias);
+                activations.Write(output, current.Output * a.Stride + first, valid);
+                mask |= activations.Mask();
+                long copyAt = layer.CopyStarts + current.Thread;
+                int c0 = a.CopyStarts[copyAt], c1 = a.CopyStarts[copyAt + 1];
+                for (int c = c0; c < c1; c++) activations.Write(output, a.Copies[layer.Copies + c] * a.Stride + first, valid);
+            }
+            current = following;
         }
-        for (; r < r1; r++, p += WarpSize) sums = sums.Add(add, stage, a.SlotIndex[p], a.SlotValue[p]);
-        return sums;
+        return mask;
     }
 
     /// <summary>The tile widths the kernel comes in, with the floats each staged input takes (see <see cref="IColumnSums{TSelf}.Pitch"/>), widest first.</summary>
