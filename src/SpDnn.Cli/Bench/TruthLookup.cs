@@ -1,3 +1,4 @@
+using SpDnn.Data;
 using SpDnn.Formats;
 
 namespace SpDnn.Cli.Bench;
@@ -7,7 +8,11 @@ public static class TruthLookup
 {
     public static string FileName(int neurons, int layers) => $"neuron{neurons}-l{layers}-categories.tsv";
 
-    /// <summary>The truth restricted to the first <paramref name="images"/> images, or null when no folder holds it.</summary>
+    /// <summary>
+    /// The truth restricted to the first <paramref name="images"/> images: from the first folder that holds its
+    /// file, else the one shipped in SpDnn.Data (so the tool checks the challenge networks wherever it runs);
+    /// null for networks without either.
+    /// </summary>
     public static (int[] Categories, string Path)? Find(IEnumerable<string> folders, int neurons, int layers, int images)
     {
         foreach (var folder in folders)
@@ -16,7 +21,9 @@ public static class TruthLookup
             if (!File.Exists(path)) continue;
             return ([.. CategoriesFile.Read(path).Where(c => c <= images)], path);
         }
-        return null;
+        return ChallengeTruth.TryGet(neurons, layers) is { } shipped
+            ? ([.. shipped.Where(c => c <= images)], $"(shipped) {FileName(neurons, layers)}")
+            : null;
     }
 
     /// <summary>The default folders: bench/truth in the current tree, then the official truth files in data/official.</summary>

@@ -47,7 +47,7 @@ public static class BenchCommand
                 WriteTruthTo = parse.GetValue(writeTruth),
                 TruthImages = parse.GetValue(truthImages),
                 OutputFolder = parse.GetValue(output)!,
-                Name = parse.GetValue(name) ?? $"bench-{DateTime.UtcNow:yyyyMMdd-HHmm}-{Environment.MachineName}",
+                Name = PortableFileName.Of(parse.GetValue(name) ?? $"bench-{DateTime.UtcNow:yyyyMMdd-HHmm}-{Environment.MachineName}"),
                 Threads = parse.GetValue(threads),
             };
             OutputGuard.Check(request.ImageFiles.Select(f => ("--images-file", (string?)f)), ReportWriter.MainFiles(request.OutputFolder, request.Name).Select(f => ("--out", (string?)f)));

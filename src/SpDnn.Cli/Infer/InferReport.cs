@@ -21,6 +21,8 @@ public sealed record InferReport
     public required double TeraEdgesPerSecond { get; init; }
     /// <summary>Number of categories (surviving images).</summary>
     public required int Categories { get; init; }
+    /// <summary>The categories themselves: the ascending 1-based numbers of the surviving images.</summary>
+    public required int[] CategoryImages { get; init; }
     public required int[] LiveImagesPerLayer { get; init; }
     public int Threads { get; init; }
     public string? Truth { get; init; }

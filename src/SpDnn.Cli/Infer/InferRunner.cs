@@ -101,6 +101,7 @@ public sealed partial class InferRunner(TextWriter output, TextWriter error, Ste
             InferenceSeconds = result.InferenceSeconds,
             TeraEdgesPerSecond = result.TeraEdgesPerSecond,
             Categories = result.Categories.Length,
+            CategoryImages = result.Categories,
             LiveImagesPerLayer = [.. result.LayerStatistics.Select(s => s.LiveImages)],
             Threads = request.Threads,
             Truth = request.Truth,

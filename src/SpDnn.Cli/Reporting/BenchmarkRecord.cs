@@ -48,7 +48,7 @@ public sealed record BenchmarkRecord
 /// <summary>The machine a record was measured on.</summary>
 public sealed record MachineInfo(string Host, string OperatingSystem, string Cpu, int Cores, double MemoryGiB, string? Gpu);
 
-/// <summary>One engine on one network: medians over the repeats, warm-up excluded.</summary>
+/// <summary>One engine on one network: medians over the repeats, warm-up excluded, with the fastest and slowest repeat.</summary>
 public sealed record BenchmarkRun
 {
     public required string Engine { get; init; }
@@ -63,6 +63,12 @@ public sealed record BenchmarkRun
     /// <summary>Median inference time over <see cref="InferenceSamples"/>.</summary>
     public required double InferenceSeconds { get; init; }
     public IReadOnlyList<double> InferenceSamples { get; init; } = [];
+    /// <summary>Timed runs behind the median (warm-up excluded); records without samples count one.</summary>
+    public int Repeats => Math.Max(1, InferenceSamples.Count);
+    /// <summary>Fastest of the timed runs (the median when no samples are stored).</summary>
+    public double InferenceMinSeconds => InferenceSamples.Count > 0 ? InferenceSamples.Min() : InferenceSeconds;
+    /// <summary>Slowest of the timed runs (the median when no samples are stored).</summary>
+    public double InferenceMaxSeconds => InferenceSamples.Count > 0 ? InferenceSamples.Max() : InferenceSeconds;
     public double TeraEdgesPerSecond => InferenceSeconds > 0 ? Edges / InferenceSeconds / 1e12 : 0;
     public required int Categories { get; init; }
     /// <summary>Whether the categories equal the truth; null when no truth was available.</summary>

@@ -3,39 +3,46 @@ using ScottPlot.TickGenerators;
 
 namespace SpDnn.Cli.Reporting;
 
-/// <summary>PNG plots of benchmark records (ScottPlot). Values spanning decades are drawn on log10 axes.</summary>
+/// <summary>PNG plots of benchmark records (ScottPlot). Values spanning decades are drawn on log10 axes, as points, never bars.</summary>
 public static class ReportPlots
 {
     public const int Width = 1000, Height = 600;
 
-    /// <summary>TE/s per network and engine, with the seed code's H200 figures as reference marks.</summary>
+    /// <summary>
+    /// TE/s per network and engine on a log axis: a marker at the median and an error bar from the slowest to
+    /// the fastest repeat (no bars: a bar's length on a log axis depends on where it starts), with the seed
+    /// code's H200 figures as reference marks.
+    /// </summary>
     public static Plot Throughput(BenchmarkRecord record)
     {
         PlotFonts.Ensure();
         var plot = new Plot();
         var networks = record.Runs.Select(r => (r.Neurons, r.Layers)).Distinct().OrderBy(n => n.Neurons).ThenBy(n => n.Layers).ToArray();
         var engines = record.Runs.Select(r => r.Engine).Distinct().Order(StringComparer.Ordinal).ToArray();
-        // Bars rise from the decade below the slowest run, so every bar is visible on the log axis.
-        double floor = Math.Floor(Math.Log10(record.Runs.Where(r => r.TeraEdgesPerSecond > 0).Select(r => r.TeraEdgesPerSecond).DefaultIfEmpty(1).Min()));
         double groupWidth = 0.8, barWidth = groupWidth / Math.Max(1, engines.Length + 1);
         for (int e = 0; e < engines.Length; e++)
         {
-            var bars = new List<Bar>();
+            var xs = new List<double>();
+            var ys = new List<double>();
+            var below = new List<double>();
+            var above = new List<double>();
             for (int n = 0; n < networks.Length; n++)
             {
                 var run = record.Runs.FirstOrDefault(r => r.Engine == engines[e] && r.Neurons == networks[n].Neurons && r.Layers == networks[n].Layers);
                 if (run is null || run.TeraEdgesPerSecond <= 0) continue;
-                bars.Add(new Bar
-                {
-                    Position = n - groupWidth / 2 + barWidth * (e + 0.5),
-                    Value = Math.Log10(run.TeraEdgesPerSecond),
-                    ValueBase = floor,
-                    Size = barWidth * 0.95,
-                    FillColor = Palette(e),
-                });
+                double median = Math.Log10(run.TeraEdgesPerSecond);
+                xs.Add(n - groupWidth / 2 + barWidth * (e + 0.5));
+                ys.Add(median);
+                below.Add(median - Math.Log10(run.Edges / run.InferenceMaxSeconds / 1e12));
+                above.Add(Math.Log10(run.Edges / run.InferenceMinSeconds / 1e12) - median);
             }
-            var series = plot.Add.Bars(bars);
-            series.LegendText = engines[e];
+            if (xs.Count == 0) continue;
+            var markers = plot.Add.Markers(xs.ToArray(), ys.ToArray(), MarkerShape.FilledCircle, 10, Palette(e));
+            markers.LegendText = engines[e];
+            var spread = plot.Add.ErrorBar(xs, ys, above);
+            spread.YErrorNegative = below;
+            spread.Color = Palette(e);
+            spread.CapSize = 6;
         }
         var seedX = new List<double>();
         var seedY = new List<double>();
@@ -58,7 +65,8 @@ public static class ReportPlots
             networks.Select(n => $"{n.Neurons}x{n.Layers}").ToArray());
         LogAxis(plot.Axes.Left);
         plot.Axes.SetLimitsX(-0.6, networks.Length - 0.4);
-        plot.Title($"Throughput per network ({record.Machine.Gpu ?? record.Machine.Cpu})");
+        int repeats = record.Runs.Select(r => r.Repeats).DefaultIfEmpty(1).Max();
+        plot.Title($"Throughput per network ({record.Machine.Gpu ?? record.Machine.Cpu}): median" + (repeats > 1 ? $", whiskers from the slowest to the fastest of up to {repeats} runs" : ", one run"));
         plot.YLabel("TeraEdges/s (log scale)");
         plot.XLabel("network (neurons x layers)");
         plot.ShowLegend(Edge.Bottom);
@@ -81,8 +89,13 @@ public static class ReportPlots
             LogAxis(plot.Axes.Right);
             plot.Axes.Right.Label.Text = "µs per layer (log scale)";
         }
+        else
+        {
+            // Engines time layers only when asked (e.g. gpu:time-layers=on); say so rather than leave the axis empty.
+            plot.Add.Annotation("time per layer not measured in this run (only live images are shown)", Alignment.UpperRight);
+        }
         LogAxis(plot.Axes.Left);
-        plot.Title($"{run.Engine}, N={run.Neurons}, L={run.Layers}: live images and time per layer");
+        plot.Title($"{run.Engine}, N={run.Neurons}, L={run.Layers}: live images" + (timed.Length > 0 ? " and time per layer" : " per layer"));
         plot.YLabel("live images (log scale)");
         plot.XLabel("layer");
         plot.ShowLegend(Edge.Bottom);

@@ -14,52 +14,69 @@ public static class ReportTables
         s.AppendLine($"Date: {record.Date:yyyy-MM-dd HH:mm} UTC; commit `{record.Commit}`; machine: {record.Machine.Cpu}, {record.Machine.Cores} cores, {F(record.Machine.MemoryGiB, "F0")} GiB" +
                      (record.Machine.Gpu is { } gpu ? $"; GPU: {gpu}" : "") + ".");
         s.AppendLine();
-        s.AppendLine("| Network (N x L) | Engine | Images | Load s | Plan s | Inference s | TE/s | vs seed code (H200) | Categories | Truth |");
-        s.AppendLine("|---|---|---|---|---|---|---|---|---|---|");
+        s.AppendLine("| Network (N x L) | Engine | Images | Load s | Plan s | Inference s (median) | min - max s | Repeats | TE/s | vs seed code (H200) | Categories | Truth |");
+        s.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in Ordered(record.Runs))
         {
             var seed = ReferenceFigures.SeedCodeTeraEdges(r);
             string vsSeed = seed is { } t && r.Images == 60000 ? $"{F(r.TeraEdgesPerSecond / t, "F2")}x" : "-";
             string truth = r.Passed switch { true => "PASSED", false => "FAILED", null => "-" };
-            s.AppendLine($"| {r.NetworkLabel} | {r.Engine} | {r.Images} | {F(r.LoadSeconds, "F3")} | {F(r.PlanningSeconds, "F3")} | {F(r.InferenceSeconds, "G4")} | {F(r.TeraEdgesPerSecond, "F3")} | {vsSeed} | {r.Categories} | {truth} |");
+            s.AppendLine($"| {r.NetworkLabel} | {r.Engine} | {r.Images} | {F(r.LoadSeconds, "F3")} | {F(r.PlanningSeconds, "F3")} | {F(r.InferenceSeconds, "G4")} | {Spread(r)} | {r.Repeats} | {F(r.TeraEdgesPerSecond, "F3")} | {vsSeed} | {r.Categories} | {truth} |");
         }
         if (record.Runs.Any(r => r.Family == BenchmarkRun.GeneralFamily))
             s.AppendLine().AppendLine($"Seed code on the general family: {GeneralFamilyBaseline.Provenance} (measured {GeneralFamilyBaseline.Measured}; bench/baselines/{GeneralFamilyBaseline.FileName}).");
         return s.ToString();
     }
 
-    /// <summary>Two records side by side: runs matched by (network, engine), with after/before ratios of TE/s.</summary>
+    private static string Spread(BenchmarkRun r) => r.Repeats > 1 ? $"{F(r.InferenceMinSeconds)} - {F(r.InferenceMaxSeconds)}" : "-";
+
+    /// <summary>
+    /// Two records side by side: runs matched by (network, engine), with after/before ratios of time. A ratio
+    /// whose two runs' min-max ranges overlap is marked as within the noise; with a single repeat on either
+    /// side the noise is unknown, and the mark says so.
+    /// </summary>
     public static string Comparison(BenchmarkRecord before, BenchmarkRecord after)
     {
         var s = new StringBuilder();
         s.AppendLine($"Before: {before.Date:yyyy-MM-dd} `{before.Commit}` ({before.Machine.Gpu ?? before.Machine.Cpu}); after: {after.Date:yyyy-MM-dd} `{after.Commit}` ({after.Machine.Gpu ?? after.Machine.Cpu}).");
         s.AppendLine();
-        s.AppendLine("| Network (N x L) | Engine | Before s | After s | Before TE/s | After TE/s | Speed-up |");
-        s.AppendLine("|---|---|---|---|---|---|---|");
+        s.AppendLine("| Network (N x L) | Engine | Before s (min - max, n) | After s (min - max, n) | Before TE/s | After TE/s | Speed-up | Noise |");
+        s.AppendLine("|---|---|---|---|---|---|---|---|");
         var earlier = before.Runs.ToDictionary(r => (r.Family, r.Neurons, r.Layers, r.Engine));
         foreach (var a in Ordered(after.Runs))
         {
             if (!earlier.TryGetValue((a.Family, a.Neurons, a.Layers, a.Engine), out var b))
             {
-                s.AppendLine($"| {a.NetworkLabel} | {a.Engine} | - | {F(a.InferenceSeconds)} | - | {F(a.TeraEdgesPerSecond, "F3")} | - |");
+                s.AppendLine($"| {a.NetworkLabel} | {a.Engine} | - | {WithSpread(a)} | - | {F(a.TeraEdgesPerSecond, "F3")} | - | - |");
                 continue;
             }
             string ratio = a.InferenceSeconds > 0 ? $"{F(b.InferenceSeconds / a.InferenceSeconds, "F2")}x" : "-";
-            s.AppendLine($"| {a.NetworkLabel} | {a.Engine} | {F(b.InferenceSeconds)} | {F(a.InferenceSeconds)} | {F(b.TeraEdgesPerSecond, "F3")} | {F(a.TeraEdgesPerSecond, "F3")} | {ratio} |");
+            s.AppendLine($"| {a.NetworkLabel} | {a.Engine} | {WithSpread(b)} | {WithSpread(a)} | {F(b.TeraEdgesPerSecond, "F3")} | {F(a.TeraEdgesPerSecond, "F3")} | {ratio} | {Noise(b, a)} |");
         }
         return s.ToString();
+    }
+
+    private static string WithSpread(BenchmarkRun r) =>
+        r.Repeats > 1 ? $"{F(r.InferenceSeconds)} ({F(r.InferenceMinSeconds)} - {F(r.InferenceMaxSeconds)}, {r.Repeats})" : $"{F(r.InferenceSeconds)} (1 run)";
+
+    /// <summary>Whether two runs differ beyond their spread: their min-max ranges of time do not overlap.</summary>
+    public static string Noise(BenchmarkRun before, BenchmarkRun after)
+    {
+        if (before.Repeats < 2 || after.Repeats < 2) return "unknown (1 run)";
+        bool overlap = before.InferenceMinSeconds <= after.InferenceMaxSeconds && after.InferenceMinSeconds <= before.InferenceMaxSeconds;
+        return overlap ? "within the noise" : "beyond the noise";
     }
 
     public static string Csv(BenchmarkRecord record)
     {
         var s = new StringBuilder();
-        s.AppendLine("date,commit,machine,gpu,engine,neurons,layers,images,edges,load_s,planning_s,inference_s,teraedges_per_s,categories,passed,peak_host_bytes,peak_device_bytes");
+        s.AppendLine("date,commit,machine,gpu,engine,neurons,layers,images,edges,load_s,planning_s,inference_s,inference_min_s,inference_max_s,repeats,teraedges_per_s,categories,passed,peak_host_bytes,peak_device_bytes");
         foreach (var r in Ordered(record.Runs))
         {
             s.AppendLine(string.Join(',',
                 record.Date.ToString("O", CultureInfo.InvariantCulture), record.Commit, Quote(record.Machine.Cpu), Quote(record.Machine.Gpu ?? ""),
                 r.Engine, r.Neurons, r.Layers, r.Images, F(r.Edges, "R"), F(r.LoadSeconds, "R"), F(r.PlanningSeconds, "R"),
-                F(r.InferenceSeconds, "R"), F(r.TeraEdgesPerSecond, "R"), r.Categories,
+                F(r.InferenceSeconds, "R"), F(r.InferenceMinSeconds, "R"), F(r.InferenceMaxSeconds, "R"), r.Repeats, F(r.TeraEdgesPerSecond, "R"), r.Categories,
                 r.Passed?.ToString().ToLowerInvariant() ?? "", r.PeakHostBytes, r.PeakDeviceBytes?.ToString(CultureInfo.InvariantCulture) ?? ""));
         }
         return s.ToString();

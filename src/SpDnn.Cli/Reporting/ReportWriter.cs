@@ -18,7 +18,7 @@ public static class ReportWriter
         };
         foreach (var run in LayerPlotRuns(record, layerPlotNetwork))
         {
-            string stem = $"{name}-{run.Engine}-{run.Neurons}x{run.Layers}";
+            string stem = PlotStem(name, run);
             written.Add(WritePng(Path.Combine(folder, stem + "-layers.png"), () => ReportPlots.Layers(run)));
             written.Add(WritePng(Path.Combine(folder, stem + "-convergence.png"), () => ReportPlots.Convergence(run)));
         }
@@ -42,6 +42,9 @@ public static class ReportWriter
         return Path.GetFullPath(path);
     }
 
+    /// <summary>The file name stem of a run's plots, of portable characters only (an engine spec holds ':' and '=').</summary>
+    public static string PlotStem(string name, BenchmarkRun run) => PortableFileName.Of($"{name}-{run.Engine}-{run.Neurons}x{run.Layers}");
+
     /// <summary>Runs drawn per layer: those of the chosen network, or of the largest network present.</summary>
     public static IEnumerable<BenchmarkRun> LayerPlotRuns(BenchmarkRecord record, (int Neurons, int Layers)? network)
     {
@@ -56,7 +59,7 @@ public static class ReportWriter
         var s = new System.Text.StringBuilder($"\n![TE/s per network]({name}-teps.png)\n");
         foreach (var run in LayerPlotRuns(record, network))
         {
-            string stem = $"{name}-{run.Engine}-{run.Neurons}x{run.Layers}";
+            string stem = PlotStem(name, run);
             s.Append($"\n![{run.Engine} {run.Network} per layer]({stem}-layers.png)\n");
             s.Append($"\n![{run.Engine} {run.Network} convergence]({stem}-convergence.png)\n");
         }

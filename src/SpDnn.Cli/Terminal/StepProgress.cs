@@ -3,8 +3,9 @@ using Spectre.Console;
 namespace SpDnn.Cli.Terminal;
 
 /// <summary>
-/// Progress of long steps (reading, planning, inference), drawn on stderr so that stdout stays
-/// clean for --json; silent when stderr is not a terminal or is redirected to a writer.
+/// Progress of long steps (reading, planning, inference) on stderr, so that stdout stays clean for
+/// --json: bars on a terminal, plain lines when stderr goes to a file or pipe (a batch job's log),
+/// silent when the command writes to another writer (in-process runs, tests).
 /// </summary>
 public abstract class StepProgress
 {
@@ -13,13 +14,42 @@ public abstract class StepProgress
 
     public static StepProgress Silent { get; } = new SilentProgress();
 
-    /// <summary>Bars when <paramref name="error"/> is the process's stderr and that is a terminal.</summary>
+    /// <summary>For the process's stderr: bars on a terminal, else plain lines; silent for any other writer.</summary>
     public static StepProgress For(TextWriter error) =>
-        ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected ? new TerminalProgress() : Silent;
+        !ReferenceEquals(error, Console.Error) ? Silent
+        : Console.IsErrorRedirected ? new PlainProgress(error)
+        : new TerminalProgress();
 
     private sealed class SilentProgress : StepProgress
     {
         public override T Run<T>(string label, int total, Func<IProgress<int>?, T> step) => step(null);
+    }
+
+    /// <summary>One line when a step starts, one per tenth done (when the total is known) and one when it ends.</summary>
+    public sealed class PlainProgress(TextWriter error) : StepProgress
+    {
+        public override T Run<T>(string label, int total, Func<IProgress<int>?, T> step)
+        {
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            error.WriteLine($"{label} ...");
+            var tenths = total > 0 ? new Tenths(error, label, total) : null;
+            T result = step(tenths);
+            error.WriteLine($"{label}: done in {watch.Elapsed.TotalSeconds:F1} s");
+            return result;
+        }
+
+        private sealed class Tenths(TextWriter error, string label, int total) : IProgress<int>
+        {
+            private int _printed;
+
+            public void Report(int value)
+            {
+                int tenth = (int)Math.Min(9, 10L * value / total);
+                int before = _printed;
+                if (tenth > before && Interlocked.CompareExchange(ref _printed, tenth, before) == before)
+                    error.WriteLine($"{label}: {tenth * 10}%");
+            }
+        }
     }
 
     private sealed class TerminalProgress : StepProgress

@@ -17,8 +17,8 @@ public sealed class ReportTests
         Assert.Equal(0, CliHost.Run("report", Sample, "--out", dir.Path, "--network", "1024x120").ExitCode);
 
         string md = File.ReadAllText(dir.File("sample-record.md"));
-        Assert.Contains("| 1024 x 120 | cpu | 1200 | 0.500 | 0.250 | 0.125 | 0.038 | - | 19 | PASSED |", md);   // 1200·32·1024·120 / 0.125 s
-        Assert.Contains("| 4096 x 120 | cpu | 60000 | 1.500 | 0.750 | 3 | 0.315 | 0.01x | 1801 | FAILED |", md);
+        Assert.Contains("| 1024 x 120 | cpu | 1200 | 0.500 | 0.250 | 0.125 | 0.12 - 0.13 | 3 | 0.038 | - | 19 | PASSED |", md);   // 1200·32·1024·120 / 0.125 s
+        Assert.Contains("| 4096 x 120 | cpu | 60000 | 1.500 | 0.750 | 3 | - | 1 | 0.315 | 0.01x | 1801 | FAILED |", md);
         Assert.Contains("commit `abc1234`", md);
         string csv = File.ReadAllText(dir.File("sample-record.csv"));
         Assert.Equal(4, csv.Trim().Split('\n').Length);
@@ -53,7 +53,31 @@ public sealed class ReportTests
         using var dir = new TempDirectory();
         Assert.Equal(0, CliHost.Run("report", Sample, Sample, "--compare", "--out", dir.Path).ExitCode);
         string md = File.ReadAllText(dir.File("comparison.md"));
-        Assert.Contains("| 1024 x 120 | reference | 2.5 | 2.5 | 0.002 | 0.002 | 1.00x |", md);
+        Assert.Contains("| 1024 x 120 | reference | 2.5 (1 run) | 2.5 (1 run) | 0.002 | 0.002 | 1.00x | unknown (1 run) |", md);
+        Assert.Contains("| 1024 x 120 | cpu | 0.125 (0.12 - 0.13, 3) | 0.125 (0.12 - 0.13, 3) | 0.038 | 0.038 | 1.00x | within the noise |", md);
+    }
+
+    [Fact]
+    public void SpreadInTheRecordAndNoiseMarks()
+    {
+        var record = SpDnn.Cli.Reporting.BenchmarkRecord.Load(Sample);
+        var cpu = record.Runs.First(r => r.Engine == "cpu" && r.Neurons == 1024);
+        Assert.Equal((3, 0.12, 0.13), (cpu.Repeats, cpu.InferenceMinSeconds, cpu.InferenceMaxSeconds));
+        string json = record.ToJson();
+        Assert.Contains("\"repeats\": 3", json);
+        Assert.Contains("\"inferenceMinSeconds\": 0.12", json);
+        Assert.Contains("\"inferenceMaxSeconds\": 0.13", json);
+        var faster = cpu with { InferenceSeconds = 0.06, InferenceSamples = [0.061, 0.06, 0.059] };
+        Assert.Equal("beyond the noise", SpDnn.Cli.Reporting.ReportTables.Noise(cpu, faster));
+        Assert.Equal("within the noise", SpDnn.Cli.Reporting.ReportTables.Noise(cpu, cpu with { InferenceSamples = [0.129, 0.135, 0.14] }));
+    }
+
+    [Fact]
+    public void FileNamesArePortable()
+    {
+        Assert.Equal("bench-gpu-weights-streamed-1024x120", SpDnn.Cli.Reporting.PortableFileName.Of("bench-gpu:weights=streamed-1024x120"));
+        Assert.Equal("a-b.c_d", SpDnn.Cli.Reporting.PortableFileName.Of("a /b.c_d"));
+        Assert.Equal("unnamed", SpDnn.Cli.Reporting.PortableFileName.Of("::"));
     }
 
     [Fact]
