@@ -11,8 +11,10 @@ public static class InferCommand
 {
     public static Command Create()
     {
-        var network = new Option<string?>("--network") { Description = "Network: a folder of n{N}-l{k}.tsv/.mtx files, a neuron{N}.tar.gz or a .bin file (default: the generated challenge network)" };
-        var images = new Option<string?>("--images") { Description = "Images: .tsv, .tsv.gz, .mtx or .bin (default: the generated challenge images)" };
+        var network = new Option<string?>("--network", "--model") { Description = "Network: a folder of n{N}-l{k}.tsv/.mtx files, a neuron{N}.tar.gz, a .bin file, an ONNX model (.onnx) or a NumPy .npz (default: the generated challenge network)" };
+        var images = new Option<string?>("--images") { Description = "Images: .tsv, .tsv.gz, .mtx, .bin or MNIST IDX (*-idx3-ubyte[.gz], pixel / 255) (default: the generated challenge images)" };
+        var labels = new Option<string?>("--labels") { Description = "Models with a class read-out: the images' labels (IDX *-idx1-ubyte[.gz] or one class per line): prints the accuracy" };
+        var predictionsOut = new Option<string?>("--predictions-out") { Description = "Models with a class read-out: write each image's predicted class, one per line" };
         var neurons = NumberOption.Int("--neurons", "Without --network/--images: the challenge dataset of this N, generated once into the user data cache", 1, int.MaxValue, DefaultDataset.Neurons);
         var data = GenerateCommand.DataOption();
         var layers = NumberOption.OptionalInt("--layers", $"Use the first L layers (all by default; {DefaultDataset.Layers} for the generated dataset)", 1, NumberOption.MaxLayers);
@@ -27,12 +29,12 @@ public static class InferCommand
 
         var command = new Command("infer", "Run sparse DNN inference on a network and images")
         {
-            network, images, neurons, data, layers, bias, truth, engine, categoriesOut, json, threads, gpus, rebalance,
+            network, images, neurons, data, layers, bias, truth, engine, categoriesOut, json, threads, gpus, rebalance, labels, predictionsOut,
         };
         command.Validators.Add(result =>
         {
             if (result.GetValue(network) is null != result.GetValue(images) is null)
-                result.AddError("Give both --network and --images, or neither for the generated challenge dataset.");
+                result.AddError("Give both --network (or --model) and --images, or neither for the generated challenge dataset.");
         });
         command.SetAction(parse =>
         {
@@ -49,7 +51,8 @@ public static class InferCommand
                 (networkPath, imagesPath) = (dataset.Network, dataset.Images);
                 truthPath ??= dataset.Truth;
             }
-            OutputGuard.Check("--categories-out", parse.GetValue(categoriesOut), ("--network", networkPath), ("--images", imagesPath), ("--truth", truthPath));
+            OutputGuard.Check([("--network", networkPath), ("--images", imagesPath), ("--truth", truthPath), ("--labels", parse.GetValue(labels))],
+                [("--categories-out", parse.GetValue(categoriesOut)), ("--predictions-out", parse.GetValue(predictionsOut))]);
             var request = new InferRequest
             {
                 Network = networkPath,
@@ -63,6 +66,8 @@ public static class InferCommand
                 Threads = parse.GetValue(threads),
                 Gpus = parse.GetValue(gpus),
                 RebalanceAfter = parse.GetValue(rebalance),
+                Labels = parse.GetValue(labels),
+                PredictionsOut = parse.GetValue(predictionsOut),
             };
             return new InferRunner(config.Output, config.Error, StepProgress.For(config.Error)).Run(request);
         });

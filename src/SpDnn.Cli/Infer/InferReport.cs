@@ -32,6 +32,10 @@ public sealed record InferReport
     public int? Missing { get; init; }
     public int? Unexpected { get; init; }
     public IReadOnlyDictionary<string, string>? Details { get; init; }
+    /// <summary>Images per second of inference (every image, all layers).</summary>
+    public double ImagesPerSecond { get; init; }
+    /// <summary>With a class read-out: predicted (and labelled, correct) counts per class and the accuracy.</summary>
+    public Classification? Classification { get; init; }
 }
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,

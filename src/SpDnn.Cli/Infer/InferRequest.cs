@@ -19,4 +19,8 @@ public sealed record InferRequest
     public string? Gpus { get; init; }
     /// <summary>With several GPUs in one process, re-split the live images after this many layers; 0 never.</summary>
     public int RebalanceAfter { get; init; }
+    /// <summary>Labels of the images (IDX or one class per line), for a model with a class read-out: accuracy and per-class counts.</summary>
+    public string? Labels { get; init; }
+    /// <summary>Write the predicted class of every image, one per line.</summary>
+    public string? PredictionsOut { get; init; }
 }

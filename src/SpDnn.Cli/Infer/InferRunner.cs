@@ -45,17 +45,52 @@ public sealed partial class InferRunner(TextWriter output, TextWriter error, Ste
 
             var check = truth is null ? null : CategoryCheck.Compare(truth, result.Categories);
             if (request.CategoriesOut is not null) CategoriesFile.Write(request.CategoriesOut, result.Categories);
+            var classification = Classify(request, network, images.Count, result);
 
-            var report = BuildReport(request, network, images.Description, result, loadSeconds, check);
+            var report = BuildReport(request, network, images.Description, result, loadSeconds, check) with
+            {
+                ImagesPerSecond = result.InferenceSeconds > 0 ? images.Count / result.InferenceSeconds : 0,
+                Classification = classification,
+            };
             LastReport = report;
             if (request.Json) output.WriteLine(JsonSerializer.Serialize(report, InferReportJson.Default.InferReport));
-            else WriteText(report, result, check);
+            else
+            {
+                WriteText(report, result, check);
+                if (classification is not null) WriteClassification(report, classification);
+            }
             return check is { Passed: false } ? CliRunner.ExitFailedCheck : CliRunner.ExitOk;
         }
         finally
         {
             (opened as IDisposable)?.Dispose();
         }
+    }
+
+    /// <summary>The class read-out's summary, with labels when given; writes the predictions when asked.</summary>
+    private static Classification? Classify(InferRequest request, ILayerSource network, int images, InferenceResult result)
+    {
+        if (result.Classes is not { } classes)
+        {
+            if (request.Labels is not null || request.PredictionsOut is not null)
+                throw new SpDnnUsageException($"--labels and --predictions-out need a model with a class read-out; {network.Description} answers with the rows still nonzero.");
+            return null;
+        }
+        var labels = request.Labels is null ? null : Classification.ReadLabels(request.Labels, images, network.Outputs);
+        if (request.PredictionsOut is not null) Classification.WritePredictions(request.PredictionsOut, classes);
+        return Classification.Of(classes, network.Outputs, labels);
+    }
+
+    private void WriteClassification(InferReport report, Classification c)
+    {
+        var ci = CultureInfo.InvariantCulture;
+        output.WriteLine(string.Create(ci, $"throughput  {report.ImagesPerSecond:N0} images/s"));
+        if (c.Accuracy is { } accuracy) output.WriteLine(string.Create(ci, $"accuracy    {accuracy:P2} ({c.Correct:N0} of {report.Images:N0})"));
+        output.WriteLine(c.LabelledPerClass is null ? "class       predicted" : "class       predicted  labelled  correct");
+        for (int k = 0; k < c.PredictedPerClass.Length; k++)
+            output.WriteLine(c.LabelledPerClass is null
+                ? string.Create(ci, $"{k,-11} {c.PredictedPerClass[k],9}")
+                : string.Create(ci, $"{k,-11} {c.PredictedPerClass[k],9} {c.LabelledPerClass[k],9} {c.CorrectPerClass![k],8}"));
     }
 
     private ILayerSource Preload(ILayerSource source)
