@@ -115,6 +115,8 @@ internal sealed class GpuPlan : IEnginePlan
             throw;
         }
         StagingRatio = LayerCount > 0 && Neurons > 0 ? footprints / ((double)LayerCount * Neurons) : 0;
+        // Compiled now, not in the first run that reaches a full-width layer (tens of ms).
+        if (ResidentLayerCount > 0) _ = device.ResidentKernel(ResidentColumns);
         PlanningSeconds = watch.Elapsed.TotalSeconds;
     }
 
