@@ -72,7 +72,8 @@ internal sealed class GpuDevice : IDisposable
         where TFused : struct, IProductSum
         where TSums : struct, IColumnSums<TSums>
         where TChunk : struct, ISlotChunk<TChunk> =>
-        Accelerator.LoadKernel<ProgramArgs>(ResidentInputKernel.Run<TFused, TSums, TChunk>, ResidentInputKernel.Specialization);
+        Accelerator.LoadKernel<ProgramArgs>(ResidentInputKernel.Run<TFused, TSums, TChunk>,
+            Accelerator.AcceleratorType == AcceleratorType.CPU ? ResidentInputKernel.SimulatedSpecialization : ResidentInputKernel.Specialization);
 
     public Context Context { get; }
     public Accelerator Accelerator { get; }

@@ -42,6 +42,9 @@ internal static class ResidentInputKernel
     /// <summary>Launch bounds: groups of up to 1024 (64 registers a thread: one group of 1024 or two of 512 per multiprocessor).</summary>
     public static KernelSpecialization Specialization => new(GroupSize, 1);
 
+    /// <summary>Launch bounds on the CPU simulator, whose groups have at most <see cref="SimulatedGroupSize"/> threads.</summary>
+    public static KernelSpecialization SimulatedSpecialization => new(SimulatedGroupSize, 1);
+
     /// <summary>Computes layer <see cref="ProgramArgs.FirstLayer"/> for the tile of live columns Grid.IdxX.</summary>
     /// <typeparam name="TFused">The fused multiply-add: the device's, or the CPU simulator's exact software one.</typeparam>
     /// <typeparam name="TSums">The tile width (live columns per group).</typeparam>

@@ -6,10 +6,10 @@ using SpDnn.Tests.Support;
 
 namespace SpDnn.Tests.Engines.Gpu;
 
-/// <summary>The common engine contract, with the real kernels run on ILGPU's CPU simulator.</summary>
+/// <summary>The common engine contract, with the real kernels run on ILGPU's CPU simulator; the layer program's tiled kernel for every layer (ResidentInputEngineTests covers the other full-width kernel).</summary>
 public sealed class GpuEngineTests : EngineConformanceTests
 {
-    protected override IInferenceEngine CreateEngine() => new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator });
+    protected override IInferenceEngine CreateEngine() => new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Kernel = FullWidthKernel.Tiled });
 
     // The simulator is far slower than the real device: fewer seeds than the fast engines.
     protected override int RandomSeeds => 4;
@@ -17,7 +17,7 @@ public sealed class GpuEngineTests : EngineConformanceTests
     protected override int RandomImages => 32;
 
     private static GpuEngine Simulator(long budget = 0, WeightResidency weights = WeightResidency.Auto) =>
-        new(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, DeviceMemoryBudget = budget, Weights = weights });
+        new(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Kernel = FullWidthKernel.Tiled, DeviceMemoryBudget = budget, Weights = weights });
 
     private static readonly InferenceOptions Keep = new() { KeepFinalFeatures = true };
 
@@ -64,6 +64,7 @@ public sealed class GpuEngineTests : EngineConformanceTests
             using var engine = new GpuEngine(new GpuEngineOptions
             {
                 Accelerator = GpuAcceleratorChoice.CpuSimulator,
+                Kernel = FullWidthKernel.Tiled,
                 MergeDuplicateOutputs = merge,
                 SimulatedMultiprocessors = merge == DuplicateOutputMerge.Auto ? 3 : 1,
                 // Merged layouts streamed too: their copy tables pass through page-locked memory.
@@ -115,6 +116,7 @@ public sealed class GpuEngineTests : EngineConformanceTests
         using var engine = new GpuEngine(new GpuEngineOptions
         {
             Accelerator = GpuAcceleratorChoice.CpuSimulator,
+            Kernel = FullWidthKernel.Tiled,
             SimulatedMultiprocessors = 3,
             LayersPerChunk = 3,
             Weights = WeightResidency.Streamed,
@@ -142,7 +144,7 @@ public sealed class GpuEngineTests : EngineConformanceTests
         Assert.Contains(live, n => n > 0 && n <= LayerProgram.GroupSize);
         Assert.NotEmpty(expected.Categories);
 
-        using var engine = new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, SimulatedMultiprocessors = 3, CollapseIdenticalRows = false });
+        using var engine = new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Kernel = FullWidthKernel.Tiled, SimulatedMultiprocessors = 3, CollapseIdenticalRows = false });
         var actual = engine.Infer(network, images, Keep);
         Assert.Equal(expected.Categories, actual.Categories);
         Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
@@ -155,7 +157,7 @@ public sealed class GpuEngineTests : EngineConformanceTests
         var shape = new RandomNetworkOptions { Neurons = 160, Layers = 12, DyadicValues = true, MinWeight = -1f, MaxWeight = 1f, MinBias = -0.25f, MaxBias = 0.25f };
         var network = InMemoryNetwork.Load(new RandomNetworkGenerator(32, shape));
         var images = RandomNetworkGenerator.RandomImages(32, 24, shape.Neurons, 0.3, 2f, binary: false);
-        var options = new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, LayersPerChunk = 2 };
+        var options = new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Kernel = FullWidthKernel.Tiled, LayersPerChunk = 2 };
         using var resident = new GpuEngine(options with { Weights = WeightResidency.Resident });
         var all = resident.Infer(network, images, Keep);
         long planBytes = long.Parse(all.Details["planBytes"], System.Globalization.CultureInfo.InvariantCulture);
@@ -177,7 +179,7 @@ public sealed class GpuEngineTests : EngineConformanceTests
         var network = InMemoryNetwork.Load(new RandomNetworkGenerator(33, shape));
         var images = RandomNetworkGenerator.RandomImages(33, 20, shape.Neurons, 0.3, 2f, binary: false);
         var expected = RunReference(network, images);
-        using var engine = new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, TimeEachLayer = true });
+        using var engine = new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Kernel = FullWidthKernel.Tiled, TimeEachLayer = true });
         var actual = engine.Infer(network, images);
         Assert.Equal(expected.Categories, actual.Categories);
         Assert.Equal(shape.Layers.ToString(System.Globalization.CultureInfo.InvariantCulture), actual.Details["launches"]);
@@ -212,6 +214,7 @@ public sealed class GpuEngineTests : EngineConformanceTests
         using var engine = new GpuEngine(new GpuEngineOptions
         {
             Accelerator = GpuAcceleratorChoice.CpuSimulator,
+            Kernel = FullWidthKernel.Tiled,
             ResidentGroupsOverride = 2,
             SimulatedBarrierPollLimit = 2000,
         });
@@ -235,10 +238,10 @@ public sealed class GpuEngineTests : EngineConformanceTests
         using var engine = new GpuEngine(new GpuEngineOptions
         {
             Accelerator = GpuAcceleratorChoice.CpuSimulator,
+            Kernel = FullWidthKernel.Tiled,
             SimulatedMultiprocessors = 3,
             ResidentGroupsOverride = 4,
             SimulatedBarrierPollLimit = 2000,
-            Kernel = FullWidthKernel.Tiled,
         });
         var actual = engine.Infer(network, images, Keep);
         Assert.Equal("1", actual.Details["barrierRetries"]);

@@ -15,7 +15,7 @@ public sealed class GpuFusedProductTests
     private static readonly InferenceOptions Keep = new() { KeepFinalFeatures = true };
 
     private static GpuEngine Simulator(bool fused) =>
-        new(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, FusedProducts = fused });
+        new(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Kernel = FullWidthKernel.Tiled, FusedProducts = fused });
 
     /// <summary>A random general network whose weights are rounded to ±2^k with k in [minExponent, maxExponent].</summary>
     private static InMemoryNetwork PowerOfTwoNetwork(int seed, RandomNetworkOptions shape, int minExponent, int maxExponent)

@@ -154,7 +154,8 @@ public sealed class ResidentInputKernelTests
         var images = RandomNetworkGenerator.RandomImages(5, 24, n, 0.3, 2f, binary: false);
         var expected = EngineConformanceTests.RunReference(network, images);
 
-        using var engine = Engine(0, FullWidthKernel.Auto);
+        // Four columns: below the width at which every layer goes to the resident kernel.
+        using var engine = Engine(4, FullWidthKernel.Auto);
         var actual = engine.Infer(network, images, Keep);
         Assert.Equal(expected.Categories, actual.Categories);
         Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
