@@ -124,7 +124,8 @@ EOF
 
 # --- running a case -------------------------------------------------------------------------
 ROWS=()
-bytes_of() { local total=0 f; [ $# -gt 0 ] || { echo 0; return; }; for f in "$@"; do total=$((total + $(du -sbL "$f" | cut -f1))); done; echo "$total"; }
+# Bytes of the regular files under the given paths (links followed), as stored.
+bytes_of() { [ $# -gt 0 ] || { echo 0; return; }; find -L "$@" -type f -printf '%s\n' | awk '{s+=$1} END {print s+0}'; }
 
 # case NAME "INPUT FILES" ARGS...: runs the CLI under /usr/bin/time with a memory watchdog.
 case_() {
@@ -138,14 +139,23 @@ case_() {
     sleep 0.2
   done
   wait "$pid" || true
-  local code; code=$(sed -n 's/.*Exit status: //p' time.txt); code=${code:-$(grep -q "signal" time.txt && echo signal)}
+  local code; code=$(sed -n 's/.*Exit status: //p' time.txt)
+  local signal; signal=$(sed -n 's/.*Command terminated by signal \([0-9]*\).*/\1/p' time.txt)
+  [ -z "$signal" ] || code="$((128 + signal)) (signal $signal)"
   local peak; peak=$(sed -n 's/.*Maximum resident set size (kbytes): //p' time.txt)
   local first; first=$(grep -m1 -E '^error|Unhandled|^[A-Za-z.]*Exception' stderr.txt | sed "s#$WORK/##g; s#|#/#g" | cut -c1-150 || true)
   [ -n "$first" ] || first=$(head -c 150 stdout.txt | head -1 | sed "s#$WORK/##g")
+  # An input the case changed is reported and restored, so later cases read the same data.
+  if ! sha256sum -c --quiet pristine.sha256 >/dev/null 2>&1; then
+    first="INPUT CHANGED; $first"; inputs_ok="CHANGED by some case"
+    cp pristine/sparse-images-64.tsv pristine/truth.tsv .
+  fi
   ROWS+=("| $name | $bytes | ${code:-?}${killed:+ ($killed)} | ${peak:+$((peak / 1024))} | ${first:-} |")
   echo "$name: exit ${code:-?} ${killed} peak ${peak:-?} kB: ${first:-}" >&2
 }
 
+mkdir -p pristine && cp sparse-images-64.tsv truth.tsv pristine/ && sha256sum sparse-images-64.tsv truth.tsv > pristine.sha256
+inputs_ok="unchanged"
 NET="--network net --bias -0.3 --engine cpu"
 case_ "valid run (baseline)"            "net sparse-images-64.tsv"   infer $NET --images sparse-images-64.tsv --truth truth.tsv
 case_ "image id 2147483647"             "net id-2147483647.tsv"       infer $NET --images id-2147483647.tsv
@@ -172,7 +182,6 @@ case_ "--threads 100000"                "net sparse-images-64.tsv"    infer $NET
 case_ "generate images --count 0"       ""                            generate images --neurons 1024 --count 0
 case_ "generate network --neurons 1000" ""                            generate network --neurons 1000
 case_ "convert --to xyz"                "sparse-images-64.tsv"        convert --input sparse-images-64.tsv --output x.out --to xyz
-sha256sum sparse-images-64.tsv truth.tsv > inputs.sha256
 
 # SIGTERM and SIGINT during a write: the temporaries must go (the target is never half-written).
 signal_case() {
@@ -196,7 +205,6 @@ EOF
 }
 ROWS+=("$(signal_case SIGTERM)")
 ROWS+=("$(signal_case SIGINT)")
-if sha256sum -c --quiet inputs.sha256; then inputs_ok="unchanged"; else inputs_ok="CHANGED"; fi
 
 report() {
   echo "# Hostile inputs (issue 16)"
@@ -204,7 +212,7 @@ report() {
   echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ), commit $(git -C "$ROOT" rev-parse --short HEAD), $(nproc) cores, .NET $(dotnet --version)"
   echo "- command: \`scripts/hostile-inputs.sh\` (each case one CLI process under \`/usr/bin/time -v\`; killed above $LIMIT_MB MB)"
   echo "- input bytes: the files the case reads, as stored (compressed for .gz); the valid run gives the process's baseline memory"
-  echo "- inputs after every case: $inputs_ok (sha256 of the images and truth before and after)"
+  echo "- the images and truth files after every case: $inputs_ok (sha256 compared after each case; a changed input is marked and restored)"
   echo
   echo "| case | input bytes | exit | peak RSS MB | first error line (or output) |"
   echo "| --- | ---: | --- | ---: | --- |"
