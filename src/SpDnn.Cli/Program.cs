@@ -1,5 +1,7 @@
 using SpDnn.Cli;
-using SpDnn.Cli.Safety;
 
-using var signals = SignalCleanup.Register(Console.Error);
+// Open MPI hands each rank's stdout a pseudo-terminal, so .NET would write the terminal's keypad-mode
+// escape into output that ends in a file or a pipe (--json included). Ranks are never interactive.
+if (Environment.GetEnvironmentVariable("OMPI_COMM_WORLD_RANK") is not null) Environment.SetEnvironmentVariable("TERM", "dumb");
+
 return CliRunner.Invoke(SpdnnCommand.Create(), args);

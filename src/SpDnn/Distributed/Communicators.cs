@@ -6,10 +6,10 @@ namespace SpDnn.Distributed;
 public static class Communicators
 {
     /// <summary>
-    /// One rank when no launcher started the process (MPI is not even loaded); MPI when a
-    /// launcher of the MPICH family did. Open MPI's launcher, no loadable MPICH-ABI library, or a
-    /// library that does not see the launcher's ranks give one <see cref="MpiException"/>
-    /// explaining what to do, never a crash.
+    /// One rank when no launcher started the process (MPI is not even loaded); MPI when a launcher
+    /// did, bound to the library of the launcher's family (MPICH ABI or Open MPI) found at run time.
+    /// No loadable library, or one that does not see the launcher's ranks (an mpiexec of another
+    /// installation), give one <see cref="MpiException"/> explaining what to do, never a crash.
     /// </summary>
     public static ICommunicator Create() => Create(MpiLaunch.FromEnvironment());
 
@@ -19,11 +19,8 @@ public static class Communicators
         {
             case MpiLauncher.None:
                 return new SingleProcessCommunicator();
-            case MpiLauncher.OpenMpi:
-                throw new MpiException("this process was started by Open MPI's mpirun (OMPI_COMM_WORLD_RANK is set), whose ABI SpDnn " +
-                    "does not support; run it with the mpiexec of an MPICH-ABI MPI (MPICH, Intel MPI, Cray MPICH, MVAPICH).");
             default:
-                var mpi = MpiLibrary.Load(Environment.GetEnvironmentVariable(MpiLibrary.OverrideVariable));
+                var mpi = MpiLibrary.Load(Environment.GetEnvironmentVariable(MpiLibrary.OverrideVariable), launch.Launcher);
                 var communicator = MpiCommunicator.Initialize(mpi);
                 if (launch.Size > 1 && communicator.Size != launch.Size)
                 {

@@ -55,18 +55,20 @@ public sealed class DistributedInferTests(DistributedDataset data) : IClassFixtu
         ["infer", "--network", data.Network, "--images", images, "--engine", DistributedDataset.Engine, "--categories-out", categoriesOut, .. more];
 
     [SkippableTheory]
-    [InlineData(1, false)]
-    [InlineData(2, false)]
-    [InlineData(3, false)]
-    [InlineData(3, true)]
-    public void RanksGiveTheSingleProcessCategories(int ranks, bool binaryImages)
+    [InlineData(MpiFlavour.Mpich, 1, false)]
+    [InlineData(MpiFlavour.Mpich, 2, false)]
+    [InlineData(MpiFlavour.Mpich, 3, false)]
+    [InlineData(MpiFlavour.Mpich, 3, true)]
+    [InlineData(MpiFlavour.OpenMpi, 2, false)]
+    [InlineData(MpiFlavour.OpenMpi, 3, true)]
+    public void RanksGiveTheSingleProcessCategories(MpiFlavour flavour, int ranks, bool binaryImages)
     {
-        Skip.If(CliProcess.Mpiexec is null, CliProcess.SkipReasonWithoutMpiexec);
-        string single = data.File($"single-{ranks}-{binaryImages}.tsv"), spread = data.File($"ranks-{ranks}-{binaryImages}.tsv");
+        Skip.If(CliProcess.Launcher(flavour) is null, CliProcess.SkipReason(flavour));
+        string single = data.File($"single-{flavour}-{ranks}-{binaryImages}.tsv"), spread = data.File($"ranks-{flavour}-{ranks}-{binaryImages}.tsv");
         string images = binaryImages ? data.BinaryImages : data.Images;
         var one = CliProcess.Run(Infer(single, data.Images));
         Assert.True(one.ExitCode == 0, one.ToString());
-        var run = CliProcess.Run(Infer(spread, images, "--json"), mpiRanks: ranks);
+        var run = CliProcess.Run(Infer(spread, images, "--json"), mpiRanks: ranks, flavour: flavour);
         Assert.True(run.ExitCode == 0, run.ToString());
 
         Assert.Equal(data.Expected, CategoriesFile.Read(single));

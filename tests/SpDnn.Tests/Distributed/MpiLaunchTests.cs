@@ -16,4 +16,13 @@ public sealed class MpiLaunchTests
         Assert.Equal(new MpiLaunch(MpiLauncher.OpenMpi, 1, 3), MpiLaunch.FromVariables(openMpiAndPmix));
         Assert.False(MpiLaunch.FromVariables(new Dictionary<string, string>()).IsMultiProcess);
     }
+
+    [Fact]
+    public void TheLaunchersOwnLibraryFamilyIsTriedFirst()
+    {
+        Assert.Equal("libmpi.so.40", MpiLibrary.CandidateNames(MpiLauncher.OpenMpi)[0]);
+        Assert.Equal("libmpi.so.12", MpiLibrary.CandidateNames(MpiLauncher.Pmi)[0]);
+        Assert.Equal(MpiLibrary.CandidateNames(MpiLauncher.Pmi).Order(), MpiLibrary.CandidateNames(MpiLauncher.OpenMpi).Order());
+        Assert.Equal(0x44000000, MpiAbi.Mpich.CommWorld);
+    }
 }

@@ -9,29 +9,32 @@ namespace SpDnn.Distributed.Mpi;
 public sealed unsafe class MpiCommunicator : ICommunicator
 {
     private readonly MpiLibrary _mpi;
+    private readonly MpiAbi _abi;
     private readonly bool _ownsInitialisation;
     private bool _disposed;
 
     private MpiCommunicator(MpiLibrary mpi, bool ownsInitialisation)
     {
         _mpi = mpi;
+        _abi = mpi.Abi;
         _ownsInitialisation = ownsInitialisation;
         int rank, size;
-        mpi.Check(mpi.CommSetErrhandler(MpiAbi.CommWorld, MpiAbi.ErrorsReturn), "MPI_Comm_set_errhandler");
-        mpi.Check(mpi.CommRank(MpiAbi.CommWorld, &rank), "MPI_Comm_rank");
-        mpi.Check(mpi.CommSize(MpiAbi.CommWorld, &size), "MPI_Comm_size");
+        mpi.Check(mpi.CommSetErrhandler(_abi.CommWorld, _abi.ErrorsReturn), "MPI_Comm_set_errhandler");
+        mpi.Check(mpi.CommRank(_abi.CommWorld, &rank), "MPI_Comm_rank");
+        mpi.Check(mpi.CommSize(_abi.CommWorld, &size), "MPI_Comm_size");
         Rank = rank;
         Size = size;
 
         // Ranks sharing this host's memory: the local rank picks the GPU whatever the launcher.
-        int node, localRank, localSize;
-        mpi.Check(mpi.CommSplitType(MpiAbi.CommWorld, MpiAbi.CommTypeShared, rank, MpiAbi.InfoNull, &node), "MPI_Comm_split_type");
+        nint node;
+        int localRank, localSize;
+        mpi.Check(mpi.CommSplitType(_abi.CommWorld, _abi.CommTypeShared, rank, _abi.InfoNull, &node), "MPI_Comm_split_type");
         mpi.Check(mpi.CommRank(node, &localRank), "MPI_Comm_rank");
         mpi.Check(mpi.CommSize(node, &localSize), "MPI_Comm_size");
         mpi.Check(mpi.CommFree(&node), "MPI_Comm_free");
         LocalRank = localRank;
         LocalSize = localSize;
-        Description = $"MPI ({mpi.Name}: {FirstLine(mpi.LibraryVersion()).Replace('\t', ' ')})";
+        Description = $"MPI ({mpi.Name}, {(mpi.Abi.Kind == MpiAbiKind.OpenMpi ? "Open MPI ABI" : "MPICH ABI")}: {FirstLine(mpi.LibraryVersion()).Replace('\t', ' ')})";
     }
 
     public int Rank { get; }
@@ -57,15 +60,15 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     {
         var all = new int[Size];
         fixed (int* recv = all)
-            _mpi.Check(_mpi.Allgather(&value, 1, MpiAbi.Int, recv, 1, MpiAbi.Int, MpiAbi.CommWorld), "MPI_Allgather");
+            _mpi.Check(_mpi.Allgather(&value, 1, _abi.Int, recv, 1, _abi.Int, _abi.CommWorld), "MPI_Allgather");
         return all;
     }
 
-    public int[] AllGatherVariable(ReadOnlySpan<int> local) => GatherVariable(local, MpiAbi.Int);
+    public int[] AllGatherVariable(ReadOnlySpan<int> local) => GatherVariable(local, _abi.Int);
 
-    public byte[] AllGatherVariable(ReadOnlySpan<byte> local) => GatherVariable(local, MpiAbi.Byte);
+    public byte[] AllGatherVariable(ReadOnlySpan<byte> local) => GatherVariable(local, _abi.Byte);
 
-    private T[] GatherVariable<T>(ReadOnlySpan<T> local, int datatype) where T : unmanaged
+    private T[] GatherVariable<T>(ReadOnlySpan<T> local, nint datatype) where T : unmanaged
     {
         var counts = AllGather(local.Length);
         var displacements = new int[Size];
@@ -82,21 +85,21 @@ public sealed unsafe class MpiCommunicator : ICommunicator
         fixed (int* c = counts)
         fixed (int* d = displacements)
             _mpi.Check(_mpi.Allgatherv(send is null ? &dummy : send, local.Length, datatype,
-                recv is null ? &dummy : recv, c, d, datatype, MpiAbi.CommWorld), "MPI_Allgatherv");
+                recv is null ? &dummy : recv, c, d, datatype, _abi.CommWorld), "MPI_Allgatherv");
         return all;
     }
 
-    public double[] AllReduceMax(ReadOnlySpan<double> local) => Reduce(local, MpiAbi.Double, MpiAbi.OpMax);
+    public double[] AllReduceMax(ReadOnlySpan<double> local) => Reduce(local, _abi.Double, _abi.OpMax);
 
-    public long[] AllReduceSum(ReadOnlySpan<long> local) => Reduce(local, MpiAbi.Int64, MpiAbi.OpSum);
+    public long[] AllReduceSum(ReadOnlySpan<long> local) => Reduce(local, _abi.Int64, _abi.OpSum);
 
-    private T[] Reduce<T>(ReadOnlySpan<T> local, int datatype, int op) where T : unmanaged
+    private T[] Reduce<T>(ReadOnlySpan<T> local, nint datatype, nint op) where T : unmanaged
     {
         var all = new T[local.Length];
         if (local.Length == 0) return all;
         fixed (T* send = local)
         fixed (T* recv = all)
-            _mpi.Check(_mpi.Allreduce(send, recv, local.Length, datatype, op, MpiAbi.CommWorld), "MPI_Allreduce");
+            _mpi.Check(_mpi.Allreduce(send, recv, local.Length, datatype, op, _abi.CommWorld), "MPI_Allreduce");
         return all;
     }
 
@@ -104,16 +107,16 @@ public sealed unsafe class MpiCommunicator : ICommunicator
     {
         byte dummy = 0;
         fixed (byte* p = buffer)
-            _mpi.Check(_mpi.Bcast(p is null ? &dummy : p, buffer.Length, MpiAbi.Byte, root, MpiAbi.CommWorld), "MPI_Bcast");
+            _mpi.Check(_mpi.Bcast(p is null ? &dummy : p, buffer.Length, _abi.Byte, root, _abi.CommWorld), "MPI_Bcast");
     }
 
-    public void Barrier() => _mpi.Check(_mpi.Barrier(MpiAbi.CommWorld), "MPI_Barrier");
+    public void Barrier() => _mpi.Check(_mpi.Barrier(_abi.CommWorld), "MPI_Barrier");
 
     public void Abort(int exitCode)
     {
         Console.Out.Flush();
         Console.Error.Flush();
-        _mpi.Abort(MpiAbi.CommWorld, exitCode);
+        _mpi.Abort(_abi.CommWorld, exitCode);
         Environment.Exit(exitCode); // MPI_Abort should not return; make sure this rank ends if it does
     }
 

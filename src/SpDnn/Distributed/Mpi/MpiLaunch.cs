@@ -11,7 +11,7 @@ public enum MpiLauncher
     /// <summary>A PMI launcher of the MPICH family (Hydra's mpiexec, Intel MPI, srun with PMI/PMIx).</summary>
     Pmi,
 
-    /// <summary>Open MPI's mpirun/prterun: a different ABI, not supported.</summary>
+    /// <summary>Open MPI's mpirun/mpiexec/prterun (its own ABI, bound as such).</summary>
     OpenMpi,
 }
 
