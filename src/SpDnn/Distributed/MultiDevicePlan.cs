@@ -6,7 +6,7 @@ namespace SpDnn.Distributed;
 /// One plan per device (plans live on their device), or two when live images are re-balanced:
 /// one for the layers before the re-balance and one for those after.
 /// </summary>
-public sealed class MultiDevicePlan : IEnginePlan
+internal sealed class MultiDevicePlan : IEnginePlan
 {
     internal MultiDevicePlan(MultiDeviceEngine owner, int neurons, int layers, int rebalanceAfter,
         IEnginePlan[] head, IEnginePlan[]? tail, double planningSeconds)

@@ -3,7 +3,7 @@ using SpDnn.Model;
 namespace SpDnn.Distributed;
 
 /// <summary>Combines the results of devices (or ranks) that ran disjoint sets of images through the same layers.</summary>
-public static class ResultMerger
+internal static class ResultMerger
 {
     /// <summary>
     /// Per layer: live images summed; distinct rows summed (rows identical across devices are

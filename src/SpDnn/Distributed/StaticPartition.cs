@@ -1,7 +1,7 @@
 namespace SpDnn.Distributed;
 
 /// <summary>How images are split over devices and ranks: contiguous slices, decided before the run.</summary>
-public static class StaticPartition
+internal static class StaticPartition
 {
     /// <summary>Rows <c>[part·count/parts, (part+1)·count/parts)</c>: what rank <paramref name="part"/> of <paramref name="parts"/> takes.</summary>
     public static (int Start, int Count) EvenSlice(int count, int part, int parts)

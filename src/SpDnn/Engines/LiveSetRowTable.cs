@@ -1,7 +1,7 @@
 namespace SpDnn.Engines;
 
 /// <summary>Exact equality of two computed rows, given by their indices (supplied by the engine, which owns the row storage).</summary>
-public interface IRowEquality
+internal interface IRowEquality
 {
     bool RowsEqual(int a, int b);
 }
@@ -13,7 +13,7 @@ public interface IRowEquality
 /// generation stamps: clearing between layers costs nothing, and nothing is allocated after
 /// construction.
 /// </summary>
-public sealed class LiveSetRowTable
+internal sealed class LiveSetRowTable
 {
     private readonly ulong[] _hashes;
     private readonly int[] _newRow;

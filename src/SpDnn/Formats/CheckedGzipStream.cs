@@ -16,7 +16,7 @@ namespace SpDnn.Formats;
 /// begins.
 /// </para>
 /// </summary>
-public sealed class CheckedGzipStream : Stream
+internal sealed class CheckedGzipStream : Stream
 {
     private const int MaxHeaderField = 1 << 16;
 

@@ -7,7 +7,7 @@ namespace SpDnn.Formats;
 /// read into one buffer and lines are handed out as spans of it (valid until the next call).
 /// A final line without a newline counts; a trailing carriage return is removed.
 /// </summary>
-public sealed class LineReader
+internal sealed class LineReader
 {
     /// <summary>
     /// The longest line accepted. Lines of the formats read here are tens of bytes; a longer run

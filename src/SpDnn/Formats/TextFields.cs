@@ -9,7 +9,7 @@ namespace SpDnn.Formats;
 /// <c>6.250000e-02</c> and <c>1</c>) and fall back to the runtime's correctly rounded parser.
 /// Every method advances <c>position</c> past the field and returns false on malformed input.
 /// </summary>
-public static class TextFields
+internal static class TextFields
 {
     // Powers of ten exact in float32: 10^0 .. 10^10.
     private static readonly float[] Pow10 = [1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f, 1e8f, 1e9f, 1e10f];

@@ -16,7 +16,7 @@ namespace SpDnn.Generation;
 /// become three radix-2 transforms of 2^25 points per call, where this transform makes 12 passes
 /// over 15,360,000 points.
 /// </remarks>
-public sealed class MixedRadixFft
+internal sealed class MixedRadixFft
 {
     private static readonly double Sin2PiOver3 = Math.Sin(2 * Math.PI / 3);
     private static readonly double Sin2PiOver5 = Math.Sin(2 * Math.PI / 5);

@@ -9,7 +9,7 @@ namespace SpDnn.Engines.Cpu;
 /// layer may be of any shape (inputs x outputs) and form; its <see cref="KernelForm"/> picks the
 /// kernels' finish once, here.
 /// </summary>
-public sealed class CpuLayerPlan
+internal sealed class CpuLayerPlan
 {
     /// <summary>Rows in a dense tile: one SIMD lane per live row.</summary>
     public const int TileWidth = 16;

@@ -10,7 +10,7 @@ namespace SpDnn.Engines.Cpu;
 /// at most <see cref="Window"/> plans, so memory stays at a few layers whatever L is. Layers may
 /// be of any shape and form; which rows may be dropped as dead is decided here from the layers.
 /// </summary>
-public sealed class CpuNetworkPlan : IEnginePlan
+internal sealed class CpuNetworkPlan : IEnginePlan
 {
     private readonly CpuLayerPlan[]? _plans;
     private readonly bool _merge;

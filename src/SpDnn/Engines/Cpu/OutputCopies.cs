@@ -11,7 +11,7 @@ namespace SpDnn.Engines.Cpu;
 /// its value to every output of the set: exact for any network. Kronecker-built layers such as
 /// the challenge's have sets of 16.
 /// </summary>
-public sealed class OutputCopies
+internal sealed class OutputCopies
 {
     private OutputCopies(int[] representatives, int[] starts, int[] outputs)
     {
