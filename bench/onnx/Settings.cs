@@ -1,0 +1,53 @@
+using System.Globalization;
+
+namespace SpDnn.Bench.Onnx;
+
+/// <summary>Command-line settings of the ONNX Runtime comparison (see Program.cs).</summary>
+internal sealed record Settings
+{
+    public required string[] Models { get; init; }
+    public required string Images { get; init; }
+    public string? Labels { get; init; }
+    public required string[] Engines { get; init; }
+    public int Repeat { get; init; } = 5;
+    public int Threads { get; init; }
+    public required string Out { get; init; }
+    public required string Name { get; init; }
+
+    public static Settings Parse(string[] args)
+    {
+        string root = FindRoot();
+        var values = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+                throw new ArgumentException($"Expected --name value pairs, got \"{args[i]}\".");
+            values[args[i][2..]] = args[++i];
+        }
+        string Get(string key, string fallback) => values.Remove(key, out var v) ? v : fallback;
+        var models = Get("model", $"{root}/data/models/mnist-mlp-300-100-pruned90.onnx,{root}/data/models/mnist-mlp-4x4096-pruned95.onnx");
+        var settings = new Settings
+        {
+            Models = models.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            Images = Get("images", $"{root}/data/mnist/t10k-images-idx3-ubyte.gz"),
+            Labels = Get("labels", $"{root}/data/mnist/t10k-labels-idx1-ubyte.gz"),
+            Engines = Get("engines", "cpu").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+            Repeat = int.Parse(Get("repeat", "5"), CultureInfo.InvariantCulture),
+            Threads = int.Parse(Get("threads", "0"), CultureInfo.InvariantCulture),
+            Out = Get("out", Path.Combine(root, "bench", "results")),
+            Name = Get("name", $"onnx-peer-{DateTime.UtcNow:yyyyMMdd-HHmm}-{Environment.MachineName}"),
+        };
+        if (values.Count > 0) throw new ArgumentException($"Unknown settings: {string.Join(", ", values.Keys.Select(k => "--" + k))}.");
+        if (settings.Repeat < 1) throw new ArgumentException("--repeat must be at least 1.");
+        return settings;
+    }
+
+    /// <summary>The repository root (the folder with SpDnn.slnx) above the working folder or the program; the working folder when there is none (a published copy).</summary>
+    private static string FindRoot()
+    {
+        foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+                if (File.Exists(Path.Combine(dir.FullName, "SpDnn.slnx"))) return dir.FullName;
+        return Directory.GetCurrentDirectory();
+    }
+}
