@@ -73,6 +73,19 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void TheSeedCodeBaselineIsTheCommittedRecord()
+    {
+        string csv = File.ReadAllText(Path.Combine(TestData.RepositoryRoot, "bench", "results", "seed-code-h200", "seed-code-h200.csv"));
+        var rows = csv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1).Select(l => l.Split(',')).Where(f => f[3] == "A").ToArray();
+        Assert.Equal(12, rows.Length);
+        foreach (var f in rows)
+            Assert.Equal(double.Parse(f[5], System.Globalization.CultureInfo.InvariantCulture),
+                SpDnn.Cli.Reporting.SeedCodeBaseline.InferenceSeconds(int.Parse(f[0]), int.Parse(f[1])));
+        Assert.Null(SpDnn.Cli.Reporting.SeedCodeBaseline.InferenceSeconds(1024, 7));
+        Assert.Equal(22.33, SpDnn.Cli.Reporting.ReferenceFigures.SeedCodeTeraEdges(1024, 120)!.Value, 2);
+    }
+
+    [Fact]
     public void FileNamesArePortable()
     {
         Assert.Equal("bench-gpu-weights-streamed-1024x120", SpDnn.Cli.Reporting.PortableFileName.Of("bench-gpu:weights=streamed-1024x120"));
