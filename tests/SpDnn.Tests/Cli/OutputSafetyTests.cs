@@ -96,6 +96,9 @@ public class OutputSafetyTests(CliFixture data) : IClassFixture<CliFixture>
                 while (watch.Elapsed < TimeSpan.FromSeconds(90) && !(Directory.Exists(output) && Directory.EnumerateFileSystemEntries(output).Any()))
                     Thread.Sleep(50);
                 Assert.NotEmpty(Directory.EnumerateFileSystemEntries(output));
+                // A moment more, so that a loaded machine has run the process past its start-up
+                // (where the signal handlers are installed) too.
+                Thread.Sleep(1000);
                 Assert.Equal(0, Kill(process.Id, 15));
             });
         Assert.Equal(128 + 15, run.ExitCode);
