@@ -57,6 +57,6 @@ public sealed class DefaultDatasetTests
     {
         var run = CliHost.Run("infer", "--network", "x.bin");
         Assert.Equal(SpDnn.Cli.CliRunner.ExitBadInput, run.ExitCode);
-        Assert.Contains("both --network and --images", run.Error);
+        Assert.Contains("both --network (or --model) and --images", run.Error);
     }
 }
