@@ -12,7 +12,11 @@ public static class ConvertCommand
     {
         var input = new Option<string>("--input") { Description = "Network (folder, .tar.gz, .bin) or images (.tsv, .tsv.gz, .mtx, .bin)", Required = true };
         var outputPath = new Option<string>("--output") { Description = "Output file, or folder for a network in tsv/tsv.gz/mtx", Required = true };
-        var to = new Option<string?>("--to") { Description = "tsv, tsv.gz, mtx, tar.gz (networks) or bin; default from the output name" };
+        var to = new Option<string?>("--to")
+        {
+            Description = $"Networks: {DataFormats.Names(f => (f.Writes & FormatHolds.Network) != 0)}; images: "
+                + $"{DataFormats.Names(f => f.WriteImages is not null)}; default from the output name",
+        };
         var layers = NumberOption.OptionalInt("--layers", "Networks: keep the first L layers", 1, NumberOption.MaxLayers);
         var bias = NumberOption.OptionalReal("--bias", "Networks: bias to store in a .bin (default: the challenge's value for N, or the stored one)");
         var neurons = NumberOption.OptionalInt("--neurons", "Images: N, when the file does not say it (TSV without an official name)", 1, int.MaxValue);

@@ -12,24 +12,15 @@ public enum DataKind
 
 public static class DataKinds
 {
-    /// <summary>Folders, tar archives and binary networks are networks; other files are images.</summary>
+    /// <summary>Folders and files of a format that holds only networks (tar, models) are networks; a binary file says
+    /// which it holds; other files are images.</summary>
     public static DataKind Detect(string path)
     {
         if (Directory.Exists(path)) return DataKind.Network;
         if (!File.Exists(path)) throw new FileNotFoundException($"{path}: no such file or folder", path);
         if (new FileInfo(path).Length == 0) throw new SpDnnDataException(path, "empty file");
-        if (SpDnn.Formats.Models.ModelFiles.IsModel(path)) return DataKind.Network;
-        return InputFile.Detect(path) switch
-        {
-            FileContent.Tar => DataKind.Network,
-            FileContent.Binary => BinaryKindOf(path) == BinaryKind.Network ? DataKind.Network : DataKind.Images,
-            _ => DataKind.Images,
-        };
-    }
-
-    private static BinaryKind BinaryKindOf(string path)
-    {
-        using var file = new BinaryFileReader(path);
-        return file.Header.Kind;
+        var format = DataFormats.Detect(path);
+        var holds = format.ContentOf?.Invoke(path) ?? format.Reads;
+        return (holds & FormatHolds.Network) != 0 && (holds & FormatHolds.Images) == 0 ? DataKind.Network : DataKind.Images;
     }
 }

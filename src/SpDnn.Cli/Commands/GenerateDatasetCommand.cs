@@ -33,10 +33,11 @@ public static class GenerateDatasetCommand
             int n = GenerateCommand.ChallengeNeurons(parse.GetValue(neurons)), l = parse.GetValue(layers);
             var storage = StorageFormats.Parse(parse.GetValue(format)!);
             EngineFactory.Check(parse.GetValue(engine)!);
-            if (storage == StorageFormat.TarGz) throw new SpDnnUsageException("Images cannot be written as tar.gz; use tsv, tsv.gz, mtx or bin.");
+            if (DataFormats.Of(storage).WriteImages is null)
+                throw new SpDnnUsageException($"Images cannot be written as {StorageFormats.Name(storage)}; use {DataFormats.Names(f => f.WriteImages is not null)}.");
             var folder = parse.GetValue(output)!;
             var cache = GenerateCommand.Cache(parse.GetValue(data));
-            var imagesPath = Path.Combine(folder, $"sparse-images-{n}{Extension(storage)}");
+            var imagesPath = Path.Combine(folder, $"sparse-images-{n}{DataFormats.Of(storage).Extensions[0]}");
             var truthPath = Path.Combine(folder, $"neuron{n}-l{l}-categories.tsv");
             OutputGuard.Check([("image cache", cache.ImagesPath(n))], [("--out", imagesPath), ("--out", truthPath)]);
             var network = new ChallengeNetworkGenerator(n, l);
@@ -60,12 +61,4 @@ public static class GenerateDatasetCommand
         });
         return command;
     }
-
-    private static string Extension(StorageFormat format) => format switch
-    {
-        StorageFormat.Tsv => ".tsv",
-        StorageFormat.TsvGz => ".tsv.gz",
-        StorageFormat.Mtx => ".mtx",
-        _ => ".bin",
-    };
 }

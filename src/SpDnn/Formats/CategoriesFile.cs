@@ -7,12 +7,13 @@ namespace SpDnn.Formats;
 /// </summary>
 public static class CategoriesFile
 {
+    /// <summary>Reads categories in any format of <see cref="DataFormats"/> that holds them, judged by content.</summary>
     public static int[] Read(string path)
     {
-        if (InputFile.Detect(path) == FileContent.MatrixMarket)
-            return MatrixMarketReader.ReadCategories(path);
-        using var stream = InputFile.OpenRead(path);
-        return ReadText(stream, path);
+        var format = DataFormats.Detect(path);
+        return format.ReadCategories is { } read
+            ? read(path)
+            : throw new SpDnnDataException(path, $"holds {format.Name} data ({format.Expresses}), expected categories (one image number per line)");
     }
 
     public static int[] ReadText(Stream stream, string name)

@@ -2,29 +2,14 @@ using SpDnn.Model;
 
 namespace SpDnn.Formats;
 
-/// <summary>Writes an image set atomically as TSV (gzip or not), Matrix Market (real general) or binary.</summary>
+/// <summary>Writes an image set atomically in any format of <see cref="DataFormats"/> that holds images (TSV, gzip or not; Matrix Market; binary).</summary>
 public static class ImageWriter
 {
     public static void Write(ImageBatch images, string path, StorageFormat format)
     {
-        switch (format)
-        {
-            case StorageFormat.Tsv:
-            case StorageFormat.TsvGz:
-                if (format == StorageFormat.TsvGz != Compression.WantsGzip(path))
-                    throw new SpDnnUsageException($"The output name {path} does not match the format {StorageFormats.Name(format)}.");
-                TsvImageWriter.Write(images, path);
-                return;
-            case StorageFormat.Mtx:
-                if (images.HasExplicitNumbers || images.FirstImageNumber != 1)
-                    throw new SpDnnUsageException("Matrix Market images are numbered from 1; this batch is a slice of a larger set.");
-                MatrixMarketWriter.Write(images.Features, path, comment: $"{images.Count} images of {images.Neurons} pixels");
-                return;
-            case StorageFormat.Binary:
-                BinaryFileWriter.WriteImages(images, path);
-                return;
-            default:
-                throw new SpDnnUsageException($"Images cannot be written as {StorageFormats.Name(format)}.");
-        }
+        var row = DataFormats.Of(format);
+        var write = row.WriteImages
+            ?? throw new SpDnnUsageException($"Images cannot be written as {row.Name} (images: {DataFormats.Names(f => f.WriteImages is not null)}).");
+        write(images, path);
     }
 }

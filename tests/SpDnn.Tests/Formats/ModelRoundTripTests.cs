@@ -12,7 +12,7 @@ namespace SpDnn.Tests.Formats;
 public class ModelRoundTripTests
 {
     /// <summary>A general network ONNX can express: bias always, ReLU / capped ReLU / identity, class read-out.</summary>
-    private static InMemoryNetwork OnnxExpressible(int seed)
+    internal static InMemoryNetwork OnnxExpressible(int seed)
     {
         var source = RandomGeneralNetwork.Create(seed, dyadic: false, ReadOut.Class, layers: 4);
         var layers = new List<NetworkLayer>();

@@ -17,9 +17,11 @@ public static class IdxFile
     {
         Span<byte> head = stackalloc byte[4];
         using var stream = InputFile.OpenRead(path, 1 << 12);
-        return stream.ReadAtLeast(head, 4, throwOnEndOfStream: false) == 4
-            && BinaryPrimitives.ReadInt32BigEndian(head) is ImagesMagic or LabelsMagic;
+        return stream.ReadAtLeast(head, 4, throwOnEndOfStream: false) == 4 && IsMagic(BinaryPrimitives.ReadInt32BigEndian(head));
     }
+
+    /// <summary>Whether a file's first four bytes (big-endian) are an IDX images or labels magic number.</summary>
+    public static bool IsMagic(int first) => first is ImagesMagic or LabelsMagic;
 
     /// <summary>The pixel value SpDnn (and the shipped models' training) uses: float32(byte) / 255 in float32.</summary>
     public static float Pixel(byte value) => value / 255f;

@@ -33,19 +33,14 @@ public static class InputFile
     /// <summary>The most coordinate entries the file can hold, from its length (see <see cref="SizeLimits"/>).</summary>
     public static long MaxEntries(string path) => SizeLimits.MaxEntries(new FileInfo(path).Length, IsGzip(path));
 
-    /// <summary>Classifies a file by its first (decompressed) bytes.</summary>
-    public static FileContent Detect(string path)
+    /// <summary>Classifies a file by its first (decompressed) bytes, as <see cref="DataFormats.Detect"/> does (other formats count as text).</summary>
+    public static FileContent Detect(string path) => DataFormats.Detect(path).Id switch
     {
-        var head = new byte[512];
-        int n;
-        using (var stream = OpenRead(path, 1 << 16))
-            n = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
-        var bytes = head.AsSpan(0, n);
-        if (bytes.StartsWith(BinaryFormat.Magic)) return FileContent.Binary;
-        if (bytes.StartsWith("%%MatrixMarket"u8)) return FileContent.MatrixMarket;
-        if (n >= 263 && head.AsSpan(257, 5).SequenceEqual("ustar"u8)) return FileContent.Tar;
-        return FileContent.Text;
-    }
+        StorageFormat.Binary => FileContent.Binary,
+        StorageFormat.Mtx => FileContent.MatrixMarket,
+        StorageFormat.TarGz => FileContent.Tar,
+        _ => FileContent.Text,
+    };
 
     private static FileStream OpenRaw(string path, int bufferSize) =>
         new(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize, FileOptions.SequentialScan);

@@ -28,7 +28,7 @@ public sealed class LayerFolderSource : ILayerSource
             }
         }
         if (found.Count == 0)
-            throw new SpDnnDataException(folder, "no layer files (expected n{N}-l{k}.tsv, .tsv.gz, .mtx or a neuron{N}/ subfolder)");
+            throw new SpDnnDataException(folder, $"no layer files (expected n{{N}}-l{{k}} with {string.Join(", ", DataFormats.LayerFileExtensions)} or a neuron{{N}}/ subfolder)");
         Folder = folder;
         Neurons = found.Values.First().Neurons;
         foreach (var (k, file) in found)
@@ -65,9 +65,15 @@ public sealed class LayerFolderSource : ILayerSource
     private static Dictionary<int, (int Neurons, string Path)> Scan(string folder)
     {
         var found = new Dictionary<int, (int Neurons, string Path)>();
-        // Preference when one layer exists in several forms: the order below.
-        string[] order = [".tsv", ".tsv.gz", ".mtx", ".mtx.gz"];
-        foreach (var path in Directory.EnumerateFiles(folder).OrderBy(p => Array.FindIndex(order, e => p.EndsWith(e, StringComparison.OrdinalIgnoreCase))))
+        // Preference when one layer exists in several forms: the formats' order in the table.
+        var order = DataFormats.LayerFileExtensions;
+        int Rank(string path)
+        {
+            for (int i = 0; i < order.Count; i++)
+                if (path.EndsWith(order[i], StringComparison.OrdinalIgnoreCase)) return i;
+            return order.Count;
+        }
+        foreach (var path in Directory.EnumerateFiles(folder).OrderBy(Rank))
         {
             if (LayerFileName.Parse(path) is not { } name) continue;
             found.TryAdd(name.Layer, (name.Neurons, path));
