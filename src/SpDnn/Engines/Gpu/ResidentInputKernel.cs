@@ -216,7 +216,10 @@ internal static class ResidentInputKernel
     }
 
     /// <summary>The tile widths the kernel comes in, with the floats each staged input takes (see <see cref="IColumnSums{TSelf}.Pitch"/>), widest first.</summary>
-    public static IReadOnlyList<(int Columns, int Pitch)> Widths { get; } = [(16, 20), (8, 12), (4, 4), (3, 3), (2, 2)];
+    public static IReadOnlyList<(int Columns, int Pitch)> Widths { get; } =
+        [Width<SixteenSums>(), Width<OctetSums>(), Width<QuadSums>(), Width<TripleSums>(), Width<PairSums>()];
+
+    private static (int Columns, int Pitch) Width<TSums>() where TSums : struct, IColumnSums<TSums> => (default(TSums).Columns, default(TSums).Pitch);
 
     /// <summary>Shared memory the stage of <paramref name="columns"/> live columns of <paramref name="neurons"/> inputs takes, in bytes.</summary>
     public static long StageBytes(int neurons, int columns)
