@@ -61,7 +61,7 @@ public sealed class ChallengeDataCache(string folder)
             }
         }
         var images = create();
-        BinaryFileWriter.WriteImages(images, path);
+        ImageWriter.Write(images, path, StorageFormat.Binary);
         return images;
     }
 }

@@ -4,7 +4,7 @@ namespace SpDnn.Distributed;
 /// Exercises every collective of a communicator with values each rank can predict, so a user
 /// (and CI) can tell whether an MPI installation works with SpDnn before running a real job.
 /// </summary>
-public static class CollectiveSelfCheck
+internal static class CollectiveSelfCheck
 {
     /// <summary>Runs the checks; returns the problems seen by this rank (empty when all passed).</summary>
     public static IReadOnlyList<string> Run(ICommunicator c)

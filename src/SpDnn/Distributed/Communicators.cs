@@ -13,7 +13,7 @@ public static class Communicators
     /// </summary>
     public static ICommunicator Create() => Create(MpiLaunch.FromEnvironment());
 
-    public static ICommunicator Create(MpiLaunch launch)
+    internal static ICommunicator Create(MpiLaunch launch)
     {
         switch (launch.Launcher)
         {

@@ -12,7 +12,7 @@ namespace SpDnn.Distributed;
 /// waiting for ever in the next collective. Bad input stays a <see cref="SpDnnDataException"/>
 /// (exit code 2); anything else becomes a <see cref="RankFailedException"/>.
 /// </summary>
-public static class FailureAgreement
+internal static class FailureAgreement
 {
     private const char Separator = '\0';
 

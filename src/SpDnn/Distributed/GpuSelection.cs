@@ -3,7 +3,7 @@ using System.Globalization;
 namespace SpDnn.Distributed;
 
 /// <summary>What <c>--gpus</c> selects: <c>all</c>, a count K (devices 0..K-1) or a list of device numbers (<c>0,2,3</c>).</summary>
-public static class GpuSelection
+internal static class GpuSelection
 {
     public static int[] Parse(string text, int available)
     {

@@ -21,7 +21,7 @@ namespace SpDnn.Distributed;
 /// survivors and a few small reductions: <c>collectiveLatency</c> × ⌈log2 P⌉. Transfers of the
 /// re-balance and reading are not modelled.</para>
 /// </summary>
-public sealed class ScalingModel
+internal sealed class ScalingModel
 {
     private readonly int[] _liveBefore;
     private readonly int[] _workBefore;
@@ -177,4 +177,4 @@ public sealed class ScalingModel
 /// <param name="SpeedUp">Single-device model time over <paramref name="Seconds"/>.</param>
 /// <param name="Efficiency">Speed-up over P.</param>
 /// <param name="BalancedSeconds">The bound with live images perfectly even in every layer.</param>
-public sealed record ScalingPrediction(int Devices, double Seconds, double TeraEdgesPerSecond, double SpeedUp, double Efficiency, double BalancedSeconds);
+internal sealed record ScalingPrediction(int Devices, double Seconds, double TeraEdgesPerSecond, double SpeedUp, double Efficiency, double BalancedSeconds);

@@ -9,7 +9,7 @@ namespace SpDnn.Engines;
 /// final row (dropped as dead on the way), so their class is 0 and their logits zero. Every engine
 /// uses this one rule, so equal final rows give equal classes.
 /// </summary>
-public sealed class ClassReadOut
+internal sealed class ClassReadOut
 {
     private readonly int _outputs;
     private readonly float[] _row;

@@ -17,7 +17,7 @@ public static class EngineFactory
     /// <param name="IsAvailable">Whether the engine can run here (a GPU engine needs a device).</param>
     /// <param name="Configure">Reads the engine's settings (see <see cref="EngineSpec"/>), rejecting unknown ones,
     /// and returns what makes the engine: settings are checked before any work, the engine made when needed.</param>
-    public sealed record Entry(string Name, string Description, int Rank, Func<bool> IsAvailable, Func<EngineSpec, Func<IInferenceEngine>> Configure)
+    internal sealed record Entry(string Name, string Description, int Rank, Func<bool> IsAvailable, Func<EngineSpec, Func<IInferenceEngine>> Configure)
     {
         /// <summary>Whether the engine runs general networks (<see cref="IInferenceEngine.RunsGeneralForm"/>); <c>auto</c> skips the others for them.</summary>
         public bool RunsGeneralForm { get; init; }
@@ -48,7 +48,7 @@ public static class EngineFactory
     };
 
     /// <summary>Every engine, best first.</summary>
-    public static IReadOnlyList<Entry> All { get; } = [.. Entries.OrderByDescending(e => e.Rank)];
+    internal static IReadOnlyList<Entry> All { get; } = [.. Entries.OrderByDescending(e => e.Rank)];
 
     public static IEnumerable<string> Names => All.Select(e => e.Name).Prepend(Auto);
 
@@ -102,7 +102,7 @@ public static class EngineFactory
     }
 
     /// <summary>The registered engine called <paramref name="name"/> (without settings).</summary>
-    public static Entry Find(string name) =>
+    internal static Entry Find(string name) =>
         All.FirstOrDefault(e => e.Name.Equals(name, StringComparison.OrdinalIgnoreCase))
         ?? throw new SpDnnUsageException($"Unknown engine \"{name}\" (one of: {string.Join(", ", Names)}).");
 }

@@ -8,7 +8,7 @@ namespace SpDnn.Engines;
 /// reports all come from the same rows, so a new setting is one line.
 /// </summary>
 /// <typeparam name="TOptions">The engine's options record; the defaults are a fresh instance.</typeparam>
-public sealed class EngineSettings<TOptions> where TOptions : class, new()
+internal sealed class EngineSettings<TOptions> where TOptions : class, new()
 {
     private sealed record Row(string Key, string Values, Func<EngineSpec, TOptions, TOptions> Read, Func<TOptions, string> Show);
 

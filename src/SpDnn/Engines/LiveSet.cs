@@ -7,7 +7,7 @@ namespace SpDnn.Engines;
 /// never come back, so they leave the set for good. Arrays are allocated once; every update
 /// compacts in place, so the layer loop allocates nothing.
 /// </summary>
-public sealed class LiveSet
+internal sealed class LiveSet
 {
     private readonly int[] _images;
     private readonly int[] _rowOf;

@@ -7,7 +7,7 @@ namespace SpDnn.Engines;
 /// challenge's layer form (<see cref="ILayerSource.IsChallengeForm"/>) are told apart by
 /// <see cref="IInferenceEngine.RunsGeneralForm"/>. Kept outside the engines so one message serves all.
 /// </summary>
-public static class NetworkFormCheck
+internal static class NetworkFormCheck
 {
     /// <exception cref="NotSupportedException">The engine runs only the challenge form and the network is not of it.</exception>
     public static void EnsureRuns(IInferenceEngine engine, ILayerSource network)

@@ -6,7 +6,7 @@ namespace SpDnn.Formats;
 /// Reads one layer file in any format of <see cref="DataFormats"/> that holds layers (TSV or Matrix
 /// Market, recognised by content, gzip transparently); an archive entry is TSV or Matrix Market.
 /// </summary>
-public static class LayerFile
+internal static class LayerFile
 {
     public static CsrMatrix Read(string path, int neurons)
     {

@@ -4,7 +4,7 @@ using SpDnn.Model;
 namespace SpDnn.Formats;
 
 /// <summary>Reads many layers of a source on several threads.</summary>
-public static class LayerReading
+internal static class LayerReading
 {
     /// <summary>
     /// Calls <paramref name="action"/> for layers <paramref name="from"/>..L−1 in parallel, handing

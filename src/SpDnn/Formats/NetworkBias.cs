@@ -3,7 +3,7 @@ using SpDnn.Model;
 namespace SpDnn.Formats;
 
 /// <summary>The bias of a network read from files that do not store one.</summary>
-public static class NetworkBias
+internal static class NetworkBias
 {
     /// <summary><paramref name="bias"/> when given, else the challenge's value for N (an error for other sizes).</summary>
     public static float Resolve(string source, int neurons, float? bias)

@@ -23,7 +23,7 @@ public enum StorageFormat
 }
 
 /// <summary>Format names as the command line spells them, from <see cref="DataFormats"/>.</summary>
-public static class StorageFormats
+internal static class StorageFormats
 {
     /// <summary>Parses the names used on the command line (tsv, tsv.gz, mtx, tar.gz, bin, onnx, npz and their aliases).</summary>
     public static StorageFormat Parse(string name) => DataFormats.Parse(name).Id;

@@ -9,7 +9,7 @@ namespace SpDnn.Generation;
 /// once, or one <c>neuron{N}.bin</c> / <c>neuron{N}.tar.gz</c> (any format of <see cref="DataFormats"/>
 /// that holds networks). The folder appears only when complete.
 /// </summary>
-public static class GeneratedNetworkWriter
+internal static class GeneratedNetworkWriter
 {
     /// <summary>The path the network will have under <paramref name="outputFolder"/>.</summary>
     public static string TargetPath(string outputFolder, int neurons, StorageFormat format)

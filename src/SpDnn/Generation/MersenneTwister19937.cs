@@ -6,7 +6,7 @@ namespace SpDnn.Generation;
 /// were drawn from (MATLAB's default generator): the first double is 0.8147236863931789.
 /// Not thread-safe; <see cref="Clone"/> gives an independent copy of the current state.
 /// </summary>
-public sealed class MersenneTwister19937
+internal sealed class MersenneTwister19937
 {
     private const int StateSize = 624;
     private const int ShiftSize = 397;

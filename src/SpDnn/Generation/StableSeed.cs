@@ -5,7 +5,7 @@ namespace SpDnn.Generation;
 /// (unlike <see cref="HashCode"/>, which is randomised per process), so "seed 7" always
 /// means the same random network.
 /// </summary>
-public static class StableSeed
+internal static class StableSeed
 {
     public static int Mix(params ReadOnlySpan<int> parts)
     {

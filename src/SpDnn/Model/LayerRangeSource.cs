@@ -5,7 +5,7 @@ namespace SpDnn.Model;
 /// (layer 0 of the view is layer <c>first</c> of the source). Lets an engine plan and run part
 /// of a network, e.g. the layers before and after a re-balance of live images.
 /// </summary>
-public sealed class LayerRangeSource : ILayerSource
+internal sealed class LayerRangeSource : ILayerSource
 {
     private readonly ILayerSource _source;
 

@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace SpDnn.Distributed.Mpi;
 
 /// <summary>Which binary interface an MPI library has.</summary>
-public enum MpiAbiKind
+internal enum MpiAbiKind
 {
     /// <summary>The MPICH ABI (libmpi.so.12: MPICH ≥ 3.1, Intel MPI ≥ 5, Cray MPICH, MVAPICH2, ParaStation MPI): handles are ints of fixed value.</summary>
     Mpich,

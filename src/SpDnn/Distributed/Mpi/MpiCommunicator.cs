@@ -6,7 +6,7 @@ namespace SpDnn.Distributed.Mpi;
 /// initialised with MPI_THREAD_FUNNELED: engines may use many threads, but every MPI call
 /// comes from the thread that created the communicator.
 /// </summary>
-public sealed unsafe class MpiCommunicator : ICommunicator
+internal sealed unsafe class MpiCommunicator : ICommunicator
 {
     private readonly MpiLibrary _mpi;
     private readonly MpiAbi _abi;

@@ -3,7 +3,7 @@ using System.Collections;
 namespace SpDnn.Distributed.Mpi;
 
 /// <summary>Which launcher, if any, started this process.</summary>
-public enum MpiLauncher
+internal enum MpiLauncher
 {
     /// <summary>No MPI launcher: the process is the only rank.</summary>
     None,
@@ -22,7 +22,7 @@ public enum MpiLauncher
 /// <param name="Launcher">The launcher family.</param>
 /// <param name="Rank">The rank the launcher announced, or 0.</param>
 /// <param name="Size">The number of ranks the launcher announced, or 1.</param>
-public sealed record MpiLaunch(MpiLauncher Launcher, int Rank, int Size)
+internal sealed record MpiLaunch(MpiLauncher Launcher, int Rank, int Size)
 {
     /// <summary>Environment variables that only Open MPI's launchers set.</summary>
     public static IReadOnlyList<string> OpenMpiVariables { get; } = ["OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"];

@@ -62,7 +62,7 @@ public sealed record CpuEngineOptions
     public CpuSimd Simd { get; init; } = CpuSimd.Auto;
 
     /// <summary>The settings <c>cpu:key=value</c> takes, one row each.</summary>
-    public static EngineSettings<CpuEngineOptions> Settings { get; } = new EngineSettings<CpuEngineOptions>()
+    internal static EngineSettings<CpuEngineOptions> Settings { get; } = new EngineSettings<CpuEngineOptions>()
         .Choice("simd", o => o.Simd, (o, v) => o with { Simd = v })
         .Switch("dedupe", o => o.MergeDuplicateOutputs, (o, v) => o with { MergeDuplicateOutputs = v });
 

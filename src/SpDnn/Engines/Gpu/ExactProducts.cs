@@ -11,7 +11,7 @@ namespace SpDnn.Engines.Gpu;
 /// for the layer's smallest and largest exponents (or y == 0). The kernel checks each staged
 /// input against these bounds and takes the fused path only when all pass.
 /// </summary>
-public static class ExactProducts
+internal static class ExactProducts
 {
     /// <summary>Bounds that no nonzero input passes: the rounded path always.</summary>
     public static (float Low, float High) Never => (float.PositiveInfinity, 0f);

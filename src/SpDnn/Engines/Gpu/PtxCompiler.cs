@@ -11,7 +11,7 @@ namespace SpDnn.Engines.Gpu;
 /// Compiles the engine's kernels to PTX without a GPU (the code the driver would be given), so
 /// that kernels can be checked and read on machines without one.
 /// </summary>
-public static class PtxCompiler
+internal static class PtxCompiler
 {
     /// <summary>The engine's kernels by name.</summary>
     public static IReadOnlyDictionary<string, MethodInfo> Kernels { get; } = new Dictionary<string, MethodInfo>

@@ -9,7 +9,7 @@ namespace SpDnn.Engines.Gpu;
 /// see a true fused result, or a wrong choice of the fused path would go unnoticed there.
 /// Written with what ILGPU compiles (no BitConverter, no MathF.BitIncrement).
 /// </summary>
-public static class SoftwareFma
+internal static class SoftwareFma
 {
     public static float FusedMultiplyAdd(float y, float w, float sum)
     {

@@ -11,7 +11,7 @@ namespace SpDnn.Engines.Gpu;
 /// Blocks hold either consecutive outputs (the seed's layout) or outputs clustered by their
 /// input lists, so that outputs reading the same inputs share one block's footprint.
 /// </summary>
-public sealed class TiledLayer
+internal sealed class TiledLayer
 {
     public required int Neurons { get; init; }
 
@@ -74,7 +74,7 @@ public sealed class TiledLayer
 }
 
 /// <summary>Shape constants shared by the planner and the kernels.</summary>
-public static class TiledLayout
+internal static class TiledLayout
 {
     public const int WarpSize = 32;
     public const int WarpsPerBlock = 8;

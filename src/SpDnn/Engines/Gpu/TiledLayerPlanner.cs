@@ -4,7 +4,7 @@ using SpDnn.Model;
 namespace SpDnn.Engines.Gpu;
 
 /// <summary>Turns a layer (CSR by input neuron) into the warp-sliced ELL layout of <see cref="TiledLayer"/>.</summary>
-public static class TiledLayerPlanner
+internal static class TiledLayerPlanner
 {
     /// <param name="layer">The layer.</param>
     /// <param name="clusterOutputs">Order outputs by their input lists before cutting blocks (smaller

@@ -8,7 +8,7 @@ namespace SpDnn.Formats;
 /// is checked (checksum, then structure) when it is read, so random access to one layer touches
 /// only that layer's bytes. Safe for concurrent reads of different sections.
 /// </summary>
-public sealed unsafe class BinaryFileReader : IDisposable
+internal sealed unsafe class BinaryFileReader : IDisposable
 {
     private readonly MemoryMappedFile _map;
     private readonly MemoryMappedViewAccessor _view;

@@ -5,7 +5,7 @@ using SpDnn.Model;
 namespace SpDnn.Formats;
 
 /// <summary>Writes networks and image sets in the SpDnn binary format (docs/binary-format.md), atomically.</summary>
-public static class BinaryFileWriter
+internal static class BinaryFileWriter
 {
     /// <summary>
     /// Writes the first <paramref name="layers"/> layers (all by default), one at a time: version 1

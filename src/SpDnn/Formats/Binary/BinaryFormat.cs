@@ -5,7 +5,7 @@ using SpDnn.Model;
 namespace SpDnn.Formats;
 
 /// <summary>What a binary file holds.</summary>
-public enum BinaryKind
+internal enum BinaryKind
 {
     Network = 1,
     Images = 2,
@@ -17,7 +17,7 @@ public enum BinaryKind
 /// network layer) and an index of one 48-byte record per section, all little-endian, every
 /// part protected by an XxHash64 checksum.
 /// </summary>
-public static class BinaryFormat
+internal static class BinaryFormat
 {
     public static ReadOnlySpan<byte> Magic => "SPDNNBIN"u8;
 
@@ -86,7 +86,7 @@ public static class BinaryFormat
 }
 
 /// <summary>The 64-byte file header. Version 2 (general networks): Rows is the first layer's inputs, Columns the widest layer, and <see cref="ReadOut"/> is stored at byte 48.</summary>
-public readonly record struct BinaryHeader(BinaryKind Kind, int Rows, int Columns, int Sections, int FirstImageNumber, long IndexOffset, long FileLength)
+internal readonly record struct BinaryHeader(BinaryKind Kind, int Rows, int Columns, int Sections, int FirstImageNumber, long IndexOffset, long FileLength)
 {
     public uint Version { get; init; } = BinaryFormat.Version;
 
@@ -144,7 +144,7 @@ public readonly record struct BinaryHeader(BinaryKind Kind, int Rows, int Column
 }
 
 /// <summary>One 48-byte index record: where a section lies and what it holds. Version 2 adds the matrix's columns (byte 40) and the ReLU cap (byte 44).</summary>
-public readonly record struct BinarySection(long Offset, long Length, long NonZeros, int Rows, int Flags, ulong Checksum)
+internal readonly record struct BinarySection(long Offset, long Length, long NonZeros, int Rows, int Flags, ulong Checksum)
 {
     /// <summary>Columns of the section's matrix (version 2); 0 in version 1, where every matrix has the header's columns.</summary>
     public int Columns { get; init; }

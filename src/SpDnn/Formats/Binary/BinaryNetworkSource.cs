@@ -7,7 +7,7 @@ namespace SpDnn.Formats;
 /// Version 1 holds square challenge-form layers; version 2 any shapes, forms and read-out, all
 /// known from the index on opening.
 /// </summary>
-public sealed class BinaryNetworkSource : ILayerSource, IDisposable
+internal sealed class BinaryNetworkSource : ILayerSource, IDisposable
 {
     private readonly BinaryFileReader _file;
     private readonly float? _bias;

@@ -7,7 +7,7 @@ namespace SpDnn.Formats;
 /// CLI removes it (<see cref="TemporaryFiles"/>), and one left by a killed process is removed by
 /// the next write of the same target.
 /// </summary>
-public static class AtomicFile
+internal static class AtomicFile
 {
     /// <summary>Writes <paramref name="path"/> through <paramref name="write"/>, replacing any existing file.</summary>
     public static void Write(string path, Action<Stream> write)

@@ -1,7 +1,7 @@
 namespace SpDnn.Formats;
 
 /// <summary>What a file holds, judged by its first bytes (never by its name).</summary>
-public enum FileContent
+internal enum FileContent
 {
     Text,
     MatrixMarket,
@@ -10,7 +10,7 @@ public enum FileContent
 }
 
 /// <summary>Opens input files, decompressing gzip transparently (recognised by the magic bytes 1f 8b).</summary>
-public static class InputFile
+internal static class InputFile
 {
     public static bool IsGzip(string path)
     {

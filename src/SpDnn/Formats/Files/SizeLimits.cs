@@ -8,7 +8,7 @@ namespace SpDnn.Formats;
 /// therefore limited to <see cref="EmptyRowAllowance"/>, checked before anything of that size
 /// is allocated: from the file's length before reading, from the entries after.
 /// </summary>
-public static class SizeLimits
+internal static class SizeLimits
 {
     /// <summary>
     /// Rows (images, neurons) a matrix may have beyond its stored entries: 4 MiB of row offsets

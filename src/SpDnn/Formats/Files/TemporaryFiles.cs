@@ -12,7 +12,7 @@ namespace SpDnn.Formats;
 /// those of processes no longer running. Readers never take them for data: their names start
 /// with a dot and match no data file name.
 /// </summary>
-public static class TemporaryFiles
+internal static class TemporaryFiles
 {
     // Creating a temporary and removing them all exclude each other: once RemoveAll has run, no
     // writer can create one (not even the folder a nested write would make again).

@@ -6,7 +6,7 @@ namespace SpDnn.Formats;
 /// Official layer file names, <c>n{N}-l{k}</c> with the extension of a format of <see cref="DataFormats"/> whose
 /// networks are folders (<c>.tsv</c>, <c>.tsv.gz</c>, <c>.mtx</c>, <c>.mtx.gz</c>), and folder names <c>neuron{N}</c>.
 /// </summary>
-public static partial class LayerFileName
+internal static partial class LayerFileName
 {
     /// <summary>N and the 1-based layer number from a layer file name, or null when the name is not one.</summary>
     public static (int Neurons, int Layer, bool MatrixMarket)? Parse(string path)

@@ -7,7 +7,7 @@ namespace SpDnn.Formats;
 /// or a folder holding the official <c>neuron{N}/</c> subfolder. N comes from the file names;
 /// each layer is read when asked for, so any number of threads can read different layers at once.
 /// </summary>
-public sealed class LayerFolderSource : ILayerSource
+internal sealed class LayerFolderSource : ILayerSource
 {
     private readonly string[] _files;
     private readonly float[] _bias;

@@ -3,7 +3,7 @@ using System.IO.Compression;
 namespace SpDnn.Formats;
 
 /// <summary>Output compression chosen by name: a target ending in .gz is written gzip-compressed.</summary>
-public static class Compression
+internal static class Compression
 {
     public static bool WantsGzip(string path) => path.EndsWith(".gz", StringComparison.OrdinalIgnoreCase);
 

@@ -7,7 +7,7 @@ namespace SpDnn.Formats;
 /// Reads Matrix Market coordinate files (real, integer or pattern; general or symmetric, the
 /// mirror of symmetric entries added) for layers, images and categories; gzip transparently.
 /// </summary>
-public static class MatrixMarketReader
+internal static class MatrixMarketReader
 {
     // Entry arrays allocated before any entry is read, at most (the size line's count may be a lie).
     private const int InitialEntriesLimit = 1 << 22;

@@ -7,7 +7,7 @@ namespace SpDnn.Formats;
 /// structure (every value must be 1); symmetric stores the lower triangle (the matrix must be
 /// symmetric); values are written as the shortest text that reads back to the same float.
 /// </summary>
-public static class MatrixMarketWriter
+internal static class MatrixMarketWriter
 {
     public static void Write(CsrMatrix matrix, Stream stream, MatrixMarketField field = MatrixMarketField.Real,
         bool symmetric = false, string? comment = null)

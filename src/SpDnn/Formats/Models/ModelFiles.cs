@@ -5,7 +5,7 @@ using SpDnn.Model;
 namespace SpDnn.Formats.Models;
 
 /// <summary>Model files of trained networks: ONNX (by the .onnx name) and NumPy .npz archives (by their zip signature or name).</summary>
-public static class ModelFiles
+internal static class ModelFiles
 {
     /// <summary>Whether <paramref name="path"/> names an ONNX model or an .npz archive.</summary>
     public static bool IsModel(string path) => IsOnnx(path) || IsNpz(path);

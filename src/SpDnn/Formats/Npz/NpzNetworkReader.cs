@@ -9,7 +9,7 @@ namespace SpDnn.Formats.Npz;
 /// <c>save_npz</c> (CSR, CSC or COO), read as a one-layer network y = x·W without bias or
 /// activation. Weights are [inputs, outputs]; explicit zeros are dropped.
 /// </summary>
-public static class NpzNetworkReader
+internal static class NpzNetworkReader
 {
     public static InMemoryNetwork Read(string path)
     {

@@ -9,7 +9,7 @@ namespace SpDnn.Formats.Npz;
 /// _shape, _data, _indices, _indptr), its bias, activation (and cap) and bias mode. NumPy and
 /// SciPy read it back with np.load and scipy.sparse.csr_matrix((data, indices, indptr), shape).
 /// </summary>
-public static class NpzNetworkWriter
+internal static class NpzNetworkWriter
 {
     public static void Write(ILayerSource network, string path)
     {

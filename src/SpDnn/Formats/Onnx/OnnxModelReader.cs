@@ -13,7 +13,7 @@ namespace SpDnn.Formats.Onnx;
 /// initializers (exact zeros dropped), sparse initializers or Constant nodes. Anything else is one
 /// <see cref="SpDnnDataException"/> naming the node, its op type and why.
 /// </summary>
-public static class OnnxModelReader
+internal static class OnnxModelReader
 {
     public static InMemoryNetwork Read(string path)
     {

@@ -13,7 +13,7 @@ namespace SpDnn.Formats.Onnx;
 /// when that equals adding it always (the activated bias is zero everywhere); otherwise, and for
 /// the nonzero-rows read-out, ONNX cannot express the model and the writer says so.
 /// </summary>
-public static class OnnxModelWriter
+internal static class OnnxModelWriter
 {
     private const int Opset = 13;
     private const long IrVersion = 8;

@@ -17,7 +17,7 @@ namespace SpDnn.Formats;
 /// lines stops at its first long line or after the data ends.
 /// </para>
 /// </summary>
-public sealed class TarNetworkSource : ILayerSource, IDisposable
+internal sealed class TarNetworkSource : ILayerSource, IDisposable
 {
     // Entries up to this size are copied whole and parsed outside the lock (one parse block of CoordinateText).
     private const long SmallEntryBytes = 4 << 20;

@@ -8,7 +8,7 @@ namespace SpDnn.Formats;
 /// transparently). The value is parsed as a number (the official files hold 1, but nothing
 /// assumes it). Images are numbered 1..M, M being the largest image index.
 /// </summary>
-public static partial class TsvImageReader
+internal static partial class TsvImageReader
 {
     /// <param name="neurons">N, when known: every pixel must lie in 1..N. Otherwise taken from a
     /// name like <c>sparse-images-1024.tsv</c>, else from the largest pixel index.</param>

@@ -6,7 +6,7 @@ namespace SpDnn.Formats;
 /// Writes images as <c>image\tpixel\tvalue</c> lines (1-based, by image then pixel), the value
 /// as the shortest text that reads back to the same float (so 1 is written <c>1</c>, as officially).
 /// </summary>
-public static class TsvImageWriter
+internal static class TsvImageWriter
 {
     public static void Write(ImageBatch images, Stream stream)
     {

@@ -6,7 +6,7 @@ namespace SpDnn.Formats;
 /// Reads one layer in the official TSV layout (<c>row\tcol\tvalue</c>, 1-based, any order,
 /// gzip transparently) into an N x N CSR matrix. Spaces are accepted as separators too.
 /// </summary>
-public static class TsvLayerReader
+internal static class TsvLayerReader
 {
     // 48 MB of entry arrays at most before any data is read (the N = 65536 challenge layers need half).
     private const int InitialEntriesLimit = 1 << 22;

@@ -8,7 +8,7 @@ namespace SpDnn.Formats;
 /// <c>row\tcol\tvalue</c>, 1-based, ordered by column then ascending row, the value as C's
 /// <c>%e</c> (<c>6.250000e-02</c>).
 /// </summary>
-public static class TsvLayerWriter
+internal static class TsvLayerWriter
 {
     /// <summary>C's printf("%e"): six decimals, sign and at least two exponent digits.</summary>
     public const string ValueFormat = "0.000000e+00";
