@@ -297,10 +297,11 @@ internal sealed class GpuBatchRun : IDisposable
         PrecomputedLayer = precomputed,
     };
 
+    /// <summary>How the last batch's images reached the device.</summary>
+    public ImageEncoding Encoding { get; private set; }
+
     private void UploadImages(CsrMatrix images)
     {
-        var accelerator = _device.Accelerator;
-        _features[0].View.MemSetToZero(_stream);
         _liveRows.View.MemSetToZero(_stream);
         _barrier.View.MemSetToZero(_stream);
         _liveImages.View.MemSetToZero(_stream);
@@ -319,23 +320,7 @@ internal sealed class GpuBatchRun : IDisposable
             _multiplicity[0].View.SubView(0, _rows).CopyFromCPU(_hostMultiplicity);
         }
         _liveRows.View.SubView(0, 1).CopyFromCPU([_rows]);
-        int nnz = (int)images.NonZeros;
-        if (nnz == 0) return;
-        var imageOf = new int[nnz];
-        for (int r = 0; r < images.Rows; r++)
-            imageOf.AsSpan(images.RowOffsets[r], images.RowOffsets[r + 1] - images.RowOffsets[r]).Fill(r);
-        using var imageBuffer = accelerator.Allocate1D(imageOf);
-        using var neuronBuffer = accelerator.Allocate1D(images.ColumnIndices);
-        using var valueBuffer = accelerator.Allocate1D(images.Values);
-        _device.Scatter(_stream, nnz, new ScatterArgs
-        {
-            Features = _features[0].View,
-            Image = imageBuffer.View,
-            Neuron = neuronBuffer.View,
-            Value = valueBuffer.View,
-            Stride = Stride,
-        });
-        _stream.Synchronize();
+        Encoding = ImageUpload.Upload(_device, _stream, images, _features[0].View, Stride, _neurons);
     }
 
     /// <summary>

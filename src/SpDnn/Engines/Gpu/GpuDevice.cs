@@ -21,7 +21,8 @@ internal sealed class GpuDevice : IDisposable
         int perMultiprocessor = accelerator.AcceleratorType == AcceleratorType.CPU ? 1
             : accelerator.EstimateMaxActiveGroupsPerMultiprocessor(KernelUtil.GetKernel(Program), LayerProgram.GroupSize, 0);
         MaxResidentGroups = Math.Max(1, accelerator.NumMultiprocessors * Math.Max(1, perMultiprocessor));
-        Scatter = accelerator.LoadAutoGroupedKernel<Index1D, ScatterArgs>(StateKernels.Scatter);
+        ExpandBitmap = accelerator.LoadAutoGroupedKernel<Index1D, BitmapArgs>(ImageKernels.ExpandBitmap);
+        ScatterRows = accelerator.LoadKernel<ImageRowsArgs>(ImageKernels.ScatterRows);
         Hash = accelerator.LoadKernel<ColumnArgs>(StateKernels.Hash);
         Compare = accelerator.LoadKernel<ColumnArgs>(StateKernels.Compare);
         Gather = accelerator.LoadKernel<ColumnArgs>(StateKernels.Gather);
@@ -98,7 +99,8 @@ internal sealed class GpuDevice : IDisposable
         MaxResidentGroups = Math.Max(floor, MaxResidentGroups / 2);
         return true;
     }
-    public Action<AcceleratorStream, Index1D, ScatterArgs> Scatter { get; }
+    public Action<AcceleratorStream, Index1D, BitmapArgs> ExpandBitmap { get; }
+    public Action<AcceleratorStream, KernelConfig, ImageRowsArgs> ScatterRows { get; }
     public Action<AcceleratorStream, KernelConfig, ColumnArgs> Hash { get; }
     public Action<AcceleratorStream, KernelConfig, ColumnArgs> Compare { get; }
     public Action<AcceleratorStream, KernelConfig, ColumnArgs> Gather { get; }

@@ -20,7 +20,8 @@ internal static class PtxCompiler
         ["hash"] = typeof(StateKernels).GetMethod(nameof(StateKernels.Hash))!,
         ["compare"] = typeof(StateKernels).GetMethod(nameof(StateKernels.Compare))!,
         ["gather"] = typeof(StateKernels).GetMethod(nameof(StateKernels.Gather))!,
-        ["scatter"] = typeof(StateKernels).GetMethod(nameof(StateKernels.Scatter))!,
+        ["expand-bitmap"] = typeof(ImageKernels).GetMethod(nameof(ImageKernels.ExpandBitmap))!,
+        ["scatter-rows"] = typeof(ImageKernels).GetMethod(nameof(ImageKernels.ScatterRows))!,
         ["resident-2"] = Resident<PairSums, SlotOctet>(),
         ["resident-3"] = Resident<TripleSums, SlotOctet>(),
         ["resident-4"] = Resident<QuadSums, SlotOctet>(),
@@ -42,7 +43,7 @@ internal static class PtxCompiler
         var result = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var (name, method) in Kernels)
         {
-            var entry = name == "scatter"
+            var entry = name == "expand-bitmap"
                 ? EntryPointDescription.FromImplicitlyGroupedKernel(method)
                 : EntryPointDescription.FromExplicitlyGroupedKernel(method);
             var specialization = name == "layer-program" ? LayerProgram.Specialization

@@ -4,15 +4,6 @@ using static SpDnn.Engines.Gpu.TiledLayout;
 
 namespace SpDnn.Engines.Gpu;
 
-internal struct ScatterArgs
-{
-    public ArrayView<float> Features;
-    public ArrayView<int> Image;
-    public ArrayView<int> Neuron;
-    public ArrayView<float> Value;
-    public long Stride;
-}
-
 /// <summary>Arguments of the kernels that read whole live columns (hash, compare, final gather).</summary>
 internal struct ColumnArgs
 {
@@ -29,14 +20,10 @@ internal struct ColumnArgs
     public int Positions;
 }
 
-/// <summary>Kernels around the layer program: input scatter, column hashing, comparison and gathering.</summary>
+/// <summary>Kernels around the layer program: column hashing, comparison and gathering.</summary>
 internal static class StateKernels
 {
     public const int GroupSize = BlockRows;
-
-    /// <summary>Writes image nonzeros into zeroed neuron-major features (column = image).</summary>
-    public static void Scatter(Index1D e, ScatterArgs a) =>
-        a.Features[a.Neuron[e] * a.Stride + a.Image[e]] = a.Value[e];
 
     /// <summary>
     /// An order-independent 64-bit hash of live columns' bits (one group per column): of every

@@ -1,0 +1,103 @@
+using ILGPU;
+using ILGPU.Runtime;
+using SpDnn.Engines.Gpu;
+using SpDnn.Model;
+
+namespace SpDnn.Tests.Engines.Gpu;
+
+/// <summary>Image batches reach the device feature buffer exactly, whichever way they travel.</summary>
+public sealed class ImageUploadTests
+{
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void FeaturesEqualTheImagesColumnByColumn(bool binary)
+    {
+        var expected = binary ? ImageEncoding.Bitmap : ImageEncoding.SparseRows;
+        // 70 neurons: a partial last word; 37 images in 48 columns: spare columns must read zero
+        // even where the buffer held something before (the bitmap path writes every feature).
+        const int Neurons = 70, Images = 37, Stride = 48;
+        var images = RandomImages(Images, Neurons, binary ? 1f : 0f, seed: 7);
+        using var device = GpuDevice.Open(GpuAcceleratorChoice.CpuSimulator);
+        using var features = device.Accelerator.Allocate1D<float>((long)Stride * Neurons);
+        features.View.CopyFromCPU(Enumerable.Repeat(-3.5f, Stride * Neurons).ToArray());
+
+        var encoding = ImageUpload.Upload(device, device.Accelerator.DefaultStream, images, features.View, Stride, Neurons);
+
+        Assert.Equal(expected, encoding);
+        var actual = features.GetAsArray1D();
+        var dense = new float[Stride * Neurons];
+        for (int image = 0; image < Images; image++)
+        {
+            var values = images.RowValues(image);
+            var indices = images.RowIndices(image);
+            for (int e = 0; e < indices.Length; e++) dense[indices[e] * Stride + image] = values[e];
+        }
+        Assert.Equal(dense.Select(BitConverter.SingleToInt32Bits), actual.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Fact]
+    public void ASharedValueOtherThanOneTravelsAsABitmap()
+    {
+        var images = RandomImages(9, 64, 0.625f, seed: 3);
+        using var device = GpuDevice.Open(GpuAcceleratorChoice.CpuSimulator);
+        using var features = device.Accelerator.Allocate1D<float>(16L * 64);
+
+        Assert.Equal(ImageEncoding.Bitmap, ImageUpload.Upload(device, device.Accelerator.DefaultStream, images, features.View, 16, 64));
+        var actual = features.GetAsArray1D();
+        for (int image = 0; image < 9; image++)
+            foreach (int neuron in images.RowIndices(image)) Assert.Equal(0.625f, actual[neuron * 16 + image]);
+        Assert.Equal(images.NonZeros, actual.Count(v => v != 0));
+    }
+
+    [Fact]
+    public void SparseImagesAndNoNonzerosTakeTheOtherPaths()
+    {
+        using var device = GpuDevice.Open(GpuAcceleratorChoice.CpuSimulator);
+        using var features = device.Accelerator.Allocate1D<float>(16L * 256);
+        features.View.CopyFromCPU(Enumerable.Repeat(2f, 16 * 256).ToArray());
+        var empty = new CsrMatrix(5, 256, new int[6], [], []);
+        Assert.Equal(ImageEncoding.Empty, ImageUpload.Upload(device, device.Accelerator.DefaultStream, empty, features.View, 16, 256));
+        Assert.All(features.GetAsArray1D(), v => Assert.Equal(0f, v));
+
+        // One pixel per image of 256: a bitmap (32 bytes an image) would outweigh its indices.
+        var sparse = new CsrMatrix(2, 256, [0, 1, 2], [5, 200], [1f, 1f]);
+        Assert.Equal(ImageEncoding.SparseRows, ImageUpload.Upload(device, device.Accelerator.DefaultStream, sparse, features.View, 16, 256));
+        var actual = features.GetAsArray1D();
+        Assert.Equal(1f, actual[5 * 16]);
+        Assert.Equal(1f, actual[200 * 16 + 1]);
+        Assert.Equal(2, actual.Count(v => v != 0));
+    }
+
+    [Fact]
+    public void SharedValueComparesBits()
+    {
+        Assert.Equal(1f, ImageUpload.SharedValue([1f, 1f, 1f]));
+        Assert.Null(ImageUpload.SharedValue([0f, -0f]));
+        Assert.Null(ImageUpload.SharedValue([]));
+        // A difference in the last of several parallel slices is found.
+        var many = Enumerable.Repeat(1f, (1 << 22) + 5).ToArray();
+        many[^1] = 1.0000001f;
+        Assert.Null(ImageUpload.SharedValue(many));
+    }
+
+    /// <summary>Images with ~40% of pixels set: all to <paramref name="shared"/>, or to varied values when it is 0.</summary>
+    private static CsrMatrix RandomImages(int rows, int neurons, float shared, int seed)
+    {
+        var random = new Random(seed);
+        var offsets = new List<int> { 0 };
+        var indices = new List<int>();
+        var values = new List<float>();
+        for (int r = 0; r < rows; r++)
+        {
+            for (int j = 0; j < neurons; j++)
+            {
+                if (random.NextDouble() >= 0.4) continue;
+                indices.Add(j);
+                values.Add(shared != 0 ? shared : (float)(random.NextDouble() * 3 + 0.1));
+            }
+            offsets.Add(indices.Count);
+        }
+        return new CsrMatrix(rows, neurons, [.. offsets], [.. indices], [.. values]);
+    }
+}
