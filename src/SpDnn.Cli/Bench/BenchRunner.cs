@@ -56,13 +56,18 @@ public sealed class BenchRunner(TextWriter output, TextWriter error, StepProgres
                     run = run with
                     {
                         LoadSeconds = imageSeconds + networkSeconds,
+                        TimeToAnswer = run.TimeToAnswer! with
+                        {
+                            TotalSeconds = run.TimeToAnswer!.TotalSeconds + imageSeconds + networkSeconds,
+                            LoadSeconds = imageSeconds + networkSeconds,
+                        },
                         Family = request.Family.RecordName(),
                         Details = WithHolding(run.Details, held, TruthScope(generalTruth)),
                     };
                     gpu ??= engineName.StartsWith("gpu", StringComparison.OrdinalIgnoreCase) && run.Details is { } d && d.TryGetValue("device", out var device) ? device : null;
                     runs.Add(run);
                     error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                        $"{(general ? "general " : "")}{neurons}x{layers} {run.Engine}: {run.InferenceSeconds:G4} s, {run.TeraEdgesPerSecond:F3} TE/s, {run.Categories} categories, truth {(run.Passed is null ? "none" : run.Passed.Value ? "PASSED" : "FAILED")}"));
+                        $"{(general ? "general " : "")}{neurons}x{layers} {run.Engine}: {run.InferenceSeconds:G4} s, {run.TeraEdgesPerSecond:F3} TE/s, upload {run.UploadSeconds:G4} s, answer {run.TimeToAnswer!.TotalSeconds:G4} s, {run.Categories} categories, truth {(run.Passed is null ? "none" : run.Passed.Value ? "PASSED" : "FAILED")}"));
                     if (truth is null && !general && request.WriteTruthTo is { } folder && run.Engine is "reference" or "cpu" && images.Count == ChallengeSpec.OfficialImageCount)
                         WriteTruth(folder, neurons, layers, run.Engine, categories);
                     if (generalTruth is null && firstImages is not null && request.WriteTruthTo is { } generalFolder)
@@ -97,10 +102,15 @@ public sealed class BenchRunner(TextWriter output, TextWriter error, StepProgres
     private (BenchmarkRun Run, int[] Categories, InferenceResult? FirstImages) Measure(string engineName, ILayerSource network, ImageBatch images,
         BenchRequest request, int[]? truth, (GeneralTruth? Truth, bool WriteWanted)? general)
     {
+        // The cold path, for the time to answer: opening the engine, planning, the first run (warm-up).
+        var cold = Stopwatch.StartNew();
         using var engine = EngineFactory.Create(engineName);
         var options = new InferenceOptions { Threads = request.Threads };
+        var planWatch = Stopwatch.StartNew();
         using var plan = progress.Run($"plan {engine.Name} {network.Neurons}x{network.LayerCount}", 0, _ => engine.Plan(network, options));
-        progress.Run($"warm-up {engine.Name}", network.LayerCount, p => engine.Execute(plan, images, options with { Progress = p }));
+        double planSeconds = planWatch.Elapsed.TotalSeconds;
+        var warmUp = progress.Run($"warm-up {engine.Name}", network.LayerCount, p => engine.Execute(plan, images, options with { Progress = p }));
+        var answer = TimeToAnswer.Of(cold.Elapsed.TotalSeconds, 0, 0, planSeconds, warmUp);
         var results = new List<InferenceResult>(request.Repeat);
         for (int r = 0; r < request.Repeat; r++)
             results.Add(progress.Run($"run {r + 1}/{request.Repeat} {engine.Name}", network.LayerCount, p => engine.Execute(plan, images, options with { Progress = p })));
@@ -133,6 +143,8 @@ public sealed class BenchRunner(TextWriter output, TextWriter error, StepProgres
             Edges = median.Edges,
             PlanningSeconds = plan.PlanningSeconds,
             InferenceSeconds = median.InferenceSeconds,
+            UploadSeconds = median.UploadSeconds,
+            TimeToAnswer = answer,
             InferenceSamples = [.. results.Select(x => x.InferenceSeconds)],
             Categories = median.Categories.Length,
             Passed = passed,

@@ -38,10 +38,12 @@ public static class InferCommand
         });
         command.SetAction(parse =>
         {
+            var clock = new AnswerClock();
             var config = parse.InvocationConfiguration;
             EngineFactory.Check(parse.GetValue(engine) ?? EngineFactory.Auto);
             string? networkPath = parse.GetValue(network), imagesPath = parse.GetValue(images), truthPath = parse.GetValue(truth);
             int? layerCount = parse.GetValue(layers);
+            SpDnn.Model.ImageBatch? loadedImages = null;
             if (networkPath is null)
             {
                 int n = parse.GetValue(neurons);
@@ -50,6 +52,7 @@ public static class InferCommand
                 var dataset = DefaultDataset.Ensure(GenerateCommand.Cache(parse.GetValue(data)), n, layerCount.Value, StepProgress.For(config.Error));
                 (networkPath, imagesPath) = (dataset.Network, dataset.Images);
                 truthPath ??= dataset.Truth;
+                loadedImages = dataset.LoadedImages;
             }
             OutputGuard.Check([("--network", networkPath), ("--images", imagesPath), ("--truth", truthPath), ("--labels", parse.GetValue(labels))],
                 [("--categories-out", parse.GetValue(categoriesOut)), ("--predictions-out", parse.GetValue(predictionsOut))]);
@@ -68,6 +71,8 @@ public static class InferCommand
                 RebalanceAfter = parse.GetValue(rebalance),
                 Labels = parse.GetValue(labels),
                 PredictionsOut = parse.GetValue(predictionsOut),
+                Clock = clock,
+                LoadedImages = loadedImages,
             };
             return new InferRunner(config.Output, config.Error, StepProgress.For(config.Error)).Run(request);
         });

@@ -2,6 +2,7 @@ using SpDnn.Cli.Terminal;
 using SpDnn.Data;
 using SpDnn.Formats;
 using SpDnn.Generation;
+using SpDnn.Model;
 
 namespace SpDnn.Cli.Infer;
 
@@ -15,11 +16,12 @@ public static class DefaultDataset
     public const int Neurons = 1024;
     public const int Layers = 120;
 
-    public sealed record Paths(string Network, string Images, string? Truth);
+    /// <param name="LoadedImages">The images, already read (or made) from <paramref name="Images"/>: not read again.</param>
+    public sealed record Paths(string Network, string Images, string? Truth, ImageBatch? LoadedImages = null);
 
     public static Paths Ensure(ChallengeDataCache cache, int neurons, int layers, StepProgress progress)
     {
-        progress.Run($"images N={neurons} (made once, then cached)", 1000,
+        var images = progress.Run($"images N={neurons} (made once, then cached)", 1000,
             bar => cache.Images(neurons, bar is null ? null : new Progress<double>(f => bar.Report((int)(f * 1000)))));
 
         string network = Path.Combine(cache.Folder, "networks", $"neuron{neurons}-l{layers}.bin");
@@ -36,7 +38,7 @@ public static class DefaultDataset
             truth = Path.Combine(cache.Folder, "truth", ChallengeTruth.FileName(neurons, layers));
             if (!File.Exists(truth)) CategoriesFile.Write(truth, categories);
         }
-        return new Paths(network, cache.ImagesPath(neurons), truth);
+        return new Paths(network, cache.ImagesPath(neurons), truth, images);
     }
 
     private static bool IsUsable(string path, int layers)

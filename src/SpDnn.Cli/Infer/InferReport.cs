@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using SpDnn.Cli.Reporting;
 
 namespace SpDnn.Cli.Infer;
 
@@ -17,7 +18,16 @@ public sealed record InferReport
     public required double Edges { get; init; }
     public required double LoadSeconds { get; init; }
     public required double PlanningSeconds { get; init; }
+    /// <summary>The engine's timed run (planning and upload excluded): what TE/s divides by.</summary>
     public required double InferenceSeconds { get; init; }
+    /// <summary>The images into the engine's memory, outside <see cref="InferenceSeconds"/> (see docs/timing.md).</summary>
+    public double UploadSeconds { get; init; }
+    /// <summary><see cref="UploadSeconds"/> + <see cref="InferenceSeconds"/>.</summary>
+    public double EndToEndSeconds { get; init; }
+    /// <summary>Of <see cref="InferenceSeconds"/>, waiting for layer plans still being built.</summary>
+    public double PlanWaitSeconds { get; init; }
+    /// <summary>From the start of the process to the categories written, split into its parts.</summary>
+    public TimeToAnswer? TimeToAnswer { get; init; }
     public required double TeraEdgesPerSecond { get; init; }
     /// <summary>Number of categories (surviving images).</summary>
     public required int Categories { get; init; }

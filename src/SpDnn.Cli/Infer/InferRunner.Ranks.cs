@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using SpDnn.Cli.Reporting;
 using SpDnn.Cli.Terminal;
 using SpDnn.Distributed;
 using SpDnn.Formats;
@@ -67,9 +68,11 @@ public sealed partial class InferRunner
                 Options = new InferenceOptions { Threads = threads },
             };
             var run = DistributedRunner.Run(communicator, job);
+            // The slowest rank's reading; in the time to answer, with the command's steps before it.
+            double answerLoadSeconds = run.ReadSeconds + Math.Max(0, request.Clock.CommandSeconds - loadWatch.Elapsed.TotalSeconds);
             double loadSeconds = Math.Max(loadWatch.Elapsed.TotalSeconds - run.Result.PlanningSeconds - run.Result.InferenceSeconds, run.ReadSeconds);
 
-            int code = FailureAgreement.Run(communicator, () => root ? Finish(request with { Threads = threads }, network!, run.Result, loadSeconds, truth) : 0);
+            int code = FailureAgreement.Run(communicator, () => root ? Finish(request with { Threads = threads }, network!, run.Result, loadSeconds, answerLoadSeconds, truth) : 0);
             return communicator.AllGather(code)[0]; // every rank ends like rank 0
         }
         finally
@@ -79,11 +82,13 @@ public sealed partial class InferRunner
     }
 
     /// <summary>Rank 0: check, write the categories, report.</summary>
-    private int Finish(InferRequest request, ILayerSource network, InferenceResult result, double loadSeconds, int[]? truth)
+    private int Finish(InferRequest request, ILayerSource network, InferenceResult result, double loadSeconds, double answerLoadSeconds, int[]? truth)
     {
         var check = truth is null ? null : CategoryCheck.Compare(truth, result.Categories);
         if (request.CategoriesOut is not null) CategoriesFile.Write(request.CategoriesOut, result.Categories);
-        var report = BuildReport(request, network, request.Images, result, loadSeconds, check);
+        // Rank 0's clock; planning is the slowest rank's (the ranks start the run together after it).
+        var answer = TimeToAnswer.Of(request.Clock.TotalSeconds, request.Clock.StartupSeconds, answerLoadSeconds, result.PlanningSeconds, result);
+        var report = BuildReport(request, network, request.Images, result, loadSeconds, check, answer);
         LastReport = report;
         if (request.Json) output.WriteLine(JsonSerializer.Serialize(report, InferReportJson.Default.InferReport));
         else WriteText(report, result, check);

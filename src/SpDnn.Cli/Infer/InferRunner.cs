@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using SpDnn.Cli.Reporting;
 using SpDnn.Cli.Terminal;
 using SpDnn.Distributed;
 using SpDnn.Distributed.Mpi;
@@ -31,23 +32,29 @@ public sealed partial class InferRunner(TextWriter output, TextWriter error, Ste
         try
         {
             var network = Preload(opened);
-            var images = progress.Run("reading images", 0, _ => ImageLoader.Load(request.Images, network.Neurons));
+            var images = request.LoadedImages is { } loaded && loaded.Neurons == network.Neurons ? loaded
+                : progress.Run("reading images", 0, _ => ImageLoader.Load(request.Images, network.Neurons));
             int[]? truth = request.Truth is null ? null : CategoriesFile.Read(request.Truth);
             double loadSeconds = loadWatch.Elapsed.TotalSeconds;
+            // Load in the time to answer runs from the command's start: data generated on first use is in it.
+            double answerLoadSeconds = request.Clock.CommandSeconds;
 
             using var engine = ScaleOutEngines.Create(new EngineRequest(request.Engine, request.Gpus, request.RebalanceAfter, !network.IsChallengeForm), new SingleProcessCommunicator());
             var options = new InferenceOptions { Threads = request.Threads };
             NetworkFormCheck.EnsureRuns(engine, network);
+            var planWatch = Stopwatch.StartNew();
             using var plan = progress.Run($"planning ({engine.Name})", 0, _ => engine.Plan(network, options));
+            double planSeconds = planWatch.Elapsed.TotalSeconds;
             var result = progress.Run("inference", network.LayerCount,
                 reporter => engine.Execute(plan, images, options with { Progress = reporter }));
             result = result with { PlanningSeconds = plan.PlanningSeconds };
 
             var check = truth is null ? null : CategoryCheck.Compare(truth, result.Categories);
             if (request.CategoriesOut is not null) CategoriesFile.Write(request.CategoriesOut, result.Categories);
+            var answer = TimeToAnswer.Of(request.Clock.TotalSeconds, request.Clock.StartupSeconds, answerLoadSeconds, planSeconds, result);
             var classification = Classify(request, network, images.Count, result);
 
-            var report = BuildReport(request, network, images.Description, result, loadSeconds, check) with
+            var report = BuildReport(request, network, images.Description, result, loadSeconds, check, answer) with
             {
                 ImagesPerSecond = result.InferenceSeconds > 0 ? images.Count / result.InferenceSeconds : 0,
                 Classification = classification,
@@ -121,7 +128,7 @@ public sealed partial class InferRunner(TextWriter output, TextWriter error, Ste
     }
 
     private static InferReport BuildReport(InferRequest request, ILayerSource network, string imagesDescription, InferenceResult result,
-        double loadSeconds, CategoryCheck? check) => new()
+        double loadSeconds, CategoryCheck? check, TimeToAnswer answer) => new()
         {
             Engine = result.Engine,
             Network = network.Description,
@@ -134,6 +141,10 @@ public sealed partial class InferRunner(TextWriter output, TextWriter error, Ste
             LoadSeconds = loadSeconds,
             PlanningSeconds = result.PlanningSeconds,
             InferenceSeconds = result.InferenceSeconds,
+            UploadSeconds = result.UploadSeconds,
+            EndToEndSeconds = result.EndToEndSeconds,
+            PlanWaitSeconds = result.PlanWaitSeconds,
+            TimeToAnswer = answer,
             TeraEdgesPerSecond = result.TeraEdgesPerSecond,
             Categories = result.Categories.Length,
             CategoryImages = result.Categories,
@@ -155,7 +166,10 @@ public sealed partial class InferRunner(TextWriter output, TextWriter error, Ste
         output.WriteLine($"engine      {report.Engine}{(report.Threads > 0 ? $" ({report.Threads} threads)" : "")}");
         output.WriteLine(string.Create(c, $"load        {report.LoadSeconds:F3} s (not timed)"));
         output.WriteLine(string.Create(c, $"planning    {report.PlanningSeconds:F3} s"));
-        output.WriteLine(string.Create(c, $"inference   {report.InferenceSeconds:F3} s"));
+        output.WriteLine(string.Create(c, $"upload      {report.UploadSeconds:F3} s (images into the engine's memory)"));
+        output.WriteLine(string.Create(c, $"inference   {report.InferenceSeconds:F3} s{(report.PlanWaitSeconds >= 0.0005 ? string.Create(c, $" ({report.PlanWaitSeconds:F3} s of it waiting for plans)") : "")}"));
+        output.WriteLine(string.Create(c, $"end-to-end  {report.EndToEndSeconds:F3} s (upload + inference)"));
+        output.WriteLine($"answer      {report.TimeToAnswer} (process start to categories written)");
         output.WriteLine($"live images {LiveSummary(result.LayerStatistics, report.Images)}");
         output.WriteLine(string.Create(c, $"categories  {report.Categories:N0}"));
         output.WriteLine(string.Create(c, $"edges       {report.Edges:E4}"));

@@ -70,6 +70,15 @@ public sealed record BenchmarkRun
     /// <summary>Slowest of the timed runs (the median when no samples are stored).</summary>
     public double InferenceMaxSeconds => InferenceSamples.Count > 0 ? InferenceSamples.Max() : InferenceSeconds;
     public double TeraEdgesPerSecond => InferenceSeconds > 0 ? Edges / InferenceSeconds / 1e12 : 0;
+    /// <summary>
+    /// The median run's images into the engine's memory, outside <see cref="InferenceSeconds"/>
+    /// (GPU: zeroing the device buffers and copying the images); null in records made before it was recorded.
+    /// </summary>
+    public double? UploadSeconds { get; init; }
+    /// <summary>Upload + inference of the median run: the images in host memory to the answer, planning excluded.</summary>
+    public double? EndToEndSeconds => UploadSeconds + InferenceSeconds;
+    /// <summary>The cold path: loading, planning and the first (untimed) run, from the start of loading to its categories.</summary>
+    public TimeToAnswer? TimeToAnswer { get; init; }
     public required int Categories { get; init; }
     /// <summary>Whether the categories equal the truth; null when no truth was available.</summary>
     public bool? Passed { get; init; }

@@ -14,19 +14,41 @@ public static class ReportTables
         s.AppendLine($"Date: {record.Date:yyyy-MM-dd HH:mm} UTC; commit `{record.Commit}`; machine: {record.Machine.Cpu}, {record.Machine.Cores} cores, {F(record.Machine.MemoryGiB, "F0")} GiB" +
                      (record.Machine.Gpu is { } gpu ? $"; GPU: {gpu}" : "") + ".");
         s.AppendLine();
-        s.AppendLine("| Network (N x L) | Engine | Images | Load s | Plan s | Inference s (median) | min - max s | Repeats | TE/s | vs seed code (H200) | Categories | Truth |");
-        s.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        s.AppendLine("| Network (N x L) | Engine | Images | Load s | Plan s | Upload s | Inference s (median) | min - max s | Repeats | Upload + inference s | Answer s (cold) | TE/s | vs seed code (H200) | Categories | Truth |");
+        s.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in Ordered(record.Runs))
         {
             var seed = ReferenceFigures.SeedCodeTeraEdges(r);
             string vsSeed = seed is { } t && r.Images == 60000 ? $"{F(r.TeraEdgesPerSecond / t, "F2")}x" : "-";
             string truth = r.Passed switch { true => "PASSED", false => "FAILED", null => "-" };
-            s.AppendLine($"| {r.NetworkLabel} | {r.Engine} | {r.Images} | {F(r.LoadSeconds, "F3")} | {F(r.PlanningSeconds, "F3")} | {F(r.InferenceSeconds, "G4")} | {Spread(r)} | {r.Repeats} | {F(r.TeraEdgesPerSecond, "F3")} | {vsSeed} | {r.Categories} | {truth} |");
+            s.AppendLine($"| {r.NetworkLabel} | {r.Engine} | {r.Images} | {F(r.LoadSeconds, "F3")} | {F(r.PlanningSeconds, "F3")} | {Optional(r.UploadSeconds)} | {F(r.InferenceSeconds, "G4")} | {Spread(r)} | {r.Repeats} | {Optional(r.EndToEndSeconds)} | {Optional(r.TimeToAnswer?.TotalSeconds)} | {F(r.TeraEdgesPerSecond, "F3")} | {vsSeed} | {r.Categories} | {truth} |");
+        }
+        s.AppendLine().AppendLine(TimingNote);
+        var cold = Ordered(record.Runs).Where(r => r.TimeToAnswer is not null).ToList();
+        if (cold.Count > 0)
+        {
+            s.AppendLine().AppendLine("Time to answer (cold path: load, plan, first run), seconds:").AppendLine();
+            s.AppendLine("| Network (N x L) | Engine | Answer | Load | Plan (exposed) | Upload | Inference | Other |");
+            s.AppendLine("|---|---|---|---|---|---|---|---|");
+            foreach (var r in cold)
+            {
+                var a = r.TimeToAnswer!;
+                s.AppendLine($"| {r.NetworkLabel} | {r.Engine} | {F(a.TotalSeconds, "F3")} | {F(a.LoadSeconds, "F3")} | {F(a.PlanSeconds, "F3")} | {F(a.UploadSeconds, "F3")} | {F(a.InferenceSeconds, "F3")} | {F(a.OtherSeconds, "F3")} |");
+            }
         }
         if (record.Runs.Any(r => r.Family == BenchmarkRun.GeneralFamily))
             s.AppendLine().AppendLine($"Seed code on the general family: {GeneralFamilyBaseline.Provenance} (measured {GeneralFamilyBaseline.Measured}; bench/baselines/{GeneralFamilyBaseline.FileName}).");
         return s.ToString();
     }
+
+    /// <summary>What the columns include, under every table (docs/timing.md has the whole story).</summary>
+    public const string TimingNote =
+        "Inference: the engine's timed run (TE/s divides by it), from the images in the engine's memory to the categories; "
+        + "upload: the images into that memory (GPU: zeroing the device buffers and copying the images), outside inference; "
+        + "load (reading or generating the data) and plan (the engine's layout, for the GPU built and copied to the device) are outside both. "
+        + "Answer: the cold path, from the start of loading to the first (untimed) run's categories, opening the engine included.";
+
+    private static string Optional(double? seconds) => seconds is { } v ? F(v, "G4") : "-";
 
     private static string Spread(BenchmarkRun r) => r.Repeats > 1 ? $"{F(r.InferenceMinSeconds)} - {F(r.InferenceMaxSeconds)}" : "-";
 
@@ -70,17 +92,20 @@ public static class ReportTables
     public static string Csv(BenchmarkRecord record)
     {
         var s = new StringBuilder();
-        s.AppendLine("date,commit,machine,gpu,engine,neurons,layers,images,edges,load_s,planning_s,inference_s,inference_min_s,inference_max_s,repeats,teraedges_per_s,categories,passed,peak_host_bytes,peak_device_bytes");
+        s.AppendLine("date,commit,machine,gpu,engine,neurons,layers,images,edges,load_s,planning_s,inference_s,inference_min_s,inference_max_s,repeats,teraedges_per_s,categories,passed,peak_host_bytes,peak_device_bytes,upload_s,end_to_end_s,answer_s,answer_plan_s");
         foreach (var r in Ordered(record.Runs))
         {
             s.AppendLine(string.Join(',',
                 record.Date.ToString("O", CultureInfo.InvariantCulture), record.Commit, Quote(record.Machine.Cpu), Quote(record.Machine.Gpu ?? ""),
                 r.Engine, r.Neurons, r.Layers, r.Images, F(r.Edges, "R"), F(r.LoadSeconds, "R"), F(r.PlanningSeconds, "R"),
                 F(r.InferenceSeconds, "R"), F(r.InferenceMinSeconds, "R"), F(r.InferenceMaxSeconds, "R"), r.Repeats, F(r.TeraEdgesPerSecond, "R"), r.Categories,
-                r.Passed?.ToString().ToLowerInvariant() ?? "", r.PeakHostBytes, r.PeakDeviceBytes?.ToString(CultureInfo.InvariantCulture) ?? ""));
+                r.Passed?.ToString().ToLowerInvariant() ?? "", r.PeakHostBytes, r.PeakDeviceBytes?.ToString(CultureInfo.InvariantCulture) ?? "",
+                Raw(r.UploadSeconds), Raw(r.EndToEndSeconds), Raw(r.TimeToAnswer?.TotalSeconds), Raw(r.TimeToAnswer?.PlanSeconds)));
         }
         return s.ToString();
     }
+
+    private static string Raw(double? v) => v is { } x ? F(x, "R") : "";
 
     private static string Quote(string v) => v.Contains(',') || v.Contains('"') ? $"\"{v.Replace("\"", "\"\"")}\"" : v;
 

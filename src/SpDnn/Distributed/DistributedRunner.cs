@@ -70,7 +70,8 @@ public static class DistributedRunner
         // Maxima: per-layer seconds, inference and planning seconds, and each rank's own time in its slot.
         var rankTimes = new double[size];
         rankTimes[rank] = local.InferenceSeconds;
-        var maxima = communicator.AllReduceMax([.. perLayer.Select(s => s.Seconds), local.InferenceSeconds, plan.PlanningSeconds, readWatch.Elapsed.TotalSeconds, .. rankTimes]);
+        var maxima = communicator.AllReduceMax([.. perLayer.Select(s => s.Seconds), local.InferenceSeconds, plan.PlanningSeconds, readWatch.Elapsed.TotalSeconds, .. rankTimes,
+            local.UploadSeconds, local.PlanWaitSeconds]);
 
         var statistics = new LayerStatistics[layers];
         for (int k = 0; k < layers; k++)
@@ -80,7 +81,7 @@ public static class DistributedRunner
             ["ranks"] = size.ToString(CultureInfo.InvariantCulture),
             ["communicator"] = communicator.Description,
             ["image input"] = job.Images.ReadsOnlyItsSlice || size == 1 ? "each rank read its slice" : "each rank read the whole set and kept its slice",
-            ["rank seconds"] = string.Join(",", maxima.Skip(layers + 3).Select(s => s.ToString("G4", CultureInfo.InvariantCulture))),
+            ["rank seconds"] = string.Join(",", maxima.Skip(layers + 3).Take(size).Select(s => s.ToString("G4", CultureInfo.InvariantCulture))),
             ["read seconds"] = maxima[layers + 2].ToString("G4", CultureInfo.InvariantCulture),
         };
         var merged = new InferenceResult
@@ -93,6 +94,8 @@ public static class DistributedRunner
             Categories = categories,
             PlanningSeconds = maxima[layers + 1],
             InferenceSeconds = maxima[layers],
+            UploadSeconds = maxima[layers + 3 + size],
+            PlanWaitSeconds = maxima[layers + 4 + size],
             LayerStatistics = statistics,
             FinalFeatures = size == 1 ? local.FinalFeatures : null, // not gathered: survivors' rows can be large
             Details = details,

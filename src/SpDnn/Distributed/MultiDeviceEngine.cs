@@ -98,6 +98,9 @@ public sealed class MultiDeviceEngine : IInferenceEngine
         details["devices"] = _devices.Length.ToString(CultureInfo.InvariantCulture);
         details["device seconds"] = string.Join(",", Enumerable.Range(0, _devices.Length)
             .Select(d => (head[d].InferenceSeconds + (p.Tail is null ? 0 : final[d].InferenceSeconds)).ToString("G4", CultureInfo.InvariantCulture)));
+        // Inside the wall time above (each device uploads its slice concurrently), so not UploadSeconds.
+        details["device upload seconds"] = string.Join(",", Enumerable.Range(0, _devices.Length)
+            .Select(d => (head[d].UploadSeconds + (p.Tail is null ? 0 : final[d].UploadSeconds)).ToString("G4", CultureInfo.InvariantCulture)));
         foreach (var (key, value) in head[0].Details) details.TryAdd(key, value);
 
         long weights = head[0].Weights + (p.Tail is null ? 0 : final[0].Weights);
@@ -110,6 +113,7 @@ public sealed class MultiDeviceEngine : IInferenceEngine
             Weights = weights,
             Categories = ResultMerger.ConcatenateCategories(final),
             InferenceSeconds = watch.Elapsed.TotalSeconds,
+            PlanWaitSeconds = head.Max(h => h.PlanWaitSeconds) + (p.Tail is null ? 0 : final.Max(f => f.PlanWaitSeconds)),
             LayerStatistics = statistics,
             FinalFeatures = options.KeepFinalFeatures ? CsrRows.Concatenate([.. final.Select(f => f.FinalFeatures!)], images.Neurons) : null,
             Details = details,

@@ -26,8 +26,25 @@ public sealed record InferenceResult
     /// <summary>Seconds spent turning the network into the engine's layout (not in TE/s).</summary>
     public double PlanningSeconds { get; init; }
 
-    /// <summary>Seconds of inference proper (reading and planning excluded).</summary>
+    /// <summary>Seconds of inference proper (reading, planning and <see cref="UploadSeconds"/> excluded; <see cref="PlanWaitSeconds"/> included).</summary>
     public required double InferenceSeconds { get; init; }
+
+    /// <summary>
+    /// Seconds spent putting the images into the engine's working memory before its timed run,
+    /// outside <see cref="InferenceSeconds"/> (GPU: zeroing the device buffers and copying the
+    /// images to the device, every batch; CPU: setting up the working rows; reference: converting
+    /// the images to its rows); 0 where an engine does it inside the timed run (several GPUs in one process).
+    /// </summary>
+    public double UploadSeconds { get; init; }
+
+    /// <summary>
+    /// Seconds of <see cref="InferenceSeconds"/> spent waiting for layer plans still being built
+    /// (plans streamed or built while earlier layers run); 0 when every plan was ready.
+    /// </summary>
+    public double PlanWaitSeconds { get; init; }
+
+    /// <summary>Upload and inference: from the images in host memory to the answer, planning excluded.</summary>
+    public double EndToEndSeconds => UploadSeconds + InferenceSeconds;
 
     public IReadOnlyList<LayerStatistics> LayerStatistics { get; init; } = [];
 

@@ -32,6 +32,12 @@ public sealed class BenchCommandTests
             // on the threshold (challenge-spec.md, "Rounding"), so only the first three are pinned.
             Assert.Equal([1098, 786, 415], run.LayerPoints.Take(3).Select(p => p.LiveImages));
             Assert.Equal(19, run.LayerPoints[^1].LiveImages);
+            Assert.True(run.UploadSeconds > 0);
+            Assert.Equal(run.UploadSeconds + run.InferenceSeconds, run.EndToEndSeconds);
+            var answer = run.TimeToAnswer!;
+            Assert.Equal(run.LoadSeconds, answer.LoadSeconds);
+            Assert.True(answer.PlanSeconds > 0 && answer.InferenceSeconds > 0 && answer.UploadSeconds > 0);
+            Assert.True(answer.TotalSeconds >= answer.LoadSeconds + answer.PlanSeconds + answer.UploadSeconds + answer.InferenceSeconds - 1e-9);
         }
         // The CPU engine collapses identical rows: all 19 survivors end as one row.
         Assert.Equal(1, record.Runs.Single(r => r.Engine == "cpu").LayerPoints[^1].DistinctRows);

@@ -24,6 +24,9 @@ public class InferCommandTests(CliFixture data) : IClassFixture<CliFixture>
         Assert.Contains($"categories  {data.Expected.Categories.Length}", run.Output);
         Assert.Contains("TE/s", run.Output);
         Assert.Contains("live images", run.Output);
+        Assert.Matches(@"upload      \d+\.\d{3} s", run.Output);
+        Assert.Matches(@"end-to-end  \d+\.\d{3} s \(upload \+ inference\)", run.Output);
+        Assert.Matches(@"answer      \d+\.\d{3} s: load \d+\.\d{3}, plan \d+\.\d{3} \(exposed\), upload \d+\.\d{3}, inference \d+\.\d{3}, other", run.Output);
         Assert.Equal("", run.Error);
     }
 
@@ -56,8 +59,23 @@ public class InferCommandTests(CliFixture data) : IClassFixture<CliFixture>
         Assert.Equal(data.Images.Count, root.GetProperty("images").GetInt32());
         long weights = Enumerable.Range(0, 4).Sum(k => data.Network.GetLayer(k).Weights.NonZeros);
         Assert.Equal((double)weights * data.Images.Count, root.GetProperty("edges").GetDouble());
-        foreach (var name in new[] { "inferenceSeconds", "planningSeconds", "loadSeconds", "teraEdgesPerSecond" })
+        foreach (var name in new[] { "inferenceSeconds", "planningSeconds", "loadSeconds", "uploadSeconds", "teraEdgesPerSecond" })
             Assert.True(root.GetProperty(name).GetDouble() >= 0, name);
+        Assert.Equal(root.GetProperty("uploadSeconds").GetDouble() + root.GetProperty("inferenceSeconds").GetDouble(),
+            root.GetProperty("endToEndSeconds").GetDouble(), 9);
+        // The time to answer: every part counted once, the parts within the whole.
+        var answer = root.GetProperty("timeToAnswer");
+        double total = answer.GetProperty("totalSeconds").GetDouble();
+        double parts = 0;
+        foreach (var name in new[] { "loadSeconds", "planSeconds", "uploadSeconds", "inferenceSeconds", "otherSeconds" })
+        {
+            double part = answer.GetProperty(name).GetDouble();
+            Assert.True(part >= 0, name);
+            parts += part;
+        }
+        Assert.Equal(total, parts, 6);
+        Assert.True(answer.GetProperty("loadSeconds").GetDouble() >= root.GetProperty("loadSeconds").GetDouble());
+        Assert.Equal(root.GetProperty("uploadSeconds").GetDouble(), answer.GetProperty("uploadSeconds").GetDouble());
         Assert.Equal(4, root.GetProperty("liveImagesPerLayer").GetArrayLength());
         Assert.Equal(expected.Categories.Length, root.GetProperty("categories").GetInt32());
         Assert.True(root.GetProperty("passed").GetBoolean());

@@ -1,5 +1,6 @@
 using SpDnn.Cli;
 using SpDnn.Cli.Commands;
+using SpDnn.Cli.Reporting;
 using SpDnn.Tests.Cli;
 using SpDnn.Tests.Support;
 
@@ -17,11 +18,18 @@ public sealed class ReportTests
         Assert.Equal(0, CliHost.Run("report", Sample, "--out", dir.Path, "--network", "1024x120").ExitCode);
 
         string md = File.ReadAllText(dir.File("sample-record.md"));
-        Assert.Contains("| 1024 x 120 | cpu | 1200 | 0.500 | 0.250 | 0.125 | 0.12 - 0.13 | 3 | 0.038 | - | 19 | PASSED |", md);   // 1200·32·1024·120 / 0.125 s
-        Assert.Contains("| 4096 x 120 | cpu | 60000 | 1.500 | 0.750 | 3 | - | 1 | 0.315 | 0.01x | 1801 | FAILED |", md);
+        // 1200·32·1024·120 / 0.125 s; upload + inference 0.0625 + 0.125 s; the cold path 1.5 s.
+        Assert.Contains("| 1024 x 120 | cpu | 1200 | 0.500 | 0.250 | 0.0625 | 0.125 | 0.12 - 0.13 | 3 | 0.1875 | 1.5 | 0.038 | - | 19 | PASSED |", md);
+        // A record made before uploads were recorded: no upload, end-to-end or answer.
+        Assert.Contains("| 4096 x 120 | cpu | 60000 | 1.500 | 0.750 | - | 3 | - | 1 | - | - | 0.315 | 0.01x | 1801 | FAILED |", md);
+        // The cold path split; other = 1.5 - 0.5 - 0.25 - 0.0625 - 0.125.
+        Assert.Contains("| 1024 x 120 | cpu | 1.500 | 0.500 | 0.250 | 0.062 | 0.125 | 0.562 |", md);
+        Assert.Contains(ReportTables.TimingNote, md);
         Assert.Contains("commit `abc1234`", md);
         string csv = File.ReadAllText(dir.File("sample-record.csv"));
         Assert.Equal(4, csv.Trim().Split('\n').Length);
+        Assert.EndsWith(",upload_s,end_to_end_s,answer_s,answer_plan_s", csv.Split('\n')[0].Trim());
+        Assert.Contains(",0.0625,0.1875,1.5,0.25", csv);
 
         foreach (var png in new[] { "sample-record-teps.png", "sample-record-cpu-1024x120-layers.png", "sample-record-cpu-1024x120-convergence.png",
                                     "sample-record-reference-1024x120-layers.png" })

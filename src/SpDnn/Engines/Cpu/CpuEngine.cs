@@ -60,6 +60,8 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
             Classes = readOut?.Classes,
             Logits = readOut?.Logits,
             InferenceSeconds = run.Seconds,
+            UploadSeconds = run.UploadSeconds,
+            PlanWaitSeconds = counts.PlanWaitSeconds,
             LayerStatistics = run.Stats.Select((s, k) => s ?? new LayerStatistics(k + 1, 0, 0, 0)).ToArray(),
             FinalFeatures = options.KeepFinalFeatures ? Concatenate(run.Features, p.Outputs) : null,
             Details = new Dictionary<string, string>
@@ -88,6 +90,9 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
         public RunCounts Counts { get; } = new();
         public List<int> Merges { get; } = [];
         public double Seconds { get; set; }
+
+        /// <summary>Setting up each batch's working rows (outside <see cref="Seconds"/>).</summary>
+        public double UploadSeconds { get; set; }
     }
 
     /// <summary>
@@ -108,7 +113,9 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
         for (int i = 0; i < parts; i++)
         {
             var part = parts == 1 ? images : images.Slice(i * batch, Math.Min(batch, images.Count - i * batch));
+            long setup = Stopwatch.GetTimestamp();
             using var run = new CpuRun(part, _engineOptions, _kernels, all.Team, p.MaxWidth, p.ZeroRowsStayZeroFrom(from));
+            all.UploadSeconds += Stopwatch.GetElapsedTime(setup).TotalSeconds;
             int threshold = parts > 1 && i == 0 ? batch / (2 * parts) : -1;
             int reached = RunLayers(all, run, from, stopAt, threshold);
             if (i == 0) stopAt = reached;

@@ -35,6 +35,7 @@ public sealed class ReferenceEngine : IInferenceEngine
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int width = network.Neurons;
+        var upload = Stopwatch.StartNew();
         var rows = new SparseRow<T>[images.Count];
         for (int r = 0; r < images.Count; r++)
         {
@@ -45,6 +46,7 @@ public sealed class ReferenceEngine : IInferenceEngine
             rows[r] = new SparseRow<T>(idx, val);
         }
 
+        upload.Stop();
         var stats = new List<LayerStatistics>(network.LayerCount);
         long weights = 0;
         var parallel = new ParallelOptions
@@ -102,6 +104,7 @@ public sealed class ReferenceEngine : IInferenceEngine
             Classes = classes?.Classes,
             Logits = classes?.Logits,
             InferenceSeconds = total.Elapsed.TotalSeconds,
+            UploadSeconds = upload.Elapsed.TotalSeconds,
             LayerStatistics = stats,
             FinalFeatures = options.KeepFinalFeatures ? ToCsr(survivors, width) : null,
             Details = new Dictionary<string, string> { ["precision"] = options.Precision.ToString() },
