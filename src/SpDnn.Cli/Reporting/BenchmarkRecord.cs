@@ -72,7 +72,7 @@ public sealed record BenchmarkRun
     public double TeraEdgesPerSecond => InferenceSeconds > 0 ? Edges / InferenceSeconds / 1e12 : 0;
     /// <summary>
     /// The median run's images into the engine's memory, outside <see cref="InferenceSeconds"/>
-    /// (GPU: zeroing the device buffers and copying the images); null in records made before it was recorded.
+    /// (GPU: copying the images to the device and expanding them there); null in records made before it was recorded.
     /// </summary>
     public double? UploadSeconds { get; init; }
     /// <summary>Upload + inference of the median run: the images in host memory to the answer, planning excluded.</summary>

@@ -44,7 +44,7 @@ public static class ReportTables
     /// <summary>What the columns include, under every table (docs/timing.md has the whole story).</summary>
     public const string TimingNote =
         "Inference: the engine's timed run (TE/s divides by it), from the images in the engine's memory to the categories; "
-        + "upload: the images into that memory (GPU: zeroing the device buffers and copying the images), outside inference; "
+        + "upload: the images into that memory (GPU: copying the images to the device and expanding them there), outside inference; "
         + "load (reading or generating the data) and plan (the engine's layout, for the GPU built and copied to the device) are outside both. "
         + "Answer: the cold path, from the start of loading to the first (untimed) run's categories, opening the engine included.";
 

@@ -31,8 +31,8 @@ public sealed record InferenceResult
 
     /// <summary>
     /// Seconds spent putting the images into the engine's working memory before its timed run,
-    /// outside <see cref="InferenceSeconds"/> (GPU: zeroing the device buffers and copying the
-    /// images to the device, every batch; CPU: setting up the working rows; reference: converting
+    /// outside <see cref="InferenceSeconds"/> (GPU: copying the images to the device and
+    /// expanding them into its feature buffer, every batch; CPU: setting up the working rows; reference: converting
     /// the images to its rows); 0 where an engine does it inside the timed run (several GPUs in one process).
     /// </summary>
     public double UploadSeconds { get; init; }
