@@ -15,9 +15,12 @@ public static class ChallengeSpec
     /// <summary>Images in the official input set.</summary>
     public const int OfficialImageCount = 60000;
 
+    /// <summary>The four network widths the challenge defines (N).</summary>
     public static IReadOnlyList<int> NeuronCounts { get; } = [1024, 4096, 16384, 65536];
+    /// <summary>The three depths the challenge defines (L).</summary>
     public static IReadOnlyList<int> LayerCounts { get; } = [120, 480, 1920];
 
+    /// <summary>Whether the challenge defines a network (and so a bias and truth) of this width.</summary>
     public static bool IsChallengeSize(int neurons) => NeuronCounts.Contains(neurons);
 
     /// <summary>The challenge's constant bias for a network of <paramref name="neurons"/> neurons.</summary>

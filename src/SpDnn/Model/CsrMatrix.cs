@@ -7,6 +7,7 @@ namespace SpDnn.Model;
 /// </summary>
 public sealed class CsrMatrix
 {
+    /// <summary>Wraps the arrays without copying; checks their lengths and end offsets, not the column order (callers build it ascending).</summary>
     public CsrMatrix(int rows, int columns, int[] rowOffsets, int[] columnIndices, float[] values)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);
@@ -24,15 +25,24 @@ public sealed class CsrMatrix
         Values = values;
     }
 
+    /// <summary>Number of rows (input neurons of a layer, or images).</summary>
     public int Rows { get; }
+    /// <summary>Number of columns (output neurons of a layer, or pixels of an image).</summary>
     public int Columns { get; }
+    /// <summary>Start of each row in <see cref="ColumnIndices"/> and <see cref="Values"/>, <see cref="Rows"/> + 1 entries.</summary>
     public int[] RowOffsets { get; }
+    /// <summary>Column of each nonzero, ascending within a row.</summary>
     public int[] ColumnIndices { get; }
+    /// <summary>Value of each nonzero, parallel to <see cref="ColumnIndices"/>.</summary>
     public float[] Values { get; }
+    /// <summary>Number of stored entries.</summary>
     public long NonZeros => ColumnIndices.Length;
 
+    /// <summary>Columns of row <paramref name="row"/>, without copying.</summary>
     public ReadOnlySpan<int> RowIndices(int row) => ColumnIndices.AsSpan(RowOffsets[row], RowOffsets[row + 1] - RowOffsets[row]);
+    /// <summary>Values of row <paramref name="row"/>, without copying.</summary>
     public ReadOnlySpan<float> RowValues(int row) => Values.AsSpan(RowOffsets[row], RowOffsets[row + 1] - RowOffsets[row]);
+    /// <summary>Number of nonzeros in row <paramref name="row"/>.</summary>
     public int RowLength(int row) => RowOffsets[row + 1] - RowOffsets[row];
 
     /// <summary>

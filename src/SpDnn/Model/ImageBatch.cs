@@ -22,9 +22,13 @@ public sealed class ImageBatch
         _imageNumbers = imageNumbers;
     }
 
+    /// <summary>The pixels: one row per image, one column per input neuron.</summary>
     public CsrMatrix Features { get; }
+    /// <summary>Number of images (rows).</summary>
     public int Count => Features.Rows;
+    /// <summary>Pixels per image, which must equal the network's input neurons.</summary>
     public int Neurons => Features.Columns;
+    /// <summary>Where the images came from, for messages and reports.</summary>
     public string Description { get; }
 
     /// <summary>1-based number of the first row in the whole image set (a slice of a larger set starts later).</summary>

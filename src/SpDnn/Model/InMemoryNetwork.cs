@@ -28,13 +28,21 @@ public sealed class InMemoryNetwork : ILayerSource
         IsChallengeForm = readOut == ReadOut.NonzeroRows && _layers.All(l => l.IsChallengeForm);
     }
 
+    /// <inheritdoc/>
     public int Neurons => _layers[0].Inputs;
+    /// <inheritdoc/>
     public int LayerCount => _layers.Length;
+    /// <inheritdoc/>
     public string Description { get; }
+    /// <inheritdoc/>
     public ReadOut ReadOut { get; }
+    /// <inheritdoc/>
     public int MaxWidth { get; }
+    /// <inheritdoc/>
     public int Outputs => _layers[^1].Neurons;
+    /// <inheritdoc/>
     public bool IsChallengeForm { get; }
+    /// <inheritdoc/>
     public NetworkLayer GetLayer(int index) => _layers[index];
 
     /// <summary>Reads every layer of <paramref name="source"/> into memory (in parallel).</summary>

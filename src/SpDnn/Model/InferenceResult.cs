@@ -3,9 +3,13 @@ namespace SpDnn.Model;
 /// <summary>The outcome of one inference run, with everything reports need.</summary>
 public sealed record InferenceResult
 {
+    /// <summary>Name of the engine that ran, with its settings (e.g. <c>cpu:simd=vector256</c>).</summary>
     public required string Engine { get; init; }
+    /// <summary>Input width of the network.</summary>
     public required int Neurons { get; init; }
+    /// <summary>Number of layers run.</summary>
     public required int Layers { get; init; }
+    /// <summary>Number of images in the batch, surviving or not.</summary>
     public required int Images { get; init; }
 
     /// <summary>Total nonzero weights over all layers.</summary>
@@ -46,6 +50,7 @@ public sealed record InferenceResult
     /// <summary>Upload and inference: from the images in host memory to the answer, planning excluded.</summary>
     public double EndToEndSeconds => UploadSeconds + InferenceSeconds;
 
+    /// <summary>Per layer: live images, distinct rows and, when timed, seconds; empty when the engine does not report them.</summary>
     public IReadOnlyList<LayerStatistics> LayerStatistics { get; init; } = [];
 
     /// <summary>Final rows of the surviving images (row i is image Categories[i]), when asked for.</summary>
@@ -57,5 +62,6 @@ public sealed record InferenceResult
     /// <summary>The challenge's edge count: images x total weights.</summary>
     public double Edges => (double)Images * Weights;
 
+    /// <summary>The challenge's rate, <see cref="Edges"/> per inference second, in units of 10^12; 0 for an unmeasured run.</summary>
     public double TeraEdgesPerSecond => InferenceSeconds > 0 ? Edges / InferenceSeconds / 1e12 : 0;
 }

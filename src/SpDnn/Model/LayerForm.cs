@@ -38,8 +38,10 @@ public readonly record struct LayerForm
         Cap = cap;
     }
 
+    /// <summary>What follows the sum and bias.</summary>
     public Activation Activation { get; }
 
+    /// <summary>Whether the bias is added on every output or only where the product is nonzero.</summary>
     public BiasMode Bias { get; }
 
     /// <summary>The cap of <see cref="Activation.CappedRelu"/>; +∞ for the other activations.</summary>
@@ -48,8 +50,10 @@ public readonly record struct LayerForm
     /// <summary>The challenge's layer: ReLU capped at 32, bias only on nonzero sums.</summary>
     public static LayerForm Challenge { get; } = new(Activation.CappedRelu, BiasMode.OnNonzeroSum, ChallengeSpec.YMax);
 
+    /// <summary>An uncapped ReLU layer (a standard hidden layer).</summary>
     public static LayerForm Relu(BiasMode bias) => new(Activation.Relu, bias, float.PositiveInfinity);
 
+    /// <summary>A layer with no activation (the logits of a classifier).</summary>
     public static LayerForm Identity(BiasMode bias) => new(Activation.Identity, bias, float.PositiveInfinity);
 
     /// <param name="cap">Positive and finite.</param>
@@ -82,6 +86,7 @@ public readonly record struct LayerForm
         return v > 0f ? v : 0f;
     }
 
+    /// <summary>The form as layer summaries print it, e.g. <c>relu-cap32, bias on nonzero sums</c>.</summary>
     public override string ToString() => (Activation switch
     {
         Activation.Relu => "relu",

@@ -35,6 +35,7 @@ public sealed record NetworkLayer(int Index, CsrMatrix Weights, float[] Bias)
         return true;
     }
 
+    /// <summary>The same bias for every output neuron, as the challenge files imply (their biases are not stored).</summary>
     public static float[] ConstantBias(int neurons, float bias)
     {
         var b = new float[neurons];
