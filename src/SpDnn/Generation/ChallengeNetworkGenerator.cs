@@ -49,10 +49,14 @@ public sealed class ChallengeNetworkGenerator : ILayerSource
         }
     }
 
+    /// <inheritdoc/>
     public int Neurons { get; }
+    /// <inheritdoc/>
     public int LayerCount { get; }
+    /// <summary>The bias of every neuron: the challenge's for N unless the constructor was given one.</summary>
     public float Bias => _bias;
 
+    /// <inheritdoc/>
     public string Description =>
         $"challenge network N={Neurons}, L={LayerCount} (RadiX-Net, MT19937 seed 5489 permutations, bias {_bias:R})" +
         (LayerCount > OfficialLayers
@@ -87,6 +91,7 @@ public sealed class ChallengeNetworkGenerator : ILayerSource
         return _permutations[block].Value;
     }
 
+    /// <inheritdoc/>
     public NetworkLayer GetLayer(int index)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);

@@ -22,6 +22,7 @@ public sealed class GeneralNetworkGenerator : ILayerSource
     /// <summary>Weights lie strictly inside (-WeightBound, WeightBound).</summary>
     public const double WeightBound = 0.65;
 
+    /// <summary>The bias of every neuron: small and negative, so some rows die as in the challenge, without killing the network.</summary>
     public const float NeuronBias = -0.05f;
 
     /// <summary>The seed of the benchmark's general networks.</summary>
@@ -46,13 +47,17 @@ public sealed class GeneralNetworkGenerator : ILayerSource
         _seed = seed;
     }
 
+    /// <inheritdoc/>
     public int Neurons { get; }
+    /// <inheritdoc/>
     public int LayerCount { get; }
 
+    /// <inheritdoc/>
     public string Description =>
         $"general network N={Neurons}, L={LayerCount} (seed {_seed}: {InputsPerOutput} distinct random inputs per output, " +
         $"weights uniform in (-{WeightBound:R}, {WeightBound:R}), bias {NeuronBias:R})";
 
+    /// <inheritdoc/>
     public NetworkLayer GetLayer(int index)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);

@@ -5,16 +5,21 @@ namespace SpDnn.Generation;
 /// <summary>Shape of a random general network, for property tests of engines.</summary>
 public sealed record RandomNetworkOptions
 {
+    /// <summary>Width N of every layer (square layers).</summary>
     public int Neurons { get; init; } = 256;
+    /// <summary>Number of layers.</summary>
     public int Layers { get; init; } = 12;
     /// <summary>Mean nonzeros per weight row; each row draws 0 .. 2·mean, so some rows are empty.</summary>
     public int MeanRowNonZeros { get; init; } = 16;
     /// <summary>Fraction of rows forced empty.</summary>
     public double EmptyRowFraction { get; init; } = 0.05;
+    /// <summary>Weights are drawn from [MinWeight, MaxWeight]; both signs by default, so sums cancel and rows die.</summary>
     public float MinWeight { get; init; } = -0.25f;
+    /// <summary>See <see cref="MinWeight"/>.</summary>
     public float MaxWeight { get; init; } = 0.5f;
     /// <summary>Per-neuron biases are drawn from [MinBias, MaxBias] (both signs by default).</summary>
     public float MinBias { get; init; } = -0.3f;
+    /// <summary>See <see cref="MinBias"/>.</summary>
     public float MaxBias { get; init; } = 0.2f;
     /// <summary>
     /// Round weights to multiples of 1/2 and biases to multiples of 1/16. With inputs that are
@@ -33,6 +38,7 @@ public sealed class RandomNetworkGenerator : ILayerSource
     private readonly RandomNetworkOptions _options;
     private readonly int _seed;
 
+    /// <summary>The same <paramref name="seed"/> and options give the same network (seeded <see cref="Random"/>: stable within a .NET version, not promised across them).</summary>
     public RandomNetworkGenerator(int seed, RandomNetworkOptions? options = null)
     {
         _options = options ?? new RandomNetworkOptions();
@@ -41,10 +47,14 @@ public sealed class RandomNetworkGenerator : ILayerSource
         ArgumentOutOfRangeException.ThrowIfLessThan(_options.Layers, 1);
     }
 
+    /// <inheritdoc/>
     public int Neurons => _options.Neurons;
+    /// <inheritdoc/>
     public int LayerCount => _options.Layers;
+    /// <inheritdoc/>
     public string Description => $"random network (seed {_seed}, N={Neurons}, L={LayerCount})";
 
+    /// <inheritdoc/>
     public NetworkLayer GetLayer(int index)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
