@@ -16,6 +16,7 @@ public static class CategoriesFile
             : throw new SpDnnDataException(path, $"holds {format.Name} data ({format.Expresses}), expected categories (one image number per line)");
     }
 
+    /// <summary>Reads the official text layout from a stream (already decompressed): one ascending 1-based image number per line; <paramref name="name"/> is what errors call the source.</summary>
     public static int[] ReadText(Stream stream, string name)
     {
         var reader = new LineReader(stream, name, 1 << 16);
@@ -45,6 +46,7 @@ public static class CategoriesFile
     public static void Write(string path, IReadOnlyList<int> categories) =>
         AtomicFile.Write(path, stream => Compression.WriteMaybeCompressed(stream, path, s => Write(s, categories)));
 
+    /// <summary>Writes the official text layout to a stream; throws when <paramref name="categories"/> is not strictly ascending, so no invalid truth file is made.</summary>
     public static void Write(Stream stream, IReadOnlyList<int> categories)
     {
         for (int i = 1; i < categories.Count; i++)

@@ -6,10 +6,13 @@ namespace SpDnn.Formats;
 [Flags]
 public enum FormatHolds
 {
+    /// <summary>Neither reads nor writes anything of that kind.</summary>
     None = 0,
     /// <summary>One layer's weights (a file of a layer folder).</summary>
     Layer = 1,
+    /// <summary>A whole network: every layer, in one file or a folder of layer files.</summary>
     Network = 2,
+    /// <summary>An image set: one sparse row of pixels per image.</summary>
     Images = 4,
     /// <summary>Truth categories: the numbers of the surviving images.</summary>
     Categories = 8,
@@ -73,24 +76,29 @@ public sealed record DataFormat
     /// <summary>(network, path, first L layers, progress in layers) → a network file.</summary>
     public Action<ILayerSource, string, int, IProgress<int>?>? WriteNetwork { get; init; }
 
+    /// <summary>(images, path) → an image file.</summary>
     public Action<ImageBatch, string>? WriteImages { get; init; }
 
+    /// <summary>(path, categories ascending) → a categories file.</summary>
     public Action<string, IReadOnlyList<int>>? WriteCategories { get; init; }
 
     /// <summary>For formats that hold one of several kinds (the binary format): what this file holds.</summary>
     public Func<string, FormatHolds>? ContentOf { get; init; }
 
+    /// <summary>What the format's readers handle, derived from which read functions are set.</summary>
     public FormatHolds Reads =>
         (ReadLayer is null ? 0 : FormatHolds.Layer)
         | (OpenNetwork is not null || (NetworkIsFolder && ReadLayer is not null) ? FormatHolds.Network : 0)
         | (ReadImages is null ? 0 : FormatHolds.Images)
         | (ReadCategories is null ? 0 : FormatHolds.Categories);
 
+    /// <summary>What the format's writers handle, derived from which write functions are set.</summary>
     public FormatHolds Writes =>
         (WriteLayer is null ? 0 : FormatHolds.Layer)
         | (WriteNetwork is not null || (NetworkIsFolder && WriteLayer is not null) ? FormatHolds.Network : 0)
         | (WriteImages is null ? 0 : FormatHolds.Images)
         | (WriteCategories is null ? 0 : FormatHolds.Categories);
 
+    /// <summary>The command-line name, so a row prints as it is typed.</summary>
     public override string ToString() => Name;
 }

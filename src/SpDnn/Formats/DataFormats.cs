@@ -35,6 +35,7 @@ public static class DataFormats
     /// <summary>The format of a row-per-line text file that nothing else recognises.</summary>
     public static DataFormat Text => TsvFormats.Plain;
 
+    /// <summary>The row of <paramref name="id"/>; every value of <see cref="StorageFormat"/> has one.</summary>
     public static DataFormat Of(StorageFormat id) =>
         All.FirstOrDefault(f => f.Id == id) ?? throw new ArgumentOutOfRangeException(nameof(id), id, "No such format in the table.");
 

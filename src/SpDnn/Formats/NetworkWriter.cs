@@ -10,6 +10,7 @@ namespace SpDnn.Formats;
 /// </summary>
 public static class NetworkWriter
 {
+    /// <summary>Writes the first <paramref name="layers"/> layers (all by default), reporting layers done to <paramref name="progress"/>; a general network is refused by formats that hold only the challenge's form.</summary>
     public static void Write(ILayerSource source, string path, StorageFormat format, int? layers = null, IProgress<int>? progress = null)
     {
         int count = layers ?? source.LayerCount;

@@ -6,10 +6,15 @@ namespace SpDnn.Formats;
 /// </summary>
 public enum StorageFormat
 {
+    /// <summary>The challenge's text layout: one <c>row col value</c> triple per line, 1-based; a network is a folder of layer files.</summary>
     Tsv,
+    /// <see cref="Tsv"/> compressed with gzip.
     TsvGz,
+    /// <summary>Matrix Market coordinate files; a network is a folder of layer files.</summary>
     Mtx,
+    /// <summary>A gzipped tar of TSV layer files, as the challenge distributes its networks.</summary>
     TarGz,
+    /// <summary>SpDnn's memory-mapped, checksummed format (docs/binary-format.md): the fastest to load, and holds general networks.</summary>
     Binary,
 
     /// <summary>An ONNX model (networks with a class read-out only).</summary>

@@ -26,6 +26,7 @@ public static class IdxFile
     /// <summary>The pixel value SpDnn (and the shipped models' training) uses: float32(byte) / 255 in float32.</summary>
     public static float Pixel(byte value) => value / 255f;
 
+    /// <summary>Reads an IDX image file (magic 2051, count × rows × columns bytes) as sparse rows of <see cref="Pixel"/> values, one image per row, pixels row-major.</summary>
     public static ImageBatch ReadImages(string path)
     {
         var data = ReadAll(path, ImagesMagic, dimensions: 3, out var dims);
@@ -47,6 +48,7 @@ public static class IdxFile
         return new ImageBatch(new CsrMatrix(count, pixels, offsets, [.. columns], [.. values]), path);
     }
 
+    /// <summary>Reads an IDX label file (magic 2049): one class 0..255 per image, in file order.</summary>
     public static int[] ReadLabels(string path)
     {
         var data = ReadAll(path, LabelsMagic, dimensions: 1, out _);
