@@ -26,15 +26,20 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
     /// <summary>The kernels for the SIMD width chosen once, here (see <see cref="CpuEngineOptions.Simd"/>).</summary>
     private readonly LayerKernels _kernels = LayerKernels.Create(engineOptions?.Simd ?? CpuSimd.Auto);
 
+    /// <inheritdoc/>
     public string Name => "cpu" + _engineOptions.SpecSuffix();
 
+    /// <inheritdoc/>
     public bool RunsGeneralForm => true;
 
+    /// <summary>The settings the engine was made with.</summary>
     public CpuEngineOptions EngineOptions => _engineOptions;
 
+    /// <inheritdoc/>
     public IEnginePlan Plan(ILayerSource network, InferenceOptions options) =>
         new CpuNetworkPlan(network, _engineOptions, ThreadCount(options));
 
+    /// <inheritdoc/>
     public InferenceResult Execute(IEnginePlan plan, ImageBatch images, InferenceOptions options)
     {
         var p = plan as CpuNetworkPlan ?? throw new ArgumentException("The plan was not made by the CPU engine.", nameof(plan));
@@ -243,6 +248,7 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
     private static int ThreadCount(InferenceOptions options) =>
         options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
 
+    /// <summary>Nothing to release: plans own their memory.</summary>
     public void Dispose() { }
 
     /// <summary>What the runs of one Execute did, summed over batches.</summary>

@@ -16,6 +16,7 @@ public enum CpuFormulation
 /// <summary>Tuning and test switches of <see cref="CpuEngine"/>; the defaults are the fast, exact engine.</summary>
 public sealed record CpuEngineOptions
 {
+    /// <summary>How a layer is multiplied; <see cref="CpuFormulation.Auto"/> chooses from the density of the live rows.</summary>
     public CpuFormulation Formulation { get; init; } = CpuFormulation.Auto;
 
     /// <summary>
