@@ -21,6 +21,7 @@ public sealed class GpuEngine : IInferenceEngine
     private readonly GpuEngineOptions _options;
     private int _barrierRetries;
 
+    /// <summary>Opens the device the options name (CUDA device 0 by default); throws when it is not there.</summary>
     public GpuEngine(GpuEngineOptions? options = null)
     {
         _options = options ?? new GpuEngineOptions();
@@ -40,8 +41,10 @@ public sealed class GpuEngine : IInferenceEngine
     /// <summary>Number of usable CUDA devices (0 without a driver): what <c>--gpus all</c> means.</summary>
     public static int CudaDeviceCount() => GpuDevice.CudaDeviceCount();
 
+    /// <inheritdoc/>
     public IEnginePlan Plan(ILayerSource network, InferenceOptions options) => new GpuPlan(_device, network, _options, options);
 
+    /// <inheritdoc/>
     public InferenceResult Execute(IEnginePlan plan, ImageBatch images, InferenceOptions options)
     {
         var p = plan as GpuPlan ?? throw new ArgumentException("The plan was not made by the GPU engine.", nameof(plan));
@@ -175,5 +178,6 @@ public sealed class GpuEngine : IInferenceEngine
         return new CsrMatrix(rows.Count, neurons, offsets, [.. columns], [.. values]);
     }
 
+    /// <summary>Releases the device and its memory; plans made by the engine are unusable after.</summary>
     public void Dispose() => _device.Dispose();
 }

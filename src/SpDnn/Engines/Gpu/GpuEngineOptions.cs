@@ -58,6 +58,7 @@ public enum FullWidthKernel
 /// <summary>Settings of the GPU engine; the defaults are what a user wants.</summary>
 public sealed record GpuEngineOptions
 {
+    /// <summary>CUDA normally; ILGPU's CPU simulator runs the same kernels without a GPU (tests).</summary>
     public GpuAcceleratorChoice Accelerator { get; init; } = GpuAcceleratorChoice.Cuda;
 
     /// <summary>Which CUDA device (0-based, in CUDA's order) when several are present.</summary>
