@@ -15,12 +15,16 @@ namespace SpDnn.Engines.Reference;
 /// </summary>
 public sealed class ReferenceEngine : IInferenceEngine
 {
+    /// <inheritdoc/>
     public string Name => "reference";
 
+    /// <inheritdoc/>
     public bool RunsGeneralForm => true;
 
+    /// <inheritdoc/>
     public IEnginePlan Plan(ILayerSource network, InferenceOptions options) => new ReferencePlan(network);
 
+    /// <inheritdoc/>
     public InferenceResult Execute(IEnginePlan plan, ImageBatch images, InferenceOptions options)
     {
         var p = plan as ReferencePlan ?? throw new ArgumentException("The plan was not made by the reference engine.", nameof(plan));
@@ -169,6 +173,7 @@ public sealed class ReferenceEngine : IInferenceEngine
         return new CsrMatrix(rows.Count, n, offsets, cols, vals);
     }
 
+    /// <summary>Nothing to release.</summary>
     public void Dispose() { }
 
     private readonly record struct SparseRow<T>(int[] Indices, T[] Values);
