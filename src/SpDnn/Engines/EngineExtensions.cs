@@ -2,6 +2,7 @@ using SpDnn.Model;
 
 namespace SpDnn.Engines;
 
+/// <summary>The one-call way to run an engine, for callers that do not keep plans.</summary>
 public static class EngineExtensions
 {
     /// <summary>Plans and executes in one call; the result carries both times.</summary>

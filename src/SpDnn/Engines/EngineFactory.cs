@@ -10,6 +10,7 @@ namespace SpDnn.Engines;
 /// </summary>
 public static class EngineFactory
 {
+    /// <summary>The engine name that picks the best available engine: the GPU when CUDA is present, else the CPU (for a general network, the best that runs it).</summary>
     public const string Auto = "auto";
 
     /// <param name="Name">What <c>--engine</c> takes.</param>
@@ -50,6 +51,7 @@ public static class EngineFactory
     /// <summary>Every engine, best first.</summary>
     internal static IReadOnlyList<Entry> All { get; } = [.. Entries.OrderByDescending(e => e.Rank)];
 
+    /// <summary>Every engine name <see cref="Create(string, bool)"/> accepts, <see cref="Auto"/> first.</summary>
     public static IEnumerable<string> Names => All.Select(e => e.Name).Prepend(Auto);
 
     /// <summary>What <c>--engine</c> accepts, for help texts.</summary>

@@ -17,10 +17,13 @@ public sealed class EngineSpec
         _settings = settings;
     }
 
+    /// <summary>The engine's name, before the first colon.</summary>
     public string Name { get; }
 
+    /// <summary>Whether any <c>key=value</c> setting was given.</summary>
     public bool HasSettings => _settings.Count > 0;
 
+    /// <summary>Parses <c>name[:key=value]...</c>; keys are case-insensitive, and a malformed or repeated setting is a usage error.</summary>
     public static EngineSpec Parse(string text)
     {
         var parts = text.Split(':');
@@ -53,6 +56,7 @@ public sealed class EngineSpec
         return _settings.TryGetValue(key, out var value) ? value : null;
     }
 
+    /// <summary>The integer value of <paramref name="key"/>, or null when not given; a value below <paramref name="minimum"/> is a usage error.</summary>
     public int? TakeInt(string key, int minimum)
     {
         var text = Take(key);
@@ -62,6 +66,7 @@ public sealed class EngineSpec
         return value;
     }
 
+    /// <summary>The on/off value of <paramref name="key"/> (also true/false, yes/no), or null when not given.</summary>
     public bool? TakeSwitch(string key)
     {
         var text = Take(key);
@@ -74,6 +79,7 @@ public sealed class EngineSpec
         };
     }
 
+    /// <summary>The value of <paramref name="key"/> as a member of <typeparamref name="T"/> by name (not number), or null when not given.</summary>
     public T? TakeEnum<T>(string key) where T : struct, Enum
     {
         var text = Take(key);

@@ -14,8 +14,8 @@ public interface IInferenceEngine : IDisposable
 
     /// <summary>
     /// Whether the engine runs general networks (any shapes, <see cref="LayerForm"/>s and
-    /// <see cref="ReadOut"/>s) and not only the challenge's form; callers check with
-    /// <see cref="NetworkFormCheck.EnsureRuns"/> before planning.
+    /// <see cref="ReadOut"/>s) and not only the challenge's form; <see cref="EngineExtensions.Infer"/>
+    /// refuses a general network for an engine without it.
     /// </summary>
     bool RunsGeneralForm => false;
 
@@ -29,8 +29,12 @@ public interface IInferenceEngine : IDisposable
 /// <summary>A network prepared for one engine.</summary>
 public interface IEnginePlan : IDisposable
 {
+    /// <summary>Input width of the planned network.</summary>
     int Neurons { get; }
+    /// <summary>Number of layers planned.</summary>
     int LayerCount { get; }
+    /// <summary>Nonzero weights over all planned layers: with the image count, the edges of the TE/s rate.</summary>
     long Weights { get; }
+    /// <summary>Seconds the plan took to build, reported apart from the inference time.</summary>
     double PlanningSeconds { get; }
 }
