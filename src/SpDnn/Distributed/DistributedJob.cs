@@ -15,5 +15,6 @@ public sealed record DistributedJob
     /// <summary>Makes this rank's engine; gets the communicator so a GPU engine can take the GPU of its local rank.</summary>
     public required Func<ICommunicator, IInferenceEngine> CreateEngine { get; init; }
 
+    /// <summary>Passed to every rank's engine as given, for planning and execution alike.</summary>
     public InferenceOptions Options { get; init; } = InferenceOptions.Default;
 }

@@ -18,6 +18,7 @@ namespace SpDnn.Distributed;
 /// </summary>
 public static class DistributedRunner
 {
+    /// <summary>Runs <paramref name="job"/> on this rank; every rank of <paramref name="communicator"/> must call it, and every rank gets the merged result.</summary>
     public static DistributedResult Run(ICommunicator communicator, DistributedJob job)
     {
         int rank = communicator.Rank, size = communicator.Size;

@@ -12,10 +12,11 @@ namespace SpDnn.Distributed;
 /// waiting for ever in the next collective. Bad input stays a <see cref="SpDnnDataException"/>
 /// (exit code 2); anything else becomes a <see cref="RankFailedException"/>.
 /// </summary>
-internal static class FailureAgreement
+public static class FailureAgreement
 {
     private const char Separator = '\0';
 
+    /// <summary>Runs <paramref name="step"/> on this rank, then agrees with every rank on whether any failed; returns the step's value when none did.</summary>
     public static T Run<T>(ICommunicator communicator, Func<T> step)
     {
         T result = default!;
@@ -41,6 +42,7 @@ internal static class FailureAgreement
         return result;
     }
 
+    /// <inheritdoc cref="Run{T}(ICommunicator, Func{T})"/>
     public static void Run(ICommunicator communicator, Action step) =>
         Run<bool>(communicator, () => { step(); return true; });
 

@@ -7,7 +7,9 @@ namespace SpDnn.Distributed;
 /// </summary>
 public interface ICommunicator : IDisposable
 {
+    /// <summary>This process's rank, 0 ..<see cref="Size"/> - 1.</summary>
     int Rank { get; }
+    /// <summary>Number of ranks in the job.</summary>
     int Size { get; }
 
     /// <summary>Rank among the processes of this host (selects the GPU).</summary>
@@ -37,6 +39,7 @@ public interface ICommunicator : IDisposable
     /// <summary>Copies <paramref name="buffer"/> of rank <paramref name="root"/> into every rank's buffer (same length everywhere).</summary>
     void Broadcast(Span<byte> buffer, int root);
 
+    /// <summary>Returns once every rank has reached it (lines up the start of a timed section).</summary>
     void Barrier();
 
     /// <summary>Ends every rank of the job with <paramref name="exitCode"/>; for failures inside a collective, where no agreement is possible.</summary>

@@ -10,6 +10,7 @@ namespace SpDnn.Distributed;
 /// </summary>
 public interface IImageInput
 {
+    /// <summary>Where the images come from, for messages.</summary>
     string Description { get; }
 
     /// <summary>True when <see cref="ReadRange"/> reads only the requested images.</summary>

@@ -25,12 +25,17 @@ public sealed class ImageFileInput : IImageInput
         _binary = new Lazy<BinaryHeader?>(ReadBinaryHeader, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
+    /// <inheritdoc/>
     public string Description => _path;
+    /// <inheritdoc/>
     public bool ReadsOnlyItsSlice => _binary.Value is not null;
+    /// <inheritdoc/>
     public int? KnownCount => _binary.Value?.Rows;
 
+    /// <inheritdoc/>
     public ImageBatch ReadAll() => ImageLoader.Load(_path, _neurons());
 
+    /// <inheritdoc/>
     public ImageBatch ReadRange(int start, int count)
     {
         if (_binary.Value is not { } header) return ReadAll().Slice(start, count);

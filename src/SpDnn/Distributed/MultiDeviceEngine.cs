@@ -41,12 +41,16 @@ public sealed class MultiDeviceEngine : IInferenceEngine
         _ownsDevices = ownsDevices;
     }
 
+    /// <summary>The device engines' name with the device count, e.g. <c>gpu (4 devices)</c>.</summary>
     public string Name => $"{_devices[0].Name} ({_devices.Length} devices)";
 
+    /// <summary>Number of device engines the images are split over.</summary>
     public int DeviceCount => _devices.Length;
 
+    /// <summary>Layers after which the live images are split again; 0 for never.</summary>
     public int RebalanceAfterLayer { get; }
 
+    /// <summary>Plans the network on every device at once (each device holds a whole copy), cut in two when re-balancing.</summary>
     public IEnginePlan Plan(ILayerSource network, InferenceOptions options)
     {
         NetworkFormCheck.EnsureRuns(this, network);
@@ -62,6 +66,7 @@ public sealed class MultiDeviceEngine : IInferenceEngine
             [.. plans.Select(p => p.Head)], cut == 0 ? null : [.. plans.Select(p => p.Tail!)], watch.Elapsed.TotalSeconds);
     }
 
+    /// <inheritdoc/>
     public InferenceResult Execute(IEnginePlan plan, ImageBatch images, InferenceOptions options)
     {
         var p = plan as MultiDevicePlan;
@@ -132,6 +137,7 @@ public sealed class MultiDeviceEngine : IInferenceEngine
         });
     }
 
+    /// <summary>Disposes the device engines when this engine owns them.</summary>
     public void Dispose()
     {
         if (!_ownsDevices) return;

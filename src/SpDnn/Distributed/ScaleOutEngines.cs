@@ -20,6 +20,7 @@ public sealed record EngineRequest(string Engine, string? Gpus = null, int Rebal
 /// </summary>
 public static class ScaleOutEngines
 {
+    /// <summary>The engine for this process of the job, counting CUDA devices through the driver.</summary>
     public static IInferenceEngine Create(EngineRequest request, ICommunicator communicator) =>
         Create(request, communicator, GpuEngine.CudaDeviceCount);
 
