@@ -6,6 +6,7 @@ namespace SpDnn;
 /// </summary>
 public sealed class SpDnnDataException : Exception
 {
+    /// <summary>The message reads <c>file:line: reason</c> (or <c>file: byte offset: reason</c>), the form the CLI prints.</summary>
     public SpDnnDataException(string file, string reason, long? line = null, long? byteOffset = null, Exception? inner = null)
         : base(Compose(file, reason, line, byteOffset), inner)
     {
@@ -15,7 +16,9 @@ public sealed class SpDnnDataException : Exception
         ByteOffset = byteOffset;
     }
 
+    /// <summary>The file that is wrong, as the caller named it.</summary>
     public string File { get; }
+    /// <summary>What is wrong, without the file and position.</summary>
     public string Reason { get; }
     /// <summary>1-based line number, when the format is line oriented.</summary>
     public long? Line { get; }
