@@ -16,7 +16,8 @@ internal sealed record GpuBatchOutcome(
     double UploadSeconds,
     int Checkpoints,
     int Collapses,
-    int Launches);
+    int Launches,
+    int TailLayers);
 
 /// <summary>
 /// Runs one batch of images through a plan. Features are neuron-major (one column per live
@@ -120,7 +121,7 @@ internal sealed class GpuBatchRun : IDisposable
         Array.Fill(distinct, -1);
         var layerSeconds = new double[layers];
         int bound = _rows; // live positions at the last checkpoint (an upper bound later on)
-        int nextCheck = 1, checkInterval = 1, nextCollapse = 1, collapseGap = 1, checkpoints = 0, launches = 0;
+        int nextCheck = 1, checkInterval = 1, nextCollapse = 1, collapseGap = 1, checkpoints = 0, launches = 0, tailLayers = 0;
         var total = Stopwatch.StartNew();
         // Per-layer device time from events around each launch (one layer per launch then).
         var markers = _options.TimeEachLayer ? new (ProfilingMarker Start, ProfilingMarker End)?[layers] : null;
@@ -137,22 +138,36 @@ internal sealed class GpuBatchRun : IDisposable
             {
                 inference.Cancellation.ThrowIfCancellationRequested();
                 int end = _options.TimeEachLayer ? k + 1 : Math.Min(chunk.EndLayer, Math.Max(k + 1, nextCheck));
-                // A layer for the resident-input kernel runs on its own; the program then only
-                // compacts its live list. Launches of the program stop before such a layer.
-                bool resident = TakesResidentKernel(k, bound);
-                if (resident) end = k + 1;
+                // Once the live rows fit the tail program's tile, it runs the chunk's remaining
+                // layers in one group. A layer for the resident-input kernel runs on its own; the
+                // program then only compacts its live list. Launches of the program stop before such a layer.
+                int tailEnd = TailEnd(chunk, k, bound);
+                bool tail = tailEnd > k;
+                bool resident = !tail && TakesResidentKernel(k, bound);
+                if (tail) end = _options.TimeEachLayer ? k + 1 : tailEnd;
+                else if (resident) end = k + 1;
                 else for (int next = k + 1; next < end; next++) if (TakesResidentKernel(next, bound)) { end = next; break; }
                 var start = markers is null ? null : _stream.AddProfilingMarker();
-                if (resident)
+                if (tail)
                 {
-                    LaunchResident(device, k, bound);
-                    launches++;
+                    LaunchTail(device, k, end);
+                    tailLayers += end - k;
                 }
-                Launch(device, chunk.MaxBlocks, k, end, bound, resident ? k : -1);
+                else
+                {
+                    if (resident)
+                    {
+                        LaunchResident(device, k, bound);
+                        launches++;
+                    }
+                    Launch(device, chunk.MaxBlocks, k, end, bound, resident ? k : -1);
+                }
                 launches++;
                 if (markers is not null) markers[k] = (start!, _stream.AddProfilingMarker());
                 k = end;
                 inference.Progress?.Report(k);
+                // The host has not seen the rows since the tail started: look now.
+                if (tail) nextCheck = Math.Min(nextCheck, k);
                 if (k < nextCheck && k < layers) continue;
                 checkpoints++;
                 int rows = ReadCheckpoint(k);
@@ -201,7 +216,7 @@ internal sealed class GpuBatchRun : IDisposable
             survivingFeatures?.Add(features![r]);
         }
         return new GpuBatchOutcome([.. survivingRows], survivingFeatures?.ToArray(), liveImages, distinct, layerSeconds,
-            total.Elapsed.TotalSeconds, upload.Elapsed.TotalSeconds, checkpoints, _collapses, launches);
+            total.Elapsed.TotalSeconds, upload.Elapsed.TotalSeconds, checkpoints, _collapses, launches, tailLayers);
     }
 
     private static void ReadLayerTimes((ProfilingMarker Start, ProfilingMarker End)?[] markers, double[] layerSeconds)
@@ -243,6 +258,29 @@ internal sealed class GpuBatchRun : IDisposable
     /// </summary>
     private bool TakesResidentKernel(int k, int bound) =>
         _plan.HasResidentLayout(k) && bound >= 2L * _plan.ResidentColumns * _device.Accelerator.NumMultiprocessors;
+
+    /// <summary>
+    /// Where <see cref="TailProgram"/> would stop if it started at layer <paramref name="k"/>:
+    /// at the first layer of the chunk without a resident-input layout; k itself (no tail) while
+    /// more rows than its tile may live.
+    /// </summary>
+    private int TailEnd(PlanChunk chunk, int k, int bound)
+    {
+        if (_plan.TailColumns == 0 || bound > _plan.TailColumns) return k;
+        int end = k;
+        while (end < chunk.EndLayer && _plan.HasResidentLayout(end)) end++;
+        return end;
+    }
+
+    /// <summary>Runs layers <paramref name="first"/> .. <paramref name="end"/>-1 with <see cref="TailProgram"/> (one group).</summary>
+    private void LaunchTail(DeviceChunk chunk, int first, int end)
+    {
+        int columns = _plan.TailColumns;
+        var args = chunk.Bind(Arguments(first, end, -1));
+        var stageFloats = (int)(ResidentInputKernel.StageBytes(_neurons, columns) / sizeof(float));
+        int groupSize = _device.IsCuda ? ResidentInputKernel.GroupSize : ResidentInputKernel.SimulatedGroupSize;
+        _device.TailKernel(columns)(_stream, new KernelConfig(1, groupSize, SharedMemoryConfig.RequestDynamic<float>(stageFloats)), args);
+    }
 
     /// <summary>Computes layer <paramref name="k"/> with <see cref="ResidentInputKernel"/>: one group per tile of live columns.</summary>
     private void LaunchResident(DeviceChunk chunk, int k, int bound)

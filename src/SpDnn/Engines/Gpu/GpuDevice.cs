@@ -69,6 +69,38 @@ internal sealed class GpuDevice : IDisposable
         }
     }
 
+    private readonly Dictionary<int, Action<AcceleratorStream, KernelConfig, ProgramArgs>> _tailKernels = [];
+
+    /// <summary><see cref="TailProgram"/> for tiles of <paramref name="columns"/> (2, 3 or 4) live columns (compiled on first use).</summary>
+    public Action<AcceleratorStream, KernelConfig, ProgramArgs> TailKernel(int columns)
+    {
+        lock (_tailKernels)
+        {
+            if (_tailKernels.TryGetValue(columns, out var loaded)) return loaded;
+            bool simulated = Accelerator.AcceleratorType == AcceleratorType.CPU;
+            var kernel = (columns, simulated) switch
+            {
+                (2, false) => LoadTail<DeviceFusedProductSum, PairSums>(),
+                (3, false) => LoadTail<DeviceFusedProductSum, TripleSums>(),
+                (4, false) => LoadTail<DeviceFusedProductSum, QuadSums>(),
+                (2, true) => LoadTail<SimulatedFusedProductSum, PairSums>(),
+                (3, true) => LoadTail<SimulatedFusedProductSum, TripleSums>(),
+                (4, true) => LoadTail<SimulatedFusedProductSum, QuadSums>(),
+                _ => throw new ArgumentOutOfRangeException(nameof(columns), columns, "The tail program takes 2, 3 or 4 columns."),
+            };
+            if (KernelUtil.GetKernel(kernel) is CudaKernel cuda)
+                CudaFunctionAttributes.AllowDynamicSharedMemory(cuda.FunctionPtr, (int)ResidentStageBytes);
+            _tailKernels[columns] = kernel;
+            return kernel;
+        }
+    }
+
+    private Action<AcceleratorStream, KernelConfig, ProgramArgs> LoadTail<TFused, TSums>()
+        where TFused : struct, IProductSum
+        where TSums : struct, IColumnSums<TSums> =>
+        Accelerator.LoadKernel<ProgramArgs>(TailProgram.Run<TFused, TSums, SlotOctet>,
+            Accelerator.AcceleratorType == AcceleratorType.CPU ? ResidentInputKernel.SimulatedSpecialization : ResidentInputKernel.Specialization);
+
     private Action<AcceleratorStream, KernelConfig, ProgramArgs> Load<TFused, TSums, TChunk>()
         where TFused : struct, IProductSum
         where TSums : struct, IColumnSums<TSums>

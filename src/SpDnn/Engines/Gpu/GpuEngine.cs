@@ -60,7 +60,7 @@ public sealed class GpuEngine : IInferenceEngine
         var categories = new List<int>();
         var finalRows = new List<(int Image, float[] Row)>();
         double seconds = 0, upload = 0;
-        int checkpoints = 0, collapses = 0, batches = 0, launches = 0;
+        int checkpoints = 0, collapses = 0, batches = 0, launches = 0, tailLayers = 0;
         for (int start = 0; start < images.Count || (start == 0 && images.Count == 0); start += batch)
         {
             int count = Math.Min(batch, images.Count - start);
@@ -72,6 +72,7 @@ public sealed class GpuEngine : IInferenceEngine
             checkpoints += outcome.Checkpoints;
             collapses += outcome.Collapses;
             launches += outcome.Launches;
+            tailLayers += outcome.TailLayers;
             for (int k = 0; k < layers; k++)
             {
                 liveImages[k] += outcome.LiveImages[k];
@@ -110,6 +111,8 @@ public sealed class GpuEngine : IInferenceEngine
             ["stagingRatio"] = p.StagingRatio.ToString("F3", CultureInfo.InvariantCulture),
             ["residentInputLayers"] = p.ResidentLayerCount.ToString(CultureInfo.InvariantCulture),
             ["residentInputColumns"] = p.ResidentColumns.ToString(CultureInfo.InvariantCulture),
+            ["tailLayers"] = tailLayers.ToString(CultureInfo.InvariantCulture),
+            ["tailColumns"] = p.TailColumns.ToString(CultureInfo.InvariantCulture),
         };
         return new InferenceResult
         {

@@ -95,6 +95,12 @@ public sealed record GpuEngineOptions
     /// <summary>Live columns per group of the resident-input kernel: 2, 3, 4, 8 or 16; 0 picks the widest whose stage fits shared memory.</summary>
     public int ResidentColumns { get; init; }
 
+    /// <summary>
+    /// Whether the layers after the live rows fit one narrow tile run in one group, layer after
+    /// layer, without grid barriers (<see cref="TailProgram"/>; where layers have a resident-input layout).
+    /// </summary>
+    public bool TailProgram { get; init; } = true;
+
     /// <summary>Layers per chunk: one kernel launch runs at most one chunk; streamed weights move a chunk at a time.</summary>
     public int LayersPerChunk { get; init; } = 32;
 
@@ -121,7 +127,7 @@ public sealed record GpuEngineOptions
     public bool TimeEachLayer { get; init; }
 
     /// <summary>The settings <c>--engine gpu:key=value...</c> takes.</summary>
-    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, fused=on|off, dedupe=off|on|auto, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
+    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, fused=on|off, dedupe=off|on|auto, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, tail=on|off, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
 
     /// <summary>Options from an engine spec such as <c>gpu:weights=streamed:chunk=16</c>; defaults elsewhere.</summary>
     public static GpuEngineOptions FromSpec(EngineSpec spec)
@@ -137,6 +143,7 @@ public sealed record GpuEngineOptions
             MergeDuplicateOutputs = spec.TakeEnum<DuplicateOutputMerge>("dedupe") ?? defaults.MergeDuplicateOutputs,
             Kernel = spec.TakeEnum<FullWidthKernel>("kernel") ?? defaults.Kernel,
             ResidentColumns = spec.TakeInt("columns", 0) ?? defaults.ResidentColumns,
+            TailProgram = spec.TakeSwitch("tail") ?? defaults.TailProgram,
             DeviceIndex = spec.TakeInt("device", 0) ?? defaults.DeviceIndex,
             TimeEachLayer = spec.TakeSwitch("time-layers") ?? defaults.TimeEachLayer,
         };
@@ -159,6 +166,7 @@ public sealed record GpuEngineOptions
         if (BarrierTimeout != defaults.BarrierTimeout) parts.Add("barrier-timeout=" + BarrierTimeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (Kernel != defaults.Kernel) parts.Add("kernel=" + Kernel.ToString().ToLowerInvariant());
         if (ResidentColumns != defaults.ResidentColumns) parts.Add("columns=" + ResidentColumns.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (TailProgram != defaults.TailProgram) parts.Add("tail=" + (TailProgram ? "on" : "off"));
         if (TimeEachLayer != defaults.TimeEachLayer) parts.Add("time-layers=" + (TimeEachLayer ? "on" : "off"));
         return string.Concat(parts.Select(p => ":" + p));
     }

@@ -45,6 +45,7 @@ internal sealed class GpuPlan : IEnginePlan
         ResidentColumns = requested > 0 && ResidentInputKernel.StageBytes(Neurons, requested) <= device.ResidentStageBytes
             ? requested : ResidentInputKernel.ColumnsFor(Neurons, device.ResidentStageBytes);
         if (Neurons > ResidentLayerPlanner.MaxNeurons || engineOptions.Kernel == FullWidthKernel.Tiled) ResidentColumns = 0;
+        TailColumns = ResidentColumns == 0 || !engineOptions.TailProgram ? 0 : ResidentInputKernel.ColumnsFor(Neurons, device.ResidentStageBytes, TailProgram.MaxColumns);
         _residentLayers = new bool[LayerCount];
         long footprints = 0;
         var slotShape = default(ChunkShape);
@@ -117,6 +118,7 @@ internal sealed class GpuPlan : IEnginePlan
         StagingRatio = LayerCount > 0 && Neurons > 0 ? footprints / ((double)LayerCount * Neurons) : 0;
         // Compiled now, not in the first run that reaches a full-width layer (tens of ms).
         if (ResidentLayerCount > 0) _ = device.ResidentKernel(ResidentColumns);
+        if (ResidentLayerCount > 0 && TailColumns > 0) _ = device.TailKernel(TailColumns);
         PlanningSeconds = watch.Elapsed.TotalSeconds;
     }
 
@@ -144,6 +146,9 @@ internal sealed class GpuPlan : IEnginePlan
 
     /// <summary>Live columns per group of the resident-input kernel for this network (0: its layers are too wide, or the kernel is off).</summary>
     public int ResidentColumns { get; }
+
+    /// <summary>Live columns <see cref="TailProgram"/> runs in one group (0: none; see <see cref="GpuEngineOptions.TailProgram"/>).</summary>
+    public int TailColumns { get; }
 
     /// <summary>Whether layer <paramref name="k"/> has a resident-input layout (it runs there while many rows are live).</summary>
     public bool HasResidentLayout(int k) => _residentLayers[k];

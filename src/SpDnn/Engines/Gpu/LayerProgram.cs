@@ -198,7 +198,7 @@ internal static class LayerProgram
     }
 
     /// <summary>Layer k's nonzero counts per live position (one of three rotating buffers).</summary>
-    private static ArrayView<int> NonzerosOf(ProgramArgs a, int k) => a.Nonzeros.SubView((k % 3) * a.NonzeroLength, a.NonzeroLength);
+    internal static ArrayView<int> NonzerosOf(ProgramArgs a, int k) => a.Nonzeros.SubView((k % 3) * a.NonzeroLength, a.NonzeroLength);
 
     /// <summary>
     /// Compaction of at most <see cref="GroupSize"/> rows by every group on its own, right after
@@ -317,7 +317,7 @@ internal static class LayerProgram
     }
 
     /// <summary>Moves position p's live column, slot and multiplicity to place q of the next layer's lists; returns the multiplicity.</summary>
-    private static int WriteKeptPosition(ProgramArgs a, bool odd, int q, int p)
+    internal static int WriteKeptPosition(ProgramArgs a, bool odd, int q, int p)
     {
         int multiplicity = (odd ? a.Multiplicity1 : a.Multiplicity0)[p];
         (odd ? a.Live0 : a.Live1)[q] = p;

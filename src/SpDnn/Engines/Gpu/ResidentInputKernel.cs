@@ -37,7 +37,7 @@ internal static class ResidentInputKernel
     /// <summary>Threads per group on ILGPU's CPU simulator, which runs every thread as a thread of its own: the kernel takes any multiple of 32 up to <see cref="GroupSize"/>.</summary>
     public const int SimulatedGroupSize = 256;
 
-    private const int MaxWarps = GroupSize / WarpSize;
+    internal const int MaxWarps = GroupSize / WarpSize;
 
     /// <summary>Launch bounds: groups of up to 1024 (64 registers a thread: one group of 1024 or two of 512 per multiprocessor).</summary>
     public static KernelSpecialization Specialization => new(GroupSize, 1);
@@ -100,7 +100,7 @@ internal static class ResidentInputKernel
     /// in flight per thread; returns whether a staged value breaks the exact-product bounds.
     /// The caller's barrier makes the stage visible.
     /// </summary>
-    private static bool Stage(ProgramArgs a, ArrayView<float> input, ArrayView<int> tileColumns, int columns, int pitch, int neurons,
+    internal static bool Stage(ProgramArgs a, ArrayView<float> input, ArrayView<int> tileColumns, int columns, int pitch, int neurons,
         ArrayView<float> stage, LayerBases layer)
     {
         int entries = neurons * columns, step = Group.DimX;
@@ -170,7 +170,7 @@ internal static class ResidentInputKernel
     /// the next chunk (of this slice, or the next slice's first) loaded while the current one
     /// is added: the first device runs were bound by the latency of these L2 reads.
     /// </summary>
-    private static int ComputeSlices<TSum, TSums, TChunk>(ProgramArgs a, TSum add, LayerBases layer, ArrayView<float> output, int first, int valid,
+    internal static int ComputeSlices<TSum, TSums, TChunk>(ProgramArgs a, TSum add, LayerBases layer, ArrayView<float> output, int first, int valid,
         int warp, int warps, int lane, ArrayView<float> stage)
         where TSum : struct, IProductSum
         where TSums : struct, IColumnSums<TSums>
@@ -229,11 +229,11 @@ internal static class ResidentInputKernel
         throw new ArgumentOutOfRangeException(nameof(columns), columns, "The resident-input kernel takes 2, 3, 4, 8 or 16 columns.");
     }
 
-    /// <summary>Live columns per group for a layer of <paramref name="neurons"/> inputs whose stage may take <paramref name="sharedBytes"/> (0: too wide).</summary>
-    public static int ColumnsFor(int neurons, long sharedBytes)
+    /// <summary>Live columns per group (at most <paramref name="most"/>) for a layer of <paramref name="neurons"/> inputs whose stage may take <paramref name="sharedBytes"/> (0: too wide).</summary>
+    public static int ColumnsFor(int neurons, long sharedBytes, int most = 16)
     {
         foreach (var (columns, _) in Widths)
-            if (StageBytes(neurons, columns) <= sharedBytes) return columns;
+            if (columns <= most && StageBytes(neurons, columns) <= sharedBytes) return columns;
         return 0;
     }
 }

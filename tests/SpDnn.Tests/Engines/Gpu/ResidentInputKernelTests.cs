@@ -27,9 +27,11 @@ public sealed class ResidentInputKernelTests
     private static readonly InferenceOptions Keep = new() { KeepFinalFeatures = true };
 
     private static GpuEngine Engine(int columns, FullWidthKernel kernel = FullWidthKernel.Resident, int multiprocessors = 1, bool fused = true,
-        WeightResidency weights = WeightResidency.Auto, int chunk = 32) =>
+        WeightResidency weights = WeightResidency.Auto, int chunk = 32, bool tail = true, bool timeLayers = false) =>
         new(new GpuEngineOptions
         {
+            TailProgram = tail,
+            TimeEachLayer = timeLayers,
             Accelerator = GpuAcceleratorChoice.CpuSimulator,
             Kernel = kernel,
             ResidentColumns = columns,
@@ -63,6 +65,54 @@ public sealed class ResidentInputKernelTests
         Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), actual.LayerStatistics.Select(s => s.LiveImages));
         Assert.Equal(shape.Layers.ToString(System.Globalization.CultureInfo.InvariantCulture), actual.Details["residentInputLayers"]);
         Assert.Equal(columns.ToString(System.Globalization.CultureInfo.InvariantCulture), actual.Details["residentInputColumns"]);
+    }
+
+    [Theory]
+    [InlineData(3, false)]
+    [InlineData(4, true)]
+    [InlineData(8, false)]
+    public void TheTailProgramMatchesTheReferenceAndTheLayerProgramBitForBit(int images, bool timeLayers)
+    {
+        // Few live rows: the tail program (one group, four columns) runs the layers from the first
+        // (3 or 4 images) or once rows have died down to four (8 images, every other one empty:
+        // they die in layer 1, between live ones); streamed chunks of three layers end each
+        // tail launch early.
+        var shape = new RandomNetworkOptions { Neurons = 160, Layers = 7, MeanRowNonZeros = 12, MinWeight = -0.45f, MaxWeight = 0.65f, MinBias = -0.3f, MaxBias = 0.1f };
+        var network = InMemoryNetwork.Load(new RandomNetworkGenerator(40 + images, shape));
+        var batch = WithEmptyRows(RandomNetworkGenerator.RandomImages(40 + images, images, shape.Neurons, 0.4, 1.7f, binary: false), images > 4 ? images / 2 : 0);
+        var expected = EngineConformanceTests.RunReference(network, batch);
+
+        using var engine = Engine(8, weights: WeightResidency.Streamed, chunk: 3, timeLayers: timeLayers);
+        var actual = engine.Infer(network, batch, Keep);
+        Assert.Equal(expected.Categories, actual.Categories);
+        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
+        Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), actual.LayerStatistics.Select(s => s.LiveImages));
+        Assert.Equal("4", actual.Details["tailColumns"]);
+        Assert.NotEqual("0", actual.Details["tailLayers"]);
+
+        using var without = Engine(8, weights: WeightResidency.Streamed, chunk: 3, tail: false);
+        var programOnly = without.Infer(network, batch, Keep);
+        Assert.Equal("0", programOnly.Details["tailLayers"]);
+        Assert.True(programOnly.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
+    }
+
+    /// <summary>The batch with its rows 1, 3, 5, ... (the first <paramref name="empty"/> of them) emptied.</summary>
+    private static ImageBatch WithEmptyRows(ImageBatch batch, int empty)
+    {
+        var m = batch.Features;
+        var offsets = new List<int> { 0 };
+        var indices = new List<int>();
+        var values = new List<float>();
+        for (int r = 0; r < m.Rows; r++)
+        {
+            if (r % 2 == 0 || r / 2 >= empty)
+            {
+                indices.AddRange(m.RowIndices(r).ToArray());
+                values.AddRange(m.RowValues(r).ToArray());
+            }
+            offsets.Add(indices.Count);
+        }
+        return new ImageBatch(new CsrMatrix(m.Rows, m.Columns, [.. offsets], [.. indices], [.. values]), "with empty rows");
     }
 
     [Fact]
