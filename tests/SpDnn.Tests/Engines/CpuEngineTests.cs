@@ -12,7 +12,8 @@ public sealed class CpuEngineTests : EngineConformanceTests
     protected override IInferenceEngine CreateEngine() => new CpuEngine();
 
     /// <summary>Every formulation and switch the engine has, each of which must give the reference's bits.</summary>
-    public static TheoryData<string> Variants => ["auto", "sparse-input", "dense-tile", "auto-no-collapse", "dense-tile-no-collapse", "sparse-input-streamed", "auto-4-threads", "dense-tile-1-thread"];
+    public static TheoryData<string> Variants => ["auto", "sparse-input", "dense-tile", "auto-no-collapse", "dense-tile-no-collapse", "sparse-input-streamed", "auto-4-threads", "dense-tile-1-thread",
+        "tiles", "tiles-sparse-input", "tiles-dense-tile-1-thread"];
 
     private static (CpuEngine Engine, InferenceOptions Options) Variant(string name, bool keep = true)
     {
@@ -24,9 +25,12 @@ public sealed class CpuEngineTests : EngineConformanceTests
             "dense-tile-no-collapse" => new CpuEngineOptions { Formulation = CpuFormulation.DenseTile, CollapseIdenticalRows = false },
             "sparse-input-streamed" => new CpuEngineOptions { Formulation = CpuFormulation.SparseInput, PlanWindow = 2 },
             "dense-tile-1-thread" => new CpuEngineOptions { Formulation = CpuFormulation.DenseTile },
+            "tiles" => new CpuEngineOptions { Order = CpuRunOrder.Tiles },
+            "tiles-sparse-input" => new CpuEngineOptions { Order = CpuRunOrder.Tiles, Formulation = CpuFormulation.SparseInput },
+            "tiles-dense-tile-1-thread" => new CpuEngineOptions { Order = CpuRunOrder.Tiles, Formulation = CpuFormulation.DenseTile },
             _ => new CpuEngineOptions(),
         };
-        int threads = name switch { "auto-4-threads" => 4, "dense-tile-1-thread" => 1, _ => 0 };
+        int threads = name switch { "auto-4-threads" => 4, "dense-tile-1-thread" or "tiles-dense-tile-1-thread" => 1, _ => 0 };
         return (new CpuEngine(options), new InferenceOptions { KeepFinalFeatures = keep, Threads = threads });
     }
 

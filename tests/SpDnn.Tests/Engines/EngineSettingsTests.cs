@@ -36,9 +36,11 @@ public sealed class EngineSettingsTests
     [Fact]
     public void CpuSettingsComeFromTheirRows()
     {
-        Assert.Equal(["simd", "dedupe"], CpuEngineOptions.Settings.Keys);
-        Assert.Equal("simd=auto|vector512|vector256|vector128, dedupe=on|off", CpuEngineOptions.SettingsHelp);
+        Assert.Equal(["simd", "order", "dedupe"], CpuEngineOptions.Settings.Keys);
+        Assert.Equal("simd=auto|vector512|vector256|vector128, order=auto|layers|tiles, dedupe=on|off", CpuEngineOptions.SettingsHelp);
         Assert.Equal(":simd=vector128:dedupe=off", CpuEngineOptions.FromSpec(EngineSpec.Parse("cpu:dedupe=off:simd=vector128")).SpecSuffix());
+        Assert.Equal(":order=tiles", CpuEngineOptions.FromSpec(EngineSpec.Parse("cpu:order=tiles")).SpecSuffix());
+        Assert.Equal(CpuRunOrder.Layers, CpuEngineOptions.FromSpec(EngineSpec.Parse("cpu:order=layers")).Order);
     }
 
     [Fact]

@@ -45,7 +45,7 @@ public sealed class OnnxRuntimePeerTests
         return [.. results.First().AsEnumerable<float>()];
     }
 
-    public static TheoryData<string> Engines => ["reference", "cpu", "cpu:simd=vector256", "cpu:simd=vector128", "cpu:dedupe=off"];
+    public static TheoryData<string> Engines => ["reference", "cpu", "cpu:simd=vector256", "cpu:simd=vector128", "cpu:dedupe=off", "cpu:order=layers"];
 
     [Theory]
     [MemberData(nameof(Engines))]
@@ -83,8 +83,12 @@ public sealed class OnnxRuntimePeerTests
         var network = ModelFiles.Read(ModelTestData.SmallModel);
         var keep = new InferenceOptions { KeepFinalFeatures = true };
         var expected = new ReferenceEngine().Infer(network, images, keep);
-        var actual = new CpuEngine().Infer(network, images, keep);
-        Assert.Equal(expected.Logits!.Select(BitConverter.SingleToInt32Bits), actual.Logits!.Select(BitConverter.SingleToInt32Bits));
+        foreach (var order in new[] { CpuRunOrder.Auto, CpuRunOrder.Layers })
+        {
+            var actual = new CpuEngine(new CpuEngineOptions { Order = order }).Infer(network, images, keep);
+            Assert.Equal(expected.Logits!.Select(BitConverter.SingleToInt32Bits), actual.Logits!.Select(BitConverter.SingleToInt32Bits));
+            Assert.Equal(order == CpuRunOrder.Auto ? "tiles" : "layers", actual.Details["order"]);
+        }
     }
 
     [Fact]

@@ -47,6 +47,7 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
             throw new ArgumentException($"The images have {images.Neurons} features but the network has {p.Neurons} neurons.");
 
         int threads = ThreadCount(options);
+        if (p.Order == CpuRunOrder.Tiles) return ExecuteTiles(p, images, options, threads);
         int batch = BatchSize(images, p);
         using var team = new WorkerTeam(threads);
         var readOut = p.ReadOut == ReadOut.Class ? new ClassReadOut(images.Count, p.Outputs, options.KeepFinalFeatures) : null;
@@ -73,6 +74,7 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
             {
                 ["threads"] = threads.ToString(),
                 ["simd"] = _kernels.Description,
+                ["order"] = "layers",
                 ["plans"] = p.IsStreaming ? $"streamed, window {p.Window}" : "held",
                 ["batches"] = ((images.Count + batch - 1) / Math.Max(batch, 1)).ToString(),
                 ["merged batches at layers"] = run.Merges.Count == 0 ? "none" : string.Join(" ", run.Merges),
@@ -81,6 +83,43 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
                 ["dense-tile tiles"] = counts.DenseTileTiles.ToString(),
                 ["row-kernel tiles"] = counts.RowKernelTiles.ToString(),
                 ["collapse"] = _engineOptions.CollapseIdenticalRows ? $"on, checked after {counts.CheckedLayers} layers" : "off",
+            },
+        };
+    }
+
+    /// <summary>The tile-by-tile order (<see cref="TileOrderRun"/>): the whole batch at once, every layer plan held.</summary>
+    private InferenceResult ExecuteTiles(CpuNetworkPlan p, ImageBatch images, InferenceOptions options, int threads)
+    {
+        using var team = new WorkerTeam(threads);
+        var readOut = p.ReadOut == ReadOut.Class ? new ClassReadOut(images.Count, p.Outputs, options.KeepFinalFeatures) : null;
+        using var run = new TileOrderRun(p.Layers!, images, _engineOptions, options, _kernels, team, p.MaxWidth, readOut);
+        var watch = Stopwatch.StartNew();
+        run.Run();
+        var categories = run.Categories();
+        var features = run.FinalFeatures();
+        double seconds = watch.Elapsed.TotalSeconds;
+        return new InferenceResult
+        {
+            Engine = Name,
+            Neurons = p.Neurons,
+            Layers = p.LayerCount,
+            Images = images.Count,
+            Weights = p.Weights,
+            Categories = categories,
+            Classes = readOut?.Classes,
+            Logits = readOut?.Logits,
+            InferenceSeconds = seconds,
+            LayerStatistics = run.Statistics(seconds),
+            FinalFeatures = features,
+            Details = new Dictionary<string, string>
+            {
+                ["threads"] = threads.ToString(),
+                ["simd"] = _kernels.Description,
+                ["order"] = "tiles",
+                ["plans"] = "held",
+                ["sparse-input tiles"] = run.SparseInputTiles.ToString(),
+                ["dense-tile tiles"] = run.DenseTileTiles.ToString(),
+                ["collapse"] = "off (tile order: rows are not kept between layers)",
             },
         };
     }

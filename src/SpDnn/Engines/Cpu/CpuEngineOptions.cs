@@ -62,9 +62,16 @@ public sealed record CpuEngineOptions
     /// </summary>
     public CpuSimd Simd { get; init; } = CpuSimd.Auto;
 
+    /// <summary>
+    /// Layer by layer over all images, or tile by tile through all layers (<see cref="CpuRunOrder"/>);
+    /// by default chosen per network. Both give the same bits.
+    /// </summary>
+    public CpuRunOrder Order { get; init; } = CpuRunOrder.Auto;
+
     /// <summary>The settings <c>cpu:key=value</c> takes, one row each.</summary>
     internal static EngineSettings<CpuEngineOptions> Settings { get; } = new EngineSettings<CpuEngineOptions>()
         .Choice("simd", o => o.Simd, (o, v) => o with { Simd = v })
+        .Choice("order", o => o.Order, (o, v) => o with { Order = v })
         .Switch("dedupe", o => o.MergeDuplicateOutputs, (o, v) => o with { MergeDuplicateOutputs = v });
 
     /// <summary>What the settings take, for help texts.</summary>

@@ -15,8 +15,10 @@ internal sealed class CpuLayerPlan
     public const int TileWidth = 16;
 
     private CpuLayerPlan(int index, LayerForm form, bool keepsZeroRowsZero, int outputs, CsrMatrix rows, int[] columnOffsets, int[] columnTileOffsets, float[] columnValues, float[] bias,
-        int[] blockSlots, int[] slotTileOffsets, float[] slotValues, OutputCopies? copies, long layerNonZeros)
+        int[] blockSlots, int[] slotTileOffsets, float[] slotValues, OutputCopies? copies, long layerNonZeros, bool weightsFinite, ColumnGroups? groups)
     {
+        Groups = groups;
+        WeightsFinite = weightsFinite;
         Form = form;
         KeepsZeroRowsZero = keepsZeroRowsZero;
         KernelForm = KernelForms.Of(form);
@@ -87,6 +89,9 @@ internal sealed class CpuLayerPlan
     public int[] SlotTileOffsets { get; }
     public float[] SlotValues { get; }
 
+    /// <summary>The columns grouped for the tile order's gather (<see cref="ColumnGroups"/>); null unless planned for it.</summary>
+    public ColumnGroups? Groups { get; }
+
     /// <summary>Per-neuron bias, zero-padded to a whole number of tiles for the vector loops.</summary>
     public float[] Bias { get; }
 
@@ -96,6 +101,13 @@ internal sealed class CpuLayerPlan
     /// <summary>Nonzeros of the layer.</summary>
     public long LayerNonZeros { get; }
 
+    /// <summary>
+    /// Whether every weight is finite. Only then may a kernel multiply a weight by an input that is
+    /// zero (a dense tile holds them): w·0 is ±0, which leaves every sum as the reference's, while
+    /// ∞·0 is NaN where the reference, skipping zero inputs, adds nothing.
+    /// </summary>
+    public bool WeightsFinite { get; }
+
     /// <summary>Bytes a plan of a layer with these sizes holds (both layouts and the bias).</summary>
     public static long EstimateBytes(int neurons, long nonZeros) => nonZeros * 24 + (long)neurons * 12 + 256;
 
@@ -103,7 +115,8 @@ internal sealed class CpuLayerPlan
     public static int PaddedLength(int neurons) => (neurons + TileWidth - 1) / TileWidth * TileWidth;
 
     /// <param name="mergeDuplicates">Compute each set of outputs equal by construction once (<see cref="OutputCopies"/>).</param>
-    public static CpuLayerPlan Build(NetworkLayer layer, bool mergeDuplicates = false)
+    /// <param name="groupColumns">Also lay the columns out for the tile order's gather (<see cref="Groups"/>).</param>
+    public static CpuLayerPlan Build(NetworkLayer layer, bool mergeDuplicates = false, bool groupColumns = false)
     {
         var w = layer.Weights;
         if (layer.Bias.Length != w.Columns)
@@ -138,7 +151,14 @@ internal sealed class CpuLayerPlan
         layerBias.CopyTo(bias, 0);
         var (blockSlots, slotOffsets, slotValues) = Slice(columns.RowOffsets, tileOffsets, columns.Values, outputs);
         return new CpuLayerPlan(layer.Index, layer.Form, layer.KeepsZeroRowsZero(), w.Columns, rows, columns.RowOffsets, tileOffsets, columns.Values, bias, blockSlots, slotOffsets, slotValues,
-            copies, w.NonZeros);
+            copies, w.NonZeros, AllFinite(w.Values), groupColumns ? ColumnGroups.Build(columns, layerBias, w.Rows) : null);
+    }
+
+    private static bool AllFinite(float[] values)
+    {
+        foreach (float v in values)
+            if (!float.IsFinite(v)) return false;
+        return true;
     }
 
     private static (int[] BlockSlots, int[] TileOffsets, float[] Values) Slice(int[] offsets, int[] tileOffsets, float[] values, int neurons)

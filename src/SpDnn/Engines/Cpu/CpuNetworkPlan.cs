@@ -27,7 +27,10 @@ internal sealed class CpuNetworkPlan : IEnginePlan
         Outputs = source.Outputs;
         ReadOut = source.ReadOut;
         _merge = options.MergeDuplicateOutputs;
-        var first = CpuLayerPlan.Build(source.GetLayer(0), _merge);
+        // The tile order's column groups are built only where it may run (every weight finite is checked after).
+        bool mayRunTiles = options.PlanWindow <= 0
+            && RunOrderChoice.Choose(options.Order, source.IsChallengeForm, MaxWidth, held: true, weightsFinite: true) == CpuRunOrder.Tiles;
+        var first = CpuLayerPlan.Build(source.GetLayer(0), _merge, mayRunTiles);
         long perLayer = CpuLayerPlan.EstimateBytes(Neurons, first.NonZeros);
         long budget = (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * options.PlanMemoryFraction);
         if (options.PlanWindow > 0)
@@ -42,7 +45,7 @@ internal sealed class CpuNetworkPlan : IEnginePlan
             var plans = new CpuLayerPlan[LayerCount];
             plans[0] = first;
             Parallel.For(1, LayerCount, new ParallelOptions { MaxDegreeOfParallelism = threads },
-                k => plans[k] = CpuLayerPlan.Build(source.GetLayer(k), _merge));
+                k => plans[k] = CpuLayerPlan.Build(source.GetLayer(k), _merge, mayRunTiles));
             _plans = plans;
             CheckShapes(plans.Select(p => (p.Inputs, p.Outputs)));
             long weights = 0, bytes = 0;
@@ -59,6 +62,8 @@ internal sealed class CpuNetworkPlan : IEnginePlan
             Weights = -1;
         }
         _zeroRowsStayZeroFrom = ZeroRowSuffix(source, _plans);
+        Order = mayRunTiles ? RunOrderChoice.Choose(options.Order, source.IsChallengeForm, MaxWidth, _plans is not null,
+            _plans is not null && _plans.All(p => p.WeightsFinite)) : CpuRunOrder.Layers;
         PlanningSeconds = watch.Elapsed.TotalSeconds;
     }
 
@@ -89,6 +94,12 @@ internal sealed class CpuNetworkPlan : IEnginePlan
     public int Window { get; }
 
     public bool IsStreaming => Window < LayerCount;
+
+    /// <summary>The order the engine runs this network in: <see cref="CpuRunOrder.Layers"/> or <see cref="CpuRunOrder.Tiles"/>.</summary>
+    public CpuRunOrder Order { get; }
+
+    /// <summary>Every layer's plan, in order; null while streaming.</summary>
+    internal IReadOnlyList<CpuLayerPlan>? Layers => _plans;
 
     /// <summary>
     /// Whether a row that is all zero before layer <paramref name="layer"/> stays all zero to the

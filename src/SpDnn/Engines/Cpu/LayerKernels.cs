@@ -57,4 +57,24 @@ internal abstract unsafe class LayerKernels
     /// </summary>
     public abstract void GatherTile(CpuLayerPlan plan, int j0, int j1, float* tile,
         int* outIndex, float* outValue, int laneStride, int* counts);
+
+    /// <summary>
+    /// The gather into a dense tile (the tile-by-tile order, <see cref="TileOrderRun"/>) over the
+    /// plan's <see cref="CpuLayerPlan.Groups"/>: every computed output j written whole at
+    /// <paramref name="output"/>[j·16 + l], lanes not kept as +0. Tile row <see cref="ColumnGroups.Inputs"/>
+    /// must be zero; output row <see cref="ColumnGroups.Outputs"/> (the last group's unused positions) gets junk.
+    /// </summary>
+    public abstract void GatherGroups(CpuLayerPlan plan, float* tile, float* output);
+
+    /// <summary>
+    /// The scatter into a dense tile: like <see cref="ScatterTile"/> over the ascending inputs in
+    /// <paramref name="inputs"/>, with every computed output written whole to <paramref name="output"/>.
+    /// </summary>
+    public abstract void ScatterDense(CpuLayerPlan plan, int* inputs, int inputCount, float* tile, float* sums, float* output);
+
+    /// <summary>Lists, ascending, the rows 0 .. rows-1 of a dense tile with some lane not ±0; returns their number.</summary>
+    public abstract int NonZeroRows(float* tile, int rows, int* list);
+
+    /// <summary>Bit l set where some row 0 .. rows-1 of a dense tile is not ±0 in lane l (NaN included).</summary>
+    public abstract uint NonZeroLanes(float* tile, int rows);
 }

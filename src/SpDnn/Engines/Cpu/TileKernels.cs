@@ -50,6 +50,48 @@ internal sealed unsafe class TileKernels<TVector> : LayerKernels where TVector :
         }
     }
 
+    public override void GatherGroups(CpuLayerPlan plan, float* tile, float* output)
+    {
+        switch (plan.KernelForm)
+        {
+            case KernelForm.RectifiedOnNonzero: GatherGroups<RectifiedOnNonzero>(plan, tile, output); break;
+            case KernelForm.RectifiedAlways: GatherGroups<RectifiedAlways>(plan, tile, output); break;
+            case KernelForm.IdentityOnNonzero: GatherGroups<IdentityOnNonzero>(plan, tile, output); break;
+            default: GatherGroups<IdentityAlways>(plan, tile, output); break;
+        }
+    }
+
+    public override void ScatterDense(CpuLayerPlan plan, int* inputs, int inputCount, float* tile, float* sums, float* output)
+    {
+        switch (plan.KernelForm)
+        {
+            case KernelForm.RectifiedOnNonzero: ScatterDense<RectifiedOnNonzero>(plan, inputs, inputCount, tile, sums, output); break;
+            case KernelForm.RectifiedAlways: ScatterDense<RectifiedAlways>(plan, inputs, inputCount, tile, sums, output); break;
+            case KernelForm.IdentityOnNonzero: ScatterDense<IdentityOnNonzero>(plan, inputs, inputCount, tile, sums, output); break;
+            default: ScatterDense<IdentityAlways>(plan, inputs, inputCount, tile, sums, output); break;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override int NonZeroRows(float* tile, int rows, int* list)
+    {
+        int count = 0;
+        for (int i = 0; i < rows; i++)
+        {
+            list[count] = i;
+            count += TVector.IsZero(TVector.Load(tile + i * Width)) ? 0 : 1;
+        }
+        return count;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override uint NonZeroLanes(float* tile, int rows)
+    {
+        uint lanes = 0;
+        for (int i = 0; i < rows; i++) lanes |= TVector.NonZeroLanes(TVector.Load(tile + i * Width));
+        return lanes;
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scatter<TForm>(CpuLayerPlan plan, int* inputs, int inputCount, float* tile, float* sums,
         int* outIndex, float* outValue, int laneStride, int* counts) where TForm : struct, IKernelForm
@@ -135,6 +177,72 @@ internal sealed unsafe class TileKernels<TVector> : LayerKernels where TVector :
                 }
                 for (; j < b + Width; j++) TVector.Store(TVector.Zero, block + (j - b) * Width);
                 if (!TVector.IsZero(any)) EmitBlock<TForm>(block, b, outIndex, outValue, laneStride, counts);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Four outputs at once from their interleaved columns (<see cref="ColumnGroups"/>): one
+    /// pointer walks the group's slots, each sum still in ascending input order.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GatherGroups<TForm>(CpuLayerPlan plan, float* tile, float* output) where TForm : struct, IKernelForm
+    {
+        const int G = ColumnGroups.Size;
+        var groups = plan.Groups!;
+        var cap = TVector.Broadcast(plan.Cap);
+        fixed (int* order = groups.Order, groupSlots = groups.GroupSlots, inputs = groups.SlotTileOffsets)
+        fixed (float* weights = groups.SlotWeights, bias = groups.GroupBias)
+        {
+            for (int g = 0, count = groups.Groups; g < count; g++)
+            {
+                TVector a0 = TVector.Zero, a1 = TVector.Zero, a2 = TVector.Zero, a3 = TVector.Zero;
+                int* input = inputs + (long)groupSlots[g] * G;
+                int* end = inputs + (long)groupSlots[g + 1] * G;
+                float* w = weights + (long)groupSlots[g] * G;
+                for (; input < end; input += G, w += G)
+                {
+                    a0 = TVector.AddProduct(a0, w, tile + input[0]);
+                    a1 = TVector.AddProduct(a1, w + 1, tile + input[1]);
+                    a2 = TVector.AddProduct(a2, w + 2, tile + input[2]);
+                    a3 = TVector.AddProduct(a3, w + 3, tile + input[3]);
+                }
+                int at = g * G;
+                TVector.Store(TForm.Finish(a0, TVector.Broadcast(bias[at]), cap), output + order[at] * Width);
+                TVector.Store(TForm.Finish(a1, TVector.Broadcast(bias[at + 1]), cap), output + order[at + 1] * Width);
+                TVector.Store(TForm.Finish(a2, TVector.Broadcast(bias[at + 2]), cap), output + order[at + 2] * Width);
+                TVector.Store(TForm.Finish(a3, TVector.Broadcast(bias[at + 3]), cap), output + order[at + 3] * Width);
+            }
+        }
+    }
+
+    /// <summary><see cref="Scatter{TForm}"/> into a dense tile; <paramref name="sums"/> is zero again on return.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScatterDense<TForm>(CpuLayerPlan plan, int* inputs, int inputCount, float* tile, float* sums, float* output)
+        where TForm : struct, IKernelForm
+    {
+        var rows = plan.Rows;
+        fixed (int* rowOffsets = rows.RowOffsets, columns = rows.ColumnIndices)
+        fixed (float* weights = rows.Values, bias = plan.Bias)
+        {
+            for (int e = 0; e < inputCount; e++)
+            {
+                int i = inputs[e];
+                var x = TVector.Load(tile + i * Width);
+                int end = rowOffsets[i + 1];
+                for (int q = rowOffsets[i]; q < end; q++)
+                {
+                    float* z = sums + columns[q] * Width;
+                    TVector.Store(TVector.Load(z) + TVector.Broadcast(weights[q]) * x, z);
+                }
+            }
+            var cap = TVector.Broadcast(plan.Cap);
+            for (int j = 0, n = plan.Neurons; j < n; j++)
+            {
+                float* z = sums + j * Width;
+                var v = TVector.Load(z);
+                TVector.Store(TVector.Zero, z);
+                TVector.Store(TForm.Finish(v, TVector.Broadcast(bias[j]), cap), output + j * Width);
             }
         }
     }

@@ -1,0 +1,132 @@
+using SpDnn.Engines;
+using SpDnn.Engines.Cpu;
+using SpDnn.Generation;
+using SpDnn.Model;
+using SpDnn.Tests.Support;
+
+namespace SpDnn.Tests.Engines;
+
+/// <summary>The tile-by-tile order forced on every conformance network (the challenge-form ones too), with a partial last tile.</summary>
+public sealed class CpuEngineTileOrderTests : EngineConformanceTests
+{
+    protected override IInferenceEngine CreateEngine() => new CpuEngine(new CpuEngineOptions { Order = CpuRunOrder.Tiles });
+
+    protected override int RandomSeeds => 24;
+
+    protected override int RandomImages => 70;
+}
+
+/// <summary>The layer-by-layer order forced, so general networks still run the sparse-row engine they ran before the tile order.</summary>
+public sealed class CpuEngineLayerOrderTests : EngineConformanceTests
+{
+    protected override IInferenceEngine CreateEngine() => new CpuEngine(new CpuEngineOptions { Order = CpuRunOrder.Layers });
+
+    protected override int RandomSeeds => 24;
+}
+
+public sealed class CpuRunOrderTests
+{
+    [Fact]
+    public void AutoRunsSmallGeneralNetworksTileByTileAndTheChallengeFormLayerByLayer()
+    {
+        Assert.Equal(CpuRunOrder.Tiles, RunOrderChoice.Choose(CpuRunOrder.Auto, challengeForm: false, 4096, held: true, weightsFinite: true));
+        Assert.Equal(CpuRunOrder.Layers, RunOrderChoice.Choose(CpuRunOrder.Auto, challengeForm: true, 4096, held: true, weightsFinite: true));
+        Assert.Equal(CpuRunOrder.Layers, RunOrderChoice.Choose(CpuRunOrder.Auto, challengeForm: false, RunOrderChoice.MaxTileWidth + 1, held: true, weightsFinite: true));
+        Assert.Equal(CpuRunOrder.Tiles, RunOrderChoice.Choose(CpuRunOrder.Tiles, challengeForm: true, 65536, held: true, weightsFinite: true));
+        // What the tile order cannot run exactly or at all falls back, even when asked for.
+        Assert.Equal(CpuRunOrder.Layers, RunOrderChoice.Choose(CpuRunOrder.Tiles, challengeForm: false, 100, held: false, weightsFinite: true));
+        Assert.Equal(CpuRunOrder.Layers, RunOrderChoice.Choose(CpuRunOrder.Tiles, challengeForm: false, 100, held: true, weightsFinite: false));
+        Assert.Equal(CpuRunOrder.Layers, RunOrderChoice.Choose(CpuRunOrder.Layers, challengeForm: false, 100, held: true, weightsFinite: true));
+
+        var general = RandomGeneralNetwork.Create(3, dyadic: false, ReadOut.Class);
+        var images = RandomGeneralNetwork.Images(3, 40, general.Neurons, dyadic: false);
+        var challenge = CpuEngineTests.ChallengeLikeNetwork(neurons: 64, layers: 6, seed: 3);
+        using var engine = new CpuEngine();
+        Assert.Equal("tiles", engine.Infer(general, images).Details["order"]);
+        Assert.Equal("layers", engine.Infer(challenge, RandomNetworkGenerator.RandomImages(3, 40, 64, 0.2)).Details["order"]);
+        using var streamed = new CpuEngine(new CpuEngineOptions { Order = CpuRunOrder.Tiles, PlanWindow = 2 });
+        Assert.Equal("layers", streamed.Infer(general, images).Details["order"]);
+    }
+
+    [Fact]
+    public void ANonFiniteWeightKeepsTheLayerOrder()
+    {
+        // A dense tile multiplies every weight by inputs that are zero: ∞·0 is NaN where the reference adds nothing.
+        var general = RandomGeneralNetwork.Create(5, dyadic: false, ReadOut.Class);
+        var layers = Enumerable.Range(0, general.LayerCount).Select(general.GetLayer).ToList();
+        var weights = layers[1].Weights;
+        var values = (float[])weights.Values.Clone();
+        values[values.Length / 2] = float.PositiveInfinity;
+        layers[1] = layers[1] with { Weights = new CsrMatrix(weights.Rows, weights.Columns, weights.RowOffsets, weights.ColumnIndices, values) };
+        var network = new InMemoryNetwork(layers, "one infinite weight", ReadOut.Class);
+        using var engine = new CpuEngine(new CpuEngineOptions { Order = CpuRunOrder.Tiles });
+        var result = engine.Infer(network, RandomGeneralNetwork.Images(5, 20, network.Neurons, dyadic: false));
+        Assert.Equal("layers", result.Details["order"]);
+    }
+
+    [Fact]
+    public void PaddingReadsAZeroRowWhateverTheOtherRowsHold()
+    {
+        // Identity layers with huge positive weights fill tile rows with +∞ (never NaN: nothing
+        // cancels), and the capped last layer turns +∞ into 1.5 but NaN into 0. The groups' padding
+        // (weight +0) must read a row the run keeps zero: a row left over from another layer or
+        // tile holding ∞ would make padded sums NaN (rows 4 and 6 are such leftovers here).
+        var network = new InMemoryNetwork(
+        [
+            Layer(0, 4, 8, LayerForm.Identity(BiasMode.Always), j => j % 4 + 1, 3e38f),
+            Layer(1, 8, 6, LayerForm.Identity(BiasMode.Always), j => j % 3 + 1, 1f),
+            Layer(2, 6, 9, LayerForm.Identity(BiasMode.Always), j => j % 4 + 1, 0.5f),
+            Layer(3, 9, 12, LayerForm.Identity(BiasMode.Always), j => j % 5 + 1, 3e38f),
+            Layer(4, 12, 3, LayerForm.CappedRelu(1.5f, BiasMode.Always), j => j + 1, 1f),
+        ], "padding probe", ReadOut.Class);
+        var images = RandomGeneralNetwork.Images(11, 100, 4, dyadic: true);
+        var keep = new InferenceOptions { KeepFinalFeatures = true, Threads = 1 };
+        var expected = EngineConformanceTests.RunReference(network, images);
+        Assert.Contains(float.PositiveInfinity, RowsAfter(network, images, 4).Values); // the probe really holds ∞
+        using var engine = new CpuEngine(new CpuEngineOptions { Order = CpuRunOrder.Tiles, Formulation = CpuFormulation.DenseTile });
+        var actual = engine.Infer(network, images, keep);
+        Assert.Equal("tiles", actual.Details["order"]);
+        CpuEngineTests.AssertSameAsReference(expected, actual, "padding probe");
+        Assert.Equal(expected.Logits!.Select(BitConverter.SingleToInt32Bits), actual.Logits!.Select(BitConverter.SingleToInt32Bits));
+    }
+
+    [Fact]
+    public void ColumnGroupsInterleaveTheLongestColumnsFirstAndPadWithZeroWeights()
+    {
+        // Outputs (rows here): 0 reads inputs 1, 3; 1 reads 0, 2, 4; 2 reads nothing; 3 reads 4; 4 reads 0..3.
+        var columns = CsrMatrix.FromCoordinates(5, 5,
+            [0, 0, 1, 1, 1, 3, 4, 4, 4, 4], [1, 3, 0, 2, 4, 4, 0, 1, 2, 3], [0.5f, -1, 1, 2, 3, 7, 9, 8, 6, 5]);
+        var groups = ColumnGroups.Build(columns, [10, 11, 12, 13, 14], inputs: 5);
+        Assert.Equal(new[] { 4, 1, 0, 3, 2, 5, 5, 5 }, groups.Order);
+        Assert.Equal(new[] { 0, 4, 4 }, groups.GroupSlots);
+        Assert.Equal(new float[] { 14, 11, 10, 13, 12, 0, 0, 0 }, groups.GroupBias);
+        int pad = 5 * CpuLayerPlan.TileWidth;
+        int[] Tile(params int[] inputs) => [.. inputs.Select(i => i * CpuLayerPlan.TileWidth)];
+        // Slot s: the s-th input of outputs 4, 1, 0, 3.
+        int[] inputs = [.. Tile(0, 0, 1, 4), .. Tile(1, 2, 3), pad, .. Tile(2, 4), pad, pad, .. Tile(3), pad, pad, pad];
+        float[] weights = [9, 1, 0.5f, 7, 8, 2, -1, 0, 6, 3, 0, 0, 5, 0, 0, 0];
+        Assert.Equal(inputs, groups.SlotTileOffsets);
+        Assert.Equal(weights, groups.SlotWeights);
+    }
+
+    private static NetworkLayer Layer(int index, int inputs, int outputs, LayerForm form, Func<int, int> length, float weight)
+    {
+        var rows = new List<int>();
+        var cols = new List<int>();
+        for (int j = 0; j < outputs; j++)
+            for (int i = 0; i < Math.Min(length(j), inputs); i++)
+            {
+                rows.Add((i * 5 + j) % inputs); // 5 is prime to every width here: distinct inputs
+                cols.Add(j);
+            }
+        var weights = CsrMatrix.FromCoordinates(inputs, outputs, [.. rows], [.. cols], [.. rows.Select(_ => weight)]);
+        return new NetworkLayer(index, weights, NetworkLayer.ConstantBias(outputs, 0.01f)) { Form = form };
+    }
+
+    /// <summary>The reference's rows after the first <paramref name="layers"/> layers.</summary>
+    private static CsrMatrix RowsAfter(InMemoryNetwork network, ImageBatch images, int layers)
+    {
+        var first = new InMemoryNetwork([.. Enumerable.Range(0, layers).Select(network.GetLayer)], "prefix");
+        return EngineConformanceTests.RunReference(first, images).FinalFeatures!;
+    }
+}
