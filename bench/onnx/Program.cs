@@ -1,9 +1,14 @@
 // SpDnn engines against ONNX Runtime (CPU provider) on trained pruned models: the same images, the
-// whole batch per run, the median of --repeat timed runs after one warm-up; classes compared with
-// ONNX Runtime's on every image. Session creation and planning are untimed on both sides.
+// whole batch per run, at the same thread counts. After one warm-up each, the runners take turns
+// (ORT, then each engine, --repeat times), so a machine whose load changes during the run slows
+// every side alike; the record gives each side's median, min and max, and the speed-up both as the
+// ratio of medians and as the median of the per-turn ratios. Classes are compared with ONNX
+// Runtime's on every image. Session creation and planning are untimed on both sides.
 // Usage: dotnet run -c Release --project bench/onnx -- [--model a.onnx,b.onnx] [--images idx3] [--labels idx1]
-//        [--engines cpu,reference] [--repeat 5] [--threads 0] [--out bench/results] [--name NAME]
-// Defaults: the shipped model and the wide one the training script makes (data/models/), the MNIST test set.
+//        [--engines cpu,reference] [--repeat 5] [--threads 1,0] [--out bench/results] [--name NAME] [--commit SHA]
+// Defaults: the shipped model and the wide one the training script makes (data/models/), the MNIST
+// test set, thread counts 1 and 0 (0: every core, the same count given to ONNX Runtime).
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -18,10 +23,11 @@ var settings = Settings.Parse(args);
 var images = IdxFile.ReadImages(settings.Images);
 int[]? labels = settings.Labels is { } l && File.Exists(l) ? IdxFile.ReadLabels(l) : null;
 var c = CultureInfo.InvariantCulture;
+string loadBefore = LoadAverage();
 var rows = new JsonArray();
 var table = new StringBuilder();
-table.AppendLine($"| model | weights (nonzero) | runner | median s | images/s | speed-up vs ORT | classes = ORT | accuracy |");
-table.AppendLine("|---|---|---|---|---|---|---|---|");
+table.AppendLine("| model | weights (nonzero) | threads | runner | median s | min s | max s | images/s | vs ORT (medians) | vs ORT (paired) | classes = ORT | accuracy |");
+table.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
 foreach (var model in settings.Models)
 {
     if (!File.Exists(model))
@@ -32,55 +38,85 @@ foreach (var model in settings.Models)
     var network = ModelFiles.Read(model);
     long weights = Enumerable.Range(0, network.LayerCount).Sum(k => network.GetLayer(k).Weights.NonZeros);
     Console.Error.WriteLine($"{model}: {NetworkFormCheck.Describe(network)}, {weights:N0} nonzero weights");
-
-    using var ort = new OnnxRuntimeRun(model, images, settings.Threads);
-    var (_, reference) = ort.Run();
-    var ortTimes = Enumerable.Range(0, settings.Repeat).Select(_ => ort.Run().Seconds).Order().ToArray();
-    double ortMedian = ortTimes[ortTimes.Length / 2];
-    int outputs = network.Outputs;
-    int[] ortClasses = [.. Enumerable.Range(0, images.Count).Select(i => ClassReadOut.Argmax(reference.AsSpan(i * outputs, outputs)))];
-    Add(model, weights, "onnxruntime-cpu", ortMedian, ortTimes, ortMedian, images.Count, ortClasses);
-
-    foreach (var name in settings.Engines)
+    foreach (int asked in settings.Threads)
     {
-        using var engine = EngineFactory.Create(name);
-        var options = new InferenceOptions { Threads = settings.Threads };
-        NetworkFormCheck.EnsureRuns(engine, network);
-        using var plan = engine.Plan(network, options);
-        var warm = engine.Execute(plan, images, options);
-        var times = Enumerable.Range(0, settings.Repeat).Select(_ => engine.Execute(plan, images, options).InferenceSeconds).Order().ToArray();
-        Add(model, weights, engine.Name, times[times.Length / 2], times, ortMedian, images.Count, warm.Classes!, ortClasses);
+        int threads = asked > 0 ? asked : Environment.ProcessorCount;
+        Compare(model, network, weights, threads);
     }
 }
 
-void Add(string model, long weights, string runner, double median, double[] times, double ortMedian, int count, int[] classes, int[]? ortClasses = null)
+void Compare(string model, ILayerSource network, long weights, int threads)
 {
-    int same = ortClasses is null ? count : Enumerable.Range(0, count).Count(i => classes[i] == ortClasses[i]);
+    using var ort = new OnnxRuntimeRun(model, images, threads);
+    var (_, reference) = ort.Run();
+    int outputs = network.Outputs;
+    int[] ortClasses = [.. Enumerable.Range(0, images.Count).Select(i => ClassReadOut.Argmax(reference.AsSpan(i * outputs, outputs)))];
+
+    var options = new InferenceOptions { Threads = threads };
+    var engines = settings.Engines.Select(name => EngineFactory.Create(name)).ToList();
+    var plans = new List<IEnginePlan>();
+    var classes = new List<int[]>();
+    foreach (var engine in engines)
+    {
+        NetworkFormCheck.EnsureRuns(engine, network);
+        plans.Add(engine.Plan(network, options));
+        classes.Add(engine.Execute(plans[^1], images, options).Classes!);
+    }
+
+    var ortTimes = new double[settings.Repeat];
+    var times = engines.Select(_ => new double[settings.Repeat]).ToList();
+    for (int r = 0; r < settings.Repeat; r++)
+    {
+        ortTimes[r] = ort.Run().Seconds;
+        for (int e = 0; e < engines.Count; e++) times[e][r] = engines[e].Execute(plans[e], images, options).InferenceSeconds;
+    }
+    double ortMedian = Median(ortTimes);
+    Add(model, weights, threads, "onnxruntime-cpu", ortTimes, ortTimes, ortClasses, ortClasses);
+    for (int e = 0; e < engines.Count; e++)
+    {
+        Add(model, weights, threads, engines[e].Name, times[e], ortTimes, classes[e], ortClasses);
+        plans[e].Dispose();
+        engines[e].Dispose();
+    }
+}
+
+void Add(string model, long weights, int threads, string runner, double[] times, double[] ortTimes, int[] classes, int[] ortClasses)
+{
+    int count = images.Count;
+    double median = Median(times), ortMedian = Median(ortTimes);
+    double paired = Median([.. times.Select((t, r) => ortTimes[r] / t)]);
+    int same = Enumerable.Range(0, count).Count(i => classes[i] == ortClasses[i]);
     double? accuracy = labels is null ? null : Enumerable.Range(0, count).Count(i => classes[i] == labels[i]) / (double)count;
     rows.Add(new JsonObject
     {
         ["model"] = Path.GetFileName(model),
         ["weights"] = weights,
+        ["threads"] = threads,
         ["runner"] = runner,
         ["images"] = count,
         ["medianSeconds"] = median,
+        ["minSeconds"] = times.Min(),
+        ["maxSeconds"] = times.Max(),
         ["seconds"] = new JsonArray([.. times.Select(t => JsonValue.Create(t))]),
         ["imagesPerSecond"] = count / median,
         ["speedupVsOnnxRuntime"] = ortMedian / median,
+        ["pairedSpeedupVsOnnxRuntime"] = paired,
         ["classesEqualToOnnxRuntime"] = same,
         ["accuracy"] = accuracy,
     });
-    table.AppendLine(string.Create(c, $"| {Path.GetFileName(model)} | {weights:N0} | {runner} | {median:F4} | {count / median:N0} | {ortMedian / median:F2}x | {same}/{count} | {(accuracy is { } a ? a.ToString("P2", c) : "-")} |"));
-    Console.Error.WriteLine(string.Create(c, $"  {runner}: median {median:F4} s ({count / median:N0} images/s), {ortMedian / median:F2}x ONNX Runtime, classes equal {same}/{count}"));
+    table.AppendLine(string.Create(c, $"| {Path.GetFileName(model)} | {weights:N0} | {threads} | {runner} | {median:F4} | {times.Min():F4} | {times.Max():F4} | {count / median:N0} | {ortMedian / median:F2}x | {paired:F2}x | {same}/{count} | {(accuracy is { } a ? a.ToString("P2", c) : "-")} |"));
+    Console.Error.WriteLine(string.Create(c, $"  {threads} thread(s), {runner}: median {median:F4} s (min {times.Min():F4}, max {times.Max():F4}), {ortMedian / median:F2}x ONNX Runtime (paired {paired:F2}x), classes equal {same}/{count}"));
 }
 
 var record = new JsonObject
 {
     ["benchmark"] = "SpDnn vs ONNX Runtime (CPU provider) on pruned MNIST MLPs",
     ["date"] = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm", c) + " UTC",
-    ["machine"] = $"{Environment.MachineName}, {Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}",
-    ["loadAverage"] = File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Trim() : "",
-    ["threads"] = settings.Threads,
+    ["commit"] = settings.Commit ?? GitCommit(),
+    ["machine"] = $"{Environment.MachineName}, {CpuModel()}, {Environment.ProcessorCount} logical cores, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}",
+    ["loadAverageBefore"] = loadBefore,
+    ["loadAverageAfter"] = LoadAverage(),
+    ["threads"] = new JsonArray([.. settings.Threads.Select(t => JsonValue.Create(t > 0 ? t : Environment.ProcessorCount))]),
     ["repeat"] = settings.Repeat,
     ["images"] = settings.Images,
     ["onnxRuntime"] = typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version?.ToString(),
@@ -89,8 +125,41 @@ var record = new JsonObject
 Directory.CreateDirectory(settings.Out);
 var stem = Path.Combine(settings.Out, settings.Name);
 File.WriteAllText(stem + ".json", record.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-string md = $"# {record["benchmark"]}\n\n{record["date"]}; {record["machine"]}; load average at the end {record["loadAverage"]}; "
-    + $"threads {(settings.Threads == 0 ? "all" : settings.Threads)}; median of {settings.Repeat} runs after a warm-up; batch {images.Count} images.\n\n{table}";
+string md = $"# {record["benchmark"]}\n\n{record["date"]}, commit {record["commit"]}; {record["machine"]}; load average "
+    + $"before {record["loadAverageBefore"]}, after {record["loadAverageAfter"]}; ONNX Runtime {record["onnxRuntime"]}; "
+    + $"batch {images.Count} images; after a warm-up, {settings.Repeat} turns of each runner in alternation; "
+    + "\"paired\" is the median of the per-turn ratios.\n\n" + table;
 File.WriteAllText(stem + ".md", md);
 Console.Write(md);
 Console.WriteLine($"\nwrote {stem}.json and {stem}.md");
+
+static double Median(double[] values)
+{
+    var sorted = values.Order().ToArray();
+    int n = sorted.Length;
+    return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+
+static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "";
+
+static string CpuModel()
+{
+    if (!File.Exists("/proc/cpuinfo")) return System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture.ToString();
+    var line = File.ReadLines("/proc/cpuinfo").FirstOrDefault(x => x.StartsWith("model name", StringComparison.Ordinal));
+    return line is null ? "unknown CPU" : line[(line.IndexOf(':') + 1)..].Trim();
+}
+
+static string GitCommit()
+{
+    try
+    {
+        using var git = Process.Start(new ProcessStartInfo("git", "rev-parse --short HEAD") { RedirectStandardOutput = true, RedirectStandardError = true });
+        string sha = git!.StandardOutput.ReadToEnd().Trim();
+        git.WaitForExit();
+        return git.ExitCode == 0 && sha.Length > 0 ? sha : "unknown";
+    }
+    catch (System.ComponentModel.Win32Exception)
+    {
+        return "unknown";
+    }
+}

@@ -10,7 +10,12 @@ internal sealed record Settings
     public string? Labels { get; init; }
     public required string[] Engines { get; init; }
     public int Repeat { get; init; } = 5;
-    public int Threads { get; init; }
+
+    /// <summary>Thread counts to compare at, each for both sides; 0 is every core of the machine.</summary>
+    public required int[] Threads { get; init; }
+
+    /// <summary>The commit measured (reports); "git rev-parse" of the repository when not given.</summary>
+    public string? Commit { get; init; }
     public required string Out { get; init; }
     public required string Name { get; init; }
 
@@ -33,12 +38,15 @@ internal sealed record Settings
             Labels = Get("labels", $"{root}/data/mnist/t10k-labels-idx1-ubyte.gz"),
             Engines = Get("engines", "cpu").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
             Repeat = int.Parse(Get("repeat", "5"), CultureInfo.InvariantCulture),
-            Threads = int.Parse(Get("threads", "0"), CultureInfo.InvariantCulture),
+            Threads = [.. Get("threads", "1,0").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(t => int.Parse(t, CultureInfo.InvariantCulture))],
+            Commit = values.Remove("commit", out var commit) ? commit : null,
             Out = Get("out", Path.Combine(root, "bench", "results")),
             Name = Get("name", $"onnx-peer-{DateTime.UtcNow:yyyyMMdd-HHmm}-{Environment.MachineName}"),
         };
         if (values.Count > 0) throw new ArgumentException($"Unknown settings: {string.Join(", ", values.Keys.Select(k => "--" + k))}.");
         if (settings.Repeat < 1) throw new ArgumentException("--repeat must be at least 1.");
+        if (settings.Threads.Length == 0 || settings.Threads.Any(t => t < 0)) throw new ArgumentException("--threads takes counts >= 0 (0: every core).");
         return settings;
     }
 
