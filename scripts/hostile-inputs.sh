@@ -4,7 +4,9 @@
 # A run passing LIMIT_MB of resident memory is killed by a watchdog and reported as such, so the
 # script is safe on a shared machine even against an old build.
 #
-#   scripts/hostile-inputs.sh [--out FILE.md] [--cli "dotnet path/to/SpDnn.Cli.dll"]
+#   scripts/hostile-inputs.sh [--out FILE.md] [--cli "dotnet path/to/SpDnn.Cli.dll"] [--only REGEX]
+#
+# --only runs the cases whose name matches REGEX (bash =~), and makes only the files they need.
 #
 # Needs bash, python3, gzip, tar and /usr/bin/time (Debian: apt-get install time). Builds the CLI
 # (Release) unless --cli is given. Writes the cases under a temporary folder (about 20 MB; the
@@ -14,12 +16,14 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 OUT=""
 CLI=""
+ONLY=""
 LIMIT_MB=${LIMIT_MB:-4096}
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) OUT=$2; shift 2 ;;
     --cli) CLI=$2; shift 2 ;;
-    *) echo "usage: $0 [--out FILE.md] [--cli COMMAND]" >&2; exit 2 ;;
+    --only) ONLY=$2; shift 2 ;;
+    *) echo "usage: $0 [--out FILE.md] [--cli COMMAND] [--only REGEX]" >&2; exit 2 ;;
   esac
 done
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
@@ -27,6 +31,9 @@ if [ -z "$CLI" ]; then
   dotnet build src/SpDnn.Cli -c Release -v q >/dev/null
   CLI="dotnet $ROOT/src/SpDnn.Cli/bin/Release/net10.0/SpDnn.Cli.dll"
 fi
+
+# Whether the case named $1 runs (all of them without --only).
+wants() { [ -z "$ONLY" ] || [[ "$1" =~ $ONLY ]]; }
 
 WORK=$(mktemp -d /tmp/spdnn-hostile.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
@@ -55,13 +62,13 @@ printf '1\t1\t1\n500000000\t2\t1\n' > id-500000000.tsv
 printf '%%%%MatrixMarket matrix coordinate pattern general\n2147483647 64 1\n1 1\n' > rows-2147483647.mtx
 printf '%%%%MatrixMarket matrix coordinate pattern general\n2147483647 1 1\n1 1\n' > truth-2147483647.mtx
 mkdir -p huge-n && printf '1\t1\t6.250000e-02\n' > huge-n/n2000000000-l1.tsv
-head -c 2147483648 /dev/zero | gzip -1 > zeros-2GiB.tsv.gz
-head -c 1073741824 /dev/zero | tr '\0' '\n' | gzip -1 > newlines-1GiB.tsv.gz
+if wants ".gz of 2 GiB of zeros"; then head -c 2147483648 /dev/zero | gzip -1 > zeros-2GiB.tsv.gz; fi
+if wants ".gz of 1 GiB of newlines"; then head -c 1073741824 /dev/zero | tr '\0' '\n' | gzip -1 > newlines-1GiB.tsv.gz; fi
 cp -r net gap && rm gap/n64-l3.tsv
 # Concatenated gzip members (what bgzip and pigz --independent write): must read.
 head -n 150 sparse-images-64.tsv | gzip > multi.tsv.gz && tail -n +151 sparse-images-64.tsv | gzip >> multi.tsv.gz
 ln -s sparse-images-64.tsv link-to-images.tsv
-python3 - <<'EOF'
+if wants "tar.gz of 3 x 2 GB of zeros" || wants "tar.gz: layer 3 a symlink"; then python3 - <<'EOF'
 import io, tarfile
 
 class Zeros(io.RawIOBase):
@@ -86,6 +93,7 @@ with tarfile.open("symlink.tar.gz", "w:gz") as tar:
             tar.add(f"net/n64-l{k}.tsv", arcname=f"neuron64/n64-l{k}.tsv")
 
 EOF
+fi
 $CLI convert --input sparse-images-64.tsv --output images.bin --to bin >/dev/null
 # Binary images numbered from 2147483640 (16 images pass 2^31 - 1), the header checksum (XxHash64 of bytes 0..55) recomputed.
 python3 - <<'EOF'
@@ -122,6 +130,73 @@ struct.pack_into("<Q", b, 56, xxh64(bytes(b[:56])))
 open("first-2147483640.bin", "wb").write(b)
 EOF
 
+# --- model formats (issue 15): MNIST IDX images, .npz archives, ONNX models ----------------------
+cp "$ROOT/data/models/mnist-mlp-300-100-pruned90.onnx" model.onnx
+cp "$ROOT/data/mnist/t10k-images-idx3-ubyte.gz" "$ROOT/data/mnist/t10k-labels-idx1-ubyte.gz" .
+head -c $(( $(stat -c %s t10k-images-idx3-ubyte.gz) / 2 )) t10k-images-idx3-ubyte.gz > t10k-half.gz
+head -c 5000 model.onnx > truncated.onnx
+BOMB=$(wants ".npz zip bomb" && echo 1 || echo 0) python3 - <<'EOF'
+import gzip, os, struct, zipfile
+
+def idx(magic, dims, data):
+    return struct.pack(">i", magic) + b"".join(struct.pack(">i", d) for d in dims) + data
+open("huge-images.idx", "wb").write(idx(0x803, [1024, 1024, 1024], bytes(100)))
+open("huge-images.idx.gz", "wb").write(gzip.compress(idx(0x803, [1000, 1000, 1000], bytes(1000))))
+
+def npy(descr, shape, data=b""):
+    dims = "()" if not shape else f"({shape[0]},)" if len(shape) == 1 else "(" + ", ".join(map(str, shape)) + ")"
+    d = "{'descr': '%s', 'fortran_order': False, 'shape': %s, }" % (descr, dims)
+    pad = (10 + len(d) + 1 + 63) // 64 * 64 - (10 + len(d) + 1)
+    h = (d + " " * pad + "\n").encode()
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h + data
+
+def coo_arrays(shape, rows, cols):
+    return {"format": npy("|S3", [], b"coo"), "shape": npy("<i8", [2], struct.pack("<2q", *shape)),
+            "row": npy("<i4", [len(rows)], struct.pack(f"<{len(rows)}i", *rows)),
+            "col": npy("<i4", [len(cols)], struct.pack(f"<{len(cols)}i", *cols))}
+
+def coo(path, shape, rows, cols, values, skip=()):
+    arrays = coo_arrays(shape, rows, cols)
+    arrays["data"] = npy("<f4", [len(values)], struct.pack(f"<{len(values)}f", *values))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in arrays.items():
+            if name not in skip: z.writestr(name + ".npy", data)
+coo("wide.npz", (2_000_000_000, 4), [0], [1], [1.0])
+coo("no-col.npz", (4, 4), [0], [1], [1.0], skip=("col",))
+if os.environ["BOMB"] == "1":
+    # 1 GiB of zero weights, deflated to about 1 MB.
+    count = 1 << 28
+    with zipfile.ZipFile("bomb.npz", "w", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+        for name, data in coo_arrays((16384, 16384), [0], [1]).items(): z.writestr(name + ".npy", data)
+        with z.open("data.npy", "w", force_zip64=True) as f:
+            f.write(npy("<f4", [count]))
+            zeros = bytes(1 << 20)
+            for _ in range(4 * count // len(zeros)): f.write(zeros)
+
+# ONNX protobuf written by hand (field numbers from onnx.proto): x -> MatMul(x, W) -> y.
+def varint(v):
+    out = b""
+    v &= (1 << 64) - 1
+    while True:
+        b = v & 0x7f; v >>= 7
+        if not v: return out + bytes([b])
+        out += bytes([b | 0x80])
+def field(n, v):
+    if isinstance(v, int): return varint(n << 3) + varint(v)
+    if isinstance(v, str): v = v.encode()
+    return varint(n << 3 | 2) + varint(len(v)) + v
+def model(initializer=b"", sparse=b""):
+    node = field(1, "x") + field(1, "W") + field(2, "y") + field(3, "fc") + field(4, "MatMul")
+    graph = field(1, node) + field(2, "hostile") + initializer + sparse + field(11, field(1, "x")) + field(12, field(1, "y"))
+    return field(1, 8) + field(8, field(2, 13)) + field(7, graph)
+external = field(1, 2) + field(1, 2) + field(2, 1) + field(8, "W") + field(13, field(1, "location") + field(2, "weights.bin")) + field(14, 1)
+open("external-missing.onnx", "wb").write(model(initializer=field(5, external)))
+values = field(1, 1) + field(2, 1) + field(8, "W") + field(4, struct.pack("<f", 0.5))
+indices = field(1, 1) + field(2, 7) + field(8, "W_indices") + field(7, varint(3))
+sparse = field(1, values) + field(2, indices) + field(3, 2_000_000_000) + field(3, 4)
+open("sparse-huge.onnx", "wb").write(model(sparse=field(15, sparse)))
+EOF
+
 # --- running a case -------------------------------------------------------------------------
 ROWS=()
 # Bytes of the regular files under the given paths (links followed), as stored.
@@ -130,6 +205,7 @@ bytes_of() { [ $# -gt 0 ] || { echo 0; return; }; find -L "$@" -type f -printf '
 # case NAME "INPUT FILES" ARGS...: runs the CLI under /usr/bin/time with a memory watchdog.
 case_() {
   local name=$1 inputs=$2; shift 2
+  wants "$name" || return 0
   local bytes; bytes=$(bytes_of $inputs)
   /usr/bin/time -v -o time.txt $CLI "$@" >stdout.txt 2>stderr.txt &
   local pid=$! killed=""
@@ -182,6 +258,17 @@ case_ "--threads 100000"                "net sparse-images-64.tsv"    infer $NET
 case_ "generate images --count 0"       ""                            generate images --neurons 1024 --count 0
 case_ "generate network --neurons 1000" ""                            generate network --neurons 1000
 case_ "convert --to xyz"                "sparse-images-64.tsv"        convert --input sparse-images-64.tsv --output x.out --to xyz
+MODEL="--model model.onnx --engine cpu"
+case_ "valid model run (MNIST test set)" "model.onnx t10k-images-idx3-ubyte.gz t10k-labels-idx1-ubyte.gz" infer $MODEL --images t10k-images-idx3-ubyte.gz --labels t10k-labels-idx1-ubyte.gz
+case_ "IDX images declaring 1024^3 bytes" "model.onnx huge-images.idx"  infer $MODEL --images huge-images.idx
+case_ "gzip IDX declaring 10^9 bytes"   "model.onnx huge-images.idx.gz" infer $MODEL --images huge-images.idx.gz
+case_ "MNIST test images .gz cut in half" "model.onnx t10k-half.gz"   infer $MODEL --images t10k-half.gz
+case_ ".npz zip bomb (1 GiB of zeros)"  "bomb.npz"                    convert --input bomb.npz --output bomb.bin
+case_ ".npz shape 2e9 x 4, one entry"   "wide.npz"                    convert --input wide.npz --output wide.bin
+case_ ".npz without its col array"      "no-col.npz"                  convert --input no-col.npz --output no-col.bin
+case_ "ONNX model cut at 5000 bytes"    "truncated.onnx"              convert --input truncated.onnx --output truncated.bin
+case_ "ONNX external data missing"      "external-missing.onnx"       convert --input external-missing.onnx --output external.bin
+case_ "ONNX sparse initializer [2e9, 4]" "sparse-huge.onnx"           convert --input sparse-huge.onnx --output sparse.bin
 
 # SIGTERM and SIGINT during a write: the temporaries must go (the target is never half-written).
 signal_case() {
@@ -203,8 +290,8 @@ left = [os.path.join(r, f) for r, ds, fs in os.walk(out) for f in ds + fs]
 print(f"| {sig} during generate network (65536 x 40, tsv) | 0 | {p.returncode} | | {err[-1] if err else ''}; left behind: {len(left)} |")
 EOF
 }
-ROWS+=("$(signal_case SIGTERM)")
-ROWS+=("$(signal_case SIGINT)")
+if wants "SIGTERM during generate"; then ROWS+=("$(signal_case SIGTERM)"); fi
+if wants "SIGINT during generate"; then ROWS+=("$(signal_case SIGINT)"); fi
 
 report() {
   echo "# Hostile inputs (issue 16)"

@@ -25,6 +25,21 @@ internal static class SizeLimits
     /// <summary>The most a deflate stream expands (1032:1), bounding what a gzip file can hold.</summary>
     public const int MaxDeflateRatio = 1032;
 
+    /// <summary>
+    /// Binary data read through decompression (gzipped IDX files, deflated .npz arrays) has no
+    /// lines whose length could stop a decompression bomb, so the sizes it declares are bounded
+    /// by what it is stored in: <see cref="ExpansionAllowance"/> plus this many times the stored
+    /// bytes. Real data compresses far less (MNIST images about 5:1, float weights about 1.1:1,
+    /// integer indices under 10:1); a file of zeros compresses about 1000:1.
+    /// </summary>
+    public const int MaxBinaryExpansion = 64;
+
+    /// <summary>What compressed binary data may expand to whatever its stored size (small arrays of zeros compress without bound).</summary>
+    public const long ExpansionAllowance = 64L << 20;
+
+    /// <summary>The most bytes compressed binary data stored in <paramref name="storedBytes"/> bytes may declare.</summary>
+    public static long MaxExpandedBytes(long storedBytes) => ExpansionAllowance + storedBytes * MaxBinaryExpansion;
+
     /// <summary>The most entries <paramref name="bytes"/> bytes of coordinate text can hold (gzip: once decompressed).</summary>
     public static long MaxEntries(long bytes, bool gzip) => (gzip ? bytes * MaxDeflateRatio : bytes + 1) / MinEntryBytes;
 

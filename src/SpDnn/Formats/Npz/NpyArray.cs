@@ -31,27 +31,26 @@ internal sealed partial class NpyArray
     public byte[] Data { get; }
     public long Count => Shape.Aggregate(1L, (a, b) => a * b);
 
-    public static NpyArray Read(Stream stream, string archive, string name)
+    /// <summary>
+    /// Reads the array from <paramref name="stream"/>, which holds <paramref name="length"/> bytes
+    /// (the archive entry's declared size): the header's shape must account for exactly those
+    /// bytes, checked before the data is allocated, so a header cannot claim more than is there.
+    /// </summary>
+    public static NpyArray Read(Stream stream, string archive, string name, long length)
     {
         var magic = new byte[8];
         if (stream.ReadAtLeast(magic, 8, throwOnEndOfStream: false) < 8 || magic[0] != 0x93 || Encoding.ASCII.GetString(magic, 1, 5) != "NUMPY")
             throw Bad(archive, name, "is not a .npy array (bad magic)");
         int major = magic[6];
         int headerLength;
-        if (major == 1)
-        {
-            var two = new byte[2];
-            stream.ReadExactly(two);
-            headerLength = BinaryPrimitives.ReadUInt16LittleEndian(two);
-        }
-        else if (major is 2 or 3)
-        {
-            var four = new byte[4];
-            stream.ReadExactly(four);
-            headerLength = checked((int)BinaryPrimitives.ReadUInt32LittleEndian(four));
-            if (headerLength > 1 << 20) throw Bad(archive, name, $"has a {headerLength}-byte header");
-        }
-        else throw Bad(archive, name, $"is .npy version {major}, expected 1, 2 or 3");
+        var size = new byte[major == 1 ? 2 : 4];
+        if (major is not (1 or 2 or 3)) throw Bad(archive, name, $"is .npy version {major}, expected 1, 2 or 3");
+        if (stream.ReadAtLeast(size, size.Length, throwOnEndOfStream: false) < size.Length) throw Bad(archive, name, "is truncated in its header");
+        long declaredHeader = major == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(size) : BinaryPrimitives.ReadUInt32LittleEndian(size);
+        long prefix = magic.Length + size.Length;
+        if (declaredHeader > 1 << 20 || prefix + declaredHeader > length)
+            throw Bad(archive, name, $"has a {declaredHeader}-byte header in an entry of {length} bytes");
+        headerLength = (int)declaredHeader;
         var headerBytes = new byte[headerLength];
         if (stream.ReadAtLeast(headerBytes, headerLength, throwOnEndOfStream: false) < headerLength) throw Bad(archive, name, "is truncated in its header");
         string header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(headerBytes);
@@ -66,9 +65,18 @@ internal sealed partial class NpyArray
         if (shape.Any(d => d < 0)) throw Bad(archive, name, $"has an unreadable shape ({shapeMatch.Groups[1].Value})");
         var (type, itemSize) = ParseType(descr.Groups[1].Value) ?? throw Bad(archive, name,
             $"has element type '{descr.Groups[1].Value}'; SpDnn reads float32/float64, int8-int64, uint8 and strings");
-        long count = shape.Aggregate(1L, (a, b) => a * b);
-        long bytes = count * itemSize;
-        if (bytes > Array.MaxLength) throw Bad(archive, name, $"is too large ({bytes} bytes)");
+        long bytes = itemSize;
+        foreach (long d in shape)
+        {
+            // Bounded at every step, so no product of dimensions can wrap around to a small size.
+            bytes = d == 0 ? 0 : bytes <= Array.MaxLength / d ? bytes * d : long.MaxValue;
+            if (bytes > Array.MaxLength) throw Bad(archive, name, $"has shape ({string.Join(", ", shape)}): more than {Array.MaxLength} bytes");
+        }
+        long present = length - prefix - headerLength;
+        if (bytes != present)
+            throw Bad(archive, name, bytes > present
+                ? $"is truncated: its shape ({string.Join(", ", shape)}) needs {bytes} bytes of data, the archive holds {present}"
+                : $"has {present - bytes} bytes after the {bytes} bytes of data its shape ({string.Join(", ", shape)}) needs");
         var data = new byte[bytes];
         if (stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false) < data.Length)
             throw Bad(archive, name, $"is truncated: its shape ({string.Join(", ", shape)}) needs {bytes} bytes of data");

@@ -17,9 +17,19 @@ internal sealed class NpzArchive : IDisposable
             foreach (var entry in _zip.Entries)
                 if (entry.FullName.EndsWith(".npy", StringComparison.Ordinal)) _entries[entry.FullName[..^4]] = entry;
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException or IOException and not FileNotFoundException)
         {
+            _zip?.Dispose();
             throw new SpDnnDataException(path, $"not a readable .npz archive (truncated or not a zip): {e.Message}");
+        }
+        // A zip bomb (a small archive whose arrays expand to gigabytes, or entries sharing one
+        // stream of compressed bytes) is refused from the sizes the archive declares, before any
+        // array is decompressed; each array is then read only up to its declared size.
+        long stored = new FileInfo(path).Length, declared = _entries.Values.Sum(e => e.Length), most = SizeLimits.MaxExpandedBytes(stored);
+        if (declared > most)
+        {
+            _zip.Dispose();
+            throw new SpDnnDataException(path, $"its arrays declare {declared} bytes once decompressed, more than an archive of {stored} bytes may hold ({most}): refused as a decompression bomb");
         }
     }
 
@@ -36,9 +46,9 @@ internal sealed class NpzArchive : IDisposable
         try
         {
             using var stream = entry.Open();
-            return NpyArray.Read(stream, Path, name);
+            return NpyArray.Read(stream, Path, name, entry.Length);
         }
-        catch (InvalidDataException e)
+        catch (Exception e) when (e is InvalidDataException or NotSupportedException or IOException)
         {
             throw new SpDnnDataException(Path, $"array \"{name}\" cannot be decompressed: {e.Message}");
         }

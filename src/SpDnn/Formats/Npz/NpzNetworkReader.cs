@@ -88,6 +88,9 @@ internal static class NpzNetworkReader
             throw new SpDnnDataException(path, $"array \"{prefix}shape\" is [{string.Join(", ", shape)}], expected [inputs, outputs]");
         int rows = (int)shape[0], columns = (int)shape[1];
         var data = archive.Get(prefix + "data").ToFloats(path);
+        // The shape is only numbers: offsets, transposes and biases are sized from it, so it must be in proportion to the entries.
+        SizeLimits.CheckRows(path, rows, data.Length, $"array \"{prefix}shape\" ({rows}, {columns})", "inputs");
+        SizeLimits.CheckRows(path, columns, data.Length, $"array \"{prefix}shape\" ({rows}, {columns})", "outputs");
         int[] r, c;
         switch (format)
         {

@@ -92,6 +92,9 @@ internal sealed class OnnxTensors(string modelPath)
         if (dims[0] < 1 || dims[1] < 1 || dims[0] > int.MaxValue || dims[1] > int.MaxValue)
             throw new SpDnnDataException(modelPath, $"sparse initializer \"{name}\" has impossible shape [{dims[0]}, {dims[1]}]");
         var v = Floats(values);
+        // The dimensions are only numbers: row offsets and the transpose are sized from them, so they must be in proportion to the entries.
+        SizeLimits.CheckRows(modelPath, dims[0], v.Length, $"sparse initializer \"{name}\" of shape [{dims[0]}, {dims[1]}]", "rows");
+        SizeLimits.CheckRows(modelPath, dims[1], v.Length, $"sparse initializer \"{name}\" of shape [{dims[0]}, {dims[1]}]", "columns");
         var indexTensor = sparse.Indices ?? throw new SpDnnDataException(modelPath, $"sparse initializer \"{name}\" has no indices tensor");
         var raw = Integers(indexTensor);
         long[] indexDims = Dims(indexTensor);
@@ -149,14 +152,19 @@ internal sealed class OnnxTensors(string modelPath)
     private ReadOnlySpan<byte> Bytes(Proto.TensorProto tensor, long count, int size)
     {
         if (!BitConverter.IsLittleEndian) throw new PlatformNotSupportedException("ONNX raw data is read on little-endian machines only.");
-        byte[] bytes = tensor.DataLocation == Proto.TensorProto.Types.DataLocation.External ? External(tensor) : tensor.RawData.ToByteArray();
+        if (count * size > Array.MaxLength) throw Bad(tensor, $"has shape [{string.Join(", ", tensor.Dims)}]: more than {Array.MaxLength} bytes");
+        byte[] bytes = tensor.DataLocation == Proto.TensorProto.Types.DataLocation.External ? External(tensor, count * size) : tensor.RawData.ToByteArray();
         if (bytes.LongLength != count * size)
             throw Bad(tensor, $"holds {bytes.LongLength} bytes of data, its shape [{string.Join(", ", tensor.Dims)}] needs {count * size}");
         return bytes;
     }
 
-    /// <summary>Data stored outside the model: "location" (relative to the model's folder), "offset" and "length".</summary>
-    private byte[] External(Proto.TensorProto tensor)
+    /// <summary>
+    /// Data stored outside the model: "location" (relative to the model's folder), "offset" and
+    /// "length". The range is checked against the file and against the <paramref name="expected"/>
+    /// bytes of the tensor's shape before anything is read.
+    /// </summary>
+    private byte[] External(Proto.TensorProto tensor, long expected)
     {
         var entries = tensor.ExternalData.ToDictionary(e => e.Key, e => e.Value);
         if (!entries.TryGetValue("location", out var location) || location.Length == 0)
@@ -166,16 +174,28 @@ internal sealed class OnnxTensors(string modelPath)
         if (!file.StartsWith(folder + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             throw Bad(tensor, $"names external data \"{location}\" outside the model's folder");
         if (!File.Exists(file)) throw Bad(tensor, $"is stored as external data in \"{location}\", which does not exist beside the model");
-        long offset = entries.TryGetValue("offset", out var o) && long.TryParse(o, out long parsed) ? parsed : 0;
         long fileLength = new FileInfo(file).Length;
-        long length = entries.TryGetValue("length", out var l) && long.TryParse(l, out long given) ? given : fileLength - offset;
-        if (offset < 0 || length < 0 || offset + length > fileLength || length > Array.MaxLength)
-            throw Bad(tensor, $"reads bytes {offset}..{offset + length} of \"{location}\", which has {fileLength}");
+        long offset = ExternalNumber(tensor, entries, "offset") ?? 0;
+        if (offset > fileLength) throw Bad(tensor, $"reads from byte {offset} of \"{location}\", which has {fileLength}");
+        long length = ExternalNumber(tensor, entries, "length") ?? fileLength - offset;
+        if (length > fileLength - offset)
+            throw Bad(tensor, $"reads {length} bytes from byte {offset} of \"{location}\", which has {fileLength} (truncated external data)");
+        if (length != expected)
+            throw Bad(tensor, $"holds {length} bytes of external data in \"{location}\", its shape [{string.Join(", ", tensor.Dims)}] needs {expected}");
         using var stream = File.OpenRead(file);
         stream.Position = offset;
         var data = new byte[length];
         stream.ReadExactly(data);
         return data;
+    }
+
+    /// <summary>An external-data number ("offset", "length"): absent is null, anything but a non-negative integer an error.</summary>
+    private long? ExternalNumber(Proto.TensorProto tensor, Dictionary<string, string> entries, string key)
+    {
+        if (!entries.TryGetValue(key, out var text)) return null;
+        return long.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long value)
+            ? value
+            : throw Bad(tensor, $"has external-data {key} \"{text}\", expected a non-negative integer");
     }
 
     private SpDnnDataException Bad(Proto.TensorProto tensor, string reason) =>
