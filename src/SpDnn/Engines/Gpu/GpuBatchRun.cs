@@ -259,6 +259,10 @@ internal sealed class GpuBatchRun : IDisposable
     private bool TakesResidentKernel(int k, int bound) =>
         _plan.HasResidentLayout(k) && bound >= 2L * _plan.ResidentColumns * _device.Accelerator.NumMultiprocessors;
 
+    /// <summary>Whether a resident layer runs on <see cref="ColumnLaneKernel"/>: planned, and enough rows for two of its 32-column tiles per multiprocessor.</summary>
+    private bool TakesColumnLanes(int bound) =>
+        _plan.ColumnLanes && bound >= 2L * ColumnLaneKernel.Columns * _device.Accelerator.NumMultiprocessors;
+
     /// <summary>
     /// Where <see cref="TailProgram"/> would stop if it started at layer <paramref name="k"/>:
     /// at the first layer of the chunk without a resident-input layout; k itself (no tail) while
@@ -285,6 +289,14 @@ internal sealed class GpuBatchRun : IDisposable
     /// <summary>Computes layer <paramref name="k"/> with <see cref="ResidentInputKernel"/>: one group per tile of live columns.</summary>
     private void LaunchResident(DeviceChunk chunk, int k, int bound)
     {
+        if (TakesColumnLanes(bound))
+        {
+            int tiles = (bound + ColumnLaneKernel.Columns - 1) / ColumnLaneKernel.Columns;
+            var stage = (int)(ColumnLaneKernel.StageBytes(_neurons) / sizeof(float));
+            int threads = _device.IsCuda ? ResidentInputKernel.GroupSize : ResidentInputKernel.SimulatedGroupSize;
+            _device.ColumnLaneKernel(_stream, new KernelConfig(tiles, threads, SharedMemoryConfig.RequestDynamic<float>(stage)), chunk.Bind(Arguments(k, k + 1, -1)));
+            return;
+        }
         int columns = _plan.ResidentColumns;
         int groups = (bound + columns - 1) / columns;
         var args = chunk.Bind(Arguments(k, k + 1, -1));

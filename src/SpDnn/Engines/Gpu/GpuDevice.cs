@@ -69,6 +69,27 @@ internal sealed class GpuDevice : IDisposable
         }
     }
 
+    private Action<AcceleratorStream, KernelConfig, ProgramArgs>? _columnLaneKernel;
+
+    /// <summary><see cref="ColumnLaneKernel"/> (compiled on first use).</summary>
+    public Action<AcceleratorStream, KernelConfig, ProgramArgs> ColumnLaneKernel
+    {
+        get
+        {
+            lock (_tailKernels)
+            {
+                if (_columnLaneKernel is not null) return _columnLaneKernel;
+                bool simulated = Accelerator.AcceleratorType == AcceleratorType.CPU;
+                var kernel = simulated
+                    ? Accelerator.LoadKernel<ProgramArgs>(Gpu.ColumnLaneKernel.Run<SimulatedFusedProductSum>, ResidentInputKernel.SimulatedSpecialization)
+                    : Accelerator.LoadKernel<ProgramArgs>(Gpu.ColumnLaneKernel.Run<DeviceFusedProductSum>, ResidentInputKernel.Specialization);
+                if (KernelUtil.GetKernel(kernel) is CudaKernel cuda)
+                    CudaFunctionAttributes.AllowDynamicSharedMemory(cuda.FunctionPtr, (int)ResidentStageBytes);
+                return _columnLaneKernel = kernel;
+            }
+        }
+    }
+
     private readonly Dictionary<int, Action<AcceleratorStream, KernelConfig, ProgramArgs>> _tailKernels = [];
 
     /// <summary><see cref="TailProgram"/> for tiles of <paramref name="columns"/> (2, 3 or 4) live columns (compiled on first use).</summary>

@@ -111,6 +111,7 @@ public sealed class GpuEngine : IInferenceEngine
             ["stagingRatio"] = p.StagingRatio.ToString("F3", CultureInfo.InvariantCulture),
             ["residentInputLayers"] = p.ResidentLayerCount.ToString(CultureInfo.InvariantCulture),
             ["residentInputColumns"] = p.ResidentColumns.ToString(CultureInfo.InvariantCulture),
+            ["columnLanes"] = p.ColumnLanes ? "on" : "off",
             ["tailLayers"] = tailLayers.ToString(CultureInfo.InvariantCulture),
             ["tailColumns"] = p.TailColumns.ToString(CultureInfo.InvariantCulture),
         };

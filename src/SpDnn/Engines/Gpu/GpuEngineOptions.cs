@@ -96,6 +96,13 @@ public sealed record GpuEngineOptions
     public int ResidentColumns { get; init; }
 
     /// <summary>
+    /// Whether narrow layers (a stage of 32 columns fits shared memory: N up to ~1800) run wide
+    /// tiles on <see cref="ColumnLaneKernel"/> (lanes = columns) rather than the resident-input
+    /// kernel's lanes = outputs; only where no tile width is set (<see cref="ResidentColumns"/>).
+    /// </summary>
+    public bool ColumnLanes { get; init; } = true;
+
+    /// <summary>
     /// Whether the layers after the live rows fit one narrow tile run in one group, layer after
     /// layer, without grid barriers (<see cref="TailProgram"/>; where layers have a resident-input layout).
     /// </summary>
@@ -127,7 +134,7 @@ public sealed record GpuEngineOptions
     public bool TimeEachLayer { get; init; }
 
     /// <summary>The settings <c>--engine gpu:key=value...</c> takes.</summary>
-    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, fused=on|off, dedupe=off|on|auto, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, tail=on|off, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
+    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, fused=on|off, dedupe=off|on|auto, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, lanes=on|off, tail=on|off, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
 
     /// <summary>Options from an engine spec such as <c>gpu:weights=streamed:chunk=16</c>; defaults elsewhere.</summary>
     public static GpuEngineOptions FromSpec(EngineSpec spec)
@@ -144,6 +151,7 @@ public sealed record GpuEngineOptions
             Kernel = spec.TakeEnum<FullWidthKernel>("kernel") ?? defaults.Kernel,
             ResidentColumns = spec.TakeInt("columns", 0) ?? defaults.ResidentColumns,
             TailProgram = spec.TakeSwitch("tail") ?? defaults.TailProgram,
+            ColumnLanes = spec.TakeSwitch("lanes") ?? defaults.ColumnLanes,
             DeviceIndex = spec.TakeInt("device", 0) ?? defaults.DeviceIndex,
             TimeEachLayer = spec.TakeSwitch("time-layers") ?? defaults.TimeEachLayer,
         };
@@ -166,6 +174,7 @@ public sealed record GpuEngineOptions
         if (BarrierTimeout != defaults.BarrierTimeout) parts.Add("barrier-timeout=" + BarrierTimeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (Kernel != defaults.Kernel) parts.Add("kernel=" + Kernel.ToString().ToLowerInvariant());
         if (ResidentColumns != defaults.ResidentColumns) parts.Add("columns=" + ResidentColumns.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (ColumnLanes != defaults.ColumnLanes) parts.Add("lanes=" + (ColumnLanes ? "on" : "off"));
         if (TailProgram != defaults.TailProgram) parts.Add("tail=" + (TailProgram ? "on" : "off"));
         if (TimeEachLayer != defaults.TimeEachLayer) parts.Add("time-layers=" + (TimeEachLayer ? "on" : "off"));
         return string.Concat(parts.Select(p => ":" + p));

@@ -40,11 +40,16 @@ internal sealed class GpuPlan : IEnginePlan
         var tiled = new TiledLayer[Math.Min(perChunk, LayerCount)];
         var merged = new TiledLayer[tiled.Length];
         var resident = new TiledLayer?[tiled.Length];
+        var lanes = new TiledLayer?[tiled.Length];
+        var tailLayouts = new TiledLayer?[tiled.Length];
         // A requested width whose stage does not fit shared memory falls back to the widest that does.
         int requested = engineOptions.ResidentColumns;
         ResidentColumns = requested > 0 && ResidentInputKernel.StageBytes(Neurons, requested) <= device.ResidentStageBytes
             ? requested : ResidentInputKernel.ColumnsFor(Neurons, device.ResidentStageBytes);
         if (Neurons > ResidentLayerPlanner.MaxNeurons || engineOptions.Kernel == FullWidthKernel.Tiled) ResidentColumns = 0;
+        // Narrow layers also get the column-lane layout, unless a tile width was asked for.
+        ColumnLanes = ResidentColumns > 0 && requested == 0 && engineOptions.ColumnLanes
+            && ColumnLaneKernel.StageBytes(Neurons) <= device.ResidentStageBytes;
         TailColumns = ResidentColumns == 0 || !engineOptions.TailProgram ? 0 : ResidentInputKernel.ColumnsFor(Neurons, device.ResidentStageBytes, TailProgram.MaxColumns);
         _residentLayers = new bool[LayerCount];
         long footprints = 0;
@@ -73,6 +78,10 @@ internal sealed class GpuPlan : IEnginePlan
                         ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: true)
                         : null;
                     _ = resident[i]?.ExactProductBounds;
+                    lanes[i] = resident[i] is not null && ColumnLanes ? ColumnLaneLayerPlanner.Plan(layer, mergeDuplicates: true) : null;
+                    _ = lanes[i]?.ExactProductBounds;
+                    tailLayouts[i] = resident[i] is not null && TailColumns > 0 ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: false) : null;
+                    _ = tailLayouts[i]?.ExactProductBounds;
                     // Scanned here, in parallel, rather than while packing.
                     _ = tiled[i].ExactProductBounds;
                     _ = merged[i].ExactProductBounds;
@@ -86,8 +95,11 @@ internal sealed class GpuPlan : IEnginePlan
                     footprints += tiled[i].Footprint.Length;
                     _residentLayers[start + i] = resident[i] is not null;
                 }
-                var packed = new LayerChunk(start, tiled.AsSpan(0, count).ToArray(), merged.AsSpan(0, count).ToArray(), resident.AsSpan(0, count).ToArray());
+                var packed = new LayerChunk(start, tiled.AsSpan(0, count).ToArray(), merged.AsSpan(0, count).ToArray(), resident.AsSpan(0, count).ToArray(), lanes.AsSpan(0, count).ToArray(),
+                    tailLayouts.AsSpan(0, count).ToArray());
                 Array.Clear(resident);
+                Array.Clear(lanes);
+                Array.Clear(tailLayouts);
                 // Leave room for two streaming slots should a later chunk not fit.
                 streaming |= engineOptions.Weights == WeightResidency.Auto
                     && ResidentBytes + packed.Bytes + packed.Bytes / 2 * 5 > weightBudget;
@@ -119,6 +131,7 @@ internal sealed class GpuPlan : IEnginePlan
         // Compiled now, not in the first run that reaches a full-width layer (tens of ms).
         if (ResidentLayerCount > 0) _ = device.ResidentKernel(ResidentColumns);
         if (ResidentLayerCount > 0 && TailColumns > 0) _ = device.TailKernel(TailColumns);
+        if (ResidentLayerCount > 0 && ColumnLanes) _ = device.ColumnLaneKernel;
         PlanningSeconds = watch.Elapsed.TotalSeconds;
     }
 
@@ -146,6 +159,9 @@ internal sealed class GpuPlan : IEnginePlan
 
     /// <summary>Live columns per group of the resident-input kernel for this network (0: its layers are too wide, or the kernel is off).</summary>
     public int ResidentColumns { get; }
+
+    /// <summary>Whether the layers with a resident-input layout also have the column-lane one (<see cref="ColumnLaneKernel"/>, tiles of 32 columns).</summary>
+    public bool ColumnLanes { get; }
 
     /// <summary>Live columns <see cref="TailProgram"/> runs in one group (0: none; see <see cref="GpuEngineOptions.TailProgram"/>).</summary>
     public int TailColumns { get; }

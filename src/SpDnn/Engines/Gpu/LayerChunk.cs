@@ -7,7 +7,9 @@ namespace SpDnn.Engines.Gpu;
 /// Each layer has <see cref="RowsPerLayer"/> table rows: its full layout, the layout that
 /// computes duplicate outputs once (see <see cref="DuplicateOutputs"/>) — the layer program picks
 /// one of the two per layer by the work at hand — and the layout of <see cref="ResidentInputKernel"/>
-/// (see <see cref="ResidentLayerPlanner"/>). Where neighbouring rows are one layout, its arrays
+/// (see <see cref="ResidentLayerPlanner"/>) and that of <see cref="ColumnLaneKernel"/> (see
+/// <see cref="ColumnLaneLayerPlanner"/>), and the resident-input layout of every output for
+/// <see cref="TailProgram"/>. Where neighbouring rows are one layout, its arrays
 /// are stored once.
 /// </summary>
 internal sealed class LayerChunk
@@ -16,7 +18,7 @@ internal sealed class LayerChunk
     public const int TableStride = 11;
 
     /// <summary>Table rows per layer, and which is which.</summary>
-    public const int RowsPerLayer = 3, FullRow = 0, MergedRow = 1, ResidentRow = 2;
+    public const int RowsPerLayer = 5, FullRow = 0, MergedRow = 1, ResidentRow = 2, ColumnLaneRow = 3, TailRow = 4;
 
     // Offsets of one row's entries: the start of each of its arrays in the chunk's arrays, then
     // its block count and the bounds of exact products (ExactProducts: the low bound's float
@@ -29,10 +31,15 @@ internal sealed class LayerChunk
     /// <param name="full">Each layer's layout of every output.</param>
     /// <param name="merged">Each layer's layout with duplicate outputs computed once (the same object as its full layout when it has none, or when merging is off).</param>
     /// <param name="resident">Each layer's resident-input layout, or null where it has none (its row then repeats the merged one).</param>
-    public LayerChunk(int firstLayer, IReadOnlyList<TiledLayer> full, IReadOnlyList<TiledLayer> merged, IReadOnlyList<TiledLayer?>? resident = null)
+    /// <param name="columnLanes">Each layer's column-lane layout, or null where it has none (its row then repeats the resident one).</param>
+    /// <param name="tail">Each layer's resident-input layout without merged duplicates (the tail's: copies are written one after another), or null (its row then repeats the column-lane one).</param>
+    public LayerChunk(int firstLayer, IReadOnlyList<TiledLayer> full, IReadOnlyList<TiledLayer> merged, IReadOnlyList<TiledLayer?>? resident = null,
+        IReadOnlyList<TiledLayer?>? columnLanes = null, IReadOnlyList<TiledLayer?>? tail = null)
     {
+        if (tail is not null && tail.Count != full.Count) throw new ArgumentException("One tail layout (or null) per layer.", nameof(tail));
         if (merged.Count != full.Count) throw new ArgumentException("One merged layout per layer.", nameof(merged));
         if (resident is not null && resident.Count != full.Count) throw new ArgumentException("One resident-input layout (or null) per layer.", nameof(resident));
+        if (columnLanes is not null && columnLanes.Count != full.Count) throw new ArgumentException("One column-lane layout (or null) per layer.", nameof(columnLanes));
         FirstLayer = firstLayer;
         Count = full.Count;
         var rows = new TiledLayer[RowsPerLayer * Count];
@@ -41,6 +48,8 @@ internal sealed class LayerChunk
             rows[RowsPerLayer * i + FullRow] = full[i];
             rows[RowsPerLayer * i + MergedRow] = merged[i];
             rows[RowsPerLayer * i + ResidentRow] = resident?[i] ?? merged[i];
+            rows[RowsPerLayer * i + ColumnLaneRow] = columnLanes?[i] ?? rows[RowsPerLayer * i + ResidentRow];
+            rows[RowsPerLayer * i + TailRow] = tail?[i] ?? rows[RowsPerLayer * i + ColumnLaneRow];
         }
         Table = new long[rows.Length * TableStride];
         Outputs = Concat(rows, l => l.Outputs, OutputsBase);
@@ -59,7 +68,7 @@ internal sealed class LayerChunk
             Table[r * TableStride + BlockCount] = rows[r].Blocks;
             var (low, high) = rows[r].ExactProductBounds;
             Table[r * TableStride + ProductBounds] = (uint)BitConverter.SingleToInt32Bits(low) | (long)BitConverter.SingleToInt32Bits(high) << 32;
-            if (r % RowsPerLayer != ResidentRow) MaxBlocks = Math.Max(MaxBlocks, rows[r].Blocks);
+            if (r % RowsPerLayer is FullRow or MergedRow) MaxBlocks = Math.Max(MaxBlocks, rows[r].Blocks);
         }
     }
 

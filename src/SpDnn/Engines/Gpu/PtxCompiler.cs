@@ -27,6 +27,7 @@ internal static class PtxCompiler
         ["resident-4"] = Resident<QuadSums, SlotOctet>(),
         ["resident-8"] = Resident<OctetSums, SlotFour>(),
         ["resident-16"] = Resident<SixteenSums, SlotFour>(),
+        ["column-lanes"] = typeof(ColumnLaneKernel).GetMethod(nameof(ColumnLaneKernel.Run))!.MakeGenericMethod(typeof(DeviceFusedProductSum)),
         ["tail-4"] = typeof(TailProgram).GetMethod(nameof(TailProgram.Run))!.MakeGenericMethod(typeof(DeviceFusedProductSum), typeof(QuadSums), typeof(SlotOctet)),
     };
 
@@ -48,7 +49,7 @@ internal static class PtxCompiler
                 ? EntryPointDescription.FromImplicitlyGroupedKernel(method)
                 : EntryPointDescription.FromExplicitlyGroupedKernel(method);
             var specialization = name == "layer-program" ? LayerProgram.Specialization
-                : name.StartsWith("resident-", StringComparison.Ordinal) || name.StartsWith("tail-", StringComparison.Ordinal) ? ResidentInputKernel.Specialization : KernelSpecialization.Empty;
+                : name.StartsWith("resident-", StringComparison.Ordinal) || name.StartsWith("tail-", StringComparison.Ordinal) || name == "column-lanes" ? ResidentInputKernel.Specialization : KernelSpecialization.Empty;
             var compiled = (PTXCompiledKernel)backend.Compile(entry, specialization);
             result[name] = compiled.PTXAssembly;
         }

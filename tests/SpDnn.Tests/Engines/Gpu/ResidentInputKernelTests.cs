@@ -68,6 +68,29 @@ public sealed class ResidentInputKernelTests
     }
 
     [Theory]
+    [InlineData(12, false, false)]
+    [InlineData(2, false, false)]
+    [InlineData(12, true, false)]
+    [InlineData(12, false, true)]
+    public void TheColumnLaneKernelMatchesTheReferenceBitForBit(int meanInputs, bool dyadic, bool duplicates)
+    {
+        // 70 images: two full tiles of 32 columns and a partial one. Two inputs per output on
+        // average: many outputs read nothing (empty lists). Dyadic weights: the fused path.
+        // Duplicate families: one list writes several outputs.
+        var shape = new RandomNetworkOptions { Neurons = 160, Layers = 4, MeanRowNonZeros = meanInputs, DyadicValues = dyadic, MinWeight = -0.45f, MaxWeight = 0.65f, MinBias = -0.3f, MaxBias = 0.2f };
+        var network = duplicates ? DuplicateFamilyNetwork.Create(160, 4, 13, dyadic: false) : InMemoryNetwork.Load(new RandomNetworkGenerator(60 + meanInputs, shape));
+        var images = RandomNetworkGenerator.RandomImages(60 + meanInputs, 70, 160, 0.4, 1.7f, binary: dyadic);
+        var expected = EngineConformanceTests.RunReference(network, images);
+
+        using var engine = Engine(0, tail: false);
+        var actual = engine.Infer(network, images, Keep);
+        Assert.Equal("on", actual.Details["columnLanes"]);
+        Assert.Equal(expected.Categories, actual.Categories);
+        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
+        Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), actual.LayerStatistics.Select(s => s.LiveImages));
+    }
+
+    [Theory]
     [InlineData(3, false)]
     [InlineData(4, true)]
     [InlineData(8, false)]
