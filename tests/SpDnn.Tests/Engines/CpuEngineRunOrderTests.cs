@@ -16,6 +16,25 @@ public sealed class CpuEngineTileOrderTests : EngineConformanceTests
     protected override int RandomImages => 70;
 }
 
+/// <summary>The tile order with one and with four tiles per work item (the default shares weights between two).</summary>
+public sealed class CpuEngineTileOrderSingleTests : EngineConformanceTests
+{
+    protected override IInferenceEngine CreateEngine() => new CpuEngine(new CpuEngineOptions { Order = CpuRunOrder.Tiles, TilesPerItem = 1 });
+
+    protected override int RandomSeeds => 12;
+
+    protected override int RandomImages => 70;
+}
+
+public sealed class CpuEngineTileOrderQuadTests : EngineConformanceTests
+{
+    protected override IInferenceEngine CreateEngine() => new CpuEngine(new CpuEngineOptions { Order = CpuRunOrder.Tiles, TilesPerItem = 4 });
+
+    protected override int RandomSeeds => 12;
+
+    protected override int RandomImages => 70;
+}
+
 /// <summary>The layer-by-layer order forced, so general networks still run the sparse-row engine they ran before the tile order.</summary>
 public sealed class CpuEngineLayerOrderTests : EngineConformanceTests
 {
@@ -37,6 +56,10 @@ public sealed class CpuRunOrderTests
         Assert.Equal(CpuRunOrder.Layers, RunOrderChoice.Choose(CpuRunOrder.Tiles, challengeForm: false, 100, held: false, weightsFinite: true));
         Assert.Equal(CpuRunOrder.Layers, RunOrderChoice.Choose(CpuRunOrder.Tiles, challengeForm: false, 100, held: true, weightsFinite: false));
         Assert.Equal(CpuRunOrder.Layers, RunOrderChoice.Choose(CpuRunOrder.Layers, challengeForm: false, 100, held: true, weightsFinite: true));
+        Assert.Equal(2, RunOrderChoice.TilesPerItem(0, 784));
+        Assert.Equal(4, RunOrderChoice.TilesPerItem(0, 4096));
+        Assert.Equal(1, RunOrderChoice.TilesPerItem(1, 4096));
+        Assert.Throws<ArgumentOutOfRangeException>(() => RunOrderChoice.TilesPerItem(3, 100));
 
         var general = RandomGeneralNetwork.Create(3, dyadic: false, ReadOut.Class);
         var images = RandomGeneralNetwork.Images(3, 40, general.Neurons, dyadic: false);

@@ -64,6 +64,76 @@ public sealed unsafe class TileKernelsTests
         }
     }
 
+    [Theory]
+    [InlineData(CpuSimd.Vector512)]
+    [InlineData(CpuSimd.Vector256)]
+    [InlineData(CpuSimd.Vector128)]
+    public void DenseTileKernelsGiveTheScalarModelsBitsForOneTwoAndFourTiles(CpuSimd simd)
+    {
+        // The tile order's kernels: column groups for one, two and four tiles, and the scatter,
+        // each writing whole dense output tiles; every layer form, tiles holding NaN, ±∞ and -0.
+        var kernels = LayerKernels.Create(simd);
+        for (int seed = 0; seed < 8; seed++)
+        {
+            var network = Support.RandomGeneralNetwork.Create(seed, dyadic: seed % 4 == 0, ReadOut.Class, layers: 4);
+            foreach (var layer in Enumerable.Range(0, network.LayerCount).Select(network.GetLayer))
+            {
+                var plan = CpuLayerPlan.Build(layer, groupColumns: true);
+                int n = layer.Inputs, m = layer.Neurons, padded = CpuLayerPlan.PaddedLength(Math.Max(n, m) + 1);
+                var tiles = Enumerable.Range(0, 4).Select(t => RandomTile(seed * 4 + t, n, padded)).ToArray();
+                var expected = tiles.Select(t => DenseModel(layer, t)).ToArray();
+                var outputs = Enumerable.Range(0, 4).Select(_ => new float[padded * Width]).ToArray();
+                var sums = new float[padded * Width];
+                string context = $"{simd}, seed {seed}, layer {layer.Index} ({layer.Form})";
+                fixed (float* t0 = tiles[0], t1 = tiles[1], t2 = tiles[2], t3 = tiles[3])
+                fixed (float* o0 = outputs[0], o1 = outputs[1], o2 = outputs[2], o3 = outputs[3], s = sums)
+                {
+                    kernels.GatherGroups(plan, t0, o0);
+                    AssertDense(expected[0], outputs[0], m, context + ", one tile");
+                    kernels.GatherGroupPair(plan, t2, t1, o2, o1);
+                    AssertDense(expected[2], outputs[2], m, context + ", pair (first)");
+                    AssertDense(expected[1], outputs[1], m, context + ", pair (second)");
+                    foreach (var o in outputs) Array.Clear(o);
+                    kernels.GatherGroupQuad(plan, t0, t1, t2, t3, o0, o1, o2, o3);
+                    for (int t = 0; t < 4; t++) AssertDense(expected[t], outputs[t], m, context + $", quad (tile {t})");
+                    var inputs = Enumerable.Range(0, n).Where(i => Enumerable.Range(0, Width).Any(l => tiles[3][i * Width + l] != 0f)).ToArray();
+                    fixed (int* u = inputs) kernels.ScatterDense(plan, u, inputs.Length, t3, s, o0);
+                    AssertDense(expected[3], outputs[0], m, context + ", scatter");
+                    Assert.All(sums, z => Assert.Equal(0f, z));
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The dense kernels' contract: every product of an output's column, zero inputs included,
+    /// added in ascending input order from +0, then the layer's form (<see cref="LayerForm.Apply"/>).
+    /// </summary>
+    private static float[] DenseModel(NetworkLayer layer, float[] tile)
+    {
+        var columns = layer.Weights.Transpose();
+        var result = new float[layer.Neurons * Width];
+        for (int l = 0; l < Width; l++)
+            for (int j = 0; j < layer.Neurons; j++)
+            {
+                float z = 0f;
+                for (int p = columns.RowOffsets[j]; p < columns.RowOffsets[j + 1]; p++)
+                {
+                    float product = columns.Values[p] * tile[columns.ColumnIndices[p] * Width + l];
+                    z += product;
+                }
+                result[j * Width + l] = layer.Form.Apply(z, layer.Bias[j]);
+            }
+        return result;
+    }
+
+    private static void AssertDense(float[] expected, float[] actual, int outputs, string context)
+    {
+        for (int p = 0; p < outputs * Width; p++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[p]) == BitConverter.SingleToInt32Bits(actual[p]),
+                $"{context}: output {p / Width}, lane {p % Width}: {actual[p]}, expected {expected[p]}");
+    }
+
     /// <summary>Input i of lane l at [i·16 + l]: half zeros, the rest general values with a few special ones.</summary>
     private static float[] RandomTile(int seed, int n, int padded)
     {

@@ -68,6 +68,13 @@ public sealed record CpuEngineOptions
     /// </summary>
     public CpuRunOrder Order { get; init; } = CpuRunOrder.Auto;
 
+    /// <summary>
+    /// Tiles a worker runs together in the tile order, sharing each pass over a layer's weights:
+    /// 1, 2 or 4; 0 chooses by the network's width (<see cref="RunOrderChoice.TilesPerItem"/>).
+    /// For tests and measurements.
+    /// </summary>
+    internal int TilesPerItem { get; init; }
+
     /// <summary>The settings <c>cpu:key=value</c> takes, one row each.</summary>
     internal static EngineSettings<CpuEngineOptions> Settings { get; } = new EngineSettings<CpuEngineOptions>()
         .Choice("simd", o => o.Simd, (o, v) => o with { Simd = v })

@@ -67,6 +67,17 @@ internal abstract unsafe class LayerKernels
     public abstract void GatherGroups(CpuLayerPlan plan, float* tile, float* output);
 
     /// <summary>
+    /// <see cref="GatherGroups"/> for two tiles at once (<paramref name="tile0"/> into
+    /// <paramref name="output0"/>, <paramref name="tile1"/> into <paramref name="output1"/>): each
+    /// weight and input index is read once for both, so the weights stream from memory half as often.
+    /// </summary>
+    public abstract void GatherGroupPair(CpuLayerPlan plan, float* tile0, float* tile1, float* output0, float* output1);
+
+    /// <summary><see cref="GatherGroups"/> for four tiles at once (tile t into output t), each weight and index read once for all four.</summary>
+    public abstract void GatherGroupQuad(CpuLayerPlan plan, float* tile0, float* tile1, float* tile2, float* tile3,
+        float* output0, float* output1, float* output2, float* output3);
+
+    /// <summary>
     /// The scatter into a dense tile: like <see cref="ScatterTile"/> over the ascending inputs in
     /// <paramref name="inputs"/>, with every computed output written whole to <paramref name="output"/>.
     /// </summary>

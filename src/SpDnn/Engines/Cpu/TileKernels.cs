@@ -61,6 +61,29 @@ internal sealed unsafe class TileKernels<TVector> : LayerKernels where TVector :
         }
     }
 
+    public override void GatherGroupPair(CpuLayerPlan plan, float* tile0, float* tile1, float* output0, float* output1)
+    {
+        switch (plan.KernelForm)
+        {
+            case KernelForm.RectifiedOnNonzero: GatherGroupPair<RectifiedOnNonzero>(plan, tile0, tile1, output0, output1); break;
+            case KernelForm.RectifiedAlways: GatherGroupPair<RectifiedAlways>(plan, tile0, tile1, output0, output1); break;
+            case KernelForm.IdentityOnNonzero: GatherGroupPair<IdentityOnNonzero>(plan, tile0, tile1, output0, output1); break;
+            default: GatherGroupPair<IdentityAlways>(plan, tile0, tile1, output0, output1); break;
+        }
+    }
+
+    public override void GatherGroupQuad(CpuLayerPlan plan, float* tile0, float* tile1, float* tile2, float* tile3,
+        float* output0, float* output1, float* output2, float* output3)
+    {
+        switch (plan.KernelForm)
+        {
+            case KernelForm.RectifiedOnNonzero: GatherGroupQuad<RectifiedOnNonzero>(plan, tile0, tile1, tile2, tile3, output0, output1, output2, output3); break;
+            case KernelForm.RectifiedAlways: GatherGroupQuad<RectifiedAlways>(plan, tile0, tile1, tile2, tile3, output0, output1, output2, output3); break;
+            case KernelForm.IdentityOnNonzero: GatherGroupQuad<IdentityOnNonzero>(plan, tile0, tile1, tile2, tile3, output0, output1, output2, output3); break;
+            default: GatherGroupQuad<IdentityAlways>(plan, tile0, tile1, tile2, tile3, output0, output1, output2, output3); break;
+        }
+    }
+
     public override void ScatterDense(CpuLayerPlan plan, int* inputs, int inputCount, float* tile, float* sums, float* output)
     {
         switch (plan.KernelForm)
@@ -214,6 +237,126 @@ internal sealed unsafe class TileKernels<TVector> : LayerKernels where TVector :
                 TVector.Store(TForm.Finish(a3, TVector.Broadcast(bias[at + 3]), cap), output + order[at + 3] * Width);
             }
         }
+    }
+
+    /// <summary>
+    /// <see cref="GatherGroups{TForm}"/> on two tiles: eight sums in flight (four outputs of each
+    /// tile), each weight broadcast once for both; every sum still in ascending input order, the
+    /// product rounded before it is added.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GatherGroupPair<TForm>(CpuLayerPlan plan, float* tile0, float* tile1, float* output0, float* output1)
+        where TForm : struct, IKernelForm
+    {
+        const int G = ColumnGroups.Size;
+        var groups = plan.Groups!;
+        var cap = TVector.Broadcast(plan.Cap);
+        fixed (int* order = groups.Order, groupSlots = groups.GroupSlots, inputs = groups.SlotTileOffsets)
+        fixed (float* weights = groups.SlotWeights, bias = groups.GroupBias)
+        {
+            for (int g = 0, count = groups.Groups; g < count; g++)
+            {
+                TVector a0 = TVector.Zero, a1 = TVector.Zero, a2 = TVector.Zero, a3 = TVector.Zero;
+                TVector b0 = TVector.Zero, b1 = TVector.Zero, b2 = TVector.Zero, b3 = TVector.Zero;
+                int* input = inputs + (long)groupSlots[g] * G;
+                int* end = inputs + (long)groupSlots[g + 1] * G;
+                float* w = weights + (long)groupSlots[g] * G;
+                for (; input < end; input += G, w += G)
+                {
+                    var w0 = TVector.Broadcast(w[0]);
+                    a0 += w0 * TVector.Load(tile0 + input[0]);
+                    b0 += w0 * TVector.Load(tile1 + input[0]);
+                    var w1 = TVector.Broadcast(w[1]);
+                    a1 += w1 * TVector.Load(tile0 + input[1]);
+                    b1 += w1 * TVector.Load(tile1 + input[1]);
+                    var w2 = TVector.Broadcast(w[2]);
+                    a2 += w2 * TVector.Load(tile0 + input[2]);
+                    b2 += w2 * TVector.Load(tile1 + input[2]);
+                    var w3 = TVector.Broadcast(w[3]);
+                    a3 += w3 * TVector.Load(tile0 + input[3]);
+                    b3 += w3 * TVector.Load(tile1 + input[3]);
+                }
+                int at = g * G;
+                var c0 = TVector.Broadcast(bias[at]);
+                var c1 = TVector.Broadcast(bias[at + 1]);
+                var c2 = TVector.Broadcast(bias[at + 2]);
+                var c3 = TVector.Broadcast(bias[at + 3]);
+                int o0 = order[at] * Width, o1 = order[at + 1] * Width, o2 = order[at + 2] * Width, o3 = order[at + 3] * Width;
+                TVector.Store(TForm.Finish(a0, c0, cap), output0 + o0);
+                TVector.Store(TForm.Finish(a1, c1, cap), output0 + o1);
+                TVector.Store(TForm.Finish(a2, c2, cap), output0 + o2);
+                TVector.Store(TForm.Finish(a3, c3, cap), output0 + o3);
+                TVector.Store(TForm.Finish(b0, c0, cap), output1 + o0);
+                TVector.Store(TForm.Finish(b1, c1, cap), output1 + o1);
+                TVector.Store(TForm.Finish(b2, c2, cap), output1 + o2);
+                TVector.Store(TForm.Finish(b3, c3, cap), output1 + o3);
+            }
+        }
+    }
+
+    /// <summary><see cref="GatherGroupPair{TForm}"/> on four tiles: sixteen sums in flight.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void GatherGroupQuad<TForm>(CpuLayerPlan plan, float* tile0, float* tile1, float* tile2, float* tile3,
+        float* output0, float* output1, float* output2, float* output3) where TForm : struct, IKernelForm
+    {
+        const int G = ColumnGroups.Size;
+        var groups = plan.Groups!;
+        var cap = TVector.Broadcast(plan.Cap);
+        fixed (int* order = groups.Order, groupSlots = groups.GroupSlots, inputs = groups.SlotTileOffsets)
+        fixed (float* weights = groups.SlotWeights, bias = groups.GroupBias)
+        {
+            for (int g = 0, count = groups.Groups; g < count; g++)
+            {
+                TVector a0 = TVector.Zero, a1 = TVector.Zero, a2 = TVector.Zero, a3 = TVector.Zero;
+                TVector b0 = TVector.Zero, b1 = TVector.Zero, b2 = TVector.Zero, b3 = TVector.Zero;
+                TVector c0 = TVector.Zero, c1 = TVector.Zero, c2 = TVector.Zero, c3 = TVector.Zero;
+                TVector d0 = TVector.Zero, d1 = TVector.Zero, d2 = TVector.Zero, d3 = TVector.Zero;
+                int* input = inputs + (long)groupSlots[g] * G;
+                int* end = inputs + (long)groupSlots[g + 1] * G;
+                float* w = weights + (long)groupSlots[g] * G;
+                for (; input < end; input += G, w += G)
+                {
+                    int i0 = input[0], i1 = input[1], i2 = input[2], i3 = input[3];
+                    var w0 = TVector.Broadcast(w[0]);
+                    a0 += w0 * TVector.Load(tile0 + i0);
+                    b0 += w0 * TVector.Load(tile1 + i0);
+                    c0 += w0 * TVector.Load(tile2 + i0);
+                    d0 += w0 * TVector.Load(tile3 + i0);
+                    var w1 = TVector.Broadcast(w[1]);
+                    a1 += w1 * TVector.Load(tile0 + i1);
+                    b1 += w1 * TVector.Load(tile1 + i1);
+                    c1 += w1 * TVector.Load(tile2 + i1);
+                    d1 += w1 * TVector.Load(tile3 + i1);
+                    var w2 = TVector.Broadcast(w[2]);
+                    a2 += w2 * TVector.Load(tile0 + i2);
+                    b2 += w2 * TVector.Load(tile1 + i2);
+                    c2 += w2 * TVector.Load(tile2 + i2);
+                    d2 += w2 * TVector.Load(tile3 + i2);
+                    var w3 = TVector.Broadcast(w[3]);
+                    a3 += w3 * TVector.Load(tile0 + i3);
+                    b3 += w3 * TVector.Load(tile1 + i3);
+                    c3 += w3 * TVector.Load(tile2 + i3);
+                    d3 += w3 * TVector.Load(tile3 + i3);
+                }
+                int at = g * G;
+                Finish4<TForm>(a0, b0, c0, d0, bias[at], cap, order[at] * Width, output0, output1, output2, output3);
+                Finish4<TForm>(a1, b1, c1, d1, bias[at + 1], cap, order[at + 1] * Width, output0, output1, output2, output3);
+                Finish4<TForm>(a2, b2, c2, d2, bias[at + 2], cap, order[at + 2] * Width, output0, output1, output2, output3);
+                Finish4<TForm>(a3, b3, c3, d3, bias[at + 3], cap, order[at + 3] * Width, output0, output1, output2, output3);
+            }
+        }
+    }
+
+    /// <summary>One output's sums of four tiles, finished and stored at <paramref name="offset"/> of each tile's output.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish4<TForm>(TVector a, TVector b, TVector c, TVector d, float bias, TVector cap, int offset,
+        float* output0, float* output1, float* output2, float* output3) where TForm : struct, IKernelForm
+    {
+        var v = TVector.Broadcast(bias);
+        TVector.Store(TForm.Finish(a, v, cap), output0 + offset);
+        TVector.Store(TForm.Finish(b, v, cap), output1 + offset);
+        TVector.Store(TForm.Finish(c, v, cap), output2 + offset);
+        TVector.Store(TForm.Finish(d, v, cap), output3 + offset);
     }
 
     /// <summary><see cref="Scatter{TForm}"/> into a dense tile; <paramref name="sums"/> is zero again on return.</summary>

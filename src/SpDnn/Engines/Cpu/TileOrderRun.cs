@@ -32,12 +32,15 @@ internal sealed unsafe class TileOrderRun : IDisposable
     private readonly TileScratch[] _scratch;
     private readonly Action<int> _work;
 
+    /// <summary>Tiles a worker takes at once: they share each pass over a layer's weights.</summary>
+    private readonly int _tilesPerItem;
+
     /// <summary>Per tile, the lanes whose final row is not all zero.</summary>
     private readonly ushort[] _survivors;
 
     /// <summary>Per tile, its surviving rows (only when final features are kept).</summary>
     private readonly CsrMatrix?[] _finalRows;
-    private int _nextTile;
+    private int _nextItem;
     private int _doneTiles;
     private int _reportedLayers;
 
@@ -60,8 +63,10 @@ internal sealed unsafe class TileOrderRun : IDisposable
         _finalRows = new CsrMatrix?[inference.KeepFinalFeatures ? _tiles : 0];
         bool copies = layers.Any(p => p.Copies is not null);
         _scratch = new TileScratch[team.Threads];
+        _tilesPerItem = RunOrderChoice.TilesPerItem(options.TilesPerItem, maxWidth);
         // One row more than the widest layer: the zero row the column groups' padding reads.
-        for (int w = 0; w < _scratch.Length; w++) _scratch[w] = new TileScratch(CpuLayerPlan.PaddedLength(maxWidth + 1), layers.Count, copies, _outputs);
+        for (int w = 0; w < _scratch.Length; w++)
+            _scratch[w] = new TileScratch(_tilesPerItem, CpuLayerPlan.PaddedLength(maxWidth + 1), layers.Count, copies, _outputs);
         _work = Work;
     }
 
@@ -74,7 +79,7 @@ internal sealed unsafe class TileOrderRun : IDisposable
     /// <summary>Runs every tile through every layer.</summary>
     public void Run()
     {
-        if (_team.Threads == 1 || _tiles == 1) _work(0); else _team.Run(_work);
+        if (_team.Threads == 1 || _tiles <= _tilesPerItem) _work(0); else _team.Run(_work);
     }
 
     /// <summary>The images whose final row is not all zero, ascending.</summary>
@@ -135,11 +140,13 @@ internal sealed unsafe class TileOrderRun : IDisposable
         var scratch = _scratch[worker];
         while (true)
         {
-            int tile = Interlocked.Increment(ref _nextTile) - 1;
+            int item = Interlocked.Increment(ref _nextItem) - 1;
+            int tile = item * _tilesPerItem;
             if (tile >= _tiles) return;
             _inference.Cancellation.ThrowIfCancellationRequested();
-            RunTile(tile, scratch);
-            int done = Interlocked.Increment(ref _doneTiles);
+            int count = Math.Min(_tilesPerItem, _tiles - tile);
+            RunTiles(tile, count, scratch);
+            int done = Interlocked.Add(ref _doneTiles, count);
             if (worker == 0 && _inference.Progress is { } progress)
             {
                 int layers = (int)((long)done * _layers.Count / _tiles);
@@ -148,45 +155,76 @@ internal sealed unsafe class TileOrderRun : IDisposable
         }
     }
 
-    private void RunTile(int tile, TileScratch scratch)
+    /// <summary>
+    /// Tiles <paramref name="first"/> .. first+count-1 through every layer, sharing each pass over a
+    /// layer's weights (<see cref="LayerKernels.GatherGroupQuad"/>, <see cref="LayerKernels.GatherGroupPair"/>).
+    /// </summary>
+    private void RunTiles(int first, int count, TileScratch scratch)
     {
-        int first = tile * Width, lanes = Math.Min(Width, _images.Count - first);
-        uint valid = lanes == Width ? 0xFFFFu : (1u << lanes) - 1;
-        float* x = scratch.A, y = scratch.B;
-        Densify(first, lanes, x);
+        var x = scratch.A;
+        var y = scratch.B;
+        for (int t = 0; t < count; t++) Densify(first + t, x[t]);
         for (int k = 0; k < _layers.Count; k++)
         {
             long start = Stopwatch.GetTimestamp();
             var layer = _layers[k];
-            float* target = layer.Copies is null ? y : scratch.Distinct;
-            if (ScatterPays(layer, x, scratch, out int inputs))
+            var target = layer.Copies is null ? y : scratch.Distinct;
+            bool scattered = false;
+            for (int t = 0; t < count; t++)
+                scattered |= scratch.Scatter[t] = ScatterPays(layer, x[t], scratch.Inputs(t), out scratch.InputCounts[t]);
+            int done = 0;
+            if (!scattered)
             {
-                scratch.ScatterTiles++;
-                _kernels.ScatterDense(layer, scratch.Inputs, inputs, x, scratch.Sums, target);
+                scratch.GatherTiles += count;
+                for (; done + 4 <= count; done += 4)
+                    _kernels.GatherGroupQuad(layer, x[done], x[done + 1], x[done + 2], x[done + 3], target[done], target[done + 1], target[done + 2], target[done + 3]);
+                for (; done + 2 <= count; done += 2)
+                    _kernels.GatherGroupPair(layer, x[done], x[done + 1], target[done], target[done + 1]);
             }
-            else
+            for (int t = done; t < count; t++)
             {
-                scratch.GatherTiles++;
-                _kernels.GatherGroups(layer, x, target);
+                if (scratch.Scatter[t])
+                {
+                    scratch.ScatterTiles++;
+                    _kernels.ScatterDense(layer, scratch.Inputs(t), scratch.InputCounts[t], x[t], scratch.Sums, target[t]);
+                }
+                else
+                {
+                    scratch.GatherTiles++;
+                    _kernels.GatherGroups(layer, x[t], target[t]);
+                }
             }
-            if (layer.Copies is { } copies) Spread(copies, scratch.Distinct, y);
-            // The row past the outputs is the next layer's padding input (ColumnGroups): zero.
-            new Span<float>(y + layer.Outputs * Width, Width).Clear();
-            scratch.LiveRows[k] += BitOperations.PopCount(_kernels.NonZeroLanes(y, layer.Outputs) & valid);
-            float* swap = x;
-            x = y;
-            y = swap;
+            for (int t = 0; t < count; t++)
+            {
+                if (layer.Copies is { } copies) Spread(copies, target[t], y[t]);
+                // The row past the outputs is the next layer's padding input (ColumnGroups): zero.
+                new Span<float>(y[t] + layer.Outputs * Width, Width).Clear();
+                scratch.LiveRows[k] += BitOperations.PopCount(_kernels.NonZeroLanes(y[t], layer.Outputs) & ValidLanes(first + t));
+            }
+            (x, y) = (y, x);
             scratch.LayerTicks[k] += Stopwatch.GetTimestamp() - start;
         }
-        uint survivors = _kernels.NonZeroLanes(x, _outputs) & valid;
-        _survivors[tile] = (ushort)survivors;
-        if (ReadOut is not null) ReadClasses(first, lanes, x, scratch);
-        if (_inference.KeepFinalFeatures) _finalRows[tile] = Survivors(survivors, x);
+        for (int t = 0; t < count; t++)
+        {
+            int tile = first + t;
+            uint survivors = _kernels.NonZeroLanes(x[t], _outputs) & ValidLanes(tile);
+            _survivors[tile] = (ushort)survivors;
+            if (ReadOut is not null) ReadClasses(tile, x[t], scratch);
+            if (_inference.KeepFinalFeatures) _finalRows[tile] = Survivors(survivors, x[t]);
+        }
     }
 
-    /// <summary>Writes images first .. first+lanes-1 into the tile, zero elsewhere.</summary>
-    private void Densify(int first, int lanes, float* tile)
+    /// <summary>Lanes of <paramref name="tile"/> that hold images (the last tile may be partial).</summary>
+    private uint ValidLanes(int tile)
     {
+        int lanes = Math.Min(Width, _images.Count - tile * Width);
+        return lanes == Width ? 0xFFFFu : (1u << lanes) - 1;
+    }
+
+    /// <summary>Writes the images of <paramref name="index"/> into the tile (one lane each), zero elsewhere.</summary>
+    private void Densify(int index, float* tile)
+    {
+        int first = index * Width, lanes = Math.Min(Width, _images.Count - first);
         var f = _images.Features;
         new Span<float>(tile, (f.Columns + 1) * Width).Clear();
         for (int l = 0; l < lanes; l++)
@@ -198,14 +236,14 @@ internal sealed unsafe class TileOrderRun : IDisposable
     }
 
     /// <summary>
-    /// Whether the layer is cheaper scattered over the tile's nonzero inputs (then listed in the
-    /// scratch's Inputs) than gathered, by the engine's density rule.
+    /// Whether the layer is cheaper scattered over the tile's nonzero inputs (then listed in
+    /// <paramref name="list"/>) than gathered, by the engine's density rule.
     /// </summary>
-    private bool ScatterPays(CpuLayerPlan layer, float* x, TileScratch scratch, out int inputs)
+    private bool ScatterPays(CpuLayerPlan layer, float* x, int* list, out int inputs)
     {
         inputs = 0;
         if (_options.Formulation == CpuFormulation.DenseTile) return false;
-        inputs = _kernels.NonZeroRows(x, layer.Inputs, scratch.Inputs);
+        inputs = _kernels.NonZeroRows(x, layer.Inputs, list);
         return _options.Formulation == CpuFormulation.SparseInput || inputs < _options.DenseTileMinDensity * layer.Inputs;
     }
 
@@ -222,8 +260,9 @@ internal sealed unsafe class TileOrderRun : IDisposable
     }
 
     /// <summary>Each image's logits (+0 where the reference's sparse row has no entry) and its class, by the one read-out rule.</summary>
-    private void ReadClasses(int first, int lanes, float* tile, TileScratch scratch)
+    private void ReadClasses(int index, float* tile, TileScratch scratch)
     {
+        int first = index * Width, lanes = Math.Min(Width, _images.Count - first);
         var readOut = ReadOut!;
         for (int l = 0; l < lanes; l++)
         {
@@ -266,33 +305,53 @@ internal sealed unsafe class TileOrderRun : IDisposable
         foreach (var s in _scratch) s.Dispose();
     }
 
-    /// <summary>A worker's dense tiles (64-byte aligned) and counters.</summary>
+    /// <summary>A worker's tiles of one kind (inputs, outputs...), one per tile of a work item, by index.</summary>
+    private sealed class TileBuffers(int count, long floats) : IDisposable
+    {
+        private readonly nint[] _buffers = [.. Enumerable.Range(0, count).Select(_ => (nint)Allocate<float>(floats))];
+
+        public float* this[int t] => (float*)_buffers[t];
+
+        public void Dispose()
+        {
+            foreach (var b in _buffers) NativeMemory.AlignedFree((void*)b);
+        }
+    }
+
+    /// <summary>A worker's dense tiles (64-byte aligned, one of each kind per tile of a work item) and counters.</summary>
     private sealed class TileScratch : IDisposable
     {
-        public TileScratch(int padded, int layers, bool copies, int outputs)
+        public TileScratch(int tiles, int padded, int layers, bool copies, int outputs)
         {
-            A = Allocate<float>((long)padded * Width);
-            B = Allocate<float>((long)padded * Width);
-            Sums = Allocate<float>((long)padded * Width);
-            Distinct = copies ? Allocate<float>((long)padded * Width) : null;
-            Inputs = Allocate<int>(padded);
+            long floats = (long)padded * Width;
+            A = new TileBuffers(tiles, floats);
+            B = new TileBuffers(tiles, floats);
+            Distinct = new TileBuffers(copies ? tiles : 0, floats);
+            Sums = Allocate<float>(floats);
+            _inputs = [.. Enumerable.Range(0, tiles).Select(_ => (nint)Allocate<int>(padded))];
+            InputCounts = new int[tiles];
+            Scatter = new bool[tiles];
             LayerTicks = new long[layers];
             LiveRows = new long[layers];
             Row = new float[outputs];
         }
 
-        /// <summary>The two tiles a layer reads and writes, swapped after each layer.</summary>
-        public float* A { get; }
-        public float* B { get; }
+        private readonly nint[] _inputs;
+
+        /// <summary>Per tile, the two tiles a layer reads and writes, swapped after each layer.</summary>
+        public TileBuffers A { get; }
+        public TileBuffers B { get; }
+
+        /// <summary>Per tile, a layer's distinct outputs before they are spread to their copies (none when no layer has copies).</summary>
+        public TileBuffers Distinct { get; }
 
         /// <summary>The scatter's sums; zero between layers.</summary>
         public float* Sums { get; }
 
-        /// <summary>A layer's distinct outputs before they are spread to their copies (null when no layer has copies).</summary>
-        public float* Distinct { get; }
-
-        /// <summary>The tile's nonzero inputs, ascending, for the scatter.</summary>
-        public int* Inputs { get; }
+        /// <summary>Per tile, its nonzero inputs, ascending, for the scatter; their number; whether it scatters.</summary>
+        public int* Inputs(int t) => (int*)_inputs[t];
+        public int[] InputCounts { get; }
+        public bool[] Scatter { get; }
 
         /// <summary>One image's logits when the read-out keeps none.</summary>
         public float[] Row { get; }
@@ -304,19 +363,19 @@ internal sealed unsafe class TileOrderRun : IDisposable
 
         public void Dispose()
         {
-            NativeMemory.AlignedFree(A);
-            NativeMemory.AlignedFree(B);
+            A.Dispose();
+            B.Dispose();
+            Distinct.Dispose();
             NativeMemory.AlignedFree(Sums);
-            if (Distinct is not null) NativeMemory.AlignedFree(Distinct);
-            NativeMemory.AlignedFree(Inputs);
+            foreach (var p in _inputs) NativeMemory.AlignedFree((void*)p);
         }
+    }
 
-        private static T* Allocate<T>(long count) where T : unmanaged
-        {
-            var bytes = (nuint)(Math.Max(count, 1) * sizeof(T));
-            var p = (T*)NativeMemory.AlignedAlloc(bytes, 64);
-            NativeMemory.Clear(p, bytes);
-            return p;
-        }
+    private static T* Allocate<T>(long count) where T : unmanaged
+    {
+        var bytes = (nuint)(Math.Max(count, 1) * sizeof(T));
+        var p = (T*)NativeMemory.AlignedAlloc(bytes, 64);
+        NativeMemory.Clear(p, bytes);
+        return p;
     }
 }
