@@ -259,9 +259,9 @@ internal sealed class GpuBatchRun : IDisposable
     private bool TakesResidentKernel(int k, int bound) =>
         _plan.HasResidentLayout(k) && bound >= 2L * _plan.ResidentColumns * _device.Accelerator.NumMultiprocessors;
 
-    /// <summary>Whether a resident layer runs on <see cref="ColumnLaneKernel"/>: planned, and enough rows for two of its 32-column tiles per multiprocessor.</summary>
-    private bool TakesColumnLanes(int bound) =>
-        _plan.ColumnLanes && bound >= 2L * ColumnLaneKernel.Columns * _device.Accelerator.NumMultiprocessors;
+    /// <summary>Whether resident layer k runs on <see cref="ColumnLaneKernel"/>: planned, and enough rows for two of its 32-column tiles per multiprocessor.</summary>
+    private bool TakesColumnLanes(int k, int bound) =>
+        _plan.HasColumnLaneLayout(k) && bound >= 2L * ColumnLaneKernel.Columns * _device.Accelerator.NumMultiprocessors;
 
     /// <summary>
     /// Where <see cref="TailProgram"/> would stop if it started at layer <paramref name="k"/>:
@@ -289,7 +289,7 @@ internal sealed class GpuBatchRun : IDisposable
     /// <summary>Computes layer <paramref name="k"/> with <see cref="ResidentInputKernel"/>: one group per tile of live columns.</summary>
     private void LaunchResident(DeviceChunk chunk, int k, int bound)
     {
-        if (TakesColumnLanes(bound))
+        if (TakesColumnLanes(k, bound))
         {
             int tiles = (bound + ColumnLaneKernel.Columns - 1) / ColumnLaneKernel.Columns;
             var stage = (int)(ColumnLaneKernel.StageBytes(_neurons) / sizeof(float));

@@ -111,7 +111,7 @@ public sealed class GpuEngine : IInferenceEngine
             ["stagingRatio"] = p.StagingRatio.ToString("F3", CultureInfo.InvariantCulture),
             ["residentInputLayers"] = p.ResidentLayerCount.ToString(CultureInfo.InvariantCulture),
             ["residentInputColumns"] = p.ResidentColumns.ToString(CultureInfo.InvariantCulture),
-            ["columnLanes"] = p.ColumnLanes ? "on" : "off",
+            ["columnLaneLayers"] = p.ColumnLaneLayerCount.ToString(CultureInfo.InvariantCulture),
             ["tailLayers"] = tailLayers.ToString(CultureInfo.InvariantCulture),
             ["tailColumns"] = p.TailColumns.ToString(CultureInfo.InvariantCulture),
         };

@@ -84,10 +84,25 @@ public sealed class ResidentInputKernelTests
 
         using var engine = Engine(0, tail: false);
         var actual = engine.Infer(network, images, Keep);
-        Assert.Equal("on", actual.Details["columnLanes"]);
+        Assert.Equal("4", actual.Details["columnLaneLayers"]);
         Assert.Equal(expected.Categories, actual.Categories);
         Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
         Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), actual.LayerStatistics.Select(s => s.LiveImages));
+    }
+
+    [Theory]
+    [InlineData(true, 3)]
+    [InlineData(false, 0)]
+    public void UnderTheAutomaticChoiceOnlyLayersThatMayFuseGetTheColumnLaneLayout(bool dyadic, int expected)
+    {
+        // The column-lane kernel is issue-bound with rounded products (GpuPlan.MayFuse).
+        var shape = new RandomNetworkOptions { Neurons = 96, Layers = 3, DyadicValues = dyadic, MinWeight = -1f, MaxWeight = 1f, MinBias = -0.2f, MaxBias = 0.1f };
+        var network = InMemoryNetwork.Load(new RandomNetworkGenerator(21, shape));
+        var images = RandomNetworkGenerator.RandomImages(21, 6, shape.Neurons, 0.3, 1f, binary: true);
+        using var engine = Engine(0, FullWidthKernel.Auto);
+        var actual = engine.Infer(network, images, Keep);
+        Assert.Equal(expected.ToString(System.Globalization.CultureInfo.InvariantCulture), actual.Details["columnLaneLayers"]);
+        Assert.True(EngineConformanceTests.RunReference(network, images).FinalFeatures!.ContentEquals(actual.FinalFeatures!));
     }
 
     [Theory]
