@@ -71,20 +71,33 @@ public sealed class CpuRunOrderTests
         Assert.Equal("layers", streamed.Infer(general, images).Details["order"]);
     }
 
-    [Fact]
-    public void ANonFiniteWeightKeepsTheLayerOrder()
+    [Theory]
+    [InlineData(CpuRunOrder.Tiles, CpuFormulation.Auto)]
+    [InlineData(CpuRunOrder.Auto, CpuFormulation.SparseInput)]
+    [InlineData(CpuRunOrder.Layers, CpuFormulation.DenseTile)]
+    public void AnInfiniteWeightRunsRowByRowAndGivesTheReferenceBits(CpuRunOrder order, CpuFormulation formulation)
     {
-        // A dense tile multiplies every weight by inputs that are zero: ∞·0 is NaN where the reference adds nothing.
-        var general = RandomGeneralNetwork.Create(5, dyadic: false, ReadOut.Class);
+        // Tiles multiply every weight by inputs that are zero in some lane: ∞·0 is NaN where the
+        // reference, summing each row's own entries, adds nothing. Such a layer runs row by row
+        // (the tile order, which holds rows densely, gives way to the layer order).
+        var general = RandomGeneralNetwork.Create(5, dyadic: false, ReadOut.Class, layers: 3);
         var layers = Enumerable.Range(0, general.LayerCount).Select(general.GetLayer).ToList();
-        var weights = layers[1].Weights;
+        var weights = layers[0].Weights;
         var values = (float[])weights.Values.Clone();
-        values[values.Length / 2] = float.PositiveInfinity;
-        layers[1] = layers[1] with { Weights = new CsrMatrix(weights.Rows, weights.Columns, weights.RowOffsets, weights.ColumnIndices, values) };
-        var network = new InMemoryNetwork(layers, "one infinite weight", ReadOut.Class);
-        using var engine = new CpuEngine(new CpuEngineOptions { Order = CpuRunOrder.Tiles });
-        var result = engine.Infer(network, RandomGeneralNetwork.Images(5, 20, network.Neurons, dyadic: false));
-        Assert.Equal("layers", result.Details["order"]);
+        for (int p = 0; p < values.Length; p += 7) values[p] = p % 2 == 0 ? float.PositiveInfinity : float.NegativeInfinity;
+        layers[0] = layers[0] with { Weights = new CsrMatrix(weights.Rows, weights.Columns, weights.RowOffsets, weights.ColumnIndices, values) };
+        var network = new InMemoryNetwork(layers, "infinite weights", ReadOut.Class);
+        var images = RandomGeneralNetwork.Images(5, 50, network.Neurons, dyadic: false);
+        var keep = new InferenceOptions { KeepFinalFeatures = true };
+        var expected = EngineConformanceTests.RunReference(network, images);
+        using var engine = new CpuEngine(new CpuEngineOptions { Order = order, Formulation = formulation });
+        var actual = engine.Infer(network, images, keep);
+        Assert.Equal("layers", actual.Details["order"]);
+        Assert.True(long.Parse(actual.Details["exact-row tiles"]) > 0);
+        CpuEngineTests.AssertSameAsReference(expected, actual, "infinite weights");
+        Assert.Equal(expected.Logits!.Select(BitConverter.SingleToInt32Bits), actual.Logits!.Select(BitConverter.SingleToInt32Bits));
+        Assert.Contains(expected.Logits!, float.IsNaN); // the reference meets ∞ too: the rows that read it are NaN
+        Assert.Contains(expected.Logits!, v => !float.IsNaN(v) && v != 0); // and the others are not
     }
 
     [Fact]

@@ -82,6 +82,7 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
                 ["sparse-input tiles"] = counts.SparseInputTiles.ToString(),
                 ["dense-tile tiles"] = counts.DenseTileTiles.ToString(),
                 ["row-kernel tiles"] = counts.RowKernelTiles.ToString(),
+                ["exact-row tiles"] = counts.ExactRowTiles.ToString(),
                 ["collapse"] = _engineOptions.CollapseIdenticalRows ? $"on, checked after {counts.CheckedLayers} layers" : "off",
             },
         };
@@ -294,7 +295,7 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
     private sealed class RunCounts
     {
         public double PlanWaitSeconds;
-        public long SparseInputTiles, DenseTileTiles, RowKernelTiles;
+        public long SparseInputTiles, DenseTileTiles, RowKernelTiles, ExactRowTiles;
         public int CheckedLayers;
 
         public void Add(CpuRun run)
@@ -302,6 +303,7 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
             SparseInputTiles += run.SparseInputTiles;
             DenseTileTiles += run.DenseTileTiles;
             RowKernelTiles += run.RowKernelTiles;
+            ExactRowTiles += run.ExactRowTiles;
             CheckedLayers += run.CheckedLayers;
         }
     }

@@ -63,6 +63,7 @@ internal sealed unsafe class CpuRun : IDisposable
     private int _parts;
     private bool _hashOutputs;
     private bool _rowKernel;
+    private bool _exactRows;
     private int _nextItem;
 
     /// <param name="maxWidth">The widest layer input or output of the network.</param>
@@ -121,6 +122,7 @@ internal sealed unsafe class CpuRun : IDisposable
     public long SparseInputTiles => _scratch.Sum(s => s.ScatterTiles);
     public long DenseTileTiles => _scratch.Sum(s => s.GatherTiles);
     public long RowKernelTiles => _scratch.Sum(s => s.RowTiles);
+    public long ExactRowTiles => _scratch.Sum(s => s.ExactRowTiles);
 
     /// <summary>Layers after which identical rows were looked for.</summary>
     public int CheckedLayers { get; private set; }
@@ -164,13 +166,15 @@ internal sealed unsafe class CpuRun : IDisposable
         int tiles = (d + Width - 1) / Width;
         // One dense row (the late layers): a row kernel, vectorised over outputs, instead
         // of a tile with 15 lanes idle.
-        _rowKernel = _kernels.HasRowKernel && _options.Formulation == CpuFormulation.Auto && d <= RowKernelMaxRows && !sparseRows;
+        // A weight that is not finite: every row on its own (ExactRows), as the reference computes it.
+        _exactRows = !plan.WeightsFinite;
+        _rowKernel = _kernels.HasRowKernel && _options.Formulation == CpuFormulation.Auto && d <= RowKernelMaxRows && !sparseRows && !_exactRows;
         // Little work: the calling thread alone, sparing the hand-off to the team, which costs
         // more than such a layer.
         double work = _rowKernel ? d * plan.NonZeros / 4.0 : (double)tiles * plan.NonZeros;
         bool alone = _threads == 1 || work < SmallLayerWeights;
         // Few dense tiles: all workers share each tile, split by output neurons (gather only).
-        _parts = tiles >= 2 * _threads || alone || sparseRows
+        _parts = tiles >= 2 * _threads || alone || sparseRows || _exactRows
             ? 1
             : Math.Clamp((2 * _threads + tiles - 1) / tiles, 1, Math.Max(1, plan.Neurons / 256));
         _items = tiles * _parts;
@@ -254,9 +258,16 @@ internal sealed unsafe class CpuRun : IDisposable
     private void ComputeTile(int tile, int worker, SparseArena arena, WorkerScratch scratch)
     {
         int first = tile * Width, lanes = Math.Min(Width, _distinct - first);
-        int inputs = Densify(first, lanes, scratch.Tile, scratch);
         int* counts = scratch.Counts;
         new Span<int>(counts, Width).Clear();
+        if (_exactRows)
+        {
+            scratch.ExactRowTiles++;
+            ExactRows(first, lanes, scratch);
+            Emit(first, lanes, worker, arena, scratch);
+            return;
+        }
+        int inputs = Densify(first, lanes, scratch.Tile, scratch);
         if (_rowKernel)
         {
             scratch.RowTiles++;
@@ -274,6 +285,14 @@ internal sealed unsafe class CpuRun : IDisposable
             _kernels.GatherTile(_plan!, 0, _plan!.Neurons, scratch.Tile, scratch.LaneIndex, scratch.LaneValue, _padded, counts);
         }
         Clear(first, lanes, scratch.Tile);
+        Emit(first, lanes, worker, arena, scratch);
+    }
+
+    /// <summary>Appends each lane's outputs (in the scratch's lane buffers) to the arena as its row, spread to their copies when the layer has them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void Emit(int first, int lanes, int worker, SparseArena arena, WorkerScratch scratch)
+    {
+        int* counts = scratch.Counts;
         var copies = _plan!.Copies;
         for (int l = 0; l < lanes; l++)
         {
@@ -288,6 +307,49 @@ internal sealed unsafe class CpuRun : IDisposable
             new ReadOnlySpan<int>(scratch.LaneIndex + l * _padded, count).CopyTo(arena.Indices.AsSpan(arena.Count));
             new ReadOnlySpan<float>(scratch.LaneValue + l * _padded, count).CopyTo(arena.Values.AsSpan(arena.Count));
             Publish(first + l, worker, arena, count);
+        }
+    }
+
+    /// <summary>
+    /// Rows first .. first+lanes-1 one at a time, exactly as the reference engine computes them:
+    /// products of each row's own entries only, in ascending input order, into a dense sum, then
+    /// the layer's form. The tiles multiply every weight by inputs that are zero in some lane,
+    /// which is exact only while weights are finite (∞·0 is NaN where the reference adds nothing);
+    /// this path serves layers with a weight that is not.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void ExactRows(int first, int lanes, WorkerScratch scratch)
+    {
+        var plan = _plan!;
+        var w = plan.Rows;
+        var form = plan.Form;
+        int n = plan.Neurons;
+        float* z = scratch.Sums;
+        for (int l = 0; l < lanes; l++)
+        {
+            var row = _rows[first + l];
+            var source = _input[row.Arena];
+            var indices = source.Indices.AsSpan(row.Offset, row.Length);
+            var values = source.Values.AsSpan(row.Offset, row.Length);
+            for (int e = 0; e < indices.Length; e++)
+            {
+                float x = values[e];
+                var columns = w.RowIndices(indices[e]);
+                var weights = w.RowValues(indices[e]);
+                for (int q = 0; q < columns.Length; q++) z[columns[q]] += x * weights[q];
+            }
+            int* outIndex = scratch.LaneIndex + l * _padded;
+            float* outValue = scratch.LaneValue + l * _padded;
+            int count = 0;
+            for (int j = 0; j < n; j++)
+            {
+                float v = form.Apply(z[j], plan.Bias[j]);
+                z[j] = 0f;
+                if (v == 0f) continue;
+                outIndex[count] = j;
+                outValue[count++] = v;
+            }
+            scratch.Counts[l] = count;
         }
     }
 
@@ -559,6 +621,7 @@ internal sealed unsafe class CpuRun : IDisposable
         public long ScatterTiles;
         public long GatherTiles;
         public long RowTiles;
+        public long ExactRowTiles;
         public int* LaneIndex { get; }
         public float* LaneValue { get; }
         public int* Counts { get; }
