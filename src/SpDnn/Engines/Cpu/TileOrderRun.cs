@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using SpDnn.Model;
 
@@ -15,7 +16,8 @@ namespace SpDnn.Engines.Cpu;
 /// layer order's time). Exact: every output is the reference's sum in ascending input order,
 /// products and sums rounded separately; the extra products of zero inputs are ±0 (weights are
 /// finite, <see cref="CpuLayerPlan.WeightsFinite"/>), and adding ±0 leaves a sum unchanged, since
-/// a sum that starts at +0 never becomes -0.
+/// a sum that starts at +0 never becomes -0. The per-tile loops are compiled fully optimised at
+/// once: a single run (the CLI's) must not spend its first tiles in tier-0 code.
 /// </summary>
 internal sealed unsafe class TileOrderRun : IDisposable
 {
@@ -159,6 +161,7 @@ internal sealed unsafe class TileOrderRun : IDisposable
     /// Tiles <paramref name="first"/> .. first+count-1 through every layer, sharing each pass over a
     /// layer's weights (<see cref="LayerKernels.GatherGroupQuad"/>, <see cref="LayerKernels.GatherGroupPair"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void RunTiles(int first, int count, TileScratch scratch)
     {
         var x = scratch.A;
@@ -222,6 +225,7 @@ internal sealed unsafe class TileOrderRun : IDisposable
     }
 
     /// <summary>Writes the images of <paramref name="index"/> into the tile (one lane each), zero elsewhere.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Densify(int index, float* tile)
     {
         int first = index * Width, lanes = Math.Min(Width, _images.Count - first);
@@ -248,6 +252,7 @@ internal sealed unsafe class TileOrderRun : IDisposable
     }
 
     /// <summary>Writes each distinct output's row to every layer output it stands for.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Spread(OutputCopies copies, float* distinct, float* output)
     {
         var starts = copies.Starts;
@@ -260,6 +265,7 @@ internal sealed unsafe class TileOrderRun : IDisposable
     }
 
     /// <summary>Each image's logits (+0 where the reference's sparse row has no entry) and its class, by the one read-out rule.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ReadClasses(int index, float* tile, TileScratch scratch)
     {
         int first = index * Width, lanes = Math.Min(Width, _images.Count - first);
