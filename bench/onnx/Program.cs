@@ -138,7 +138,7 @@ var record = new JsonObject
 Directory.CreateDirectory(settings.Out);
 var stem = Path.Combine(settings.Out, settings.Name);
 File.WriteAllText(stem + ".json", record.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
-string md = $"# {record["benchmark"]}\n\n{record["date"]}, commit {record["commit"]}; {record["machine"]}; load average "
+string md = $"# {record["benchmark"]}\n\n{record["date"]}, commit {record["commit"]}; {record["machine"]}; load average (1, 5, 15 min; threads runnable/all) "
     + $"before {record["loadAverageBefore"]}, after {record["loadAverageAfter"]}; ONNX Runtime {record["onnxRuntime"]}; "
     + $"batch {images.Count} images; after a warm-up, {settings.Repeat} turns of each runner in alternation; "
     + "\"paired\" is the median of the per-turn ratios; \"CPU s\" is the process's CPU time per run (median), which a busy machine's "
@@ -156,7 +156,8 @@ static double Median(double[] values)
     return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
 
-static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "";
+// The 1, 5 and 15 minute load averages and the threads runnable now / all.
+static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(4)) : "";
 
 static string CpuModel()
 {
