@@ -3,6 +3,7 @@
 // TiledLayerPlanner.Plan (clustered outputs and consecutive outputs). See README.md.
 //   dotnet run -c Release --project bench/planning -- [BenchmarkDotNet options]
 //   dotnet run -c Release --project bench/planning -- cpu-time [--repeat 5] [--cases challenge-65536,...] [--out DIR]
+//   dotnet run -c Release --project bench/planning -- gpu-plan [--neurons 65536] [--layers 64] [--repeat 2] [--threads T] [--plan-cache DIR]
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Exporters;
@@ -10,6 +11,26 @@ using BenchmarkDotNet.Exporters.Json;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using SpDnn.Bench.Planning;
+
+if (args.Length > 0 && args[0] == "gpu-plan")
+{
+    int neurons = 65536, layers = 64, repeat = 2, threads = 0;
+    string? cache = null;
+    for (int a = 1; a < args.Length; a++)
+    {
+        switch (args[a])
+        {
+            case "--neurons": neurons = int.Parse(args[++a]); break;
+            case "--layers": layers = int.Parse(args[++a]); break;
+            case "--repeat": repeat = int.Parse(args[++a]); break;
+            case "--threads": threads = int.Parse(args[++a]); break;
+            case "--plan-cache": cache = args[++a]; break;
+            default: throw new ArgumentException($"Unknown option {args[a]}.");
+        }
+    }
+    GpuPlanRun.Run(neurons, layers, repeat, cache, threads);
+    return;
+}
 
 if (args.Length > 0 && args[0] == "cpu-time")
 {

@@ -23,4 +23,6 @@ public sealed record BenchRequest
     public required string OutputFolder { get; init; }
     public required string Name { get; init; }
     public int Threads { get; init; }
+    /// <summary>Folder of planned-layout caches (GPU engine); null: plan every time.</summary>
+    public string? PlanCache { get; init; }
 }

@@ -105,7 +105,7 @@ public sealed class BenchRunner(TextWriter output, TextWriter error, StepProgres
         // The cold path, for the time to answer: opening the engine, planning, the first run (warm-up).
         var cold = Stopwatch.StartNew();
         using var engine = EngineFactory.Create(engineName);
-        var options = new InferenceOptions { Threads = request.Threads };
+        var options = new InferenceOptions { Threads = request.Threads, PlanCacheFolder = request.PlanCache, Note = note => error.WriteLine($"note: {note}") };
         var planWatch = Stopwatch.StartNew();
         using var plan = progress.Run($"plan {engine.Name} {network.Neurons}x{network.LayerCount}", 0, _ => engine.Plan(network, options));
         double planSeconds = planWatch.Elapsed.TotalSeconds;

@@ -26,10 +26,11 @@ public static class BenchCommand
         var truthImages = NumberOption.Int("--truth-images", "General family: images the written truth covers (the first K)", 1, MnistTrainingImages.Count, 2000);
         var output = new Option<string>("--out") { Description = "Folder for the record (JSON, CSV, Markdown, PNG)", DefaultValueFactory = _ => Path.Combine("bench", "results") };
         var name = new Option<string?>("--name") { Description = "File name stem of the record (default: bench-DATE-HOST)" };
+        var planCache = new Option<string?>("--plan-cache") { Description = "Folder to keep planned layouts in (GPU engine), keyed by network and settings: a later bench reads them instead of planning" };
         var threads = NumberOption.Int("--threads", $"Worker threads for CPU engines (0: all cores, at most {NumberOption.MaxThreads})", 0, NumberOption.MaxThreads, 0);
         var command = new Command("bench", "Benchmark engines on the challenge networks (or the general family) and write a report")
         {
-            family, neurons, layers, engines, repeat, images, imageFiles, truth, writeTruth, truthImages, output, name, threads,
+            family, neurons, layers, engines, repeat, images, imageFiles, truth, writeTruth, truthImages, output, name, threads, planCache,
         };
         command.SetAction(parse =>
         {
@@ -49,6 +50,7 @@ public static class BenchCommand
                 OutputFolder = parse.GetValue(output)!,
                 Name = PortableFileName.Of(parse.GetValue(name) ?? $"bench-{DateTime.UtcNow:yyyyMMdd-HHmm}-{Environment.MachineName}"),
                 Threads = parse.GetValue(threads),
+                PlanCache = parse.GetValue(planCache),
             };
             OutputGuard.Check(request.ImageFiles.Select(f => ("--images-file", (string?)f)), ReportWriter.MainFiles(request.OutputFolder, request.Name).Select(f => ("--out", (string?)f)));
             var config = parse.InvocationConfiguration;

@@ -25,11 +25,12 @@ public static class InferCommand
         var json = new Option<bool>("--json") { Description = "Print one JSON record instead of text" };
         var threads = NumberOption.Int("--threads", $"Worker threads (0: all cores, at most {NumberOption.MaxThreads}; shared by the MPI ranks of a host)", 0, NumberOption.MaxThreads, 0);
         var gpus = new Option<string?>("--gpus") { Description = "GPUs: all, a count K or a list such as 0,2 (one process: images split over them; under mpiexec: one GPU per rank by local rank)" };
+        var planCache = new Option<string?>("--plan-cache") { Description = "Folder to keep planned layouts in (GPU engine): a later run of the same network with the same settings reads its plan instead of planning (checked, replaced when damaged or stale)" };
         var rebalance = NumberOption.Int("--rebalance-after", "With several GPUs, re-split the live images evenly after this many layers (0: never)", 0, int.MaxValue, 0);
 
         var command = new Command("infer", "Run sparse DNN inference on a network and images")
         {
-            network, images, neurons, data, layers, bias, truth, engine, categoriesOut, json, threads, gpus, rebalance, labels, predictionsOut,
+            network, images, neurons, data, layers, bias, truth, engine, categoriesOut, json, threads, gpus, rebalance, labels, predictionsOut, planCache,
         };
         command.Validators.Add(result =>
         {
@@ -72,6 +73,7 @@ public static class InferCommand
                 Labels = parse.GetValue(labels),
                 PredictionsOut = parse.GetValue(predictionsOut),
                 Clock = clock,
+                PlanCache = parse.GetValue(planCache),
                 LoadedImages = loadedImages,
             };
             return new InferRunner(config.Output, config.Error, StepProgress.For(config.Error)).Run(request);

@@ -23,6 +23,8 @@ public sealed record InferRequest
     public string? Labels { get; init; }
     /// <summary>Write the predicted class of every image, one per line.</summary>
     public string? PredictionsOut { get; init; }
+    /// <summary>Folder of planned-layout caches (<see cref="SpDnn.Model.InferenceOptions.PlanCacheFolder"/>); null: plan every time.</summary>
+    public string? PlanCache { get; init; }
     /// <summary>Started when the command began (before any data was made or read): the time to answer runs from it.</summary>
     public AnswerClock Clock { get; init; } = new();
     /// <summary>The images of <see cref="Images"/> when the command has read them already (the generated dataset).</summary>

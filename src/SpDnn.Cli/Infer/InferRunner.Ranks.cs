@@ -65,7 +65,8 @@ public sealed partial class InferRunner
                 // Read after the network (same step), so the images are checked against its N.
                 Images = new ImageFileInput(request.Images, () => network?.Neurons),
                 CreateEngine = c => ScaleOutEngines.Create(new EngineRequest(request.Engine, request.Gpus, request.RebalanceAfter), c),
-                Options = new InferenceOptions { Threads = threads },
+                // One rank reports what the plan cache did (every rank plans, and may read or write the same file).
+                Options = new InferenceOptions { Threads = threads, PlanCacheFolder = request.PlanCache, Note = root ? note => error.WriteLine($"note: {note}") : null },
             };
             var run = DistributedRunner.Run(communicator, job);
             // The slowest rank's reading; in the time to answer, with the command's steps before it.

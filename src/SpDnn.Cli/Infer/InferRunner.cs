@@ -31,16 +31,20 @@ public sealed partial class InferRunner(TextWriter output, TextWriter error, Ste
         var opened = NetworkLoader.Open(request.Network, request.Layers, request.Bias);
         try
         {
-            var network = Preload(opened);
+            long engineStart = Stopwatch.GetTimestamp();
+            using var engine = ScaleOutEngines.Create(new EngineRequest(request.Engine, request.Gpus, request.RebalanceAfter, !opened.IsChallengeForm), new SingleProcessCommunicator());
+            double engineSeconds = Stopwatch.GetElapsedTime(engineStart).TotalSeconds;
+            // An engine that reads each layer once, while planning, reads a binary file's layers from
+            // the mapped file as it plans them (reading overlaps planning); others get the network in memory.
+            var network = engine.ReadsLayersOnlyWhilePlanning && opened is BinaryNetworkSource ? opened : Preload(opened);
             var images = request.LoadedImages is { } loaded && loaded.Neurons == network.Neurons ? loaded
                 : progress.Run("reading images", 0, _ => ImageLoader.Load(request.Images, network.Neurons));
             int[]? truth = request.Truth is null ? null : CategoriesFile.Read(request.Truth);
-            double loadSeconds = loadWatch.Elapsed.TotalSeconds;
+            double loadSeconds = loadWatch.Elapsed.TotalSeconds - engineSeconds;
             // Load in the time to answer runs from the command's start: data generated on first use is in it.
-            double answerLoadSeconds = request.Clock.CommandSeconds;
+            double answerLoadSeconds = request.Clock.CommandSeconds - engineSeconds;
 
-            using var engine = ScaleOutEngines.Create(new EngineRequest(request.Engine, request.Gpus, request.RebalanceAfter, !network.IsChallengeForm), new SingleProcessCommunicator());
-            var options = new InferenceOptions { Threads = request.Threads };
+            var options = new InferenceOptions { Threads = request.Threads, PlanCacheFolder = request.PlanCache, Note = note => error.WriteLine($"note: {note}") };
             NetworkFormCheck.EnsureRuns(engine, network);
             var planWatch = Stopwatch.StartNew();
             using var plan = progress.Run($"planning ({engine.Name})", 0, _ => engine.Plan(network, options));
@@ -124,7 +128,7 @@ public sealed partial class InferRunner(TextWriter output, TextWriter error, Ste
             }, from: 1);
             return 0;
         });
-        return new InMemoryNetwork(layers, source.Description, source.ReadOut);
+        return new InMemoryNetwork(layers, source.Description, source.ReadOut) { KnownChecksum = NetworkChecksum.Known(source) };
     }
 
     private static InferReport BuildReport(InferRequest request, ILayerSource network, string imagesDescription, InferenceResult result,

@@ -47,6 +47,9 @@ public sealed class MultiDeviceEngine : IInferenceEngine
     /// <summary>Number of device engines the images are split over.</summary>
     public int DeviceCount => _devices.Length;
 
+    /// <inheritdoc/>
+    public bool ReadsLayersOnlyWhilePlanning => _devices.All(d => d.ReadsLayersOnlyWhilePlanning);
+
     /// <summary>Layers after which the live images are split again; 0 for never.</summary>
     public int RebalanceAfterLayer { get; }
 

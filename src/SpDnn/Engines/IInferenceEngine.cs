@@ -19,6 +19,13 @@ public interface IInferenceEngine : IDisposable
     /// </summary>
     bool RunsGeneralForm => false;
 
+    /// <summary>
+    /// Whether the engine reads a network's layers only while planning, each once, in parallel
+    /// (its runs never ask for a layer): a caller whose network is in a file with random access
+    /// need not read it into memory first, and reading then overlaps planning.
+    /// </summary>
+    bool ReadsLayersOnlyWhilePlanning => false;
+
     /// <summary>Prepares <paramref name="network"/> for this engine.</summary>
     IEnginePlan Plan(ILayerSource network, InferenceOptions options);
 

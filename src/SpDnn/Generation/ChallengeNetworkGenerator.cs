@@ -56,6 +56,10 @@ public sealed class ChallengeNetworkGenerator : ILayerSource
     /// <summary>The bias of every neuron: the challenge's for N unless the constructor was given one.</summary>
     public float Bias => _bias;
 
+    /// <summary>The layers follow from N, L and the bias (and this build of the generator, which plan caches key on too).</summary>
+    internal UInt128 ContentChecksum =>
+        NetworkChecksum.OfText($"challenge network generator: N={Neurons}, L={LayerCount}, bias bits {BitConverter.SingleToInt32Bits(_bias)}");
+
     /// <inheritdoc/>
     public string Description =>
         $"challenge network N={Neurons}, L={LayerCount} (RadiX-Net, MT19937 seed 5489 permutations, bias {_bias:R})" +

@@ -52,6 +52,9 @@ public sealed class GeneralNetworkGenerator : ILayerSource
     /// <inheritdoc/>
     public int LayerCount { get; }
 
+    /// <summary>The layers follow from N, L and the seed (and this build of the generator, which plan caches key on too).</summary>
+    internal UInt128 ContentChecksum => NetworkChecksum.OfText($"general network generator: N={Neurons}, L={LayerCount}, seed {_seed}");
+
     /// <inheritdoc/>
     public string Description =>
         $"general network N={Neurons}, L={LayerCount} (seed {_seed}: {InputsPerOutput} distinct random inputs per output, " +

@@ -45,12 +45,15 @@ public sealed class InMemoryNetwork : ILayerSource
     /// <inheritdoc/>
     public NetworkLayer GetLayer(int index) => _layers[index];
 
+    /// <summary>The checksum of the source the layers were read from, when it knew one.</summary>
+    internal UInt128? KnownChecksum { get; init; }
+
     /// <summary>Reads every layer of <paramref name="source"/> into memory (in parallel).</summary>
     public static InMemoryNetwork Load(ILayerSource source)
     {
         var layers = new NetworkLayer[source.LayerCount];
         Parallel.For(0, layers.Length, k => layers[k] = source.GetLayer(k));
-        return new InMemoryNetwork(layers, source.Description, source.ReadOut);
+        return new InMemoryNetwork(layers, source.Description, source.ReadOut) { KnownChecksum = NetworkChecksum.Known(source) };
     }
 
     /// <summary>The first <paramref name="count"/> layers.</summary>

@@ -24,8 +24,19 @@ public sealed record InferenceOptions
     /// <summary>Reference engine only: float32 (challenge semantics) or float64.</summary>
     public Precision Precision { get; init; } = Precision.Single;
 
-    /// <summary>Worker threads for CPU engines; 0 means all cores.</summary>
+    /// <summary>Worker threads for CPU engines (and the GPU engine's planning); 0 means all cores.</summary>
     public int Threads { get; init; }
+
+    /// <summary>
+    /// A folder where engines that can keep their planned layouts do so (the GPU engine): a plan
+    /// is stored there keyed by the network's content and the engine's settings, and a later
+    /// <c>Plan</c> of the same network with the same settings reads it instead of planning.
+    /// Null: plan every time.
+    /// </summary>
+    public string? PlanCacheFolder { get; init; }
+
+    /// <summary>Receives one-line notes for the user (a plan cache found damaged or stale and planned again, or not written).</summary>
+    public Action<string>? Note { get; init; }
 
     /// <summary>No progress, no cancellation, float32, all cores.</summary>
     public static InferenceOptions Default { get; } = new();

@@ -17,7 +17,8 @@ internal sealed record GpuBatchOutcome(
     int Checkpoints,
     int Collapses,
     int Launches,
-    int TailLayers);
+    int TailLayers,
+    double PlanWaitSeconds);
 
 /// <summary>
 /// Runs one batch of images through a plan. Features are neuron-major (one column per live
@@ -125,15 +126,21 @@ internal sealed class GpuBatchRun : IDisposable
         var total = Stopwatch.StartNew();
         // Per-layer device time from events around each launch (one layer per launch then).
         var markers = _options.TimeEachLayer ? new (ProfilingMarker Start, ProfilingMarker End)?[layers] : null;
-        var streamed = _plan.Chunks.Where(c => c.Streamed is not null).ToArray();
-        using var copyStream = streamed.Length > 0 ? _device.Accelerator.CreateStream() : null;
+        // A plan still being made is taken chunk by chunk as the run reaches it (the wait is
+        // planning's); which chunks stream is known only once the plan is whole (GpuPlan.Chunk).
+        var streamed = _plan.IsComplete ? _plan.StreamedChunkList : null;
+        using var copyStream = streamed is not { Length: 0 } ? _device.Accelerator.CreateStream() : null;
         int issued = 0; // streamed chunks whose copy to a slot has been started
-        if (copyStream is not null) Prefetch(streamed, copyStream, ref issued);
+        if (streamed is { Length: > 0 }) Prefetch(streamed, copyStream!, ref issued);
+        double planWait = 0;
         int k = 0;
-        foreach (var chunk in _plan.Chunks)
+        for (int c = 0; c < _plan.ChunkCount; c++)
         {
             if (k >= layers || bound == 0) break;
-            var device = chunk.Resident ?? Acquire(chunk, streamed, copyStream!, ref issued);
+            var chunk = _plan.Chunk(c, out double waited);
+            planWait += waited;
+            if (chunk.Streamed is not null) streamed ??= _plan.StreamedChunkList;
+            var device = chunk.Resident ?? Acquire(chunk, streamed!, copyStream!, ref issued);
             while (k < chunk.EndLayer && bound > 0)
             {
                 inference.Cancellation.ThrowIfCancellationRequested();
@@ -216,7 +223,7 @@ internal sealed class GpuBatchRun : IDisposable
             survivingFeatures?.Add(features![r]);
         }
         return new GpuBatchOutcome([.. survivingRows], survivingFeatures?.ToArray(), liveImages, distinct, layerSeconds,
-            total.Elapsed.TotalSeconds, upload.Elapsed.TotalSeconds, checkpoints, _collapses, launches, tailLayers);
+            total.Elapsed.TotalSeconds, upload.Elapsed.TotalSeconds, checkpoints, _collapses, launches, tailLayers, planWait);
     }
 
     private static void ReadLayerTimes((ProfilingMarker Start, ProfilingMarker End)?[] markers, double[] layerSeconds)

@@ -44,6 +44,9 @@ public sealed class GpuEngine : IInferenceEngine
     /// <inheritdoc/>
     public IEnginePlan Plan(ILayerSource network, InferenceOptions options) => new GpuPlan(_device, network, _options, options);
 
+    /// <summary>True: every layer is planned once (on other threads while the first run starts, see <see cref="GpuPlan"/>), and runs read only the plan.</summary>
+    public bool ReadsLayersOnlyWhilePlanning => true;
+
     /// <inheritdoc/>
     public InferenceResult Execute(IEnginePlan plan, ImageBatch images, InferenceOptions options)
     {
@@ -59,7 +62,7 @@ public sealed class GpuEngine : IInferenceEngine
         var layerSeconds = new double[layers];
         var categories = new List<int>();
         var finalRows = new List<(int Image, float[] Row)>();
-        double seconds = 0, upload = 0;
+        double seconds = 0, upload = 0, planWait = 0;
         int checkpoints = 0, collapses = 0, batches = 0, launches = 0, tailLayers = 0;
         for (int start = 0; start < images.Count || (start == 0 && images.Count == 0); start += batch)
         {
@@ -69,6 +72,7 @@ public sealed class GpuEngine : IInferenceEngine
             batches++;
             seconds += outcome.Seconds;
             upload += outcome.UploadSeconds;
+            planWait += outcome.PlanWaitSeconds;
             checkpoints += outcome.Checkpoints;
             collapses += outcome.Collapses;
             launches += outcome.Launches;
@@ -89,6 +93,8 @@ public sealed class GpuEngine : IInferenceEngine
             if (images.Count == 0) break;
         }
 
+        // Figures of the whole plan: a run that ended early (every row dead) may not have waited for its last chunks.
+        p.WaitComplete();
         var stats = new LayerStatistics[layers];
         for (int k = 0; k < layers; k++) stats[k] = new LayerStatistics(k + 1, (int)liveImages[k], distinct[k], layerSeconds[k]);
         var details = new Dictionary<string, string>
@@ -108,6 +114,8 @@ public sealed class GpuEngine : IInferenceEngine
             ["streamedChunks"] = p.StreamedChunks.ToString(CultureInfo.InvariantCulture),
             ["streamedBytes"] = p.StreamedBytes.ToString(CultureInfo.InvariantCulture),
             ["planningSeconds"] = p.PlanningSeconds.ToString("G6", CultureInfo.InvariantCulture),
+            ["planPhases"] = p.Phases,
+            ["planCache"] = p.CacheState,
             ["stagingRatio"] = p.StagingRatio.ToString("F3", CultureInfo.InvariantCulture),
             ["residentInputLayers"] = p.ResidentLayerCount.ToString(CultureInfo.InvariantCulture),
             ["residentInputColumns"] = p.ResidentColumns.ToString(CultureInfo.InvariantCulture),
@@ -125,6 +133,7 @@ public sealed class GpuEngine : IInferenceEngine
             Categories = [.. categories],
             InferenceSeconds = seconds,
             UploadSeconds = upload,
+            PlanWaitSeconds = planWait,
             LayerStatistics = stats,
             FinalFeatures = options.KeepFinalFeatures ? ToCsr(finalRows, p.Neurons) : null,
             Details = details,
@@ -155,9 +164,10 @@ public sealed class GpuEngine : IInferenceEngine
     private int BatchSize(GpuPlan plan, int images)
     {
         if (images <= 1) return Math.Max(1, images);
+        // A plan still being made leaves room for its chunks to come.
         long budget = _options.DeviceMemoryBudget > 0
-            ? _options.DeviceMemoryBudget - plan.DeviceBytes
-            : (long)(_device.FreeMemory * 0.9);
+            ? _options.DeviceMemoryBudget - plan.ExpectedDeviceBytes
+            : (long)(_device.FreeMemory * 0.9) - (plan.ExpectedDeviceBytes - plan.DeviceBytes);
         long perImage = GpuBatchRun.DeviceBytes(2, plan.Neurons, plan.LayerCount) - GpuBatchRun.DeviceBytes(1, plan.Neurons, plan.LayerCount);
         long fit = Math.Max(1, budget / Math.Max(1, perImage));
         return (int)Math.Min(images, fit);

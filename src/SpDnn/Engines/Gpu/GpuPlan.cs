@@ -1,4 +1,8 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.ExceptionServices;
+using ILGPU.Runtime;
 using SpDnn.Model;
 
 namespace SpDnn.Engines.Gpu;
@@ -14,34 +18,68 @@ internal sealed record PlanChunk(int FirstLayer, int Count, int MaxBlocks, Devic
 /// Chunks are uploaded while the device memory budget allows; the rest stay in page-locked
 /// host memory and are streamed through two device slots at run time (copying the next chunk
 /// while the current one computes).
+/// <para>
+/// Planning runs as a pipeline off the caller's thread: one thread makes chunks (its layers
+/// planned in parallel and packed into a page-locked buffer, or read from the plan cache), one
+/// uploads them (an asynchronous copy from page-locked memory) and, with a plan cache to write,
+/// one appends them to the cache file; a few buffers circulate between them, so host memory holds
+/// two or three chunks whatever the network's size. The constructor returns once the first chunk
+/// is on the device (all of them when the weights may not fit it); a run takes each later chunk
+/// when it reaches it (<see cref="Chunk(int)"/>), waiting only if it is not there yet, so planning
+/// overlaps the run's first layers.
+/// </para>
 /// </summary>
 internal sealed class GpuPlan : IEnginePlan
 {
-    private readonly List<PlanChunk> _chunks = [];
+    private readonly GpuEngineOptions _options;
+    private readonly ParallelOptions _parallel;
+    private readonly ChunkPlanner _planner;
+    private readonly int _perChunk;
+    private readonly long _weightBudget;
+    private readonly PlanChunk?[] _chunks;
     private readonly DeviceChunk?[] _slots = new DeviceChunk?[2];
+    private readonly PlannedLayer[] _layers;
+    private readonly Action<string>? _note;
+    private readonly Stopwatch _watch = Stopwatch.StartNew();
+    private readonly CancellationTokenSource _stop;
+    private readonly AcceleratorStream _copyStream;
+    private readonly BlockingCollection<PinnedChunk?> _free = new();           // buffers to pack into (null: not allocated yet)
+    private readonly BlockingCollection<PinnedChunk> _toUpload = new();
+    private readonly BlockingCollection<(PinnedChunk Chunk, bool Kept)> _toWrite = new();
+    private readonly Thread _maker, _uploader;
+    private readonly object _gate = new();
+    private readonly PlanCacheKey? _key;
+    private Thread? _writerThread;
+    private PlanCacheReader? _reader, _damaged;
+    private PlanCacheWriter? _writer;
+    private int _writeFrom = int.MaxValue; // chunks from this one on go to the cache writer's thread
+    private int _published;                // chunks in device memory (or page-locked memory, streamed)
+    private bool _complete;
+    private Exception? _failure;
+    private double _completeSeconds = -1;
+    private long _maxChunkBytes;
+    private ChunkShape _bufferShape = ChunkShape.Empty;
+    private double _checksumSeconds, _planSeconds, _packSeconds, _readSeconds, _uploadSeconds, _writeSeconds;
+    private bool _disposed;
 
     public GpuPlan(GpuDevice device, ILayerSource network, GpuEngineOptions engineOptions, InferenceOptions options)
     {
-        var watch = Stopwatch.StartNew();
         Device = device;
         Neurons = network.Neurons;
         LayerCount = network.LayerCount;
-        var parallel = new ParallelOptions
+        if (LayerCount < 1) throw new ArgumentException("A network needs at least one layer.", nameof(network));
+        _options = engineOptions;
+        _note = options.Note;
+        _stop = CancellationTokenSource.CreateLinkedTokenSource(options.Cancellation);
+        _parallel = new ParallelOptions
         {
-            CancellationToken = options.Cancellation,
+            CancellationToken = _stop.Token,
             MaxDegreeOfParallelism = options.Threads > 0 ? options.Threads : -1,
         };
         long budget = engineOptions.DeviceMemoryBudget > 0 ? engineOptions.DeviceMemoryBudget : (long)(device.FreeMemory * 0.9);
         // Weights may take three quarters of the budget; the images' buffers need the rest.
-        long weightBudget = budget / 4 * 3;
-        int perChunk = Math.Max(1, engineOptions.LayersPerChunk);
-        // Plan a chunk of layers in parallel on the CPU, pack it, then upload or pin it, so host
-        // memory holds one chunk of tiled layers at a time however long the network is.
-        var tiled = new TiledLayer[Math.Min(perChunk, LayerCount)];
-        var merged = new TiledLayer[tiled.Length];
-        var resident = new TiledLayer?[tiled.Length];
-        var lanes = new TiledLayer?[tiled.Length];
-        var tailLayouts = new TiledLayer?[tiled.Length];
+        _weightBudget = budget / 4 * 3;
+        _perChunk = Math.Max(1, engineOptions.LayersPerChunk);
         // A requested width whose stage does not fit shared memory falls back to the widest that does.
         int requested = engineOptions.ResidentColumns;
         ResidentColumns = requested > 0 && ResidentInputKernel.StageBytes(Neurons, requested) <= device.ResidentStageBytes
@@ -51,78 +89,32 @@ internal sealed class GpuPlan : IEnginePlan
         ColumnLanes = ResidentColumns > 0 && requested == 0 && engineOptions.ColumnLanes
             && ColumnLaneKernel.StageBytes(Neurons) <= device.ResidentStageBytes;
         TailColumns = ResidentColumns == 0 || !engineOptions.TailProgram ? 0 : ResidentInputKernel.ColumnsFor(Neurons, device.ResidentStageBytes, TailProgram.MaxColumns);
-        _residentLayers = new bool[LayerCount];
-        _columnLaneLayers = new bool[LayerCount];
-        long footprints = 0;
-        var slotShape = default(ChunkShape);
-        bool streaming = engineOptions.Weights == WeightResidency.Streamed;
+        ChunkCount = (LayerCount + _perChunk - 1) / _perChunk;
+        _chunks = new PlanChunk?[ChunkCount];
+        _layers = new PlannedLayer[LayerCount];
+        _planner = new ChunkPlanner(network, engineOptions, ResidentColumns, ColumnLanes, TailColumns > 0);
+        _copyStream = device.Accelerator.CreateStream();
+        _maker = new Thread(Make) { IsBackground = true, Name = "spdnn-gpu-planner" };
+        _uploader = new Thread(Upload) { IsBackground = true, Name = "spdnn-gpu-plan-upload" };
         try
         {
-            for (int start = 0; start < LayerCount; start += perChunk)
+            if (options.PlanCacheFolder is { } folder) _key = OpenCache(folder, network);
+            // Two buffers: one being packed while the other uploads; a third while one is written to the cache.
+            for (int b = 0; b < (_writer is null ? 2 : 3); b++) _free.Add(null);
+            _maker.Start();
+            _uploader.Start();
+            if (_writer is not null) StartWriter();
+            var first = Chunk(0);
+            // Chunks go on planning after the constructor returns only where the whole plan will
+            // surely fit the device: the run's buffers are sized next to it before it is complete.
+            if (engineOptions.Weights == WeightResidency.Streamed || first.Streamed is not null || 2 * _maxChunkBytes * ChunkCount > _weightBudget)
+                WaitComplete();
+            // Compiled now, not in the first run that reaches a full-width layer (tens of ms).
+            if (ResidentColumns > 0 && _layers.Any(l => l.Resident))
             {
-                int count = Math.Min(perChunk, LayerCount - start);
-                Parallel.For(0, count, parallel, i =>
-                {
-                    var layer = network.GetLayer(start + i);
-                    if (layer.Weights.Rows != Neurons || layer.Weights.Columns != Neurons || layer.Bias.Length != Neurons)
-                        throw new ArgumentException($"Layer {start + i + 1} does not have {Neurons} neurons.");
-                    // Off: both rows the full layout; on: both the merged one; auto: one each.
-                    (TiledLayer full, TiledLayer? once) = engineOptions.MergeDuplicateOutputs switch
-                    {
-                        DuplicateOutputMerge.Off => (TiledLayerPlanner.Plan(layer, mergeDuplicates: false), null),
-                        DuplicateOutputMerge.On => (TiledLayerPlanner.Plan(layer), null),
-                        _ => TiledLayerPlanner.PlanBoth(layer),
-                    };
-                    tiled[i] = full;
-                    merged[i] = once ?? full;
-                    resident[i] = ResidentColumns > 0 && (engineOptions.Kernel == FullWidthKernel.Resident || ScatteredInputs(full, Neurons) || ResidentColumns >= WideTileColumns)
-                        ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: true)
-                        : null;
-                    _ = resident[i]?.ExactProductBounds;
-                    lanes[i] = resident[i] is { } r && ColumnLanes && (engineOptions.Kernel == FullWidthKernel.Resident || MayFuse(r, engineOptions))
-                        ? ColumnLaneLayerPlanner.Plan(layer, mergeDuplicates: true) : null;
-                    _ = lanes[i]?.ExactProductBounds;
-                    tailLayouts[i] = resident[i] is not null && TailColumns > 0 ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: false) : null;
-                    _ = tailLayouts[i]?.ExactProductBounds;
-                    // Scanned here, in parallel, rather than while packing.
-                    _ = tiled[i].ExactProductBounds;
-                    _ = merged[i].ExactProductBounds;
-                });
-                for (int i = 0; i < count; i++)
-                {
-                    Weights += tiled[i].NonZeros;
-                    FullComputedWeights += tiled[i].ComputedNonZeros;
-                    ComputedWeights += merged[i].ComputedNonZeros;
-                    WarpRowCount += tiled[i].WarpRowCount;
-                    footprints += tiled[i].Footprint.Length;
-                    _residentLayers[start + i] = resident[i] is not null;
-                    _columnLaneLayers[start + i] = lanes[i] is not null;
-                }
-                var packed = new LayerChunk(start, tiled.AsSpan(0, count).ToArray(), merged.AsSpan(0, count).ToArray(), resident.AsSpan(0, count).ToArray(), lanes.AsSpan(0, count).ToArray(),
-                    tailLayouts.AsSpan(0, count).ToArray());
-                Array.Clear(resident);
-                Array.Clear(lanes);
-                Array.Clear(tailLayouts);
-                // Leave room for two streaming slots should a later chunk not fit.
-                streaming |= engineOptions.Weights == WeightResidency.Auto
-                    && ResidentBytes + packed.Bytes + packed.Bytes / 2 * 5 > weightBudget;
-                if (streaming)
-                {
-                    _chunks.Add(new PlanChunk(start, count, packed.MaxBlocks, null, new PinnedChunk(device.Accelerator, packed), StreamedChunks));
-                    StreamedChunks++;
-                    StreamedBytes += packed.Bytes;
-                    slotShape = ChunkShape.Max(slotShape, ChunkShape.Of(packed));
-                }
-                else
-                {
-                    _chunks.Add(new PlanChunk(start, count, packed.MaxBlocks, new DeviceChunk(device.Accelerator, packed), null, -1));
-                    ResidentBytes += packed.Bytes;
-                }
-            }
-            if (StreamedChunks > 0)
-            {
-                for (int s = 0; s < Math.Min(2, StreamedChunks); s++) _slots[s] = new DeviceChunk(device.Accelerator, slotShape);
-                SlotBytes = slotShape.Bytes * Math.Min(2, StreamedChunks);
+                _ = device.ResidentKernel(ResidentColumns);
+                if (TailColumns > 0) _ = device.TailKernel(TailColumns);
+                if (_layers.Any(l => l.ColumnLanes)) _ = device.ColumnLaneKernel;
             }
         }
         catch
@@ -130,12 +122,7 @@ internal sealed class GpuPlan : IEnginePlan
             Dispose();
             throw;
         }
-        StagingRatio = LayerCount > 0 && Neurons > 0 ? footprints / ((double)LayerCount * Neurons) : 0;
-        // Compiled now, not in the first run that reaches a full-width layer (tens of ms).
-        if (ResidentLayerCount > 0) _ = device.ResidentKernel(ResidentColumns);
-        if (ResidentLayerCount > 0 && TailColumns > 0) _ = device.TailKernel(TailColumns);
-        if (ColumnLaneLayerCount > 0) _ = device.ColumnLaneKernel;
-        PlanningSeconds = watch.Elapsed.TotalSeconds;
+        ReturnedSeconds = _watch.Elapsed.TotalSeconds;
     }
 
     /// <summary>
@@ -149,6 +136,14 @@ internal sealed class GpuPlan : IEnginePlan
     public const double ResidentStagingRatio = 3.0;
 
     /// <summary>
+    /// The other half of the rule: where the stage holds this many live columns or more (N up to
+    /// about 4700), the resident-input kernel also beats the tiled one on layers whose blocks
+    /// share their inputs (measured on the H200, 2026-12-04: challenge 1024 x 120 6.33 against
+    /// 6.87 ms, 4096 x 120 11.5 against 14.1 ms; at N = 16384, 3 columns, 99.6 against 43.2 ms).
+    /// </summary>
+    public const int WideTileColumns = 8;
+
+    /// <summary>
     /// The rule for <see cref="ColumnLaneKernel"/> under the automatic choice: only layers whose
     /// products may be fused (every weight a power of two). Its lanes read one value per entry,
     /// so the per-entry index and address work is not shared by several columns: with rounded
@@ -157,21 +152,8 @@ internal sealed class GpuPlan : IEnginePlan
     /// the challenge's dyadic layers it gains 5-8% (1024 x 120 5.78 against 6.09 ms, 1024 x 480
     /// 10.1 against 11.0 ms).
     /// </summary>
-    private static bool MayFuse(TiledLayer layer, GpuEngineOptions options) =>
+    internal static bool MayFuse(TiledLayer layer, GpuEngineOptions options) =>
         options.FusedProducts && layer.ExactProductBounds.Low < layer.ExactProductBounds.High;
-
-    private static bool ScatteredInputs(TiledLayer full, int neurons) => full.Footprint.Length >= ResidentStagingRatio * neurons;
-
-    /// <summary>
-    /// The other half of the rule: where the stage holds this many live columns or more (N up to
-    /// about 4700), the resident-input kernel also beats the tiled one on layers whose blocks
-    /// share their inputs (measured on the H200, 2026-12-04: challenge 1024 x 120 6.33 against
-    /// 6.87 ms, 4096 x 120 11.5 against 14.1 ms; at N = 16384, 3 columns, 99.6 against 43.2 ms).
-    /// </summary>
-    public const int WideTileColumns = 8;
-
-    private readonly bool[] _residentLayers;
-    private readonly bool[] _columnLaneLayers;
 
     /// <summary>Live columns per group of the resident-input kernel for this network (0: its layers are too wide, or the kernel is off).</summary>
     public int ResidentColumns { get; }
@@ -183,37 +165,46 @@ internal sealed class GpuPlan : IEnginePlan
     public int TailColumns { get; }
 
     /// <summary>Whether layer <paramref name="k"/> has a resident-input layout (it runs there while many rows are live).</summary>
-    public bool HasResidentLayout(int k) => _residentLayers[k];
+    public bool HasResidentLayout(int k) => _layers[k].Resident;
 
     /// <summary>Whether layer k has a column-lane layout (<see cref="ColumnLaneKernel"/>).</summary>
-    public bool HasColumnLaneLayout(int k) => _columnLaneLayers[k];
+    public bool HasColumnLaneLayout(int k) => _layers[k].ColumnLanes;
 
     /// <summary>Layers with a column-lane layout.</summary>
-    public int ColumnLaneLayerCount => _columnLaneLayers.Count(r => r);
+    public int ColumnLaneLayerCount => _layers.Count(l => l.ColumnLanes);
 
     /// <summary>Layers with a resident-input layout.</summary>
-    public int ResidentLayerCount => _residentLayers.Count(r => r);
+    public int ResidentLayerCount => _layers.Count(l => l.Resident);
 
     /// <summary>Mean over layers of the tiled layout's staged inputs per tile (block footprints added up) over the inputs: 1 = each input staged once.</summary>
-    public double StagingRatio { get; }
+    public double StagingRatio => LayerCount > 0 && Neurons > 0 ? _layers.Sum(l => l.Footprint) / ((double)LayerCount * Neurons) : 0;
 
     public GpuDevice Device { get; }
     public int Neurons { get; }
     public int LayerCount { get; }
-    public long Weights { get; }
-    public double PlanningSeconds { get; }
+    public long Weights => _layers.Sum(l => l.NonZeros);
+
+    /// <summary>From the constructor's start until every chunk was in memory (until now while chunks are still being planned).</summary>
+    public double PlanningSeconds => _completeSeconds >= 0 ? _completeSeconds : _watch.Elapsed.TotalSeconds;
+
+    /// <summary>How long the constructor took: planning a run had to wait for before it could start.</summary>
+    public double ReturnedSeconds { get; }
 
     /// <summary>Warp-wide rows of slots over all layers ("warpnz").</summary>
-    public long WarpRowCount { get; }
+    public long WarpRowCount => _layers.Sum(l => l.WarpRows);
 
     /// <summary>Nonzeros the merged layouts compute (fewer than <see cref="Weights"/> where duplicate outputs are merged).</summary>
-    public long ComputedWeights { get; }
-
-    /// <summary>Nonzeros the first (full, or with merging on, merged) layouts compute.</summary>
-    private long FullComputedWeights { get; }
+    public long ComputedWeights => _layers.Sum(l => l.MergedComputed);
 
     /// <summary>Padded slots over computed nonzeros of the first layouts (1 = no padding).</summary>
-    public double PaddingRatio => FullComputedWeights > 0 ? WarpRowCount * (double)TiledLayout.WarpSize / FullComputedWeights : 1;
+    public double PaddingRatio
+    {
+        get
+        {
+            long computed = _layers.Sum(l => l.FullComputed);
+            return computed > 0 ? WarpRowCount * (double)TiledLayout.WarpSize / computed : 1;
+        }
+    }
 
     /// <summary>Share of the network's nonzeros the merged layouts compute (1 = no duplicate outputs merged).</summary>
     public double ComputedShare => Weights > 0 ? ComputedWeights / (double)Weights : 1;
@@ -226,23 +217,397 @@ internal sealed class GpuPlan : IEnginePlan
     public long StreamedBytes { get; private set; }
 
     /// <summary>Bytes of the device slots that streamed chunks pass through.</summary>
-    public long SlotBytes { get; }
+    public long SlotBytes { get; private set; }
 
     /// <summary>Device bytes the plan occupies.</summary>
     public long DeviceBytes => ResidentBytes + SlotBytes;
 
-    public IReadOnlyList<PlanChunk> Chunks => _chunks;
+    /// <summary>
+    /// Device bytes the plan will occupy: <see cref="DeviceBytes"/> once complete; before, with
+    /// room for the chunks still to come (each as large as the largest so far, and a quarter more).
+    /// </summary>
+    public long ExpectedDeviceBytes
+    {
+        get
+        {
+            lock (_gate)
+                return _complete ? DeviceBytes : DeviceBytes + (ChunkCount - _published) * _maxChunkBytes / 4 * 5;
+        }
+    }
+
+    /// <summary>Chunks of <see cref="LayersPerChunk"/> layers (the last may have fewer).</summary>
+    public int ChunkCount { get; }
+
+    public int LayersPerChunk => _perChunk;
+
+    /// <summary>Whether every chunk is in memory.</summary>
+    public bool IsComplete
+    {
+        get
+        {
+            lock (_gate) return _complete;
+        }
+    }
+
+    /// <summary>What the plan cache did: off, read, written, replaced (and why), not written.</summary>
+    public string CacheState { get; private set; } = "off";
+
+    /// <summary>Where planning's time went (per stage, summed over its threads; the stages overlap).</summary>
+    public string Phases
+    {
+        get
+        {
+            var c = CultureInfo.InvariantCulture;
+            var parts = new List<string>();
+            if (_key is not null) parts.Add(string.Create(c, $"network checksum {_checksumSeconds:F3} s"));
+            if (_readSeconds > 0) parts.Add(string.Create(c, $"cache read {_readSeconds:F3} s"));
+            parts.Add(string.Create(c, $"layers {_planSeconds:F3} s"));
+            parts.Add(string.Create(c, $"packing {_packSeconds:F3} s"));
+            parts.Add(string.Create(c, $"upload {_uploadSeconds:F3} s"));
+            if (_writeSeconds > 0) parts.Add(string.Create(c, $"cache write {_writeSeconds:F3} s"));
+            return string.Join(", ", parts);
+        }
+    }
+
+    /// <summary>
+    /// Chunk <paramref name="index"/>, once it is in memory (a streamed chunk: once the whole plan
+    /// is, since streaming needs every chunk's size); rethrows a failure of planning.
+    /// </summary>
+    public PlanChunk Chunk(int index) => Chunk(index, out _);
+
+    /// <summary><see cref="Chunk(int)"/>, and how long it waited (0 when the chunk was there).</summary>
+    public PlanChunk Chunk(int index, out double waitedSeconds)
+    {
+        long start = 0;
+        waitedSeconds = 0;
+        lock (_gate)
+        {
+            while (true)
+            {
+                if (_failure is not null) ExceptionDispatchInfo.Throw(_failure);
+                var chunk = index < _published ? _chunks[index] : null;
+                if (chunk is not null && (chunk.Resident is not null || _complete))
+                {
+                    if (start != 0) waitedSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+                    return chunk;
+                }
+                if (start == 0) start = Stopwatch.GetTimestamp();
+                Monitor.Wait(_gate);
+            }
+        }
+    }
+
+    /// <summary>Waits until every chunk is in memory.</summary>
+    public void WaitComplete()
+    {
+        lock (_gate)
+        {
+            while (!_complete)
+            {
+                if (_failure is not null) ExceptionDispatchInfo.Throw(_failure);
+                Monitor.Wait(_gate);
+            }
+        }
+    }
+
+    /// <summary>The streamed chunks in order (once complete).</summary>
+    public PlanChunk[] StreamedChunkList
+    {
+        get
+        {
+            WaitComplete();
+            return [.. _chunks.Where(c => c!.Streamed is not null).Select(c => c!)];
+        }
+    }
 
     /// <summary>The device slot that streamed chunk <paramref name="streamIndex"/> passes through.</summary>
     public DeviceChunk Slot(int streamIndex) => _slots[streamIndex % 2] ?? throw new InvalidOperationException("The plan streams no chunks.");
 
+    /// <summary>Looks the plan up in the cache folder: a reader when a file checks out, else a writer for a new one.</summary>
+    private PlanCacheKey? OpenCache(string folder, ILayerSource network)
+    {
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            Directory.CreateDirectory(folder);
+            var key = PlanCacheKey.For(network, _options, ResidentColumns, ColumnLanes, TailColumns, _parallel);
+            _checksumSeconds = watch.Elapsed.TotalSeconds;
+            string path = Path.Combine(folder, key.FileName);
+            _reader = PlanCacheReader.Open(path, key, LayerCount, _perChunk, out var problem);
+            if (_reader is not null)
+            {
+                CacheState = $"read {path}";
+                return key;
+            }
+            if (problem is not null) Note($"plan cache {path}: {problem}; planned again, and the file replaced");
+            _writer = new PlanCacheWriter(path, key, LayerCount, ChunkCount);
+            _writeFrom = 0;
+            CacheState = problem is null ? $"written {path}" : $"replaced {path} ({problem})";
+            return key;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Note($"plan cache {folder}: {e.Message}; planning without it");
+            CacheState = $"not used ({e.Message})";
+            return null;
+        }
+    }
+
+    private void Note(string message) => _note?.Invoke(message);
+
+    /// <summary>The maker: each chunk read from the cache or planned and packed, in order, into a free buffer.</summary>
+    private void Make()
+    {
+        PinnedChunk? held = null; // a buffer taken and not handed on yet
+        try
+        {
+            for (int c = 0; c < ChunkCount; c++)
+            {
+                int first = c * _perChunk, count = Math.Min(_perChunk, LayerCount - first);
+                held = _free.Take(_stop.Token);
+                long start = Stopwatch.GetTimestamp();
+                if (_reader is { } reader)
+                {
+                    held = Fit(held, reader.LargestChunk);
+                    if (reader.TryRead(c, held, _parallel, out var problem))
+                    {
+                        reader.Header.Layers.AsSpan(first, count).CopyTo(_layers.AsSpan(first, count));
+                        _readSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
+                        _toUpload.Add(held, _stop.Token);
+                        held = null;
+                        continue;
+                    }
+                    ReplanFrom(c, problem!);
+                    start = Stopwatch.GetTimestamp();
+                }
+                var chunk = _planner.Plan(first, count, _layers.AsSpan(first, count), _parallel);
+                _planSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
+                start = Stopwatch.GetTimestamp();
+                held = Fit(held, chunk.Shape);
+                chunk.PackInto(held, _parallel);
+                _packSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
+                _toUpload.Add(held, _stop.Token);
+                held = null;
+            }
+        }
+        catch (Exception e)
+        {
+            held?.Dispose();
+            Fail(e);
+        }
+        finally
+        {
+            _toUpload.CompleteAdding();
+        }
+    }
+
+    /// <summary>
+    /// A chunk of the cache file did not check out: reported once, planned from here on, and the
+    /// file replaced (the chunks before, which did check out, copied from it).
+    /// </summary>
+    private void ReplanFrom(int chunk, string problem)
+    {
+        var reader = _reader!;
+        _reader = null;
+        _damaged = reader;
+        Note($"plan cache {reader.Path}: {problem}; planned again from there, and the file replaced");
+        CacheState = $"replaced {reader.Path} ({problem})";
+        PlanCacheWriter? writer = null;
+        try
+        {
+            writer = new PlanCacheWriter(reader.Path, _key!, LayerCount, ChunkCount);
+            for (int c = 0; c < chunk; c++) writer.Copy(reader, c);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            writer?.Dispose();
+            NotWritten(e);
+            return;
+        }
+        lock (_gate)
+        {
+            _writer = writer;
+            _writeFrom = chunk;
+        }
+        StartWriter();
+    }
+
+    /// <summary><paramref name="buffer"/> when it holds <paramref name="shape"/>, else a larger one in its place.</summary>
+    private PinnedChunk Fit(PinnedChunk? buffer, ChunkShape shape)
+    {
+        if (buffer is not null && buffer.Capacity.Holds(shape)) return buffer;
+        buffer?.Dispose();
+        // Room for later chunks a little larger, so that buffers are seldom made again.
+        _bufferShape = ChunkShape.Max(_bufferShape, shape.Scaled(1.05));
+        return new PinnedChunk(Device.Accelerator, _bufferShape);
+    }
+
+    /// <summary>The uploader: each chunk to the device (or kept page-locked, to stream), in order; then the streaming slots.</summary>
+    private void Upload()
+    {
+        try
+        {
+            bool streaming = _options.Weights == WeightResidency.Streamed;
+            var slotShape = ChunkShape.Empty;
+            int index = 0;
+            foreach (var buffer in _toUpload.GetConsumingEnumerable(_stop.Token))
+            {
+                long start = Stopwatch.GetTimestamp();
+                long bytes = buffer.Shape.Bytes;
+                // Leave room for two streaming slots should a later chunk not fit.
+                streaming |= _options.Weights == WeightResidency.Auto && ResidentBytes + bytes + bytes / 2 * 5 > _weightBudget;
+                PlanChunk chunk;
+                if (streaming)
+                {
+                    // The buffer itself becomes the page-locked chunk; the maker gets a new one.
+                    chunk = new PlanChunk(buffer.FirstLayer, buffer.Count, buffer.MaxBlocks, null, buffer, StreamedChunks);
+                    StreamedChunks++;
+                    StreamedBytes += bytes;
+                    slotShape = ChunkShape.Max(slotShape, buffer.Shape);
+                }
+                else
+                {
+                    DeviceChunk? device = null;
+                    try
+                    {
+                        device = new DeviceChunk(Device.Accelerator, buffer.Shape);
+                        device.BeginLoad(_copyStream, buffer);
+                        _copyStream.Synchronize();
+                    }
+                    catch
+                    {
+                        device?.Dispose();
+                        buffer.Dispose();
+                        throw;
+                    }
+                    chunk = new PlanChunk(buffer.FirstLayer, buffer.Count, buffer.MaxBlocks, device, null, -1);
+                    ResidentBytes += bytes;
+                }
+                _uploadSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
+                bool write;
+                lock (_gate)
+                {
+                    _chunks[index] = chunk;
+                    _maxChunkBytes = Math.Max(_maxChunkBytes, bytes);
+                    _published = ++index;
+                    write = index - 1 >= _writeFrom;
+                    Monitor.PulseAll(_gate);
+                }
+                if (write) _toWrite.Add((buffer, streaming));
+                else _free.Add(streaming ? null : buffer);
+            }
+            if (index < ChunkCount) return; // the maker failed or was stopped
+            if (StreamedChunks > 0)
+            {
+                for (int s = 0; s < Math.Min(2, StreamedChunks); s++) _slots[s] = new DeviceChunk(Device.Accelerator, slotShape);
+                SlotBytes = slotShape.Bytes * Math.Min(2, StreamedChunks);
+            }
+            lock (_gate)
+            {
+                _complete = true;
+                _completeSeconds = _watch.Elapsed.TotalSeconds;
+                Monitor.PulseAll(_gate);
+            }
+        }
+        catch (Exception e)
+        {
+            Fail(e);
+        }
+        finally
+        {
+            _toWrite.CompleteAdding();
+        }
+    }
+
+    private void StartWriter()
+    {
+        _writerThread = new Thread(Write) { IsBackground = true, Name = "spdnn-gpu-plan-cache" };
+        _writerThread.Start();
+    }
+
+    /// <summary>The cache writer: appends chunks as they were uploaded, then puts the file in place once every chunk is in it.</summary>
+    private void Write()
+    {
+        var writer = _writer!;
+        bool writing = true;
+        foreach (var (buffer, kept) in _toWrite.GetConsumingEnumerable())
+        {
+            if (writing && !_stop.IsCancellationRequested)
+            {
+                long start = Stopwatch.GetTimestamp();
+                try
+                {
+                    writer.Write(buffer);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    writing = false;
+                    NotWritten(e);
+                }
+                _writeSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
+            }
+            _free.Add(kept ? null : buffer);
+        }
+        bool whole;
+        lock (_gate) whole = _complete && _failure is null;
+        if (!writing || !whole || writer.Written != ChunkCount) return;
+        try
+        {
+            long start = Stopwatch.GetTimestamp();
+            writer.Commit(_layers);
+            _writeSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            NotWritten(e);
+        }
+    }
+
+    private void NotWritten(Exception e)
+    {
+        Note($"plan cache {_writer?.Path ?? _damaged?.Path}: not written ({e.Message})");
+        CacheState = $"not written ({e.Message})";
+    }
+
+    private void Fail(Exception e)
+    {
+        lock (_gate)
+        {
+            _failure ??= e;
+            Monitor.PulseAll(_gate);
+        }
+        _stop.Cancel();
+    }
+
+    /// <summary>
+    /// Stops planning and frees the plan. With a cache file being written and nothing failed,
+    /// planning is finished first so that the file is complete (a run that ended early, all its
+    /// images dead, leaves the last chunks to plan).
+    /// </summary>
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
+        bool finish;
+        lock (_gate) finish = _failure is null && _writer is not null && !_stop.IsCancellationRequested;
+        if (!finish) _stop.Cancel();
+        if (_maker.IsAlive) _maker.Join();
+        if (_uploader.IsAlive) _uploader.Join();
+        if (_writerThread?.IsAlive == true) _writerThread.Join();
         foreach (var chunk in _chunks)
         {
-            chunk.Resident?.Dispose();
-            chunk.Streamed?.Dispose();
+            chunk?.Resident?.Dispose();
+            chunk?.Streamed?.Dispose();
         }
         foreach (var slot in _slots) slot?.Dispose();
+        foreach (var buffer in _toUpload) buffer.Dispose();
+        foreach (var (buffer, kept) in _toWrite)
+            if (!kept) buffer.Dispose();
+        foreach (var buffer in _free) buffer?.Dispose();
+        _writer?.Dispose();
+        _reader?.Dispose();
+        _damaged?.Dispose();
+        _copyStream.Dispose();
+        _stop.Dispose();
     }
 }

@@ -1,16 +1,19 @@
+using System.Runtime.InteropServices;
+
 namespace SpDnn.Engines.Gpu;
 
 /// <summary>
-/// Consecutive layers in the <see cref="TiledLayer"/> layout, concatenated array by array, with
-/// a table of where each layer starts. One kernel launch can run every layer of a chunk, and a
-/// chunk is the unit that is uploaded, or streamed when the weights do not fit the device.
-/// Each layer has <see cref="RowsPerLayer"/> table rows: its full layout, the layout that
-/// computes duplicate outputs once (see <see cref="DuplicateOutputs"/>) — the layer program picks
-/// one of the two per layer by the work at hand — and the layout of <see cref="ResidentInputKernel"/>
-/// (see <see cref="ResidentLayerPlanner"/>) and that of <see cref="ColumnLaneKernel"/> (see
-/// <see cref="ColumnLaneLayerPlanner"/>), and the resident-input layout of every output for
-/// <see cref="TailProgram"/>. Where neighbouring rows are one layout, its arrays
-/// are stored once.
+/// Consecutive layers in the <see cref="TiledLayer"/> layout, to be concatenated array by array
+/// (<see cref="ChunkArrays"/>), with a table of where each layer starts. One kernel launch can run
+/// every layer of a chunk, and a chunk is the unit that is uploaded, or streamed when the weights
+/// do not fit the device. Each layer has <see cref="RowsPerLayer"/> table rows: its full layout,
+/// the layout that computes duplicate outputs once (see <see cref="DuplicateOutputs"/>) — the
+/// layer program picks one of the two per layer by the work at hand — and the layout of
+/// <see cref="ResidentInputKernel"/> (see <see cref="ResidentLayerPlanner"/>) and that of
+/// <see cref="ColumnLaneKernel"/> (see <see cref="ColumnLaneLayerPlanner"/>), and the
+/// resident-input layout of every output for <see cref="TailProgram"/>. Where neighbouring
+/// rows are one layout, its arrays are stored once. The table and the arrays' lengths are worked
+/// out here; <see cref="PackInto"/> writes the arrays, in parallel, into a page-locked buffer.
 /// </summary>
 internal sealed class LayerChunk
 {
@@ -27,6 +30,13 @@ internal sealed class LayerChunk
     public const int OutputsBase = 0, BlockStagesBase = 1, StageStartsBase = 2, FootprintBase = 3,
         WarpRowsBase = 4, SlotBase = 5, BiasBase = 6, BlockCount = 7, ProductBounds = 8, CopyStartsBase = 9, CopiesBase = 10;
 
+    /// <summary>For each array of <see cref="ChunkArrays"/>, the table entry holding a row's start in it (-1: none).</summary>
+    private static ReadOnlySpan<int> TableEntry => [-1, OutputsBase, CopyStartsBase, CopiesBase, BlockStagesBase, StageStartsBase, FootprintBase,
+        WarpRowsBase, SlotBase, -1, BiasBase];
+
+    private readonly TiledLayer[] _rows;
+    private readonly long[] _starts; // [array * rows + row]: where the row's part of the array starts (repeated rows: the first's)
+
     /// <param name="firstLayer">Index in the network of the first layer.</param>
     /// <param name="full">Each layer's layout of every output.</param>
     /// <param name="merged">Each layer's layout with duplicate outputs computed once (the same object as its full layout when it has none, or when merging is off).</param>
@@ -37,39 +47,53 @@ internal sealed class LayerChunk
         IReadOnlyList<TiledLayer?>? columnLanes = null, IReadOnlyList<TiledLayer?>? tail = null)
     {
         if (tail is not null && tail.Count != full.Count) throw new ArgumentException("One tail layout (or null) per layer.", nameof(tail));
+        if (columnLanes is not null && columnLanes.Count != full.Count) throw new ArgumentException("One column-lane layout (or null) per layer.", nameof(columnLanes));
         if (merged.Count != full.Count) throw new ArgumentException("One merged layout per layer.", nameof(merged));
         if (resident is not null && resident.Count != full.Count) throw new ArgumentException("One resident-input layout (or null) per layer.", nameof(resident));
-        if (columnLanes is not null && columnLanes.Count != full.Count) throw new ArgumentException("One column-lane layout (or null) per layer.", nameof(columnLanes));
         FirstLayer = firstLayer;
         Count = full.Count;
-        var rows = new TiledLayer[RowsPerLayer * Count];
+        _rows = new TiledLayer[RowsPerLayer * Count];
         for (int i = 0; i < Count; i++)
         {
-            rows[RowsPerLayer * i + FullRow] = full[i];
-            rows[RowsPerLayer * i + MergedRow] = merged[i];
-            rows[RowsPerLayer * i + ResidentRow] = resident?[i] ?? merged[i];
-            rows[RowsPerLayer * i + ColumnLaneRow] = columnLanes?[i] ?? rows[RowsPerLayer * i + ResidentRow];
-            rows[RowsPerLayer * i + TailRow] = tail?[i] ?? rows[RowsPerLayer * i + ColumnLaneRow];
+            _rows[RowsPerLayer * i + FullRow] = full[i];
+            _rows[RowsPerLayer * i + MergedRow] = merged[i];
+            _rows[RowsPerLayer * i + ResidentRow] = resident?[i] ?? merged[i];
+            _rows[RowsPerLayer * i + ColumnLaneRow] = columnLanes?[i] ?? _rows[RowsPerLayer * i + ResidentRow];
+            _rows[RowsPerLayer * i + TailRow] = tail?[i] ?? _rows[RowsPerLayer * i + ColumnLaneRow];
         }
-        Table = new long[rows.Length * TableStride];
-        Outputs = Concat(rows, l => l.Outputs, OutputsBase);
-        // A layout without copies gets zero starts, so the kernel needs no case of its own.
-        CopyStarts = Concat(rows, l => l.CopyStarts.Length > 0 ? l.CopyStarts : new int[l.Outputs.Length + 1], CopyStartsBase);
-        Copies = Concat(rows, l => l.Copies, CopiesBase);
-        BlockStages = Concat(rows, l => l.BlockStages, BlockStagesBase);
-        StageStarts = Concat(rows, l => l.StageStarts, StageStartsBase);
-        Footprint = Concat(rows, l => l.Footprint, FootprintBase);
-        WarpRows = Concat(rows, l => l.WarpRows, WarpRowsBase);
-        SlotIndex = Concat(rows, l => l.SlotIndex, SlotBase);
-        SlotValue = Concat(rows, l => l.SlotValue, -1);
-        Bias = Concat(rows, l => l.Bias, BiasBase);
-        for (int r = 0; r < rows.Length; r++)
+        Table = new long[_rows.Length * TableStride];
+        _starts = new long[ChunkArrays.Count * _rows.Length];
+        Span<long> lengths = stackalloc long[ChunkArrays.Count];
+        lengths[ChunkArrays.Table] = Table.Length;
+        for (int a = 1; a < ChunkArrays.Count; a++)
         {
-            Table[r * TableStride + BlockCount] = rows[r].Blocks;
-            var (low, high) = rows[r].ExactProductBounds;
-            Table[r * TableStride + ProductBounds] = (uint)BitConverter.SingleToInt32Bits(low) | (long)BitConverter.SingleToInt32Bits(high) << 32;
-            if (r % RowsPerLayer is FullRow or MergedRow) MaxBlocks = Math.Max(MaxBlocks, rows[r].Blocks);
+            long at = 0;
+            for (int r = 0; r < _rows.Length; r++)
+            {
+                if (r > 0 && ReferenceEquals(_rows[r], _rows[r - 1]))
+                {
+                    _starts[a * _rows.Length + r] = _starts[a * _rows.Length + r - 1];
+                }
+                else
+                {
+                    _starts[a * _rows.Length + r] = at;
+                    at += Length(_rows[r], a);
+                }
+                if (TableEntry[a] >= 0) Table[r * TableStride + TableEntry[a]] = _starts[a * _rows.Length + r];
+            }
+            // Offsets into an array are ints on the device, and host spans are int-sized.
+            if (at * ChunkArrays.ElementBytes[a] > Array.MaxLength)
+                throw new NotSupportedException($"A chunk of {Count} layers is too large to pack ({at} {ChunkArrays.Name(a)}): plan fewer layers per chunk (gpu:chunk=).");
+            lengths[a] = at;
         }
+        for (int r = 0; r < _rows.Length; r++)
+        {
+            Table[r * TableStride + BlockCount] = _rows[r].Blocks;
+            var (low, high) = _rows[r].ExactProductBounds;
+            Table[r * TableStride + ProductBounds] = (uint)BitConverter.SingleToInt32Bits(low) | (long)BitConverter.SingleToInt32Bits(high) << 32;
+            if (r % RowsPerLayer is FullRow or MergedRow) MaxBlocks = Math.Max(MaxBlocks, _rows[r].Blocks);
+        }
+        Shape = new ChunkShape(lengths);
     }
 
     /// <summary>Index in the network of the chunk's first layer.</summary>
@@ -78,46 +102,49 @@ internal sealed class LayerChunk
     public int MaxBlocks { get; }
 
     public long[] Table { get; }
-    public int[] Outputs { get; }
-    public int[] CopyStarts { get; }
-    public int[] Copies { get; }
-    public int[] BlockStages { get; }
-    public int[] StageStarts { get; }
-    public int[] Footprint { get; }
-    public int[] WarpRows { get; }
-    public ushort[] SlotIndex { get; }
-    public float[] SlotValue { get; }
-    public float[] Bias { get; }
 
-    public long Bytes =>
-        8L * Table.Length + 4L * (Outputs.Length + CopyStarts.Length + Copies.Length + BlockStages.Length + StageStarts.Length + Footprint.Length + WarpRows.Length + Bias.Length)
-        + (long)SlotIndex.Length * sizeof(ushort) + (long)SlotValue.Length * sizeof(float);
+    /// <summary>The lengths of the chunk's arrays.</summary>
+    public ChunkShape Shape { get; }
 
-    /// <summary>
-    /// Concatenates one array of every row's layout, a layout that is also the row before's only
-    /// once; records each row's start under <paramref name="tableEntry"/> (-1: none).
-    /// </summary>
-    private T[] Concat<T>(TiledLayer[] rows, Func<TiledLayer, T[]> array, int tableEntry)
+    public long Bytes => Shape.Bytes;
+
+    /// <summary>Writes the chunk's arrays into <paramref name="target"/>, one layout's array per work item.</summary>
+    public void PackInto(PinnedChunk target, ParallelOptions parallel)
     {
-        long total = 0;
-        for (int r = 0; r < rows.Length; r++)
-            if (r == 0 || !ReferenceEquals(rows[r], rows[r - 1])) total += array(rows[r]).Length;
-        if (total > Array.MaxLength) throw new NotSupportedException($"A chunk of {rows.Length / RowsPerLayer} layers is too large to pack ({total} entries).");
-        var result = new T[total];
-        long at = 0, previous = 0;
-        for (int r = 0; r < rows.Length; r++)
+        target.Hold(FirstLayer, Count, MaxBlocks, Shape);
+        MemoryMarshal.AsBytes(Table.AsSpan()).CopyTo(target.Bytes(ChunkArrays.Table));
+        int rows = _rows.Length;
+        Parallel.For(0, (ChunkArrays.Count - 1) * rows, parallel, item =>
         {
-            if (r > 0 && ReferenceEquals(rows[r], rows[r - 1]))
-            {
-                if (tableEntry >= 0) Table[r * TableStride + tableEntry] = previous;
-                continue;
-            }
-            var part = array(rows[r]);
-            if (tableEntry >= 0) Table[r * TableStride + tableEntry] = at;
-            previous = at;
-            part.CopyTo(result, at);
-            at += part.Length;
-        }
-        return result;
+            int a = 1 + item / rows, r = item % rows;
+            if (r > 0 && ReferenceEquals(_rows[r], _rows[r - 1])) return;
+            int size = ChunkArrays.ElementBytes[a];
+            var destination = target.Bytes(a).Slice((int)(_starts[a * rows + r] * size), (int)(Length(_rows[r], a) * size));
+            var source = Source(_rows[r], a);
+            // A layout without copies gets zero starts, so the kernel needs no case of its own.
+            if (source.IsEmpty) destination.Clear();
+            else source.CopyTo(destination);
+        });
     }
+
+    /// <summary>Elements layout <paramref name="l"/> has in array <paramref name="array"/>.</summary>
+    private static long Length(TiledLayer l, int array) => array == ChunkArrays.CopyStarts && l.CopyStarts.Length == 0
+        ? l.Outputs.Length + 1
+        : Source(l, array).Length / ChunkArrays.ElementBytes[array];
+
+    /// <summary>The bytes of <paramref name="l"/>'s part of array <paramref name="array"/> (copy starts: empty when it has no copies).</summary>
+    private static ReadOnlySpan<byte> Source(TiledLayer l, int array) => array switch
+    {
+        ChunkArrays.Outputs => MemoryMarshal.AsBytes(l.Outputs.AsSpan()),
+        ChunkArrays.CopyStarts => MemoryMarshal.AsBytes(l.CopyStarts.AsSpan()),
+        ChunkArrays.Copies => MemoryMarshal.AsBytes(l.Copies.AsSpan()),
+        ChunkArrays.BlockStages => MemoryMarshal.AsBytes(l.BlockStages.AsSpan()),
+        ChunkArrays.StageStarts => MemoryMarshal.AsBytes(l.StageStarts.AsSpan()),
+        ChunkArrays.Footprint => MemoryMarshal.AsBytes(l.Footprint.AsSpan()),
+        ChunkArrays.WarpRows => MemoryMarshal.AsBytes(l.WarpRows.AsSpan()),
+        ChunkArrays.SlotIndex => MemoryMarshal.AsBytes(l.SlotIndex.AsSpan()),
+        ChunkArrays.SlotValue => MemoryMarshal.AsBytes(l.SlotValue.AsSpan()),
+        ChunkArrays.Bias => MemoryMarshal.AsBytes(l.Bias.AsSpan()),
+        _ => throw new ArgumentOutOfRangeException(nameof(array)),
+    };
 }

@@ -1,29 +1,31 @@
+using System.Runtime.InteropServices;
 using ILGPU.Runtime;
 
 namespace SpDnn.Engines.Gpu;
 
 /// <summary>
-/// A <see cref="LayerChunk"/> kept in page-locked host memory, for networks whose weights do not
-/// fit the device: such a chunk can be copied to the device asynchronously while another computes.
+/// A chunk of planned layers in page-locked host memory: what planning packs into and the plan
+/// cache reads into before a chunk goes to the device (a copy from page-locked memory runs
+/// asynchronously, at the bus's speed), and where the chunks of networks whose weights do not fit
+/// the device stay, copied to a device slot while another chunk computes. Its buffers are sized
+/// by a capacity and hold one chunk at a time, so one can be reused chunk after chunk.
 /// </summary>
 internal sealed class PinnedChunk : IDisposable
 {
-    public PinnedChunk(Accelerator accelerator, LayerChunk chunk)
+    private readonly PageLockedArray1D<byte>?[] _arrays = new PageLockedArray1D<byte>?[ChunkArrays.Count];
+
+    public PinnedChunk(Accelerator accelerator, ChunkShape capacity)
     {
-        FirstLayer = chunk.FirstLayer;
+        Capacity = capacity;
         try
         {
-            Table = Pin(accelerator, chunk.Table);
-            Outputs = Pin(accelerator, chunk.Outputs);
-            CopyStarts = Pin(accelerator, chunk.CopyStarts);
-            Copies = Pin(accelerator, chunk.Copies);
-            BlockStages = Pin(accelerator, chunk.BlockStages);
-            StageStarts = Pin(accelerator, chunk.StageStarts);
-            Footprint = Pin(accelerator, chunk.Footprint);
-            WarpRows = Pin(accelerator, chunk.WarpRows);
-            SlotIndex = Pin(accelerator, chunk.SlotIndex);
-            SlotValue = Pin(accelerator, chunk.SlotValue);
-            Bias = Pin(accelerator, chunk.Bias);
+            for (int a = 0; a < ChunkArrays.Count; a++)
+            {
+                long bytes = capacity.ArrayBytes(a);
+                // Spans of the arrays are int-sized; LayerChunk keeps each array of a chunk within that.
+                if (bytes > Array.MaxLength) throw new NotSupportedException($"A chunk's {ChunkArrays.Name(a)} take {bytes} bytes, more than one buffer holds: plan fewer layers per chunk (gpu:chunk=).");
+                _arrays[a] = accelerator.AllocatePageLocked1D<byte>(Math.Max(1, bytes));
+            }
         }
         catch
         {
@@ -32,39 +34,48 @@ internal sealed class PinnedChunk : IDisposable
         }
     }
 
-    public int FirstLayer { get; }
+    public ChunkShape Capacity { get; }
 
-    public PageLockedArray1D<long> Table { get; } = null!;
-    public PageLockedArray1D<int> Outputs { get; } = null!;
-    public PageLockedArray1D<int> CopyStarts { get; } = null!;
-    public PageLockedArray1D<int> Copies { get; } = null!;
-    public PageLockedArray1D<int> BlockStages { get; } = null!;
-    public PageLockedArray1D<int> StageStarts { get; } = null!;
-    public PageLockedArray1D<int> Footprint { get; } = null!;
-    public PageLockedArray1D<int> WarpRows { get; } = null!;
-    public PageLockedArray1D<ushort> SlotIndex { get; } = null!;
-    public PageLockedArray1D<float> SlotValue { get; } = null!;
-    public PageLockedArray1D<float> Bias { get; } = null!;
+    /// <summary>The lengths of the chunk held.</summary>
+    public ChunkShape Shape { get; private set; } = ChunkShape.Empty;
 
-    private static PageLockedArray1D<T> Pin<T>(Accelerator accelerator, T[] data) where T : unmanaged
+    /// <summary>Index in the network of the first layer held.</summary>
+    public int FirstLayer { get; private set; }
+
+    /// <summary>Layers held.</summary>
+    public int Count { get; private set; }
+
+    /// <summary>Most blocks of any layer layout held (launch sizes).</summary>
+    public int MaxBlocks { get; private set; }
+
+    /// <summary>Takes a chunk of <paramref name="shape"/>; its arrays are then written through <see cref="Bytes"/>.</summary>
+    public void Hold(int firstLayer, int count, int maxBlocks, ChunkShape shape)
     {
-        var pinned = accelerator.AllocatePageLocked1D<T>(Math.Max(1, data.Length));
-        data.AsSpan().CopyTo(pinned.Span);
-        return pinned;
+        if (!Capacity.Holds(shape)) throw new InvalidOperationException("A chunk is larger than the page-locked buffer it was given.");
+        FirstLayer = firstLayer;
+        Count = count;
+        MaxBlocks = maxBlocks;
+        Shape = shape;
+    }
+
+    /// <summary>The bytes of array <paramref name="array"/> of the chunk held.</summary>
+    public Span<byte> Bytes(int array) => _arrays[array]!.Span[..(int)Shape.ArrayBytes(array)];
+
+    /// <summary>Array <paramref name="array"/> of the chunk held, as elements.</summary>
+    public Span<T> Elements<T>(int array) where T : unmanaged => MemoryMarshal.Cast<byte, T>(Bytes(array));
+
+    /// <summary>The page-locked buffer of <paramref name="array"/>, for copies to the device.</summary>
+    public ArrayView1D<byte, ILGPU.Stride1D.Dense> View(int array) => _arrays[array]!.ArrayView.SubView(0, Shape.ArrayBytes(array));
+
+    /// <summary>Copies the chunk <paramref name="source"/> holds into this one (arrays in parallel).</summary>
+    public void CopyFrom(PinnedChunk source)
+    {
+        Hold(source.FirstLayer, source.Count, source.MaxBlocks, source.Shape);
+        Parallel.For(0, ChunkArrays.Count, a => source.Bytes(a).CopyTo(Bytes(a)));
     }
 
     public void Dispose()
     {
-        Table?.Dispose();
-        Outputs?.Dispose();
-        CopyStarts?.Dispose();
-        Copies?.Dispose();
-        BlockStages?.Dispose();
-        StageStarts?.Dispose();
-        Footprint?.Dispose();
-        WarpRows?.Dispose();
-        SlotIndex?.Dispose();
-        SlotValue?.Dispose();
-        Bias?.Dispose();
+        foreach (var array in _arrays) array?.Dispose();
     }
 }

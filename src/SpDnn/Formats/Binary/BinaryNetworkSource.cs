@@ -51,6 +51,7 @@ internal sealed class BinaryNetworkSource : ILayerSource, IDisposable
             MaxWidth = widest;
             IsChallengeForm = challenge;
             if (bias is not null) _bias = NetworkBias.Resolve(path, Neurons, bias);
+            ContentChecksum = IndexChecksum();
         }
         catch
         {
@@ -66,6 +67,41 @@ internal sealed class BinaryNetworkSource : ILayerSource, IDisposable
     public ReadOut ReadOut { get; }
     public bool IsChallengeForm { get; }
     public string Description => IsChallengeForm ? $"{_file.Path} (N={Neurons}, L={LayerCount})" : $"{_file.Path} ({Neurons} inputs, L={LayerCount})";
+
+    /// <summary>
+    /// From the header and the index entries of the layers used (each entry holds its section's
+    /// checksum, which reading the layer verifies), and the bias given in place of the stored one.
+    /// </summary>
+    public UInt128 ContentChecksum { get; }
+
+    private UInt128 IndexChecksum()
+    {
+        var hash = new System.IO.Hashing.XxHash128();
+        var header = _file.Header;
+        Span<byte> entry = stackalloc byte[40];
+        entry.Clear();
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(entry, header.Version);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(entry[4..], header.Rows);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(entry[8..], header.Columns);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(entry[12..], LayerCount);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(entry[16..], (int)ReadOut);
+        System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(entry[20..], _bias is null ? 0 : 1);
+        System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(entry[24..], _bias ?? 0f);
+        hash.Append(entry);
+        for (int k = 0; k < LayerCount; k++)
+        {
+            var s = _file.Section(k);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(entry, s.Checksum);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(entry[8..], s.NonZeros);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(entry[16..], s.Length);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(entry[24..], s.Rows);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(entry[28..], s.Flags);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(entry[32..], s.Columns);
+            System.Buffers.Binary.BinaryPrimitives.WriteSingleLittleEndian(entry[36..], s.Cap);
+            hash.Append(entry);
+        }
+        return hash.GetCurrentHashAsUInt128();
+    }
 
     public NetworkLayer GetLayer(int index)
     {

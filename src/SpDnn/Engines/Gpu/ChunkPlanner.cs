@@ -1,0 +1,68 @@
+using SpDnn.Model;
+
+namespace SpDnn.Engines.Gpu;
+
+/// <summary>What planning found about one layer, for the plan's figures (and the plan cache, which stores it).</summary>
+/// <param name="NonZeros">True nonzero weights.</param>
+/// <param name="FullComputed">Nonzeros the first (full, or with merging on, merged) layout computes.</param>
+/// <param name="MergedComputed">Nonzeros the merged layout computes.</param>
+/// <param name="WarpRows">Warp-wide rows of slots of the first layout.</param>
+/// <param name="Footprint">Staged inputs of the first layout's blocks, added up.</param>
+/// <param name="Resident">Whether the layer has a resident-input layout.</param>
+/// <param name="ColumnLanes">Whether it has a column-lane layout too.</param>
+internal readonly record struct PlannedLayer(long NonZeros, long FullComputed, long MergedComputed, long WarpRows, long Footprint, bool Resident, bool ColumnLanes);
+
+/// <summary>
+/// Plans the layers of one chunk, in parallel, into the layouts <see cref="LayerChunk"/> packs:
+/// per layer the tiled layout of every output, the one with duplicate outputs merged (per
+/// <see cref="GpuEngineOptions.MergeDuplicateOutputs"/>) and, where <see cref="FullWidthKernel"/>
+/// sends the layer there, the resident-input layout (and with it the column-lane and the tail's).
+/// </summary>
+/// <param name="columnLanes">Layers with a resident-input layout also get the column-lane one (<see cref="ColumnLaneLayerPlanner"/>).</param>
+/// <param name="tail">Layers with a resident-input layout also get one without merged duplicates, for <see cref="TailProgram"/>.</param>
+internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions options, int residentColumns, bool columnLanes, bool tail)
+{
+    /// <summary>Plans layers <paramref name="first"/> .. <paramref name="first"/>+<paramref name="count"/>-1; fills <paramref name="layers"/> (one entry per layer).</summary>
+    public LayerChunk Plan(int first, int count, Span<PlannedLayer> layers, ParallelOptions parallel)
+    {
+        int neurons = network.Neurons;
+        var tiled = new TiledLayer[count];
+        var merged = new TiledLayer[count];
+        var resident = new TiledLayer?[count];
+        var lanes = new TiledLayer?[count];
+        var tails = new TiledLayer?[count];
+        Parallel.For(0, count, parallel, i =>
+        {
+            var layer = network.GetLayer(first + i);
+            if (layer.Weights.Rows != neurons || layer.Weights.Columns != neurons || layer.Bias.Length != neurons)
+                throw new ArgumentException($"Layer {first + i + 1} does not have {neurons} neurons.");
+            // Off: both rows the full layout; on: both the merged one; auto: one each.
+            (TiledLayer full, TiledLayer? once) = options.MergeDuplicateOutputs switch
+            {
+                DuplicateOutputMerge.Off => (TiledLayerPlanner.Plan(layer, mergeDuplicates: false), null),
+                DuplicateOutputMerge.On => (TiledLayerPlanner.Plan(layer), null),
+                _ => TiledLayerPlanner.PlanBoth(layer),
+            };
+            tiled[i] = full;
+            merged[i] = once ?? full;
+            resident[i] = residentColumns > 0 && (options.Kernel == FullWidthKernel.Resident || ScatteredInputs(full, neurons) || residentColumns >= GpuPlan.WideTileColumns)
+                ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: true)
+                : null;
+            // Scanned here, in parallel, rather than while packing.
+            _ = resident[i]?.ExactProductBounds;
+            lanes[i] = resident[i] is { } r && columnLanes && (options.Kernel == FullWidthKernel.Resident || GpuPlan.MayFuse(r, options))
+                ? ColumnLaneLayerPlanner.Plan(layer, mergeDuplicates: true) : null;
+            _ = lanes[i]?.ExactProductBounds;
+            tails[i] = resident[i] is not null && tail ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: false) : null;
+            _ = tails[i]?.ExactProductBounds;
+            _ = tiled[i].ExactProductBounds;
+            _ = merged[i].ExactProductBounds;
+        });
+        for (int i = 0; i < count; i++)
+            layers[i] = new PlannedLayer(tiled[i].NonZeros, tiled[i].ComputedNonZeros, merged[i].ComputedNonZeros, tiled[i].WarpRowCount,
+                tiled[i].Footprint.Length, resident[i] is not null, lanes[i] is not null);
+        return new LayerChunk(first, tiled, merged, resident, lanes, tails);
+    }
+
+    private static bool ScatteredInputs(TiledLayer full, int neurons) => full.Footprint.Length >= GpuPlan.ResidentStagingRatio * neurons;
+}

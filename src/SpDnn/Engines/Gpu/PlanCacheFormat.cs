@@ -1,0 +1,168 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Text;
+
+namespace SpDnn.Engines.Gpu;
+
+/// <summary>Where one chunk's arrays lie in a plan cache file, and their checksums.</summary>
+internal sealed record CachedChunk(int FirstLayer, int Count, int MaxBlocks, long[] Offsets, long[] Lengths, ulong[] Checksums)
+{
+    public ChunkShape Shape => new(Lengths);
+}
+
+/// <summary>
+/// The plan cache file (<c>*.plan</c>), little-endian: a header, then each chunk's arrays
+/// (<see cref="ChunkArrays"/> order), each starting on a 64-byte boundary.
+/// <code>
+/// 0   8  magic "SPDNNPLN"
+/// 8   4  format version
+/// 12  4  header bytes H (a multiple of 64)
+/// 16  8  file length (a shorter file is truncated)
+/// 24  8  XxHash3 of the key text
+/// 32  4  key text bytes K
+/// 36  4  layers L
+/// 40  4  chunks C
+/// 44  4  arrays per chunk
+/// 48  16 reserved, zero
+/// 64  K  key text (UTF-8, <see cref="PlanCacheKey"/>), then zeros to a multiple of 8
+///        L layer records of 48 bytes: nonzeros, full computed, merged computed, warp rows, footprint (i64), resident, column lanes (i32: 1 or 0)
+///        C chunk records: first layer, layers, most blocks, 0 (i32), then per array offset, elements (i64) and XxHash3 (u64)
+/// H-8 8  XxHash3 of bytes 0 .. H-9
+/// </code>
+/// A file is used only when its header checks out whole (magic, version, checksum, length, key,
+/// counts, every array inside the file); each array is checked against its checksum as it is read.
+/// </summary>
+internal static class PlanCacheFormat
+{
+    public static ReadOnlySpan<byte> Magic => "SPDNNPLN"u8;
+
+    /// <summary>Raise when the layout of the file changes.</summary>
+    public const uint Version = 1;
+
+    public const int Alignment = 64;
+    public const int FixedBytes = 64;
+    public const int LayerRecordBytes = 48;
+    public const int ChunkRecordBytes = 16 + ChunkArrays.Count * 24;
+
+    public static long Align(long offset) => (offset + Alignment - 1) & ~(long)(Alignment - 1);
+
+    public static int HeaderBytes(int keyBytes, int layers, int chunks) =>
+        checked((int)Align(FixedBytes + Align8(keyBytes) + (long)layers * LayerRecordBytes + (long)chunks * ChunkRecordBytes + 8));
+
+    private static int Align8(int bytes) => (bytes + 7) & ~7;
+
+    public static ulong Checksum(ReadOnlySpan<byte> data) => XxHash3.HashToUInt64(data);
+
+    /// <summary>Writes the header into <paramref name="h"/> (its whole length).</summary>
+    public static void WriteHeader(Span<byte> h, long fileLength, string key, ReadOnlySpan<PlannedLayer> layers, IReadOnlyList<CachedChunk> chunks)
+    {
+        h.Clear();
+        var keyBytes = Encoding.UTF8.GetBytes(key);
+        Magic.CopyTo(h);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[8..], Version);
+        BinaryPrimitives.WriteUInt32LittleEndian(h[12..], (uint)h.Length);
+        BinaryPrimitives.WriteInt64LittleEndian(h[16..], fileLength);
+        BinaryPrimitives.WriteUInt64LittleEndian(h[24..], Checksum(keyBytes));
+        BinaryPrimitives.WriteInt32LittleEndian(h[32..], keyBytes.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(h[36..], layers.Length);
+        BinaryPrimitives.WriteInt32LittleEndian(h[40..], chunks.Count);
+        BinaryPrimitives.WriteInt32LittleEndian(h[44..], ChunkArrays.Count);
+        keyBytes.CopyTo(h[FixedBytes..]);
+        int at = FixedBytes + Align8(keyBytes.Length);
+        foreach (var l in layers)
+        {
+            BinaryPrimitives.WriteInt64LittleEndian(h[at..], l.NonZeros);
+            BinaryPrimitives.WriteInt64LittleEndian(h[(at + 8)..], l.FullComputed);
+            BinaryPrimitives.WriteInt64LittleEndian(h[(at + 16)..], l.MergedComputed);
+            BinaryPrimitives.WriteInt64LittleEndian(h[(at + 24)..], l.WarpRows);
+            BinaryPrimitives.WriteInt64LittleEndian(h[(at + 32)..], l.Footprint);
+            BinaryPrimitives.WriteInt32LittleEndian(h[(at + 40)..], l.Resident ? 1 : 0);
+            BinaryPrimitives.WriteInt32LittleEndian(h[(at + 44)..], l.ColumnLanes ? 1 : 0);
+            at += LayerRecordBytes;
+        }
+        foreach (var c in chunks)
+        {
+            BinaryPrimitives.WriteInt32LittleEndian(h[at..], c.FirstLayer);
+            BinaryPrimitives.WriteInt32LittleEndian(h[(at + 4)..], c.Count);
+            BinaryPrimitives.WriteInt32LittleEndian(h[(at + 8)..], c.MaxBlocks);
+            for (int a = 0; a < ChunkArrays.Count; a++)
+            {
+                int e = at + 16 + a * 24;
+                BinaryPrimitives.WriteInt64LittleEndian(h[e..], c.Offsets[a]);
+                BinaryPrimitives.WriteInt64LittleEndian(h[(e + 8)..], c.Lengths[a]);
+                BinaryPrimitives.WriteUInt64LittleEndian(h[(e + 16)..], c.Checksums[a]);
+            }
+            at += ChunkRecordBytes;
+        }
+        BinaryPrimitives.WriteUInt64LittleEndian(h[^8..], Checksum(h[..^8]));
+    }
+
+    /// <summary>What a header holds, once it has checked out.</summary>
+    public sealed record Header(string Key, PlannedLayer[] Layers, CachedChunk[] Chunks);
+
+    /// <summary>
+    /// Reads and checks the header of a file of <paramref name="fileLength"/> bytes whose first
+    /// bytes are <paramref name="file"/> (at least the header); null with the reason when it does not check out.
+    /// </summary>
+    public static Header? ReadHeader(ReadOnlySpan<byte> file, long fileLength, out string? problem)
+    {
+        problem = null;
+        if (fileLength < FixedBytes || !file[..Magic.Length].SequenceEqual(Magic)) return Fail("not a plan cache file", out problem);
+        uint version = BinaryPrimitives.ReadUInt32LittleEndian(file[8..]);
+        if (version != Version) return Fail($"format version {version}, this build reads {Version} (stale)", out problem);
+        long headerBytes = BinaryPrimitives.ReadUInt32LittleEndian(file[12..]);
+        if (headerBytes < FixedBytes + 8 || headerBytes % Alignment != 0 || headerBytes > fileLength)
+            return Fail(headerBytes > fileLength ? $"truncated: {fileLength} bytes, shorter than its header ({headerBytes})" : "damaged header (its length)", out problem);
+        var h = file[..(int)headerBytes];
+        if (BinaryPrimitives.ReadUInt64LittleEndian(h[^8..]) != Checksum(h[..^8])) return Fail("damaged header (checksum)", out problem);
+        long recorded = BinaryPrimitives.ReadInt64LittleEndian(h[16..]);
+        if (recorded != fileLength)
+            return Fail(recorded > fileLength ? $"truncated: {fileLength} bytes of {recorded}" : $"{fileLength - recorded} bytes beyond its end", out problem);
+        int keyBytes = BinaryPrimitives.ReadInt32LittleEndian(h[32..]);
+        int layers = BinaryPrimitives.ReadInt32LittleEndian(h[36..]);
+        int chunks = BinaryPrimitives.ReadInt32LittleEndian(h[40..]);
+        int arrays = BinaryPrimitives.ReadInt32LittleEndian(h[44..]);
+        if (keyBytes < 0 || layers < 0 || chunks < 0 || arrays != ChunkArrays.Count || HeaderBytes(keyBytes, layers, chunks) != headerBytes)
+            return Fail("damaged header (its counts)", out problem);
+        var keySpan = h.Slice(FixedBytes, keyBytes);
+        if (BinaryPrimitives.ReadUInt64LittleEndian(h[24..]) != Checksum(keySpan)) return Fail("damaged header (key checksum)", out problem);
+        string key = Encoding.UTF8.GetString(keySpan);
+        int at = FixedBytes + Align8(keyBytes);
+        var layerRecords = new PlannedLayer[layers];
+        for (int k = 0; k < layers; k++, at += LayerRecordBytes)
+            layerRecords[k] = new PlannedLayer(BinaryPrimitives.ReadInt64LittleEndian(h[at..]), BinaryPrimitives.ReadInt64LittleEndian(h[(at + 8)..]),
+                BinaryPrimitives.ReadInt64LittleEndian(h[(at + 16)..]), BinaryPrimitives.ReadInt64LittleEndian(h[(at + 24)..]),
+                BinaryPrimitives.ReadInt64LittleEndian(h[(at + 32)..]), BinaryPrimitives.ReadInt32LittleEndian(h[(at + 40)..]) != 0,
+                BinaryPrimitives.ReadInt32LittleEndian(h[(at + 44)..]) != 0);
+        var chunkRecords = new CachedChunk[chunks];
+        long expectedOffset = headerBytes;
+        for (int c = 0; c < chunks; c++, at += ChunkRecordBytes)
+        {
+            var offsets = new long[ChunkArrays.Count];
+            var lengths = new long[ChunkArrays.Count];
+            var checksums = new ulong[ChunkArrays.Count];
+            for (int a = 0; a < ChunkArrays.Count; a++)
+            {
+                int e = at + 16 + a * 24;
+                offsets[a] = BinaryPrimitives.ReadInt64LittleEndian(h[e..]);
+                lengths[a] = BinaryPrimitives.ReadInt64LittleEndian(h[(e + 8)..]);
+                checksums[a] = BinaryPrimitives.ReadUInt64LittleEndian(h[(e + 16)..]);
+                long bytes = lengths[a] * ChunkArrays.ElementBytes[a];
+                // Arrays follow one another in order, each aligned: anything else is damage.
+                if (lengths[a] < 0 || bytes > Array.MaxLength || offsets[a] != expectedOffset || offsets[a] + bytes > fileLength)
+                    return Fail($"damaged header (chunk {c + 1}'s {ChunkArrays.Name(a)})", out problem);
+                expectedOffset = Align(offsets[a] + bytes);
+            }
+            chunkRecords[c] = new CachedChunk(BinaryPrimitives.ReadInt32LittleEndian(h[at..]), BinaryPrimitives.ReadInt32LittleEndian(h[(at + 4)..]),
+                BinaryPrimitives.ReadInt32LittleEndian(h[(at + 8)..]), offsets, lengths, checksums);
+        }
+        if (expectedOffset != fileLength) return Fail("damaged header (the arrays do not end the file)", out problem);
+        return new Header(key, layerRecords, chunkRecords);
+    }
+
+    private static Header? Fail(string reason, out string? problem)
+    {
+        problem = reason;
+        return null;
+    }
+}

@@ -1,0 +1,197 @@
+using System.Buffers.Binary;
+using SpDnn.Engines;
+using SpDnn.Engines.Gpu;
+using SpDnn.Generation;
+using SpDnn.Model;
+using SpDnn.Tests.Support;
+
+namespace SpDnn.Tests.Engines.Gpu;
+
+/// <summary>
+/// The GPU engine's plan cache (<see cref="InferenceOptions.PlanCacheFolder"/>), on ILGPU's CPU
+/// simulator: a second plan reads the file and runs bit-identical to the reference; a damaged,
+/// truncated or stale file is reported once, never used, planned again and replaced.
+/// </summary>
+public sealed class GpuPlanCacheTests
+{
+    private const int Neurons = 96, Layers = 5;
+
+    private static readonly RandomNetworkOptions Shape = new() { Neurons = Neurons, Layers = Layers, MinWeight = -1f, MaxWeight = 1f, MinBias = -0.25f, MaxBias = 0.25f };
+
+    private static InMemoryNetwork Network(int seed = 5) => InMemoryNetwork.Load(new RandomNetworkGenerator(seed, Shape));
+
+    private static readonly ImageBatch Images = RandomNetworkGenerator.RandomImages(5, 24, Neurons, 0.3, 2f, binary: false);
+
+    // Two layers a chunk: three chunks, so that a damaged chunk can lie after good ones.
+    private static GpuEngine Engine() => new(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Kernel = FullWidthKernel.Tiled, LayersPerChunk = 2 });
+
+    /// <summary>Plans and runs once with the cache; returns the result, the plan's cache state and the notes.</summary>
+    private static (InferenceResult Result, string CacheState, List<string> Notes) Run(string folder, InMemoryNetwork? network = null)
+    {
+        var notes = new List<string>();
+        var options = new InferenceOptions { KeepFinalFeatures = true, PlanCacheFolder = folder, Note = notes.Add };
+        using var engine = Engine();
+        var result = engine.Infer(network ?? Network(), Images, options);
+        return (result, result.Details["planCache"], notes);
+    }
+
+    private static void AssertReferenceBits(InferenceResult actual, InMemoryNetwork? network = null)
+    {
+        var expected = EngineConformanceTests.RunReference(network ?? Network(), Images);
+        Assert.Equal(expected.Categories, actual.Categories);
+        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
+        Assert.Equal(expected.Weights, actual.Weights);
+    }
+
+    private static string CacheFile(string folder) => Assert.Single(Directory.GetFiles(folder, "*.plan"));
+
+    private static PlanCacheFormat.Header Header(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        return PlanCacheFormat.ReadHeader(bytes, bytes.Length, out var problem) ?? throw new InvalidOperationException(problem);
+    }
+
+    [Fact]
+    public void ASecondPlanReadsTheFileAndRunsBitIdentical()
+    {
+        using var dir = new TempDirectory();
+        var (first, firstState, firstNotes) = Run(dir.Path);
+        Assert.StartsWith("written ", firstState);
+        Assert.Empty(firstNotes);
+        AssertReferenceBits(first);
+        string path = CacheFile(dir.Path);
+        Assert.Equal(3, Header(path).Chunks.Length);
+        Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp"));
+
+        var (second, secondState, secondNotes) = Run(dir.Path);
+        Assert.Equal($"read {path}", secondState);
+        Assert.Empty(secondNotes);
+        AssertReferenceBits(second);
+        Assert.Equal(first.Details["padding"], second.Details["padding"]);
+        Assert.Equal(first.Details["warpRows"], second.Details["warpRows"]);
+    }
+
+    [Fact]
+    public void ADamagedChunkIsReportedOncePlannedAgainAndReplaced()
+    {
+        using var dir = new TempDirectory();
+        Run(dir.Path);
+        string path = CacheFile(dir.Path);
+        // One byte of the last chunk's slot values: chunks 1 and 2 check out and are used.
+        var last = Header(path).Chunks[^1];
+        var bytes = File.ReadAllBytes(path);
+        bytes[last.Offsets[ChunkArrays.SlotValue] + 5] ^= 0x40;
+        File.WriteAllBytes(path, bytes);
+
+        var (result, state, notes) = Run(dir.Path);
+        var note = Assert.Single(notes);
+        Assert.Contains("chunk 3's slot values do not match their checksum", note);
+        Assert.StartsWith("replaced ", state);
+        AssertReferenceBits(result);
+
+        // The file was replaced by a whole one: read without a note.
+        var (again, againState, againNotes) = Run(dir.Path);
+        Assert.Empty(againNotes);
+        Assert.Equal($"read {path}", againState);
+        AssertReferenceBits(again);
+    }
+
+    [Fact]
+    public void ATruncatedFileIsReportedAndPlannedAgain()
+    {
+        using var dir = new TempDirectory();
+        Run(dir.Path);
+        string path = CacheFile(dir.Path);
+        using (var file = new FileStream(path, FileMode.Open)) file.SetLength(file.Length - 100);
+
+        var (result, state, notes) = Run(dir.Path);
+        Assert.Contains("truncated", Assert.Single(notes));
+        Assert.StartsWith("replaced ", state);
+        AssertReferenceBits(result);
+        Assert.Empty(Run(dir.Path).Notes);
+    }
+
+    [Fact]
+    public void ADamagedHeaderIsReportedAndPlannedAgain()
+    {
+        using var dir = new TempDirectory();
+        Run(dir.Path);
+        string path = CacheFile(dir.Path);
+        var bytes = File.ReadAllBytes(path);
+        bytes[PlanCacheFormat.FixedBytes + 3] ^= 1; // in the key text
+        File.WriteAllBytes(path, bytes);
+
+        var (result, _, notes) = Run(dir.Path);
+        Assert.Contains("damaged header", Assert.Single(notes));
+        AssertReferenceBits(result);
+    }
+
+    [Fact]
+    public void AFileOfAnotherBuildIsStaleAndReplaced()
+    {
+        using var dir = new TempDirectory();
+        Run(dir.Path);
+        string path = CacheFile(dir.Path);
+        var header = Header(path);
+        // The same file as another build of SpDnn would have written it: another module version id.
+        string build = typeof(GpuPlan).Assembly.ManifestModule.ModuleVersionId.ToString();
+        string other = Guid.NewGuid().ToString();
+        var bytes = File.ReadAllBytes(path);
+        int headerBytes = (int)BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(12));
+        PlanCacheFormat.WriteHeader(bytes.AsSpan(0, headerBytes), bytes.Length, header.Key.Replace(build, other), header.Layers, header.Chunks);
+        File.WriteAllBytes(path, bytes);
+
+        var (result, state, notes) = Run(dir.Path);
+        var note = Assert.Single(notes);
+        Assert.Contains("stale", note);
+        Assert.Contains(other, note);
+        Assert.StartsWith("replaced ", state);
+        AssertReferenceBits(result);
+        Assert.Contains(build, Header(path).Key);
+    }
+
+    [Fact]
+    public void AnotherFormatVersionIsStale()
+    {
+        using var dir = new TempDirectory();
+        Run(dir.Path);
+        string path = CacheFile(dir.Path);
+        var bytes = File.ReadAllBytes(path);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), PlanCacheFormat.Version + 1);
+        File.WriteAllBytes(path, bytes);
+
+        var (result, _, notes) = Run(dir.Path);
+        Assert.Contains("format version", Assert.Single(notes));
+        AssertReferenceBits(result);
+    }
+
+    [Fact]
+    public void ANetworkWithOneWeightChangedGetsAFileOfItsOwn()
+    {
+        using var dir = new TempDirectory();
+        Run(dir.Path);
+        var network = Network();
+        var layers = Enumerable.Range(0, Layers).Select(network.GetLayer).ToArray();
+        var w = layers[3].Weights;
+        var values = (float[])w.Values.Clone();
+        values[7] = -values[7];
+        layers[3] = layers[3] with { Weights = new CsrMatrix(w.Rows, w.Columns, w.RowOffsets, w.ColumnIndices, values) };
+        var changed = new InMemoryNetwork(layers);
+
+        var (result, state, notes) = Run(dir.Path, changed);
+        Assert.Empty(notes);
+        Assert.StartsWith("written ", state);
+        AssertReferenceBits(result, changed);
+        Assert.Equal(2, Directory.GetFiles(dir.Path, "*.plan").Length);
+    }
+
+    [Fact]
+    public void TheChecksumIsOfTheContentNotTheSource()
+    {
+        var network = Network();
+        var copy = new InMemoryNetwork(Enumerable.Range(0, Layers).Select(k => network.GetLayer(k)).ToArray(), "another description");
+        Assert.Equal(NetworkChecksum.Of(network), NetworkChecksum.Of(copy));
+        Assert.NotEqual(NetworkChecksum.Of(network), NetworkChecksum.Of(Network(seed: 6)));
+        Assert.NotEqual(NetworkChecksum.Of(network), NetworkChecksum.Of(network.Take(Layers - 1)));
+    }
+}
