@@ -194,6 +194,29 @@ public sealed class CpuEngineTests : EngineConformanceTests
     }
 
     [Fact]
+    public void StreamedPlansAreBuiltOncePerRunWhateverTheBatches()
+    {
+        // Eight batches that never merge (the images stay alive): before, each batch had every
+        // layer planned again (80 plans); the first batch's plans are now kept for the others.
+        var network = ChallengeLikeNetwork(neurons: 64, layers: 10, seed: 4);
+        var images = Repeat(RandomNetworkGenerator.RandomImages(4, 25, 64, 0.4), copies: 2);
+        using var whole = new CpuEngine();
+        using var parts = new CpuEngine(new CpuEngineOptions { MaxBatchImages = 7, PlanWindow = 3 });
+        var options = new InferenceOptions { KeepFinalFeatures = true };
+        var a = whole.Infer(network, images, options);
+        var b = parts.Infer(network, images, options);
+        Assert.Equal("8", b.Details["batches"]);
+        Assert.True(a.FinalFeatures!.ContentEquals(b.FinalFeatures!));
+        var built = b.Details["layer plans built in the run"].Split(' ');
+        // Ten layers, and at most a window read ahead past where a batch stopped.
+        Assert.InRange(int.Parse(built[0]), 10, 13);
+        Assert.Equal("(0", built[1]);
+        Assert.Equal("none (all held)", a.Details["layer plans built in the run"]);
+        // One set of working rows for all eight batches.
+        Assert.True(long.Parse(b.Details["working rows bytes"]) > 0);
+    }
+
+    [Fact]
     public void BatchesMergeOnceTheyHaveShrunkAndStillGiveTheSameResult()
     {
         // Nine in ten images are nearly empty and die in the first layers, so the first batch soon

@@ -50,8 +50,9 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
         if (p.Order == CpuRunOrder.Tiles) return ExecuteTiles(p, images, options, threads);
         int batch = BatchSize(images, p);
         using var team = new WorkerTeam(threads);
+        using var buffers = new CpuRunBuffers(threads, CpuLayerPlan.PaddedLength(p.MaxWidth));
         var readOut = p.ReadOut == ReadOut.Class ? new ClassReadOut(images.Count, p.Outputs, options.KeepFinalFeatures) : null;
-        var run = new BatchedRun(p, options, batch, team, new LayerStatistics?[p.LayerCount], new long[p.LayerCount], images, readOut);
+        var run = new BatchedRun(p, options, batch, team, buffers, new LayerStatistics?[p.LayerCount], new long[p.LayerCount], images, readOut);
         RunFrom(run, images, 0);
         var counts = run.Counts;
 
@@ -79,6 +80,8 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
                 ["batches"] = ((images.Count + batch - 1) / Math.Max(batch, 1)).ToString(),
                 ["merged batches at layers"] = run.Merges.Count == 0 ? "none" : string.Join(" ", run.Merges),
                 ["plan wait seconds"] = counts.PlanWaitSeconds.ToString("G4"),
+                ["layer plans built in the run"] = p.IsStreaming ? $"{counts.PlansBuilt} ({counts.PlansReplanned} again for later batches)" : "none (all held)",
+                ["working rows bytes"] = buffers.ArenaBytes.ToString(),
                 ["sparse-input tiles"] = counts.SparseInputTiles.ToString(),
                 ["dense-tile tiles"] = counts.DenseTileTiles.ToString(),
                 ["row-kernel tiles"] = counts.RowKernelTiles.ToString(),
@@ -127,7 +130,7 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
 
     /// <summary>What a run over several batches gathers as it goes.</summary>
     /// <param name="Images">The whole batch of the Execute call (class read-out rows are its rows).</param>
-    private sealed record BatchedRun(CpuNetworkPlan Plan, InferenceOptions Options, int Batch, WorkerTeam Team,
+    private sealed record BatchedRun(CpuNetworkPlan Plan, InferenceOptions Options, int Batch, WorkerTeam Team, CpuRunBuffers Buffers,
         LayerStatistics?[] Stats, long[] LayerWeights, ImageBatch Images, ClassReadOut? ReadOut)
     {
         public List<int> Categories { get; } = [];
@@ -142,10 +145,14 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
 
     /// <summary>
     /// Runs <paramref name="images"/> (their rows after <paramref name="from"/> layers) to the end.
-    /// Several batches each run until the first has shrunk to half its share of one batch; the
-    /// survivors of all are then merged into one batch for the remaining layers, so streamed
-    /// layer plans are built once for the long tail instead of once per batch. Exact: each
-    /// image continues from its own row.
+    /// Several batches each run until the first has shrunk enough that the survivors of all fit
+    /// one batch: half a batch's images, or a batch's images whose rows take at most half of what
+    /// the batch's rows were sized for (many batches: survivors too many for the first rule); the
+    /// survivors of all are then merged into one batch for the remaining layers, so the long tail
+    /// runs once. Streamed layer plans are built once per run: the first batch keeps those it
+    /// takes for the others where memory allows (<see cref="RetainedLayerPlans"/>), and the merged
+    /// batch takes the layers after. The batches share one set of working buffers
+    /// (<see cref="CpuRunBuffers"/>). Exact: each image continues from its own row.
     /// </summary>
     private void RunFrom(BatchedRun all, ImageBatch images, int from)
     {
@@ -155,14 +162,19 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
         int stopAt = p.LayerCount;
         var rows = new List<CsrMatrix>();
         var numbers = new List<int>();
+        var kept = parts > 1 && p.IsStreaming ? new RetainedLayerPlans(from, p.RetainBudgetBytes) : null;
         for (int i = 0; i < parts; i++)
         {
             var part = parts == 1 ? images : images.Slice(i * batch, Math.Min(batch, images.Count - i * batch));
             long setup = Stopwatch.GetTimestamp();
-            using var run = new CpuRun(part, _engineOptions, _kernels, all.Team, p.MaxWidth, p.ZeroRowsStayZeroFrom(from));
+            using var run = new CpuRun(part, _engineOptions, _kernels, all.Team, p.MaxWidth, p.ZeroRowsStayZeroFrom(from), all.Buffers);
             all.UploadSeconds += Stopwatch.GetElapsedTime(setup).TotalSeconds;
-            int threshold = parts > 1 && i == 0 ? batch / (2 * parts) : -1;
-            int reached = RunLayers(all, run, from, stopAt, threshold);
+            Func<CpuRun, bool>? mergeNow = parts > 1 && i == 0
+                ? r => r.Live.Count <= batch / (2 * parts) || (r.Live.Count * parts <= batch && 2 * r.LiveImageEntries * parts <= (long)batch * p.MaxWidth)
+                : null;
+            int reached;
+            using (var plans = i == 0 ? Open(all, from, kept) : kept?.Replay(layer => Open(all, layer, null)) ?? Open(all, from, null))
+                reached = RunLayers(all, run, from, stopAt, plans, mergeNow);
             if (i == 0) stopAt = reached;
             all.Counts.Add(run);
             if (stopAt == p.LayerCount)
@@ -174,6 +186,9 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
             for (int j = 0; j < live.Count; j++) numbers.Add(part.ImageNumber(live.Images[j]));
             rows.Add(Timed(all, run.FinalFeatures));
         }
+        all.Counts.PlansReplanned += kept?.Replanned ?? 0;
+        // The merged batch runs later layers: the kept plans go now, not when this frame ends.
+        kept?.Forget();
         if (stopAt == p.LayerCount) return;
         all.Merges.Add(stopAt);
         var merged = new ImageBatch(Timed(all, () => Concatenate(rows, p.Neurons)), images.Description, imageNumbers: [.. numbers]);
@@ -218,15 +233,26 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
     }
 
     /// <summary>
-    /// The timed layer loop for one batch, layers <paramref name="from"/> .. <paramref name="to"/>-1;
-    /// stops early after the first layer that leaves no more than <paramref name="stopAtLive"/>
-    /// live images (negative: never). Returns the layers done.
+    /// The layer plans of a batch from layer <paramref name="from"/> (the first batch's kept for the
+    /// others when <paramref name="kept"/> is given); plans built while streaming are counted when
+    /// the sequence is disposed.
     /// </summary>
-    private static int RunLayers(BatchedRun all, CpuRun run, int from, int to, int stopAtLive)
+    private static ILayerPlanSequence Open(BatchedRun all, int from, RetainedLayerPlans? kept)
+    {
+        var plans = all.Plan.Open(all.Options.Cancellation, from);
+        ILayerPlanSequence counted = plans is StreamedLayerPlans streamed ? new CountedPlans(streamed, all.Counts) : plans;
+        return kept is null ? counted : kept.Record(counted);
+    }
+
+    /// <summary>
+    /// The timed layer loop for one batch, layers <paramref name="from"/> .. <paramref name="to"/>-1;
+    /// stops early after the first layer after which <paramref name="mergeNow"/> holds (null: never).
+    /// Returns the layers done.
+    /// </summary>
+    private static int RunLayers(BatchedRun all, CpuRun run, int from, int to, ILayerPlanSequence plans, Func<CpuRun, bool>? mergeNow)
     {
         var p = all.Plan;
         var options = all.Options;
-        using var plans = p.Open(options.Cancellation, from);
         var total = Stopwatch.StartNew();
         int k = from;
         try
@@ -244,7 +270,7 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
                 plans.Release(k);
                 options.Progress?.Report(k + 1);
                 k++;
-                if (run.Live.Count <= stopAtLive) break;
+                if (mergeNow?.Invoke(run) == true) break;
             }
         }
         finally
@@ -258,7 +284,8 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
     {
         if (_engineOptions.MaxBatchImages > 0) return _engineOptions.MaxBatchImages;
         long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        long planBytes = plan.IsStreaming ? 0 : plan.HeldBytes;
+        // Streamed plans count too: the window and those the first batch keeps for the others.
+        long planBytes = plan.IsStreaming ? plan.StreamedBytes : plan.HeldBytes;
         long imageBytes = images.Features.NonZeros * (sizeof(int) + sizeof(float));
         double budget = Math.Max(available * 0.6 - planBytes - imageBytes, available * 0.1);
         double perImage = Math.Max(1.0, plan.MaxWidth * RowBytesPerNeuron);
@@ -295,6 +322,7 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
     private sealed class RunCounts
     {
         public double PlanWaitSeconds;
+        public int PlansBuilt, PlansReplanned;
         public long SparseInputTiles, DenseTileTiles, RowKernelTiles, ExactRowTiles;
         public int CheckedLayers;
 
@@ -305,6 +333,20 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
             RowKernelTiles += run.RowKernelTiles;
             ExactRowTiles += run.ExactRowTiles;
             CheckedLayers += run.CheckedLayers;
+        }
+    }
+
+    /// <summary>Streamed plans whose builds are added to the run's count when it is done with them.</summary>
+    private sealed class CountedPlans(StreamedLayerPlans plans, RunCounts counts) : ILayerPlanSequence
+    {
+        public CpuLayerPlan Take(int index) => plans.Take(index);
+
+        public void Release(int index) => plans.Release(index);
+
+        public void Dispose()
+        {
+            plans.Dispose();
+            counts.PlansBuilt += plans.Built;
         }
     }
 }

@@ -47,8 +47,9 @@ public sealed record CpuEngineOptions
 
     /// <summary>
     /// Images run through the network together. 0: all, unless their rows would not fit the
-    /// memory available (estimated at a quarter of the neurons nonzero, double-buffered); then
-    /// the batch is split and the parts run one after the other (streamed plans are re-read per part).
+    /// memory available (estimated at every neuron nonzero, double-buffered); then the batch is
+    /// split and the parts run one after the other until their survivors fit one batch (streamed
+    /// plans are built once: the first part keeps them for the others where memory allows).
     /// </summary>
     public int MaxBatchImages { get; init; }
 

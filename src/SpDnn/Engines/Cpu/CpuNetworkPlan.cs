@@ -39,6 +39,9 @@ internal sealed class CpuNetworkPlan : IEnginePlan
             Window = LayerCount;
         else
             Window = (int)Math.Clamp(budget / Math.Max(perLayer, 1), 2, 16);
+        // What the window leaves of the budget: plans a run's first batch may keep for its other batches.
+        RetainBudgetBytes = Math.Max(0, budget - Window * perLayer);
+        StreamedBytes = Window * perLayer + RetainBudgetBytes;
 
         if (!IsStreaming)
         {
@@ -89,6 +92,12 @@ internal sealed class CpuNetworkPlan : IEnginePlan
 
     /// <summary>Estimated bytes of the held layer plans (0 while streaming).</summary>
     public long HeldBytes { get; }
+
+    /// <summary>Bytes of streamed plans a run may keep for its later image batches (<see cref="RetainedLayerPlans"/>).</summary>
+    public long RetainBudgetBytes { get; }
+
+    /// <summary>Estimated bytes streamed plans may take in a run: the window and the plans kept for later batches.</summary>
+    public long StreamedBytes { get; }
 
     /// <summary>Plans held at once: <see cref="LayerCount"/> when all are held.</summary>
     public int Window { get; }

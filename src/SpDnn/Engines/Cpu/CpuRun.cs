@@ -52,7 +52,7 @@ internal sealed unsafe class CpuRun : IDisposable
     private readonly ulong[] _hashes;
     private readonly int[] _remap;
     private readonly int[] _firstRowOf;
-    private SplitScratch? _split;
+    private readonly CpuRunBuffers _buffers;
 
     // The current layer's job, read by the workers.
     private SparseArena[] _input;
@@ -68,8 +68,12 @@ internal sealed unsafe class CpuRun : IDisposable
 
     /// <param name="maxWidth">The widest layer input or output of the network.</param>
     /// <param name="dropEmptyRows">Whether empty image rows stay empty through every layer to come, so they are dead from the start.</param>
-    public CpuRun(ImageBatch images, CpuEngineOptions options, LayerKernels kernels, WorkerTeam team, int maxWidth, bool dropEmptyRows)
+    /// <param name="buffers">The arenas and scratch to work in, kept from batch to batch (sized for <paramref name="maxWidth"/> and the team's threads).</param>
+    public CpuRun(ImageBatch images, CpuEngineOptions options, LayerKernels kernels, WorkerTeam team, int maxWidth, bool dropEmptyRows, CpuRunBuffers buffers)
     {
+        if (buffers.Threads != team.Threads || buffers.Padded != CpuLayerPlan.PaddedLength(maxWidth))
+            throw new ArgumentException("The buffers were made for another team or width.", nameof(buffers));
+        _buffers = buffers;
         if (images.Neurons > maxWidth) throw new ArgumentException($"The images have {images.Neurons} features, more than the network's widest layer ({maxWidth}).");
         _width = images.Neurons;
         _dropEmptyRows = dropEmptyRows;
@@ -87,16 +91,17 @@ internal sealed unsafe class CpuRun : IDisposable
         _remap = new int[count];
         _firstRowOf = new int[count];
         // Room for the first two layers' outputs (challenge rows fan out about threefold in layer
-        // 1, then thin out); arenas grow beyond that when needed.
+        // 1, then thin out); arenas grow beyond that when needed. The buffers' arenas keep what
+        // earlier batches grew them to: memory touched once, not per batch.
         _arenas = new SparseArena[2][];
         for (int parity = 0; parity < 2; parity++)
         {
             long perWorker = Math.Min(Array.MaxLength, (parity == 0 ? 3 : 2) * images.Features.NonZeros / _threads + (long)_padded * Width * 2);
             _arenas[parity] = new SparseArena[_threads];
-            for (int w = 0; w < _threads; w++) _arenas[parity][w] = new SparseArena((int)perWorker);
+            for (int w = 0; w < _threads; w++) _arenas[parity][w] = buffers.Arena(parity, w, (int)perWorker);
         }
-        _scratch = new WorkerScratch[_threads];
-        for (int w = 0; w < _threads; w++) _scratch[w] = new WorkerScratch(_padded);
+        _scratch = buffers.Scratch;
+        foreach (var s in _scratch) s.ScatterTiles = s.GatherTiles = s.RowTiles = s.ExactRowTiles = 0;
         _work = Work;
 
         // The input images are read in place; empty rows are dead from the start unless a layer
@@ -178,7 +183,7 @@ internal sealed unsafe class CpuRun : IDisposable
             ? 1
             : Math.Clamp((2 * _threads + tiles - 1) / tiles, 1, Math.Max(1, plan.Neurons / 256));
         _items = tiles * _parts;
-        if (_parts > 1) (_split ??= new SplitScratch(_padded, 2 * _threads, 2 * _threads)).Prepare(tiles, _parts);
+        if (_parts > 1) _buffers.Split.Prepare(tiles, _parts);
         _nextItem = 0;
         if (alone) _work(0); else _team.Run(_work);
         if (_parts > 1) JoinParts();
@@ -420,7 +425,7 @@ internal sealed unsafe class CpuRun : IDisposable
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void GatherTilePart(int tile, int part, WorkerScratch scratch)
     {
-        var split = _split!;
+        var split = _buffers.Split;
         int first = tile * Width, lanes = Math.Min(Width, _distinct - first);
         int outputs = _plan!.Neurons;
         int j0 = SplitScratch.PartStart(outputs, _parts, part), j1 = SplitScratch.PartStart(outputs, _parts, part + 1);
@@ -445,7 +450,7 @@ internal sealed unsafe class CpuRun : IDisposable
     /// <summary>Concatenates the parts of each split tile's rows, in neuron order, into worker 0's arena.</summary>
     private void JoinParts()
     {
-        var split = _split!;
+        var split = _buffers.Split;
         var arena = _output[0];
         var copies = _plan!.Copies;
         int outputs = _plan.Neurons;
@@ -567,10 +572,20 @@ internal sealed unsafe class CpuRun : IDisposable
         return new CsrMatrix(images.Length, _width, offsets, columns, values);
     }
 
+    /// <summary>Entries of the live images' rows, each image counted (identical rows stand for each of their images): what their rows take written out.</summary>
+    public long LiveImageEntries
+    {
+        get
+        {
+            long entries = 0;
+            foreach (int row in _live.RowOf) entries += _rows[row].Length;
+            return entries;
+        }
+    }
+
+    /// <summary>Nothing of its own to free: the arenas and scratch belong to the <see cref="CpuRunBuffers"/>.</summary>
     public void Dispose()
     {
-        foreach (var s in _scratch) s.Dispose();
-        _split?.Dispose();
     }
 
     /// <summary>Exact comparison of two output rows of the current layer.</summary>
@@ -588,7 +603,7 @@ internal sealed unsafe class CpuRun : IDisposable
     }
 
     /// <summary>A worker's private buffers: the scatter accumulator, a dense tile and its per-lane outputs (64-byte aligned).</summary>
-    private sealed class WorkerScratch : IDisposable
+    internal sealed class WorkerScratch : IDisposable
     {
         public WorkerScratch(int padded)
         {
@@ -645,7 +660,7 @@ internal sealed unsafe class CpuRun : IDisposable
     /// writing at its first neuron (parts start at multiples of 16, so the kernels' whole-vector
     /// stores stay inside the part).
     /// </summary>
-    private sealed class SplitScratch(int padded, int maxTiles, int maxParts) : IDisposable
+    internal sealed class SplitScratch(int padded, int maxTiles, int maxParts) : IDisposable
     {
         private int _parts;
 

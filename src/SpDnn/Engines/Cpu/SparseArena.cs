@@ -27,6 +27,15 @@ internal sealed class SparseArena
     /// <summary>Entries written this layer.</summary>
     public int Count { get; set; }
 
+    /// <summary>Empties the arena for another run, with room for at least <paramref name="capacity"/> entries (larger arrays are kept).</summary>
+    public void Reuse(int capacity)
+    {
+        Count = 0;
+        if (Indices.Length >= capacity) return;
+        Indices = GC.AllocateUninitializedArray<int>(capacity);
+        Values = GC.AllocateUninitializedArray<float>(capacity);
+    }
+
     /// <summary>Makes room for <paramref name="extra"/> more entries (growing by half, keeping what is written).</summary>
     public void EnsureRoom(int extra)
     {

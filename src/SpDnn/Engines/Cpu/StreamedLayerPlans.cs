@@ -70,6 +70,15 @@ internal sealed class StreamedLayerPlans : ILayerPlanSequence
         }
     }
 
+    /// <summary>Plans built so far (those read ahead and not taken included).</summary>
+    public int Built
+    {
+        get
+        {
+            lock (_gate) return _built - _first;
+        }
+    }
+
     public CpuLayerPlan Take(int index)
     {
         lock (_gate)
