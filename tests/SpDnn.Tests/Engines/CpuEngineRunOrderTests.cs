@@ -35,6 +35,16 @@ public sealed class CpuEngineTileOrderQuadTests : EngineConformanceTests
     protected override int RandomImages => 70;
 }
 
+/// <summary>The tile order with every layer's inputs cut into ranges of at most 7 (the wide layers' cache blocking), four tiles per item.</summary>
+public sealed class CpuEngineTileOrderRangesTests : EngineConformanceTests
+{
+    protected override IInferenceEngine CreateEngine() => new CpuEngine(new CpuEngineOptions { Order = CpuRunOrder.Tiles, TilesPerItem = 4, MaxBlockInputs = 7 });
+
+    protected override int RandomSeeds => 12;
+
+    protected override int RandomImages => 70;
+}
+
 /// <summary>The layer-by-layer order forced, so general networks still run the sparse-row engine they ran before the tile order.</summary>
 public sealed class CpuEngineLayerOrderTests : EngineConformanceTests
 {
@@ -143,6 +153,32 @@ public sealed class CpuRunOrderTests
         float[] weights = [9, 1, 0.5f, 7, 8, 2, -1, 0, 6, 3, 0, 0, 5, 0, 0, 0];
         Assert.Equal(inputs, groups.SlotTileOffsets);
         Assert.Equal(weights, groups.SlotWeights);
+    }
+
+    [Fact]
+    public void ColumnGroupsOfAWideLayerRunItsInputsInRangesEachSortedByItsOwnColumnLengths()
+    {
+        // The columns of the test above, inputs cut into ranges of at most 3: two ranges, 0..2 and 3..4.
+        var columns = CsrMatrix.FromCoordinates(5, 5,
+            [0, 0, 1, 1, 1, 3, 4, 4, 4, 4], [1, 3, 0, 2, 4, 4, 0, 1, 2, 3], [0.5f, -1, 1, 2, 3, 7, 9, 8, 6, 5]);
+        var groups = ColumnGroups.Build(columns, [10, 11, 12, 13, 14], inputs: 5, maxBlockInputs: 3);
+        Assert.Equal(2, groups.Blocks);
+        Assert.Equal(new[] { 0, 3, 5 }, groups.BlockStarts);
+        Assert.Equal(2, groups.Groups);
+        // Range 0: parts of length 1, 2, 0, 0, 3; range 1: 1, 1, 0, 1, 1 (ties in output order).
+        Assert.Equal(new[] { 4, 1, 0, 2, 3, 5, 5, 5, /* range 1 */ 0, 1, 3, 4, 2, 5, 5, 5 }, groups.Order);
+        Assert.Equal(new[] { 0, 3, 3, 4, 4 }, groups.GroupSlots);
+        Assert.Equal(new float[] { 14, 11, 10, 12, 13, 0, 0, 0, 10, 11, 13, 14, 12, 0, 0, 0 }, groups.GroupBias);
+        int pad = 5 * CpuLayerPlan.TileWidth;
+        int[] Tile(params int[] inputs) => [.. inputs.Select(i => i * CpuLayerPlan.TileWidth)];
+        int[] inputs = [.. Tile(0, 0, 1), pad, .. Tile(1, 2), pad, pad, .. Tile(2), pad, pad, pad, /* range 1 */ .. Tile(3, 4, 4, 3)];
+        float[] weights = [9, 1, 0.5f, 0, 8, 2, 0, 0, 6, 0, 0, 0, -1, 3, 7, 5];
+        Assert.Equal(inputs, groups.SlotTileOffsets);
+        Assert.Equal(weights, groups.SlotWeights);
+        // By default: the shipped model's 784 inputs in one range (two tiles per item), a 4096-wide layer's in several (four).
+        Assert.True(RunOrderChoice.MaxBlockInputs(0, RunOrderChoice.TilesPerItem(0, 784)) >= 784);
+        Assert.True(RunOrderChoice.MaxBlockInputs(0, RunOrderChoice.TilesPerItem(0, 4096)) < 4096);
+        Assert.Equal(7, RunOrderChoice.MaxBlockInputs(7, 4));
     }
 
     private static NetworkLayer Layer(int index, int inputs, int outputs, LayerForm form, Func<int, int> length, float weight)

@@ -72,19 +72,22 @@ public sealed unsafe class TileKernelsTests
     {
         // The tile order's kernels: column groups for one, two and four tiles, and the scatter,
         // each writing whole dense output tiles; every layer form, tiles holding NaN, ±∞ and -0.
+        // Output tiles start with junk: a first input range must not read what they held.
         var kernels = LayerKernels.Create(simd);
         for (int seed = 0; seed < 8; seed++)
         {
             var network = Support.RandomGeneralNetwork.Create(seed, dyadic: seed % 4 == 0, ReadOut.Class, layers: 4);
-            foreach (var layer in Enumerable.Range(0, network.LayerCount).Select(network.GetLayer))
+            // One input range, and ranges of at most 7 inputs (the wide layers' cache blocking) whose unfinished sums go through the output tiles.
+            foreach (var (layer, maxBlockInputs) in Enumerable.Range(0, network.LayerCount).Select(network.GetLayer).SelectMany(l => new[] { (l, 0), (l, 7) }))
             {
-                var plan = CpuLayerPlan.Build(layer, groupColumns: true);
+                var plan = CpuLayerPlan.Build(layer, groupColumns: true, maxBlockInputs: maxBlockInputs);
+                Assert.Equal(maxBlockInputs == 0 ? 1 : (layer.Inputs + 6) / 7, plan.Groups!.Blocks);
                 int n = layer.Inputs, m = layer.Neurons, padded = CpuLayerPlan.PaddedLength(Math.Max(n, m) + 1);
                 var tiles = Enumerable.Range(0, 4).Select(t => RandomTile(seed * 4 + t, n, padded)).ToArray();
                 var expected = tiles.Select(t => DenseModel(layer, t)).ToArray();
-                var outputs = Enumerable.Range(0, 4).Select(_ => new float[padded * Width]).ToArray();
+                var outputs = Enumerable.Range(0, 4).Select(_ => Enumerable.Repeat(float.NaN, padded * Width).ToArray()).ToArray();
                 var sums = new float[padded * Width];
-                string context = $"{simd}, seed {seed}, layer {layer.Index} ({layer.Form})";
+                string context = $"{simd}, seed {seed}, layer {layer.Index} ({layer.Form}), {plan.Groups.Blocks} input range(s)";
                 fixed (float* t0 = tiles[0], t1 = tiles[1], t2 = tiles[2], t3 = tiles[3])
                 fixed (float* o0 = outputs[0], o1 = outputs[1], o2 = outputs[2], o3 = outputs[3], s = sums)
                 {
@@ -93,7 +96,7 @@ public sealed unsafe class TileKernelsTests
                     kernels.GatherGroupPair(plan, t2, t1, o2, o1);
                     AssertDense(expected[2], outputs[2], m, context + ", pair (first)");
                     AssertDense(expected[1], outputs[1], m, context + ", pair (second)");
-                    foreach (var o in outputs) Array.Clear(o);
+                    foreach (var o in outputs) Array.Fill(o, 7f);
                     kernels.GatherGroupQuad(plan, t0, t1, t2, t3, o0, o1, o2, o3);
                     for (int t = 0; t < 4; t++) AssertDense(expected[t], outputs[t], m, context + $", quad (tile {t})");
                     var inputs = Enumerable.Range(0, n).Where(i => Enumerable.Range(0, Width).Any(l => tiles[3][i * Width + l] != 0f)).ToArray();

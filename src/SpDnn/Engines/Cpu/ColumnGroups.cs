@@ -11,16 +11,27 @@ namespace SpDnn.Engines.Cpu;
 /// padded with weight +0 on input <see cref="Inputs"/>, a tile row the run keeps zero: the padding
 /// adds +0·+0 = +0, which leaves every sum as the reference's whatever the other inputs hold
 /// (NaN and ∞ included). Sorting keeps the padding small; the output order does not change any sum.
+/// <para>
+/// A wide layer's inputs are cut into <see cref="Blocks"/> ranges of consecutive inputs, each laid
+/// out as above (sorted by the length of the columns' part in that range): the kernels run every
+/// output over the first range, keep the unfinished sums in the output tile, go on from them over
+/// the next range, and finish after the last. The tiles' rows of one range then stay in the core's
+/// L2 cache while it is read at random (four tiles of 4096 inputs are 1 MB, the whole L2 of a
+/// Zen 5 core). Each sum still adds its products in ascending input order: a range's inputs all
+/// come after the previous range's.
+/// </para>
 /// </summary>
 internal sealed class ColumnGroups
 {
     /// <summary>Outputs per group: four sums in flight, as the layer order's gather keeps.</summary>
     public const int Size = 4;
 
-    private ColumnGroups(int inputs, int outputs, int[] order, int[] groupSlots, int[] slotTileOffsets, float[] slotWeights, float[] slotBias)
+    private ColumnGroups(int inputs, int outputs, int blocks, int[] blockStarts, int[] order, int[] groupSlots, int[] slotTileOffsets, float[] slotWeights, float[] slotBias)
     {
         Inputs = inputs;
         Outputs = outputs;
+        Blocks = blocks;
+        BlockStarts = blockStarts;
         Order = order;
         GroupSlots = groupSlots;
         SlotTileOffsets = slotTileOffsets;
@@ -34,13 +45,23 @@ internal sealed class ColumnGroups
     /// <summary>Inputs of the layer. The padding reads tile row <see cref="Inputs"/>, just past them, which the run keeps zero.</summary>
     public int Inputs { get; }
 
+    /// <summary>Ranges of consecutive inputs the layer's gather runs one after another (1: the whole layer at once).</summary>
+    public int Blocks { get; }
+
+    /// <summary>First input of each range, and <see cref="Inputs"/> at the end (Blocks + 1 entries).</summary>
+    public int[] BlockStarts { get; }
+
+    /// <summary>Groups of each range: every range lists every output once.</summary>
+    public int Groups => (Outputs + Size - 1) / Size;
+
     /// <summary>
-    /// The output of each group position (Size per group), longest column first; positions past
-    /// the layer's outputs (the last group's) hold <see cref="Outputs"/>: a row the run zeroes again after the layer.
+    /// The output of each group position (Size per group, range after range), longest column
+    /// part first within a range; positions past the layer's outputs (each range's last group's)
+    /// hold <see cref="Outputs"/>: a row the run zeroes again after the layer.
     /// </summary>
     public int[] Order { get; }
 
-    /// <summary>Group g owns slots GroupSlots[g] .. GroupSlots[g+1]-1.</summary>
+    /// <summary>Group g (counted over all ranges: range b's are b·Groups ..) owns slots GroupSlots[g] .. GroupSlots[g+1]-1.</summary>
     public int[] GroupSlots { get; }
 
     /// <summary>Per slot, per group position: the input's offset in a tile (input · 16).</summary>
@@ -49,48 +70,76 @@ internal sealed class ColumnGroups
     /// <summary>Per slot, per group position: the weight (+0 in padding).</summary>
     public float[] SlotWeights { get; }
 
-    /// <summary>Per group position: the output's bias (0 for positions past the outputs).</summary>
+    /// <summary>Per group position (of every range, as <see cref="Order"/>): the output's bias (0 for positions past the outputs).</summary>
     public float[] GroupBias { get; }
-
-    public int Groups => GroupSlots.Length - 1;
 
     /// <summary>The groups of a layer given by its columns (row j: the ascending inputs and weights of output j).</summary>
     /// <param name="inputs">Inputs of the layer: the padding reads tile row <paramref name="inputs"/>.</param>
-    public static ColumnGroups Build(CsrMatrix columns, float[] bias, int inputs)
+    /// <param name="maxBlockInputs">Most inputs per range (the ranges split the inputs evenly); 0 or at least <paramref name="inputs"/>: one range.</param>
+    public static ColumnGroups Build(CsrMatrix columns, float[] bias, int inputs, int maxBlockInputs = 0)
     {
         int n = columns.Rows;
-        int groups = (n + Size - 1) / Size;
-        var order = new int[groups * Size];
-        for (int j = 0; j < n; j++) order[j] = j;
-        // Longest first; equal lengths keep output order, so the layout is deterministic.
-        Array.Sort(order, 0, n, Comparer<int>.Create((a, b) => columns.RowLength(a) != columns.RowLength(b)
-            ? columns.RowLength(b).CompareTo(columns.RowLength(a)) : a.CompareTo(b)));
-        for (int p = n; p < order.Length; p++) order[p] = n;
+        int blocks = maxBlockInputs <= 0 || maxBlockInputs >= inputs ? 1 : (inputs + maxBlockInputs - 1) / maxBlockInputs;
+        int blockInputs = (inputs + blocks - 1) / blocks;
+        var starts = new int[blocks + 1];
+        for (int b = 0; b <= blocks; b++) starts[b] = Math.Min(inputs, b * blockInputs);
+        // Each column's part in each range: [cut[j·(blocks+1) + b], cut[j·(blocks+1) + b + 1]) of its entries.
+        var cut = new int[(long)n * (blocks + 1)];
+        for (int j = 0; j < n; j++)
+        {
+            var ins = columns.RowIndices(j);
+            int p = 0;
+            for (int b = 0; b <= blocks; b++)
+            {
+                while (p < ins.Length && ins[p] < starts[b]) p++;
+                cut[(long)j * (blocks + 1) + b] = b == blocks ? ins.Length : p;
+            }
+        }
+        int Length(int j, int b) => j < n ? cut[(long)j * (blocks + 1) + b + 1] - cut[(long)j * (blocks + 1) + b] : 0;
 
-        var groupSlots = new int[groups + 1];
-        for (int g = 0; g < groups; g++) groupSlots[g + 1] = groupSlots[g] + columns.RowLength(order[g * Size]);
-        long entries = (long)groupSlots[groups] * Size;
+        int groups = (n + Size - 1) / Size;
+        int positions = groups * Size;
+        var order = new int[blocks * positions];
+        var groupSlots = new int[blocks * groups + 1];
+        for (int b = 0; b < blocks; b++)
+        {
+            var range = order.AsSpan(b * positions, positions);
+            for (int j = 0; j < positions; j++) range[j] = j < n ? j : n;
+            // Longest first; equal lengths keep output order, so the layout is deterministic.
+            int block = b;
+            range[..n].Sort((x, y) => Length(x, block) != Length(y, block) ? Length(y, block).CompareTo(Length(x, block)) : x.CompareTo(y));
+            for (int g = 0; g < groups; g++)
+                groupSlots[b * groups + g + 1] = groupSlots[b * groups + g] + Length(range[g * Size], b);
+        }
+
+        long entries = (long)groupSlots[^1] * Size;
         var tileOffsets = new int[entries];
         var weights = new float[entries];
         var groupBias = new float[order.Length];
         int pad = inputs * CpuLayerPlan.TileWidth;
-        for (int g = 0; g < groups; g++)
+        for (int b = 0; b < blocks; b++)
         {
-            for (int m = 0; m < Size; m++)
+            for (int g = 0; g < groups; g++)
             {
-                int j = order[g * Size + m];
-                int length = j < n ? columns.RowLength(j) : 0;
-                var ins = j < n ? columns.RowIndices(j) : default;
-                var ws = j < n ? columns.RowValues(j) : default;
-                if (j < n) groupBias[g * Size + m] = bias[j];
-                for (int s = groupSlots[g], t = 0; s < groupSlots[g + 1]; s++, t++)
+                int group = b * groups + g;
+                for (int m = 0; m < Size; m++)
                 {
-                    long at = (long)s * Size + m;
-                    tileOffsets[at] = t < length ? ins[t] * CpuLayerPlan.TileWidth : pad;
-                    weights[at] = t < length ? ws[t] : 0f;
+                    int at = group * Size + m;
+                    int j = order[at];
+                    int length = Length(j, b);
+                    int from = j < n ? cut[(long)j * (blocks + 1) + b] : 0;
+                    var ins = j < n ? columns.RowIndices(j) : default;
+                    var ws = j < n ? columns.RowValues(j) : default;
+                    if (j < n) groupBias[at] = bias[j];
+                    for (int s = groupSlots[group], t = 0; s < groupSlots[group + 1]; s++, t++)
+                    {
+                        long slot = (long)s * Size + m;
+                        tileOffsets[slot] = t < length ? ins[from + t] * CpuLayerPlan.TileWidth : pad;
+                        weights[slot] = t < length ? ws[from + t] : 0f;
+                    }
                 }
             }
         }
-        return new ColumnGroups(inputs, n, order, groupSlots, tileOffsets, weights, groupBias);
+        return new ColumnGroups(inputs, n, blocks, starts, order, groupSlots, tileOffsets, weights, groupBias);
     }
 }

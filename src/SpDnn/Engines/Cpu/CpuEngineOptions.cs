@@ -76,6 +76,13 @@ public sealed record CpuEngineOptions
     /// </summary>
     internal int TilesPerItem { get; init; }
 
+    /// <summary>
+    /// Most inputs per range when the tile order's gather cuts a wide layer's inputs into ranges
+    /// (<see cref="ColumnGroups"/>); 0 chooses by the cache (<see cref="RunOrderChoice.MaxBlockInputs"/>).
+    /// For tests and measurements.
+    /// </summary>
+    internal int MaxBlockInputs { get; init; }
+
     /// <summary>The settings <c>cpu:key=value</c> takes, one row each.</summary>
     internal static EngineSettings<CpuEngineOptions> Settings { get; } = new EngineSettings<CpuEngineOptions>()
         .Choice("simd", o => o.Simd, (o, v) => o with { Simd = v })

@@ -116,7 +116,8 @@ internal sealed class CpuLayerPlan
 
     /// <param name="mergeDuplicates">Compute each set of outputs equal by construction once (<see cref="OutputCopies"/>).</param>
     /// <param name="groupColumns">Also lay the columns out for the tile order's gather (<see cref="Groups"/>).</param>
-    public static CpuLayerPlan Build(NetworkLayer layer, bool mergeDuplicates = false, bool groupColumns = false)
+    /// <param name="maxBlockInputs">Most inputs per range of the column groups (<see cref="ColumnGroups.Build"/>); 0: one range.</param>
+    public static CpuLayerPlan Build(NetworkLayer layer, bool mergeDuplicates = false, bool groupColumns = false, int maxBlockInputs = 0)
     {
         var w = layer.Weights;
         if (layer.Bias.Length != w.Columns)
@@ -151,7 +152,7 @@ internal sealed class CpuLayerPlan
         layerBias.CopyTo(bias, 0);
         var (blockSlots, slotOffsets, slotValues) = Slice(columns.RowOffsets, tileOffsets, columns.Values, outputs);
         return new CpuLayerPlan(layer.Index, layer.Form, layer.KeepsZeroRowsZero(), w.Columns, rows, columns.RowOffsets, tileOffsets, columns.Values, bias, blockSlots, slotOffsets, slotValues,
-            copies, w.NonZeros, AllFinite(w.Values), groupColumns ? ColumnGroups.Build(columns, layerBias, w.Rows) : null);
+            copies, w.NonZeros, AllFinite(w.Values), groupColumns ? ColumnGroups.Build(columns, layerBias, w.Rows, maxBlockInputs) : null);
     }
 
     private static bool AllFinite(float[] values)

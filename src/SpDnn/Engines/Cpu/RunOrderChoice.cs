@@ -27,6 +27,18 @@ internal static class RunOrderChoice
         _ => throw new ArgumentOutOfRangeException(nameof(asked), asked, "Tiles per item are 1, 2 or 4 (0: chosen by width)."),
     };
 
+    /// <summary>
+    /// Bytes of a work item's input tiles that one input range of the gather may span
+    /// (<see cref="ColumnGroups"/>): the rows it reads at random should stay in the core's L2
+    /// (1 MB on Zen 5, 1-2 MB on recent Intel cores) beside the output tiles and the weights
+    /// streaming through.
+    /// </summary>
+    public const int BlockBytes = 256 * 1024;
+
+    /// <summary>Most inputs per range of the gather for work items of <paramref name="tilesPerItem"/> tiles; <paramref name="asked"/> when set.</summary>
+    public static int MaxBlockInputs(int asked, int tilesPerItem) =>
+        asked > 0 ? asked : BlockBytes / (tilesPerItem * CpuLayerPlan.TileWidth * sizeof(float));
+
     /// <param name="asked">The engine's setting.</param>
     /// <param name="challengeForm">Whether every layer is the challenge's form (its images die and converge: the layer order's pruning pays).</param>
     /// <param name="maxWidth">The widest layer input or output.</param>

@@ -206,7 +206,9 @@ internal sealed unsafe class TileKernels<TVector> : LayerKernels where TVector :
 
     /// <summary>
     /// Four outputs at once from their interleaved columns (<see cref="ColumnGroups"/>): one
-    /// pointer walks the group's slots, each sum still in ascending input order.
+    /// pointer walks the group's slots, each sum still in ascending input order. Over a layer cut
+    /// into input ranges, a range's unfinished sums wait in the output tile and the next range
+    /// goes on from them; the last one finishes.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void GatherGroups<TForm>(CpuLayerPlan plan, float* tile, float* output) where TForm : struct, IKernelForm
@@ -214,27 +216,43 @@ internal sealed unsafe class TileKernels<TVector> : LayerKernels where TVector :
         const int G = ColumnGroups.Size;
         var groups = plan.Groups!;
         var cap = TVector.Broadcast(plan.Cap);
+        int perBlock = groups.Groups, blocks = groups.Blocks;
         fixed (int* order = groups.Order, groupSlots = groups.GroupSlots, inputs = groups.SlotTileOffsets)
         fixed (float* weights = groups.SlotWeights, bias = groups.GroupBias)
         {
-            for (int g = 0, count = groups.Groups; g < count; g++)
+            for (int b = 0; b < blocks; b++)
             {
-                TVector a0 = TVector.Zero, a1 = TVector.Zero, a2 = TVector.Zero, a3 = TVector.Zero;
-                int* input = inputs + (long)groupSlots[g] * G;
-                int* end = inputs + (long)groupSlots[g + 1] * G;
-                float* w = weights + (long)groupSlots[g] * G;
-                for (; input < end; input += G, w += G)
+                bool first = b == 0, last = b == blocks - 1;
+                for (int g = b * perBlock, end = g + perBlock; g < end; g++)
                 {
-                    a0 = TVector.AddProduct(a0, w, tile + input[0]);
-                    a1 = TVector.AddProduct(a1, w + 1, tile + input[1]);
-                    a2 = TVector.AddProduct(a2, w + 2, tile + input[2]);
-                    a3 = TVector.AddProduct(a3, w + 3, tile + input[3]);
+                    int at = g * G;
+                    int o0 = order[at] * Width, o1 = order[at + 1] * Width, o2 = order[at + 2] * Width, o3 = order[at + 3] * Width;
+                    var a0 = Start(first, output + o0);
+                    var a1 = Start(first, output + o1);
+                    var a2 = Start(first, output + o2);
+                    var a3 = Start(first, output + o3);
+                    int* input = inputs + (long)groupSlots[g] * G;
+                    int* stop = inputs + (long)groupSlots[g + 1] * G;
+                    float* w = weights + (long)groupSlots[g] * G;
+                    for (; input < stop; input += G, w += G)
+                    {
+                        a0 = TVector.AddProduct(a0, w, tile + input[0]);
+                        a1 = TVector.AddProduct(a1, w + 1, tile + input[1]);
+                        a2 = TVector.AddProduct(a2, w + 2, tile + input[2]);
+                        a3 = TVector.AddProduct(a3, w + 3, tile + input[3]);
+                    }
+                    if (last)
+                    {
+                        a0 = TForm.Finish(a0, TVector.Broadcast(bias[at]), cap);
+                        a1 = TForm.Finish(a1, TVector.Broadcast(bias[at + 1]), cap);
+                        a2 = TForm.Finish(a2, TVector.Broadcast(bias[at + 2]), cap);
+                        a3 = TForm.Finish(a3, TVector.Broadcast(bias[at + 3]), cap);
+                    }
+                    TVector.Store(a0, output + o0);
+                    TVector.Store(a1, output + o1);
+                    TVector.Store(a2, output + o2);
+                    TVector.Store(a3, output + o3);
                 }
-                int at = g * G;
-                TVector.Store(TForm.Finish(a0, TVector.Broadcast(bias[at]), cap), output + order[at] * Width);
-                TVector.Store(TForm.Finish(a1, TVector.Broadcast(bias[at + 1]), cap), output + order[at + 1] * Width);
-                TVector.Store(TForm.Finish(a2, TVector.Broadcast(bias[at + 2]), cap), output + order[at + 2] * Width);
-                TVector.Store(TForm.Finish(a3, TVector.Broadcast(bias[at + 3]), cap), output + order[at + 3] * Width);
             }
         }
     }
@@ -251,45 +269,62 @@ internal sealed unsafe class TileKernels<TVector> : LayerKernels where TVector :
         const int G = ColumnGroups.Size;
         var groups = plan.Groups!;
         var cap = TVector.Broadcast(plan.Cap);
+        int perBlock = groups.Groups, blocks = groups.Blocks;
         fixed (int* order = groups.Order, groupSlots = groups.GroupSlots, inputs = groups.SlotTileOffsets)
         fixed (float* weights = groups.SlotWeights, bias = groups.GroupBias)
         {
-            for (int g = 0, count = groups.Groups; g < count; g++)
+            for (int b = 0; b < blocks; b++)
             {
-                TVector a0 = TVector.Zero, a1 = TVector.Zero, a2 = TVector.Zero, a3 = TVector.Zero;
-                TVector b0 = TVector.Zero, b1 = TVector.Zero, b2 = TVector.Zero, b3 = TVector.Zero;
-                int* input = inputs + (long)groupSlots[g] * G;
-                int* end = inputs + (long)groupSlots[g + 1] * G;
-                float* w = weights + (long)groupSlots[g] * G;
-                for (; input < end; input += G, w += G)
+                bool first = b == 0, last = b == blocks - 1;
+                for (int g = b * perBlock, end = g + perBlock; g < end; g++)
                 {
-                    var w0 = TVector.Broadcast(w[0]);
-                    a0 += w0 * TVector.Load(tile0 + input[0]);
-                    b0 += w0 * TVector.Load(tile1 + input[0]);
-                    var w1 = TVector.Broadcast(w[1]);
-                    a1 += w1 * TVector.Load(tile0 + input[1]);
-                    b1 += w1 * TVector.Load(tile1 + input[1]);
-                    var w2 = TVector.Broadcast(w[2]);
-                    a2 += w2 * TVector.Load(tile0 + input[2]);
-                    b2 += w2 * TVector.Load(tile1 + input[2]);
-                    var w3 = TVector.Broadcast(w[3]);
-                    a3 += w3 * TVector.Load(tile0 + input[3]);
-                    b3 += w3 * TVector.Load(tile1 + input[3]);
+                    int at = g * G;
+                    int o0 = order[at] * Width, o1 = order[at + 1] * Width, o2 = order[at + 2] * Width, o3 = order[at + 3] * Width;
+                    var a0 = Start(first, output0 + o0);
+                    var a1 = Start(first, output0 + o1);
+                    var a2 = Start(first, output0 + o2);
+                    var a3 = Start(first, output0 + o3);
+                    var b0 = Start(first, output1 + o0);
+                    var b1 = Start(first, output1 + o1);
+                    var b2 = Start(first, output1 + o2);
+                    var b3 = Start(first, output1 + o3);
+                    int* input = inputs + (long)groupSlots[g] * G;
+                    int* stop = inputs + (long)groupSlots[g + 1] * G;
+                    float* w = weights + (long)groupSlots[g] * G;
+                    for (; input < stop; input += G, w += G)
+                    {
+                        var w0 = TVector.Broadcast(w[0]);
+                        a0 += w0 * TVector.Load(tile0 + input[0]);
+                        b0 += w0 * TVector.Load(tile1 + input[0]);
+                        var w1 = TVector.Broadcast(w[1]);
+                        a1 += w1 * TVector.Load(tile0 + input[1]);
+                        b1 += w1 * TVector.Load(tile1 + input[1]);
+                        var w2 = TVector.Broadcast(w[2]);
+                        a2 += w2 * TVector.Load(tile0 + input[2]);
+                        b2 += w2 * TVector.Load(tile1 + input[2]);
+                        var w3 = TVector.Broadcast(w[3]);
+                        a3 += w3 * TVector.Load(tile0 + input[3]);
+                        b3 += w3 * TVector.Load(tile1 + input[3]);
+                    }
+                    if (last)
+                    {
+                        Finish2<TForm>(a0, b0, bias[at], cap, o0, output0, output1);
+                        Finish2<TForm>(a1, b1, bias[at + 1], cap, o1, output0, output1);
+                        Finish2<TForm>(a2, b2, bias[at + 2], cap, o2, output0, output1);
+                        Finish2<TForm>(a3, b3, bias[at + 3], cap, o3, output0, output1);
+                    }
+                    else
+                    {
+                        TVector.Store(a0, output0 + o0);
+                        TVector.Store(a1, output0 + o1);
+                        TVector.Store(a2, output0 + o2);
+                        TVector.Store(a3, output0 + o3);
+                        TVector.Store(b0, output1 + o0);
+                        TVector.Store(b1, output1 + o1);
+                        TVector.Store(b2, output1 + o2);
+                        TVector.Store(b3, output1 + o3);
+                    }
                 }
-                int at = g * G;
-                var c0 = TVector.Broadcast(bias[at]);
-                var c1 = TVector.Broadcast(bias[at + 1]);
-                var c2 = TVector.Broadcast(bias[at + 2]);
-                var c3 = TVector.Broadcast(bias[at + 3]);
-                int o0 = order[at] * Width, o1 = order[at + 1] * Width, o2 = order[at + 2] * Width, o3 = order[at + 3] * Width;
-                TVector.Store(TForm.Finish(a0, c0, cap), output0 + o0);
-                TVector.Store(TForm.Finish(a1, c1, cap), output0 + o1);
-                TVector.Store(TForm.Finish(a2, c2, cap), output0 + o2);
-                TVector.Store(TForm.Finish(a3, c3, cap), output0 + o3);
-                TVector.Store(TForm.Finish(b0, c0, cap), output1 + o0);
-                TVector.Store(TForm.Finish(b1, c1, cap), output1 + o1);
-                TVector.Store(TForm.Finish(b2, c2, cap), output1 + o2);
-                TVector.Store(TForm.Finish(b3, c3, cap), output1 + o3);
             }
         }
     }
@@ -302,49 +337,91 @@ internal sealed unsafe class TileKernels<TVector> : LayerKernels where TVector :
         const int G = ColumnGroups.Size;
         var groups = plan.Groups!;
         var cap = TVector.Broadcast(plan.Cap);
+        int perBlock = groups.Groups, blocks = groups.Blocks;
         fixed (int* order = groups.Order, groupSlots = groups.GroupSlots, inputs = groups.SlotTileOffsets)
         fixed (float* weights = groups.SlotWeights, bias = groups.GroupBias)
         {
-            for (int g = 0, count = groups.Groups; g < count; g++)
+            for (int b = 0; b < blocks; b++)
             {
-                TVector a0 = TVector.Zero, a1 = TVector.Zero, a2 = TVector.Zero, a3 = TVector.Zero;
-                TVector b0 = TVector.Zero, b1 = TVector.Zero, b2 = TVector.Zero, b3 = TVector.Zero;
-                TVector c0 = TVector.Zero, c1 = TVector.Zero, c2 = TVector.Zero, c3 = TVector.Zero;
-                TVector d0 = TVector.Zero, d1 = TVector.Zero, d2 = TVector.Zero, d3 = TVector.Zero;
-                int* input = inputs + (long)groupSlots[g] * G;
-                int* end = inputs + (long)groupSlots[g + 1] * G;
-                float* w = weights + (long)groupSlots[g] * G;
-                for (; input < end; input += G, w += G)
+                bool first = b == 0, last = b == blocks - 1;
+                for (int g = b * perBlock, end = g + perBlock; g < end; g++)
                 {
-                    int i0 = input[0], i1 = input[1], i2 = input[2], i3 = input[3];
-                    var w0 = TVector.Broadcast(w[0]);
-                    a0 += w0 * TVector.Load(tile0 + i0);
-                    b0 += w0 * TVector.Load(tile1 + i0);
-                    c0 += w0 * TVector.Load(tile2 + i0);
-                    d0 += w0 * TVector.Load(tile3 + i0);
-                    var w1 = TVector.Broadcast(w[1]);
-                    a1 += w1 * TVector.Load(tile0 + i1);
-                    b1 += w1 * TVector.Load(tile1 + i1);
-                    c1 += w1 * TVector.Load(tile2 + i1);
-                    d1 += w1 * TVector.Load(tile3 + i1);
-                    var w2 = TVector.Broadcast(w[2]);
-                    a2 += w2 * TVector.Load(tile0 + i2);
-                    b2 += w2 * TVector.Load(tile1 + i2);
-                    c2 += w2 * TVector.Load(tile2 + i2);
-                    d2 += w2 * TVector.Load(tile3 + i2);
-                    var w3 = TVector.Broadcast(w[3]);
-                    a3 += w3 * TVector.Load(tile0 + i3);
-                    b3 += w3 * TVector.Load(tile1 + i3);
-                    c3 += w3 * TVector.Load(tile2 + i3);
-                    d3 += w3 * TVector.Load(tile3 + i3);
+                    int at = g * G;
+                    int o0 = order[at] * Width, o1 = order[at + 1] * Width, o2 = order[at + 2] * Width, o3 = order[at + 3] * Width;
+                    var a0 = Start(first, output0 + o0);
+                    var a1 = Start(first, output0 + o1);
+                    var a2 = Start(first, output0 + o2);
+                    var a3 = Start(first, output0 + o3);
+                    var b0 = Start(first, output1 + o0);
+                    var b1 = Start(first, output1 + o1);
+                    var b2 = Start(first, output1 + o2);
+                    var b3 = Start(first, output1 + o3);
+                    var c0 = Start(first, output2 + o0);
+                    var c1 = Start(first, output2 + o1);
+                    var c2 = Start(first, output2 + o2);
+                    var c3 = Start(first, output2 + o3);
+                    var d0 = Start(first, output3 + o0);
+                    var d1 = Start(first, output3 + o1);
+                    var d2 = Start(first, output3 + o2);
+                    var d3 = Start(first, output3 + o3);
+                    int* input = inputs + (long)groupSlots[g] * G;
+                    int* stop = inputs + (long)groupSlots[g + 1] * G;
+                    float* w = weights + (long)groupSlots[g] * G;
+                    for (; input < stop; input += G, w += G)
+                    {
+                        int i0 = input[0], i1 = input[1], i2 = input[2], i3 = input[3];
+                        var w0 = TVector.Broadcast(w[0]);
+                        a0 += w0 * TVector.Load(tile0 + i0);
+                        b0 += w0 * TVector.Load(tile1 + i0);
+                        c0 += w0 * TVector.Load(tile2 + i0);
+                        d0 += w0 * TVector.Load(tile3 + i0);
+                        var w1 = TVector.Broadcast(w[1]);
+                        a1 += w1 * TVector.Load(tile0 + i1);
+                        b1 += w1 * TVector.Load(tile1 + i1);
+                        c1 += w1 * TVector.Load(tile2 + i1);
+                        d1 += w1 * TVector.Load(tile3 + i1);
+                        var w2 = TVector.Broadcast(w[2]);
+                        a2 += w2 * TVector.Load(tile0 + i2);
+                        b2 += w2 * TVector.Load(tile1 + i2);
+                        c2 += w2 * TVector.Load(tile2 + i2);
+                        d2 += w2 * TVector.Load(tile3 + i2);
+                        var w3 = TVector.Broadcast(w[3]);
+                        a3 += w3 * TVector.Load(tile0 + i3);
+                        b3 += w3 * TVector.Load(tile1 + i3);
+                        c3 += w3 * TVector.Load(tile2 + i3);
+                        d3 += w3 * TVector.Load(tile3 + i3);
+                    }
+                    if (last)
+                    {
+                        Finish4<TForm>(a0, b0, c0, d0, bias[at], cap, o0, output0, output1, output2, output3);
+                        Finish4<TForm>(a1, b1, c1, d1, bias[at + 1], cap, o1, output0, output1, output2, output3);
+                        Finish4<TForm>(a2, b2, c2, d2, bias[at + 2], cap, o2, output0, output1, output2, output3);
+                        Finish4<TForm>(a3, b3, c3, d3, bias[at + 3], cap, o3, output0, output1, output2, output3);
+                    }
+                    else
+                    {
+                        Keep4(a0, b0, c0, d0, o0, output0, output1, output2, output3);
+                        Keep4(a1, b1, c1, d1, o1, output0, output1, output2, output3);
+                        Keep4(a2, b2, c2, d2, o2, output0, output1, output2, output3);
+                        Keep4(a3, b3, c3, d3, o3, output0, output1, output2, output3);
+                    }
                 }
-                int at = g * G;
-                Finish4<TForm>(a0, b0, c0, d0, bias[at], cap, order[at] * Width, output0, output1, output2, output3);
-                Finish4<TForm>(a1, b1, c1, d1, bias[at + 1], cap, order[at + 1] * Width, output0, output1, output2, output3);
-                Finish4<TForm>(a2, b2, c2, d2, bias[at + 2], cap, order[at + 2] * Width, output0, output1, output2, output3);
-                Finish4<TForm>(a3, b3, c3, d3, bias[at + 3], cap, order[at + 3] * Width, output0, output1, output2, output3);
             }
         }
+    }
+
+    /// <summary>An output's sum before a layer's first input range (+0) or after a previous range (its unfinished sum, kept in the output tile).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TVector Start(bool first, float* kept) => first ? TVector.Zero : TVector.Load(kept);
+
+    /// <summary>One output's sums of two tiles, finished and stored at <paramref name="offset"/> of each tile's output.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Finish2<TForm>(TVector a, TVector b, float bias, TVector cap, int offset, float* output0, float* output1)
+        where TForm : struct, IKernelForm
+    {
+        var v = TVector.Broadcast(bias);
+        TVector.Store(TForm.Finish(a, v, cap), output0 + offset);
+        TVector.Store(TForm.Finish(b, v, cap), output1 + offset);
     }
 
     /// <summary>One output's sums of four tiles, finished and stored at <paramref name="offset"/> of each tile's output.</summary>
@@ -357,6 +434,16 @@ internal sealed unsafe class TileKernels<TVector> : LayerKernels where TVector :
         TVector.Store(TForm.Finish(b, v, cap), output1 + offset);
         TVector.Store(TForm.Finish(c, v, cap), output2 + offset);
         TVector.Store(TForm.Finish(d, v, cap), output3 + offset);
+    }
+
+    /// <summary>One output's unfinished sums of four tiles, kept at <paramref name="offset"/> of each tile's output for the next input range.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Keep4(TVector a, TVector b, TVector c, TVector d, int offset, float* output0, float* output1, float* output2, float* output3)
+    {
+        TVector.Store(a, output0 + offset);
+        TVector.Store(b, output1 + offset);
+        TVector.Store(c, output2 + offset);
+        TVector.Store(d, output3 + offset);
     }
 
     /// <summary><see cref="Scatter{TForm}"/> into a dense tile; <paramref name="sums"/> is zero again on return.</summary>
