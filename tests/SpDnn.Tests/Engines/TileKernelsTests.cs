@@ -1,3 +1,4 @@
+using SpDnn.Engines;
 using SpDnn.Engines.Cpu;
 using SpDnn.Generation;
 using SpDnn.Model;
@@ -104,6 +105,42 @@ public sealed unsafe class TileKernelsTests
                     AssertDense(expected[3], outputs[0], m, context + ", scatter");
                     Assert.All(sums, z => Assert.Equal(0f, z));
                 }
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(CpuSimd.Vector512)]
+    [InlineData(CpuSimd.Vector256)]
+    [InlineData(CpuSimd.Vector128)]
+    public void RowCountsLanesAndClassesOfATileAreTheScalarRules(CpuSimd simd)
+    {
+        // Tiles with zero rows, -0, NaN, ±∞ and ties: the row count and lanes the tile order
+        // passes to the next layer and the live count, and each lane's class by ClassReadOut.Argmax.
+        var kernels = LayerKernels.Create(simd);
+        var classes = new float[Width];
+        for (int seed = 0; seed < 40; seed++)
+        {
+            var rng = new Random(seed);
+            int rows = 1 + rng.Next(30);
+            var tile = RandomTile(seed, rows, CpuLayerPlan.PaddedLength(rows + 1));
+            for (int i = 0; i < rows; i++)
+                if (rng.Next(3) == 0) Array.Clear(tile, i * Width, Width); // whole zero rows
+                else if (rng.Next(4) == 0) Array.Fill(tile, 5f, i * Width, Width); // ties with later rows
+            int count;
+            uint lanes;
+            fixed (float* t = tile, c = classes)
+            {
+                count = kernels.NonZeroRowCount(t, rows, out lanes);
+                kernels.ArgmaxLanes(t, rows, c);
+            }
+            bool NonZero(int i, int l) => tile[i * Width + l] != 0f;
+            Assert.Equal(Enumerable.Range(0, rows).Count(i => Enumerable.Range(0, Width).Any(l => NonZero(i, l))), count);
+            for (int l = 0; l < Width; l++)
+            {
+                Assert.Equal(Enumerable.Range(0, rows).Any(i => NonZero(i, l)), (lanes >> l & 1) != 0);
+                var column = Enumerable.Range(0, rows).Select(i => tile[i * Width + l]).ToArray();
+                Assert.True(ClassReadOut.Argmax(column) == (int)classes[l], $"{simd}, seed {seed}, lane {l}: class {classes[l]}, expected {ClassReadOut.Argmax(column)}");
             }
         }
     }

@@ -60,6 +60,9 @@ internal unsafe interface ITileVector<TSelf> where TSelf : unmanaged, ITileVecto
     /// </summary>
     static abstract TSelf Rectify(TSelf v, TSelf cap);
 
+    /// <summary>Per lane: <paramref name="then"/> where <paramref name="value"/> &gt; <paramref name="than"/> (false for NaN), else <paramref name="otherwise"/>.</summary>
+    static abstract TSelf WhereGreater(TSelf value, TSelf than, TSelf then, TSelf otherwise);
+
     /// <summary><paramref name="v"/> where <paramref name="z"/> is not ±0, else +0 (a bias added only to nonzero sums).</summary>
     static abstract TSelf ZeroWhereZero(TSelf v, TSelf z);
 }

@@ -86,6 +86,16 @@ internal abstract unsafe class LayerKernels
     /// <summary>Lists, ascending, the rows 0 .. rows-1 of a dense tile with some lane not ±0; returns their number.</summary>
     public abstract int NonZeroRows(float* tile, int rows, int* list);
 
-    /// <summary>Bit l set where some row 0 .. rows-1 of a dense tile is not ±0 in lane l (NaN included).</summary>
-    public abstract uint NonZeroLanes(float* tile, int rows);
+    /// <summary>
+    /// Rows 0 .. rows-1 of a dense tile with some lane not ±0 (NaN included), counted; in
+    /// <paramref name="lanes"/>, bit l set where some row is not ±0 in lane l. One pass serves
+    /// the next layer's density rule and the live-image count.
+    /// </summary>
+    public abstract int NonZeroRowCount(float* tile, int rows, out uint lanes);
+
+    /// <summary>
+    /// Per lane l, the first row of 0 .. rows-1 with the largest value in that lane (the read-out's
+    /// rule, <see cref="ClassReadOut.Argmax"/>: strictly greater wins, a NaN never does), as a float at classes[l].
+    /// </summary>
+    public abstract void ArgmaxLanes(float* tile, int rows, float* classes);
 }

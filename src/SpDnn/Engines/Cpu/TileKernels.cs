@@ -108,11 +108,33 @@ internal sealed unsafe class TileKernels<TVector> : LayerKernels where TVector :
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public override uint NonZeroLanes(float* tile, int rows)
+    public override int NonZeroRowCount(float* tile, int rows, out uint lanes)
     {
-        uint lanes = 0;
-        for (int i = 0; i < rows; i++) lanes |= TVector.NonZeroLanes(TVector.Load(tile + i * Width));
-        return lanes;
+        uint all = 0;
+        int count = 0;
+        for (int i = 0; i < rows; i++)
+        {
+            uint row = TVector.NonZeroLanes(TVector.Load(tile + i * Width));
+            all |= row;
+            count += row != 0 ? 1 : 0;
+        }
+        lanes = all;
+        return count;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void ArgmaxLanes(float* tile, int rows, float* classes)
+    {
+        // The scalar rule in every lane at once: best holds the value of the row chosen so far.
+        var best = TVector.Load(tile);
+        var chosen = TVector.Zero;
+        for (int j = 1; j < rows; j++)
+        {
+            var v = TVector.Load(tile + j * Width);
+            chosen = TVector.WhereGreater(v, best, TVector.Broadcast(j), chosen);
+            best = TVector.WhereGreater(v, best, v, best);
+        }
+        TVector.Store(chosen, classes);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

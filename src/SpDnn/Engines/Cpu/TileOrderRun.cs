@@ -68,7 +68,7 @@ internal sealed unsafe class TileOrderRun : IDisposable
         _tilesPerItem = RunOrderChoice.TilesPerItem(options.TilesPerItem, maxWidth);
         // One row more than the widest layer: the zero row the column groups' padding reads.
         for (int w = 0; w < _scratch.Length; w++)
-            _scratch[w] = new TileScratch(_tilesPerItem, CpuLayerPlan.PaddedLength(maxWidth + 1), layers.Count, copies, _outputs);
+            _scratch[w] = new TileScratch(_tilesPerItem, CpuLayerPlan.PaddedLength(maxWidth + 1), layers.Count, copies);
         _work = Work;
     }
 
@@ -87,17 +87,20 @@ internal sealed unsafe class TileOrderRun : IDisposable
     /// <summary>The images whose final row is not all zero, ascending.</summary>
     public int[] Categories()
     {
-        var categories = new List<int>();
+        int count = 0;
+        foreach (ushort bits in _survivors) count += BitOperations.PopCount(bits);
+        var categories = new int[count];
+        int at = 0;
         for (int t = 0; t < _tiles; t++)
         {
             uint bits = _survivors[t];
             while (bits != 0)
             {
-                categories.Add(_images.ImageNumber(t * Width + BitOperations.TrailingZeroCount(bits)));
+                categories[at++] = _images.ImageNumber(t * Width + BitOperations.TrailingZeroCount(bits));
                 bits &= bits - 1;
             }
         }
-        return [.. categories];
+        return categories;
     }
 
     /// <summary>The surviving images' final rows, in image order (when kept).</summary>
@@ -166,7 +169,11 @@ internal sealed unsafe class TileOrderRun : IDisposable
     {
         var x = scratch.A;
         var y = scratch.B;
-        for (int t = 0; t < count; t++) Densify(first + t, x[t]);
+        for (int t = 0; t < count; t++)
+        {
+            Densify(first + t, x[t]);
+            scratch.NonZeroInputRows[t] = -1;
+        }
         for (int k = 0; k < _layers.Count; k++)
         {
             long start = Stopwatch.GetTimestamp();
@@ -174,7 +181,7 @@ internal sealed unsafe class TileOrderRun : IDisposable
             var target = layer.Copies is null ? y : scratch.Distinct;
             bool scattered = false;
             for (int t = 0; t < count; t++)
-                scattered |= scratch.Scatter[t] = ScatterPays(layer, x[t], scratch.Inputs(t), out scratch.InputCounts[t]);
+                scattered |= scratch.Scatter[t] = ScatterPays(layer, x[t], scratch.NonZeroInputRows[t], scratch.Inputs(t), out scratch.InputCounts[t]);
             int done = 0;
             if (!scattered)
             {
@@ -202,7 +209,10 @@ internal sealed unsafe class TileOrderRun : IDisposable
                 if (layer.Copies is { } copies) Spread(copies, target[t], y[t]);
                 // The row past the outputs is the next layer's padding input (ColumnGroups): zero.
                 new Span<float>(y[t] + layer.Outputs * Width, Width).Clear();
-                scratch.LiveRows[k] += BitOperations.PopCount(_kernels.NonZeroLanes(y[t], layer.Outputs) & ValidLanes(first + t));
+                // One pass: the next layer's density rule and the images still live.
+                scratch.NonZeroInputRows[t] = _kernels.NonZeroRowCount(y[t], layer.Outputs, out uint lanes);
+                scratch.Lanes[t] = lanes & ValidLanes(first + t);
+                scratch.LiveRows[k] += BitOperations.PopCount(scratch.Lanes[t]);
             }
             (x, y) = (y, x);
             scratch.LayerTicks[k] += Stopwatch.GetTimestamp() - start;
@@ -210,9 +220,9 @@ internal sealed unsafe class TileOrderRun : IDisposable
         for (int t = 0; t < count; t++)
         {
             int tile = first + t;
-            uint survivors = _kernels.NonZeroLanes(x[t], _outputs) & ValidLanes(tile);
+            uint survivors = scratch.Lanes[t];
             _survivors[tile] = (ushort)survivors;
-            if (ReadOut is not null) ReadClasses(tile, x[t], scratch);
+            if (ReadOut is not null) ReadClasses(tile, x[t]);
             if (_inference.KeepFinalFeatures) _finalRows[tile] = Survivors(survivors, x[t]);
         }
     }
@@ -241,14 +251,21 @@ internal sealed unsafe class TileOrderRun : IDisposable
 
     /// <summary>
     /// Whether the layer is cheaper scattered over the tile's nonzero inputs (then listed in
-    /// <paramref name="list"/>) than gathered, by the engine's density rule.
+    /// <paramref name="list"/>, <paramref name="listed"/> of them) than gathered, by the engine's
+    /// density rule. <paramref name="nonZeroRows"/>: the tile's nonzero rows when the previous
+    /// layer counted them, else -1; the list is written only for a scatter.
     /// </summary>
-    private bool ScatterPays(CpuLayerPlan layer, float* x, int* list, out int inputs)
+    private bool ScatterPays(CpuLayerPlan layer, float* x, int nonZeroRows, int* list, out int listed)
     {
-        inputs = 0;
+        listed = 0;
         if (_options.Formulation == CpuFormulation.DenseTile) return false;
-        inputs = _kernels.NonZeroRows(x, layer.Inputs, list);
-        return _options.Formulation == CpuFormulation.SparseInput || inputs < _options.DenseTileMinDensity * layer.Inputs;
+        if (_options.Formulation != CpuFormulation.SparseInput)
+        {
+            int rows = nonZeroRows >= 0 ? nonZeroRows : _kernels.NonZeroRowCount(x, layer.Inputs, out _);
+            if (rows >= _options.DenseTileMinDensity * layer.Inputs) return false;
+        }
+        listed = _kernels.NonZeroRows(x, layer.Inputs, list);
+        return true;
     }
 
     /// <summary>Writes each distinct output's row to every layer output it stands for.</summary>
@@ -264,22 +281,24 @@ internal sealed unsafe class TileOrderRun : IDisposable
         }
     }
 
-    /// <summary>Each image's logits (+0 where the reference's sparse row has no entry) and its class, by the one read-out rule.</summary>
+    /// <summary>Each image's class, by the one read-out rule, all lanes at once; its logits (+0 where the reference's sparse row has no entry) when kept.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void ReadClasses(int index, float* tile, TileScratch scratch)
+    private void ReadClasses(int index, float* tile)
     {
         int first = index * Width, lanes = Math.Min(Width, _images.Count - first);
         var readOut = ReadOut!;
+        float* classes = stackalloc float[Width];
+        _kernels.ArgmaxLanes(tile, _outputs, classes);
+        for (int l = 0; l < lanes; l++) readOut.Classes[first + l] = (int)classes[l];
+        if (readOut.Logits is not { } logits) return;
         for (int l = 0; l < lanes; l++)
         {
-            int r = first + l;
-            var row = readOut.Logits is { } logits ? logits.AsSpan((int)((long)r * _outputs), _outputs) : scratch.Row.AsSpan();
+            var row = logits.AsSpan((int)((long)(first + l) * _outputs), _outputs);
             for (int j = 0; j < _outputs; j++)
             {
                 float v = tile[j * Width + l];
                 row[j] = v == 0f ? 0f : v;
             }
-            readOut.Classes[r] = ClassReadOut.Argmax(row);
         }
     }
 
@@ -327,7 +346,7 @@ internal sealed unsafe class TileOrderRun : IDisposable
     /// <summary>A worker's dense tiles (64-byte aligned, one of each kind per tile of a work item) and counters.</summary>
     private sealed class TileScratch : IDisposable
     {
-        public TileScratch(int tiles, int padded, int layers, bool copies, int outputs)
+        public TileScratch(int tiles, int padded, int layers, bool copies)
         {
             long floats = (long)padded * Width;
             A = new TileBuffers(tiles, floats);
@@ -336,10 +355,11 @@ internal sealed unsafe class TileOrderRun : IDisposable
             Sums = Allocate<float>(floats);
             _inputs = [.. Enumerable.Range(0, tiles).Select(_ => (nint)Allocate<int>(padded))];
             InputCounts = new int[tiles];
+            NonZeroInputRows = new int[tiles];
+            Lanes = new uint[tiles];
             Scatter = new bool[tiles];
             LayerTicks = new long[layers];
             LiveRows = new long[layers];
-            Row = new float[outputs];
         }
 
         private readonly nint[] _inputs;
@@ -359,8 +379,11 @@ internal sealed unsafe class TileOrderRun : IDisposable
         public int[] InputCounts { get; }
         public bool[] Scatter { get; }
 
-        /// <summary>One image's logits when the read-out keeps none.</summary>
-        public float[] Row { get; }
+        /// <summary>Per tile, its input's nonzero rows as the previous layer counted them (-1 before the first layer).</summary>
+        public int[] NonZeroInputRows { get; }
+
+        /// <summary>Per tile, its images whose last output row is not all zero.</summary>
+        public uint[] Lanes { get; }
 
         public long[] LayerTicks { get; }
         public long[] LiveRows { get; }

@@ -89,6 +89,13 @@ internal readonly unsafe struct TileVector128x4(Vector128<float> q0, Vector128<f
         new(Rectify(v.Q0, cap.Q0), Rectify(v.Q1, cap.Q1), Rectify(v.Q2, cap.Q2), Rectify(v.Q3, cap.Q3));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TileVector128x4 WhereGreater(TileVector128x4 value, TileVector128x4 than, TileVector128x4 then, TileVector128x4 otherwise) =>
+        new(Vector128.ConditionalSelect(Vector128.GreaterThan(value.Q0, than.Q0), then.Q0, otherwise.Q0),
+            Vector128.ConditionalSelect(Vector128.GreaterThan(value.Q1, than.Q1), then.Q1, otherwise.Q1),
+            Vector128.ConditionalSelect(Vector128.GreaterThan(value.Q2, than.Q2), then.Q2, otherwise.Q2),
+            Vector128.ConditionalSelect(Vector128.GreaterThan(value.Q3, than.Q3), then.Q3, otherwise.Q3));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TileVector128x4 ZeroWhereZero(TileVector128x4 v, TileVector128x4 z) =>
         new(ZeroWhereZero(v.Q0, z.Q0), ZeroWhereZero(v.Q1, z.Q1), ZeroWhereZero(v.Q2, z.Q2), ZeroWhereZero(v.Q3, z.Q3));
 

@@ -76,6 +76,11 @@ internal readonly unsafe struct TileVector256x2(Vector256<float> low, Vector256<
     public static TileVector256x2 Rectify(TileVector256x2 v, TileVector256x2 cap) => new(Rectify(v.Low, cap.Low), Rectify(v.High, cap.High));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TileVector256x2 WhereGreater(TileVector256x2 value, TileVector256x2 than, TileVector256x2 then, TileVector256x2 otherwise) =>
+        new(Vector256.ConditionalSelect(Vector256.GreaterThan(value.Low, than.Low), then.Low, otherwise.Low),
+            Vector256.ConditionalSelect(Vector256.GreaterThan(value.High, than.High), then.High, otherwise.High));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TileVector256x2 ZeroWhereZero(TileVector256x2 v, TileVector256x2 z) =>
         new(v.Low & ~Vector256.Equals(z.Low, Vector256<float>.Zero), v.High & ~Vector256.Equals(z.High, Vector256<float>.Zero));
 

@@ -54,6 +54,10 @@ internal readonly unsafe struct TileVector512(Vector512<float> lanes) : ITileVec
     public static TileVector512 Rectify(TileVector512 v, TileVector512 cap) => new(Rectify(v.Lanes, cap.Lanes));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TileVector512 WhereGreater(TileVector512 value, TileVector512 than, TileVector512 then, TileVector512 otherwise) =>
+        new(Vector512.ConditionalSelect(Vector512.GreaterThan(value.Lanes, than.Lanes), then.Lanes, otherwise.Lanes));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TileVector512 ZeroWhereZero(TileVector512 v, TileVector512 z) =>
         new(v.Lanes & ~Vector512.Equals(z.Lanes, Vector512<float>.Zero));
 
