@@ -181,6 +181,79 @@ public sealed class CpuRunOrderTests
         Assert.Equal(7, RunOrderChoice.MaxBlockInputs(7, 4));
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void InputsThatStayedZeroAreLeftOutOnlyOfTilesZeroOnThem(int threads)
+    {
+        // Layer 1's inputs 0..11 are dead neurons (bias -1000 under a ReLU) and the images' first
+        // 10 features are zero in the tiles the run learns from (items 0 and 1: tiles 0..3), so
+        // layers 0 and 1 get layouts without those inputs. Feature 3 turns nonzero from image 128
+        // on: those tiles must run layer 0 whole (a layout without it would lose its products).
+        var rng = new Random(5);
+        NetworkLayer Dense(int index, int inputs, int outputs, LayerForm form, Func<int, float> bias)
+        {
+            var (rows, cols, values) = (new List<int>(), new List<int>(), new List<float>());
+            for (int i = 0; i < inputs; i++)
+                for (int j = 0; j < outputs; j++)
+                    if (rng.Next(2) == 0)
+                    {
+                        rows.Add(i);
+                        cols.Add(j);
+                        values.Add((float)(rng.NextDouble() * 2 - 1));
+                    }
+            var weights = CsrMatrix.FromCoordinates(inputs, outputs, [.. rows], [.. cols], [.. values]);
+            return new NetworkLayer(index, weights, [.. Enumerable.Range(0, outputs).Select(bias)]) { Form = form };
+        }
+        var network = new InMemoryNetwork(
+        [
+            Dense(0, 40, 30, LayerForm.Relu(BiasMode.Always), j => j < 12 ? -1000f : 0.1f),
+            Dense(1, 30, 20, LayerForm.Relu(BiasMode.Always), _ => 0.05f),
+            Dense(2, 20, 5, LayerForm.Identity(BiasMode.Always), _ => 0f),
+        ], "dead inputs", ReadOut.Class);
+        var (imageRows, features, pixels) = (new List<int>(), new List<int>(), new List<float>());
+        for (int r = 0; r < 256; r++)
+            for (int f = 0; f < 40; f++)
+                if ((f >= 10 || (f == 3 && r >= 128 && r % 3 == 0)) && rng.Next(3) != 0)
+                {
+                    imageRows.Add(r);
+                    features.Add(f);
+                    pixels.Add((float)rng.NextDouble());
+                }
+        var images = new ImageBatch(CsrMatrix.FromCoordinates(256, 40, [.. imageRows], [.. features], [.. pixels]));
+        var expected = EngineConformanceTests.RunReference(network, images);
+        var options = new InferenceOptions { KeepFinalFeatures = true, Threads = threads };
+        using var engine = new CpuEngine(new CpuEngineOptions { Order = CpuRunOrder.Tiles, TilesPerItem = 2, DeadInputLearningItems = 2 });
+        var actual = engine.Infer(network, images, options);
+        Assert.True(int.Parse(actual.Details["dead-input layers"]) >= 2);
+        Assert.True(long.Parse(actual.Details["dead-input tiles"]) > 0);
+        Assert.True(long.Parse(actual.Details["dead-input misses"]) > 0);
+        CpuEngineTests.AssertSameAsReference(expected, actual, "dead inputs");
+        Assert.Equal(expected.Logits!.Select(BitConverter.SingleToInt32Bits), actual.Logits!.Select(BitConverter.SingleToInt32Bits));
+
+        using var off = new CpuEngine(new CpuEngineOptions { Order = CpuRunOrder.Tiles, DeadInputLearningItems = -1 });
+        Assert.Equal("0", off.Infer(network, images, options).Details["dead-input layers"]);
+        Assert.Equal(int.MaxValue, DeadInputs.LearningItems(0, 10)); // too few items to profit
+        Assert.Equal(9, DeadInputs.LearningItems(0, 157)); // the wide model's 625 tiles, four per item
+    }
+
+    [Fact]
+    public void ColumnGroupsWithoutSomeInputsKeepTheirOutputsAndPackTheRest()
+    {
+        // The columns of the tests above without inputs 0 and 3: outputs 4, 1, 0, 3 keep 1, 2; 2, 4; 1; 4.
+        var columns = CsrMatrix.FromCoordinates(5, 5,
+            [0, 0, 1, 1, 1, 3, 4, 4, 4, 4], [1, 3, 0, 2, 4, 4, 0, 1, 2, 3], [0.5f, -1, 1, 2, 3, 7, 9, 8, 6, 5]);
+        var groups = ColumnGroups.Build(columns, [10, 11, 12, 13, 14], inputs: 5).WithoutInputs([true, false, false, true, false]);
+        Assert.Equal(new[] { 4, 1, 0, 3, 2, 5, 5, 5 }, groups.Order);
+        Assert.Equal(new[] { 0, 2, 2 }, groups.GroupSlots);
+        int pad = 5 * CpuLayerPlan.TileWidth;
+        int[] Tile(params int[] inputs) => [.. inputs.Select(i => i * CpuLayerPlan.TileWidth)];
+        // Packed in place of the old slots: what lies past the groups' slots is never read.
+        Assert.Equal([.. Tile(1, 2, 1, 4), .. Tile(2, 4), pad, pad], groups.SlotTileOffsets[..8]);
+        Assert.Equal(new float[] { 8, 2, 0.5f, 7, 6, 3, 0, 0 }, groups.SlotWeights[..8]);
+        Assert.Equal(new float[] { 14, 11, 10, 13, 12, 0, 0, 0 }, groups.GroupBias);
+    }
+
     private static NetworkLayer Layer(int index, int inputs, int outputs, LayerForm form, Func<int, int> length, float weight)
     {
         var rows = new List<int>();

@@ -73,32 +73,41 @@ public sealed unsafe class TileKernelsTests
     {
         // The tile order's kernels: column groups for one, two and four tiles, and the scatter,
         // each writing whole dense output tiles; every layer form, tiles holding NaN, ±∞ and -0.
-        // Output tiles start with junk: a first input range must not read what they held.
+        // Output tiles start with junk: a first input range must not read what they held. Also the
+        // groups without some inputs (DeadInputs), on tiles that hold ±0 on those inputs.
         var kernels = LayerKernels.Create(simd);
         for (int seed = 0; seed < 8; seed++)
         {
             var network = Support.RandomGeneralNetwork.Create(seed, dyadic: seed % 4 == 0, ReadOut.Class, layers: 4);
             // One input range, and ranges of at most 7 inputs (the wide layers' cache blocking) whose unfinished sums go through the output tiles.
-            foreach (var (layer, maxBlockInputs) in Enumerable.Range(0, network.LayerCount).Select(network.GetLayer).SelectMany(l => new[] { (l, 0), (l, 7) }))
+            var cases = Enumerable.Range(0, network.LayerCount).Select(network.GetLayer)
+                .SelectMany(l => new[] { (l, 0, false), (l, 7, false), (l, 0, true), (l, 7, true) });
+            foreach (var (layer, maxBlockInputs, dropSome) in cases)
             {
                 var plan = CpuLayerPlan.Build(layer, groupColumns: true, maxBlockInputs: maxBlockInputs);
                 Assert.Equal(maxBlockInputs == 0 ? 1 : (layer.Inputs + 6) / 7, plan.Groups!.Blocks);
                 int n = layer.Inputs, m = layer.Neurons, padded = CpuLayerPlan.PaddedLength(Math.Max(n, m) + 1);
                 var tiles = Enumerable.Range(0, 4).Select(t => RandomTile(seed * 4 + t, n, padded)).ToArray();
+                var dropped = Enumerable.Range(0, n).Select(i => dropSome && i % 3 != 1).ToArray();
+                var groups = dropSome ? plan.Groups.WithoutInputs(dropped) : plan.Groups;
+                foreach (var tile in tiles)
+                    for (int i = 0; i < n; i++)
+                        if (dropped[i]) for (int l = 0; l < Width; l++) tile[i * Width + l] = l % 2 == 0 ? 0f : -0f;
+                if (dropSome) Assert.True(groups.GroupSlots[^1] < plan.Groups.GroupSlots[^1] || layer.Weights.NonZeros == 0);
                 var expected = tiles.Select(t => DenseModel(layer, t)).ToArray();
                 var outputs = Enumerable.Range(0, 4).Select(_ => Enumerable.Repeat(float.NaN, padded * Width).ToArray()).ToArray();
                 var sums = new float[padded * Width];
-                string context = $"{simd}, seed {seed}, layer {layer.Index} ({layer.Form}), {plan.Groups.Blocks} input range(s)";
+                string context = $"{simd}, seed {seed}, layer {layer.Index} ({layer.Form}), {plan.Groups.Blocks} input range(s){(dropSome ? ", two thirds of the inputs dropped" : "")}";
                 fixed (float* t0 = tiles[0], t1 = tiles[1], t2 = tiles[2], t3 = tiles[3])
                 fixed (float* o0 = outputs[0], o1 = outputs[1], o2 = outputs[2], o3 = outputs[3], s = sums)
                 {
-                    kernels.GatherGroups(plan, t0, o0);
+                    kernels.GatherGroups(plan, groups, t0, o0);
                     AssertDense(expected[0], outputs[0], m, context + ", one tile");
-                    kernels.GatherGroupPair(plan, t2, t1, o2, o1);
+                    kernels.GatherGroupPair(plan, groups, t2, t1, o2, o1);
                     AssertDense(expected[2], outputs[2], m, context + ", pair (first)");
                     AssertDense(expected[1], outputs[1], m, context + ", pair (second)");
                     foreach (var o in outputs) Array.Fill(o, 7f);
-                    kernels.GatherGroupQuad(plan, t0, t1, t2, t3, o0, o1, o2, o3);
+                    kernels.GatherGroupQuad(plan, groups, t0, t1, t2, t3, o0, o1, o2, o3);
                     for (int t = 0; t < 4; t++) AssertDense(expected[t], outputs[t], m, context + $", quad (tile {t})");
                     var inputs = Enumerable.Range(0, n).Where(i => Enumerable.Range(0, Width).Any(l => tiles[3][i * Width + l] != 0f)).ToArray();
                     fixed (int* u = inputs) kernels.ScatterDense(plan, u, inputs.Length, t3, s, o0);
@@ -116,7 +125,8 @@ public sealed unsafe class TileKernelsTests
     public void RowCountsLanesAndClassesOfATileAreTheScalarRules(CpuSimd simd)
     {
         // Tiles with zero rows, -0, NaN, ±∞ and ties: the row count and lanes the tile order
-        // passes to the next layer and the live count, and each lane's class by ClassReadOut.Argmax.
+        // passes to the next layer and the live count, each lane's class by ClassReadOut.Argmax,
+        // the rows marked while learning dead inputs and the check of a tile's dead inputs.
         var kernels = LayerKernels.Create(simd);
         var classes = new float[Width];
         for (int seed = 0; seed < 40; seed++)
@@ -129,13 +139,25 @@ public sealed unsafe class TileKernelsTests
                 else if (rng.Next(4) == 0) Array.Fill(tile, 5f, i * Width, Width); // ties with later rows
             int count;
             uint lanes;
+            var seen = new ulong[(rows + 63) / 64 + 1];
+            seen[^1] = 0xF0F0; // bits past the rows stay as they were
+            var listed = Enumerable.Range(0, rows).Where(i => rng.Next(2) == 0).Select(i => i * Width).ToArray();
+            bool zeroOnListed;
             fixed (float* t = tile, c = classes)
+            fixed (ulong* marks = seen)
+            fixed (int* offsets = listed)
             {
                 count = kernels.NonZeroRowCount(t, rows, out lanes);
                 kernels.ArgmaxLanes(t, rows, c);
+                kernels.MarkNonZeroRows(t, rows, marks);
+                zeroOnListed = kernels.ZeroOnRows(t, offsets, listed.Length);
             }
             bool NonZero(int i, int l) => tile[i * Width + l] != 0f;
-            Assert.Equal(Enumerable.Range(0, rows).Count(i => Enumerable.Range(0, Width).Any(l => NonZero(i, l))), count);
+            bool RowNonZero(int i) => Enumerable.Range(0, Width).Any(l => NonZero(i, l));
+            Assert.Equal(Enumerable.Range(0, rows).Count(RowNonZero), count);
+            Assert.Equal(Enumerable.Range(0, rows).Select(RowNonZero), Enumerable.Range(0, rows).Select(i => (seen[i >> 6] >> i & 1) != 0));
+            Assert.Equal(0xF0F0UL, seen[^1]);
+            Assert.Equal(listed.All(o => !RowNonZero(o / Width)), zeroOnListed);
             for (int l = 0; l < Width; l++)
             {
                 Assert.Equal(Enumerable.Range(0, rows).Any(i => NonZero(i, l)), (lanes >> l & 1) != 0);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using SpDnn.Model;
 
 namespace SpDnn.Engines.Cpu;
@@ -72,6 +73,45 @@ internal sealed class ColumnGroups
 
     /// <summary>Per group position (of every range, as <see cref="Order"/>): the output's bias (0 for positions past the outputs).</summary>
     public float[] GroupBias { get; }
+
+    /// <summary>
+    /// The same groups (outputs, their order, ranges and bias) without the entries on the inputs
+    /// where <paramref name="dropped"/> is set; each group's columns are packed again and padded to
+    /// its new longest. Exact for a tile that holds ±0 on every dropped input: those products are ±0,
+    /// and adding ±0 leaves each sum as it was (a sum that starts at +0 never becomes -0).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public ColumnGroups WithoutInputs(ReadOnlySpan<bool> dropped)
+    {
+        // One pass: each group's kept entries are packed where the group now starts (never past
+        // where it started before), the arrays keep their length and GroupSlots bounds what is read.
+        const int G = Size;
+        int pad = Inputs * CpuLayerPlan.TileWidth;
+        int all = GroupSlots.Length - 1;
+        var groupSlots = new int[all + 1];
+        var offsets = new int[SlotTileOffsets.Length];
+        var weights = new float[SlotWeights.Length];
+        Span<int> length = stackalloc int[G];
+        for (int g = 0; g < all; g++)
+        {
+            long start = (long)groupSlots[g] * G;
+            length.Clear();
+            for (long p = (long)GroupSlots[g] * G, end = (long)GroupSlots[g + 1] * G; p < end; p += G)
+                for (int m = 0; m < G; m++)
+                {
+                    int offset = SlotTileOffsets[p + m];
+                    if (offset == pad || dropped[offset / CpuLayerPlan.TileWidth]) continue;
+                    long at = start + (long)length[m]++ * G + m;
+                    offsets[at] = offset;
+                    weights[at] = SlotWeights[p + m];
+                }
+            int longest = Math.Max(Math.Max(length[0], length[1]), Math.Max(length[2], length[3]));
+            for (int m = 0; m < G; m++)
+                for (int t = length[m]; t < longest; t++) offsets[start + (long)t * G + m] = pad;
+            groupSlots[g + 1] = groupSlots[g] + longest;
+        }
+        return new ColumnGroups(Inputs, Outputs, Blocks, BlockStarts, Order, groupSlots, offsets, weights, GroupBias);
+    }
 
     /// <summary>The groups of a layer given by its columns (row j: the ascending inputs and weights of output j).</summary>
     /// <param name="inputs">Inputs of the layer: the padding reads tile row <paramref name="inputs"/>.</param>

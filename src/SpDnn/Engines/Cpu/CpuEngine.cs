@@ -123,6 +123,9 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
                 ["plans"] = "held",
                 ["sparse-input tiles"] = run.SparseInputTiles.ToString(),
                 ["dense-tile tiles"] = run.DenseTileTiles.ToString(),
+                ["dead-input layers"] = run.DeadInputLayers.ToString(),
+                ["dead-input tiles"] = run.DeadInputTiles.ToString(),
+                ["dead-input misses"] = run.DeadInputMisses.ToString(),
                 ["collapse"] = "off (tile order: rows are not kept between layers)",
             },
         };

@@ -83,6 +83,13 @@ public sealed record CpuEngineOptions
     /// </summary>
     internal int MaxBlockInputs { get; init; }
 
+    /// <summary>
+    /// Work items of the tile order that learn which layer inputs stay zero before layouts without
+    /// them are built (<see cref="DeadInputs"/>): 0 chooses by the run's size, a negative number
+    /// turns them off. For tests and measurements.
+    /// </summary>
+    internal int DeadInputLearningItems { get; init; }
+
     /// <summary>The settings <c>cpu:key=value</c> takes, one row each.</summary>
     internal static EngineSettings<CpuEngineOptions> Settings { get; } = new EngineSettings<CpuEngineOptions>()
         .Choice("simd", o => o.Simd, (o, v) => o with { Simd = v })

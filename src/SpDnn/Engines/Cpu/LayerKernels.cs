@@ -59,22 +59,23 @@ internal abstract unsafe class LayerKernels
         int* outIndex, float* outValue, int laneStride, int* counts);
 
     /// <summary>
-    /// The gather into a dense tile (the tile-by-tile order, <see cref="TileOrderRun"/>) over the
-    /// plan's <see cref="CpuLayerPlan.Groups"/>: every computed output j written whole at
+    /// The gather into a dense tile (the tile-by-tile order, <see cref="TileOrderRun"/>) over
+    /// <paramref name="groups"/> (the plan's <see cref="CpuLayerPlan.Groups"/>, or those without
+    /// inputs the tile holds zero on, <see cref="ColumnGroups.WithoutInputs"/>): every computed output j written whole at
     /// <paramref name="output"/>[j·16 + l], lanes not kept as +0. Tile row <see cref="ColumnGroups.Inputs"/>
     /// must be zero; output row <see cref="ColumnGroups.Outputs"/> (the last group's unused positions) gets junk.
     /// </summary>
-    public abstract void GatherGroups(CpuLayerPlan plan, float* tile, float* output);
+    public abstract void GatherGroups(CpuLayerPlan plan, ColumnGroups groups, float* tile, float* output);
 
     /// <summary>
     /// <see cref="GatherGroups"/> for two tiles at once (<paramref name="tile0"/> into
     /// <paramref name="output0"/>, <paramref name="tile1"/> into <paramref name="output1"/>): each
     /// weight and input index is read once for both, so the weights stream from memory half as often.
     /// </summary>
-    public abstract void GatherGroupPair(CpuLayerPlan plan, float* tile0, float* tile1, float* output0, float* output1);
+    public abstract void GatherGroupPair(CpuLayerPlan plan, ColumnGroups groups, float* tile0, float* tile1, float* output0, float* output1);
 
     /// <summary><see cref="GatherGroups"/> for four tiles at once (tile t into output t), each weight and index read once for all four.</summary>
-    public abstract void GatherGroupQuad(CpuLayerPlan plan, float* tile0, float* tile1, float* tile2, float* tile3,
+    public abstract void GatherGroupQuad(CpuLayerPlan plan, ColumnGroups groups, float* tile0, float* tile1, float* tile2, float* tile3,
         float* output0, float* output1, float* output2, float* output3);
 
     /// <summary>
@@ -92,6 +93,12 @@ internal abstract unsafe class LayerKernels
     /// the next layer's density rule and the live-image count.
     /// </summary>
     public abstract int NonZeroRowCount(float* tile, int rows, out uint lanes);
+
+    /// <summary>Sets bit i of <paramref name="seen"/> (64 rows a word) for each row i of 0 .. rows-1 of a dense tile with some lane not ±0.</summary>
+    public abstract void MarkNonZeroRows(float* tile, int rows, ulong* seen);
+
+    /// <summary>Whether every lane of the tile's rows at <paramref name="rowOffsets"/> (row · 16) is ±0.</summary>
+    public abstract bool ZeroOnRows(float* tile, int* rowOffsets, int count);
 
     /// <summary>
     /// Per lane l, the first row of 0 .. rows-1 with the largest value in that lane (the read-out's

@@ -50,37 +50,37 @@ internal sealed unsafe class TileKernels<TVector> : LayerKernels where TVector :
         }
     }
 
-    public override void GatherGroups(CpuLayerPlan plan, float* tile, float* output)
+    public override void GatherGroups(CpuLayerPlan plan, ColumnGroups groups, float* tile, float* output)
     {
         switch (plan.KernelForm)
         {
-            case KernelForm.RectifiedOnNonzero: GatherGroups<RectifiedOnNonzero>(plan, tile, output); break;
-            case KernelForm.RectifiedAlways: GatherGroups<RectifiedAlways>(plan, tile, output); break;
-            case KernelForm.IdentityOnNonzero: GatherGroups<IdentityOnNonzero>(plan, tile, output); break;
-            default: GatherGroups<IdentityAlways>(plan, tile, output); break;
+            case KernelForm.RectifiedOnNonzero: GatherGroups<RectifiedOnNonzero>(plan, groups, tile, output); break;
+            case KernelForm.RectifiedAlways: GatherGroups<RectifiedAlways>(plan, groups, tile, output); break;
+            case KernelForm.IdentityOnNonzero: GatherGroups<IdentityOnNonzero>(plan, groups, tile, output); break;
+            default: GatherGroups<IdentityAlways>(plan, groups, tile, output); break;
         }
     }
 
-    public override void GatherGroupPair(CpuLayerPlan plan, float* tile0, float* tile1, float* output0, float* output1)
+    public override void GatherGroupPair(CpuLayerPlan plan, ColumnGroups groups, float* tile0, float* tile1, float* output0, float* output1)
     {
         switch (plan.KernelForm)
         {
-            case KernelForm.RectifiedOnNonzero: GatherGroupPair<RectifiedOnNonzero>(plan, tile0, tile1, output0, output1); break;
-            case KernelForm.RectifiedAlways: GatherGroupPair<RectifiedAlways>(plan, tile0, tile1, output0, output1); break;
-            case KernelForm.IdentityOnNonzero: GatherGroupPair<IdentityOnNonzero>(plan, tile0, tile1, output0, output1); break;
-            default: GatherGroupPair<IdentityAlways>(plan, tile0, tile1, output0, output1); break;
+            case KernelForm.RectifiedOnNonzero: GatherGroupPair<RectifiedOnNonzero>(plan, groups, tile0, tile1, output0, output1); break;
+            case KernelForm.RectifiedAlways: GatherGroupPair<RectifiedAlways>(plan, groups, tile0, tile1, output0, output1); break;
+            case KernelForm.IdentityOnNonzero: GatherGroupPair<IdentityOnNonzero>(plan, groups, tile0, tile1, output0, output1); break;
+            default: GatherGroupPair<IdentityAlways>(plan, groups, tile0, tile1, output0, output1); break;
         }
     }
 
-    public override void GatherGroupQuad(CpuLayerPlan plan, float* tile0, float* tile1, float* tile2, float* tile3,
+    public override void GatherGroupQuad(CpuLayerPlan plan, ColumnGroups groups, float* tile0, float* tile1, float* tile2, float* tile3,
         float* output0, float* output1, float* output2, float* output3)
     {
         switch (plan.KernelForm)
         {
-            case KernelForm.RectifiedOnNonzero: GatherGroupQuad<RectifiedOnNonzero>(plan, tile0, tile1, tile2, tile3, output0, output1, output2, output3); break;
-            case KernelForm.RectifiedAlways: GatherGroupQuad<RectifiedAlways>(plan, tile0, tile1, tile2, tile3, output0, output1, output2, output3); break;
-            case KernelForm.IdentityOnNonzero: GatherGroupQuad<IdentityOnNonzero>(plan, tile0, tile1, tile2, tile3, output0, output1, output2, output3); break;
-            default: GatherGroupQuad<IdentityAlways>(plan, tile0, tile1, tile2, tile3, output0, output1, output2, output3); break;
+            case KernelForm.RectifiedOnNonzero: GatherGroupQuad<RectifiedOnNonzero>(plan, groups, tile0, tile1, tile2, tile3, output0, output1, output2, output3); break;
+            case KernelForm.RectifiedAlways: GatherGroupQuad<RectifiedAlways>(plan, groups, tile0, tile1, tile2, tile3, output0, output1, output2, output3); break;
+            case KernelForm.IdentityOnNonzero: GatherGroupQuad<IdentityOnNonzero>(plan, groups, tile0, tile1, tile2, tile3, output0, output1, output2, output3); break;
+            default: GatherGroupQuad<IdentityAlways>(plan, groups, tile0, tile1, tile2, tile3, output0, output1, output2, output3); break;
         }
     }
 
@@ -120,6 +120,22 @@ internal sealed unsafe class TileKernels<TVector> : LayerKernels where TVector :
         }
         lanes = all;
         return count;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override void MarkNonZeroRows(float* tile, int rows, ulong* seen)
+    {
+        for (int i = 0; i < rows; i++)
+            seen[i >> 6] |= (TVector.IsZero(TVector.Load(tile + i * Width)) ? 0UL : 1UL) << i;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public override bool ZeroOnRows(float* tile, int* rowOffsets, int count)
+    {
+        // Or of the bits: ±0 rows leave only sign bits, which compare equal to zero; any other value does not.
+        var any = TVector.Zero;
+        for (int e = 0; e < count; e++) any |= TVector.Load(tile + rowOffsets[e]);
+        return TVector.IsZero(any);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -233,10 +249,9 @@ internal sealed unsafe class TileKernels<TVector> : LayerKernels where TVector :
     /// goes on from them; the last one finishes.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void GatherGroups<TForm>(CpuLayerPlan plan, float* tile, float* output) where TForm : struct, IKernelForm
+    private static void GatherGroups<TForm>(CpuLayerPlan plan, ColumnGroups groups, float* tile, float* output) where TForm : struct, IKernelForm
     {
         const int G = ColumnGroups.Size;
-        var groups = plan.Groups!;
         var cap = TVector.Broadcast(plan.Cap);
         int perBlock = groups.Groups, blocks = groups.Blocks;
         fixed (int* order = groups.Order, groupSlots = groups.GroupSlots, inputs = groups.SlotTileOffsets)
@@ -285,11 +300,10 @@ internal sealed unsafe class TileKernels<TVector> : LayerKernels where TVector :
     /// product rounded before it is added.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void GatherGroupPair<TForm>(CpuLayerPlan plan, float* tile0, float* tile1, float* output0, float* output1)
+    private static void GatherGroupPair<TForm>(CpuLayerPlan plan, ColumnGroups groups, float* tile0, float* tile1, float* output0, float* output1)
         where TForm : struct, IKernelForm
     {
         const int G = ColumnGroups.Size;
-        var groups = plan.Groups!;
         var cap = TVector.Broadcast(plan.Cap);
         int perBlock = groups.Groups, blocks = groups.Blocks;
         fixed (int* order = groups.Order, groupSlots = groups.GroupSlots, inputs = groups.SlotTileOffsets)
@@ -353,11 +367,10 @@ internal sealed unsafe class TileKernels<TVector> : LayerKernels where TVector :
 
     /// <summary><see cref="GatherGroupPair{TForm}"/> on four tiles: sixteen sums in flight.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void GatherGroupQuad<TForm>(CpuLayerPlan plan, float* tile0, float* tile1, float* tile2, float* tile3,
+    private static void GatherGroupQuad<TForm>(CpuLayerPlan plan, ColumnGroups groups, float* tile0, float* tile1, float* tile2, float* tile3,
         float* output0, float* output1, float* output2, float* output3) where TForm : struct, IKernelForm
     {
         const int G = ColumnGroups.Size;
-        var groups = plan.Groups!;
         var cap = TVector.Broadcast(plan.Cap);
         int perBlock = groups.Groups, blocks = groups.Blocks;
         fixed (int* order = groups.Order, groupSlots = groups.GroupSlots, inputs = groups.SlotTileOffsets)

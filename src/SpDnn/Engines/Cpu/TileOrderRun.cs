@@ -42,6 +42,11 @@ internal sealed unsafe class TileOrderRun : IDisposable
 
     /// <summary>Per tile, its surviving rows (only when final features are kept).</summary>
     private readonly CsrMatrix?[] _finalRows;
+    /// <summary>Items that learn which inputs stay zero; the worker that takes the next one builds <see cref="_deadInputs"/>.</summary>
+    private readonly int _learningItems;
+
+    /// <summary>Per layer, its layout without the inputs zero so far (null: none, or not built yet).</summary>
+    private DeadInputs?[]? _deadInputs;
     private int _nextItem;
     private int _doneTiles;
     private int _reportedLayers;
@@ -68,7 +73,8 @@ internal sealed unsafe class TileOrderRun : IDisposable
         _tilesPerItem = RunOrderChoice.TilesPerItem(options.TilesPerItem, maxWidth);
         // One row more than the widest layer: the zero row the column groups' padding reads.
         for (int w = 0; w < _scratch.Length; w++)
-            _scratch[w] = new TileScratch(_tilesPerItem, CpuLayerPlan.PaddedLength(maxWidth + 1), layers.Count, copies);
+            _scratch[w] = new TileScratch(_tilesPerItem, CpuLayerPlan.PaddedLength(maxWidth + 1), layers, copies);
+        _learningItems = DeadInputs.LearningItems(options.DeadInputLearningItems, (_tiles + _tilesPerItem - 1) / _tilesPerItem);
         _work = Work;
     }
 
@@ -77,6 +83,11 @@ internal sealed unsafe class TileOrderRun : IDisposable
     /// <summary>Tile-layers computed by scatter and by gather.</summary>
     public long SparseInputTiles => _scratch.Sum(s => s.ScatterTiles);
     public long DenseTileTiles => _scratch.Sum(s => s.GatherTiles);
+
+    /// <summary>Layers given a layout without inputs that stayed zero; tile-layers gathered with one; tile-layers whose check found such an input nonzero.</summary>
+    public int DeadInputLayers => _deadInputs?.Count(d => d is not null) ?? 0;
+    public long DeadInputTiles => _scratch.Sum(s => s.DeadInputTiles);
+    public long DeadInputMisses => _scratch.Sum(s => s.DeadInputMisses);
 
     /// <summary>Runs every tile through every layer.</summary>
     public void Run()
@@ -150,7 +161,8 @@ internal sealed unsafe class TileOrderRun : IDisposable
             if (tile >= _tiles) return;
             _inference.Cancellation.ThrowIfCancellationRequested();
             int count = Math.Min(_tilesPerItem, _tiles - tile);
-            RunTiles(tile, count, scratch);
+            if (item == _learningItems) LearnDeadInputs();
+            RunTiles(tile, count, scratch, learning: item < _learningItems);
             int done = Interlocked.Add(ref _doneTiles, count);
             if (worker == 0 && _inference.Progress is { } progress)
             {
@@ -161,14 +173,28 @@ internal sealed unsafe class TileOrderRun : IDisposable
     }
 
     /// <summary>
+    /// The layouts without the inputs no worker has seen nonzero (the workers still learning go on
+    /// marking; what they add later is not used, which costs speed only). Published at once for every layer.
+    /// </summary>
+    private void LearnDeadInputs()
+    {
+        var found = new DeadInputs?[_layers.Count];
+        for (int k = 0; k < found.Length; k++)
+            found[k] = DeadInputs.Find(_layers[k], _scratch.Select(s => s.Seen[k]));
+        Volatile.Write(ref _deadInputs, found);
+    }
+
+    /// <summary>
     /// Tiles <paramref name="first"/> .. first+count-1 through every layer, sharing each pass over a
     /// layer's weights (<see cref="LayerKernels.GatherGroupQuad"/>, <see cref="LayerKernels.GatherGroupPair"/>).
+    /// While <paramref name="learning"/>, marks every layer's inputs that are nonzero.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void RunTiles(int first, int count, TileScratch scratch)
+    private void RunTiles(int first, int count, TileScratch scratch, bool learning)
     {
         var x = scratch.A;
         var y = scratch.B;
+        var deadInputs = Volatile.Read(ref _deadInputs);
         for (int t = 0; t < count; t++)
         {
             Densify(first + t, x[t]);
@@ -182,14 +208,30 @@ internal sealed unsafe class TileOrderRun : IDisposable
             bool scattered = false;
             for (int t = 0; t < count; t++)
                 scattered |= scratch.Scatter[t] = ScatterPays(layer, x[t], scratch.NonZeroInputRows[t], scratch.Inputs(t), out scratch.InputCounts[t]);
+            if (learning)
+                fixed (ulong* seen = scratch.Seen[k])
+                    for (int t = 0; t < count; t++) _kernels.MarkNonZeroRows(x[t], layer.Inputs, seen);
+            var groups = layer.Groups!;
+            if (deadInputs?[k] is { } dead)
+            {
+                if (ZeroOnDeadInputs(dead, x, count))
+                {
+                    groups = dead.Groups;
+                    scratch.DeadInputTiles += count;
+                }
+                else
+                {
+                    scratch.DeadInputMisses += count;
+                }
+            }
             int done = 0;
             if (!scattered)
             {
                 scratch.GatherTiles += count;
                 for (; done + 4 <= count; done += 4)
-                    _kernels.GatherGroupQuad(layer, x[done], x[done + 1], x[done + 2], x[done + 3], target[done], target[done + 1], target[done + 2], target[done + 3]);
+                    _kernels.GatherGroupQuad(layer, groups, x[done], x[done + 1], x[done + 2], x[done + 3], target[done], target[done + 1], target[done + 2], target[done + 3]);
                 for (; done + 2 <= count; done += 2)
-                    _kernels.GatherGroupPair(layer, x[done], x[done + 1], target[done], target[done + 1]);
+                    _kernels.GatherGroupPair(layer, groups, x[done], x[done + 1], target[done], target[done + 1]);
             }
             for (int t = done; t < count; t++)
             {
@@ -201,7 +243,7 @@ internal sealed unsafe class TileOrderRun : IDisposable
                 else
                 {
                     scratch.GatherTiles++;
-                    _kernels.GatherGroups(layer, x[t], target[t]);
+                    _kernels.GatherGroups(layer, groups, x[t], target[t]);
                 }
             }
             for (int t = 0; t < count; t++)
@@ -225,6 +267,15 @@ internal sealed unsafe class TileOrderRun : IDisposable
             if (ReadOut is not null) ReadClasses(tile, x[t]);
             if (_inference.KeepFinalFeatures) _finalRows[tile] = Survivors(survivors, x[t]);
         }
+    }
+
+    /// <summary>Whether every tile of the item is ±0 on the layer's dead inputs (then their products may be left out).</summary>
+    private bool ZeroOnDeadInputs(DeadInputs dead, TileBuffers x, int count)
+    {
+        fixed (int* rows = dead.RowOffsets)
+            for (int t = 0; t < count; t++)
+                if (!_kernels.ZeroOnRows(x[t], rows, dead.RowOffsets.Length)) return false;
+        return true;
     }
 
     /// <summary>Lanes of <paramref name="tile"/> that hold images (the last tile may be partial).</summary>
@@ -346,8 +397,10 @@ internal sealed unsafe class TileOrderRun : IDisposable
     /// <summary>A worker's dense tiles (64-byte aligned, one of each kind per tile of a work item) and counters.</summary>
     private sealed class TileScratch : IDisposable
     {
-        public TileScratch(int tiles, int padded, int layers, bool copies)
+        public TileScratch(int tiles, int padded, IReadOnlyList<CpuLayerPlan> plans, bool copies)
         {
+            int layers = plans.Count;
+            Seen = [.. plans.Select(p => new ulong[(p.Inputs + 63) / 64])];
             long floats = (long)padded * Width;
             A = new TileBuffers(tiles, floats);
             B = new TileBuffers(tiles, floats);
@@ -389,6 +442,11 @@ internal sealed unsafe class TileOrderRun : IDisposable
         public long[] LiveRows { get; }
         public long ScatterTiles;
         public long GatherTiles;
+        public long DeadInputTiles;
+        public long DeadInputMisses;
+
+        /// <summary>Per layer, bit i: input i was nonzero in some tile this worker learned from.</summary>
+        public ulong[][] Seen { get; }
 
         public void Dispose()
         {
