@@ -33,7 +33,7 @@ public static class EngineFactory
             10, () => true, WithSettings(CpuEngineOptions.FromSpec, options => new CpuEngine(options))) { RunsGeneralForm = true },
         new("gpu", "CUDA engine (ILGPU): persistent fused kernel over chunks of layers, device compaction, identical rows computed once; "
             + "weights streamed from host memory when they do not fit. Settings: " + GpuEngineOptions.SettingsHelp, 20, GpuEngine.IsCudaAvailable,
-            WithSettings(GpuEngineOptions.FromSpec, options => new GpuEngine(options))),
+            WithSettings(GpuEngineOptions.FromSpec, options => new GpuEngine(options))) { RunsGeneralForm = true },
     ];
 
     private static Func<EngineSpec, Func<IInferenceEngine>> WithSettings<TOptions>(Func<EngineSpec, TOptions> read, Func<TOptions, IInferenceEngine> make) => spec =>

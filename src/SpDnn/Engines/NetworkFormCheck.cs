@@ -15,7 +15,8 @@ internal static class NetworkFormCheck
         if (network.IsChallengeForm || engine.RunsGeneralForm) return;
         throw new NotSupportedException(
             $"The {engine.Name} engine runs only the challenge's layer form (square layers, ReLU capped at 32, bias on nonzero sums, "
-            + $"answer = nonzero rows); {network.Description} is a general network ({Describe(network)}). Use --engine cpu or reference.");
+            + $"answer = nonzero rows); {network.Description} is a general network ({Describe(network)}). "
+            + $"Use an engine that runs general networks ({string.Join(", ", EngineFactory.All.Where(e => e.RunsGeneralForm).Select(e => e.Name))}) on one device.");
     }
 
     /// <summary>Shape and forms in a few words, e.g. "784 -> 300 -> 10, class read-out".</summary>

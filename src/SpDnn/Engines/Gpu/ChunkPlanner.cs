@@ -10,7 +10,12 @@ namespace SpDnn.Engines.Gpu;
 /// <param name="Footprint">Staged inputs of the first layout's blocks, added up.</param>
 /// <param name="Resident">Whether the layer has a resident-input layout.</param>
 /// <param name="ColumnLanes">Whether it has a column-lane layout too.</param>
-internal readonly record struct PlannedLayer(long NonZeros, long FullComputed, long MergedComputed, long WarpRows, long Footprint, bool Resident, bool ColumnLanes);
+/// <param name="Inputs">Input neurons.</param>
+/// <param name="Outputs">Output neurons.</param>
+/// <param name="KeepsZeroRowsZero">Whether an all-zero row stays all zero through the layer (<see cref="NetworkLayer.KeepsZeroRowsZero"/>).</param>
+/// <param name="General">Whether the layer is not of the challenge's form, or not as wide as the images: the general kernels run it.</param>
+internal readonly record struct PlannedLayer(long NonZeros, long FullComputed, long MergedComputed, long WarpRows, long Footprint, bool Resident, bool ColumnLanes,
+    int Inputs, int Outputs, bool KeepsZeroRowsZero, bool General);
 
 /// <summary>
 /// Plans the layers of one chunk, in parallel, into the layouts <see cref="LayerChunk"/> packs:
@@ -31,11 +36,14 @@ internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions option
         var resident = new TiledLayer?[count];
         var lanes = new TiledLayer?[count];
         var tails = new TiledLayer?[count];
+        var shapes = new (int Inputs, int Outputs, bool KeepsZeroRowsZero, bool General)[count];
         Parallel.For(0, count, parallel, i =>
         {
             var layer = network.GetLayer(first + i);
-            if (layer.Weights.Rows != neurons || layer.Weights.Columns != neurons || layer.Bias.Length != neurons)
-                throw new ArgumentException($"Layer {first + i + 1} does not have {neurons} neurons.");
+            if (layer.Bias.Length != layer.Neurons)
+                throw new ArgumentException($"Layer {first + i + 1} of {network.Description} has {layer.Bias.Length} biases, expected {layer.Neurons}.");
+            // The inputs' chain and the widest layer are checked by the plan, across chunks.
+            shapes[i] = (layer.Inputs, layer.Neurons, layer.KeepsZeroRowsZero(), layer.Form != LayerForm.Challenge || layer.Inputs != neurons);
             // Off: both rows the full layout; on: both the merged one; auto: one each.
             (TiledLayer full, TiledLayer? once) = options.MergeDuplicateOutputs switch
             {
@@ -45,7 +53,7 @@ internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions option
             };
             tiled[i] = full;
             merged[i] = once ?? full;
-            resident[i] = residentColumns > 0 && (options.Kernel == FullWidthKernel.Resident || ScatteredInputs(full, neurons) || residentColumns >= GpuPlan.WideTileColumns)
+            resident[i] = residentColumns > 0 && (options.Kernel == FullWidthKernel.Resident || ScatteredInputs(full, layer.Inputs) || residentColumns >= GpuPlan.WideTileColumns)
                 ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: true)
                 : null;
             // Scanned here, in parallel, rather than while packing.
@@ -60,7 +68,8 @@ internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions option
         });
         for (int i = 0; i < count; i++)
             layers[i] = new PlannedLayer(tiled[i].NonZeros, tiled[i].ComputedNonZeros, merged[i].ComputedNonZeros, tiled[i].WarpRowCount,
-                tiled[i].Footprint.Length, resident[i] is not null, lanes[i] is not null);
+                tiled[i].Footprint.Length, resident[i] is not null, lanes[i] is not null,
+                shapes[i].Inputs, shapes[i].Outputs, shapes[i].KeepsZeroRowsZero, shapes[i].General);
         return new LayerChunk(first, tiled, merged, resident, lanes, tails);
     }
 

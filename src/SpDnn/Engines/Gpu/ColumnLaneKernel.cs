@@ -58,7 +58,11 @@ internal static class ColumnLaneKernel
     public static long StageBytes(int neurons) => (long)neurons * Columns * sizeof(float);
 
     /// <summary>Computes layer <see cref="ProgramArgs.FirstLayer"/> for the tile of live columns Grid.IdxX.</summary>
-    public static void Run<TFused>(ProgramArgs a) where TFused : struct, IProductSum
+    /// <typeparam name="TFused">The fused multiply-add: the device's, or the CPU simulator's exact software one.</typeparam>
+    /// <typeparam name="TForms">The layers' forms: the challenge's (constant), or read per layer (general networks).</typeparam>
+    public static void Run<TFused, TForms>(ProgramArgs a)
+        where TFused : struct, IProductSum
+        where TForms : struct, IKernelLayerForms<TForms>
     {
         var stage = SharedMemory.GetDynamic<float>();
         var flags = SharedMemory.Allocate<int>(Columns);
@@ -73,7 +77,9 @@ internal static class ColumnLaneKernel
         var input = odd ? a.Features1 : a.Features0;
         var output = odd ? a.Features0 : a.Features1;
         var live = odd ? a.Live1 : a.Live0;
-        var layer = LayerBases.Read(a, ((long)(k - a.ChunkFirstLayer) * LayerChunk.RowsPerLayer + LayerChunk.ColumnLaneRow) * LayerChunk.TableStride);
+        long row = ((long)(k - a.ChunkFirstLayer) * LayerChunk.RowsPerLayer + LayerChunk.ColumnLaneRow) * LayerChunk.TableStride;
+        var layer = LayerBases.Read(a, row);
+        var form = default(TForms).Of(a, row, k);
         int tid = Group.IdxX, lane = tid % WarpSize, warp = tid / WarpSize, warps = Group.DimX / WarpSize;
         if (tid < Columns)
         {
@@ -81,11 +87,11 @@ internal static class ColumnLaneKernel
             flags[tid] = 0;
         }
         Group.Barrier();
-        bool inexact = Stage(a, input, tileColumns, stage, layer);
+        bool inexact = Stage(a, input, tileColumns, form.Inputs(a), stage, layer);
         bool fused = !Group.BarrierOr(inexact) && a.FusedProducts != 0;
         bool any = fused
-            ? Lists<TFused>(a, default, layer, output, stage, first, valid, warp, warps, lane)
-            : Lists<RoundedProductSum>(a, RoundedProductSum.For(a), layer, output, stage, first, valid, warp, warps, lane);
+            ? Lists<TFused, TForms>(a, default, layer, form, output, stage, first, valid, warp, warps, lane)
+            : Lists<RoundedProductSum, TForms>(a, RoundedProductSum.For(a), layer, form, output, stage, first, valid, warp, warps, lane);
         if (any) flags[lane] = 1;
         Group.Barrier();
         if (tid < valid && flags[tid] != 0) a.Nonzeros[(k % 3) * a.NonzeroLength + first + tid] = 1;
@@ -96,24 +102,24 @@ internal static class ColumnLaneKernel
     /// past the live ones), four loads in flight per thread; returns whether a staged value
     /// breaks the exact-product bounds. The caller's barrier makes the stage visible.
     /// </summary>
-    private static bool Stage(ProgramArgs a, ArrayView<float> input, ArrayView<int> tileColumns, ArrayView<float> stage, LayerBases layer)
+    private static bool Stage(ProgramArgs a, ArrayView<float> input, ArrayView<int> tileColumns, int neurons, ArrayView<float> stage, LayerBases layer)
     {
         int column = tileColumns[Group.IdxX % Columns];
         int rowsPerStep = Group.DimX / Columns;
         float low = layer.ProductLow, high = layer.ProductHigh;
         bool inexact = false;
-        for (int i = Group.IdxX / Columns; i < a.Neurons; i += 4 * rowsPerStep)
+        for (int i = Group.IdxX / Columns; i < neurons; i += 4 * rowsPerStep)
         {
             int i1 = i + rowsPerStep, i2 = i + 2 * rowsPerStep, i3 = i + 3 * rowsPerStep;
             float v0 = column >= 0 ? input[i * a.Stride + column] : 0f;
-            float v1 = column >= 0 && i1 < a.Neurons ? input[i1 * a.Stride + column] : 0f;
-            float v2 = column >= 0 && i2 < a.Neurons ? input[i2 * a.Stride + column] : 0f;
-            float v3 = column >= 0 && i3 < a.Neurons ? input[i3 * a.Stride + column] : 0f;
+            float v1 = column >= 0 && i1 < neurons ? input[i1 * a.Stride + column] : 0f;
+            float v2 = column >= 0 && i2 < neurons ? input[i2 * a.Stride + column] : 0f;
+            float v3 = column >= 0 && i3 < neurons ? input[i3 * a.Stride + column] : 0f;
             int lane = Group.IdxX % Columns;
             stage[i * Columns + lane] = v0;
-            if (i1 < a.Neurons) stage[i1 * Columns + lane] = v1;
-            if (i2 < a.Neurons) stage[i2 * Columns + lane] = v2;
-            if (i3 < a.Neurons) stage[i3 * Columns + lane] = v3;
+            if (i1 < neurons) stage[i1 * Columns + lane] = v1;
+            if (i2 < neurons) stage[i2 * Columns + lane] = v2;
+            if (i3 < neurons) stage[i3 * Columns + lane] = v3;
             inexact |= !ExactProducts.Passes(v0, low, high) | !ExactProducts.Passes(v1, low, high)
                 | !ExactProducts.Passes(v2, low, high) | !ExactProducts.Passes(v3, low, high);
         }
@@ -128,9 +134,10 @@ internal static class ColumnLaneKernel
     /// one L2 round trip per eight entries (measured 1.6x slower than the resident-input kernel).
     /// Returns whether this lane's column got a nonzero output.
     /// </summary>
-    private static bool Lists<TSum>(ProgramArgs a, TSum add, LayerBases layer, ArrayView<float> output, ArrayView<float> stage,
+    private static bool Lists<TSum, TForms>(ProgramArgs a, TSum add, LayerBases layer, TForms form, ArrayView<float> output, ArrayView<float> stage,
         int first, int valid, int warp, int warps, int lane)
         where TSum : struct, IProductSum
+        where TForms : struct, IKernelLayerForms<TForms>
     {
         var inputs = a.SlotIndex.Cast<IndexOctet>();
         var weights = a.SlotValue.Cast<Quad>();
@@ -163,7 +170,7 @@ internal static class ColumnLaneKernel
                 if (has3) sum = v3.AddTo(add, sum, stage, lane);
             }
             float followingBias = more ? a.Bias[layer.Bias + followingOutput] : 0f;
-            float v = LayerKernel.Activate(sum, bias);
+            float v = form.Apply(sum, bias);
             if (lane < valid)
             {
                 any |= v != 0f;

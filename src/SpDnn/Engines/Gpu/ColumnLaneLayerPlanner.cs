@@ -95,6 +95,8 @@ internal static class ColumnLaneLayerPlanner
             SlotIndex = slotIndex,
             SlotValue = slotValue,
             Bias = layer.Bias,
+            Inputs = layer.Inputs,
+            Form = layer.Form,
             NonZeros = layer.Weights.NonZeros,
             ComputedNonZeros = computed,
         };

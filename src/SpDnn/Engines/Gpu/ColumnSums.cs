@@ -25,8 +25,8 @@ internal interface IColumnSums<TSelf> where TSelf : struct
     /// <summary>Adds w times input <paramref name="input"/>'s staged values to the sums, column by column.</summary>
     TSelf Add<TSum>(TSum sum, ArrayView<float> stage, int input, float w) where TSum : struct, IProductSum;
 
-    /// <summary>The activations of the sums (bias on nonzero sums, ReLU, cap).</summary>
-    TSelf Activated(float bias);
+    /// <summary>The activations of the sums as the layer's form finishes them (the challenge's: bias on nonzero sums, ReLU, cap).</summary>
+    TSelf Activated<TForms>(TForms form, float bias) where TForms : struct, IKernelLayerForms<TForms>;
 
     /// <summary>
     /// Writes the values of the first <paramref name="valid"/> columns to output[at ..] (at is a
@@ -54,7 +54,8 @@ internal struct PairSums : IColumnSums<PairSums>
         return new PairSums { S0 = sum.Add(S0, values[0], w), S1 = sum.Add(S1, values[1], w) };
     }
 
-    public readonly PairSums Activated(float bias) => new() { S0 = LayerKernel.Activate(S0, bias), S1 = LayerKernel.Activate(S1, bias) };
+    public readonly PairSums Activated<TForms>(TForms form, float bias) where TForms : struct, IKernelLayerForms<TForms> =>
+        new() { S0 = form.Apply(S0, bias), S1 = form.Apply(S1, bias) };
 
     public readonly void Write(ArrayView<float> output, long at, int valid)
     {
@@ -83,8 +84,8 @@ internal struct TripleSums : IColumnSums<TripleSums>
         return new TripleSums { S0 = sum.Add(S0, values[0], w), S1 = sum.Add(S1, values[1], w), S2 = sum.Add(S2, values[2], w) };
     }
 
-    public readonly TripleSums Activated(float bias) =>
-        new() { S0 = LayerKernel.Activate(S0, bias), S1 = LayerKernel.Activate(S1, bias), S2 = LayerKernel.Activate(S2, bias) };
+    public readonly TripleSums Activated<TForms>(TForms form, float bias) where TForms : struct, IKernelLayerForms<TForms> =>
+        new() { S0 = form.Apply(S0, bias), S1 = form.Apply(S1, bias), S2 = form.Apply(S2, bias) };
 
     public readonly void Write(ArrayView<float> output, long at, int valid)
     {
@@ -109,7 +110,7 @@ internal struct QuadSums : IColumnSums<QuadSums>
     public QuadSums Add<TSum>(TSum sum, ArrayView<float> stage, int input, float w) where TSum : struct, IProductSum =>
         new() { Q = AddQuad(sum, Q, stage.Cast<Quad>()[input], w) };
 
-    public readonly QuadSums Activated(float bias) => new() { Q = ActivateQuad(Q, bias) };
+    public readonly QuadSums Activated<TForms>(TForms form, float bias) where TForms : struct, IKernelLayerForms<TForms> => new() { Q = ActivateQuad(form, Q, bias) };
 
     public readonly void Write(ArrayView<float> output, long at, int valid) => output.Cast<Quad>().SubView(at / 4, 1).AsAligned16()[0] = Q;
 
@@ -123,12 +124,12 @@ internal struct QuadSums : IColumnSums<QuadSums>
         W = sum.Add(s.W, y.W, w),
     };
 
-    public static Quad ActivateQuad(Quad s, float bias) => new()
+    public static Quad ActivateQuad<TForms>(TForms form, Quad s, float bias) where TForms : struct, IKernelLayerForms<TForms> => new()
     {
-        X = LayerKernel.Activate(s.X, bias),
-        Y = LayerKernel.Activate(s.Y, bias),
-        Z = LayerKernel.Activate(s.Z, bias),
-        W = LayerKernel.Activate(s.W, bias),
+        X = form.Apply(s.X, bias),
+        Y = form.Apply(s.Y, bias),
+        Z = form.Apply(s.Z, bias),
+        W = form.Apply(s.W, bias),
     };
 
     public static int QuadMask(Quad q) => (q.X != 0f ? 1 : 0) | (q.Y != 0f ? 2 : 0) | (q.Z != 0f ? 4 : 0) | (q.W != 0f ? 8 : 0);
@@ -149,7 +150,8 @@ internal struct OctetSums : IColumnSums<OctetSums>
         return new OctetSums { Q0 = QuadSums.AddQuad(sum, Q0, values[0], w), Q1 = QuadSums.AddQuad(sum, Q1, values[1], w) };
     }
 
-    public readonly OctetSums Activated(float bias) => new() { Q0 = QuadSums.ActivateQuad(Q0, bias), Q1 = QuadSums.ActivateQuad(Q1, bias) };
+    public readonly OctetSums Activated<TForms>(TForms form, float bias) where TForms : struct, IKernelLayerForms<TForms> =>
+        new() { Q0 = QuadSums.ActivateQuad(form, Q0, bias), Q1 = QuadSums.ActivateQuad(form, Q1, bias) };
 
     public readonly void Write(ArrayView<float> output, long at, int valid)
     {
@@ -182,12 +184,12 @@ internal struct SixteenSums : IColumnSums<SixteenSums>
         };
     }
 
-    public readonly SixteenSums Activated(float bias) => new()
+    public readonly SixteenSums Activated<TForms>(TForms form, float bias) where TForms : struct, IKernelLayerForms<TForms> => new()
     {
-        Q0 = QuadSums.ActivateQuad(Q0, bias),
-        Q1 = QuadSums.ActivateQuad(Q1, bias),
-        Q2 = QuadSums.ActivateQuad(Q2, bias),
-        Q3 = QuadSums.ActivateQuad(Q3, bias),
+        Q0 = QuadSums.ActivateQuad(form, Q0, bias),
+        Q1 = QuadSums.ActivateQuad(form, Q1, bias),
+        Q2 = QuadSums.ActivateQuad(form, Q2, bias),
+        Q3 = QuadSums.ActivateQuad(form, Q3, bias),
     };
 
     public readonly void Write(ArrayView<float> output, long at, int valid)

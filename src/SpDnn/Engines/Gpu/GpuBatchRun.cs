@@ -28,7 +28,9 @@ internal sealed record GpuBatchOutcome(
 /// image slot and multiplicity. One launch runs the layers up to the next checkpoint (at most a
 /// chunk); the host looks at the device only at checkpoints, to shrink launch grids and to merge
 /// bit-identical rows (collapse): after a collapse one column stands for several images, which
-/// stays exact because identical rows have identical futures.
+/// stays exact because identical rows have identical futures. Layers may change the rows' width
+/// (the buffers hold the widest layer); where a later layer adds its bias always, all-zero rows
+/// stay in the live list (<see cref="GpuPlan.ZeroRowsKeptBefore"/>).
 /// </summary>
 internal sealed class GpuBatchRun : IDisposable
 {
@@ -42,6 +44,9 @@ internal sealed class GpuBatchRun : IDisposable
     private readonly AcceleratorStream _stream;
     private readonly int _rows;
     private readonly int _neurons;
+
+    /// <summary>Features of the live rows now: the outputs of the last layer run (the images' before the first).</summary>
+    private int _width;
     private readonly MemoryBuffer1D<float, Stride1D.Dense>[] _features;
     private readonly MemoryBuffer1D<int, Stride1D.Dense>[] _live, _slot, _multiplicity;
     private readonly MemoryBuffer1D<int, Stride1D.Dense> _liveRows, _liveImages, _nonzeros, _partials, _barrier;
@@ -62,9 +67,10 @@ internal sealed class GpuBatchRun : IDisposable
         _options = options;
         _rows = rows;
         _neurons = plan.Neurons;
+        _width = plan.Neurons;
         var accelerator = _device.Accelerator;
         _stream = accelerator.DefaultStream;
-        long featureLength = Math.Max(1L, Stride * _neurons);
+        long featureLength = Math.Max(1L, Stride * plan.MaxWidth);
         int length = Math.Max(1, rows);
         _features = [accelerator.Allocate1D<float>(featureLength), accelerator.Allocate1D<float>(featureLength)];
         _live = [accelerator.Allocate1D<int>(length), accelerator.Allocate1D<int>(length)];
@@ -97,7 +103,7 @@ internal sealed class GpuBatchRun : IDisposable
     private readonly Dictionary<ulong, int> _firstOfHash = [];
     private readonly List<(int Member, int Representative)> _candidates = [];
 
-    /// <summary>Device bytes a batch of <paramref name="rows"/> images needs besides the plan.</summary>
+    /// <summary>Device bytes a batch of <paramref name="rows"/> images needs besides the plan (<paramref name="neurons"/>: the widest layer).</summary>
     public static long DeviceBytes(int rows, int neurons, int layers) =>
         2L * StrideFor(rows) * neurons * sizeof(float) + 12L * rows * sizeof(int) + 8L * rows + 8L * (layers + 1);
 
@@ -172,6 +178,7 @@ internal sealed class GpuBatchRun : IDisposable
                 launches++;
                 if (markers is not null) markers[k] = (start!, _stream.AddProfilingMarker());
                 k = end;
+                _width = _plan.WidthAfter(k);
                 inference.Progress?.Report(k);
                 // The host has not seen the rows since the tail started: look now.
                 if (tail) nextCheck = Math.Min(nextCheck, k);
@@ -208,9 +215,11 @@ internal sealed class GpuBatchRun : IDisposable
         int finalRows = k == layers ? bound : 0;
         var slots = new int[finalRows];
         if (finalRows > 0) _slot[layers % 2].View.SubView(0, finalRows).CopyToCPU(slots);
+        // A class read-out needs the final rows (its answer: read within the time); the rows kept
+        // for checks are read after it.
+        float[][]? features = _plan.ReadOut == ReadOut.Class ? ReadColumns(layers % 2, finalRows) : null;
         total.Stop();
-
-        float[][]? features = inference.KeepFinalFeatures ? ReadColumns(layers % 2, finalRows) : null;
+        if (inference.KeepFinalFeatures) features ??= ReadColumns(layers % 2, finalRows);
         // Each image maps to the row that represents it; an image survives when that row does.
         var rowOf = new Dictionary<int, int>(finalRows);
         for (int r = 0; r < finalRows; r++) rowOf[slots[r]] = r;
@@ -288,9 +297,11 @@ internal sealed class GpuBatchRun : IDisposable
     {
         int columns = _plan.TailColumns;
         var args = chunk.Bind(Arguments(first, end, -1));
-        var stageFloats = (int)(ResidentInputKernel.StageBytes(_neurons, columns) / sizeof(float));
+        int widest = _neurons;
+        for (int k = first; k < end; k++) widest = Math.Max(widest, _plan.InputsOf(k));
+        var stageFloats = (int)(ResidentInputKernel.StageBytes(widest, columns) / sizeof(float));
         int groupSize = _device.IsCuda ? ResidentInputKernel.GroupSize : ResidentInputKernel.SimulatedGroupSize;
-        _device.TailKernel(columns)(_stream, new KernelConfig(1, groupSize, SharedMemoryConfig.RequestDynamic<float>(stageFloats)), args);
+        _device.TailKernel(columns, _plan.UsesGeneralKernels)(_stream, new KernelConfig(1, groupSize, SharedMemoryConfig.RequestDynamic<float>(stageFloats)), args);
     }
 
     /// <summary>Computes layer <paramref name="k"/> with <see cref="ResidentInputKernel"/>: one group per tile of live columns.</summary>
@@ -299,20 +310,20 @@ internal sealed class GpuBatchRun : IDisposable
         if (TakesColumnLanes(k, bound))
         {
             int tiles = (bound + ColumnLaneKernel.Columns - 1) / ColumnLaneKernel.Columns;
-            var stage = (int)(ColumnLaneKernel.StageBytes(_neurons) / sizeof(float));
+            var stage = (int)(ColumnLaneKernel.StageBytes(_plan.InputsOf(k)) / sizeof(float));
             int threads = _device.IsCuda ? ResidentInputKernel.GroupSize : ResidentInputKernel.SimulatedGroupSize;
-            _device.ColumnLaneKernel(_stream, new KernelConfig(tiles, threads, SharedMemoryConfig.RequestDynamic<float>(stage)), chunk.Bind(Arguments(k, k + 1, -1)));
+            _device.ColumnLaneKernelFor(_plan.UsesGeneralKernels)(_stream, new KernelConfig(tiles, threads, SharedMemoryConfig.RequestDynamic<float>(stage)), chunk.Bind(Arguments(k, k + 1, -1)));
             return;
         }
         int columns = _plan.ResidentColumns;
         int groups = (bound + columns - 1) / columns;
         var args = chunk.Bind(Arguments(k, k + 1, -1));
-        long stageBytes = ResidentInputKernel.StageBytes(_neurons, columns);
+        long stageBytes = ResidentInputKernel.StageBytes(_plan.InputsOf(k), columns);
         var stageFloats = (int)(stageBytes / sizeof(float));
         int groupSize = !_device.IsCuda ? ResidentInputKernel.SimulatedGroupSize
             : stageBytes <= ResidentInputKernel.HalfGroupStageBytes ? ResidentInputKernel.GroupSize / 2 : ResidentInputKernel.GroupSize;
         var config = new KernelConfig(groups, groupSize, SharedMemoryConfig.RequestDynamic<float>(stageFloats));
-        _device.ResidentKernel(columns)(_stream, config, args);
+        _device.ResidentKernel(columns, _plan.UsesGeneralKernels)(_stream, config, args);
     }
 
     /// <summary>Runs layers <paramref name="first"/> .. <paramref name="end"/>-1 of a chunk in one launch (<paramref name="precomputed"/>: a layer already computed, only compacted).</summary>
@@ -325,7 +336,7 @@ internal sealed class GpuBatchRun : IDisposable
         // Arrivals only: the failure flag stays until the host has read it.
         _barrier.View.SubView(0, 1).MemSetToZero(_stream);
         var args = chunk.Bind(Arguments(first, end, precomputed));
-        _device.Program(_stream, new KernelConfig(groups, LayerProgram.GroupSize), args);
+        _device.ProgramFor(_plan.UsesGeneralKernels)(_stream, new KernelConfig(groups, LayerProgram.GroupSize), args);
     }
 
     private ProgramArgs Arguments(int first, int end, int precomputed) => new()
@@ -352,6 +363,7 @@ internal sealed class GpuBatchRun : IDisposable
         Stride = Stride,
         Neurons = _neurons,
         PrecomputedLayer = precomputed,
+        ZeroRowsKeptBefore = _plan.ZeroRowsKeptBefore,
     };
 
     /// <summary>How the last batch's images reached the device.</summary>
@@ -496,20 +508,21 @@ internal sealed class GpuBatchRun : IDisposable
         Hashes = default,
         Differs = _differs.View,
         Rows = _features[current].View,
-        Neurons = _neurons,
+        Neurons = _width,
         Stride = Stride,
     };
 
-    /// <summary>The live columns as dense rows, in live order.</summary>
+    /// <summary>The live columns as dense rows of the current width, in live order.</summary>
     private float[][] ReadColumns(int current, int rows)
     {
         var result = new float[rows][];
         if (rows == 0) return result;
-        using var dense = _device.Accelerator.Allocate1D<float>((long)rows * _neurons);
+        int width = _width;
+        using var dense = _device.Accelerator.Allocate1D<float>((long)rows * width);
         _device.Gather(_stream, new KernelConfig(rows, StateKernels.GroupSize), Columns(current) with { Rows = dense.View });
-        var all = new float[(long)rows * _neurons];
+        var all = new float[(long)rows * width];
         dense.View.CopyToCPU(_stream, all);
-        for (int r = 0; r < rows; r++) result[r] = all.AsSpan(r * _neurons, _neurons).ToArray();
+        for (int r = 0; r < rows; r++) result[r] = all.AsSpan((int)((long)r * width), width).ToArray();
         return result;
     }
 

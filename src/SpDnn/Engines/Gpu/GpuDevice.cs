@@ -12,15 +12,8 @@ internal sealed class GpuDevice : IDisposable
     {
         Context = context;
         Accelerator = accelerator;
-        Program = accelerator.AcceleratorType == AcceleratorType.CPU
-            ? accelerator.LoadKernel<ProgramArgs>(LayerProgram.Run<SimulatedFusedProductSum>, LayerProgram.Specialization)
-            : accelerator.LoadKernel<ProgramArgs>(LayerProgram.Run<DeviceFusedProductSum>, LayerProgram.Specialization);
-        // The program's grid barrier needs every group resident at once: never launch more.
-        // The CPU simulator runs one group at a time per simulated multiprocessor, whatever its
-        // occupancy estimate says (launching more would leave groups waiting for ever).
-        int perMultiprocessor = accelerator.AcceleratorType == AcceleratorType.CPU ? 1
-            : accelerator.EstimateMaxActiveGroupsPerMultiprocessor(KernelUtil.GetKernel(Program), LayerProgram.GroupSize, 0);
-        MaxResidentGroups = Math.Max(1, accelerator.NumMultiprocessors * Math.Max(1, perMultiprocessor));
+        Program = LoadProgram<ChallengeLayers>();
+        MaxResidentGroups = ResidentGroupsOf(Program);
         ExpandBitmap = accelerator.LoadAutoGroupedKernel<Index1D, BitmapArgs>(ImageKernels.ExpandBitmap);
         ScatterRows = accelerator.LoadKernel<ImageRowsArgs>(ImageKernels.ScatterRows);
         Hash = accelerator.LoadKernel<ColumnArgs>(StateKernels.Hash);
@@ -33,100 +26,162 @@ internal sealed class GpuDevice : IDisposable
             : 227 * 1024 - ResidentStaticBytes;
     }
 
+    private Action<AcceleratorStream, KernelConfig, ProgramArgs> LoadProgram<TForms>() where TForms : struct, IKernelLayerForms<TForms> =>
+        Accelerator.AcceleratorType == AcceleratorType.CPU
+            ? Accelerator.LoadKernel<ProgramArgs>(LayerProgram.Run<SimulatedFusedProductSum, TForms>, LayerProgram.Specialization)
+            : Accelerator.LoadKernel<ProgramArgs>(LayerProgram.Run<DeviceFusedProductSum, TForms>, LayerProgram.Specialization);
+
+    /// <summary>
+    /// Groups of a layer program the device runs at once. The program's grid barrier needs every
+    /// group resident at once: never launch more. The CPU simulator runs one group at a time per
+    /// simulated multiprocessor, whatever its occupancy estimate says (launching more would
+    /// leave groups waiting for ever).
+    /// </summary>
+    private int ResidentGroupsOf(Action<AcceleratorStream, KernelConfig, ProgramArgs> program)
+    {
+        int perMultiprocessor = Accelerator.AcceleratorType == AcceleratorType.CPU ? 1
+            : Accelerator.EstimateMaxActiveGroupsPerMultiprocessor(KernelUtil.GetKernel(program), LayerProgram.GroupSize, 0);
+        return Math.Max(1, Accelerator.NumMultiprocessors * Math.Max(1, perMultiprocessor));
+    }
+
+    private Action<AcceleratorStream, KernelConfig, ProgramArgs>? _generalProgram;
+
+    /// <summary>
+    /// The layer program for networks of the challenge's form (<see cref="ChallengeLayers"/>, loaded
+    /// with the device) or, with <paramref name="general"/>, for any layers (<see cref="GeneralLayers"/>,
+    /// compiled on first use; should it fit fewer groups on a multiprocessor, <see cref="MaxResidentGroups"/>
+    /// drops to its figure).
+    /// </summary>
+    public Action<AcceleratorStream, KernelConfig, ProgramArgs> ProgramFor(bool general)
+    {
+        if (!general) return Program;
+        lock (_residentKernels)
+        {
+            if (_generalProgram is null)
+            {
+                var program = LoadProgram<GeneralLayers>();
+                int groups = ResidentGroupsOf(program);
+                if (groups < ResidentGroupsOf(Program)) MaxResidentGroups = Math.Min(MaxResidentGroups, groups);
+                _generalProgram = program;
+            }
+            return _generalProgram;
+        }
+    }
+
     /// <summary>Shared memory <see cref="ResidentInputKernel"/> keeps for its own arrays besides the stage.</summary>
     private const int ResidentStaticBytes = 1024;
 
     /// <summary>Bytes a group of <see cref="ResidentInputKernel"/> may stage (dynamic shared memory).</summary>
     public long ResidentStageBytes { get; }
 
-    private readonly Dictionary<int, Action<AcceleratorStream, KernelConfig, ProgramArgs>> _residentKernels = [];
+    private readonly Dictionary<(int Columns, bool General), Action<AcceleratorStream, KernelConfig, ProgramArgs>> _residentKernels = [];
 
-    /// <summary><see cref="ResidentInputKernel"/> for tiles of <paramref name="columns"/> live columns (compiled on first use).</summary>
-    public Action<AcceleratorStream, KernelConfig, ProgramArgs> ResidentKernel(int columns)
+    /// <summary>
+    /// <see cref="ResidentInputKernel"/> for tiles of <paramref name="columns"/> live columns, for
+    /// layers of the challenge's form or, with <paramref name="general"/>, any (compiled on first use).
+    /// </summary>
+    public Action<AcceleratorStream, KernelConfig, ProgramArgs> ResidentKernel(int columns, bool general = false)
     {
         lock (_residentKernels)
         {
-            if (_residentKernels.TryGetValue(columns, out var loaded)) return loaded;
-            bool simulated = Accelerator.AcceleratorType == AcceleratorType.CPU;
-            var kernel = (columns, simulated) switch
-            {
-                (2, false) => Load<DeviceFusedProductSum, PairSums, SlotOctet>(),
-                (3, false) => Load<DeviceFusedProductSum, TripleSums, SlotOctet>(),
-                (4, false) => Load<DeviceFusedProductSum, QuadSums, SlotOctet>(),
-                (8, false) => Load<DeviceFusedProductSum, OctetSums, SlotFour>(),
-                (16, false) => Load<DeviceFusedProductSum, SixteenSums, SlotFour>(),
-                (2, true) => Load<SimulatedFusedProductSum, PairSums, SlotOctet>(),
-                (3, true) => Load<SimulatedFusedProductSum, TripleSums, SlotOctet>(),
-                (4, true) => Load<SimulatedFusedProductSum, QuadSums, SlotOctet>(),
-                (8, true) => Load<SimulatedFusedProductSum, OctetSums, SlotFour>(),
-                (16, true) => Load<SimulatedFusedProductSum, SixteenSums, SlotFour>(),
-                _ => throw new ArgumentOutOfRangeException(nameof(columns), columns, "The resident-input kernel takes 2, 3, 4, 8 or 16 columns."),
-            };
+            if (_residentKernels.TryGetValue((columns, general), out var loaded)) return loaded;
+            var kernel = general ? ResidentKernelFor<GeneralLayers>(columns) : ResidentKernelFor<ChallengeLayers>(columns);
             if (KernelUtil.GetKernel(kernel) is CudaKernel cuda)
                 CudaFunctionAttributes.AllowDynamicSharedMemory(cuda.FunctionPtr, (int)ResidentStageBytes);
-            _residentKernels[columns] = kernel;
+            _residentKernels[(columns, general)] = kernel;
             return kernel;
         }
     }
 
-    private Action<AcceleratorStream, KernelConfig, ProgramArgs>? _columnLaneKernel;
+    private readonly Dictionary<bool, Action<AcceleratorStream, KernelConfig, ProgramArgs>> _columnLaneKernels = [];
 
-    /// <summary><see cref="ColumnLaneKernel"/> (compiled on first use).</summary>
-    public Action<AcceleratorStream, KernelConfig, ProgramArgs> ColumnLaneKernel
+    /// <summary>
+    /// <see cref="ColumnLaneKernel"/> for layers of the challenge's form or, with <paramref name="general"/>,
+    /// any (compiled on first use).
+    /// </summary>
+    public Action<AcceleratorStream, KernelConfig, ProgramArgs> ColumnLaneKernelFor(bool general)
     {
-        get
+        lock (_columnLaneKernels)
         {
-            lock (_tailKernels)
-            {
-                if (_columnLaneKernel is not null) return _columnLaneKernel;
-                bool simulated = Accelerator.AcceleratorType == AcceleratorType.CPU;
-                var kernel = simulated
-                    ? Accelerator.LoadKernel<ProgramArgs>(Gpu.ColumnLaneKernel.Run<SimulatedFusedProductSum>, ResidentInputKernel.SimulatedSpecialization)
-                    : Accelerator.LoadKernel<ProgramArgs>(Gpu.ColumnLaneKernel.Run<DeviceFusedProductSum>, ResidentInputKernel.Specialization);
-                if (KernelUtil.GetKernel(kernel) is CudaKernel cuda)
-                    CudaFunctionAttributes.AllowDynamicSharedMemory(cuda.FunctionPtr, (int)ResidentStageBytes);
-                return _columnLaneKernel = kernel;
-            }
+            if (_columnLaneKernels.TryGetValue(general, out var loaded)) return loaded;
+            var kernel = general ? LoadColumnLanes<GeneralLayers>() : LoadColumnLanes<ChallengeLayers>();
+            if (KernelUtil.GetKernel(kernel) is CudaKernel cuda)
+                CudaFunctionAttributes.AllowDynamicSharedMemory(cuda.FunctionPtr, (int)ResidentStageBytes);
+            return _columnLaneKernels[general] = kernel;
         }
     }
 
-    private readonly Dictionary<int, Action<AcceleratorStream, KernelConfig, ProgramArgs>> _tailKernels = [];
+    private Action<AcceleratorStream, KernelConfig, ProgramArgs> LoadColumnLanes<TForms>() where TForms : struct, IKernelLayerForms<TForms> =>
+        Accelerator.AcceleratorType == AcceleratorType.CPU
+            ? Accelerator.LoadKernel<ProgramArgs>(ColumnLaneKernel.Run<SimulatedFusedProductSum, TForms>, ResidentInputKernel.SimulatedSpecialization)
+            : Accelerator.LoadKernel<ProgramArgs>(ColumnLaneKernel.Run<DeviceFusedProductSum, TForms>, ResidentInputKernel.Specialization);
 
-    /// <summary><see cref="TailProgram"/> for tiles of <paramref name="columns"/> (2, 3 or 4) live columns (compiled on first use).</summary>
-    public Action<AcceleratorStream, KernelConfig, ProgramArgs> TailKernel(int columns)
+    private readonly Dictionary<(int Columns, bool General), Action<AcceleratorStream, KernelConfig, ProgramArgs>> _tailKernels = [];
+
+    /// <summary>
+    /// <see cref="TailProgram"/> for tiles of <paramref name="columns"/> (2, 3 or 4) live columns, for
+    /// layers of the challenge's form or, with <paramref name="general"/>, any (compiled on first use).
+    /// </summary>
+    public Action<AcceleratorStream, KernelConfig, ProgramArgs> TailKernel(int columns, bool general = false)
     {
         lock (_tailKernels)
         {
-            if (_tailKernels.TryGetValue(columns, out var loaded)) return loaded;
-            bool simulated = Accelerator.AcceleratorType == AcceleratorType.CPU;
-            var kernel = (columns, simulated) switch
-            {
-                (2, false) => LoadTail<DeviceFusedProductSum, PairSums>(),
-                (3, false) => LoadTail<DeviceFusedProductSum, TripleSums>(),
-                (4, false) => LoadTail<DeviceFusedProductSum, QuadSums>(),
-                (2, true) => LoadTail<SimulatedFusedProductSum, PairSums>(),
-                (3, true) => LoadTail<SimulatedFusedProductSum, TripleSums>(),
-                (4, true) => LoadTail<SimulatedFusedProductSum, QuadSums>(),
-                _ => throw new ArgumentOutOfRangeException(nameof(columns), columns, "The tail program takes 2, 3 or 4 columns."),
-            };
+            if (_tailKernels.TryGetValue((columns, general), out var loaded)) return loaded;
+            var kernel = general ? TailKernelFor<GeneralLayers>(columns) : TailKernelFor<ChallengeLayers>(columns);
             if (KernelUtil.GetKernel(kernel) is CudaKernel cuda)
                 CudaFunctionAttributes.AllowDynamicSharedMemory(cuda.FunctionPtr, (int)ResidentStageBytes);
-            _tailKernels[columns] = kernel;
+            _tailKernels[(columns, general)] = kernel;
             return kernel;
         }
     }
 
-    private Action<AcceleratorStream, KernelConfig, ProgramArgs> LoadTail<TFused, TSums>()
-        where TFused : struct, IProductSum
-        where TSums : struct, IColumnSums<TSums> =>
-        Accelerator.LoadKernel<ProgramArgs>(TailProgram.Run<TFused, TSums, SlotOctet>,
-            Accelerator.AcceleratorType == AcceleratorType.CPU ? ResidentInputKernel.SimulatedSpecialization : ResidentInputKernel.Specialization);
+    private Action<AcceleratorStream, KernelConfig, ProgramArgs> TailKernelFor<TForms>(int columns) where TForms : struct, IKernelLayerForms<TForms>
+    {
+        bool simulated = Accelerator.AcceleratorType == AcceleratorType.CPU;
+        return (columns, simulated) switch
+        {
+            (2, false) => LoadTail<DeviceFusedProductSum, PairSums, TForms>(),
+            (3, false) => LoadTail<DeviceFusedProductSum, TripleSums, TForms>(),
+            (4, false) => LoadTail<DeviceFusedProductSum, QuadSums, TForms>(),
+            (2, true) => LoadTail<SimulatedFusedProductSum, PairSums, TForms>(),
+            (3, true) => LoadTail<SimulatedFusedProductSum, TripleSums, TForms>(),
+            (4, true) => LoadTail<SimulatedFusedProductSum, QuadSums, TForms>(),
+            _ => throw new ArgumentOutOfRangeException(nameof(columns), columns, "The tail program takes 2, 3 or 4 columns."),
+        };
+    }
 
-    private Action<AcceleratorStream, KernelConfig, ProgramArgs> Load<TFused, TSums, TChunk>()
+    private Action<AcceleratorStream, KernelConfig, ProgramArgs> LoadTail<TFused, TSums, TForms>()
         where TFused : struct, IProductSum
         where TSums : struct, IColumnSums<TSums>
-        where TChunk : struct, ISlotChunk<TChunk> =>
-        Accelerator.LoadKernel<ProgramArgs>(ResidentInputKernel.Run<TFused, TSums, TChunk>,
+        where TForms : struct, IKernelLayerForms<TForms> =>
+        Accelerator.LoadKernel<ProgramArgs>(TailProgram.Run<TFused, TSums, SlotOctet, TForms>,
+            Accelerator.AcceleratorType == AcceleratorType.CPU ? ResidentInputKernel.SimulatedSpecialization : ResidentInputKernel.Specialization);
+
+    private Action<AcceleratorStream, KernelConfig, ProgramArgs> ResidentKernelFor<TForms>(int columns) where TForms : struct, IKernelLayerForms<TForms>
+    {
+        bool simulated = Accelerator.AcceleratorType == AcceleratorType.CPU;
+        return (columns, simulated) switch
+        {
+            (2, false) => Load<DeviceFusedProductSum, PairSums, SlotOctet, TForms>(),
+            (3, false) => Load<DeviceFusedProductSum, TripleSums, SlotOctet, TForms>(),
+            (4, false) => Load<DeviceFusedProductSum, QuadSums, SlotOctet, TForms>(),
+            (8, false) => Load<DeviceFusedProductSum, OctetSums, SlotFour, TForms>(),
+            (16, false) => Load<DeviceFusedProductSum, SixteenSums, SlotFour, TForms>(),
+            (2, true) => Load<SimulatedFusedProductSum, PairSums, SlotOctet, TForms>(),
+            (3, true) => Load<SimulatedFusedProductSum, TripleSums, SlotOctet, TForms>(),
+            (4, true) => Load<SimulatedFusedProductSum, QuadSums, SlotOctet, TForms>(),
+            (8, true) => Load<SimulatedFusedProductSum, OctetSums, SlotFour, TForms>(),
+            (16, true) => Load<SimulatedFusedProductSum, SixteenSums, SlotFour, TForms>(),
+            _ => throw new ArgumentOutOfRangeException(nameof(columns), columns, "The resident-input kernel takes 2, 3, 4, 8 or 16 columns."),
+        };
+    }
+
+    private Action<AcceleratorStream, KernelConfig, ProgramArgs> Load<TFused, TSums, TChunk, TForms>()
+        where TFused : struct, IProductSum
+        where TSums : struct, IColumnSums<TSums>
+        where TChunk : struct, ISlotChunk<TChunk>
+        where TForms : struct, IKernelLayerForms<TForms> =>
+        Accelerator.LoadKernel<ProgramArgs>(ResidentInputKernel.Run<TFused, TSums, TChunk, TForms>,
             Accelerator.AcceleratorType == AcceleratorType.CPU ? ResidentInputKernel.SimulatedSpecialization : ResidentInputKernel.Specialization);
 
     public Context Context { get; }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using SpDnn.Model;
 
@@ -13,7 +14,9 @@ namespace SpDnn.Engines.Gpu;
 /// Results are bit-identical to the reference engine: each output sums its inputs in ascending
 /// order with each product rounded, as the reference does; fused multiply-adds are used only
 /// where they give the same bits (every weight a power of two and every input of the stage
-/// keeping the products exact: <see cref="ExactProducts"/>).
+/// keeping the products exact: <see cref="ExactProducts"/>). General networks (layers of any
+/// shape, activation and bias mode; a class read-out) run the same kernels compiled for
+/// per-layer forms (<see cref="GeneralLayers"/>); the challenge's form keeps its own.
 /// </summary>
 public sealed class GpuEngine : IInferenceEngine
 {
@@ -42,6 +45,9 @@ public sealed class GpuEngine : IInferenceEngine
     public static int CudaDeviceCount() => GpuDevice.CudaDeviceCount();
 
     /// <inheritdoc/>
+    public bool RunsGeneralForm => true;
+
+    /// <inheritdoc/>
     public IEnginePlan Plan(ILayerSource network, InferenceOptions options) => new GpuPlan(_device, network, _options, options);
 
     /// <summary>True: every layer is planned once (on other threads while the first run starts, see <see cref="GpuPlan"/>), and runs read only the plan.</summary>
@@ -62,6 +68,7 @@ public sealed class GpuEngine : IInferenceEngine
         var layerSeconds = new double[layers];
         var categories = new List<int>();
         var finalRows = new List<(int Image, float[] Row)>();
+        var readOut = p.ReadOut == ReadOut.Class ? new ClassReadOut(images.Count, p.Outputs, options.KeepFinalFeatures) : null;
         double seconds = 0, upload = 0, planWait = 0;
         int checkpoints = 0, collapses = 0, batches = 0, launches = 0, tailLayers = 0;
         for (int start = 0; start < images.Count || (start == 0 && images.Count == 0); start += batch)
@@ -84,12 +91,17 @@ public sealed class GpuEngine : IInferenceEngine
                     : distinct[k] < 0 || outcome.DistinctRows[k] < 0 ? -1 : distinct[k] + outcome.DistinctRows[k];
                 layerSeconds[k] += outcome.LayerSeconds[k];
             }
+            long readStart = Stopwatch.GetTimestamp();
             for (int i = 0; i < outcome.SurvivingRows.Length; i++)
             {
                 int image = slice.ImageNumber(outcome.SurvivingRows[i]);
                 categories.Add(image);
-                if (outcome.SurvivingFeatures is { } f) finalRows.Add((image, f[i]));
+                if (outcome.SurvivingFeatures is not { } f) continue;
+                if (options.KeepFinalFeatures) finalRows.Add((image, f[i]));
+                readOut?.Add(start + outcome.SurvivingRows[i], Sparse(f[i], out var values), values);
             }
+            // The classes are the answer: their time belongs to the inference.
+            if (readOut is not null) seconds += Stopwatch.GetElapsedTime(readStart).TotalSeconds;
             if (images.Count == 0) break;
         }
 
@@ -131,11 +143,13 @@ public sealed class GpuEngine : IInferenceEngine
             Images = images.Count,
             Weights = p.Weights,
             Categories = [.. categories],
+            Classes = readOut?.Classes,
+            Logits = readOut?.Logits,
             InferenceSeconds = seconds,
             UploadSeconds = upload,
             PlanWaitSeconds = planWait,
             LayerStatistics = stats,
-            FinalFeatures = options.KeepFinalFeatures ? ToCsr(finalRows, p.Neurons) : null,
+            FinalFeatures = options.KeepFinalFeatures ? ToCsr(finalRows, p.Outputs) : null,
             Details = details,
         };
     }
@@ -168,9 +182,25 @@ public sealed class GpuEngine : IInferenceEngine
         long budget = _options.DeviceMemoryBudget > 0
             ? _options.DeviceMemoryBudget - plan.ExpectedDeviceBytes
             : (long)(_device.FreeMemory * 0.9) - (plan.ExpectedDeviceBytes - plan.DeviceBytes);
-        long perImage = GpuBatchRun.DeviceBytes(2, plan.Neurons, plan.LayerCount) - GpuBatchRun.DeviceBytes(1, plan.Neurons, plan.LayerCount);
+        long perImage = GpuBatchRun.DeviceBytes(2, plan.MaxWidth, plan.LayerCount) - GpuBatchRun.DeviceBytes(1, plan.MaxWidth, plan.LayerCount);
         long fit = Math.Max(1, budget / Math.Max(1, perImage));
         return (int)Math.Min(images, fit);
+    }
+
+    /// <summary>The nonzero entries of a dense row: their indices, ascending, and (in <paramref name="values"/>) their values.</summary>
+    private static int[] Sparse(float[] row, out float[] values)
+    {
+        int count = 0;
+        foreach (float v in row) if (v != 0f) count++;
+        var indices = new int[count];
+        values = new float[count];
+        for (int j = 0, e = 0; j < row.Length; j++)
+        {
+            if (row[j] == 0f) continue;
+            indices[e] = j;
+            values[e++] = row[j];
+        }
+        return indices;
     }
 
     private static CsrMatrix ToCsr(List<(int Image, float[] Row)> rows, int neurons)

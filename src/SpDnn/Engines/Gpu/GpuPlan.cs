@@ -28,6 +28,12 @@ internal sealed record PlanChunk(int FirstLayer, int Count, int MaxBlocks, Devic
 /// when it reaches it (<see cref="Chunk(int)"/>), waiting only if it is not there yet, so planning
 /// overlaps the run's first layers.
 /// </para>
+/// <para>
+/// Layers may be of any shape and form: a network with any layer not of the challenge's form
+/// runs the kernels compiled for general layers (<see cref="UsesGeneralKernels"/>; such a network
+/// is planned whole before the constructor returns), and all-zero rows are dropped only after the
+/// last layer that adds its bias always (<see cref="ZeroRowsKeptBefore"/>).
+/// </para>
 /// </summary>
 internal sealed class GpuPlan : IEnginePlan
 {
@@ -68,6 +74,10 @@ internal sealed class GpuPlan : IEnginePlan
         Neurons = network.Neurons;
         LayerCount = network.LayerCount;
         if (LayerCount < 1) throw new ArgumentException("A network needs at least one layer.", nameof(network));
+        MaxWidth = Math.Max(network.MaxWidth, Neurons);
+        ReadOut = network.ReadOut;
+        _challengeForm = network.IsChallengeForm;
+        _description = network.Description;
         _options = engineOptions;
         _note = options.Note;
         _stop = CancellationTokenSource.CreateLinkedTokenSource(options.Cancellation);
@@ -82,13 +92,14 @@ internal sealed class GpuPlan : IEnginePlan
         _perChunk = Math.Max(1, engineOptions.LayersPerChunk);
         // A requested width whose stage does not fit shared memory falls back to the widest that does.
         int requested = engineOptions.ResidentColumns;
-        ResidentColumns = requested > 0 && ResidentInputKernel.StageBytes(Neurons, requested) <= device.ResidentStageBytes
-            ? requested : ResidentInputKernel.ColumnsFor(Neurons, device.ResidentStageBytes);
-        if (Neurons > ResidentLayerPlanner.MaxNeurons || engineOptions.Kernel == FullWidthKernel.Tiled) ResidentColumns = 0;
+        // The stage holds a layer's inputs: sized by the widest layer.
+        ResidentColumns = requested > 0 && ResidentInputKernel.StageBytes(MaxWidth, requested) <= device.ResidentStageBytes
+            ? requested : ResidentInputKernel.ColumnsFor(MaxWidth, device.ResidentStageBytes);
+        if (MaxWidth > ResidentLayerPlanner.MaxNeurons || engineOptions.Kernel == FullWidthKernel.Tiled) ResidentColumns = 0;
         // Narrow layers also get the column-lane layout, unless a tile width was asked for.
         ColumnLanes = ResidentColumns > 0 && requested == 0 && engineOptions.ColumnLanes
-            && ColumnLaneKernel.StageBytes(Neurons) <= device.ResidentStageBytes;
-        TailColumns = ResidentColumns == 0 || !engineOptions.TailProgram ? 0 : ResidentInputKernel.ColumnsFor(Neurons, device.ResidentStageBytes, TailProgram.MaxColumns);
+            && ColumnLaneKernel.StageBytes(MaxWidth) <= device.ResidentStageBytes;
+        TailColumns = ResidentColumns == 0 || !engineOptions.TailProgram ? 0 : ResidentInputKernel.ColumnsFor(MaxWidth, device.ResidentStageBytes, TailProgram.MaxColumns);
         ChunkCount = (LayerCount + _perChunk - 1) / _perChunk;
         _chunks = new PlanChunk?[ChunkCount];
         _layers = new PlannedLayer[LayerCount];
@@ -107,14 +118,23 @@ internal sealed class GpuPlan : IEnginePlan
             var first = Chunk(0);
             // Chunks go on planning after the constructor returns only where the whole plan will
             // surely fit the device: the run's buffers are sized next to it before it is complete.
-            if (engineOptions.Weights == WeightResidency.Streamed || first.Streamed is not null || 2 * _maxChunkBytes * ChunkCount > _weightBudget)
+            // A network not of the challenge's form is planned whole first: which kernels run it,
+            // and where rows may be dropped, depend on every layer.
+            if (engineOptions.Weights == WeightResidency.Streamed || first.Streamed is not null || 2 * _maxChunkBytes * ChunkCount > _weightBudget
+                || !_challengeForm)
                 WaitComplete();
-            // Compiled now, not in the first run that reaches a full-width layer (tens of ms).
+            if (!_challengeForm)
+            {
+                UsesGeneralKernels = _layers.Any(l => l.General);
+                ZeroRowsKeptBefore = Math.Max(0, Array.FindLastIndex(_layers, l => !l.KeepsZeroRowsZero));
+            }
+            // Compiled now, not in the first run (tens of ms; for general layers the program too).
+            if (UsesGeneralKernels) _ = device.ProgramFor(general: true);
             if (ResidentColumns > 0 && _layers.Any(l => l.Resident))
             {
-                _ = device.ResidentKernel(ResidentColumns);
-                if (TailColumns > 0) _ = device.TailKernel(TailColumns);
-                if (_layers.Any(l => l.ColumnLanes)) _ = device.ColumnLaneKernel;
+                _ = device.ResidentKernel(ResidentColumns, UsesGeneralKernels);
+                if (TailColumns > 0) _ = device.TailKernel(TailColumns, UsesGeneralKernels);
+                if (_layers.Any(l => l.ColumnLanes)) _ = device.ColumnLaneKernelFor(UsesGeneralKernels);
             }
         }
         catch
@@ -154,6 +174,52 @@ internal sealed class GpuPlan : IEnginePlan
     /// </summary>
     internal static bool MayFuse(TiledLayer layer, GpuEngineOptions options) =>
         options.FusedProducts && layer.ExactProductBounds.Low < layer.ExactProductBounds.High;
+
+    /// <summary>
+    /// Each planned layer's inputs equal the outputs before it (the images' features for the
+    /// first), no layer is wider than <see cref="MaxWidth"/>, and a network that says it is of the
+    /// challenge's form has only such layers.
+    /// </summary>
+    private void CheckShapes(int first, int count)
+    {
+        for (int k = first; k < first + count; k++)
+        {
+            var layer = _layers[k];
+            long width = k == 0 ? Neurons : _layers[k - 1].Outputs;
+            if (layer.Inputs != width)
+                throw new ArgumentException($"Layer {k + 1} of {_description} has {layer.Inputs} inputs, expected {width}.");
+            if (layer.Outputs > MaxWidth)
+                throw new ArgumentException($"Layer {k + 1} of {_description} has {layer.Outputs} outputs, more than the network's widest layer ({MaxWidth}).");
+            if (_challengeForm && (layer.General || layer.Outputs != Neurons))
+                throw new ArgumentException($"Layer {k + 1} of {_description} is not of the challenge's form ({Neurons} x {Neurons}, capped ReLU, bias on nonzero sums) though the network says it is.");
+        }
+    }
+
+    /// <summary>Features of each row once <paramref name="done"/> layers have run: the images' before the first, then each layer's outputs.</summary>
+    public int WidthAfter(int done) => done == 0 || _challengeForm ? Neurons : (int)_layers[done - 1].Outputs;
+
+    /// <summary>Input neurons of layer <paramref name="k"/>.</summary>
+    public int InputsOf(int k) => _challengeForm ? Neurons : (int)_layers[k].Inputs;
+
+    /// <summary>The widest layer input or output: what the feature buffers are sized by.</summary>
+    public int MaxWidth { get; }
+
+    /// <summary>Outputs of the last layer.</summary>
+    public int Outputs => WidthAfter(LayerCount);
+
+    public ReadOut ReadOut { get; }
+
+    /// <summary>Whether some layer is not of the challenge's form (or not as wide as the images): the kernels for general layers run the network.</summary>
+    public bool UsesGeneralKernels { get; }
+
+    /// <summary>
+    /// The last layer that adds its bias always to a zero row with a nonzero result (0 if none):
+    /// the compaction after every layer before it keeps all-zero rows, which that layer brings back.
+    /// </summary>
+    public int ZeroRowsKeptBefore { get; }
+
+    private readonly bool _challengeForm;
+    private readonly string _description;
 
     /// <summary>Live columns per group of the resident-input kernel for this network (0: its layers are too wide, or the kernel is off).</summary>
     public int ResidentColumns { get; }
@@ -381,6 +447,7 @@ internal sealed class GpuPlan : IEnginePlan
                     start = Stopwatch.GetTimestamp();
                 }
                 var chunk = _planner.Plan(first, count, _layers.AsSpan(first, count), _parallel);
+                CheckShapes(first, count);
                 _planSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
                 start = Stopwatch.GetTimestamp();
                 held = Fit(held, chunk.Shape);

@@ -18,17 +18,17 @@ namespace SpDnn.Engines.Gpu;
 internal sealed class LayerChunk
 {
     /// <summary>Entries per table row.</summary>
-    public const int TableStride = 11;
+    public const int TableStride = 12;
 
     /// <summary>Table rows per layer, and which is which.</summary>
     public const int RowsPerLayer = 5, FullRow = 0, MergedRow = 1, ResidentRow = 2, ColumnLaneRow = 3, TailRow = 4;
 
     // Offsets of one row's entries: the start of each of its arrays in the chunk's arrays, then
     // its block count and the bounds of exact products (ExactProducts: the low bound's float
-    // bits in the low word, the high bound's in the high word). Slot offsets count slots (not
-    // warp rows).
+    // bits in the low word, the high bound's in the high word), and the layer's inputs and form
+    // (TableForm; read by GeneralLayers only). Slot offsets count slots (not warp rows).
     public const int OutputsBase = 0, BlockStagesBase = 1, StageStartsBase = 2, FootprintBase = 3,
-        WarpRowsBase = 4, SlotBase = 5, BiasBase = 6, BlockCount = 7, ProductBounds = 8, CopyStartsBase = 9, CopiesBase = 10;
+        WarpRowsBase = 4, SlotBase = 5, BiasBase = 6, BlockCount = 7, ProductBounds = 8, CopyStartsBase = 9, CopiesBase = 10, FormEntry = 11;
 
     /// <summary>For each array of <see cref="ChunkArrays"/>, the table entry holding a row's start in it (-1: none).</summary>
     private static ReadOnlySpan<int> TableEntry => [-1, OutputsBase, CopyStartsBase, CopiesBase, BlockStagesBase, StageStartsBase, FootprintBase,
@@ -91,6 +91,7 @@ internal sealed class LayerChunk
             Table[r * TableStride + BlockCount] = _rows[r].Blocks;
             var (low, high) = _rows[r].ExactProductBounds;
             Table[r * TableStride + ProductBounds] = (uint)BitConverter.SingleToInt32Bits(low) | (long)BitConverter.SingleToInt32Bits(high) << 32;
+            Table[r * TableStride + FormEntry] = TableForm.Entry(_rows[r].Form, _rows[r].Inputs);
             if (r % RowsPerLayer is FullRow or MergedRow) MaxBlocks = Math.Max(MaxBlocks, _rows[r].Blocks);
         }
         Shape = new ChunkShape(lengths);

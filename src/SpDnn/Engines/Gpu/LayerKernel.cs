@@ -13,8 +13,8 @@ namespace SpDnn.Engines.Gpu;
 /// input row; the stage holds each input's Tile values contiguously, read as four 16-byte
 /// quads per weight. When every weight of the layer is a power of two and every staged input
 /// keeps the products exact (<see cref="ExactProducts"/>), the sums use fused multiply-adds,
-/// which are then bit-identical to the reference's rounded products. The epilogue adds the bias
-/// to nonzero sums, applies ReLU and the cap, writes the thread's Tile outputs as four 16-byte
+/// which are then bit-identical to the reference's rounded products. The epilogue finishes the
+/// sums as the layer's form says (the challenge's: bias on nonzero sums, ReLU, cap), writes the thread's Tile outputs as four 16-byte
 /// stores (and again for each output equal to the thread's by construction,
 /// <see cref="DuplicateOutputs"/>), and flags the positions with a nonzero output for the
 /// compaction.
@@ -42,10 +42,11 @@ internal static class LayerKernel
     /// its tiles, and each tile's live columns are read while the tile before computes, so a
     /// tile waits only for its staged inputs.
     /// </summary>
-    public static void ComputeBlock<TFused>(ProgramArgs a, LayerBases layer, ArrayView<float> input, ArrayView<float> output, ArrayView<int> live,
+    public static void ComputeBlock<TFused, TForms>(ProgramArgs a, LayerBases layer, TForms form, ArrayView<float> input, ArrayView<float> output, ArrayView<int> live,
         ArrayView<int> nonzeros, int rows, int block, int firstTile, int tileStep, ArrayView<Quad> stage, ArrayView<int> footprint,
         ArrayView<int> columns, ArrayView<int> warpMasks)
         where TFused : struct, IProductSum
+        where TForms : struct, IKernelLayerForms<TForms>
     {
         int tid = Group.IdxX, warp = tid / WarpSize, lane = tid % WarpSize;
         long outputs = layer.Outputs + (long)block * BlockRows;
@@ -97,7 +98,7 @@ internal static class LayerKernel
             int nonzero = 0;
             if (j >= 0)
             {
-                var activations = sums.Activations(bias);
+                var activations = sums.Activations(form, bias);
                 activations.Write(OutputRow(a, output, j, first));
                 nonzero = activations.Mask() & ((1 << valid) - 1);
                 // Outputs equal to j by construction get the same activations. Their range is

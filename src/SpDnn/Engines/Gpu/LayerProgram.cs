@@ -62,8 +62,14 @@ internal struct ProgramArgs
     /// </summary>
     public int PrecomputedLayer;
     public long Stride;
-    /// <summary>Input neurons of the network's layers.</summary>
+    /// <summary>Input neurons of the first layer (of every layer in the challenge's form).</summary>
     public int Neurons;
+    /// <summary>
+    /// <see cref="GeneralLayers"/> only: the compaction after each layer below this index keeps
+    /// positions whose output is all zero, since a later layer adds its bias always and would
+    /// bring them back; from here on such positions are dropped for good.
+    /// </summary>
+    public int ZeroRowsKeptBefore;
 }
 
 /// <summary>Where one layer's arrays start in its chunk (read from the chunk's table).</summary>
@@ -117,7 +123,10 @@ internal static class LayerProgram
     public static KernelSpecialization Specialization => new(GroupSize, 4);
 
     /// <typeparam name="TFused">The fused multiply-add: the device's, or the CPU simulator's exact software one.</typeparam>
-    public static void Run<TFused>(ProgramArgs a) where TFused : struct, IProductSum
+    /// <typeparam name="TForms">The layers' forms: the challenge's (constant), or read per layer (general networks).</typeparam>
+    public static void Run<TFused, TForms>(ProgramArgs a)
+        where TFused : struct, IProductSum
+        where TForms : struct, IKernelLayerForms<TForms>
     {
         var stage = SharedMemory.Allocate<Quad>(LayerKernel.StageQuads);
         var footprint = SharedMemory.Allocate<int>(TiledLayout.StageEntries);
@@ -163,6 +172,7 @@ internal static class LayerProgram
             long row = (long)(k - a.ChunkFirstLayer) * LayerChunk.RowsPerLayer * LayerChunk.TableStride;
             if (a.Table[row + LayerChunk.TableStride + LayerChunk.BlockCount] * tiles >= Grid.DimX) row += LayerChunk.TableStride;
             var layer = LayerBases.Read(a, row);
+            var form = default(TForms).Of(a, row, k);
             // With at least as many groups as blocks, each group keeps one block for the whole
             // layer (its neurons, footprint and slot ranges loaded once) and takes every
             // groupsPerBlock-th tile; neighbouring groups take the blocks of one tile, so they
@@ -176,13 +186,13 @@ internal static class LayerProgram
             int step = blockPerGroup ? 1 : Grid.DimX;
             int tileStep = blockPerGroup ? groupsPerBlock : tiles;
             for (int item = Grid.IdxX; item < end; item += step)
-                LayerKernel.ComputeBlock<TFused>(a, layer, input, output, live, nonzeros, rows, item % layer.Blocks, item / layer.Blocks, tileStep,
+                LayerKernel.ComputeBlock<TFused, TForms>(a, layer, form, input, output, live, nonzeros, rows, item % layer.Blocks, item / layer.Blocks, tileStep,
                     stage, footprint, columns, warpMasks);
             epoch = GridBarrier(a, epoch);
 
             if (rows <= GroupSize)
             {
-                rows = CompactInGroup(a, k, rows, odd, nonzeros, liveInGroup, scratch);
+                rows = CompactInGroup(a, k, rows, odd, nonzeros, form.KeepsZeroRows, liveInGroup, scratch);
                 listInGroup = true;
                 continue;
             }
@@ -190,9 +200,9 @@ internal static class LayerProgram
             int part = (rows + Grid.DimX - 1) / Grid.DimX;
             int lo = Math.Min(rows, Grid.IdxX * part), hi = Math.Min(rows, lo + part);
             var multiplicityIn = odd ? a.Multiplicity1 : a.Multiplicity0;
-            CountKept(a, nonzeros, lo, hi, multiplicityIn, scratch);
+            CountKept(a, nonzeros, lo, hi, multiplicityIn, form.KeepsZeroRows, scratch);
             epoch = GridBarrier(a, epoch);
-            WriteKept(a, k, lo, hi, odd, nonzeros, scratch);
+            WriteKept(a, k, lo, hi, odd, nonzeros, form.KeepsZeroRows, scratch);
             epoch = GridBarrier(a, epoch);
         }
     }
@@ -205,18 +215,21 @@ internal static class LayerProgram
     /// the layer's grid barrier: each reads all counts, scans them, and keeps the new live list
     /// in shared memory for the next layer, so no further grid barrier is needed. Group 0 also
     /// writes the list, slots, multiplicities and totals to global memory for the host and for
-    /// a later launch. Returns the rows kept.
+    /// a later launch. Returns the rows kept (with <paramref name="keepZeroRows"/>, every row;
+    /// the live images count only those with a nonzero output).
     /// </summary>
-    private static int CompactInGroup(ProgramArgs a, int k, int rows, bool odd, ArrayView<int> nonzeros, ArrayView<int> liveInGroup, ArrayView<int> scratch)
+    private static int CompactInGroup(ProgramArgs a, int k, int rows, bool odd, ArrayView<int> nonzeros, bool keepZeroRows, ArrayView<int> liveInGroup,
+        ArrayView<int> scratch)
     {
         int p = Group.IdxX;
-        int keep = p < rows && nonzeros[p] > 0 ? 1 : 0;
+        int keep = p < rows && (nonzeros[p] > 0 || keepZeroRows) ? 1 : 0;
         var kept = ScanKept(keep, scratch);
         int total = kept.Total, q = kept.Before;
         if (keep != 0) liveInGroup[q] = p;
         if (Grid.IdxX == 0)
         {
             int multiplicity = keep != 0 ? WriteKeptPosition(a, odd, q, p) : 0;
+            if (keepZeroRows && keep != 0 && nonzeros[p] == 0) multiplicity = 0; // kept for a later layer, but not a live image
             int images = GroupSum(multiplicity, scratch);
             if (p == 0)
             {
@@ -228,8 +241,11 @@ internal static class LayerProgram
         return total;
     }
 
-    /// <summary>Counts this group's kept positions (a nonzero output) and their images into Partials.</summary>
-    private static void CountKept(ProgramArgs a, ArrayView<int> nonzeros, int lo, int hi, ArrayView<int> multiplicity, ArrayView<int> scratch)
+    /// <summary>
+    /// Counts this group's kept positions (a nonzero output, or any with <paramref name="keepZeroRows"/>)
+    /// and their images (those with a nonzero output) into Partials.
+    /// </summary>
+    private static void CountKept(ProgramArgs a, ArrayView<int> nonzeros, int lo, int hi, ArrayView<int> multiplicity, bool keepZeroRows, ArrayView<int> scratch)
     {
         int kept = 0, images = 0;
         for (int p = lo + Group.IdxX; p < hi; p += GroupSize)
@@ -240,6 +256,7 @@ internal static class LayerProgram
         }
         kept = GroupSum(kept, scratch);
         images = GroupSum(images, scratch);
+        if (keepZeroRows) kept = hi - lo;
         if (Group.IdxX == 0)
         {
             a.Partials[2 * Grid.IdxX] = kept;
@@ -252,7 +269,7 @@ internal static class LayerProgram
     /// it (so the next layer reads nearly contiguous columns), with their slots and
     /// multiplicities; resets the nonzero counts; the first group records the totals.
     /// </summary>
-    private static void WriteKept(ProgramArgs a, int k, int lo, int hi, bool odd, ArrayView<int> nonzeros, ArrayView<int> scratch)
+    private static void WriteKept(ProgramArgs a, int k, int lo, int hi, bool odd, ArrayView<int> nonzeros, bool keepZeroRows, ArrayView<int> scratch)
     {
         int tid = Group.IdxX, g = Grid.IdxX;
         int before = 0, total = 0, images = 0;
@@ -276,7 +293,7 @@ internal static class LayerProgram
             int p = start + tid;
             // Read and reset in one atomic: ILGPU 1.5.3 was seen to schedule a plain load after a
             // later plain store to the same element (PTX), which lost every count.
-            int keep = p < hi && Atomic.Exchange(ref nonzeros[p], 0) > 0 ? 1 : 0;
+            int keep = p < hi && (Atomic.Exchange(ref nonzeros[p], 0) > 0 || keepZeroRows) ? 1 : 0;
             var kept = ScanKept(keep, scratch);
             if (keep != 0) WriteKeptPosition(a, odd, before + kept.Before, p);
             before += kept.Total;

@@ -25,7 +25,8 @@ internal sealed record CachedChunk(int FirstLayer, int Count, int MaxBlocks, lon
 /// 44  4  arrays per chunk
 /// 48  16 reserved, zero
 /// 64  K  key text (UTF-8, <see cref="PlanCacheKey"/>), then zeros to a multiple of 8
-///        L layer records of 48 bytes: nonzeros, full computed, merged computed, warp rows, footprint (i64), resident, column lanes (i32: 1 or 0)
+///        L layer records of 56 bytes: nonzeros, full computed, merged computed, warp rows, footprint (i64), flags (i32: 1 resident,
+///        2 column lanes, 4 keeps zero rows zero, 8 general), inputs, outputs, 0 (i32)
 ///        C chunk records: first layer, layers, most blocks, 0 (i32), then per array offset, elements (i64) and XxHash3 (u64)
 /// H-8 8  XxHash3 of bytes 0 .. H-9
 /// </code>
@@ -37,11 +38,11 @@ internal static class PlanCacheFormat
     public static ReadOnlySpan<byte> Magic => "SPDNNPLN"u8;
 
     /// <summary>Raise when the layout of the file changes.</summary>
-    public const uint Version = 1;
+    public const uint Version = 2;
 
     public const int Alignment = 64;
     public const int FixedBytes = 64;
-    public const int LayerRecordBytes = 48;
+    public const int LayerRecordBytes = 56;
     public const int ChunkRecordBytes = 16 + ChunkArrays.Count * 24;
 
     public static long Align(long offset) => (offset + Alignment - 1) & ~(long)(Alignment - 1);
@@ -76,8 +77,10 @@ internal static class PlanCacheFormat
             BinaryPrimitives.WriteInt64LittleEndian(h[(at + 16)..], l.MergedComputed);
             BinaryPrimitives.WriteInt64LittleEndian(h[(at + 24)..], l.WarpRows);
             BinaryPrimitives.WriteInt64LittleEndian(h[(at + 32)..], l.Footprint);
-            BinaryPrimitives.WriteInt32LittleEndian(h[(at + 40)..], l.Resident ? 1 : 0);
-            BinaryPrimitives.WriteInt32LittleEndian(h[(at + 44)..], l.ColumnLanes ? 1 : 0);
+            int flags = (l.Resident ? 1 : 0) | (l.ColumnLanes ? 2 : 0) | (l.KeepsZeroRowsZero ? 4 : 0) | (l.General ? 8 : 0);
+            BinaryPrimitives.WriteInt32LittleEndian(h[(at + 40)..], flags);
+            BinaryPrimitives.WriteInt32LittleEndian(h[(at + 44)..], l.Inputs);
+            BinaryPrimitives.WriteInt32LittleEndian(h[(at + 48)..], l.Outputs);
             at += LayerRecordBytes;
         }
         foreach (var c in chunks)
@@ -130,10 +133,13 @@ internal static class PlanCacheFormat
         int at = FixedBytes + Align8(keyBytes);
         var layerRecords = new PlannedLayer[layers];
         for (int k = 0; k < layers; k++, at += LayerRecordBytes)
+        {
+            int flags = BinaryPrimitives.ReadInt32LittleEndian(h[(at + 40)..]);
             layerRecords[k] = new PlannedLayer(BinaryPrimitives.ReadInt64LittleEndian(h[at..]), BinaryPrimitives.ReadInt64LittleEndian(h[(at + 8)..]),
                 BinaryPrimitives.ReadInt64LittleEndian(h[(at + 16)..]), BinaryPrimitives.ReadInt64LittleEndian(h[(at + 24)..]),
-                BinaryPrimitives.ReadInt64LittleEndian(h[(at + 32)..]), BinaryPrimitives.ReadInt32LittleEndian(h[(at + 40)..]) != 0,
-                BinaryPrimitives.ReadInt32LittleEndian(h[(at + 44)..]) != 0);
+                BinaryPrimitives.ReadInt64LittleEndian(h[(at + 32)..]), (flags & 1) != 0, (flags & 2) != 0,
+                BinaryPrimitives.ReadInt32LittleEndian(h[(at + 44)..]), BinaryPrimitives.ReadInt32LittleEndian(h[(at + 48)..]), (flags & 4) != 0, (flags & 8) != 0);
+        }
         var chunkRecords = new CachedChunk[chunks];
         long expectedOffset = headerBytes;
         for (int c = 0; c < chunks; c++, at += ChunkRecordBytes)

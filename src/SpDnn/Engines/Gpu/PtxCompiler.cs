@@ -13,28 +13,43 @@ namespace SpDnn.Engines.Gpu;
 /// </summary>
 internal static class PtxCompiler
 {
-    /// <summary>The engine's kernels by name.</summary>
+    /// <summary>The engine's kernels by name (those of the challenge's form; "-general": for any layers).</summary>
     public static IReadOnlyDictionary<string, MethodInfo> Kernels { get; } = new Dictionary<string, MethodInfo>
     {
-        ["layer-program"] = typeof(LayerProgram).GetMethod(nameof(LayerProgram.Run))!.MakeGenericMethod(typeof(DeviceFusedProductSum)),
+        ["layer-program"] = Program<ChallengeLayers>(),
+        ["layer-program-general"] = Program<GeneralLayers>(),
         ["hash"] = typeof(StateKernels).GetMethod(nameof(StateKernels.Hash))!,
         ["compare"] = typeof(StateKernels).GetMethod(nameof(StateKernels.Compare))!,
         ["gather"] = typeof(StateKernels).GetMethod(nameof(StateKernels.Gather))!,
         ["expand-bitmap"] = typeof(ImageKernels).GetMethod(nameof(ImageKernels.ExpandBitmap))!,
         ["scatter-rows"] = typeof(ImageKernels).GetMethod(nameof(ImageKernels.ScatterRows))!,
-        ["resident-2"] = Resident<PairSums, SlotOctet>(),
-        ["resident-3"] = Resident<TripleSums, SlotOctet>(),
-        ["resident-4"] = Resident<QuadSums, SlotOctet>(),
-        ["resident-8"] = Resident<OctetSums, SlotFour>(),
-        ["resident-16"] = Resident<SixteenSums, SlotFour>(),
-        ["column-lanes"] = typeof(ColumnLaneKernel).GetMethod(nameof(ColumnLaneKernel.Run))!.MakeGenericMethod(typeof(DeviceFusedProductSum)),
-        ["tail-4"] = typeof(TailProgram).GetMethod(nameof(TailProgram.Run))!.MakeGenericMethod(typeof(DeviceFusedProductSum), typeof(QuadSums), typeof(SlotOctet)),
+        ["resident-2"] = Resident<PairSums, SlotOctet, ChallengeLayers>(),
+        ["resident-3"] = Resident<TripleSums, SlotOctet, ChallengeLayers>(),
+        ["resident-4"] = Resident<QuadSums, SlotOctet, ChallengeLayers>(),
+        ["resident-8"] = Resident<OctetSums, SlotFour, ChallengeLayers>(),
+        ["resident-16"] = Resident<SixteenSums, SlotFour, ChallengeLayers>(),
+        ["resident-4-general"] = Resident<QuadSums, SlotOctet, GeneralLayers>(),
+        ["resident-16-general"] = Resident<SixteenSums, SlotFour, GeneralLayers>(),
+        ["column-lanes"] = ColumnLanes<ChallengeLayers>(),
+        ["column-lanes-general"] = ColumnLanes<GeneralLayers>(),
+        ["tail-4"] = Tail<ChallengeLayers>(),
+        ["tail-4-general"] = Tail<GeneralLayers>(),
     };
 
-    private static MethodInfo Resident<TSums, TChunk>()
+    private static MethodInfo Program<TForms>() where TForms : struct, IKernelLayerForms<TForms> =>
+        typeof(LayerProgram).GetMethod(nameof(LayerProgram.Run))!.MakeGenericMethod(typeof(DeviceFusedProductSum), typeof(TForms));
+
+    private static MethodInfo ColumnLanes<TForms>() where TForms : struct, IKernelLayerForms<TForms> =>
+        typeof(ColumnLaneKernel).GetMethod(nameof(ColumnLaneKernel.Run))!.MakeGenericMethod(typeof(DeviceFusedProductSum), typeof(TForms));
+
+    private static MethodInfo Tail<TForms>() where TForms : struct, IKernelLayerForms<TForms> =>
+        typeof(TailProgram).GetMethod(nameof(TailProgram.Run))!.MakeGenericMethod(typeof(DeviceFusedProductSum), typeof(QuadSums), typeof(SlotOctet), typeof(TForms));
+
+    private static MethodInfo Resident<TSums, TChunk, TForms>()
         where TSums : struct, IColumnSums<TSums>
-        where TChunk : struct, ISlotChunk<TChunk> =>
-        typeof(ResidentInputKernel).GetMethod(nameof(ResidentInputKernel.Run))!.MakeGenericMethod(typeof(DeviceFusedProductSum), typeof(TSums), typeof(TChunk));
+        where TChunk : struct, ISlotChunk<TChunk>
+        where TForms : struct, IKernelLayerForms<TForms> =>
+        typeof(ResidentInputKernel).GetMethod(nameof(ResidentInputKernel.Run))!.MakeGenericMethod(typeof(DeviceFusedProductSum), typeof(TSums), typeof(TChunk), typeof(TForms));
 
     /// <summary>PTX of every kernel for <paramref name="architecture"/> (the H200 runs what ILGPU emits for SM_80 and above).</summary>
     public static IReadOnlyDictionary<string, string> CompileAll(CudaArchitecture? architecture = null)
@@ -48,8 +63,9 @@ internal static class PtxCompiler
             var entry = name == "expand-bitmap"
                 ? EntryPointDescription.FromImplicitlyGroupedKernel(method)
                 : EntryPointDescription.FromExplicitlyGroupedKernel(method);
-            var specialization = name == "layer-program" ? LayerProgram.Specialization
-                : name.StartsWith("resident-", StringComparison.Ordinal) || name.StartsWith("tail-", StringComparison.Ordinal) || name == "column-lanes" ? ResidentInputKernel.Specialization : KernelSpecialization.Empty;
+            var specialization = name.StartsWith("layer-program", StringComparison.Ordinal) ? LayerProgram.Specialization
+                : name.StartsWith("resident-", StringComparison.Ordinal) || name.StartsWith("tail-", StringComparison.Ordinal) || name.StartsWith("column-lanes", StringComparison.Ordinal)
+                    ? ResidentInputKernel.Specialization : KernelSpecialization.Empty;
             var compiled = (PTXCompiledKernel)backend.Compile(entry, specialization);
             result[name] = compiled.PTXAssembly;
         }

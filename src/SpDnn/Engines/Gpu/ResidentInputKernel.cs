@@ -49,10 +49,12 @@ internal static class ResidentInputKernel
     /// <typeparam name="TFused">The fused multiply-add: the device's, or the CPU simulator's exact software one.</typeparam>
     /// <typeparam name="TSums">The tile width (live columns per group).</typeparam>
     /// <typeparam name="TChunk">How many weight rows are read ahead (fewer for wide tiles, whose sums take more registers).</typeparam>
-    public static void Run<TFused, TSums, TChunk>(ProgramArgs a)
+    /// <typeparam name="TForms">The layers' forms: the challenge's (constant), or read per layer (general networks).</typeparam>
+    public static void Run<TFused, TSums, TChunk, TForms>(ProgramArgs a)
         where TFused : struct, IProductSum
         where TSums : struct, IColumnSums<TSums>
         where TChunk : struct, ISlotChunk<TChunk>
+        where TForms : struct, IKernelLayerForms<TForms>
     {
         var stage = SharedMemory.GetDynamic<float>();
         var warpMasks = SharedMemory.Allocate<int>(MaxWarps);
@@ -68,8 +70,10 @@ internal static class ResidentInputKernel
         var input = odd ? a.Features1 : a.Features0;
         var output = odd ? a.Features0 : a.Features1;
         var live = odd ? a.Live1 : a.Live0;
-        var layer = LayerBases.Read(a, ((long)(k - a.ChunkFirstLayer) * LayerChunk.RowsPerLayer + LayerChunk.ResidentRow) * LayerChunk.TableStride);
-        int neurons = a.Neurons;
+        long row = ((long)(k - a.ChunkFirstLayer) * LayerChunk.RowsPerLayer + LayerChunk.ResidentRow) * LayerChunk.TableStride;
+        var layer = LayerBases.Read(a, row);
+        var form = default(TForms).Of(a, row, k);
+        int neurons = form.Inputs(a);
 
         if (Group.IdxX < columns) tileColumns[Group.IdxX] = Group.IdxX < valid ? live[first + Group.IdxX] : -1;
         Group.Barrier();
@@ -79,8 +83,8 @@ internal static class ResidentInputKernel
 
         int tid = Group.IdxX, warp = tid / WarpSize, lane = tid % WarpSize, warps = Group.DimX / WarpSize;
         int mask = fused
-            ? ComputeSlices<TFused, TSums, TChunk>(a, default, layer, output, first, valid, warp, warps, lane, stage)
-            : ComputeSlices<RoundedProductSum, TSums, TChunk>(a, RoundedProductSum.For(a), layer, output, first, valid, warp, warps, lane, stage);
+            ? ComputeSlices<TFused, TSums, TChunk, TForms>(a, default, layer, form, output, first, valid, warp, warps, lane, stage)
+            : ComputeSlices<RoundedProductSum, TSums, TChunk, TForms>(a, RoundedProductSum.For(a), layer, form, output, first, valid, warp, warps, lane, stage);
 
         // Flag the columns with a nonzero output: this group is the only one computing them.
         for (int d = WarpSize / 2; d > 0; d /= 2) mask |= Warp.ShuffleXor(mask, d);
@@ -170,11 +174,12 @@ internal static class ResidentInputKernel
     /// the next chunk (of this slice, or the next slice's first) loaded while the current one
     /// is added: the first device runs were bound by the latency of these L2 reads.
     /// </summary>
-    internal static int ComputeSlices<TSum, TSums, TChunk>(ProgramArgs a, TSum add, LayerBases layer, ArrayView<float> output, int first, int valid,
+    internal static int ComputeSlices<TSum, TSums, TChunk, TForms>(ProgramArgs a, TSum add, LayerBases layer, TForms form, ArrayView<float> output, int first, int valid,
         int warp, int warps, int lane, ArrayView<float> stage)
         where TSum : struct, IProductSum
         where TSums : struct, IColumnSums<TSums>
         where TChunk : struct, ISlotChunk<TChunk>
+        where TForms : struct, IKernelLayerForms<TForms>
     {
         int total = layer.Blocks * WarpsPerBlock, mask = 0;
         if (warp >= total) return 0;
@@ -203,7 +208,7 @@ internal static class ResidentInputKernel
             if (more && !prefetched) next = default(TChunk).Load(a, layer.Slots, following.FirstRow, following.EndRow, lane);
             if (current.Output >= 0)
             {
-                var activations = sums.Activated(bias);
+                var activations = sums.Activated(form, bias);
                 activations.Write(output, current.Output * a.Stride + first, valid);
                 mask |= activations.Mask();
                 long copyAt = layer.CopyStarts + current.Thread;

@@ -125,6 +125,8 @@ internal static class ResidentLayerPlanner
             SlotIndex = slotIndex,
             SlotValue = slotValue,
             Bias = layer.Bias,
+            Inputs = layer.Inputs,
+            Form = layer.Form,
             NonZeros = layer.Weights.NonZeros,
             ComputedNonZeros = computed,
         };

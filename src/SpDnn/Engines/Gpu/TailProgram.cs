@@ -25,10 +25,15 @@ internal static class TailProgram
     public const int MaxColumns = 4;
 
     /// <summary>Runs layers FirstLayer .. EndLayer-1 (all with a resident-input layout) while at most one tile of rows lives.</summary>
-    public static void Run<TFused, TSums, TChunk>(ProgramArgs a)
+    /// <typeparam name="TFused">The fused multiply-add: the device's, or the CPU simulator's exact software one.</typeparam>
+    /// <typeparam name="TSums">The tile width (live columns).</typeparam>
+    /// <typeparam name="TChunk">How many weight rows are read ahead.</typeparam>
+    /// <typeparam name="TForms">The layers' forms: the challenge's (constant), or read per layer (general networks).</typeparam>
+    public static void Run<TFused, TSums, TChunk, TForms>(ProgramArgs a)
         where TFused : struct, IProductSum
         where TSums : struct, IColumnSums<TSums>
         where TChunk : struct, ISlotChunk<TChunk>
+        where TForms : struct, IKernelLayerForms<TForms>
     {
         var stage = SharedMemory.GetDynamic<float>();
         var warpMasks = SharedMemory.Allocate<int>(ResidentInputKernel.MaxWarps);
@@ -43,17 +48,19 @@ internal static class TailProgram
             var input = odd ? a.Features1 : a.Features0;
             var output = odd ? a.Features0 : a.Features1;
             var live = odd ? a.Live1 : a.Live0;
-            var layer = LayerBases.Read(a, ((long)(k - a.ChunkFirstLayer) * LayerChunk.RowsPerLayer + LayerChunk.TailRow) * LayerChunk.TableStride);
+            long row = ((long)(k - a.ChunkFirstLayer) * LayerChunk.RowsPerLayer + LayerChunk.TailRow) * LayerChunk.TableStride;
+            var layer = LayerBases.Read(a, row);
+            var form = default(TForms).Of(a, row, k);
             // The layer program after this launch expects the next counts cleared (see LayerProgram.Run).
             var upcoming = LayerProgram.NonzerosOf(a, k + 1);
             for (int p = tid; p < LayerProgram.GroupSize && p < upcoming.Length; p += Group.DimX) upcoming[p] = 0;
             if (tid < columns) tileColumns[tid] = tid < rows ? live[tid] : -1;
             Group.Barrier();
-            bool inexact = ResidentInputKernel.Stage(a, input, tileColumns, columns, pitch, a.Neurons, stage, layer);
+            bool inexact = ResidentInputKernel.Stage(a, input, tileColumns, columns, pitch, form.Inputs(a), stage, layer);
             bool fused = !Group.BarrierOr(inexact) && a.FusedProducts != 0;
             int mask = fused
-                ? ResidentInputKernel.ComputeSlices<TFused, TSums, TChunk>(a, default, layer, output, 0, rows, warp, warps, lane, stage)
-                : ResidentInputKernel.ComputeSlices<RoundedProductSum, TSums, TChunk>(a, RoundedProductSum.For(a), layer, output, 0, rows, warp, warps, lane, stage);
+                ? ResidentInputKernel.ComputeSlices<TFused, TSums, TChunk, TForms>(a, default, layer, form, output, 0, rows, warp, warps, lane, stage)
+                : ResidentInputKernel.ComputeSlices<RoundedProductSum, TSums, TChunk, TForms>(a, RoundedProductSum.For(a), layer, form, output, 0, rows, warp, warps, lane, stage);
             for (int d = WarpSize / 2; d > 0; d /= 2) mask |= Warp.ShuffleXor(mask, d);
             if (lane == 0) warpMasks[warp] = mask;
             Group.Barrier();
@@ -61,6 +68,9 @@ internal static class TailProgram
             for (int w = 0; w < warps; w++) kept |= warpMasks[w];
             // Only live columns count (the others hold no image).
             kept &= (1 << rows) - 1;
+            // Before a layer that adds its bias always, all-zero rows stay (they are not live images).
+            int nonzero = kept;
+            if (form.KeepsZeroRows) kept = (1 << rows) - 1;
             // Position p keeps its place among the kept ones: the lists stay in ascending order.
             if (tid < rows && (kept >> tid & 1) != 0)
                 LayerProgram.WriteKeptPosition(a, odd, IntrinsicMath.PopCount((uint)(kept & ((1 << tid) - 1))), tid);
@@ -70,7 +80,8 @@ internal static class TailProgram
             {
                 var multiplicity = odd ? a.Multiplicity0 : a.Multiplicity1;
                 int images = 0;
-                for (int q = 0; q < next; q++) images += multiplicity[q];
+                for (int q = 0; q < next; q++)
+                    if (!form.KeepsZeroRows || (nonzero >> q & 1) != 0) images += multiplicity[q];
                 a.LiveRows[k + 1] = next;
                 a.LiveImages[k] = images;
             }

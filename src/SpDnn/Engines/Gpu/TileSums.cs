@@ -51,12 +51,12 @@ internal struct TileSums
         return s;
     }
 
-    /// <summary>The activations of the sums (bias on nonzero sums, ReLU, cap), as four quads.</summary>
-    public readonly TileActivations Activations(float bias) => new()
+    /// <summary>The activations of the sums as the layer's form finishes them (the challenge's: bias on nonzero sums, ReLU, cap), as four quads.</summary>
+    public readonly TileActivations Activations<TForms>(TForms form, float bias) where TForms : struct, IKernelLayerForms<TForms> => new()
     {
-        Q0 = new Quad { X = LayerKernel.Activate(S0, bias), Y = LayerKernel.Activate(S1, bias), Z = LayerKernel.Activate(S2, bias), W = LayerKernel.Activate(S3, bias) },
-        Q1 = new Quad { X = LayerKernel.Activate(S4, bias), Y = LayerKernel.Activate(S5, bias), Z = LayerKernel.Activate(S6, bias), W = LayerKernel.Activate(S7, bias) },
-        Q2 = new Quad { X = LayerKernel.Activate(S8, bias), Y = LayerKernel.Activate(S9, bias), Z = LayerKernel.Activate(S10, bias), W = LayerKernel.Activate(S11, bias) },
-        Q3 = new Quad { X = LayerKernel.Activate(S12, bias), Y = LayerKernel.Activate(S13, bias), Z = LayerKernel.Activate(S14, bias), W = LayerKernel.Activate(S15, bias) },
+        Q0 = new Quad { X = form.Apply(S0, bias), Y = form.Apply(S1, bias), Z = form.Apply(S2, bias), W = form.Apply(S3, bias) },
+        Q1 = new Quad { X = form.Apply(S4, bias), Y = form.Apply(S5, bias), Z = form.Apply(S6, bias), W = form.Apply(S7, bias) },
+        Q2 = new Quad { X = form.Apply(S8, bias), Y = form.Apply(S9, bias), Z = form.Apply(S10, bias), W = form.Apply(S11, bias) },
+        Q3 = new Quad { X = form.Apply(S12, bias), Y = form.Apply(S13, bias), Z = form.Apply(S14, bias), W = form.Apply(S15, bias) },
     };
 }

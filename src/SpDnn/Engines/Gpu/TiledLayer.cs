@@ -1,3 +1,5 @@
+using SpDnn.Model;
+
 namespace SpDnn.Engines.Gpu;
 
 /// <summary>
@@ -47,6 +49,12 @@ internal sealed class TiledLayer
     public required float[] SlotValue { get; init; }
 
     public required float[] Bias { get; init; }
+
+    /// <summary>Input neurons of the layer (rows of W; the network's neurons in the challenge).</summary>
+    public int Inputs { get; init; }
+
+    /// <summary>The layer's activation and bias mode.</summary>
+    public LayerForm Form { get; init; } = LayerForm.Challenge;
 
     /// <summary>True nonzero weights of the layer.</summary>
     public required long NonZeros { get; init; }

@@ -174,6 +174,8 @@ internal sealed class TiledLayerBuilder : IDisposable
             SlotIndex = Copy<ushort>(_slotIndex.AsSpan(0, slots)),
             SlotValue = Copy<float>(_slotValue.AsSpan(0, slots)),
             Bias = layer.Bias,
+            Inputs = layer.Inputs,
+            Form = layer.Form,
             NonZeros = layer.Weights.NonZeros,
             ComputedNonZeros = _computedEntries,
         };

@@ -28,7 +28,6 @@ internal static class TiledLayerPlanner
     {
         var w = layer.Weights;
         int n = w.Columns;
-        if (w.Rows != n) throw new ArgumentException($"Layer {layer.Index + 1} is not square ({w.Rows} x {n}).");
         // Transient buffers come from the pool: fresh memory costs page faults, and a plan of
         // N=65536 would otherwise ask for some 30 MB of it besides the layout it returns.
         using var lists = new OutputInputLists(w, groupByFirstInput: clusterOutputs);

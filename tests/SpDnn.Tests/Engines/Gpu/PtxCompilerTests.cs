@@ -35,5 +35,13 @@ public sealed class PtxCompilerTests
         Assert.Contains("st.global.v4.f32", program);
         // Nothing left for the driver to resolve (a BCL call ILGPU cannot lower shows up as an extern).
         Assert.DoesNotContain(".extern", program);
+        // The program for general layers (forms read from the table) keeps the same care.
+        foreach (var general in new[] { ptx["layer-program-general"], ptx["resident-16-general"] })
+        {
+            Assert.DoesNotContain("fma.rn.f32", general);
+            Assert.InRange(general.Split("st.local").Length - 1, 0, 16);
+            Assert.Contains("xor.b32", general);
+            Assert.DoesNotContain(".extern .func", general);
+        }
     }
 }

@@ -19,6 +19,33 @@ public sealed class TiledLayerPlannerTests
         Assert.True(tiled.PaddedSlots >= tiled.NonZeros);
     }
 
+    [Theory]
+    [InlineData(1, 784, 300, true)]
+    [InlineData(2, 100, 700, true)]
+    [InlineData(3, 1300, 10, false)]
+    public void RectangularLayersHoldEveryWeightOnceWithTheirInputsAndForm(int seed, int inputs, int outputs, bool cluster)
+    {
+        // A general network's layers (MNIST's 784 x 300, widening and narrowing ones): footprints
+        // index the layer's inputs, every output is computed, the kernels learn inputs and form.
+        var rng = new Random(seed);
+        var rows = new List<int>();
+        var columns = new List<int>();
+        for (int i = 0; i < inputs; i++)
+            for (int j = 0; j < outputs; j++)
+                if (rng.Next(20) == 0) { rows.Add(i); columns.Add(j); }
+        var values = rows.Select(_ => (float)(rng.NextDouble() + 0.1) * (rng.Next(2) == 0 ? -1 : 1)).ToArray();
+        var w = CsrMatrix.FromCoordinates(inputs, outputs, rows.ToArray(), columns.ToArray(), values);
+        var layer = new NetworkLayer(0, w, NetworkLayer.ConstantBias(outputs, 0.25f)) { Form = LayerForm.CappedRelu(6f, BiasMode.Always) };
+        var tiled = TiledLayerPlanner.Plan(layer, cluster);
+        AssertLayoutHoldsEveryWeight(layer, tiled);
+        Assert.All(tiled.Footprint, i => Assert.InRange(i, 0, inputs - 1));
+        Assert.Equal(inputs, tiled.Inputs);
+        Assert.Equal(layer.Form, tiled.Form);
+        var resident = ResidentLayerPlanner.Plan(layer, mergeDuplicates: true);
+        Assert.Equal(inputs, resident.Inputs);
+        Assert.Equal(layer.Form, resident.Form);
+    }
+
     [Fact]
     public void OutputsWithEqualInputsWeightsAndBiasAreComputedOnceAndCopied()
     {
