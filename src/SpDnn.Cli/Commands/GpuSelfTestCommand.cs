@@ -1,11 +1,14 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using SpDnn.Data;
 using SpDnn.Engines;
 using SpDnn.Engines.Gpu;
 using SpDnn.Engines.Reference;
+using SpDnn.Formats;
+using SpDnn.Formats.Models;
 using SpDnn.Generation;
 using SpDnn.Model;
 
@@ -13,8 +16,8 @@ namespace SpDnn.Cli.Commands;
 
 /// <summary>
 /// <c>spdnn gpu-selftest</c>: runs the GPU engine against the reference engine on random general
-/// networks, on challenge-shaped networks and (with --general) on issue 14's general family, and
-/// prints timings. Exit code 1 when any result differs.
+/// networks, on challenge-shaped networks, (with --general) on issue 14's general family and (with
+/// --model) on trained models of any layer form, and prints timings. Exit code 1 when any result differs.
 /// </summary>
 public static class GpuSelfTestCommand
 {
@@ -33,16 +36,21 @@ public static class GpuSelfTestCommand
         var general = new Option<string?>("--general") { Description = "Comma-separated N values of general-family networks (issue 14) to check and time, e.g. 1024,4096,16384" };
         var generalLayers = NumberOption.Int("--general-layers", "Layers of the general-family networks", 1, NumberOption.MaxLayers, 120);
         var generalImages = NumberOption.Int("--general-images", "General family: the first K images checked bit for bit against the reference (timing uses --images)", 1, 1 << 24, 1000);
+        var models = new Option<string?>("--model") { Description = "Comma-separated trained models (ONNX, .npz, binary) checked bit for bit against the reference, classes and logits, on --model-images" };
+        var modelImages = new Option<string?>("--model-images") { Description = "Images for --model (MNIST IDX, TSV, binary), e.g. data/mnist/t10k-images-idx3-ubyte.gz" };
 
         var command = new Command("gpu-selftest", "Check the GPU engine against the reference engine and time it")
         {
             neurons, layers, images, density, referenceLimit, simulator, noCollapse, json, timeLayers, dedupe, general, generalLayers, generalImages,
+            models, modelImages,
         };
         command.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
             int[] generalSizes = ParseSizes(parse.GetValue(general));
             int generalLayerCount = parse.GetValue(generalLayers), generalChecked = parse.GetValue(generalImages);
+            string[] modelPaths = parse.GetValue(models)?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
+            if (modelPaths.Length > 0 && parse.GetValue(modelImages) is null) throw new SpDnnUsageException("--model needs --model-images.");
             var options = new GpuEngineOptions
             {
                 Accelerator = parse.GetValue(simulator) ? GpuAcceleratorChoice.CpuSimulator : GpuAcceleratorChoice.Cuda,
@@ -91,6 +99,14 @@ public static class GpuSelfTestCommand
                 allPassed &= Check(output, engine, network, all.Slice(0, check), $"general N={n} L={generalLayerCount} first {check}", records, checkReference: true, plan);
                 allPassed &= Check(output, engine, network, all, $"general N={n} L={generalLayerCount}", records, checkReference: false, plan);
                 if (showLayers) TimeLayers(output, timed, network, all);
+            }
+
+            // 4. Trained models (layers of any shape and form, a class read-out): classes and logits bit for bit.
+            foreach (var modelPath in modelPaths)
+            {
+                var network = ModelFiles.Read(modelPath);
+                var batch = ImageLoader.Load(parse.GetValue(modelImages)!, network);
+                allPassed &= Check(output, engine, network, batch, $"model {Path.GetFileName(modelPath)} ({NetworkFormCheck.Describe(network)})", records, checkReference: true);
             }
 
             if (parse.GetValue(json) is { } path)
@@ -181,6 +197,13 @@ public static class GpuSelfTestCommand
             bool live = expected.LayerStatistics.Select(s => s.LiveImages).SequenceEqual(gpu.LayerStatistics.Select(s => s.LiveImages));
             passed &= categories && bits && live;
             verdict = $"categories {(categories ? "equal" : "DIFFER")}, final rows {(bits ? "bit-identical" : "DIFFER")}, live counts {(live ? "equal" : "DIFFER")}";
+            if (expected.Classes is not null)
+            {
+                bool classes = gpu.Classes is { } c && c.AsSpan().SequenceEqual(expected.Classes);
+                bool logits = gpu.Logits is { } l && MemoryMarshal.Cast<float, int>(l.AsSpan()).SequenceEqual(MemoryMarshal.Cast<float, int>(expected.Logits.AsSpan()));
+                passed &= classes && logits;
+                verdict += $", classes {(classes ? "equal" : "DIFFER")}, logits {(logits ? "bit-identical" : "DIFFER")}";
+            }
         }
         var details = best.Details;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
