@@ -7,7 +7,7 @@
 #     tiled kernel, the automatic choice, and resident-input tile widths, truth of the first
 #     2000 images checked where bench/truth has it,
 #  3. the challenge networks of L = 120 with the automatic choice (tiled there) and the resident-input kernel.
-# Usage: [REPEAT=2] [GENERAL="1024 4096 16384"] [CHALLENGE="1024 4096 16384 65536"] device-general.sh
+# Usage: [REPEAT=2] [GENERAL="1024 4096 16384"] [CHALLENGE="1024 4096 16384 65536"] [CHALLENGE_LAYERS="120"] device-general.sh
 # Bundles reports and logs into $OUT/results.tar.gz as they come.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,8 +30,10 @@ for n in ${GENERAL-1024 4096 16384}; do
 done
 for n in ${CHALLENGE-1024 4096 16384 65536}; do
   $spdnn generate images --neurons "$n" > /dev/null 2>>"$out/bench.log"
-  $spdnn bench --engine "${CHALLENGE_ENGINES:-gpu,gpu:kernel=resident}" --neurons "$n" --layers 120 --repeat "${REPEAT:-2}" --truth-dir "$here/truth" \
-    --out "$out" --name "challenge-h200-n$n" 2>&1 | grep -v "^\s*$" | tee -a "$out/bench.log"
-  bundle
+  for l in ${CHALLENGE_LAYERS:-120}; do
+    $spdnn bench --engine "${CHALLENGE_ENGINES:-gpu,gpu:kernel=resident}" --neurons "$n" --layers "$l" --repeat "${REPEAT:-2}" --truth-dir "$here/truth" \
+      --out "$out" --name "challenge-h200-n$n-l$l" 2>&1 | grep -v "^\s*$" | tee -a "$out/bench.log"
+    bundle
+  done
 done
 bundle

@@ -25,7 +25,8 @@ internal readonly record struct PlannedLayer(long NonZeros, long FullComputed, l
 /// </summary>
 /// <param name="columnLanes">Layers with a resident-input layout also get the column-lane one (<see cref="ColumnLaneLayerPlanner"/>).</param>
 /// <param name="tail">Layers with a resident-input layout also get one without merged duplicates, for <see cref="TailProgram"/>.</param>
-internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions options, int residentColumns, bool columnLanes, bool tail)
+/// <param name="splitLanes">Lanes an output the resident-input layouts are interleaved for (<see cref="SplitColumnKernel"/>; 0: none).</param>
+internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions options, int residentColumns, bool columnLanes, bool tail, int splitLanes)
 {
     /// <summary>Plans layers <paramref name="first"/> .. <paramref name="first"/>+<paramref name="count"/>-1; fills <paramref name="layers"/> (one entry per layer).</summary>
     public LayerChunk Plan(int first, int count, Span<PlannedLayer> layers, ParallelOptions parallel)
@@ -54,7 +55,7 @@ internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions option
             tiled[i] = full;
             merged[i] = once ?? full;
             resident[i] = residentColumns > 0 && (options.Kernel == FullWidthKernel.Resident || ScatteredInputs(full, layer.Inputs) || residentColumns >= GpuPlan.WideTileColumns)
-                ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: true)
+                ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: true, splitLanes)
                 : null;
             // Scanned here, in parallel, rather than while packing.
             _ = resident[i]?.ExactProductBounds;

@@ -315,15 +315,18 @@ internal sealed class GpuBatchRun : IDisposable
             _device.ColumnLaneKernelFor(_plan.UsesGeneralKernels)(_stream, new KernelConfig(tiles, threads, SharedMemoryConfig.RequestDynamic<float>(stage)), chunk.Bind(Arguments(k, k + 1, -1)));
             return;
         }
-        int columns = _plan.ResidentColumns;
+        int lanes = _plan.SplitLanes;
+        int columns = lanes > 0 ? SplitColumnKernel.Columns(lanes) : _plan.ResidentColumns;
         int groups = (bound + columns - 1) / columns;
         var args = chunk.Bind(Arguments(k, k + 1, -1));
-        long stageBytes = ResidentInputKernel.StageBytes(_plan.InputsOf(k), columns);
+        long stageBytes = lanes > 0 ? SplitColumnKernel.StageBytes(_plan.InputsOf(k), lanes) : ResidentInputKernel.StageBytes(_plan.InputsOf(k), columns);
         var stageFloats = (int)(stageBytes / sizeof(float));
         int groupSize = !_device.IsCuda ? ResidentInputKernel.SimulatedGroupSize
+            : lanes == 8 ? SplitColumnKernel.EightLaneGroupSize
             : stageBytes <= ResidentInputKernel.HalfGroupStageBytes ? ResidentInputKernel.GroupSize / 2 : ResidentInputKernel.GroupSize;
         var config = new KernelConfig(groups, groupSize, SharedMemoryConfig.RequestDynamic<float>(stageFloats));
-        _device.ResidentKernel(columns, _plan.UsesGeneralKernels)(_stream, config, args);
+        var kernel = lanes > 0 ? _device.SplitColumnKernel(lanes, _plan.UsesGeneralKernels) : _device.ResidentKernel(columns, _plan.UsesGeneralKernels);
+        kernel(_stream, config, args);
     }
 
     /// <summary>Runs layers <paramref name="first"/> .. <paramref name="end"/>-1 of a chunk in one launch (<paramref name="precomputed"/>: a layer already computed, only compacted).</summary>

@@ -116,6 +116,39 @@ internal sealed class GpuDevice : IDisposable
             ? Accelerator.LoadKernel<ProgramArgs>(ColumnLaneKernel.Run<SimulatedFusedProductSum, TForms>, ResidentInputKernel.SimulatedSpecialization)
             : Accelerator.LoadKernel<ProgramArgs>(ColumnLaneKernel.Run<DeviceFusedProductSum, TForms>, ResidentInputKernel.Specialization);
 
+    private readonly Dictionary<(int Lanes, bool General), Action<AcceleratorStream, KernelConfig, ProgramArgs>> _splitKernels = [];
+
+    /// <summary>
+    /// <see cref="SplitColumnKernel"/> with <paramref name="lanes"/> (4 or 8) lanes an output, for
+    /// layers of the challenge's form or, with <paramref name="general"/>, any (compiled on first use).
+    /// </summary>
+    public Action<AcceleratorStream, KernelConfig, ProgramArgs> SplitColumnKernel(int lanes, bool general)
+    {
+        lock (_splitKernels)
+        {
+            if (_splitKernels.TryGetValue((lanes, general), out var loaded)) return loaded;
+            var kernel = (lanes, general) switch
+            {
+                (4, false) => LoadSplit<FourLaneSums, FourSlots, ChallengeLayers>(),
+                (4, true) => LoadSplit<FourLaneSums, FourSlots, GeneralLayers>(),
+                (8, false) => LoadSplit<EightLaneSums, EightSlots, ChallengeLayers>(),
+                (8, true) => LoadSplit<EightLaneSums, EightSlots, GeneralLayers>(),
+                _ => throw new ArgumentOutOfRangeException(nameof(lanes), lanes, "The split-column kernel takes 4 or 8 lanes an output."),
+            };
+            if (KernelUtil.GetKernel(kernel) is CudaKernel cuda)
+                CudaFunctionAttributes.AllowDynamicSharedMemory(cuda.FunctionPtr, (int)ResidentStageBytes);
+            return _splitKernels[(lanes, general)] = kernel;
+        }
+    }
+
+    private Action<AcceleratorStream, KernelConfig, ProgramArgs> LoadSplit<TSplit, TRow, TForms>()
+        where TSplit : struct, ISplitSums<TSplit, TRow>
+        where TRow : struct
+        where TForms : struct, IKernelLayerForms<TForms> =>
+        Accelerator.AcceleratorType == AcceleratorType.CPU
+            ? Accelerator.LoadKernel<ProgramArgs>(Gpu.SplitColumnKernel.Run<SimulatedFusedProductSum, TSplit, TRow, TForms>, ResidentInputKernel.SimulatedSpecialization)
+            : Accelerator.LoadKernel<ProgramArgs>(Gpu.SplitColumnKernel.Run<DeviceFusedProductSum, TSplit, TRow, TForms>, Gpu.SplitColumnKernel.Specialization(default(TSplit).Lanes));
+
     private readonly Dictionary<(int Columns, bool General), Action<AcceleratorStream, KernelConfig, ProgramArgs>> _tailKernels = [];
 
     /// <summary>

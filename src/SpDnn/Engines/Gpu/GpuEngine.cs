@@ -132,6 +132,7 @@ public sealed class GpuEngine : IInferenceEngine
             ["residentInputLayers"] = p.ResidentLayerCount.ToString(CultureInfo.InvariantCulture),
             ["residentInputColumns"] = p.ResidentColumns.ToString(CultureInfo.InvariantCulture),
             ["columnLaneLayers"] = p.ColumnLaneLayerCount.ToString(CultureInfo.InvariantCulture),
+            ["splitLanes"] = p.SplitLanes.ToString(CultureInfo.InvariantCulture),
             ["tailLayers"] = tailLayers.ToString(CultureInfo.InvariantCulture),
             ["tailColumns"] = p.TailColumns.ToString(CultureInfo.InvariantCulture),
         };

@@ -55,6 +55,22 @@ public enum FullWidthKernel
     Resident,
 }
 
+/// <summary>How many lanes share an output in resident-input tiles (<see cref="SplitColumnKernel"/>).</summary>
+public enum SplitColumnLanes
+{
+    /// <summary>Eight lanes (tiles of 32 columns) where their stage fits shared memory and no tile width is set, else four where tiles are 16 columns wide, else none.</summary>
+    Auto,
+
+    /// <summary>One lane an output (the resident-input kernel).</summary>
+    Off,
+
+    /// <summary>Four lanes an output where tiles are 16 columns wide.</summary>
+    Four,
+
+    /// <summary>Eight lanes an output (tiles of 32 columns) where their stage fits, else as <see cref="Four"/>.</summary>
+    Eight,
+}
+
 /// <summary>Settings of the GPU engine; the defaults are what a user wants.</summary>
 public sealed record GpuEngineOptions
 {
@@ -103,6 +119,13 @@ public sealed record GpuEngineOptions
     public bool ColumnLanes { get; init; } = true;
 
     /// <summary>
+    /// Whether resident-input tiles run on <see cref="SplitColumnKernel"/> (several lanes an
+    /// output, a quad of columns each) rather than one lane an output: the same sums in the same
+    /// order, with fewer shared-memory bank conflicts. See <see cref="SplitColumnLanes"/>.
+    /// </summary>
+    public SplitColumnLanes SplitColumns { get; init; } = SplitColumnLanes.Auto;
+
+    /// <summary>
     /// Whether the layers after the live rows fit one narrow tile run in one group, layer after
     /// layer, without grid barriers (<see cref="TailProgram"/>; where layers have a resident-input
     /// layout). Off by default: on the H200 (2026-12-04) a layer in one group took ~17 us (chains
@@ -137,7 +160,7 @@ public sealed record GpuEngineOptions
     public bool TimeEachLayer { get; init; }
 
     /// <summary>The settings <c>--engine gpu:key=value...</c> takes.</summary>
-    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, fused=on|off, dedupe=off|on|auto, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, lanes=on|off, tail=on|off, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
+    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, fused=on|off, dedupe=off|on|auto, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, lanes=on|off, split=auto|off|four|eight, tail=on|off, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
 
     /// <summary>Options from an engine spec such as <c>gpu:weights=streamed:chunk=16</c>; defaults elsewhere.</summary>
     public static GpuEngineOptions FromSpec(EngineSpec spec)
@@ -155,6 +178,7 @@ public sealed record GpuEngineOptions
             ResidentColumns = spec.TakeInt("columns", 0) ?? defaults.ResidentColumns,
             TailProgram = spec.TakeSwitch("tail") ?? defaults.TailProgram,
             ColumnLanes = spec.TakeSwitch("lanes") ?? defaults.ColumnLanes,
+            SplitColumns = spec.TakeEnum<SplitColumnLanes>("split") ?? defaults.SplitColumns,
             DeviceIndex = spec.TakeInt("device", 0) ?? defaults.DeviceIndex,
             TimeEachLayer = spec.TakeSwitch("time-layers") ?? defaults.TimeEachLayer,
         };
@@ -178,6 +202,7 @@ public sealed record GpuEngineOptions
         if (Kernel != defaults.Kernel) parts.Add("kernel=" + Kernel.ToString().ToLowerInvariant());
         if (ResidentColumns != defaults.ResidentColumns) parts.Add("columns=" + ResidentColumns.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (ColumnLanes != defaults.ColumnLanes) parts.Add("lanes=" + (ColumnLanes ? "on" : "off"));
+        if (SplitColumns != defaults.SplitColumns) parts.Add("split=" + SplitColumns.ToString().ToLowerInvariant());
         if (TailProgram != defaults.TailProgram) parts.Add("tail=" + (TailProgram ? "on" : "off"));
         if (TimeEachLayer != defaults.TimeEachLayer) parts.Add("time-layers=" + (TimeEachLayer ? "on" : "off"));
         return string.Concat(parts.Select(p => ":" + p));

@@ -100,10 +100,17 @@ internal sealed class GpuPlan : IEnginePlan
         ColumnLanes = ResidentColumns > 0 && requested == 0 && engineOptions.ColumnLanes
             && ColumnLaneKernel.StageBytes(MaxWidth) <= device.ResidentStageBytes;
         TailColumns = ResidentColumns == 0 || !engineOptions.TailProgram ? 0 : ResidentInputKernel.ColumnsFor(MaxWidth, device.ResidentStageBytes, TailProgram.MaxColumns);
+        SplitLanes = ResidentColumns == 0 ? 0 : engineOptions.SplitColumns switch
+        {
+            // Eight lanes (tiles of 32 columns) only where no tile width was asked for.
+            SplitColumnLanes.Eight or SplitColumnLanes.Auto when requested == 0 && SplitColumnKernel.StageBytes(MaxWidth, 8) <= device.ResidentStageBytes => 8,
+            SplitColumnLanes.Eight or SplitColumnLanes.Four or SplitColumnLanes.Auto when ResidentColumns == 16 => 4,
+            _ => 0,
+        };
         ChunkCount = (LayerCount + _perChunk - 1) / _perChunk;
         _chunks = new PlanChunk?[ChunkCount];
         _layers = new PlannedLayer[LayerCount];
-        _planner = new ChunkPlanner(network, engineOptions, ResidentColumns, ColumnLanes, TailColumns > 0);
+        _planner = new ChunkPlanner(network, engineOptions, ResidentColumns, ColumnLanes, TailColumns > 0, SplitLanes);
         _copyStream = device.Accelerator.CreateStream();
         _maker = new Thread(Make) { IsBackground = true, Name = "spdnn-gpu-planner" };
         _uploader = new Thread(Upload) { IsBackground = true, Name = "spdnn-gpu-plan-upload" };
@@ -132,7 +139,7 @@ internal sealed class GpuPlan : IEnginePlan
             if (UsesGeneralKernels) _ = device.ProgramFor(general: true);
             if (ResidentColumns > 0 && _layers.Any(l => l.Resident))
             {
-                _ = device.ResidentKernel(ResidentColumns, UsesGeneralKernels);
+                _ = SplitLanes > 0 ? device.SplitColumnKernel(SplitLanes, UsesGeneralKernels) : device.ResidentKernel(ResidentColumns, UsesGeneralKernels);
                 if (TailColumns > 0) _ = device.TailKernel(TailColumns, UsesGeneralKernels);
                 if (_layers.Any(l => l.ColumnLanes)) _ = device.ColumnLaneKernelFor(UsesGeneralKernels);
             }
@@ -223,6 +230,9 @@ internal sealed class GpuPlan : IEnginePlan
 
     /// <summary>Live columns per group of the resident-input kernel for this network (0: its layers are too wide, or the kernel is off).</summary>
     public int ResidentColumns { get; }
+
+    /// <summary>Lanes an output of <see cref="SplitColumnKernel"/> (4: tiles of 16 columns, 8: of 32), whose interleaved resident-input layouts it runs; 0: the resident-input kernel runs them.</summary>
+    public int SplitLanes { get; }
 
     /// <summary>Whether the layers with a resident-input layout also have the column-lane one (<see cref="ColumnLaneKernel"/>, tiles of 32 columns).</summary>
     public bool ColumnLanes { get; }

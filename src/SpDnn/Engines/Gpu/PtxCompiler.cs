@@ -30,6 +30,10 @@ internal static class PtxCompiler
         ["resident-16"] = Resident<SixteenSums, SlotFour, ChallengeLayers>(),
         ["resident-4-general"] = Resident<QuadSums, SlotOctet, GeneralLayers>(),
         ["resident-16-general"] = Resident<SixteenSums, SlotFour, GeneralLayers>(),
+        ["split-4"] = Split<FourLaneSums, FourSlots, ChallengeLayers>(),
+        ["split-4-general"] = Split<FourLaneSums, FourSlots, GeneralLayers>(),
+        ["split-8"] = Split<EightLaneSums, EightSlots, ChallengeLayers>(),
+        ["split-8-general"] = Split<EightLaneSums, EightSlots, GeneralLayers>(),
         ["column-lanes"] = ColumnLanes<ChallengeLayers>(),
         ["column-lanes-general"] = ColumnLanes<GeneralLayers>(),
         ["tail-4"] = Tail<ChallengeLayers>(),
@@ -41,6 +45,12 @@ internal static class PtxCompiler
 
     private static MethodInfo ColumnLanes<TForms>() where TForms : struct, IKernelLayerForms<TForms> =>
         typeof(ColumnLaneKernel).GetMethod(nameof(ColumnLaneKernel.Run))!.MakeGenericMethod(typeof(DeviceFusedProductSum), typeof(TForms));
+
+    private static MethodInfo Split<TSplit, TRow, TForms>()
+        where TSplit : struct, ISplitSums<TSplit, TRow>
+        where TRow : struct
+        where TForms : struct, IKernelLayerForms<TForms> =>
+        typeof(SplitColumnKernel).GetMethod(nameof(SplitColumnKernel.Run))!.MakeGenericMethod(typeof(DeviceFusedProductSum), typeof(TSplit), typeof(TRow), typeof(TForms));
 
     private static MethodInfo Tail<TForms>() where TForms : struct, IKernelLayerForms<TForms> =>
         typeof(TailProgram).GetMethod(nameof(TailProgram.Run))!.MakeGenericMethod(typeof(DeviceFusedProductSum), typeof(QuadSums), typeof(SlotOctet), typeof(TForms));
@@ -64,7 +74,9 @@ internal static class PtxCompiler
                 ? EntryPointDescription.FromImplicitlyGroupedKernel(method)
                 : EntryPointDescription.FromExplicitlyGroupedKernel(method);
             var specialization = name.StartsWith("layer-program", StringComparison.Ordinal) ? LayerProgram.Specialization
+                : name.StartsWith("split-8", StringComparison.Ordinal) ? SplitColumnKernel.Specialization(8)
                 : name.StartsWith("resident-", StringComparison.Ordinal) || name.StartsWith("tail-", StringComparison.Ordinal) || name.StartsWith("column-lanes", StringComparison.Ordinal)
+                    || name.StartsWith("split-", StringComparison.Ordinal)
                     ? ResidentInputKernel.Specialization : KernelSpecialization.Empty;
             var compiled = (PTXCompiledKernel)backend.Compile(entry, specialization);
             result[name] = compiled.PTXAssembly;

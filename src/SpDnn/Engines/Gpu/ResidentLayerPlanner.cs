@@ -10,14 +10,19 @@ namespace SpDnn.Engines.Gpu;
 /// (or, with duplicates merged, representatives in output order), so a warp writes neighbouring
 /// output rows; each lane's slots ascend by input, as the reference sums them, padded to the
 /// warp's longest list with zero weights (adding +0 or -0 leaves a sum unchanged: sums start at
-/// +0 and never become -0).
+/// +0 and never become -0). For <see cref="SplitColumnKernel"/> the slots of each warp row are
+/// interleaved (<see cref="SplitSlot"/>), so that the P neighbouring lanes that share outputs read
+/// their P outputs' slots as one vector.
 /// </summary>
 internal static class ResidentLayerPlanner
 {
     /// <summary>Largest layer width: slot indices are 16-bit input neurons.</summary>
     public const int MaxNeurons = ushort.MaxValue + 1;
 
-    public static TiledLayer Plan(NetworkLayer layer, bool mergeDuplicates)
+    /// <param name="layer">The layer.</param>
+    /// <param name="mergeDuplicates">Whether outputs equal by construction are computed once.</param>
+    /// <param name="splitLanes">Lanes an output of <see cref="SplitColumnKernel"/> (4 or 8) the slots of each warp row are interleaved for; 0: none.</param>
+    public static TiledLayer Plan(NetworkLayer layer, bool mergeDuplicates, int splitLanes = 0)
     {
         var w = layer.Weights;
         int n = w.Columns;
@@ -39,7 +44,7 @@ internal static class ResidentLayerPlanner
                 for (int j = 0; j < n; j++) order[j] = j;
                 copyStarts.AsSpan(0, n + 1).Clear();
             }
-            return Lay(lists, layer, order.AsSpan(0, count), copyStarts, copies);
+            return Lay(lists, layer, order.AsSpan(0, count), copyStarts, copies, splitLanes);
         }
         finally
         {
@@ -49,7 +54,19 @@ internal static class ResidentLayerPlanner
         }
     }
 
-    private static TiledLayer Lay(OutputInputLists lists, NetworkLayer layer, ReadOnlySpan<int> order, int[] copyStarts, int[] copies)
+    /// <summary>
+    /// Where thread <paramref name="thread"/> of a warp (0-31) keeps its slot in a warp row of the
+    /// layout interleaved for <paramref name="lanes"/> (P) lanes an output: thread sG + g at gP + s
+    /// (G = 32 / P), so that lanes gP .. gP + P - 1, which add the outputs of threads g, G + g, ...
+    /// (a quad of the columns each), find their P slots together.
+    /// </summary>
+    public static int SplitSlot(int thread, int lanes)
+    {
+        int groups = TiledLayout.WarpSize / lanes;
+        return thread % groups * lanes + thread / groups;
+    }
+
+    private static TiledLayer Lay(OutputInputLists lists, NetworkLayer layer, ReadOnlySpan<int> order, int[] copyStarts, int[] copies, int splitLanes)
     {
         const int Lanes = TiledLayout.WarpSize, Warps = TiledLayout.WarpsPerBlock;
         int count = order.Length;
@@ -101,7 +118,7 @@ internal static class ResidentLayerPlanner
             {
                 int j = threadOutputs[v * Lanes + lane];
                 if (j < 0) continue;
-                long slot = (long)warpRows[v] * Lanes + lane;
+                long slot = (long)warpRows[v] * Lanes + (splitLanes > 0 ? SplitSlot(lane, splitLanes) : lane);
                 foreach (var e in lists.Entries(j))
                 {
                     slotIndex[slot] = (ushort)e.Input;

@@ -27,9 +27,10 @@ public sealed class ResidentInputKernelTests
     private static readonly InferenceOptions Keep = new() { KeepFinalFeatures = true };
 
     private static GpuEngine Engine(int columns, FullWidthKernel kernel = FullWidthKernel.Resident, int multiprocessors = 1, bool fused = true,
-        WeightResidency weights = WeightResidency.Auto, int chunk = 32, bool tail = true, bool timeLayers = false) =>
+        WeightResidency weights = WeightResidency.Auto, int chunk = 32, bool tail = true, bool timeLayers = false, SplitColumnLanes split = SplitColumnLanes.Four) =>
         new(new GpuEngineOptions
         {
+            SplitColumns = split,
             TailProgram = tail,
             TimeEachLayer = timeLayers,
             Accelerator = GpuAcceleratorChoice.CpuSimulator,
@@ -65,6 +66,37 @@ public sealed class ResidentInputKernelTests
         Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), actual.LayerStatistics.Select(s => s.LiveImages));
         Assert.Equal(shape.Layers.ToString(System.Globalization.CultureInfo.InvariantCulture), actual.Details["residentInputLayers"]);
         Assert.Equal(columns.ToString(System.Globalization.CultureInfo.InvariantCulture), actual.Details["residentInputColumns"]);
+    }
+
+    [Theory]
+    [InlineData(SplitColumnLanes.Off, false, false)]
+    [InlineData(SplitColumnLanes.Off, true, false)]
+    [InlineData(SplitColumnLanes.Four, false, false)]
+    [InlineData(SplitColumnLanes.Four, true, false)]
+    [InlineData(SplitColumnLanes.Four, false, true)]
+    [InlineData(SplitColumnLanes.Eight, false, false)]
+    [InlineData(SplitColumnLanes.Eight, true, false)]
+    [InlineData(SplitColumnLanes.Eight, false, true)]
+    public void SplitColumnTilesMatchTheReference(SplitColumnLanes split, bool dyadic, bool duplicates)
+    {
+        // Resident-input tiles with each output's columns split between lanes (four lanes: 16
+        // columns; eight: 32) or one lane an output: the same sums. 75 images: two full tiles of
+        // 32 and a partial one. Uneven lists (warp rows of odd and even counts), empty rows;
+        // dyadic weights and binary images: the fused path; duplicate families: copies written
+        // by each lane's quad.
+        var shape = new RandomNetworkOptions { Neurons = 136, Layers = 4, MeanRowNonZeros = 9, DyadicValues = dyadic, MinWeight = -0.45f, MaxWeight = 0.65f, MinBias = -0.3f, MaxBias = 0.2f };
+        var network = duplicates ? DuplicateFamilyNetwork.Create(136, 4, 11, dyadic: false) : InMemoryNetwork.Load(new RandomNetworkGenerator(80 + (dyadic ? 1 : 0), shape));
+        var images = RandomNetworkGenerator.RandomImages(81, 75, 136, 0.4, 1.7f, binary: dyadic);
+        var expected = EngineConformanceTests.RunReference(network, images);
+        Assert.NotEmpty(expected.Categories);
+
+        // Eight lanes take tiles of 32 only where no width is asked for.
+        using var engine = Engine(split == SplitColumnLanes.Eight ? 0 : 16, tail: false, split: split);
+        var actual = engine.Infer(network, images, Keep);
+        Assert.Equal(split switch { SplitColumnLanes.Off => "0", SplitColumnLanes.Four => "4", _ => "8" }, actual.Details["splitLanes"]);
+        Assert.Equal(expected.Categories, actual.Categories);
+        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
+        Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), actual.LayerStatistics.Select(s => s.LiveImages));
     }
 
     [Theory]

@@ -46,6 +46,30 @@ public sealed class TiledLayerPlannerTests
         Assert.Equal(layer.Form, resident.Form);
     }
 
+    [Theory]
+    [InlineData(4)]
+    [InlineData(8)]
+    public void TheSplitColumnLayoutIsTheResidentOneWithEachWarpRowInterleaved(int lanes)
+    {
+        var network = InMemoryNetwork.Load(new RandomNetworkGenerator(5, new RandomNetworkOptions { Neurons = 300, Layers = 1, MeanRowNonZeros = 7 }));
+        var layer = network.GetLayer(0);
+        var plain = ResidentLayerPlanner.Plan(layer, mergeDuplicates: true);
+        var interleaved = ResidentLayerPlanner.Plan(layer, mergeDuplicates: true, splitLanes: lanes);
+        Assert.Equal(plain.Outputs, interleaved.Outputs);
+        Assert.Equal(plain.WarpRows, interleaved.WarpRows);
+        // A bijection of the 32 positions: thread sG + g at gP + s (G = 32 / P).
+        Assert.Equal(Enumerable.Range(0, 32), Enumerable.Range(0, 32).Select(t => ResidentLayerPlanner.SplitSlot(t, lanes)).Order());
+        int groups = 32 / lanes;
+        Assert.Equal(3 * lanes + 2, ResidentLayerPlanner.SplitSlot(2 * groups + 3, lanes));
+        for (long row = 0; row < plain.SlotIndex.Length / 32; row++)
+            for (int thread = 0; thread < 32; thread++)
+            {
+                long from = row * 32 + thread, to = row * 32 + ResidentLayerPlanner.SplitSlot(thread, lanes);
+                Assert.Equal(plain.SlotIndex[from], interleaved.SlotIndex[to]);
+                Assert.Equal(plain.SlotValue[from], interleaved.SlotValue[to]);
+            }
+    }
+
     [Fact]
     public void OutputsWithEqualInputsWeightsAndBiasAreComputedOnceAndCopied()
     {
