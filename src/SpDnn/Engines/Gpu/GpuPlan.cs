@@ -437,6 +437,8 @@ internal sealed class GpuPlan : IEnginePlan
         PinnedChunk? held = null; // a buffer taken and not handed on yet
         try
         {
+            // Page-locked buffers are made here: CUDA calls need the device's context current on this thread.
+            Device.Accelerator.Bind();
             for (int c = 0; c < ChunkCount; c++)
             {
                 int first = c * _perChunk, count = Math.Min(_perChunk, LayerCount - first);
@@ -524,6 +526,7 @@ internal sealed class GpuPlan : IEnginePlan
     {
         try
         {
+            Device.Accelerator.Bind();
             bool streaming = _options.Weights == WeightResidency.Streamed;
             var slotShape = ChunkShape.Empty;
             int index = 0;
