@@ -103,7 +103,7 @@ internal sealed class GpuPlan : IEnginePlan
         SplitLanes = ResidentColumns == 0 ? 0 : engineOptions.SplitColumns switch
         {
             // Eight lanes (tiles of 32 columns) only where no tile width was asked for.
-            SplitColumnLanes.Eight or SplitColumnLanes.Auto when requested == 0 && SplitColumnKernel.StageBytes(MaxWidth, 8) <= device.ResidentStageBytes => 8,
+            SplitColumnLanes.Eight when requested == 0 && SplitColumnKernel.StageBytes(MaxWidth, 8) <= device.ResidentStageBytes => 8,
             SplitColumnLanes.Eight or SplitColumnLanes.Four or SplitColumnLanes.Auto when ResidentColumns == 16 => 4,
             _ => 0,
         };

@@ -77,8 +77,8 @@ internal static class SplitColumnKernel
 
         int tid = Group.IdxX, warp = tid / WarpSize, lane = tid % WarpSize, warps = Group.DimX / WarpSize;
         int mask = fused
-            ? Slices<TFused, TSplit, TRow, TForms>(a, default, layer, form, output, stage, first, warp, warps, lane)
-            : Slices<RoundedProductSum, TSplit, TRow, TForms>(a, RoundedProductSum.For(a), layer, form, output, stage, first, warp, warps, lane);
+            ? Slices<TFused, TSplit, TRow, TForms>(a, default, layer, form, output, stage, first, valid, warp, warps, lane)
+            : Slices<RoundedProductSum, TSplit, TRow, TForms>(a, RoundedProductSum.For(a), layer, form, output, stage, first, valid, warp, warps, lane);
 
         // Flag the columns with a nonzero output: this group is the only one computing them.
         for (int d = WarpSize / 2; d > 0; d /= 2) mask |= Warp.ShuffleXor(mask, d);
@@ -98,7 +98,7 @@ internal static class SplitColumnKernel
     /// The next warp row's slots are read while the current one is added.
     /// </summary>
     private static int Slices<TSum, TSplit, TRow, TForms>(ProgramArgs a, TSum add, LayerBases layer, TForms form, ArrayView<float> output, ArrayView<float> stage,
-        int first, int warp, int warps, int lane)
+        int first, int valid, int warp, int warps, int lane)
         where TSum : struct, IProductSum
         where TSplit : struct, ISplitSums<TSplit, TRow>
         where TRow : struct
@@ -108,7 +108,7 @@ internal static class SplitColumnKernel
         int total = layer.Blocks * WarpsPerBlock, mask = 0;
         int group = lane / lanes, quad = lane % lanes;
         var staged = stage.Cast<Quad>();
-        var target = new SplitTarget(output, first / 4 + quad, quad * 4);
+        var target = new SplitTarget(output, first / 4 + quad, quad * 4, valid);
         for (int slice = warp; slice < total; slice += warps)
         {
             int block = slice / WarpsPerBlock, blockWarp = slice % WarpsPerBlock;
@@ -133,14 +133,19 @@ internal static class SplitColumnKernel
     }
 }
 
-/// <summary>Where a lane writes its quad of an output row: quad <see cref="Quad"/> of each row, and the first of its columns in the tile.</summary>
-internal readonly struct SplitTarget(ArrayView<float> output, long quad, int column)
+/// <summary>
+/// Where a lane writes its quad of an output row: quad <paramref name="quad"/> of each row, the
+/// first of its columns in the tile, and the tile's live columns. Rows are padded to 16 columns
+/// (<see cref="LayerKernel.Tile"/>), not 32: a quad past the live columns is not written, as it
+/// may lie beyond the row (in the next one).
+/// </summary>
+internal readonly struct SplitTarget(ArrayView<float> output, long quad, int column, int valid)
 {
     /// <summary>Bias, activation and cap of <paramref name="sums"/> for thread <paramref name="thread"/>'s output, written to it and its copies; returns the nonzero columns as tile bits.</summary>
     public int Finish<TForms>(ProgramArgs a, LayerBases layer, TForms form, long thread, Quad sums) where TForms : struct, IKernelLayerForms<TForms>
     {
         int j = a.Outputs[layer.Outputs + thread];
-        if (j < 0) return 0;
+        if (j < 0 || column >= valid) return 0;
         var activations = QuadSums.ActivateQuad(form, sums, a.Bias[layer.Bias + j]);
         var quads = output.Cast<Quad>();
         quads[(long)j * a.Stride / 4 + quad] = activations;

@@ -113,8 +113,11 @@ public sealed class GpuGeneralFormTests
         AssertSame(expected, batched);
     }
 
-    [Fact]
-    public void TheShippedModelGivesTheReferenceClassesAndLogits()
+    [Theory]
+    [InlineData(SplitColumnLanes.Auto)]
+    [InlineData(SplitColumnLanes.Off)]
+    [InlineData(SplitColumnLanes.Eight)]
+    public void TheShippedModelGivesTheReferenceClassesAndLogits(SplitColumnLanes split)
     {
         // 784 -> 300 -> 100 -> 10, ReLU, bias always, identity logits: the MNIST model, on the
         // first 40 test images. The stage holds 16 columns of 784 inputs, so every layer runs on
@@ -122,7 +125,7 @@ public sealed class GpuGeneralFormTests
         var network = ModelFiles.Read(ModelTestData.SmallModel);
         var images = IdxFile.ReadImages(ModelTestData.TestImages).Slice(0, 40);
         var expected = EngineConformanceTests.RunReference(network, images);
-        using var engine = new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator });
+        using var engine = new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, SplitColumns = split });
         var actual = engine.Infer(network, images, Keep);
         AssertSame(expected, actual);
         Assert.Equal("3", actual.Details["residentInputLayers"]);
