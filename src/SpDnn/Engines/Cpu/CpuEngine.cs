@@ -53,7 +53,7 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
         using var buffers = new CpuRunBuffers(threads, CpuLayerPlan.PaddedLength(p.MaxWidth));
         var readOut = p.ReadOut == ReadOut.Class ? new ClassReadOut(images.Count, p.Outputs, options.KeepFinalFeatures) : null;
         var run = new BatchedRun(p, options, batch, team, buffers, new LayerStatistics?[p.LayerCount], new long[p.LayerCount], images, readOut);
-        RunFrom(run, images, 0);
+        RunFrom(run, new BatchRows(images), 0);
         var counts = run.Counts;
 
         return new InferenceResult
@@ -82,6 +82,7 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
                 ["plan wait seconds"] = counts.PlanWaitSeconds.ToString("G4"),
                 ["layer plans built in the run"] = p.IsStreaming ? $"{counts.PlansBuilt} ({counts.PlansReplanned} again for later batches)" : "none (all held)",
                 ["working rows bytes"] = buffers.ArenaBytes.ToString(),
+                ["outgrown rows collected"] = counts.CollectionSeconds is { } collected ? $"after the first batch, in {collected:G3} s" : "no",
                 ["sparse-input tiles"] = counts.SparseInputTiles.ToString(),
                 ["dense-tile tiles"] = counts.DenseTileTiles.ToString(),
                 ["row-kernel tiles"] = counts.RowKernelTiles.ToString(),
@@ -149,15 +150,14 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
     /// <summary>
     /// Runs <paramref name="images"/> (their rows after <paramref name="from"/> layers) to the end.
     /// Several batches each run until the first has shrunk enough that the survivors of all fit
-    /// one batch: half a batch's images, or a batch's images whose rows take at most half of what
-    /// the batch's rows were sized for (many batches: survivors too many for the first rule); the
-    /// survivors of all are then merged into one batch for the remaining layers, so the long tail
-    /// runs once. Streamed layer plans are built once per run: the first batch keeps those it
-    /// takes for the others where memory allows (<see cref="RetainedLayerPlans"/>), and the merged
-    /// batch takes the layers after. The batches share one set of working buffers
-    /// (<see cref="CpuRunBuffers"/>). Exact: each image continues from its own row.
+    /// one batch (<see cref="MergeNow"/>); the survivors of all are then merged into one batch for
+    /// the remaining layers, so the long tail runs once. Streamed layer plans are built once per
+    /// run: the first batch keeps those it takes for the others where memory allows
+    /// (<see cref="RetainedLayerPlans"/>), and the merged batch takes the layers after. The batches share one set of working buffers
+    /// (<see cref="CpuRunBuffers"/>) and read their images in place. Exact: each image continues
+    /// from its own row.
     /// </summary>
-    private void RunFrom(BatchedRun all, ImageBatch images, int from)
+    private void RunFrom(BatchedRun all, BatchRows images, int from)
     {
         var p = all.Plan;
         int batch = all.Batch;
@@ -168,25 +168,25 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
         var kept = parts > 1 && p.IsStreaming ? new RetainedLayerPlans(from, p.RetainBudgetBytes) : null;
         for (int i = 0; i < parts; i++)
         {
-            var part = parts == 1 ? images : images.Slice(i * batch, Math.Min(batch, images.Count - i * batch));
+            int first = i * batch, count = Math.Min(batch, images.Count - first);
             long setup = Stopwatch.GetTimestamp();
-            using var run = new CpuRun(part, _engineOptions, _kernels, all.Team, p.MaxWidth, p.ZeroRowsStayZeroFrom(from), all.Buffers);
+            using var run = new CpuRun(images, first, count, _engineOptions, _kernels, all.Team, p.MaxWidth, p.ZeroRowsStayZeroFrom(from), all.Buffers, fromFirstLayer: from == 0);
             all.UploadSeconds += Stopwatch.GetElapsedTime(setup).TotalSeconds;
-            Func<CpuRun, bool>? mergeNow = parts > 1 && i == 0
-                ? r => r.Live.Count <= batch / (2 * parts) || (r.Live.Count * parts <= batch && 2 * r.LiveImageEntries * parts <= (long)batch * p.MaxWidth)
-                : null;
+            Func<CpuRun, bool>? mergeNow = parts > 1 && i == 0 ? r => MergeNow(all, r, parts) : null;
+            long made = all.Buffers.ArenaBytes;
             int reached;
             using (var plans = i == 0 ? Open(all, from, kept) : kept?.Replay(layer => Open(all, layer, null)) ?? Open(all, from, null))
                 reached = RunLayers(all, run, from, stopAt, plans, mergeNow);
+            if (i == 0 && parts > 1 && all.Buffers.ArenaBytes - made >= CollectOutgrownBytes) CollectOutgrown(all);
             if (i == 0) stopAt = reached;
             all.Counts.Add(run);
             if (stopAt == p.LayerCount)
             {
-                Timed(all, () => Finish(all, run, part));
+                Timed(all, () => Finish(all, run, images, first));
                 continue;
             }
             var live = run.Live;
-            for (int j = 0; j < live.Count; j++) numbers.Add(part.ImageNumber(live.Images[j]));
+            for (int j = 0; j < live.Count; j++) numbers.Add(images.ImageNumber(first + live.Images[j]));
             rows.Add(Timed(all, run.FinalFeatures));
         }
         all.Counts.PlansReplanned += kept?.Replanned ?? 0;
@@ -194,16 +194,49 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
         kept?.Forget();
         if (stopAt == p.LayerCount) return;
         all.Merges.Add(stopAt);
-        var merged = new ImageBatch(Timed(all, () => Concatenate(rows, p.Neurons)), images.Description, imageNumbers: [.. numbers]);
-        rows.Clear();
-        RunFrom(all, merged, stopAt);
+        RunFrom(all, new BatchRows(rows, [.. numbers]), stopAt);
+    }
+
+    /// <summary>Arena growth in a first batch from which the arrays outgrown are collected at once (<see cref="CollectOutgrown"/>).</summary>
+    private const long CollectOutgrownBytes = 256L << 20;
+
+    /// <summary>
+    /// The first of several batches grows the arenas the others then reuse (at 65536 x 1920 from
+    /// 1.2 GB to 2.8 GB); the arrays it outgrew stay resident until a full collection, which the
+    /// server collector may not make for the rest of the run, so one is made here, between batches
+    /// (counted as inference time).
+    /// </summary>
+    private static void CollectOutgrown(BatchedRun all)
+    {
+        long start = Stopwatch.GetTimestamp();
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Forced, blocking: true, compacting: false);
+        double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        all.Seconds += seconds;
+        all.Counts.CollectionSeconds = (all.Counts.CollectionSeconds ?? 0) + seconds;
+    }
+
+    /// <summary>
+    /// Whether the batches, each as far as <paramref name="first"/> (the first of
+    /// <paramref name="parts"/>), should now go on as one: when the first has fallen to half its
+    /// share of a batch, or when the survivors of all (estimated from the first) fit one batch and
+    /// their rows fit the arenas the batches work in (so the merged batch takes no new memory for
+    /// its rows: at 65536 x 1920 an earlier rule merged rows that needed 5.8 GB of new arenas).
+    /// </summary>
+    private static bool MergeNow(BatchedRun all, CpuRun first, int parts)
+    {
+        if (first.Live.Count <= all.Batch / (2 * parts)) return true;
+        if ((long)first.Live.Count * parts > all.Batch) return false;
+        long merged = first.LiveImageEntries * parts;
+        var buffers = all.Buffers;
+        return CpuRun.ArenaEntries(merged, buffers.Threads, buffers.Padded, parity: 0, fromFirstLayer: false) <= buffers.SmallestArenaEntries;
     }
 
     /// <summary>
     /// The answer of one batch that ran to the end: its images with a nonzero final row (in
-    /// order, so categories stay ascending), their rows when kept, and the class read-out.
+    /// order, so categories stay ascending), their rows when kept, and the class read-out. The
+    /// batch is the rows from <paramref name="first"/> of <paramref name="images"/>.
     /// </summary>
-    private static int Finish(BatchedRun all, CpuRun run, ImageBatch part)
+    private static int Finish(BatchedRun all, CpuRun run, BatchRows images, int first)
     {
         var live = run.Live;
         bool keep = all.Options.KeepFinalFeatures;
@@ -214,7 +247,7 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
         {
             run.Row(j, out var indices, out var rowValues);
             if (indices.Length == 0) continue;
-            int number = part.ImageNumber(live.Images[j]);
+            int number = images.ImageNumber(first + live.Images[j]);
             all.Categories.Add(number);
             all.ReadOut?.Add(all.Images.RowOf(number), indices, rowValues);
             if (!keep) continue;
@@ -325,6 +358,7 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
     private sealed class RunCounts
     {
         public double PlanWaitSeconds;
+        public double? CollectionSeconds;
         public int PlansBuilt, PlansReplanned;
         public long SparseInputTiles, DenseTileTiles, RowKernelTiles, ExactRowTiles;
         public int CheckedLayers;

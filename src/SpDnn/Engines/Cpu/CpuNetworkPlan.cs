@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime;
 using SpDnn.Model;
 
 namespace SpDnn.Engines.Cpu;
@@ -60,6 +61,7 @@ internal sealed class CpuNetworkPlan : IEnginePlan
             }
             Weights = weights;
             HeldBytes = bytes;
+            if (bytes >= CompactAfterBytes) CompactHeap();
         }
         else
         {
@@ -69,6 +71,22 @@ internal sealed class CpuNetworkPlan : IEnginePlan
         Order = mayRunTiles ? RunOrderChoice.Choose(options.Order, source.IsChallengeForm, MaxWidth, _plans is not null,
             _plans is not null && _plans.All(p => p.WeightsFinite)) : CpuRunOrder.Layers;
         PlanningSeconds = watch.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>Held plans from this size on are followed by one compacting collection (<see cref="CompactHeap"/>).</summary>
+    private const long CompactAfterBytes = 1L << 30;
+
+    /// <summary>
+    /// Each layer planned leaves its transient arrays (the layer itself, its transposes: tens of
+    /// megabytes at N = 65536) as holes between the plans kept on the large-object heap, which is
+    /// not compacted by default: 65536 x 1920's 6.8 GB of plans left the heap 3.3 GB larger than
+    /// they are, and a compacting collection alone kept the memory it freed (4 GB resident). One
+    /// aggressive collection after planning compacts and gives that back for every run to come.
+    /// </summary>
+    private static void CompactHeap()
+    {
+        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
     }
 
     public ILayerSource Source { get; }

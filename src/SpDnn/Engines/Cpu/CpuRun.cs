@@ -66,23 +66,27 @@ internal sealed unsafe class CpuRun : IDisposable
     private bool _exactRows;
     private int _nextItem;
 
+    /// <param name="images">The images or rows; the run takes rows <paramref name="first"/> .. first+count-1, read in place (a batch of a larger set is not copied out of it).</param>
     /// <param name="maxWidth">The widest layer input or output of the network.</param>
     /// <param name="dropEmptyRows">Whether empty image rows stay empty through every layer to come, so they are dead from the start.</param>
     /// <param name="buffers">The arenas and scratch to work in, kept from batch to batch (sized for <paramref name="maxWidth"/> and the team's threads).</param>
-    public CpuRun(ImageBatch images, CpuEngineOptions options, LayerKernels kernels, WorkerTeam team, int maxWidth, bool dropEmptyRows, CpuRunBuffers buffers)
+    /// <param name="fromFirstLayer">Whether the images are the network's inputs (not rows merged from batches after some layers): see <see cref="ArenaEntries"/>.</param>
+    public CpuRun(BatchRows images, int first, int count, CpuEngineOptions options, LayerKernels kernels, WorkerTeam team, int maxWidth, bool dropEmptyRows, CpuRunBuffers buffers,
+        bool fromFirstLayer = true)
     {
         if (buffers.Threads != team.Threads || buffers.Padded != CpuLayerPlan.PaddedLength(maxWidth))
             throw new ArgumentException("The buffers were made for another team or width.", nameof(buffers));
         _buffers = buffers;
-        if (images.Neurons > maxWidth) throw new ArgumentException($"The images have {images.Neurons} features, more than the network's widest layer ({maxWidth}).");
-        _width = images.Neurons;
+        if (images.Width > maxWidth) throw new ArgumentException($"The images have {images.Width} features, more than the network's widest layer ({maxWidth}).");
+        _width = images.Width;
         _dropEmptyRows = dropEmptyRows;
         _options = options;
         _kernels = kernels;
         _team = team;
         _threads = team.Threads;
         _padded = CpuLayerPlan.PaddedLength(maxWidth);
-        int count = images.Count;
+        if (first < 0 || count < 0 || first + count > images.Count) throw new ArgumentOutOfRangeException(nameof(count));
+        long entries = images.Entries(first, count);
         _live = new LiveSet(count);
         _table = options.CollapseIdenticalRows ? new LiveSetRowTable(count) : null;
         _rows = new RowRef[count];
@@ -90,15 +94,14 @@ internal sealed unsafe class CpuRun : IDisposable
         _hashes = new ulong[count];
         _remap = new int[count];
         _firstRowOf = new int[count];
-        // Room for the first two layers' outputs (challenge rows fan out about threefold in layer
-        // 1, then thin out); arenas grow beyond that when needed. The buffers' arenas keep what
-        // earlier batches grew them to: memory touched once, not per batch.
+        // Arenas grow beyond this when needed. The buffers' arenas keep what earlier batches grew
+        // them to: memory touched once, not per batch.
         _arenas = new SparseArena[2][];
         for (int parity = 0; parity < 2; parity++)
         {
-            long perWorker = Math.Min(Array.MaxLength, (parity == 0 ? 3 : 2) * images.Features.NonZeros / _threads + (long)_padded * Width * 2);
+            int perWorker = ArenaEntries(entries, _threads, _padded, parity, fromFirstLayer);
             _arenas[parity] = new SparseArena[_threads];
-            for (int w = 0; w < _threads; w++) _arenas[parity][w] = buffers.Arena(parity, w, (int)perWorker);
+            for (int w = 0; w < _threads; w++) _arenas[parity][w] = buffers.Arena(parity, w, perWorker);
         }
         _scratch = buffers.Scratch;
         foreach (var s in _scratch) s.ScatterTiles = s.GatherTiles = s.RowTiles = s.ExactRowTiles = 0;
@@ -106,16 +109,15 @@ internal sealed unsafe class CpuRun : IDisposable
 
         // The input images are read in place; empty rows are dead from the start unless a layer
         // to come adds its bias always.
-        var f = images.Features;
-        _imageArena = [new SparseArena(f.ColumnIndices, f.Values)];
+        _imageArena = [.. images.Sources.Select(m => new SparseArena(m.ColumnIndices, m.Values))];
         _input = _imageArena;
         _output = _arenas[0];
         int live = 0;
         for (int r = 0; r < count; r++)
         {
-            int length = f.RowLength(r);
-            if (length == 0 && dropEmptyRows) { _remap[r] = -1; continue; }
-            _rows[live] = new RowRef(0, f.RowOffsets[r], length);
+            var row = images.Row(first + r);
+            if (row.Length == 0 && dropEmptyRows) { _remap[r] = -1; continue; }
+            _rows[live] = row;
             _remap[r] = live++;
         }
         _live.Remap(_remap.AsSpan(0, count), live);
@@ -570,6 +572,19 @@ internal sealed unsafe class CpuRun : IDisposable
             source.Values.AsSpan(row.Offset, row.Length).CopyTo(values.AsSpan(offsets[i]));
         }
         return new CsrMatrix(images.Length, _width, offsets, columns, values);
+    }
+
+    /// <summary>
+    /// Entries each worker's arena of <paramref name="parity"/> is made with for images of
+    /// <paramref name="inputEntries"/> entries in all: room for the first two layers' outputs
+    /// where the images are the network's inputs (challenge rows fan out about threefold in layer
+    /// 1, then thin out), a quarter more than the rows where they were merged from batches later
+    /// on (they hardly grow from there), and a few full rows per worker.
+    /// </summary>
+    public static int ArenaEntries(long inputEntries, int threads, int padded, int parity, bool fromFirstLayer)
+    {
+        long rows = fromFirstLayer ? (parity == 0 ? 3 : 2) * inputEntries : inputEntries + inputEntries / 4;
+        return (int)Math.Min(Array.MaxLength, rows / threads + (long)padded * Width * 2);
     }
 
     /// <summary>Entries of the live images' rows, each image counted (identical rows stand for each of their images): what their rows take written out.</summary>

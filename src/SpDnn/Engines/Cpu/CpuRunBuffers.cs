@@ -20,12 +20,16 @@ internal sealed class CpuRunBuffers(int threads, int padded) : IDisposable
     /// <summary>Row width the scratch is sized for (the network's widest layer, padded to a tile).</summary>
     public int Padded => padded;
 
-    /// <summary>Worker <paramref name="worker"/>'s arena for layers of parity <paramref name="parity"/>, empty, with room for <paramref name="capacity"/> entries.</summary>
+    /// <summary>
+    /// Worker <paramref name="worker"/>'s arena for layers of parity <paramref name="parity"/>,
+    /// empty: made with room for <paramref name="capacity"/> entries the first time, then kept as
+    /// earlier batches left it (<see cref="SparseArena.Reuse"/>).
+    /// </summary>
     public SparseArena Arena(int parity, int worker, int capacity)
     {
         ref var arena = ref _arenas[parity][worker];
         if (arena is null) arena = new SparseArena(capacity);
-        else arena.Reuse(capacity);
+        else arena.Reuse();
         return arena;
     }
 
@@ -45,6 +49,16 @@ internal sealed class CpuRunBuffers(int threads, int padded) : IDisposable
 
     /// <summary>The outputs of tiles split by output neurons (few live rows), made when first needed.</summary>
     public CpuRun.SplitScratch Split => _split ??= new CpuRun.SplitScratch(padded, 2 * threads, 2 * threads);
+
+    /// <summary>Entries of the smallest arena made so far (0 before any): what a merged batch's rows fit in without new memory.</summary>
+    public long SmallestArenaEntries
+    {
+        get
+        {
+            var made = _arenas.SelectMany(a => a).OfType<SparseArena>().ToList();
+            return made.Count == 0 ? 0 : made.Min(a => (long)a.Indices.Length);
+        }
+    }
 
     /// <summary>Bytes the arenas hold (their arrays' lengths): the rows' share of the run's memory.</summary>
     public long ArenaBytes => _arenas.SelectMany(a => a).Sum(a => a is null ? 0L : (long)a.Indices.Length * (sizeof(int) + sizeof(float)));

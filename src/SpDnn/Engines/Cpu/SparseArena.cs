@@ -27,14 +27,12 @@ internal sealed class SparseArena
     /// <summary>Entries written this layer.</summary>
     public int Count { get; set; }
 
-    /// <summary>Empties the arena for another run, with room for at least <paramref name="capacity"/> entries (larger arrays are kept).</summary>
-    public void Reuse(int capacity)
-    {
-        Count = 0;
-        if (Indices.Length >= capacity) return;
-        Indices = GC.AllocateUninitializedArray<int>(capacity);
-        Values = GC.AllocateUninitializedArray<float>(capacity);
-    }
+    /// <summary>
+    /// Empties the arena for another run, keeping its arrays whatever their size: they were made
+    /// or grown for a batch like the next, and grow again when a layer needs more (replacing them
+    /// up front would leave the old ones, gigabytes at N = 65536, to the collector).
+    /// </summary>
+    public void Reuse() => Count = 0;
 
     /// <summary>Makes room for <paramref name="extra"/> more entries (growing by half, keeping what is written).</summary>
     public void EnsureRoom(int extra)
