@@ -22,6 +22,8 @@ internal sealed record BenchOptions
     public double GraphBlasTimeoutSeconds { get; init; } = 1800;
     /// <summary>The CPU engine's untimed first run: all images ("full"), the first 1000 ("small": JIT and buffers, not the whole cost twice) or none.</summary>
     public string Warmup { get; init; } = "full";
+    /// <summary>Seconds between memory trace lines on stderr (0: none).</summary>
+    public double TraceMemorySeconds { get; init; }
 
     /// <summary>Whether GraphBLAS runs <paramref name="c"/>: its TSV layers then have to be written (4096 x 1920: 5 GB).</summary>
     public bool RunsGraphBlas((int Neurons, int Layers, int ImageLimit) c) =>
@@ -46,8 +48,9 @@ internal sealed record BenchOptions
                 "--images" => o with { Images = value },
                 "--graphblas-cases" => o with { GraphBlasCases = value == "none" ? [] : [.. value.Split(',').Select(ParseCase)] },
                 "--graphblas-timeout" => o with { GraphBlasTimeoutSeconds = double.Parse(value, System.Globalization.CultureInfo.InvariantCulture) },
+                "--trace-memory" => o with { TraceMemorySeconds = double.Parse(value, System.Globalization.CultureInfo.InvariantCulture) },
                 "--warmup" => value is "full" or "small" or "none" ? o with { Warmup = value } : throw new ArgumentException("--warmup takes full, small or none."),
-                var other => throw new ArgumentException($"Unknown option {other}. Options: --data --cases NxL,.. --repeat --threads --graphblas --graphblas-repeat --graphblas-cases NxL,..|none --graphblas-timeout S --warmup full|small|none --out --name --images"),
+                var other => throw new ArgumentException($"Unknown option {other}. Options: --data --cases NxL,.. --repeat --threads --graphblas --graphblas-repeat --graphblas-cases NxL,..|none --graphblas-timeout S --warmup full|small|none --trace-memory S --out --name --images"),
             };
         }
         if (o.Repeat < 1 || o.GraphBlasRepeat < 1) throw new ArgumentException("--repeat and --graphblas-repeat must be at least 1.");

@@ -24,20 +24,29 @@ internal static class PeakMemory
     }
 
     /// <summary>Bytes of the peak resident set since the last <see cref="Reset"/>.</summary>
-    public static long Bytes()
+    public static long Bytes() => Status("VmHWM:") ?? System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64;
+
+    /// <summary>Bytes resident now.</summary>
+    public static long ResidentBytes() => Status("VmRSS:") ?? System.Diagnostics.Process.GetCurrentProcess().WorkingSet64;
+
+    /// <summary>Bytes resident now of anonymous memory (the heaps) and of mapped files.</summary>
+    public static (long Anonymous, long Files) ResidentParts() => (Status("RssAnon:") ?? 0, Status("RssFile:") ?? 0);
+
+    /// <summary>A size field of /proc/self/status in bytes; null where there is none.</summary>
+    internal static long? Status(string field)
     {
         try
         {
             foreach (var line in File.ReadLines("/proc/self/status"))
             {
-                if (!line.StartsWith("VmHWM:", StringComparison.Ordinal)) continue;
-                var kb = line["VmHWM:".Length..].Trim().Split(' ')[0];
+                if (!line.StartsWith(field, StringComparison.Ordinal)) continue;
+                var kb = line[field.Length..].Trim().Split(' ')[0];
                 return long.Parse(kb, CultureInfo.InvariantCulture) * 1024;
             }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
         }
-        return System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64;
+        return null;
     }
 }

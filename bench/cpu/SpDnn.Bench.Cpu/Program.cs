@@ -11,8 +11,8 @@ using SpDnn.Generation;
 using SpDnn.Model;
 
 // The CPU engine against SuiteSparse:GraphBLAS, in the same run, on the same challenge data:
-// the CPU engine reads the network from the exact generator (held in memory when it fits, else
-// streamed from it) and the images from the user data cache; GraphBLAS (C) reads TSV files
+// the CPU engine plans the network as the exact generator makes it, layer by layer (never held
+// whole), and reads the images from the user data cache; GraphBLAS (C) reads TSV files
 // written from the same generators, and runs only where asked (--graphblas-cases), stopped after
 // --graphblas-timeout. Inference time only (reading and planning excluded) for both; peak
 // resident memory of the CPU engine's case (planning, warm-up and runs). Medians over --repeat runs.
@@ -23,6 +23,7 @@ var summary = new List<string>();
 int graphBlasThreads = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
 string library = "SuiteSparse:GraphBLAS";
 bool peakPerCase = PeakMemory.Reset();
+using var trace = new MemoryTrace(options.TraceMemorySeconds);
 
 foreach (var group in options.Cases.Where(options.RunsGraphBlas).GroupBy(c => c.Neurons))
     BenchData.EnsureLayers(options.Data, group.Key, group.Max(c => c.Layers));
@@ -30,13 +31,13 @@ foreach (var group in options.Cases.Where(options.RunsGraphBlas).GroupBy(c => c.
 foreach (var c in options.Cases)
 {
     var (neurons, layers, imageLimit) = c;
+    trace.Phase($"load {neurons}x{layers}");
     var load = Stopwatch.StartNew();
     var images = options.Images is { } file ? ImageLoader.Load(file, neurons) : ChallengeDataCache.Default.Images(neurons);
     if (imageLimit > 0 && imageLimit < images.Count) images = images.Slice(0, imageLimit);
-    var generator = new ChallengeNetworkGenerator(neurons, layers);
-    // Held when the weights take at most a third of the memory (as spdnn bench decides), else streamed from the generator.
-    bool held = (double)neurons * ChallengeSpec.ConnectionsPerNeuron * layers * 8 <= GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * 0.35;
-    ILayerSource network = held ? InMemoryNetwork.Load(generator) : generator;
+    // Generated while the engine plans, never held whole: the engine plans each layer once either
+    // way, and a held network (65536 x 480: 8 GB) would only add to the case's peak memory.
+    ILayerSource network = new ChallengeNetworkGenerator(neurons, layers);
     double loadSeconds = load.Elapsed.TotalSeconds;
     int[]? truth = options.Images is null && imageLimit == 0 ? BenchData.Truth(options.Data, neurons, layers) : null;
 
@@ -44,18 +45,25 @@ foreach (var c in options.Cases)
     GC.Collect();
     PeakMemory.Reset();
     using var engine = new CpuEngine();
-    var inference = new InferenceOptions { Threads = options.Threads };
+    var inference = new InferenceOptions { Threads = options.Threads, Progress = options.TraceMemorySeconds > 0 ? trace.Layers : null };
+    trace.Phase("plan");
     using var plan = engine.Plan(network, inference);
+    trace.Phase("warm-up");
     if (options.Warmup != "none") engine.Execute(plan, options.Warmup == "small" ? images.Slice(0, Math.Min(1000, images.Count)) : images, inference);
     var results = new List<InferenceResult>();
-    for (int r = 0; r < options.Repeat; r++) results.Add(engine.Execute(plan, images, inference));
+    for (int r = 0; r < options.Repeat; r++)
+    {
+        trace.Phase($"run {r + 1}");
+        results.Add(engine.Execute(plan, images, inference));
+    }
+    trace.Phase("done");
     var median = results.OrderBy(x => x.InferenceSeconds).ElementAt(results.Count / 2);
     var cpu = median with { PlanningSeconds = plan.PlanningSeconds };
     long peak = PeakMemory.Bytes();
     bool? cpuPassed = truth is null ? null : CategoryCheck.Compare(truth, cpu.Categories).Passed;
     var details = new Dictionary<string, string>(cpu.Details)
     {
-        ["network"] = held ? "held in memory" : "streamed from the generator",
+        ["network"] = "generated while planning",
         ["peak memory"] = peakPerCase ? "this case's (VmHWM reset before planning)" : "the process's so far",
         ["warm-up"] = options.Warmup,
     };
