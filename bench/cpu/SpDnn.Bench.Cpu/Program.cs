@@ -31,6 +31,7 @@ foreach (var group in options.Cases.Where(options.RunsGraphBlas).GroupBy(c => c.
 foreach (var c in options.Cases)
 {
     var (neurons, layers, imageLimit) = c;
+    string loadBefore = LoadAverage();
     trace.Phase($"load {neurons}x{layers}");
     var load = Stopwatch.StartNew();
     var images = options.Images is { } file ? ImageLoader.Load(file, neurons) : ChallengeDataCache.Default.Images(neurons);
@@ -60,12 +61,15 @@ foreach (var c in options.Cases)
     var median = results.OrderBy(x => x.InferenceSeconds).ElementAt(results.Count / 2);
     var cpu = median with { PlanningSeconds = plan.PlanningSeconds };
     long peak = PeakMemory.Bytes();
+    string loadAfter = LoadAverage();
     bool? cpuPassed = truth is null ? null : CategoryCheck.Compare(truth, cpu.Categories).Passed;
     var details = new Dictionary<string, string>(cpu.Details)
     {
         ["network"] = "generated while planning",
         ["peak memory"] = peakPerCase ? "this case's (VmHWM reset before planning)" : "the process's so far",
         ["warm-up"] = options.Warmup,
+        ["load average before"] = loadBefore,
+        ["load average after"] = loadAfter,
     };
     runs.Add(new BenchmarkRun
     {
@@ -87,7 +91,7 @@ foreach (var c in options.Cases)
     });
     double cpuTeps = cpu.Edges / cpu.InferenceSeconds / 1e12;
     string cpuPart = string.Create(CultureInfo.InvariantCulture,
-        $"| {neurons} | {layers} | {images.Count} | {cpu.InferenceSeconds:F2} | {cpuTeps:F3} | {peak / 1e9:F1} | {(cpuPassed is null ? "no truth file" : cpuPassed.Value ? "PASSED" : "FAILED")} |");
+        $"| {neurons} | {layers} | {images.Count} | {cpu.InferenceSeconds:F2} | {cpuTeps:F3} | {loadSeconds:F0} + {cpu.PlanningSeconds:F0} | {peak / 1e9:F1} | {(cpuPassed is null ? "no truth file" : cpuPassed.Value ? "PASSED" : "FAILED")} | {loadBefore.Split(' ')[0]} / {loadAfter.Split(' ')[0]} |");
 
     // GraphBLAS on TSV files of the same data, where asked.
     string gbPart = " not run | - | - | - |";
@@ -159,9 +163,13 @@ void WriteRecord()
     md.AppendLine("# CPU engine vs SuiteSparse:GraphBLAS").AppendLine();
     md.AppendLine(CultureInfo.InvariantCulture, $"Date {record.Date:yyyy-MM-dd HH:mm} UTC, commit {record.Commit}, {record.Machine.Cpu}, {record.Machine.Cores} cores, {record.Machine.MemoryGiB} GiB, {record.Machine.OperatingSystem}; {library}, {graphBlasThreads} threads for both.");
     md.AppendLine(CultureInfo.InvariantCulture, $"Inference time only (reading and planning excluded); medians of {options.Repeat} CPU-engine runs (after a warm-up: {options.Warmup}) and {options.GraphBlasRepeat} GraphBLAS runs, GraphBLAS stopped after {options.GraphBlasTimeoutSeconds:F0} s; TE/s = images x weights / seconds. Peak: the CPU engine case's peak resident memory (planning, warm-up and runs; {(peakPerCase ? "reset before each case" : "the process's, not reset")}). The CPU engine reads the generated network and the cached images, GraphBLAS TSV files of the same data; \"images\" below 60000 means the first images of the set.").AppendLine();
-    md.AppendLine("| N | L | images | cpu s | cpu TE/s | cpu peak GB | truth | GraphBLAS s | GraphBLAS TE/s | cpu speed-up | same categories |");
-    md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|");
+    md.AppendLine("\"cpu read + plan s\": reading the images and planning the network as the generator makes it, before the first run (an answer takes these plus one run). \"load avg\": the machine's 1-minute load average (/proc/loadavg) before reading and after the CPU engine's runs; above 2 the two cores were shared and the times are inflated.").AppendLine();
+    md.AppendLine("| N | L | images | cpu s | cpu TE/s | cpu read + plan s | cpu peak GB | truth | load avg before / after | GraphBLAS s | GraphBLAS TE/s | cpu speed-up | same categories |");
+    md.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     foreach (var l in summary) md.AppendLine(l);
     ReportWriter.WriteText(stem + ".md", md.ToString());
     Console.Error.WriteLine($"wrote {stem}.json and {stem}.md");
 }
+
+// The machine's load average (/proc/loadavg: 1, 5 and 15 minutes, runnable/all threads); empty where there is none.
+static string LoadAverage() => File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(4)) : "";
