@@ -27,18 +27,24 @@ internal sealed record CachedChunk(int FirstLayer, int Count, int MaxBlocks, lon
 /// 64  K  key text (UTF-8, <see cref="PlanCacheKey"/>), then zeros to a multiple of 8
 ///        L layer records of 56 bytes: nonzeros, full computed, merged computed, warp rows, footprint (i64), flags (i32: 1 resident,
 ///        2 column lanes, 4 keeps zero rows zero, 8 general), inputs, outputs, 0 (i32)
-///        C chunk records: first layer, layers, most blocks, 0 (i32), then per array offset, elements (i64) and XxHash3 (u64)
+///        C chunk records: first layer, layers, most blocks, 0 (i32), then per array offset, elements (i64) and checksum (u64, <see cref="ArrayChecksum"/>)
 /// H-8 8  XxHash3 of bytes 0 .. H-9
 /// </code>
 /// A file is used only when its header checks out whole (magic, version, checksum, length, key,
 /// counts, every array inside the file); each array is checked against its checksum as it is read.
+/// An array's checksum is the XxHash3 of its segments' XxHash3s (<see cref="SegmentBytes"/> each),
+/// so that a reader checks the segments of a chunk on all cores at once (a chunk's slot values,
+/// a quarter of a gigabyte at N = 65536, would otherwise be hashed by one core).
 /// </summary>
 internal static class PlanCacheFormat
 {
     public static ReadOnlySpan<byte> Magic => "SPDNNPLN"u8;
 
     /// <summary>Raise when the layout of the file changes.</summary>
-    public const uint Version = 2;
+    public const uint Version = 3;
+
+    /// <summary>Bytes of an array hashed on their own (the last segment may be shorter).</summary>
+    public const int SegmentBytes = 1 << 20;
 
     public const int Alignment = 64;
     public const int FixedBytes = 64;
@@ -53,6 +59,32 @@ internal static class PlanCacheFormat
     private static int Align8(int bytes) => (bytes + 7) & ~7;
 
     public static ulong Checksum(ReadOnlySpan<byte> data) => XxHash3.HashToUInt64(data);
+
+    /// <summary>Segments an array of <paramref name="bytes"/> bytes is hashed in (none when empty).</summary>
+    public static int Segments(long bytes) => checked((int)((bytes + SegmentBytes - 1) / SegmentBytes));
+
+    /// <summary>The checksum of one array: its segments hashed one by one (<see cref="SegmentChecksum"/>), then <see cref="CombineSegments"/>.</summary>
+    public static ulong ArrayChecksum(ReadOnlySpan<byte> data)
+    {
+        var segments = new ulong[Segments(data.Length)];
+        for (int s = 0; s < segments.Length; s++) segments[s] = SegmentChecksum(data, s);
+        return CombineSegments(segments);
+    }
+
+    /// <summary>The XxHash3 of segment <paramref name="segment"/> of the array <paramref name="data"/>.</summary>
+    public static ulong SegmentChecksum(ReadOnlySpan<byte> data, int segment)
+    {
+        long start = (long)segment * SegmentBytes;
+        return Checksum(data.Slice((int)start, (int)Math.Min(SegmentBytes, data.Length - start)));
+    }
+
+    /// <summary>An array's checksum from its segments' hashes, in order: their XxHash3, each hash 8 bytes little-endian.</summary>
+    public static ulong CombineSegments(ReadOnlySpan<ulong> segmentHashes)
+    {
+        var bytes = new byte[segmentHashes.Length * sizeof(ulong)];
+        for (int s = 0; s < segmentHashes.Length; s++) BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(s * sizeof(ulong)), segmentHashes[s]);
+        return Checksum(bytes);
+    }
 
     /// <summary>Writes the header into <paramref name="h"/> (its whole length).</summary>
     public static void WriteHeader(Span<byte> h, long fileLength, string key, ReadOnlySpan<PlannedLayer> layers, IReadOnlyList<CachedChunk> chunks)

@@ -1,24 +1,29 @@
 using System.IO.MemoryMappedFiles;
+using Microsoft.Win32.SafeHandles;
 
 namespace SpDnn.Engines.Gpu;
 
 /// <summary>
 /// A plan cache file opened for reading: memory-mapped, its header checked whole on opening,
-/// each chunk's arrays copied into a page-locked buffer and checked against their checksums when
-/// the chunk is read (so a damaged chunk is never used, and the file is read once).
+/// each chunk's arrays read into a page-locked buffer and checked against their checksums when
+/// the chunk is read (so a damaged chunk is never used, and the file is read once). Chunks are
+/// read with positional reads rather than through the mapping: no page of the mapping is touched
+/// (a plan of tens of gigabytes would fault in millions of pages), and threads read in parallel.
 /// </summary>
 internal sealed unsafe class PlanCacheReader : IDisposable
 {
     private readonly MemoryMappedFile _map;
     private readonly MemoryMappedViewAccessor _view;
+    private readonly SafeFileHandle _file;
     private readonly byte* _base;
     private readonly long _length;
 
-    private PlanCacheReader(string path, MemoryMappedFile map, MemoryMappedViewAccessor view, byte* pointer, long length, PlanCacheFormat.Header header)
+    private PlanCacheReader(string path, MemoryMappedFile map, MemoryMappedViewAccessor view, SafeFileHandle file, byte* pointer, long length, PlanCacheFormat.Header header)
     {
         Path = path;
         _map = map;
         _view = view;
+        _file = file;
         _base = pointer;
         _length = length;
         Header = header;
@@ -38,6 +43,7 @@ internal sealed unsafe class PlanCacheReader : IDisposable
         if (!File.Exists(path)) return null;
         MemoryMappedFile? map = null;
         MemoryMappedViewAccessor? view = null;
+        SafeFileHandle? file = null;
         try
         {
             long length = new FileInfo(path).Length;
@@ -46,8 +52,8 @@ internal sealed unsafe class PlanCacheReader : IDisposable
                 problem = $"truncated: {length} bytes";
                 return null;
             }
-            using (var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete))
-                map = MemoryMappedFile.CreateFromFile(file, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: false);
+            file = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete);
+            map = MemoryMappedFile.CreateFromFile(file, null, 0, MemoryMappedFileAccess.Read, HandleInheritability.None, leaveOpen: true);
             view = map.CreateViewAccessor(0, length, MemoryMappedFileAccess.Read);
             byte* pointer = null;
             view.SafeMemoryMappedViewHandle.AcquirePointer(ref pointer);
@@ -59,9 +65,10 @@ internal sealed unsafe class PlanCacheReader : IDisposable
                 else if (!Chunked(header, layers, layersPerChunk)) problem = "damaged header (its chunks do not cover the layers)";
                 else
                 {
-                    var reader = new PlanCacheReader(path, map, view, pointer, length, header);
+                    var reader = new PlanCacheReader(path, map, view, file, pointer, length, header);
                     map = null;
                     view = null;
+                    file = null;
                     return reader;
                 }
             }
@@ -77,6 +84,7 @@ internal sealed unsafe class PlanCacheReader : IDisposable
         {
             view?.Dispose();
             map?.Dispose();
+            file?.Dispose();
         }
     }
 
@@ -103,23 +111,65 @@ internal sealed unsafe class PlanCacheReader : IDisposable
 
     /// <summary>
     /// Copies chunk <paramref name="chunk"/> into <paramref name="target"/> and checks every array
-    /// against its checksum; false, with the first array that differs, when one does.
+    /// against its checksum; false, with the first array that differs, when one does. The arrays'
+    /// segments are read and hashed in parallel, each hashed while it is in cache.
     /// </summary>
     public bool TryRead(int chunk, PinnedChunk target, ParallelOptions parallel, out string? problem)
     {
         var c = Header.Chunks[chunk];
         target.Hold(c.FirstLayer, c.Count, c.MaxBlocks, c.Shape);
-        var bad = new bool[ChunkArrays.Count];
-        Parallel.For(0, ChunkArrays.Count, parallel, a =>
+        // Work item k is segment k - firstSegment[a] of array a.
+        var firstSegment = new int[ChunkArrays.Count + 1];
+        for (int a = 0; a < ChunkArrays.Count; a++) firstSegment[a + 1] = firstSegment[a] + PlanCacheFormat.Segments(target.Bytes(a).Length);
+        var hashes = new ulong[firstSegment[^1]];
+        try
         {
+            ReadSegments(chunk, target, firstSegment, hashes, parallel);
+        }
+        catch (AggregateException e) when (e.InnerExceptions.All(inner => inner is IOException))
+        {
+            // Cut short or unreadable since it was opened: like a damaged chunk, planned again.
+            problem = $"unreadable: chunk {chunk + 1}: {e.InnerExceptions[0].Message}";
+            return false;
+        }
+        for (int a = 0; a < ChunkArrays.Count; a++)
+        {
+            if (PlanCacheFormat.CombineSegments(hashes.AsSpan(firstSegment[a], firstSegment[a + 1] - firstSegment[a])) == c.Checksums[a]) continue;
+            problem = $"damaged: chunk {chunk + 1}'s {ChunkArrays.Name(a)} do not match their checksum";
+            return false;
+        }
+        problem = null;
+        return true;
+    }
+
+    /// <summary>Reads chunk <paramref name="chunk"/>'s arrays into <paramref name="target"/>, segment by segment in parallel, each segment's hash into <paramref name="hashes"/>.</summary>
+    private void ReadSegments(int chunk, PinnedChunk target, int[] firstSegment, ulong[] hashes, ParallelOptions parallel)
+    {
+        var c = Header.Chunks[chunk];
+        Parallel.For(0, hashes.Length, parallel, item =>
+        {
+            int a = 0;
+            while (firstSegment[a + 1] <= item) a++; // past empty arrays too
+            int segment = item - firstSegment[a];
             var destination = target.Bytes(a);
-            Bytes(chunk, a).CopyTo(destination);
+            long start = (long)segment * PlanCacheFormat.SegmentBytes;
+            int length = (int)Math.Min(PlanCacheFormat.SegmentBytes, destination.Length - start);
+            Read(c.Offsets[a] + start, destination.Slice((int)start, length));
             // The copy is what is used, so the copy is what is checked.
-            bad[a] = PlanCacheFormat.Checksum(destination) != c.Checksums[a];
+            hashes[item] = PlanCacheFormat.SegmentChecksum(destination, segment);
         });
-        int first = Array.IndexOf(bad, true);
-        problem = first < 0 ? null : $"damaged: chunk {chunk + 1}'s {ChunkArrays.Name(first)} do not match their checksum";
-        return first < 0;
+    }
+
+    /// <summary>Fills <paramref name="destination"/> with the file's bytes from <paramref name="offset"/> on (the header vouched they are there).</summary>
+    private void Read(long offset, Span<byte> destination)
+    {
+        while (!destination.IsEmpty)
+        {
+            int read = RandomAccess.Read(_file, destination, offset);
+            if (read <= 0) throw new IOException($"{Path}: ended early at byte {offset}.");
+            destination = destination[read..];
+            offset += read;
+        }
     }
 
     public void Dispose()
@@ -127,5 +177,6 @@ internal sealed unsafe class PlanCacheReader : IDisposable
         _view.SafeMemoryMappedViewHandle.ReleasePointer();
         _view.Dispose();
         _map.Dispose();
+        _file.Dispose();
     }
 }

@@ -57,7 +57,7 @@ internal sealed class PlanCacheWriter : IDisposable
             var data = bytes(a);
             offsets[a] = _end;
             lengths[a] = data.Length / ChunkArrays.ElementBytes[a];
-            checksums[a] = PlanCacheFormat.Checksum(data);
+            checksums[a] = PlanCacheFormat.ArrayChecksum(data);
             RandomAccess.Write(_file, data, _end);
             _end = PlanCacheFormat.Align(_end + data.Length);
         }
