@@ -50,7 +50,9 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
         if (p.Order == CpuRunOrder.Tiles) return ExecuteTiles(p, images, options, threads);
         int batch = BatchSize(images, p);
         using var team = new WorkerTeam(threads);
-        using var buffers = new CpuRunBuffers(threads, CpuLayerPlan.PaddedLength(p.MaxWidth));
+        // Arenas reserved for the batch's rows at their densest, as the batch was sized for them (not where the caller set the batch size).
+        long reserve = _engineOptions.MaxBatchImages > 0 ? 0 : (long)Math.Min(batch, images.Count) * p.MaxWidth / threads;
+        using var buffers = new CpuRunBuffers(threads, CpuLayerPlan.PaddedLength(p.MaxWidth), reserve);
         var readOut = p.ReadOut == ReadOut.Class ? new ClassReadOut(images.Count, p.Outputs, options.KeepFinalFeatures) : null;
         var run = new BatchedRun(p, options, batch, team, buffers, new LayerStatistics?[p.LayerCount], new long[p.LayerCount], images, readOut);
         RunFrom(run, new BatchRows(images), 0);
@@ -219,8 +221,9 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
     /// Whether the batches, each as far as <paramref name="first"/> (the first of
     /// <paramref name="parts"/>), should now go on as one: when the first has fallen to half its
     /// share of a batch, or when the survivors of all (estimated from the first) fit one batch and
-    /// their rows fit the arenas the batches work in (so the merged batch takes no new memory for
-    /// its rows: at 65536 x 1920 an earlier rule merged rows that needed 5.8 GB of new arenas).
+    /// their rows fit the part of the arenas the batches have used (so the merged batch starts in
+    /// memory already touched: at 65536 x 1920 an earlier rule merged rows that needed 5.8 GB of
+    /// new arenas).
     /// </summary>
     private static bool MergeNow(BatchedRun all, CpuRun first, int parts)
     {
@@ -228,7 +231,7 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
         if ((long)first.Live.Count * parts > all.Batch) return false;
         long merged = first.LiveImageEntries * parts;
         var buffers = all.Buffers;
-        return CpuRun.ArenaEntries(merged, buffers.Threads, buffers.Padded, parity: 0, fromFirstLayer: false) <= buffers.SmallestArenaEntries;
+        return CpuRun.ArenaEntries(merged, buffers.Threads, buffers.Padded, parity: 0, fromFirstLayer: false) <= buffers.SmallestTouchedEntries;
     }
 
     /// <summary>

@@ -8,7 +8,11 @@ namespace SpDnn.Engines.Cpu;
 /// batch take gigabytes: a new run per batch touched them all again, so sets of images split
 /// into batches ran slower per image than sets that fit one batch.
 /// </summary>
-internal sealed class CpuRunBuffers(int threads, int padded) : IDisposable
+/// <param name="reserveEntries">Entries each arena is made with at least: room for every row of a
+/// batch at its densest, reserved but touched only as used (untouched pages take no memory), so
+/// that neither later batches nor the merged one grow an arena by copying it into fresh memory
+/// (65536 x 1920's merged rows, nearly dense, grew them five times over).</param>
+internal sealed class CpuRunBuffers(int threads, int padded, long reserveEntries = 0) : IDisposable
 {
     private readonly SparseArena?[][] _arenas = [new SparseArena?[threads], new SparseArena?[threads]];
     private CpuRun.WorkerScratch[]? _scratch;
@@ -28,7 +32,7 @@ internal sealed class CpuRunBuffers(int threads, int padded) : IDisposable
     public SparseArena Arena(int parity, int worker, int capacity)
     {
         ref var arena = ref _arenas[parity][worker];
-        if (arena is null) arena = new SparseArena(capacity);
+        if (arena is null) arena = new SparseArena((int)Math.Min(Array.MaxLength, Math.Max(capacity, reserveEntries)));
         else arena.Reuse();
         return arena;
     }
@@ -50,13 +54,13 @@ internal sealed class CpuRunBuffers(int threads, int padded) : IDisposable
     /// <summary>The outputs of tiles split by output neurons (few live rows), made when first needed.</summary>
     public CpuRun.SplitScratch Split => _split ??= new CpuRun.SplitScratch(padded, 2 * threads, 2 * threads);
 
-    /// <summary>Entries of the smallest arena made so far (0 before any): what a merged batch's rows fit in without new memory.</summary>
-    public long SmallestArenaEntries
+    /// <summary>Entries of the least-used arena's touched part (0 before any): what a merged batch's rows fit in without touching new memory.</summary>
+    public long SmallestTouchedEntries
     {
         get
         {
             var made = _arenas.SelectMany(a => a).OfType<SparseArena>().ToList();
-            return made.Count == 0 ? 0 : made.Min(a => (long)a.Indices.Length);
+            return made.Count == 0 ? 0 : made.Min(a => (long)a.HighWater);
         }
     }
 

@@ -25,7 +25,20 @@ internal sealed class SparseArena
     public float[] Values { get; private set; }
 
     /// <summary>Entries written this layer.</summary>
-    public int Count { get; set; }
+    public int Count
+    {
+        get => _count;
+        set
+        {
+            _count = value;
+            if (value > HighWater) HighWater = value;
+        }
+    }
+
+    private int _count;
+
+    /// <summary>The most entries written in any layer: how much of the arrays has been touched.</summary>
+    public int HighWater { get; private set; }
 
     /// <summary>
     /// Empties the arena for another run, keeping its arrays whatever their size: they were made
