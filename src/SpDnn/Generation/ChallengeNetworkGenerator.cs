@@ -13,7 +13,7 @@ namespace SpDnn.Generation;
 /// were drawn in turn. Layers are built on demand in O(one layer) memory and may be requested from
 /// several threads at once; each permutation is computed once, when first needed.
 /// </summary>
-public sealed class ChallengeNetworkGenerator : ILayerSource
+public sealed class ChallengeNetworkGenerator : ILayerSource, IRecyclingLayerSource
 {
     /// <summary>Layers of the largest official network of each size; later layers are an extension.</summary>
     public const int OfficialLayers = 1920;
@@ -96,22 +96,27 @@ public sealed class ChallengeNetworkGenerator : ILayerSource
     }
 
     /// <inheritdoc/>
-    public NetworkLayer GetLayer(int index)
+    public NetworkLayer GetLayer(int index) => GetLayer(index, recycled: null);
+
+    /// <summary><see cref="GetLayer(int)"/> into the arrays of an earlier layer's weights (all layers have the same lengths).</summary>
+    NetworkLayer IRecyclingLayerSource.GetLayer(int index, CsrMatrix? recycled) => GetLayer(index, recycled);
+
+    private NetworkLayer GetLayer(int index, CsrMatrix? recycled)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, LayerCount);
         int block = index / _stages, stage = index % _stages;
         int[]? permutation = block == 0 ? null : Permutation(block);
-        return new NetworkLayer(index, BuildWeights(stage, permutation), NetworkLayer.ConstantBias(Neurons, _bias));
+        return new NetworkLayer(index, BuildWeights(stage, permutation, recycled), NetworkLayer.ConstantBias(Neurons, _bias));
     }
 
-    private CsrMatrix BuildWeights(int stage, int[]? permutation)
+    private CsrMatrix BuildWeights(int stage, int[]? permutation, CsrMatrix? recycled)
     {
         int n = Neurons, m = _blockSize, mask = m - 1, shift = 1 << stage;
         int nnz = n * Fan;
-        var offsets = GC.AllocateUninitializedArray<int>(n + 1);
-        var columns = GC.AllocateUninitializedArray<int>(nnz);
-        var values = GC.AllocateUninitializedArray<float>(nnz);
+        var offsets = recycled?.RowOffsets.Length == n + 1 ? recycled.RowOffsets : GC.AllocateUninitializedArray<int>(n + 1);
+        var columns = recycled?.ColumnIndices.Length == nnz ? recycled.ColumnIndices : GC.AllocateUninitializedArray<int>(nnz);
+        var values = recycled?.Values.Length == nnz ? recycled.Values : GC.AllocateUninitializedArray<float>(nnz);
         for (int r = 0; r <= n; r++) offsets[r] = r * Fan;
         values.AsSpan().Fill(ChallengeSpec.Weight);
 

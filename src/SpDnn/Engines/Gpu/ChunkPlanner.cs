@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using SpDnn.Model;
 
 namespace SpDnn.Engines.Gpu;
@@ -18,7 +19,8 @@ internal readonly record struct PlannedLayer(long NonZeros, long FullComputed, l
     int Inputs, int Outputs, bool KeepsZeroRowsZero, bool General);
 
 /// <summary>
-/// Plans the layers of one chunk, in parallel, into the layouts <see cref="LayerChunk"/> packs:
+/// Plans the layers of one chunk, in parallel, into the layouts <see cref="LayerChunk"/> packs
+/// (the tiled ones in pooled buffers, given back when the chunk is disposed):
 /// per layer the tiled layout of every output, the one with duplicate outputs merged (per
 /// <see cref="GpuEngineOptions.MergeDuplicateOutputs"/>) and, where <see cref="FullWidthKernel"/>
 /// sends the layer there, the resident-input layout (and with it the column-lane and the tail's).
@@ -28,29 +30,35 @@ internal readonly record struct PlannedLayer(long NonZeros, long FullComputed, l
 /// <param name="splitLanes">Lanes an output the resident-input layouts are interleaved for (<see cref="SplitColumnKernel"/>; 0: none).</param>
 internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions options, int residentColumns, bool columnLanes, bool tail, int splitLanes)
 {
+    private readonly IRecyclingLayerSource? _recycling = network as IRecyclingLayerSource;
+    private readonly ConcurrentBag<CsrMatrix> _doneWith = [];
+
     /// <summary>Plans layers <paramref name="first"/> .. <paramref name="first"/>+<paramref name="count"/>-1; fills <paramref name="layers"/> (one entry per layer).</summary>
     public LayerChunk Plan(int first, int count, Span<PlannedLayer> layers, ParallelOptions parallel)
     {
         int neurons = network.Neurons;
-        var tiled = new TiledLayer[count];
-        var merged = new TiledLayer[count];
+        var tiled = new PooledTiledLayer[count];
+        var merged = new PooledTiledLayer[count];
         var resident = new TiledLayer?[count];
         var lanes = new TiledLayer?[count];
         var tails = new TiledLayer?[count];
         var shapes = new (int Inputs, int Outputs, bool KeepsZeroRowsZero, bool General)[count];
         Parallel.For(0, count, parallel, i =>
         {
-            var layer = network.GetLayer(first + i);
+            var layer = _recycling is { } recycling
+                ? recycling.GetLayer(first + i, _doneWith.TryTake(out var recycled) ? recycled : null)
+                : network.GetLayer(first + i);
             if (layer.Bias.Length != layer.Neurons)
                 throw new ArgumentException($"Layer {first + i + 1} of {network.Description} has {layer.Bias.Length} biases, expected {layer.Neurons}.");
             // The inputs' chain and the widest layer are checked by the plan, across chunks.
             shapes[i] = (layer.Inputs, layer.Neurons, layer.KeepsZeroRowsZero(), layer.Form != LayerForm.Challenge || layer.Inputs != neurons);
             // Off: both rows the full layout; on: both the merged one; auto: one each.
-            (TiledLayer full, TiledLayer? once) = options.MergeDuplicateOutputs switch
+            // Pooled: the buffers of one chunk's layouts serve the next once this one is packed.
+            (PooledTiledLayer full, PooledTiledLayer? once) = options.MergeDuplicateOutputs switch
             {
-                DuplicateOutputMerge.Off => (TiledLayerPlanner.Plan(layer, mergeDuplicates: false), null),
-                DuplicateOutputMerge.On => (TiledLayerPlanner.Plan(layer), null),
-                _ => TiledLayerPlanner.PlanBoth(layer),
+                DuplicateOutputMerge.Off => (TiledLayerPlanner.PlanPooled(layer, mergeDuplicates: false), null),
+                DuplicateOutputMerge.On => (TiledLayerPlanner.PlanPooled(layer), null),
+                _ => TiledLayerPlanner.PlanBothPooled(layer),
             };
             tiled[i] = full;
             merged[i] = once ?? full;
@@ -66,13 +74,15 @@ internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions option
             _ = tails[i]?.ExactProductBounds;
             _ = tiled[i].ExactProductBounds;
             _ = merged[i].ExactProductBounds;
+            // The layouts keep the bias, not the weights: their arrays serve the next layer read.
+            if (_recycling is not null) _doneWith.Add(layer.Weights);
         });
         for (int i = 0; i < count; i++)
             layers[i] = new PlannedLayer(tiled[i].NonZeros, tiled[i].ComputedNonZeros, merged[i].ComputedNonZeros, tiled[i].WarpRowCount,
-                tiled[i].Footprint.Length, resident[i] is not null, lanes[i] is not null,
+                tiled[i].FootprintLength, resident[i] is not null, lanes[i] is not null,
                 shapes[i].Inputs, shapes[i].Outputs, shapes[i].KeepsZeroRowsZero, shapes[i].General);
         return new LayerChunk(first, tiled, merged, resident, lanes, tails);
     }
 
-    private static bool ScatteredInputs(TiledLayer full, int neurons) => full.Footprint.Length >= GpuPlan.ResidentStagingRatio * neurons;
+    private static bool ScatteredInputs(PooledTiledLayer full, int neurons) => full.FootprintLength >= GpuPlan.ResidentStagingRatio * neurons;
 }

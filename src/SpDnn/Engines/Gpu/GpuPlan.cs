@@ -458,7 +458,7 @@ internal sealed class GpuPlan : IEnginePlan
                     ReplanFrom(c, problem!);
                     start = Stopwatch.GetTimestamp();
                 }
-                var chunk = _planner.Plan(first, count, _layers.AsSpan(first, count), _parallel);
+                using var chunk = _planner.Plan(first, count, _layers.AsSpan(first, count), _parallel);
                 CheckShapes(first, count);
                 _planSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
                 start = Stopwatch.GetTimestamp();

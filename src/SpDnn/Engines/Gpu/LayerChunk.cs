@@ -14,8 +14,9 @@ namespace SpDnn.Engines.Gpu;
 /// resident-input layout of every output for <see cref="TailProgram"/>. Where neighbouring
 /// rows are one layout, its arrays are stored once. The table and the arrays' lengths are worked
 /// out here; <see cref="PackInto"/> writes the arrays, in parallel, into a page-locked buffer.
+/// Disposing gives the buffers of pooled layouts (<see cref="PooledTiledLayer"/>) back once packed.
 /// </summary>
-internal sealed class LayerChunk
+internal sealed class LayerChunk : IDisposable
 {
     /// <summary>Entries per table row.</summary>
     public const int TableStride = 12;
@@ -34,7 +35,7 @@ internal sealed class LayerChunk
     private static ReadOnlySpan<int> TableEntry => [-1, OutputsBase, CopyStartsBase, CopiesBase, BlockStagesBase, StageStartsBase, FootprintBase,
         WarpRowsBase, SlotBase, -1, BiasBase];
 
-    private readonly TiledLayer[] _rows;
+    private readonly IChunkLayout[] _rows;
     private readonly long[] _starts; // [array * rows + row]: where the row's part of the array starts (repeated rows: the first's)
 
     /// <param name="firstLayer">Index in the network of the first layer.</param>
@@ -43,8 +44,8 @@ internal sealed class LayerChunk
     /// <param name="resident">Each layer's resident-input layout, or null where it has none (its row then repeats the merged one).</param>
     /// <param name="columnLanes">Each layer's column-lane layout, or null where it has none (its row then repeats the resident one).</param>
     /// <param name="tail">Each layer's resident-input layout without merged duplicates (the tail's: copies are written one after another), or null (its row then repeats the column-lane one).</param>
-    public LayerChunk(int firstLayer, IReadOnlyList<TiledLayer> full, IReadOnlyList<TiledLayer> merged, IReadOnlyList<TiledLayer?>? resident = null,
-        IReadOnlyList<TiledLayer?>? columnLanes = null, IReadOnlyList<TiledLayer?>? tail = null)
+    public LayerChunk(int firstLayer, IReadOnlyList<IChunkLayout> full, IReadOnlyList<IChunkLayout> merged, IReadOnlyList<IChunkLayout?>? resident = null,
+        IReadOnlyList<IChunkLayout?>? columnLanes = null, IReadOnlyList<IChunkLayout?>? tail = null)
     {
         if (tail is not null && tail.Count != full.Count) throw new ArgumentException("One tail layout (or null) per layer.", nameof(tail));
         if (columnLanes is not null && columnLanes.Count != full.Count) throw new ArgumentException("One column-lane layout (or null) per layer.", nameof(columnLanes));
@@ -52,7 +53,7 @@ internal sealed class LayerChunk
         if (resident is not null && resident.Count != full.Count) throw new ArgumentException("One resident-input layout (or null) per layer.", nameof(resident));
         FirstLayer = firstLayer;
         Count = full.Count;
-        _rows = new TiledLayer[RowsPerLayer * Count];
+        _rows = new IChunkLayout[RowsPerLayer * Count];
         for (int i = 0; i < Count; i++)
         {
             _rows[RowsPerLayer * i + FullRow] = full[i];
@@ -121,7 +122,7 @@ internal sealed class LayerChunk
             if (r > 0 && ReferenceEquals(_rows[r], _rows[r - 1])) return;
             int size = ChunkArrays.ElementBytes[a];
             var destination = target.Bytes(a).Slice((int)(_starts[a * rows + r] * size), (int)(Length(_rows[r], a) * size));
-            var source = Source(_rows[r], a);
+            var source = _rows[r].ArrayBytes(a);
             // A layout without copies gets zero starts, so the kernel needs no case of its own.
             if (source.IsEmpty) destination.Clear();
             else source.CopyTo(destination);
@@ -129,23 +130,15 @@ internal sealed class LayerChunk
     }
 
     /// <summary>Elements layout <paramref name="l"/> has in array <paramref name="array"/>.</summary>
-    private static long Length(TiledLayer l, int array) => array == ChunkArrays.CopyStarts && l.CopyStarts.Length == 0
-        ? l.Outputs.Length + 1
-        : Source(l, array).Length / ChunkArrays.ElementBytes[array];
-
-    /// <summary>The bytes of <paramref name="l"/>'s part of array <paramref name="array"/> (copy starts: empty when it has no copies).</summary>
-    private static ReadOnlySpan<byte> Source(TiledLayer l, int array) => array switch
+    private static long Length(IChunkLayout l, int array)
     {
-        ChunkArrays.Outputs => MemoryMarshal.AsBytes(l.Outputs.AsSpan()),
-        ChunkArrays.CopyStarts => MemoryMarshal.AsBytes(l.CopyStarts.AsSpan()),
-        ChunkArrays.Copies => MemoryMarshal.AsBytes(l.Copies.AsSpan()),
-        ChunkArrays.BlockStages => MemoryMarshal.AsBytes(l.BlockStages.AsSpan()),
-        ChunkArrays.StageStarts => MemoryMarshal.AsBytes(l.StageStarts.AsSpan()),
-        ChunkArrays.Footprint => MemoryMarshal.AsBytes(l.Footprint.AsSpan()),
-        ChunkArrays.WarpRows => MemoryMarshal.AsBytes(l.WarpRows.AsSpan()),
-        ChunkArrays.SlotIndex => MemoryMarshal.AsBytes(l.SlotIndex.AsSpan()),
-        ChunkArrays.SlotValue => MemoryMarshal.AsBytes(l.SlotValue.AsSpan()),
-        ChunkArrays.Bias => MemoryMarshal.AsBytes(l.Bias.AsSpan()),
-        _ => throw new ArgumentOutOfRangeException(nameof(array)),
-    };
+        var bytes = l.ArrayBytes(array);
+        return array == ChunkArrays.CopyStarts && bytes.IsEmpty ? l.Threads + 1 : bytes.Length / ChunkArrays.ElementBytes[array];
+    }
+
+    /// <summary>Gives back the pooled buffers of the layouts: call once packed.</summary>
+    public void Dispose()
+    {
+        foreach (var row in _rows) (row as IDisposable)?.Dispose();
+    }
 }

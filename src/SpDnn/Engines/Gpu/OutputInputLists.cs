@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics;
 using SpDnn.Model;
 
 namespace SpDnn.Engines.Gpu;
@@ -39,23 +40,21 @@ internal sealed class OutputInputLists : IDisposable
         var rowStarts = _rowStarts.AsSpan(0, n + 1);
         var entries = _entries.AsSpan(0, columns.Length);
 
-        if (!groupByFirstInput)
-        {
-            // Row j is output j. rowStarts[j + 1] first counts its entries, then is where its
-            // next entry goes, then where it ends, which is where row j + 1 starts.
-            for (int j = 0; j < n; j++) rowOf[j] = outputAt[j] = j;
-            rowStarts.Clear();
-            foreach (int j in columns) rowStarts[j + 1]++;
-            ToStarts(rowStarts);
-            for (int i = 0; i < InputCount; i++)
-                for (int p = inputOffsets[i], end = inputOffsets[i + 1]; p < end; p++)
-                    entries[rowStarts[columns[p] + 1]++] = new Entry(i, values[p]);
-            return;
-        }
-
         var cursorBuffer = ArrayPool<int>.Shared.Rent(n);
         try
         {
+            if (!groupByFirstInput)
+            {
+                // Row j is output j: rowStarts[j + 1] counts its entries, then is where it ends.
+                for (int j = 0; j < n; j++) rowOf[j] = outputAt[j] = j;
+                rowStarts.Clear();
+                foreach (int j in columns) rowStarts[j + 1]++;
+                for (int row = 0; row < n; row++) rowStarts[row + 1] += rowStarts[row];
+                rowStarts[..n].CopyTo(cursorBuffer);
+                Scatter(inputOffsets, columns, values, cursorBuffer.AsSpan(0, n), entries);
+                return;
+            }
+
             // Each output's entry count (in cursor for now) and group (in rowOf for now): its
             // first input plus one, or 0 for an empty list.
             var cursor = cursorBuffer.AsSpan(0, n);
@@ -88,15 +87,65 @@ internal sealed class OutputInputLists : IDisposable
                 outputAt[rowOf[j]] = j;
                 cursor[j] = rowStarts[rowOf[j]];
             }
-            for (int i = 0; i < InputCount; i++)
-                for (int p = inputOffsets[i], end = inputOffsets[i + 1]; p < end; p++)
-                    entries[cursor[columns[p]]++] = new Entry(i, values[p]);
+            Scatter(inputOffsets, columns, values, cursor, entries);
         }
         finally
         {
             ArrayPool<int>.Shared.Return(cursorBuffer);
         }
     }
+
+    /// <summary>
+    /// Writes each entry of the layer (by input, ascending) as (input, weight) to
+    /// entries[cursor[output]++]. In two passes rather than one: writing each entry straight to its
+    /// place touches a cache line per entry all over the 16 MB of a 65536-neuron layer, which on a
+    /// busy many-core host waits on memory; here the first pass appends each entry, with its
+    /// place, to one of at most 256 buckets of consecutive places (one open cache line each), and
+    /// the second moves each bucket's entries within its own few kilobytes. Within a bucket,
+    /// entries keep their order, so each output's inputs still ascend.
+    /// </summary>
+    private static void Scatter(ReadOnlySpan<int> inputOffsets, ReadOnlySpan<int> columns, ReadOnlySpan<float> values, Span<int> cursor, Span<Entry> entries)
+    {
+        int count = entries.Length;
+        if (count == 0) return;
+        int shift = Math.Max(MinBucketShift, BitOperations.Log2((uint)(count - 1) / MaxBuckets) + 1);
+        int buckets = ((count - 1) >> shift) + 1;
+        var placedBuffer = ArrayPool<PlacedEntry>.Shared.Rent(count);
+        var fillBuffer = ArrayPool<int>.Shared.Rent(buckets);
+        try
+        {
+            // Bucket b holds places [b << shift, (b + 1) << shift): exactly that many entries, so
+            // it is filled in the same stretch of placed.
+            var placed = placedBuffer.AsSpan(0, count);
+            var fill = fillBuffer.AsSpan(0, buckets);
+            for (int b = 0; b < buckets; b++) fill[b] = b << shift;
+            int mask = (1 << shift) - 1;
+            for (int i = 0; i < inputOffsets.Length - 1; i++)
+            {
+                for (int p = inputOffsets[i], end = inputOffsets[i + 1]; p < end; p++)
+                {
+                    int place = cursor[columns[p]]++;
+                    placed[fill[place >> shift]++] = new PlacedEntry(place & mask, i, values[p]);
+                }
+            }
+            for (int start = 0; start < count; start += 1 << shift)
+            {
+                var bucket = entries.Slice(start, Math.Min(1 << shift, count - start));
+                foreach (var e in placed.Slice(start, bucket.Length)) bucket[e.Offset] = new Entry(e.Input, e.Weight);
+            }
+        }
+        finally
+        {
+            ArrayPool<PlacedEntry>.Shared.Return(placedBuffer);
+            ArrayPool<int>.Shared.Return(fillBuffer);
+        }
+    }
+
+    /// <summary>Most buckets of <see cref="Scatter"/>, and the fewest places in one (2^MinBucketShift).</summary>
+    private const int MaxBuckets = 256, MinBucketShift = 10;
+
+    /// <summary>An entry on its way to place (bucket start + <see cref="Offset"/>).</summary>
+    private readonly record struct PlacedEntry(int Offset, int Input, float Weight);
 
     /// <summary>Turns counts at [k + 1] into starts at [k + 1] (see the constructor); [0] stays 0.</summary>
     private static void ToStarts(Span<int> next)

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using SpDnn.Model;
 
 namespace SpDnn.Engines.Gpu;
@@ -13,7 +14,7 @@ namespace SpDnn.Engines.Gpu;
 /// Blocks hold either consecutive outputs (the seed's layout) or outputs clustered by their
 /// input lists, so that outputs reading the same inputs share one block's footprint.
 /// </summary>
-internal sealed class TiledLayer
+internal sealed class TiledLayer : IChunkLayout
 {
     public required int Neurons { get; init; }
 
@@ -68,12 +69,28 @@ internal sealed class TiledLayer
     private (float Low, float High)? _exactProductBounds;
 
     public int Blocks => BlockStages.Length - 1;
+    public int Threads => Outputs.Length;
     public int Stages => StageStarts.Length - 1;
 
     /// <summary>Warp-wide rows of slots ("warpnz" in the seed's reports).</summary>
     public long WarpRowCount => WarpRows[^1];
 
     public long PaddedSlots => WarpRowCount * TiledLayout.WarpSize;
+
+    public ReadOnlySpan<byte> ArrayBytes(int array) => array switch
+    {
+        ChunkArrays.Outputs => MemoryMarshal.AsBytes(Outputs.AsSpan()),
+        ChunkArrays.CopyStarts => MemoryMarshal.AsBytes(CopyStarts.AsSpan()),
+        ChunkArrays.Copies => MemoryMarshal.AsBytes(Copies.AsSpan()),
+        ChunkArrays.BlockStages => MemoryMarshal.AsBytes(BlockStages.AsSpan()),
+        ChunkArrays.StageStarts => MemoryMarshal.AsBytes(StageStarts.AsSpan()),
+        ChunkArrays.Footprint => MemoryMarshal.AsBytes(Footprint.AsSpan()),
+        ChunkArrays.WarpRows => MemoryMarshal.AsBytes(WarpRows.AsSpan()),
+        ChunkArrays.SlotIndex => MemoryMarshal.AsBytes(SlotIndex.AsSpan()),
+        ChunkArrays.SlotValue => MemoryMarshal.AsBytes(SlotValue.AsSpan()),
+        ChunkArrays.Bias => MemoryMarshal.AsBytes(Bias.AsSpan()),
+        _ => throw new ArgumentOutOfRangeException(nameof(array)),
+    };
 
     /// <summary>Bytes this layer occupies on the device.</summary>
     public long DeviceBytes =>

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.InteropServices;
 using SpDnn.Model;
 
 namespace SpDnn.Engines.Gpu;
@@ -6,7 +7,7 @@ namespace SpDnn.Engines.Gpu;
 /// <summary>
 /// Lays out a layer block after block, in pooled buffers: each block's footprint, stages, warp
 /// rows and slots are made in one visit of its outputs, while their input lists are in cache.
-/// The totals are known only at the end, when the layout is copied into a <see cref="TiledLayer"/>.
+/// The totals are known only at the end, when the buffers become a <see cref="PooledTiledLayer"/>.
 /// </summary>
 internal sealed class TiledLayerBuilder : IDisposable
 {
@@ -51,10 +52,21 @@ internal sealed class TiledLayerBuilder : IDisposable
     }
 
     /// <summary>Lays out the next block, whose threads compute <paramref name="outputs"/> (at most BlockRows).</summary>
-    public void AddBlock(ReadOnlySpan<int> outputs)
+    /// <param name="outputs">The block's outputs, thread by thread.</param>
+    /// <param name="clustered">The same outputs in any order, best with equal input lists side by side (the clustered order).</param>
+    public void AddBlock(ReadOnlySpan<int> outputs, ReadOnlySpan<int> clustered)
     {
-        // Footprint: the block's distinct inputs, ascending, cut into stages.
-        foreach (int output in outputs) _footprints.Add(_lists.Entries(output));
+        // Footprint: the block's distinct inputs, ascending, cut into stages. A list equal to the
+        // one before adds nothing (Kronecker-built layers have 16 of each, side by side when clustered).
+        var previous = ReadOnlySpan<long>.Empty;
+        foreach (int output in clustered)
+        {
+            var entries = _lists.Entries(output);
+            var asLongs = MemoryMarshal.Cast<OutputInputLists.Entry, long>(entries);
+            if (asLongs.SequenceEqual(previous)) continue;
+            _footprints.Add(entries);
+            previous = asLongs;
+        }
         int footBase = _footprintLength;
         int footLength = _footprints.Drain(_footprint.AsSpan(footBase), _position);
         _footprintLength += footLength;
@@ -62,6 +74,13 @@ internal sealed class TiledLayerBuilder : IDisposable
         int firstStage = _stageCount;
         _blockStages[_blocks + 1] = _blockStages[_blocks] + stages;
         _blocks++;
+        if (stages == 1)
+        {
+            // One stage (Kronecker-built blocks: 16 lists of 32 inputs fill 512 at most): a warp's
+            // rows are its longest list, and each entry's stage offset is its footprint position.
+            AddSingleStageBlock(outputs, footBase + footLength);
+            return;
+        }
 
         var longest = _longest.AsSpan(0, stages * Warps);
         var entryPositions = CountWarpRows(outputs, longest);
@@ -76,6 +95,41 @@ internal sealed class TiledLayerBuilder : IDisposable
             }
         }
         FillSlots(outputs, entryPositions, _warpRows.AsSpan(firstStage * Warps, stages * Warps + 1));
+    }
+
+    /// <summary><see cref="AddBlock"/> for a block whose footprint, ending at <paramref name="footEnd"/>, is one stage.</summary>
+    private void AddSingleStageBlock(ReadOnlySpan<int> outputs, int footEnd)
+    {
+        int firstRow = _stageCount * Warps;
+        _stageCount++;
+        _stageStarts[_stageCount] = footEnd;
+        int blockEntries = 0;
+        for (int wp = 0, local = 0; wp < Warps; wp++)
+        {
+            int longest = 0;
+            for (int end = Math.Min(outputs.Length, local + TiledLayout.WarpSize); local < end; local++)
+            {
+                int length = _lists.Length(outputs[local]);
+                longest = Math.Max(longest, length);
+                blockEntries += length;
+            }
+            _warpRows[firstRow + wp + 1] = _warpRows[firstRow + wp] + longest;
+        }
+        _computedEntries += blockEntries;
+        BlockSlots(_warpRows.AsSpan(firstRow, Warps + 1), out var slotIndex, out var slotValue);
+        var position = _position;
+        int rowBase = _warpRows[firstRow];
+        for (int local = 0; local < outputs.Length; local++)
+        {
+            int wp = local >> LaneBits, lane = local & (TiledLayout.WarpSize - 1);
+            int slot = ((_warpRows[firstRow + wp] - rowBase) << LaneBits) + lane;
+            foreach (var e in _lists.Entries(outputs[local]))
+            {
+                slotIndex[slot] = (ushort)position[e.Input];
+                slotValue[slot] = e.Weight;
+                slot += TiledLayout.WarpSize;
+            }
+        }
     }
 
     /// <summary>
@@ -118,20 +172,7 @@ internal sealed class TiledLayerBuilder : IDisposable
     /// <param name="blockWarpRows">The block's stages' warp row starts, and the end.</param>
     private void FillSlots(ReadOnlySpan<int> outputs, ReadOnlySpan<int> entryPositions, ReadOnlySpan<int> blockWarpRows)
     {
-        long slotEnd = (long)blockWarpRows[^1] * TiledLayout.WarpSize;
-        if (slotEnd > Array.MaxLength) throw new NotSupportedException($"Layer {_layerNumber} needs more than {Array.MaxLength} slots, more than one array holds.");
-        int slotStart = blockWarpRows[0] << LaneBits;
-        if (slotEnd > _slotIndex.Length)
-        {
-            int capacity = (int)Math.Min(Array.MaxLength, Math.Max(slotEnd, 2L * _slotIndex.Length));
-            _slotIndex = Grow(_slotIndex, slotStart, capacity);
-            _slotValue = Grow(_slotValue, slotStart, capacity);
-        }
-        // Cleared here, just before they are filled, rather than in a pass of their own.
-        var slotIndex = _slotIndex.AsSpan(slotStart, (int)slotEnd - slotStart);
-        var slotValue = _slotValue.AsSpan(slotStart, (int)slotEnd - slotStart);
-        slotIndex.Clear();
-        slotValue.Clear();
+        BlockSlots(blockWarpRows, out var slotIndex, out var slotValue);
         for (int local = 0, entry = 0; local < outputs.Length; local++)
         {
             int wp = local >> LaneBits, lane = local & (TiledLayout.WarpSize - 1);
@@ -153,40 +194,42 @@ internal sealed class TiledLayerBuilder : IDisposable
         }
     }
 
-    /// <summary>The layout of the blocks added, in arrays of their own.</summary>
-    /// <param name="threadOutputs">Output (representative) of each block thread; -1: idle.</param>
-    /// <param name="copyStarts">Per thread (and one past the last), where its copies start in <paramref name="copies"/>.</param>
-    /// <param name="copies">Outputs equal to their thread's representative (<see cref="DuplicateOutputs"/>).</param>
-    public TiledLayer ToTiledLayer(int[] threadOutputs, int[] copyStarts, int[] copies, NetworkLayer layer)
+    /// <summary>The block's slots (warp rows <paramref name="blockWarpRows"/>[0] .. [^1] - 1), cleared: padding is 0.</summary>
+    private void BlockSlots(ReadOnlySpan<int> blockWarpRows, out Span<ushort> slotIndex, out Span<float> slotValue)
     {
-        int warpRows = _stageCount * Warps + 1;
-        int slots = _warpRows[warpRows - 1] << LaneBits;
-        return new TiledLayer
+        long slotEnd = (long)blockWarpRows[^1] * TiledLayout.WarpSize;
+        if (slotEnd > Array.MaxLength) throw new NotSupportedException($"Layer {_layerNumber} needs more than {Array.MaxLength} slots, more than one array holds.");
+        int slotStart = blockWarpRows[0] << LaneBits;
+        if (slotEnd > _slotIndex.Length)
         {
-            Neurons = _lists.Count,
-            Outputs = threadOutputs,
-            CopyStarts = copyStarts,
-            Copies = copies,
-            BlockStages = _blockStages,
-            StageStarts = Copy<int>(_stageStarts.AsSpan(0, _stageCount + 1)),
-            Footprint = Copy<int>(_footprint.AsSpan(0, _footprintLength)),
-            WarpRows = Copy<int>(_warpRows.AsSpan(0, warpRows)),
-            SlotIndex = Copy<ushort>(_slotIndex.AsSpan(0, slots)),
-            SlotValue = Copy<float>(_slotValue.AsSpan(0, slots)),
-            Bias = layer.Bias,
-            Inputs = layer.Inputs,
-            Form = layer.Form,
-            NonZeros = layer.Weights.NonZeros,
-            ComputedNonZeros = _computedEntries,
-        };
+            int capacity = (int)Math.Min(Array.MaxLength, Math.Max(slotEnd, 2L * _slotIndex.Length));
+            _slotIndex = Grow(_slotIndex, slotStart, capacity);
+            _slotValue = Grow(_slotValue, slotStart, capacity);
+        }
+        // Cleared here, just before they are filled, rather than in a pass of their own.
+        slotIndex = _slotIndex.AsSpan(slotStart, (int)slotEnd - slotStart);
+        slotValue = _slotValue.AsSpan(slotStart, (int)slotEnd - slotStart);
+        slotIndex.Clear();
+        slotValue.Clear();
     }
 
-    /// <summary>A copy in a new array that is not cleared first (every entry is written).</summary>
-    private static T[] Copy<T>(ReadOnlySpan<T> source)
+    /// <summary>
+    /// The layout of the blocks added, in the builder's buffers, which pass to it (the builder
+    /// then holds none): <paramref name="threadOutputs"/>, <paramref name="copyStarts"/> and
+    /// <paramref name="copies"/>, pooled, pass to it too.
+    /// </summary>
+    /// <param name="threadOutputs">Output (representative) of each block thread; -1: idle (<paramref name="threads"/> used).</param>
+    /// <param name="copyStarts">Per thread (and one past the last), where its copies start in <paramref name="copies"/>; empty: no copies.</param>
+    /// <param name="copies">Outputs equal to their thread's representative (<see cref="DuplicateOutputs"/>; <paramref name="copyCount"/> used).</param>
+    public PooledTiledLayer Finish(int[] threadOutputs, int threads, int[] copyStarts, int[] copies, int copyCount, NetworkLayer layer)
     {
-        var copy = GC.AllocateUninitializedArray<T>(source.Length);
-        source.CopyTo(copy);
-        return copy;
+        int slots = _warpRows[_stageCount * Warps] << LaneBits;
+        var layout = new PooledTiledLayer(_lists.Count, threads, threadOutputs, copyStarts, copies, copyCount, _blockStages,
+            _stageStarts, _stageCount, _footprint, _footprintLength, _warpRows, _slotIndex, _slotValue, slots, layer, _computedEntries);
+        _stageStarts = _footprint = _warpRows = [];
+        _slotIndex = [];
+        _slotValue = [];
+        return layout;
     }
 
     /// <summary>A larger pooled buffer holding the first <paramref name="used"/> entries of <paramref name="buffer"/>, which goes back to the pool.</summary>
@@ -209,16 +252,19 @@ internal sealed class TiledLayerBuilder : IDisposable
     public void Dispose()
     {
         _footprints.Dispose();
-        ArrayPool<int>.Shared.Return(_footprint);
-        ArrayPool<int>.Shared.Return(_stageStarts);
-        ArrayPool<int>.Shared.Return(_warpRows);
-        ArrayPool<int>.Shared.Return(_longest);
-        ArrayPool<int>.Shared.Return(_position);
-        ArrayPool<int>.Shared.Return(_entryPositions);
-        ArrayPool<ushort>.Shared.Return(_slotIndex);
-        ArrayPool<float>.Shared.Return(_slotValue);
-        _footprint = _stageStarts = _warpRows = _longest = _position = _entryPositions = [];
-        _slotIndex = [];
-        _slotValue = [];
+        Return(ref _footprint);
+        Return(ref _stageStarts);
+        Return(ref _warpRows);
+        Return(ref _longest);
+        Return(ref _position);
+        Return(ref _entryPositions);
+        Return(ref _slotIndex);
+        Return(ref _slotValue);
+    }
+
+    private static void Return<T>(ref T[] buffer)
+    {
+        if (buffer.Length > 0) ArrayPool<T>.Shared.Return(buffer);
+        buffer = [];
     }
 }

@@ -13,18 +13,36 @@ internal static class TiledLayerPlanner
     /// weights and bias once and write it to all of them (<see cref="DuplicateOutputs"/>).</param>
     public static TiledLayer Plan(NetworkLayer layer, bool clusterOutputs = true, bool mergeDuplicates = true)
     {
+        using var layout = PlanPooled(layer, clusterOutputs, mergeDuplicates);
+        return layout.ToTiledLayer();
+    }
+
+    /// <summary><see cref="Plan"/>, the layout left in pooled buffers (dispose it once packed).</summary>
+    public static PooledTiledLayer PlanPooled(NetworkLayer layer, bool clusterOutputs = true, bool mergeDuplicates = true)
+    {
         if (!clusterOutputs) return PlanLayouts(layer, clusterOutputs: false, merged: false).Full;
         var (full, merged) = PlanLayouts(layer, clusterOutputs: true, merged: mergeDuplicates);
-        return merged ?? full;
+        if (merged is null) return full;
+        full.Dispose();
+        return merged;
     }
 
     /// <summary>
     /// The clustered layout of every output, and the layout that computes duplicate outputs once
     /// (null when the layer has none), from one transpose and one clustering.
     /// </summary>
-    public static (TiledLayer Full, TiledLayer? Merged) PlanBoth(NetworkLayer layer) => PlanLayouts(layer, clusterOutputs: true, merged: true);
+    public static (TiledLayer Full, TiledLayer? Merged) PlanBoth(NetworkLayer layer)
+    {
+        var (full, merged) = PlanBothPooled(layer);
+        using (full)
+        using (merged)
+            return (full.ToTiledLayer(), merged?.ToTiledLayer());
+    }
 
-    private static (TiledLayer Full, TiledLayer? Merged) PlanLayouts(NetworkLayer layer, bool clusterOutputs, bool merged)
+    /// <summary><see cref="PlanBoth"/>, the layouts left in pooled buffers (dispose them once packed).</summary>
+    public static (PooledTiledLayer Full, PooledTiledLayer? Merged) PlanBothPooled(NetworkLayer layer) => PlanLayouts(layer, clusterOutputs: true, merged: true);
+
+    private static (PooledTiledLayer Full, PooledTiledLayer? Merged) PlanLayouts(NetworkLayer layer, bool clusterOutputs, bool merged)
     {
         var w = layer.Weights;
         int n = w.Columns;
@@ -41,8 +59,16 @@ internal static class TiledLayerPlanner
             copyStarts.AsSpan(0, n + 1).Clear();
             var full = Lay(lists, layer, order.AsSpan(0, n), copyStarts, copies, sortBlocks: clusterOutputs);
             if (!merged) return (full, null);
-            int distinct = DuplicateOutputs.Merge(lists, layer.Bias, order.AsSpan(0, n), copyStarts, copies);
-            return (full, distinct < n ? Lay(lists, layer, order.AsSpan(0, distinct), copyStarts, copies, sortBlocks: true) : null);
+            try
+            {
+                int distinct = DuplicateOutputs.Merge(lists, layer.Bias, order.AsSpan(0, n), copyStarts, copies);
+                return (full, distinct < n ? Lay(lists, layer, order.AsSpan(0, distinct), copyStarts, copies, sortBlocks: true) : null);
+            }
+            catch
+            {
+                full.Dispose();
+                throw;
+            }
         }
         finally
         {
@@ -58,38 +84,55 @@ internal static class TiledLayerPlanner
     /// ascending when <paramref name="sortBlocks"/>, so neighbouring threads write neighbouring
     /// outputs where they can.
     /// </summary>
-    private static TiledLayer Lay(OutputInputLists lists, NetworkLayer layer, ReadOnlySpan<int> order, int[] copyStarts, int[] copies, bool sortBlocks)
+    private static PooledTiledLayer Lay(OutputInputLists lists, NetworkLayer layer, ReadOnlySpan<int> order, int[] copyStarts, int[] copies, bool sortBlocks)
     {
         int count = order.Length;
         int blocks = (count + TiledLayout.BlockRows - 1) / TiledLayout.BlockRows;
-        var threadOutputs = new int[blocks * TiledLayout.BlockRows];
-        var threadCopyStarts = new int[threadOutputs.Length + 1];
-        var threadCopies = new int[copyStarts[count]];
-        threadOutputs.AsSpan(count).Fill(-1);
-        var positions = new int[TiledLayout.BlockRows];
-        var keys = new int[TiledLayout.BlockRows];
-        int copyAt = 0;
-        using var builder = new TiledLayerBuilder(lists, blocks, layer.Weights.NonZeros, layer.Index + 1);
-        for (int first = 0; first < count; first += TiledLayout.BlockRows)
+        int threads = blocks * TiledLayout.BlockRows;
+        int copyCount = copyStarts[count];
+        var threadOutputs = ArrayPool<int>.Shared.Rent(threads);
+        // Without copies (every full layout) the starts stay empty: all zero, as packing writes them.
+        var threadCopyStarts = copyCount == 0 ? [] : ArrayPool<int>.Shared.Rent(threads + 1);
+        var threadCopies = copyCount == 0 ? [] : ArrayPool<int>.Shared.Rent(copyCount);
+        var builder = new TiledLayerBuilder(lists, blocks, layer.Weights.NonZeros, layer.Index + 1);
+        try
         {
-            int length = Math.Min(TiledLayout.BlockRows, count - first);
-            for (int t = 0; t < length; t++)
+            threadOutputs.AsSpan(count, threads - count).Fill(-1);
+            Span<int> positions = stackalloc int[TiledLayout.BlockRows];
+            int copyAt = 0;
+            for (int first = 0; first < count; first += TiledLayout.BlockRows)
             {
-                keys[t] = order[first + t];
-                positions[t] = first + t;
+                int length = Math.Min(TiledLayout.BlockRows, count - first);
+                var keys = threadOutputs.AsSpan(first, length);
+                order.Slice(first, length).CopyTo(keys);
+                if (copyCount == 0)
+                {
+                    if (sortBlocks) keys.Sort();
+                }
+                else
+                {
+                    for (int t = 0; t < length; t++) positions[t] = first + t;
+                    if (sortBlocks) keys.Sort(positions[..length]);
+                    for (int t = 0; t < length; t++)
+                    {
+                        threadCopyStarts[first + t] = copyAt;
+                        int from = copyStarts[positions[t]], to = copyStarts[positions[t] + 1];
+                        copies.AsSpan(from, to - from).CopyTo(threadCopies.AsSpan(copyAt));
+                        copyAt += to - from;
+                    }
+                }
+                builder.AddBlock(keys, order.Slice(first, length));
             }
-            if (sortBlocks) Array.Sort(keys, positions, 0, length);
-            for (int t = 0; t < length; t++)
-            {
-                threadOutputs[first + t] = keys[t];
-                threadCopyStarts[first + t] = copyAt;
-                int from = copyStarts[positions[t]], to = copyStarts[positions[t] + 1];
-                copies.AsSpan(from, to - from).CopyTo(threadCopies.AsSpan(copyAt));
-                copyAt += to - from;
-            }
-            builder.AddBlock(threadOutputs.AsSpan(first, length));
+            if (copyCount > 0) threadCopyStarts.AsSpan(count, threads + 1 - count).Fill(copyAt);
+            var layout = builder.Finish(threadOutputs, threads, threadCopyStarts, threadCopies, copyCount, layer);
+            threadOutputs = threadCopyStarts = threadCopies = [];
+            return layout;
         }
-        threadCopyStarts.AsSpan(count).Fill(copyAt);
-        return builder.ToTiledLayer(threadOutputs, threadCopyStarts, threadCopies, layer);
+        finally
+        {
+            builder.Dispose();
+            foreach (var buffer in new[] { threadOutputs, threadCopyStarts, threadCopies })
+                if (buffer.Length > 0) ArrayPool<int>.Shared.Return(buffer);
+        }
     }
 }

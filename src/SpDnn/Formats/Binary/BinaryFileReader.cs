@@ -1,4 +1,5 @@
 using System.IO.MemoryMappedFiles;
+using System.Runtime.InteropServices;
 using SpDnn.Model;
 
 namespace SpDnn.Formats;
@@ -74,22 +75,52 @@ internal sealed unsafe class BinaryFileReader : IDisposable
     private int ColumnsOf(BinarySection s) => s.Columns > 0 ? s.Columns : Header.Columns;
 
     /// <summary>Section <paramref name="index"/> as a matrix (<see cref="BinaryHeader.Columns"/> columns, or the section's own in version 2), and its bias if stored.</summary>
-    public (CsrMatrix Matrix, float[]? Bias) ReadSection(int index)
+    /// <param name="index">0-based section index.</param>
+    /// <param name="recycled">A matrix this reader gave out before and nothing reads any more: its arrays are overwritten where their lengths fit.</param>
+    public (CsrMatrix Matrix, float[]? Bias) ReadSection(int index, CsrMatrix? recycled = null)
     {
         var s = _sections[index];
         int columns = ColumnsOf(s);
         int biasLength = (s.Flags & BinaryFormat.FlagBias) != 0 ? columns : 0;
         var layout = BinaryFormat.SectionLayout(s.Rows, s.NonZeros, biasLength);
-        if (Checksum(s.Offset, s.Length) != s.Checksum)
-            throw new SpDnnDataException(Path, $"corrupt section {index + 1} (checksum mismatch)", byteOffset: s.Offset);
         int nnz = (int)s.NonZeros;
-        var offsets = Copy<int>(s.Offset, s.Rows + 1);
-        var cols = Copy<int>(s.Offset + layout.Columns, nnz);
-        var vals = Copy<float>(s.Offset + layout.Values, nnz);
-        float[]? bias = biasLength > 0 ? Copy<float>(s.Offset + layout.Bias, biasLength) : null;
+        var offsets = Reuse(recycled?.RowOffsets, s.Rows + 1);
+        var cols = Reuse(recycled?.ColumnIndices, nnz);
+        var vals = Reuse(recycled?.Values, nnz);
+        float[]? bias = biasLength > 0 ? GC.AllocateUninitializedArray<float>(biasLength) : null;
+        // One pass over the section: each piece hashed, then copied out while it is in cache.
+        Span<(long Offset, long Bytes)> parts = [(0, 4L * offsets.Length), (layout.Columns, 4L * nnz), (layout.Values, 4L * nnz), (layout.Bias, 4L * biasLength)];
+        var hash = new System.IO.Hashing.XxHash64();
+        for (long done = 0; done < s.Length;)
+        {
+            int piece = (int)Math.Min(s.Length - done, CopyPieceBytes);
+            hash.Append(new ReadOnlySpan<byte>(_base + s.Offset + done, piece));
+            for (int a = 0; a < parts.Length; a++)
+            {
+                long from = Math.Max(done, parts[a].Offset), to = Math.Min(done + piece, parts[a].Offset + parts[a].Bytes);
+                if (from >= to) continue;
+                var target = a switch
+                {
+                    0 => MemoryMarshal.AsBytes(offsets.AsSpan()),
+                    1 => MemoryMarshal.AsBytes(cols.AsSpan()),
+                    2 => MemoryMarshal.AsBytes(vals.AsSpan()),
+                    _ => MemoryMarshal.AsBytes(bias.AsSpan()),
+                };
+                new ReadOnlySpan<byte>(_base + s.Offset + from, (int)(to - from)).CopyTo(target[(int)(from - parts[a].Offset)..]);
+            }
+            done += piece;
+        }
+        if (hash.GetCurrentHashAsUInt64() != s.Checksum)
+            throw new SpDnnDataException(Path, $"corrupt section {index + 1} (checksum mismatch)", byteOffset: s.Offset);
         Validate(index, s, offsets, cols, columns);
         return (new CsrMatrix(s.Rows, columns, offsets, cols, vals), bias);
     }
+
+    /// <summary>Bytes of a section hashed and copied at a time: small enough to stay in a core's cache in between.</summary>
+    private const int CopyPieceBytes = 256 << 10;
+
+    /// <summary><paramref name="recycled"/> when it has <paramref name="length"/> elements, else a new array.</summary>
+    private static T[] Reuse<T>(T[]? recycled, int length) => recycled?.Length == length ? recycled : GC.AllocateUninitializedArray<T>(length);
 
     /// <summary>
     /// Rows <paramref name="start"/> .. start+count-1 of section <paramref name="index"/>, copying only

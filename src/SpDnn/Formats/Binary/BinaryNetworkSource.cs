@@ -7,7 +7,7 @@ namespace SpDnn.Formats;
 /// Version 1 holds square challenge-form layers; version 2 any shapes, forms and read-out, all
 /// known from the index on opening.
 /// </summary>
-internal sealed class BinaryNetworkSource : ILayerSource, IDisposable
+internal sealed class BinaryNetworkSource : IRecyclingLayerSource, IDisposable
 {
     private readonly BinaryFileReader _file;
     private readonly float? _bias;
@@ -103,11 +103,13 @@ internal sealed class BinaryNetworkSource : ILayerSource, IDisposable
         return hash.GetCurrentHashAsUInt128();
     }
 
-    public NetworkLayer GetLayer(int index)
+    public NetworkLayer GetLayer(int index) => GetLayer(index, recycled: null);
+
+    public NetworkLayer GetLayer(int index, CsrMatrix? recycled)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, LayerCount);
-        var (weights, storedBias) = _file.ReadSection(index);
+        var (weights, storedBias) = _file.ReadSection(index, recycled);
         var bias = _bias is { } constant ? NetworkLayer.ConstantBias(weights.Columns, constant)
             : storedBias ?? throw new SpDnnDataException(_file.Path, $"layer {index + 1} stores no bias", byteOffset: _file.Section(index).Offset);
         return new NetworkLayer(index, weights, bias) { Form = _forms[index] };
