@@ -100,7 +100,7 @@ internal sealed class OutputInputLists : IDisposable
     /// entries[cursor[output]++]. In two passes rather than one: writing each entry straight to its
     /// place touches a cache line per entry all over the 16 MB of a 65536-neuron layer, which on a
     /// busy many-core host waits on memory; here the first pass appends each entry, with its
-    /// place, to one of at most 256 buckets of consecutive places (one open cache line each), and
+    /// place, to one of (about) 256 buckets of consecutive places (one open cache line each), and
     /// the second moves each bucket's entries within its own few kilobytes. Within a bucket,
     /// entries keep their order, so each output's inputs still ascend.
     /// </summary>
@@ -108,7 +108,10 @@ internal sealed class OutputInputLists : IDisposable
     {
         int count = entries.Length;
         if (count == 0) return;
-        int shift = Math.Max(MinBucketShift, BitOperations.Log2((uint)(count - 1) / MaxBuckets) + 1);
+        // A place within its bucket and the input share 32 bits (8-byte entries on the way, not
+        // 12): more, smaller buckets where the inputs need more bits (only beyond 2^22 inputs).
+        int inputBits = 32 - BitOperations.LeadingZeroCount((uint)Math.Max(0, inputOffsets.Length - 2));
+        int shift = Math.Min(32 - inputBits, Math.Max(MinBucketShift, BitOperations.Log2((uint)(count - 1) / MaxBuckets) + 1));
         int buckets = ((count - 1) >> shift) + 1;
         var placedBuffer = ArrayPool<PlacedEntry>.Shared.Rent(count);
         var fillBuffer = ArrayPool<int>.Shared.Rent(buckets);
@@ -119,19 +122,21 @@ internal sealed class OutputInputLists : IDisposable
             var placed = placedBuffer.AsSpan(0, count);
             var fill = fillBuffer.AsSpan(0, buckets);
             for (int b = 0; b < buckets; b++) fill[b] = b << shift;
-            int mask = (1 << shift) - 1;
+            uint mask = (1u << shift) - 1;
             for (int i = 0; i < inputOffsets.Length - 1; i++)
             {
+                uint input = (uint)i << shift;
                 for (int p = inputOffsets[i], end = inputOffsets[i + 1]; p < end; p++)
                 {
                     int place = cursor[columns[p]]++;
-                    placed[fill[place >> shift]++] = new PlacedEntry(place & mask, i, values[p]);
+                    placed[fill[place >> shift]++] = new PlacedEntry(input | ((uint)place & mask), values[p]);
                 }
             }
             for (int start = 0; start < count; start += 1 << shift)
             {
                 var bucket = entries.Slice(start, Math.Min(1 << shift, count - start));
-                foreach (var e in placed.Slice(start, bucket.Length)) bucket[e.Offset] = new Entry(e.Input, e.Weight);
+                foreach (var e in placed.Slice(start, bucket.Length))
+                    bucket[(int)(e.InputAndOffset & mask)] = new Entry((int)(e.InputAndOffset >> shift), e.Weight);
             }
         }
         finally
@@ -141,11 +146,11 @@ internal sealed class OutputInputLists : IDisposable
         }
     }
 
-    /// <summary>Most buckets of <see cref="Scatter"/>, and the fewest places in one (2^MinBucketShift).</summary>
+    /// <summary>Most buckets of <see cref="Scatter"/> (more only for inputs of over 22 bits), and the fewest places in one (2^MinBucketShift).</summary>
     private const int MaxBuckets = 256, MinBucketShift = 10;
 
-    /// <summary>An entry on its way to place (bucket start + <see cref="Offset"/>).</summary>
-    private readonly record struct PlacedEntry(int Offset, int Input, float Weight);
+    /// <summary>An entry on its way: its input above the shift, its place in its bucket below.</summary>
+    private readonly record struct PlacedEntry(uint InputAndOffset, float Weight);
 
     /// <summary>Turns counts at [k + 1] into starts at [k + 1] (see the constructor); [0] stays 0.</summary>
     private static void ToStarts(Span<int> next)
