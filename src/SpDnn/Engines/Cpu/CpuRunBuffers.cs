@@ -64,8 +64,11 @@ internal sealed class CpuRunBuffers(int threads, int padded, long reserveEntries
         }
     }
 
-    /// <summary>Bytes the arenas hold (their arrays' lengths): the rows' share of the run's memory.</summary>
+    /// <summary>Bytes the arenas hold (their arrays' lengths, reserved: untouched pages take no memory).</summary>
     public long ArenaBytes => _arenas.SelectMany(a => a).Sum(a => a is null ? 0L : (long)a.Indices.Length * (sizeof(int) + sizeof(float)));
+
+    /// <summary>Bytes of the arenas written so far (their high-water marks): the rows' share of the run's memory.</summary>
+    public long TouchedBytes => _arenas.SelectMany(a => a).Sum(a => a is null ? 0L : (long)a.HighWater * (sizeof(int) + sizeof(float)));
 
     public void Dispose()
     {
