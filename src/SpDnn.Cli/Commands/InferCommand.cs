@@ -44,7 +44,7 @@ public static class InferCommand
             EngineFactory.Check(parse.GetValue(engine) ?? EngineFactory.Auto);
             string? networkPath = parse.GetValue(network), imagesPath = parse.GetValue(images), truthPath = parse.GetValue(truth);
             int? layerCount = parse.GetValue(layers);
-            SpDnn.Model.ImageBatch? loadedImages = null;
+            Task<SpDnn.Model.ImageBatch>? loadingImages = null;
             if (networkPath is null)
             {
                 int n = parse.GetValue(neurons);
@@ -53,7 +53,7 @@ public static class InferCommand
                 var dataset = DefaultDataset.Ensure(GenerateCommand.Cache(parse.GetValue(data)), n, layerCount.Value, StepProgress.For(config.Error));
                 (networkPath, imagesPath) = (dataset.Network, dataset.Images);
                 truthPath ??= dataset.Truth;
-                loadedImages = dataset.LoadedImages;
+                loadingImages = dataset.LoadingImages;
             }
             OutputGuard.Check([("--network", networkPath), ("--images", imagesPath), ("--truth", truthPath), ("--labels", parse.GetValue(labels))],
                 [("--categories-out", parse.GetValue(categoriesOut)), ("--predictions-out", parse.GetValue(predictionsOut))]);
@@ -74,7 +74,7 @@ public static class InferCommand
                 PredictionsOut = parse.GetValue(predictionsOut),
                 Clock = clock,
                 PlanCache = parse.GetValue(planCache),
-                LoadedImages = loadedImages,
+                LoadingImages = loadingImages,
             };
             return new InferRunner(config.Output, config.Error, StepProgress.For(config.Error)).Run(request);
         });

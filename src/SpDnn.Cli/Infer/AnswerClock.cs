@@ -30,6 +30,9 @@ public sealed class AnswerClock
     /// <summary>Since the command's first step.</summary>
     public double CommandSeconds => Stopwatch.GetElapsedTime(_started).TotalSeconds;
 
+    /// <summary>From the command's first step to <paramref name="timestamp"/> (a <see cref="Stopwatch.GetTimestamp"/>), on any thread.</summary>
+    public double CommandSecondsAt(long timestamp) => Stopwatch.GetElapsedTime(_started, timestamp).TotalSeconds;
+
     /// <summary>Since the start of the process.</summary>
     public double TotalSeconds => StartupSeconds + CommandSeconds;
 }

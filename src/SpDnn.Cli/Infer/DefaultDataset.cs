@@ -16,13 +16,17 @@ public static class DefaultDataset
     public const int Neurons = 1024;
     public const int Layers = 120;
 
-    /// <param name="LoadedImages">The images, already read (or made) from <paramref name="Images"/>: not read again.</param>
-    public sealed record Paths(string Network, string Images, string? Truth, ImageBatch? LoadedImages = null);
+    /// <param name="LoadingImages">The images of <paramref name="Images"/>, being read (or made before): not read again.</param>
+    public sealed record Paths(string Network, string Images, string? Truth, Task<ImageBatch>? LoadingImages = null);
 
     public static Paths Ensure(ChallengeDataCache cache, int neurons, int layers, StepProgress progress)
     {
-        var images = progress.Run($"images N={neurons} (made once, then cached)", 1000,
-            bar => cache.Images(neurons, bar is null ? null : new Progress<double>(f => bar.Report((int)(f * 1000)))));
+        // Cached images are read on another thread, while the network is checked and the engine
+        // opens and plans (65536's 3 GB take seconds); images not made yet are made here, with progress.
+        var images = File.Exists(cache.ImagesPath(neurons))
+            ? Task.Run(() => cache.Images(neurons))
+            : Task.FromResult(progress.Run($"images N={neurons} (made once, then cached)", 1000,
+                bar => cache.Images(neurons, bar is null ? null : new Progress<double>(f => bar.Report((int)(f * 1000))))));
 
         string network = Path.Combine(cache.Folder, "networks", $"neuron{neurons}-l{layers}.bin");
         if (!IsUsable(network, layers))

@@ -27,6 +27,9 @@ public sealed record InferRequest
     public string? PlanCache { get; init; }
     /// <summary>Started when the command began (before any data was made or read): the time to answer runs from it.</summary>
     public AnswerClock Clock { get; init; } = new();
-    /// <summary>The images of <see cref="Images"/> when the command has read them already (the generated dataset).</summary>
-    public SpDnn.Model.ImageBatch? LoadedImages { get; init; }
+    /// <summary>
+    /// The images of <see cref="Images"/> when the command reads them already (the generated dataset's,
+    /// read on another thread while the engine opens and plans, or made before).
+    /// </summary>
+    public Task<SpDnn.Model.ImageBatch>? LoadingImages { get; init; }
 }

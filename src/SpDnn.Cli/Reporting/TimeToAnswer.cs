@@ -33,6 +33,20 @@ public sealed record TimeToAnswer
     public double InferenceSeconds { get; init; }
 
     /// <summary>
+    /// Of the whole wait, opening the engine (the GPU's device, its context and the kernels loaded
+    /// at opening), in <see cref="OtherSeconds"/>; 0 where not measured (bench). The images are read
+    /// meanwhile.
+    /// </summary>
+    public double EngineSeconds { get; init; }
+
+    /// <summary>
+    /// Reading the images and the truth, on another thread while the engine opens and plans
+    /// (<c>infer</c>; 0 in bench): only what the run still waited for once planning had started is
+    /// in <see cref="LoadSeconds"/>.
+    /// </summary>
+    public double ImagesSeconds { get; init; }
+
+    /// <summary>
     /// The rest: the runtime starting, opening the engine (the GPU's device and context), allocating
     /// the run's buffers, reading the answer out, checking the truth and writing the categories.
     /// </summary>
@@ -54,6 +68,10 @@ public sealed record TimeToAnswer
     {
         var c = CultureInfo.InvariantCulture;
         string parts = string.Create(c, $"{TotalSeconds:F3} s: load {LoadSeconds:F3}, plan {PlanSeconds:F3} (exposed), upload {UploadSeconds:F3}, inference {InferenceSeconds:F3}, other {OtherSeconds:F3}");
-        return StartupSeconds > 0 ? parts + string.Create(c, $" (of it startup {StartupSeconds:F3})") : parts;
+        var of = new List<string>();
+        if (StartupSeconds > 0) of.Add(string.Create(c, $"startup {StartupSeconds:F3}"));
+        if (EngineSeconds > 0) of.Add(string.Create(c, $"engine open {EngineSeconds:F3}"));
+        if (of.Count > 0) parts += $" (of it {string.Join(", ", of)})";
+        return ImagesSeconds > 0 ? parts + string.Create(c, $"; images read in {ImagesSeconds:F3} beside") : parts;
     }
 }
