@@ -8,21 +8,23 @@ namespace SpDnn.Bench.Planning;
 
 /// <summary>
 /// The GPU engine's whole planning of a challenge network, as <c>spdnn infer</c> meets it: the
-/// network generated into memory first (not timed), then <c>Plan</c> on the device (CUDA when
+/// network generated into memory first (not timed), or read from its binary file while planning
+/// (<c>--network</c>, as <c>spdnn infer</c> reads it), then <c>Plan</c> on the device (CUDA when
 /// present, else ILGPU's CPU simulator, whose uploads are copies in memory). Reports the wall time
 /// of the <c>Plan</c> call, the time until every chunk is in device memory, and the plan's own
 /// split (planning layers, packing, uploading; with a cache, reading and writing it).
 /// </summary>
 internal static class GpuPlanRun
 {
-    public static void Run(int neurons, int layers, int repeat, string? planCache, int threads)
+    public static void Run(string? networkPath, int neurons, int layers, int repeat, string? planCache, int threads, int layersPerChunk)
     {
-        var generator = new ChallengeNetworkGenerator(neurons, layers);
         var load = Stopwatch.StartNew();
-        var network = InMemoryNetwork.Load(generator);
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"network {neurons} x {layers} generated in {load.Elapsed.TotalSeconds:F2} s"));
+        using var file = networkPath is null ? null : SpDnn.Formats.NetworkLoader.Open(networkPath, layers) as IDisposable;
+        ILayerSource network = file as ILayerSource ?? InMemoryNetwork.Load(new ChallengeNetworkGenerator(neurons, layers));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"network {network.Description} {(file is null ? "generated" : "opened")} in {load.Elapsed.TotalSeconds:F2} s"));
         var accelerator = GpuEngine.IsCudaAvailable() ? GpuAcceleratorChoice.Cuda : GpuAcceleratorChoice.CpuSimulator;
-        using var engine = new GpuEngine(new GpuEngineOptions { Accelerator = accelerator });
+        var defaults = new GpuEngineOptions();
+        using var engine = new GpuEngine(new GpuEngineOptions { Accelerator = accelerator, LayersPerChunk = layersPerChunk > 0 ? layersPerChunk : defaults.LayersPerChunk });
         Console.WriteLine($"device: {engine.DeviceDescription}");
         var options = new InferenceOptions { Threads = threads, PlanCacheFolder = planCache, Note = note => Console.WriteLine($"note: {note}") };
         for (int r = 0; r < repeat; r++)

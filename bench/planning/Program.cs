@@ -4,7 +4,7 @@
 //   dotnet run -c Release --project bench/planning -- [BenchmarkDotNet options]
 //   dotnet run -c Release --project bench/planning -- cpu-time [--repeat 5] [--cases challenge-65536,...] [--out DIR]
 //   dotnet run -c Release --project bench/planning -- layer-time [--network FILE | --neurons 65536] [--first 13] [--layers 8] [--repeat 2] [--threads 1]
-//   dotnet run -c Release --project bench/planning -- gpu-plan [--neurons 65536] [--layers 64] [--repeat 2] [--threads T] [--plan-cache DIR]
+//   dotnet run -c Release --project bench/planning -- gpu-plan [--network FILE | --neurons 65536] [--layers 64] [--repeat 2] [--threads T] [--plan-cache DIR] [--chunk 32]
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Exporters;
@@ -15,8 +15,8 @@ using SpDnn.Bench.Planning;
 
 if (args.Length > 0 && args[0] == "gpu-plan")
 {
-    int neurons = 65536, layers = 64, repeat = 2, threads = 0;
-    string? cache = null;
+    int neurons = 65536, layers = 64, repeat = 2, threads = 0, chunk = 0;
+    string? cache = null, network = null;
     for (int a = 1; a < args.Length; a++)
     {
         switch (args[a])
@@ -26,10 +26,12 @@ if (args.Length > 0 && args[0] == "gpu-plan")
             case "--repeat": repeat = int.Parse(args[++a]); break;
             case "--threads": threads = int.Parse(args[++a]); break;
             case "--plan-cache": cache = args[++a]; break;
+            case "--network": network = args[++a]; break;
+            case "--chunk": chunk = int.Parse(args[++a]); break;
             default: throw new ArgumentException($"Unknown option {args[a]}.");
         }
     }
-    GpuPlanRun.Run(neurons, layers, repeat, cache, threads);
+    GpuPlanRun.Run(network, neurons, layers, repeat, cache, threads, chunk);
     return;
 }
 

@@ -19,8 +19,9 @@ internal readonly record struct PlannedLayer(long NonZeros, long FullComputed, l
     int Inputs, int Outputs, bool KeepsZeroRowsZero, bool General);
 
 /// <summary>
-/// Plans the layers of one chunk, in parallel, into the layouts <see cref="LayerChunk"/> packs
-/// (the tiled ones in pooled buffers, given back when the chunk is disposed):
+/// Plans layers, each on its own thread (the plan's layer workers, or in parallel a chunk at a
+/// time), into the layouts <see cref="LayerChunk"/> packs (the tiled ones in pooled buffers,
+/// given back when the chunk is disposed):
 /// per layer the tiled layout of every output, the one with duplicate outputs merged (per
 /// <see cref="GpuEngineOptions.MergeDuplicateOutputs"/>) and, where <see cref="FullWidthKernel"/>
 /// sends the layer there, the resident-input layout (and with it the column-lane and the tail's).
@@ -33,55 +34,61 @@ internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions option
     private readonly IRecyclingLayerSource? _recycling = network as IRecyclingLayerSource;
     private readonly ConcurrentBag<CsrMatrix> _doneWith = [];
 
-    /// <summary>Plans layers <paramref name="first"/> .. <paramref name="first"/>+<paramref name="count"/>-1; fills <paramref name="layers"/> (one entry per layer).</summary>
+    /// <summary>Plans layers <paramref name="first"/> .. <paramref name="first"/>+<paramref name="count"/>-1 in parallel; fills <paramref name="layers"/> (one entry per layer).</summary>
     public LayerChunk Plan(int first, int count, Span<PlannedLayer> layers, ParallelOptions parallel)
     {
+        var planned = new LayerLayouts[count];
+        Parallel.For(0, count, parallel, i => planned[i] = PlanLayer(first + i));
+        for (int i = 0; i < count; i++) layers[i] = planned[i].Planned;
+        return Assemble(first, planned);
+    }
+
+    /// <summary>The chunk of the layers <paramref name="layers"/> (consecutive, from <paramref name="first"/>), which then owns their buffers.</summary>
+    public static LayerChunk Assemble(int first, IReadOnlyList<LayerLayouts> layers) =>
+        new(first, [.. layers.Select(l => l.Full)], [.. layers.Select(l => l.Merged)], [.. layers.Select(l => l.Resident)],
+            [.. layers.Select(l => l.ColumnLanes)], [.. layers.Select(l => l.Tail)]);
+
+    /// <summary>
+    /// Plans layer <paramref name="k"/> into its layouts; any number of layers at once, each on
+    /// its own thread. A layer read from a recycling source is read into the arrays of one
+    /// planned before.
+    /// </summary>
+    public LayerLayouts PlanLayer(int k)
+    {
         int neurons = network.Neurons;
-        var tiled = new PooledTiledLayer[count];
-        var merged = new PooledTiledLayer[count];
-        var resident = new TiledLayer?[count];
-        var lanes = new TiledLayer?[count];
-        var tails = new TiledLayer?[count];
-        var shapes = new (int Inputs, int Outputs, bool KeepsZeroRowsZero, bool General)[count];
-        Parallel.For(0, count, parallel, i =>
+        var layer = _recycling is { } recycling
+            ? recycling.GetLayer(k, _doneWith.TryTake(out var recycled) ? recycled : null)
+            : network.GetLayer(k);
+        if (layer.Bias.Length != layer.Neurons)
+            throw new ArgumentException($"Layer {k + 1} of {network.Description} has {layer.Bias.Length} biases, expected {layer.Neurons}.");
+        // The inputs' chain and the widest layer are checked by the plan, across chunks.
+        bool general = layer.Form != LayerForm.Challenge || layer.Inputs != neurons;
+        // Off: both rows the full layout; on: both the merged one; auto: one each.
+        // Pooled: the buffers of one chunk's layouts serve the next once this one is packed.
+        (PooledTiledLayer full, PooledTiledLayer? once) = options.MergeDuplicateOutputs switch
         {
-            var layer = _recycling is { } recycling
-                ? recycling.GetLayer(first + i, _doneWith.TryTake(out var recycled) ? recycled : null)
-                : network.GetLayer(first + i);
-            if (layer.Bias.Length != layer.Neurons)
-                throw new ArgumentException($"Layer {first + i + 1} of {network.Description} has {layer.Bias.Length} biases, expected {layer.Neurons}.");
-            // The inputs' chain and the widest layer are checked by the plan, across chunks.
-            shapes[i] = (layer.Inputs, layer.Neurons, layer.KeepsZeroRowsZero(), layer.Form != LayerForm.Challenge || layer.Inputs != neurons);
-            // Off: both rows the full layout; on: both the merged one; auto: one each.
-            // Pooled: the buffers of one chunk's layouts serve the next once this one is packed.
-            (PooledTiledLayer full, PooledTiledLayer? once) = options.MergeDuplicateOutputs switch
-            {
-                DuplicateOutputMerge.Off => (TiledLayerPlanner.PlanPooled(layer, mergeDuplicates: false), null),
-                DuplicateOutputMerge.On => (TiledLayerPlanner.PlanPooled(layer), null),
-                _ => TiledLayerPlanner.PlanBothPooled(layer),
-            };
-            tiled[i] = full;
-            merged[i] = once ?? full;
-            resident[i] = residentColumns > 0 && (options.Kernel == FullWidthKernel.Resident || ScatteredInputs(full, layer.Inputs) || residentColumns >= GpuPlan.WideTileColumns)
-                ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: true, splitLanes)
-                : null;
-            // Scanned here, in parallel, rather than while packing.
-            _ = resident[i]?.ExactProductBounds;
-            lanes[i] = resident[i] is { } r && columnLanes && (options.Kernel == FullWidthKernel.Resident || GpuPlan.MayFuse(r, options))
-                ? ColumnLaneLayerPlanner.Plan(layer, mergeDuplicates: true) : null;
-            _ = lanes[i]?.ExactProductBounds;
-            tails[i] = resident[i] is not null && tail ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: false) : null;
-            _ = tails[i]?.ExactProductBounds;
-            _ = tiled[i].ExactProductBounds;
-            _ = merged[i].ExactProductBounds;
-            // The layouts keep the bias, not the weights: their arrays serve the next layer read.
-            if (_recycling is not null) _doneWith.Add(layer.Weights);
-        });
-        for (int i = 0; i < count; i++)
-            layers[i] = new PlannedLayer(tiled[i].NonZeros, tiled[i].ComputedNonZeros, merged[i].ComputedNonZeros, tiled[i].WarpRowCount,
-                tiled[i].FootprintLength, resident[i] is not null, lanes[i] is not null,
-                shapes[i].Inputs, shapes[i].Outputs, shapes[i].KeepsZeroRowsZero, shapes[i].General);
-        return new LayerChunk(first, tiled, merged, resident, lanes, tails);
+            DuplicateOutputMerge.Off => (TiledLayerPlanner.PlanPooled(layer, mergeDuplicates: false), null),
+            DuplicateOutputMerge.On => (TiledLayerPlanner.PlanPooled(layer), null),
+            _ => TiledLayerPlanner.PlanBothPooled(layer),
+        };
+        var merged = once ?? full;
+        var resident = residentColumns > 0 && (options.Kernel == FullWidthKernel.Resident || ScatteredInputs(full, layer.Inputs) || residentColumns >= GpuPlan.WideTileColumns)
+            ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: true, splitLanes)
+            : null;
+        // Scanned here, in parallel, rather than while packing.
+        _ = resident?.ExactProductBounds;
+        var lanes = resident is { } r && columnLanes && (options.Kernel == FullWidthKernel.Resident || GpuPlan.MayFuse(r, options))
+            ? ColumnLaneLayerPlanner.Plan(layer, mergeDuplicates: true) : null;
+        _ = lanes?.ExactProductBounds;
+        var tails = resident is not null && tail ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: false) : null;
+        _ = tails?.ExactProductBounds;
+        _ = full.ExactProductBounds;
+        _ = merged.ExactProductBounds;
+        var planned = new PlannedLayer(full.NonZeros, full.ComputedNonZeros, merged.ComputedNonZeros, full.WarpRowCount, full.FootprintLength,
+            resident is not null, lanes is not null, layer.Inputs, layer.Neurons, layer.KeepsZeroRowsZero(), general);
+        // The layouts keep the bias, not the weights: their arrays serve the next layer read.
+        if (_recycling is not null) _doneWith.Add(layer.Weights);
+        return new LayerLayouts(full, merged, resident, lanes, tails, planned);
     }
 
     private static bool ScatteredInputs(PooledTiledLayer full, int neurons) => full.FootprintLength >= GpuPlan.ResidentStagingRatio * neurons;

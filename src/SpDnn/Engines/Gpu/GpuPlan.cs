@@ -54,6 +54,15 @@ internal sealed class GpuPlan : IEnginePlan
     private readonly BlockingCollection<(PinnedChunk Chunk, bool Kept)> _toWrite = new();
     private readonly Thread _maker, _uploader;
     private readonly object _gate = new();
+    // Layer workers: each takes the next layer to plan, up to the chunk after the one the maker waits for.
+    private readonly object _layerGate = new();
+    private readonly int _layerWorkers;
+    private readonly List<Thread> _workers = [];
+    private readonly LayerLayouts?[] _planned;        // planned layers waiting for their chunk to be complete
+    private readonly int[] _unplanned;                // per chunk, its layers not planned yet
+    private int _nextLayer = int.MaxValue;            // the next layer a worker takes (none before planning starts)
+    private int _planBefore;                          // workers take layers of chunks below this one
+    private long _layerTicks;                         // the workers' time in layers, added up
     private readonly PlanCacheKey? _key;
     private Thread? _writerThread;
     private PlanCacheReader? _reader, _damaged;
@@ -110,6 +119,15 @@ internal sealed class GpuPlan : IEnginePlan
         ChunkCount = (LayerCount + _perChunk - 1) / _perChunk;
         _chunks = new PlanChunk?[ChunkCount];
         _layers = new PlannedLayer[LayerCount];
+        _planned = new LayerLayouts?[LayerCount];
+        _unplanned = new int[ChunkCount];
+        for (int c = 0; c < ChunkCount; c++) _unplanned[c] = Math.Min(_perChunk, LayerCount - c * _perChunk);
+        _layerWorkers = options.Threads > 0 ? options.Threads : Environment.ProcessorCount;
+        // Workers waiting for their next layer wake when planning stops.
+        _stop.Token.Register(() =>
+        {
+            lock (_layerGate) Monitor.PulseAll(_layerGate);
+        });
         _planner = new ChunkPlanner(network, engineOptions, ResidentColumns, ColumnLanes, TailColumns > 0, SplitLanes);
         _copyStream = device.Accelerator.CreateStream();
         _maker = new Thread(Make) { IsBackground = true, Name = "spdnn-gpu-planner" };
@@ -337,7 +355,10 @@ internal sealed class GpuPlan : IEnginePlan
             var parts = new List<string>();
             if (_key is not null) parts.Add(string.Create(c, $"network checksum {_checksumSeconds:F3} s"));
             if (_readSeconds > 0) parts.Add(string.Create(c, $"cache read {_readSeconds:F3} s"));
-            parts.Add(string.Create(c, $"layers {_planSeconds:F3} s"));
+            double work = _layerTicks / (double)Stopwatch.Frequency;
+            int planned = Math.Max(1, _planned.Length);
+            parts.Add(_workers.Count == 0 ? string.Create(c, $"layers {_planSeconds:F3} s")
+                : string.Create(c, $"layers {_planSeconds:F3} s ({_workers.Count} threads, {work:F1} s of work, {work * 1e3 / planned:F1} ms a layer)"));
             parts.Add(string.Create(c, $"packing {_packSeconds:F3} s"));
             parts.Add(string.Create(c, $"upload {_uploadSeconds:F3} s"));
             if (_writeSeconds > 0) parts.Add(string.Create(c, $"cache write {_writeSeconds:F3} s"));
@@ -458,7 +479,8 @@ internal sealed class GpuPlan : IEnginePlan
                     ReplanFrom(c, problem!);
                     start = Stopwatch.GetTimestamp();
                 }
-                using var chunk = _planner.Plan(first, count, _layers.AsSpan(first, count), _parallel);
+                if (_workers.Count == 0) StartLayerWorkers(c);
+                using var chunk = TakePlanned(c);
                 CheckShapes(first, count);
                 _planSeconds += Stopwatch.GetElapsedTime(start).TotalSeconds;
                 start = Stopwatch.GetTimestamp();
@@ -478,6 +500,95 @@ internal sealed class GpuPlan : IEnginePlan
         {
             _toUpload.CompleteAdding();
         }
+    }
+
+    /// <summary>
+    /// Starts the layer workers on the layers of chunk <paramref name="chunk"/> on: from the first
+    /// chunk, or from one the plan cache could not give.
+    /// </summary>
+    private void StartLayerWorkers(int chunk)
+    {
+        lock (_layerGate)
+        {
+            _nextLayer = chunk * _perChunk;
+            _planBefore = chunk + PlannedAhead + 1;
+        }
+        for (int w = 0; w < _layerWorkers; w++)
+        {
+            var worker = new Thread(PlanLayers) { IsBackground = true, Name = "spdnn-gpu-layer-planner" };
+            _workers.Add(worker);
+            worker.Start();
+        }
+    }
+
+    /// <summary>
+    /// Chunks the workers plan beyond the one the maker waits for or packs: one, so that no worker
+    /// waits for a chunk to be packed (nor for its slowest layer), and host memory holds the
+    /// layouts of two or three chunks.
+    /// </summary>
+    private const int PlannedAhead = 1;
+
+    /// <summary>
+    /// A layer worker: plans the next layer in order, as long as its chunk is at most
+    /// <see cref="PlannedAhead"/> beyond the one the maker waits for; stops after the last layer,
+    /// or when planning stops.
+    /// </summary>
+    private void PlanLayers()
+    {
+        try
+        {
+            while (true)
+            {
+                int k;
+                lock (_layerGate)
+                {
+                    while (!_stop.IsCancellationRequested && _nextLayer < LayerCount && _nextLayer / _perChunk >= _planBefore) Monitor.Wait(_layerGate);
+                    if (_stop.IsCancellationRequested || _nextLayer >= LayerCount) return;
+                    k = _nextLayer++;
+                }
+                long start = Stopwatch.GetTimestamp();
+                var layouts = _planner.PlanLayer(k);
+                Interlocked.Add(ref _layerTicks, Stopwatch.GetTimestamp() - start);
+                lock (_layerGate)
+                {
+                    _planned[k] = layouts;
+                    if (--_unplanned[k / _perChunk] == 0) Monitor.PulseAll(_layerGate);
+                }
+            }
+        }
+        catch (Exception e)
+        {
+            // As a parallel loop reports it (the CLI reports the first inner exception).
+            Fail(new AggregateException(e));
+            lock (_layerGate) Monitor.PulseAll(_layerGate);
+        }
+    }
+
+    /// <summary>
+    /// Chunk <paramref name="chunk"/> once the workers have planned all its layers (letting them on
+    /// to the next chunk meanwhile); throws when planning stopped.
+    /// </summary>
+    private LayerChunk TakePlanned(int chunk)
+    {
+        int first = chunk * _perChunk, count = Math.Min(_perChunk, LayerCount - first);
+        var layers = new LayerLayouts[count];
+        lock (_layerGate)
+        {
+            _planBefore = Math.Max(_planBefore, chunk + PlannedAhead + 1);
+            Monitor.PulseAll(_layerGate);
+            while (_unplanned[chunk] > 0)
+            {
+                _stop.Token.ThrowIfCancellationRequested();
+                Monitor.Wait(_layerGate);
+            }
+            for (int i = 0; i < count; i++)
+            {
+                layers[i] = _planned[first + i]!;
+                _planned[first + i] = null;
+                _layers[first + i] = layers[i].Planned;
+            }
+        }
+        return ChunkPlanner.Assemble(first, layers);
     }
 
     /// <summary>
@@ -672,6 +783,9 @@ internal sealed class GpuPlan : IEnginePlan
         lock (_gate) finish = _failure is null && _writer is not null && !_stop.IsCancellationRequested;
         if (!finish) _stop.Cancel();
         if (_maker.IsAlive) _maker.Join();
+        // With the maker done, the workers have planned every layer or were stopped with it.
+        foreach (var worker in _workers) worker.Join();
+        foreach (var layouts in _planned) layouts?.Dispose();
         if (_uploader.IsAlive) _uploader.Join();
         if (_writerThread?.IsAlive == true) _writerThread.Join();
         foreach (var chunk in _chunks)
