@@ -186,6 +186,47 @@ public sealed class GpuPlanCacheTests
     }
 
     [Fact]
+    public void ABinaryNetworkFileRewrittenWithOneWeightChangedNeverReadsThePlanOfTheOldOne()
+    {
+        // The key of a binary file comes from its index (every layer's checksum), not its weights:
+        // a second run reads the cache without reading the layers, and a rewritten file is keyed anew.
+        using var dir = new TempDirectory();
+        string cache = Path.Combine(dir.Path, "plans"), path = Path.Combine(dir.Path, "net.bin");
+        var network = Network();
+        SpDnn.Formats.NetworkWriter.Write(network, path, SpDnn.Formats.StorageFormat.Binary);
+        Assert.StartsWith("written ", RunFile(cache, path).CacheState);
+        var (again, state, notes) = RunFile(cache, path);
+        Assert.StartsWith("read ", state);
+        Assert.Empty(notes);
+        AssertReferenceBits(again);
+
+        var layers = Enumerable.Range(0, Layers).Select(network.GetLayer).ToArray();
+        var w = layers[4].Weights;
+        var values = (float[])w.Values.Clone();
+        values[^1] = -values[^1];
+        layers[4] = layers[4] with { Weights = new CsrMatrix(w.Rows, w.Columns, w.RowOffsets, w.ColumnIndices, values) };
+        var changed = new InMemoryNetwork(layers);
+        File.Delete(path);
+        SpDnn.Formats.NetworkWriter.Write(changed, path, SpDnn.Formats.StorageFormat.Binary);
+        var (result, changedState, changedNotes) = RunFile(cache, path);
+        Assert.StartsWith("written ", changedState);
+        Assert.Empty(changedNotes);
+        AssertReferenceBits(result, changed);
+        Assert.Equal(2, Directory.GetFiles(cache, "*.plan").Length);
+    }
+
+    /// <summary><see cref="Run"/> on a network read from its binary file as <c>spdnn infer</c> reads it (layers read while planning).</summary>
+    private static (InferenceResult Result, string CacheState, List<string> Notes) RunFile(string folder, string path)
+    {
+        var notes = new List<string>();
+        var options = new InferenceOptions { KeepFinalFeatures = true, PlanCacheFolder = folder, Note = notes.Add };
+        using var network = SpDnn.Formats.NetworkLoader.Open(path);
+        using var engine = Engine();
+        var result = engine.Infer(network, Images, options);
+        return (result, result.Details["planCache"], notes);
+    }
+
+    [Fact]
     public void TheChecksumIsOfTheContentNotTheSource()
     {
         var network = Network();
