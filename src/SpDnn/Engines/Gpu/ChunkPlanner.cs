@@ -29,7 +29,8 @@ internal readonly record struct PlannedLayer(long NonZeros, long FullComputed, l
 /// <param name="columnLanes">Layers with a resident-input layout also get the column-lane one (<see cref="ColumnLaneLayerPlanner"/>).</param>
 /// <param name="tail">Layers with a resident-input layout also get one without merged duplicates, for <see cref="TailProgram"/>.</param>
 /// <param name="splitLanes">Lanes an output the resident-input layouts are interleaved for (<see cref="SplitColumnKernel"/>; 0: none).</param>
-internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions options, int residentColumns, bool columnLanes, bool tail, int splitLanes)
+/// <param name="partInputs">Inputs per part of the resident-input layouts (<see cref="GpuPlan.PartInputs"/>; 0: one part).</param>
+internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions options, int residentColumns, bool columnLanes, bool tail, int splitLanes, int partInputs = 0)
 {
     private readonly IRecyclingLayerSource? _recycling = network as IRecyclingLayerSource;
     private readonly ConcurrentBag<CsrMatrix> _doneWith = [];
@@ -72,8 +73,10 @@ internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions option
             _ => TiledLayerPlanner.PlanBothPooled(layer),
         };
         var merged = once ?? full;
-        var resident = residentColumns > 0 && (options.Kernel == FullWidthKernel.Resident || ScatteredInputs(full, layer.Inputs) || residentColumns >= GpuPlan.WideTileColumns)
-            ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: true, splitLanes)
+        // Wide tiles made by input parts do not count for the rule (measured with every input staged).
+        var resident = residentColumns > 0 && (options.Kernel == FullWidthKernel.Resident || ScatteredInputs(full, layer.Inputs)
+            || (residentColumns >= GpuPlan.WideTileColumns && partInputs == 0))
+            ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: true, splitLanes, partInputs)
             : null;
         // Scanned here, in parallel, rather than while packing.
         _ = resident?.ExactProductBounds;

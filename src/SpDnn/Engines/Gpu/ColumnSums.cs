@@ -35,6 +35,9 @@ internal interface IColumnSums<TSelf> where TSelf : struct
     /// </summary>
     void Write(ArrayView<float> output, long at, int valid);
 
+    /// <summary>Sums as <see cref="Write"/> left them at output[at ..] (columns past <paramref name="valid"/>: +0 where not written).</summary>
+    TSelf Read(ArrayView<float> output, long at, int valid);
+
     /// <summary>A bit per column whose value is nonzero.</summary>
     int Mask();
 }
@@ -62,6 +65,9 @@ internal struct PairSums : IColumnSums<PairSums>
         output[at] = S0;
         if (valid > 1) output[at + 1] = S1;
     }
+
+    public readonly PairSums Read(ArrayView<float> output, long at, int valid) =>
+        new() { S0 = output[at], S1 = valid > 1 ? output[at + 1] : 0f };
 
     public readonly int Mask() => (S0 != 0f ? 1 : 0) | (S1 != 0f ? 2 : 0);
 }
@@ -95,6 +101,9 @@ internal struct TripleSums : IColumnSums<TripleSums>
         if (valid > 2) output[at + 2] = S2;
     }
 
+    public readonly TripleSums Read(ArrayView<float> output, long at, int valid) =>
+        new() { S0 = output[at], S1 = valid > 1 ? output[at + 1] : 0f, S2 = valid > 2 ? output[at + 2] : 0f };
+
     public readonly int Mask() => (S0 != 0f ? 1 : 0) | (S1 != 0f ? 2 : 0) | (S2 != 0f ? 4 : 0);
 }
 
@@ -113,6 +122,8 @@ internal struct QuadSums : IColumnSums<QuadSums>
     public readonly QuadSums Activated<TForms>(TForms form, float bias) where TForms : struct, IKernelLayerForms<TForms> => new() { Q = ActivateQuad(form, Q, bias) };
 
     public readonly void Write(ArrayView<float> output, long at, int valid) => output.Cast<Quad>().SubView(at / 4, 1).AsAligned16()[0] = Q;
+
+    public readonly QuadSums Read(ArrayView<float> output, long at, int valid) => new() { Q = output.Cast<Quad>().SubView(at / 4, 1).AsAligned16()[0] };
 
     public readonly int Mask() => QuadMask(Q);
 
@@ -160,6 +171,12 @@ internal struct OctetSums : IColumnSums<OctetSums>
         row[1] = Q1;
     }
 
+    public readonly OctetSums Read(ArrayView<float> output, long at, int valid)
+    {
+        var row = output.Cast<Quad>().SubView(at / 4, 2).AsAligned16();
+        return new OctetSums { Q0 = row[0], Q1 = row[1] };
+    }
+
     public readonly int Mask() => QuadSums.QuadMask(Q0) | QuadSums.QuadMask(Q1) << 4;
 }
 
@@ -199,6 +216,12 @@ internal struct SixteenSums : IColumnSums<SixteenSums>
         row[1] = Q1;
         row[2] = Q2;
         row[3] = Q3;
+    }
+
+    public readonly SixteenSums Read(ArrayView<float> output, long at, int valid)
+    {
+        var row = output.Cast<Quad>().SubView(at / 4, 4).AsAligned16();
+        return new SixteenSums { Q0 = row[0], Q1 = row[1], Q2 = row[2], Q3 = row[3] };
     }
 
     public readonly int Mask() =>

@@ -319,7 +319,7 @@ internal sealed class GpuBatchRun : IDisposable
         int columns = lanes > 0 ? SplitColumnKernel.Columns(lanes) : _plan.ResidentColumns;
         int groups = (bound + columns - 1) / columns;
         var args = chunk.Bind(Arguments(k, k + 1, -1));
-        long stageBytes = lanes > 0 ? SplitColumnKernel.StageBytes(_plan.InputsOf(k), lanes) : ResidentInputKernel.StageBytes(_plan.InputsOf(k), columns);
+        long stageBytes = lanes > 0 ? SplitColumnKernel.StageBytes(_plan.InputsOf(k), lanes) : _plan.ResidentStageBytes(k, columns);
         var stageFloats = (int)(stageBytes / sizeof(float));
         int groupSize = !_device.IsCuda ? ResidentInputKernel.SimulatedGroupSize
             : lanes == 8 ? SplitColumnKernel.EightLaneGroupSize

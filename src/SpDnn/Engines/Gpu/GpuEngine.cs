@@ -131,6 +131,7 @@ public sealed class GpuEngine : IInferenceEngine
             ["stagingRatio"] = p.StagingRatio.ToString("F3", CultureInfo.InvariantCulture),
             ["residentInputLayers"] = p.ResidentLayerCount.ToString(CultureInfo.InvariantCulture),
             ["residentInputColumns"] = p.ResidentColumns.ToString(CultureInfo.InvariantCulture),
+            ["residentInputPartInputs"] = p.PartInputs.ToString(CultureInfo.InvariantCulture),
             ["columnLaneLayers"] = p.ColumnLaneLayerCount.ToString(CultureInfo.InvariantCulture),
             ["splitLanes"] = p.SplitLanes.ToString(CultureInfo.InvariantCulture),
             ["tailLayers"] = tailLayers.ToString(CultureInfo.InvariantCulture),

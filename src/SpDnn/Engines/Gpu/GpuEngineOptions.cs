@@ -116,6 +116,14 @@ public sealed record GpuEngineOptions
     public int ResidentColumns { get; init; }
 
     /// <summary>
+    /// Parts the resident-input kernel stages a layer's inputs in, one after the other (the sums
+    /// carried across parts in the output rows, in the same order): a stage of a part holds more
+    /// columns, so each weight read feeds more products. 0: automatic (see
+    /// <see cref="GpuPlan.AutoInputParts"/>); 1: all inputs at once; up to 64.
+    /// </summary>
+    public int InputParts { get; init; }
+
+    /// <summary>
     /// Whether narrow layers (a stage of 32 columns fits shared memory: N up to ~1800) run wide
     /// tiles on <see cref="ColumnLaneKernel"/> (lanes = columns) rather than the resident-input
     /// kernel's lanes = outputs; only where no tile width is set (<see cref="ResidentColumns"/>).
@@ -164,7 +172,7 @@ public sealed record GpuEngineOptions
     public bool TimeEachLayer { get; init; }
 
     /// <summary>The settings <c>--engine gpu:key=value...</c> takes.</summary>
-    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, fused=on|off, dedupe=off|on|auto, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, lanes=on|off, split=auto|off|four|eight, tail=on|off, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
+    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, fused=on|off, dedupe=off|on|auto, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, parts=0|1..64, lanes=on|off, split=auto|off|four|eight, tail=on|off, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
 
     /// <summary>Options from an engine spec such as <c>gpu:weights=streamed:chunk=16</c>; defaults elsewhere.</summary>
     public static GpuEngineOptions FromSpec(EngineSpec spec)
@@ -180,6 +188,7 @@ public sealed record GpuEngineOptions
             MergeDuplicateOutputs = spec.TakeEnum<DuplicateOutputMerge>("dedupe") ?? defaults.MergeDuplicateOutputs,
             Kernel = spec.TakeEnum<FullWidthKernel>("kernel") ?? defaults.Kernel,
             ResidentColumns = spec.TakeInt("columns", 0) ?? defaults.ResidentColumns,
+            InputParts = spec.TakeInt("parts", 0) ?? defaults.InputParts,
             TailProgram = spec.TakeSwitch("tail") ?? defaults.TailProgram,
             ColumnLanes = spec.TakeSwitch("lanes") ?? defaults.ColumnLanes,
             SplitColumns = spec.TakeEnum<SplitColumnLanes>("split") ?? defaults.SplitColumns,
@@ -189,6 +198,8 @@ public sealed record GpuEngineOptions
         spec.RejectUnknown(SettingsHelp);
         if (options.ResidentColumns is not (0 or 2 or 3 or 4 or 8 or 16))
             throw new ArgumentException($"Engine setting columns={options.ResidentColumns}: expected 0 (automatic), 2, 3, 4, 8 or 16.");
+        if (options.InputParts > 64)
+            throw new ArgumentException($"Engine setting parts={options.InputParts}: expected 0 (automatic) to 64.");
         return options;
     }
 
@@ -205,6 +216,7 @@ public sealed record GpuEngineOptions
         if (BarrierTimeout != defaults.BarrierTimeout) parts.Add("barrier-timeout=" + BarrierTimeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (Kernel != defaults.Kernel) parts.Add("kernel=" + Kernel.ToString().ToLowerInvariant());
         if (ResidentColumns != defaults.ResidentColumns) parts.Add("columns=" + ResidentColumns.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (InputParts != defaults.InputParts) parts.Add("parts=" + InputParts.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (ColumnLanes != defaults.ColumnLanes) parts.Add("lanes=" + (ColumnLanes ? "on" : "off"));
         if (SplitColumns != defaults.SplitColumns) parts.Add("split=" + SplitColumns.ToString().ToLowerInvariant());
         if (TailProgram != defaults.TailProgram) parts.Add("tail=" + (TailProgram ? "on" : "off"));

@@ -102,14 +102,19 @@ internal sealed class GpuPlan : IEnginePlan
         // A requested width whose stage does not fit shared memory falls back to the widest that does.
         int requested = engineOptions.ResidentColumns;
         // The stage holds a layer's inputs: sized by the widest layer.
-        ResidentColumns = requested > 0 && ResidentInputKernel.StageBytes(MaxWidth, requested) <= device.ResidentStageBytes
-            ? requested : ResidentInputKernel.ColumnsFor(MaxWidth, device.ResidentStageBytes);
+        // With input parts, the stage holds one part of the widest layer's inputs.
+        int parts = engineOptions.InputParts > 0 ? engineOptions.InputParts : AutoInputParts(MaxWidth, device.ResidentStageBytes);
+        PartInputs = parts > 1 ? (MaxWidth + parts - 1) / parts : 0;
+        int staged = PartInputs > 0 ? PartInputs : MaxWidth;
+        ResidentColumns = requested > 0 && ResidentInputKernel.StageBytes(staged, requested) <= device.ResidentStageBytes
+            ? requested : ResidentInputKernel.ColumnsFor(staged, device.ResidentStageBytes);
         if (MaxWidth > ResidentLayerPlanner.MaxNeurons || engineOptions.Kernel == FullWidthKernel.Tiled) ResidentColumns = 0;
+        if (ResidentColumns == 0) PartInputs = 0;
         // Narrow layers also get the column-lane layout, unless a tile width was asked for.
         ColumnLanes = ResidentColumns > 0 && requested == 0 && engineOptions.ColumnLanes
             && ColumnLaneKernel.StageBytes(MaxWidth) <= device.ResidentStageBytes;
         TailColumns = ResidentColumns == 0 || !engineOptions.TailProgram ? 0 : ResidentInputKernel.ColumnsFor(MaxWidth, device.ResidentStageBytes, TailProgram.MaxColumns);
-        SplitLanes = ResidentColumns == 0 ? 0 : engineOptions.SplitColumns switch
+        SplitLanes = ResidentColumns == 0 || PartInputs > 0 ? 0 : engineOptions.SplitColumns switch
         {
             // Eight lanes (tiles of 32 columns) only where no tile width was asked for.
             SplitColumnLanes.Eight when requested == 0 && SplitColumnKernel.StageBytes(MaxWidth, 8) <= device.ResidentStageBytes => 8,
@@ -128,7 +133,7 @@ internal sealed class GpuPlan : IEnginePlan
         {
             lock (_layerGate) Monitor.PulseAll(_layerGate);
         });
-        _planner = new ChunkPlanner(network, engineOptions, ResidentColumns, ColumnLanes, TailColumns > 0, SplitLanes);
+        _planner = new ChunkPlanner(network, engineOptions, ResidentColumns, ColumnLanes, TailColumns > 0, SplitLanes, PartInputs);
         _copyStream = device.Accelerator.CreateStream();
         _maker = new Thread(Make) { IsBackground = true, Name = "spdnn-gpu-planner" };
         _uploader = new Thread(Upload) { IsBackground = true, Name = "spdnn-gpu-plan-upload" };
@@ -248,6 +253,18 @@ internal sealed class GpuPlan : IEnginePlan
 
     /// <summary>Live columns per group of the resident-input kernel for this network (0: its layers are too wide, or the kernel is off).</summary>
     public int ResidentColumns { get; }
+
+    /// <summary>Inputs per part of the resident-input kernel's stage (0: every input at once; see <see cref="GpuEngineOptions.InputParts"/>).</summary>
+    public int PartInputs { get; }
+
+    /// <summary>Shared memory the resident-input kernel's stage takes for layer k's inputs (one part of them where parted).</summary>
+    public long ResidentStageBytes(int k, int columns) =>
+        ResidentInputKernel.StageBytes(PartInputs > 0 ? Math.Min(PartInputs, InputsOf(k)) : InputsOf(k), columns);
+
+    /// <summary>
+    /// The rule of <see cref="GpuEngineOptions.InputParts"/> = 0: one part (every input staged at once).
+    /// </summary>
+    public static int AutoInputParts(int maxWidth, long stageBytes) => 1;
 
     /// <summary>Lanes an output of <see cref="SplitColumnKernel"/> (4: tiles of 16 columns, 8: of 32), whose interleaved resident-input layouts it runs; 0: the resident-input kernel runs them.</summary>
     public int SplitLanes { get; }
@@ -427,7 +444,7 @@ internal sealed class GpuPlan : IEnginePlan
         try
         {
             Directory.CreateDirectory(folder);
-            var key = PlanCacheKey.For(network, _options, ResidentColumns, ColumnLanes, TailColumns, _parallel);
+            var key = PlanCacheKey.For(network, _options, ResidentColumns, PartInputs, ColumnLanes, TailColumns, _parallel);
             _checksumSeconds = watch.Elapsed.TotalSeconds;
             string path = Path.Combine(folder, key.FileName);
             _reader = PlanCacheReader.Open(path, key, LayerCount, _perChunk, out var problem);

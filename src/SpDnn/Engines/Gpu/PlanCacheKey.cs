@@ -8,7 +8,7 @@ namespace SpDnn.Engines.Gpu;
 /// <summary>
 /// What a stored plan must match to be used: the network's content (<see cref="NetworkChecksum"/>,
 /// not its path), every engine setting that changes the layout (layers per chunk, duplicate-output
-/// merging, the full-width kernel rule, the resident-input tile width, which depends on the
+/// merging, the full-width kernel rule, the resident-input tile width and input parts, which depend on the
 /// device's shared memory, the column-lane and tail layouts), and the build of SpDnn that planned it (its module version id, which
 /// changes with any change of the code, so a planner that lays out differently never reads an old
 /// file). The file name holds the network and the settings only, so a file made by another build
@@ -16,11 +16,11 @@ namespace SpDnn.Engines.Gpu;
 /// </summary>
 internal sealed record PlanCacheKey(string Text, string FileName)
 {
-    public static PlanCacheKey For(ILayerSource network, GpuEngineOptions options, int residentColumns, bool columnLanes, int tailColumns, ParallelOptions parallel)
+    public static PlanCacheKey For(ILayerSource network, GpuEngineOptions options, int residentColumns, int partInputs, bool columnLanes, int tailColumns, ParallelOptions parallel)
     {
         var checksum = NetworkChecksum.Of(network, parallel);
         var c = CultureInfo.InvariantCulture;
-        string settings = string.Create(c, $"chunk={options.LayersPerChunk} dedupe={options.MergeDuplicateOutputs} kernel={options.Kernel} columns={residentColumns} lanes={columnLanes} split={options.SplitColumns} tail={tailColumns}").ToLowerInvariant();
+        string settings = string.Create(c, $"chunk={options.LayersPerChunk} dedupe={options.MergeDuplicateOutputs} kernel={options.Kernel} columns={residentColumns} parts={partInputs} lanes={columnLanes} split={options.SplitColumns} tail={tailColumns}").ToLowerInvariant();
         string text = string.Create(c,
             $"network {checksum:x32}\nneurons {network.Neurons}\nlayers {network.LayerCount}\nsettings {settings}\nbuild {typeof(GpuPlan).Assembly.ManifestModule.ModuleVersionId}\n");
         uint settingsHash = XxHash32.HashToUInt32(Encoding.UTF8.GetBytes(settings));

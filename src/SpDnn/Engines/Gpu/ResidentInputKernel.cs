@@ -76,15 +76,24 @@ internal static class ResidentInputKernel
         int neurons = form.Inputs(a);
 
         if (Group.IdxX < columns) tileColumns[Group.IdxX] = Group.IdxX < valid ? live[first + Group.IdxX] : -1;
-        Group.Barrier();
-        bool inexact = Stage(a, input, tileColumns, columns, pitch, neurons, stage, layer);
-        // Every thread learns whether all staged inputs keep the products exact.
-        bool fused = !Group.BarrierOr(inexact) && a.FusedProducts != 0;
-
         int tid = Group.IdxX, warp = tid / WarpSize, lane = tid % WarpSize, warps = Group.DimX / WarpSize;
-        int mask = fused
-            ? ComputeSlices<TFused, TSums, TChunk, TForms>(a, default, layer, form, output, first, valid, warp, warps, lane, stage)
-            : ComputeSlices<RoundedProductSum, TSums, TChunk, TForms>(a, RoundedProductSum.For(a), layer, form, output, first, valid, warp, warps, lane, stage);
+        // Input parts: every block has the same number of stages, one per part (ResidentLayerPlanner).
+        int parts = a.BlockStages[layer.BlockStages + 1] - a.BlockStages[layer.BlockStages];
+        int mask = 0;
+        for (int part = 0; part < parts; part++)
+        {
+            // Every warp is done with the previous part's stage (the first: the tile's columns are visible).
+            Group.Barrier();
+            int from = a.StageStarts[layer.StageStarts + part];
+            int to = part + 1 < parts ? a.StageStarts[layer.StageStarts + part + 1] : neurons;
+            bool inexact = Stage(a, input, tileColumns, columns, pitch, from, to - from, stage, layer);
+            // Every thread learns whether all staged inputs keep the products exact (per part:
+            // fused products are taken only where they equal the rounded ones).
+            bool fused = !Group.BarrierOr(inexact) && a.FusedProducts != 0;
+            mask |= fused
+                ? ComputeSlices<TFused, TSums, TChunk, TForms>(a, default, layer, form, output, first, valid, warp, warps, lane, stage, part, parts)
+                : ComputeSlices<RoundedProductSum, TSums, TChunk, TForms>(a, RoundedProductSum.For(a), layer, form, output, first, valid, warp, warps, lane, stage, part, parts);
+        }
 
         // Flag the columns with a nonzero output: this group is the only one computing them.
         for (int d = WarpSize / 2; d > 0; d /= 2) mask |= Warp.ShuffleXor(mask, d);
@@ -105,8 +114,13 @@ internal static class ResidentInputKernel
     /// The caller's barrier makes the stage visible.
     /// </summary>
     internal static bool Stage(ProgramArgs a, ArrayView<float> input, ArrayView<int> tileColumns, int columns, int pitch, int neurons,
+        ArrayView<float> stage, LayerBases layer) => Stage(a, input, tileColumns, columns, pitch, 0, neurons, stage, layer);
+
+    /// <summary>As the other overload, for the <paramref name="neurons"/> inputs from <paramref name="from"/> on (one part of the inputs): input from + i at stage[i * pitch + t].</summary>
+    internal static bool Stage(ProgramArgs a, ArrayView<float> input, ArrayView<int> tileColumns, int columns, int pitch, int from, int neurons,
         ArrayView<float> stage, LayerBases layer)
     {
+        input = input.SubView((long)from * a.Stride);
         int entries = neurons * columns, step = Group.DimX;
         float low = layer.ProductLow, high = layer.ProductHigh;
         bool inexact = false;
@@ -152,16 +166,16 @@ internal static class ResidentInputKernel
         stage[i * pitch + e - i * columns] = value;
     }
 
-    /// <summary>One warp's slice of a layer's outputs: this lane's output (-1: none), its thread in the layout, and the slice's warp rows.</summary>
+    /// <summary>One warp's slice of a layer's outputs: this lane's output (-1: none), its thread in the layout, and the slice's warp rows in one part of the inputs.</summary>
     private struct Slice
     {
         public long Thread;
         public int Output, FirstRow, EndRow;
 
-        public static Slice Of(ProgramArgs a, LayerBases layer, int slice, int lane)
+        public static Slice Of(ProgramArgs a, LayerBases layer, int slice, int lane, int part)
         {
             int block = slice / WarpsPerBlock, blockWarp = slice % WarpsPerBlock;
-            long warpRow = layer.WarpRows + (long)a.BlockStages[layer.BlockStages + block] * WarpsPerBlock + blockWarp;
+            long warpRow = layer.WarpRows + ((long)a.BlockStages[layer.BlockStages + block] + part) * WarpsPerBlock + blockWarp;
             long thread = (long)block * BlockRows + blockWarp * WarpSize + lane;
             return new Slice { Thread = thread, Output = a.Outputs[layer.Outputs + thread], FirstRow = a.WarpRows[warpRow], EndRow = a.WarpRows[warpRow + 1] };
         }
@@ -173,9 +187,13 @@ internal static class ResidentInputKernel
     /// slots in slot order (ascending input). The weights stream in chunks of eight warp rows,
     /// the next chunk (of this slice, or the next slice's first) loaded while the current one
     /// is added: the first device runs were bound by the latency of these L2 reads.
+    /// With input parts, part <paramref name="part"/> of <paramref name="parts"/> goes on from the
+    /// sums the previous part left in the output rows (the same thread wrote them) and, but for
+    /// the last part, leaves its sums there: a float kept whole, so the order of additions and
+    /// every rounding stay the reference's.
     /// </summary>
     internal static int ComputeSlices<TSum, TSums, TChunk, TForms>(ProgramArgs a, TSum add, LayerBases layer, TForms form, ArrayView<float> output, int first, int valid,
-        int warp, int warps, int lane, ArrayView<float> stage)
+        int warp, int warps, int lane, ArrayView<float> stage, int part = 0, int parts = 1)
         where TSum : struct, IProductSum
         where TSums : struct, IColumnSums<TSums>
         where TChunk : struct, ISlotChunk<TChunk>
@@ -183,15 +201,16 @@ internal static class ResidentInputKernel
     {
         int total = layer.Blocks * WarpsPerBlock, mask = 0;
         if (warp >= total) return 0;
-        var current = Slice.Of(a, layer, warp, lane);
+        bool last = part + 1 == parts;
+        var current = Slice.Of(a, layer, warp, lane, part);
         int rows = default(TChunk).Rows;
         var next = default(TChunk).Load(a, layer.Slots, current.FirstRow, current.EndRow, lane);
         for (int slice = warp; slice < total; slice += warps)
         {
             bool more = slice + warps < total;
-            var following = more ? Slice.Of(a, layer, slice + warps, lane) : current;
-            float bias = current.Output >= 0 ? a.Bias[layer.Bias + current.Output] : 0f;
-            var sums = default(TSums);
+            var following = more ? Slice.Of(a, layer, slice + warps, lane, part) : current;
+            long at = (long)current.Output * a.Stride + first;
+            var sums = part > 0 && current.Output >= 0 ? default(TSums).Read(output, at, valid) : default;
             bool prefetched = false;
             for (int r = current.FirstRow; r < current.EndRow; r += rows)
             {
@@ -206,10 +225,11 @@ internal static class ResidentInputKernel
                 sums = chunk.AddTo(add, sums, stage);
             }
             if (more && !prefetched) next = default(TChunk).Load(a, layer.Slots, following.FirstRow, following.EndRow, lane);
-            if (current.Output >= 0)
+            if (current.Output >= 0 && !last) sums.Write(output, at, valid);
+            else if (current.Output >= 0)
             {
-                var activations = sums.Activated(form, bias);
-                activations.Write(output, current.Output * a.Stride + first, valid);
+                var activations = sums.Activated(form, a.Bias[layer.Bias + current.Output]);
+                activations.Write(output, at, valid);
                 mask |= activations.Mask();
                 long copyAt = layer.CopyStarts + current.Thread;
                 int c0 = a.CopyStarts[copyAt], c1 = a.CopyStarts[copyAt + 1];

@@ -13,6 +13,12 @@ namespace SpDnn.Engines.Gpu;
 /// +0 and never become -0). For <see cref="SplitColumnKernel"/> the slots of each warp row are
 /// interleaved (<see cref="SplitSlot"/>), so that the P neighbouring lanes that share outputs read
 /// their P outputs' slots as one vector.
+/// With input parts (<see cref="Plan"/>'s partInputs), each block has one stage per part of the
+/// inputs (StageStarts: the part's first input): the kernel stages one part at a time, so a
+/// stage of the same size holds more columns; each lane's slots of a part index the part
+/// (input - first), the parts in ascending order, so every sum still adds in ascending input
+/// order. Threads are then ordered by their outputs' entry counts per part, so that the lanes
+/// of a warp have lists of about the same length in every part (little padding).
 /// </summary>
 internal static class ResidentLayerPlanner
 {
@@ -22,11 +28,15 @@ internal static class ResidentLayerPlanner
     /// <param name="layer">The layer.</param>
     /// <param name="mergeDuplicates">Whether outputs equal by construction are computed once.</param>
     /// <param name="splitLanes">Lanes an output of <see cref="SplitColumnKernel"/> (4 or 8) the slots of each warp row are interleaved for; 0: none.</param>
-    public static TiledLayer Plan(NetworkLayer layer, bool mergeDuplicates, int splitLanes = 0)
+    /// <param name="partInputs">Inputs per part (0, or at least the layer's inputs: one part); parts do not go with <paramref name="splitLanes"/>.</param>
+    public static TiledLayer Plan(NetworkLayer layer, bool mergeDuplicates, int splitLanes = 0, int partInputs = 0)
     {
         var w = layer.Weights;
         int n = w.Columns;
         if (w.Rows > MaxNeurons) throw new NotSupportedException($"Layer {layer.Index + 1} has {w.Rows} inputs; the resident-input layout holds at most {MaxNeurons}.");
+        if (partInputs < 0 || (partInputs > 0 && partInputs < w.Rows && splitLanes > 0))
+            throw new ArgumentOutOfRangeException(nameof(partInputs), partInputs, "Input parts need a positive size and no split lanes.");
+        int partSize = partInputs > 0 && partInputs < w.Rows ? partInputs : Math.Max(1, w.Rows);
         using var lists = new OutputInputLists(w, groupByFirstInput: mergeDuplicates);
         var order = ArrayPool<int>.Shared.Rent(n);
         var copyStarts = ArrayPool<int>.Shared.Rent(n + 1);
@@ -44,7 +54,7 @@ internal static class ResidentLayerPlanner
                 for (int j = 0; j < n; j++) order[j] = j;
                 copyStarts.AsSpan(0, n + 1).Clear();
             }
-            return Lay(lists, layer, order.AsSpan(0, count), copyStarts, copies, splitLanes);
+            return Lay(lists, layer, order.AsSpan(0, count), copyStarts, copies, splitLanes, partSize);
         }
         finally
         {
@@ -66,15 +76,22 @@ internal static class ResidentLayerPlanner
         return thread % groups * lanes + thread / groups;
     }
 
-    private static TiledLayer Lay(OutputInputLists lists, NetworkLayer layer, ReadOnlySpan<int> order, int[] copyStarts, int[] copies, int splitLanes)
+    private static TiledLayer Lay(OutputInputLists lists, NetworkLayer layer, ReadOnlySpan<int> order, int[] copyStarts, int[] copies, int splitLanes, int partSize)
     {
         const int Lanes = TiledLayout.WarpSize, Warps = TiledLayout.WarpsPerBlock;
         int count = order.Length;
+        int parts = Math.Max(1, (lists.InputCount + partSize - 1) / partSize);
         // Representatives in output order, so that a warp's writes go to neighbouring rows.
         var positions = new int[count];
         var keys = order.ToArray();
         for (int d = 0; d < count; d++) positions[d] = d;
         Array.Sort(keys, positions);
+        // Entries of representative t in part p: partCounts[t * parts + p].
+        var partCounts = new int[(long)count * parts];
+        for (int t = 0; t < count; t++)
+            foreach (var e in lists.Entries(keys[t]))
+                partCounts[(long)t * parts + e.Input / partSize]++;
+        if (parts > 1) OrderByPartCounts(keys, positions, partCounts, parts);
         int blocks = (count + TiledLayout.BlockRows - 1) / TiledLayout.BlockRows;
         var threadOutputs = new int[blocks * TiledLayout.BlockRows];
         threadOutputs.AsSpan(count).Fill(-1);
@@ -91,44 +108,56 @@ internal static class ResidentLayerPlanner
         }
         threadCopyStarts.AsSpan(count).Fill(copyAt);
 
-        // Warp rows: each warp as long as its longest list.
-        int warps = blocks * Warps;
-        var warpRows = new int[warps + 1];
+        // Warp rows, stage (block b, part p) s = b * parts + p, warp w at s * Warps + w: as long as the warp's longest list in the part.
+        int stages = blocks * parts;
+        var warpRows = new int[stages * Warps + 1];
         long computed = 0;
-        for (int v = 0; v < warps; v++)
+        for (int s = 0; s < stages; s++)
         {
-            int longest = 0;
-            for (int lane = 0; lane < Lanes; lane++)
+            int b = s / parts, p = s % parts;
+            for (int w = 0; w < Warps; w++)
             {
-                int j = threadOutputs[v * Lanes + lane];
-                if (j < 0) continue;
-                int length = lists.Length(j);
-                longest = Math.Max(longest, length);
-                computed += length;
+                int longest = 0;
+                for (int lane = 0; lane < Lanes; lane++)
+                {
+                    int t = (b * Warps + w) * Lanes + lane;
+                    if (t >= count) continue;
+                    int length = partCounts[(long)t * parts + p];
+                    longest = Math.Max(longest, length);
+                    computed += length;
+                }
+                warpRows[s * Warps + w + 1] = checked(warpRows[s * Warps + w] + longest);
             }
-            warpRows[v + 1] = checked(warpRows[v] + longest);
         }
-        long slots = (long)warpRows[warps] * Lanes;
+        long slots = (long)warpRows[^1] * Lanes;
         if (slots > Array.MaxLength) throw new NotSupportedException($"Layer {layer.Index + 1} is too large for the resident-input layout ({slots} slots).");
         var slotIndex = new ushort[slots];
         var slotValue = new float[slots];
-        for (int v = 0; v < warps; v++)
+        for (int t = 0; t < count; t++)
         {
-            for (int lane = 0; lane < Lanes; lane++)
+            int v = t / Lanes, lane = t % Lanes, b = v / Warps, w = v % Warps;
+            int place = splitLanes > 0 ? SplitSlot(lane, splitLanes) : lane;
+            int part = -1;
+            long slot = 0;
+            foreach (var e in lists.Entries(threadOutputs[t]))
             {
-                int j = threadOutputs[v * Lanes + lane];
-                if (j < 0) continue;
-                long slot = (long)warpRows[v] * Lanes + (splitLanes > 0 ? SplitSlot(lane, splitLanes) : lane);
-                foreach (var e in lists.Entries(j))
+                // Entries ascend by input, so the parts come in order.
+                int p = e.Input / partSize;
+                if (p != part)
                 {
-                    slotIndex[slot] = (ushort)e.Input;
-                    slotValue[slot] = e.Weight;
-                    slot += Lanes;
+                    part = p;
+                    slot = (long)warpRows[(b * parts + p) * Warps + w] * Lanes + place;
                 }
+                slotIndex[slot] = (ushort)(e.Input - p * partSize);
+                slotValue[slot] = e.Weight;
+                slot += Lanes;
             }
         }
         var blockStages = new int[blocks + 1];
-        for (int b = 0; b <= blocks; b++) blockStages[b] = b;
+        for (int b = 0; b <= blocks; b++) blockStages[b] = b * parts;
+        var stageStarts = new int[stages + 1];
+        for (int s = 0; s < stages; s++) stageStarts[s] = s % parts * partSize;
+        stageStarts[stages] = lists.InputCount;
         return new TiledLayer
         {
             Neurons = lists.Count,
@@ -136,7 +165,7 @@ internal static class ResidentLayerPlanner
             CopyStarts = threadCopyStarts,
             Copies = threadCopies,
             BlockStages = blockStages,
-            StageStarts = new int[blocks + 1],
+            StageStarts = stageStarts,
             Footprint = [],
             WarpRows = warpRows,
             SlotIndex = slotIndex,
@@ -147,5 +176,38 @@ internal static class ResidentLayerPlanner
             NonZeros = layer.Weights.NonZeros,
             ComputedNonZeros = computed,
         };
+    }
+
+    /// <summary>
+    /// Orders the representatives (<paramref name="keys"/>, with <paramref name="positions"/> and
+    /// their <paramref name="partCounts"/>) by their entry counts per part, part by part, output
+    /// order breaking ties: neighbouring lanes then have lists of equal lengths in each part.
+    /// </summary>
+    private static void OrderByPartCounts(int[] keys, int[] positions, int[] partCounts, int parts)
+    {
+        int count = keys.Length;
+        var rank = new int[count];
+        for (int t = 0; t < count; t++) rank[t] = t;
+        Array.Sort(rank, (x, y) =>
+        {
+            for (int p = 0; p < parts; p++)
+            {
+                int c = partCounts[(long)x * parts + p].CompareTo(partCounts[(long)y * parts + p]);
+                if (c != 0) return c;
+            }
+            return x.CompareTo(y);
+        });
+        var sortedKeys = new int[count];
+        var sortedPositions = new int[count];
+        var sortedCounts = new int[partCounts.Length];
+        for (int t = 0; t < count; t++)
+        {
+            sortedKeys[t] = keys[rank[t]];
+            sortedPositions[t] = positions[rank[t]];
+            partCounts.AsSpan(rank[t] * parts, parts).CopyTo(sortedCounts.AsSpan(t * parts));
+        }
+        sortedKeys.CopyTo(keys, 0);
+        sortedPositions.CopyTo(positions, 0);
+        sortedCounts.CopyTo(partCounts, 0);
     }
 }

@@ -27,9 +27,11 @@ public sealed class ResidentInputKernelTests
     private static readonly InferenceOptions Keep = new() { KeepFinalFeatures = true };
 
     private static GpuEngine Engine(int columns, FullWidthKernel kernel = FullWidthKernel.Resident, int multiprocessors = 1, bool fused = true,
-        WeightResidency weights = WeightResidency.Auto, int chunk = 32, bool tail = true, bool timeLayers = false, SplitColumnLanes split = SplitColumnLanes.Four) =>
+        WeightResidency weights = WeightResidency.Auto, int chunk = 32, bool tail = true, bool timeLayers = false, SplitColumnLanes split = SplitColumnLanes.Four,
+        int parts = 0) =>
         new(new GpuEngineOptions
         {
+            InputParts = parts,
             SplitColumns = split,
             TailProgram = tail,
             TimeEachLayer = timeLayers,
@@ -66,6 +68,33 @@ public sealed class ResidentInputKernelTests
         Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), actual.LayerStatistics.Select(s => s.LiveImages));
         Assert.Equal(shape.Layers.ToString(System.Globalization.CultureInfo.InvariantCulture), actual.Details["residentInputLayers"]);
         Assert.Equal(columns.ToString(System.Globalization.CultureInfo.InvariantCulture), actual.Details["residentInputColumns"]);
+    }
+
+    [Theory]
+    [InlineData(2, 3, false, false)]
+    [InlineData(5, 8, false, false)]
+    [InlineData(4, 16, true, false)]
+    [InlineData(3, 4, false, true)]
+    public void InputPartsMatchTheReferenceBitForBit(int parts, int columns, bool dyadic, bool duplicates)
+    {
+        // The stage holds one part of the inputs at a time; the sums go on across parts through
+        // the output rows. Non-dyadic: every product rounds, so any change of order shows. Uneven
+        // lists (some outputs with no entries in a part, some with all), empty rows, both bias
+        // signs; 37 images: a partial last tile for every width; dyadic: the fused path, decided
+        // per part; duplicate families: copies written after the last part.
+        var shape = new RandomNetworkOptions { Neurons = 150, Layers = 4, MeanRowNonZeros = 14, DyadicValues = dyadic, MinWeight = -0.45f, MaxWeight = 0.65f, MinBias = -0.3f, MaxBias = 0.2f };
+        var network = duplicates ? DuplicateFamilyNetwork.Create(150, 4, 17, dyadic: false) : InMemoryNetwork.Load(new RandomNetworkGenerator(200 + parts * columns, shape));
+        var images = RandomNetworkGenerator.RandomImages(201, 37, 150, 0.4, 1.7f, binary: dyadic);
+        var expected = EngineConformanceTests.RunReference(network, images);
+        Assert.NotEmpty(expected.Categories);
+
+        using var engine = Engine(columns, tail: false, split: SplitColumnLanes.Off, parts: parts);
+        var actual = engine.Infer(network, images, Keep);
+        Assert.Equal(((150 + parts - 1) / parts).ToString(System.Globalization.CultureInfo.InvariantCulture), actual.Details["residentInputPartInputs"]);
+        Assert.Equal("0", actual.Details["splitLanes"]);
+        Assert.Equal(expected.Categories, actual.Categories);
+        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
+        Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), actual.LayerStatistics.Select(s => s.LiveImages));
     }
 
     [Theory]
