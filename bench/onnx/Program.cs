@@ -6,7 +6,8 @@
 // run. Classes are compared with ONNX Runtime's on every image. Session creation and planning are
 // untimed on both sides.
 // Usage: dotnet run -c Release --project bench/onnx -- [--model a.onnx,b.onnx] [--images idx3] [--labels idx1]
-//        [--engines cpu,reference] [--repeat 5] [--threads 1,0] [--out bench/results] [--name NAME] [--commit SHA]
+//        [--engines cpu,reference] [--repeat 5] [--threads 1,0] [--ort-spin-after-run no|yes] [--out bench/results] [--name NAME] [--commit SHA]
+//        dotnet run -c Release --project bench/onnx -- --summarize a.json,b.json   (the short table of records written before)
 // Defaults: the shipped model and the wide one the training script makes (data/models/), the MNIST
 // test set, thread counts 1 and 0 (0: every core, the same count given to ONNX Runtime).
 using System.Diagnostics;
@@ -20,6 +21,11 @@ using SpDnn.Formats.Idx;
 using SpDnn.Formats.Models;
 using SpDnn.Model;
 
+if (args is ["--summarize", var files])
+{
+    Console.Write(ShortTable.OfFiles(files.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)));
+    return;
+}
 var settings = Settings.Parse(args);
 var images = IdxFile.ReadImages(settings.Images);
 int[]? labels = settings.Labels is { } l && File.Exists(l) ? IdxFile.ReadLabels(l) : null;
@@ -48,7 +54,7 @@ foreach (var model in settings.Models)
 
 void Compare(string model, ILayerSource network, long weights, int threads)
 {
-    using var ort = new OnnxRuntimeRun(model, images, threads);
+    using var ort = new OnnxRuntimeRun(model, images, threads, settings.OrtSpinAfterRun);
     var (_, reference) = ort.Run();
     int outputs = network.Outputs;
     int[] ortClasses = [.. Enumerable.Range(0, images.Count).Select(i => ClassReadOut.Argmax(reference.AsSpan(i * outputs, outputs)))];
@@ -132,6 +138,7 @@ var record = new JsonObject
     ["threads"] = new JsonArray([.. settings.Threads.Select(t => JsonValue.Create(t > 0 ? t : Environment.ProcessorCount))]),
     ["repeat"] = settings.Repeat,
     ["images"] = settings.Images,
+    ["ortSpinAfterRun"] = settings.OrtSpinAfterRun ? "yes" : "no (session.force_spinning_stop)",
     ["onnxRuntime"] = typeof(Microsoft.ML.OnnxRuntime.InferenceSession).Assembly.GetName().Version?.ToString(),
     ["rows"] = rows,
 };
@@ -140,12 +147,13 @@ var stem = Path.Combine(settings.Out, settings.Name);
 File.WriteAllText(stem + ".json", record.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 string md = $"# {record["benchmark"]}\n\n{record["date"]}, commit {record["commit"]}; {record["machine"]}; load average (1, 5, 15 min; threads runnable/all) "
     + $"before {record["loadAverageBefore"]}, after {record["loadAverageAfter"]}; ONNX Runtime {record["onnxRuntime"]}; "
-    + $"batch {images.Count} images; after a warm-up, {settings.Repeat} turns of each runner in alternation; "
+    + $"ONNX Runtime's threads spinning after its runs: {record["ortSpinAfterRun"]}; batch {images.Count} images; after a warm-up, {settings.Repeat} turns of each runner in alternation; "
     + "\"paired\" is the median of the per-turn ratios; \"CPU s\" is the process's CPU time per run (median), which a busy machine's "
     + "time slicing does not inflate: with one thread it is the work itself, with more it also counts threads that spin while they wait.\n\n" + table;
 File.WriteAllText(stem + ".md", md);
 Console.Write(md);
-Console.WriteLine($"\nwrote {stem}.json and {stem}.md");
+Console.WriteLine($"\nwrote {stem}.json and {stem}.md\n");
+Console.Write(ShortTable.Of([record]));
 
 static double CpuSeconds() => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds;
 

@@ -14,6 +14,12 @@ internal sealed record Settings
     /// <summary>Thread counts to compare at, each for both sides; 0 is every core of the machine.</summary>
     public required int[] Threads { get; init; }
 
+    /// <summary>
+    /// Whether ONNX Runtime's threads may go on spinning after each run (its default), taking the
+    /// cores from the runner whose turn follows; false sets its "session.force_spinning_stop".
+    /// </summary>
+    public bool OrtSpinAfterRun { get; init; }
+
     /// <summary>The commit measured (reports); "git rev-parse" of the repository when not given.</summary>
     public string? Commit { get; init; }
     public required string Out { get; init; }
@@ -40,6 +46,12 @@ internal sealed record Settings
             Repeat = int.Parse(Get("repeat", "5"), CultureInfo.InvariantCulture),
             Threads = [.. Get("threads", "1,0").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(t => int.Parse(t, CultureInfo.InvariantCulture))],
+            OrtSpinAfterRun = Get("ort-spin-after-run", "no") switch
+            {
+                "yes" => true,
+                "no" => false,
+                var other => throw new ArgumentException($"--ort-spin-after-run takes yes or no, got \"{other}\"."),
+            },
             Commit = values.Remove("commit", out var commit) ? commit : null,
             Out = Get("out", Path.Combine(root, "bench", "results")),
             Name = Get("name", $"onnx-peer-{DateTime.UtcNow:yyyyMMdd-HHmm}-{Environment.MachineName}"),
