@@ -49,7 +49,8 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
         int threads = ThreadCount(options);
         if (p.Order == CpuRunOrder.Tiles) return ExecuteTiles(p, images, options, threads);
         int batch = BatchSize(images, p);
-        using var team = new WorkerTeam(threads);
+        using var lease = WorkerTeamCache.Shared.Take(threads);
+        var team = lease.Team;
         // Arenas reserved for the batch's rows at their densest, as the batch was sized for them (not where the caller set the batch size).
         long reserve = _engineOptions.MaxBatchImages > 0 ? 0 : (long)Math.Min(batch, images.Count) * p.MaxWidth / threads;
         using var buffers = new CpuRunBuffers(threads, CpuLayerPlan.PaddedLength(p.MaxWidth), reserve);
@@ -98,7 +99,8 @@ public sealed class CpuEngine(CpuEngineOptions? engineOptions = null) : IInferen
     /// <summary>The tile-by-tile order (<see cref="TileOrderRun"/>): the whole batch at once, every layer plan held.</summary>
     private InferenceResult ExecuteTiles(CpuNetworkPlan p, ImageBatch images, InferenceOptions options, int threads)
     {
-        using var team = new WorkerTeam(threads);
+        using var lease = WorkerTeamCache.Shared.Take(threads);
+        var team = lease.Team;
         var readOut = p.ReadOut == ReadOut.Class ? new ClassReadOut(images.Count, p.Outputs, options.KeepFinalFeatures) : null;
         using var run = new TileOrderRun(p.Layers!, images, _engineOptions, options, _kernels, team, p.MaxWidth, readOut);
         var watch = Stopwatch.StartNew();
