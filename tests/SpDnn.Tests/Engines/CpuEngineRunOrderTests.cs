@@ -238,6 +238,47 @@ public sealed class CpuRunOrderTests
     }
 
     [Fact]
+    public void DeadInputsAreLearnedFromEveryLearningItemWhateverTheWorkers()
+    {
+        // Inputs 0..9 are zero in every image; input 5 is not: it is nonzero in learning item 1's
+        // images (tiles 2 and 3) and in every image from 128 on. A layout built before item 1 has
+        // marked it leaves input 5 out, and those later tiles then miss (run the whole layout);
+        // built from both learning items, no tile misses. Four workers on 64 items of two tiles.
+        var rng = new Random(9);
+        var (rows, cols, values) = (new List<int>(), new List<int>(), new List<float>());
+        for (int i = 0; i < 40; i++)
+            for (int j = 0; j < 8; j++)
+                if (rng.Next(2) == 0)
+                {
+                    rows.Add(i);
+                    cols.Add(j);
+                    values.Add((float)(rng.NextDouble() * 2 - 1));
+                }
+        var layer = new NetworkLayer(0, CsrMatrix.FromCoordinates(40, 8, [.. rows], [.. cols], [.. values]), new float[8]) { Form = LayerForm.Identity(BiasMode.Always) };
+        var network = new InMemoryNetwork([layer], "input 5 live late", ReadOut.Class);
+        var (imageRows, features, pixels) = (new List<int>(), new List<int>(), new List<float>());
+        for (int r = 0; r < 2048; r++)
+            for (int f = 5; f < 40; f++)
+                if (f >= 10 || (f == 5 && (r is >= 32 and < 64 || r >= 128)))
+                {
+                    imageRows.Add(r);
+                    features.Add(f);
+                    pixels.Add((float)rng.NextDouble() + 0.5f);
+                }
+        var images = new ImageBatch(CsrMatrix.FromCoordinates(2048, 40, [.. imageRows], [.. features], [.. pixels]));
+        var expected = EngineConformanceTests.RunReference(network, images);
+        using var engine = new CpuEngine(new CpuEngineOptions { Order = CpuRunOrder.Tiles, TilesPerItem = 2, DeadInputLearningItems = 2 });
+        for (int run = 0; run < 5; run++)
+        {
+            var actual = engine.Infer(network, images, new InferenceOptions { KeepFinalFeatures = true, Threads = 4 });
+            Assert.Equal("1", actual.Details["dead-input layers"]);
+            Assert.True(long.Parse(actual.Details["dead-input tiles"]) > 0);
+            Assert.Equal("0", actual.Details["dead-input misses"]);
+            Assert.Equal(expected.Logits!.Select(BitConverter.SingleToInt32Bits), actual.Logits!.Select(BitConverter.SingleToInt32Bits));
+        }
+    }
+
+    [Fact]
     public void ColumnGroupsWithoutSomeInputsKeepTheirOutputsAndPackTheRest()
     {
         // The columns of the tests above without inputs 0 and 3: outputs 4, 1, 0, 3 keep 1, 2; 2, 4; 1; 4.

@@ -42,8 +42,20 @@ internal sealed unsafe class TileOrderRun : IDisposable
 
     /// <summary>Per tile, its surviving rows (only when final features are kept).</summary>
     private readonly CsrMatrix?[] _finalRows;
-    /// <summary>Items that learn which inputs stay zero; the worker that takes the next one builds <see cref="_deadInputs"/>.</summary>
+    /// <summary>
+    /// Items that learn which inputs stay zero; the worker that takes the next one waits until they
+    /// are done, then builds <see cref="_deadInputs"/> and runs its item with them. Built at once,
+    /// with 16 workers the first 16 items were all still running, their marks mostly missing, and
+    /// inputs live in them were left out as dead (tiles nonzero on one of them then missed and ran
+    /// the whole layout: on the wide model most of them).
+    /// </summary>
     private readonly int _learningItems;
+
+    /// <summary>Learning items finished (counted after their marks, so a reader that sees the count sees the marks).</summary>
+    private int _learnedItems;
+
+    /// <summary>A worker failed: the run is over, nobody waits for its learning item.</summary>
+    private bool _abandoned;
 
     /// <summary>Per layer, its layout without the inputs zero so far (null: none, or not built yet).</summary>
     private DeadInputs?[]? _deadInputs;
@@ -154,30 +166,50 @@ internal sealed unsafe class TileOrderRun : IDisposable
     private void Work(int worker)
     {
         var scratch = _scratch[worker];
-        while (true)
+        try
         {
-            int item = Interlocked.Increment(ref _nextItem) - 1;
-            int tile = item * _tilesPerItem;
-            if (tile >= _tiles) return;
-            _inference.Cancellation.ThrowIfCancellationRequested();
-            int count = Math.Min(_tilesPerItem, _tiles - tile);
-            if (item == _learningItems) LearnDeadInputs();
-            RunTiles(tile, count, scratch, learning: item < _learningItems);
-            int done = Interlocked.Add(ref _doneTiles, count);
-            if (worker == 0 && _inference.Progress is { } progress)
+            while (true)
             {
-                int layers = (int)((long)done * _layers.Count / _tiles);
-                if (layers > _reportedLayers) progress.Report(_reportedLayers = layers);
+                int item = Interlocked.Increment(ref _nextItem) - 1;
+                int tile = item * _tilesPerItem;
+                if (tile >= _tiles) return;
+                _inference.Cancellation.ThrowIfCancellationRequested();
+                int count = Math.Min(_tilesPerItem, _tiles - tile);
+                if (item == _learningItems) LearnDeadInputs();
+                bool learning = item < _learningItems;
+                RunTiles(tile, count, scratch, learning);
+                if (learning) Interlocked.Increment(ref _learnedItems);
+                int done = Interlocked.Add(ref _doneTiles, count);
+                if (worker == 0 && _inference.Progress is { } progress)
+                {
+                    int layers = (int)((long)done * _layers.Count / _tiles);
+                    if (layers > _reportedLayers) progress.Report(_reportedLayers = layers);
+                }
             }
+        }
+        catch
+        {
+            // A worker waiting in LearnDeadInputs for this worker's learning item must not wait on.
+            Volatile.Write(ref _abandoned, true);
+            throw;
         }
     }
 
     /// <summary>
-    /// The layouts without the inputs no worker has seen nonzero (the workers still learning go on
-    /// marking; what they add later is not used, which costs speed only). Published at once for every layer.
+    /// The layouts without the inputs no learning item has seen nonzero, once every one of them has
+    /// finished (the interlocked count orders their marks before this read). Published at once for every layer.
     /// </summary>
     private void LearnDeadInputs()
     {
+        // The learning items were all taken before this one; the workers running them never
+        // wait, so they finish (at most one item's time: the small model's 19 learning items are
+        // ~60 us each on one core) unless one fails.
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _learnedItems) < _learningItems)
+        {
+            if (Volatile.Read(ref _abandoned)) return;
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
         var found = new DeadInputs?[_layers.Count];
         for (int k = 0; k < found.Length; k++)
             found[k] = DeadInputs.Find(_layers[k], _scratch.Select(s => s.Seen[k]));
