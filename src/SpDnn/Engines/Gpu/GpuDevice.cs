@@ -12,19 +12,50 @@ internal sealed class GpuDevice : IDisposable
     {
         Context = context;
         Accelerator = accelerator;
-        Program = LoadProgram<ChallengeLayers>();
-        MaxResidentGroups = ResidentGroupsOf(Program);
-        ExpandBitmap = accelerator.LoadAutoGroupedKernel<Index1D, BitmapArgs>(ImageKernels.ExpandBitmap);
-        ScatterRows = accelerator.LoadKernel<ImageRowsArgs>(ImageKernels.ScatterRows);
-        Hash = accelerator.LoadKernel<ColumnArgs>(StateKernels.Hash);
-        Compare = accelerator.LoadKernel<ColumnArgs>(StateKernels.Compare);
-        Gather = accelerator.LoadKernel<ColumnArgs>(StateKernels.Gather);
         // The resident-input stage takes what one group may have once opted in, less the
         // kernel's own static arrays; the CPU simulator mimics the H200's 227 KB.
         ResidentStageBytes = accelerator is CudaAccelerator cudaDevice
             ? CudaFunctionAttributes.OptInSharedMemoryPerGroup(cudaDevice.DeviceId) - ResidentStaticBytes
             : 227 * 1024 - ResidentStaticBytes;
+        // The kernels every run needs are compiled (ILGPU, then the driver) on another thread, while
+        // the caller plans (which needs only the device's memory and figures): the first use waits.
+        _kernels = Task.Run(LoadKernels);
     }
+
+    /// <summary>The kernels every run uses, and the layer program's groups at once.</summary>
+    private sealed record RunKernels(
+        Action<AcceleratorStream, KernelConfig, ProgramArgs> Program,
+        Action<AcceleratorStream, Index1D, BitmapArgs> ExpandBitmap,
+        Action<AcceleratorStream, KernelConfig, ImageRowsArgs> ScatterRows,
+        Action<AcceleratorStream, KernelConfig, ColumnArgs> Hash,
+        Action<AcceleratorStream, KernelConfig, ColumnArgs> Compare,
+        Action<AcceleratorStream, KernelConfig, ColumnArgs> Gather);
+
+    private readonly Task<RunKernels> _kernels;
+    private int _maxResidentGroups;
+
+    private RunKernels LoadKernels()
+    {
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        // CUDA calls need the device's context current on this thread.
+        Accelerator.Bind();
+        var program = LoadProgram<ChallengeLayers>();
+        _maxResidentGroups = ResidentGroupsOf(program);
+        var kernels = new RunKernels(program,
+            Accelerator.LoadAutoGroupedKernel<Index1D, BitmapArgs>(ImageKernels.ExpandBitmap),
+            Accelerator.LoadKernel<ImageRowsArgs>(ImageKernels.ScatterRows),
+            Accelerator.LoadKernel<ColumnArgs>(StateKernels.Hash),
+            Accelerator.LoadKernel<ColumnArgs>(StateKernels.Compare),
+            Accelerator.LoadKernel<ColumnArgs>(StateKernels.Gather));
+        KernelSeconds = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalSeconds;
+        return kernels;
+    }
+
+    /// <summary>The run kernels, once compiled; rethrows a failure to compile them.</summary>
+    private RunKernels Kernels => _kernels.GetAwaiter().GetResult();
+
+    /// <summary>How long compiling the run kernels took (on its own thread, beside opening and planning); 0 until done.</summary>
+    public double KernelSeconds { get; private set; }
 
     private Action<AcceleratorStream, KernelConfig, ProgramArgs> LoadProgram<TForms>() where TForms : struct, IKernelLayerForms<TForms> =>
         Accelerator.AcceleratorType == AcceleratorType.CPU
@@ -54,14 +85,15 @@ internal sealed class GpuDevice : IDisposable
     /// </summary>
     public Action<AcceleratorStream, KernelConfig, ProgramArgs> ProgramFor(bool general)
     {
-        if (!general) return Program;
+        var challenge = Program;
+        if (!general) return challenge;
         lock (_residentKernels)
         {
             if (_generalProgram is null)
             {
                 var program = LoadProgram<GeneralLayers>();
                 int groups = ResidentGroupsOf(program);
-                if (groups < ResidentGroupsOf(Program)) MaxResidentGroups = Math.Min(MaxResidentGroups, groups);
+                if (groups < ResidentGroupsOf(challenge)) MaxResidentGroups = Math.Min(MaxResidentGroups, groups);
                 _generalProgram = program;
             }
             return _generalProgram;
@@ -221,10 +253,22 @@ internal sealed class GpuDevice : IDisposable
     public Accelerator Accelerator { get; }
     public bool IsCuda => Accelerator is CudaAccelerator;
 
-    public Action<AcceleratorStream, KernelConfig, ProgramArgs> Program { get; }
+    public Action<AcceleratorStream, KernelConfig, ProgramArgs> Program => Kernels.Program;
 
-    /// <summary>Groups of <see cref="LayerProgram"/> that the device runs at once.</summary>
-    public int MaxResidentGroups { get; private set; }
+    /// <summary>Groups of <see cref="LayerProgram"/> that the device runs at once (known once the kernels are compiled).</summary>
+    public int MaxResidentGroups
+    {
+        get
+        {
+            _ = Kernels;
+            return _maxResidentGroups;
+        }
+        private set
+        {
+            _ = Kernels;
+            _maxResidentGroups = value;
+        }
+    }
 
     /// <summary>Tests only: pretends the device holds <paramref name="groups"/> groups at once.</summary>
     internal void OverrideResidentGroups(int groups) => MaxResidentGroups = Math.Max(1, groups);
@@ -240,11 +284,11 @@ internal sealed class GpuDevice : IDisposable
         MaxResidentGroups = Math.Max(floor, MaxResidentGroups / 2);
         return true;
     }
-    public Action<AcceleratorStream, Index1D, BitmapArgs> ExpandBitmap { get; }
-    public Action<AcceleratorStream, KernelConfig, ImageRowsArgs> ScatterRows { get; }
-    public Action<AcceleratorStream, KernelConfig, ColumnArgs> Hash { get; }
-    public Action<AcceleratorStream, KernelConfig, ColumnArgs> Compare { get; }
-    public Action<AcceleratorStream, KernelConfig, ColumnArgs> Gather { get; }
+    public Action<AcceleratorStream, Index1D, BitmapArgs> ExpandBitmap => Kernels.ExpandBitmap;
+    public Action<AcceleratorStream, KernelConfig, ImageRowsArgs> ScatterRows => Kernels.ScatterRows;
+    public Action<AcceleratorStream, KernelConfig, ColumnArgs> Hash => Kernels.Hash;
+    public Action<AcceleratorStream, KernelConfig, ColumnArgs> Compare => Kernels.Compare;
+    public Action<AcceleratorStream, KernelConfig, ColumnArgs> Gather => Kernels.Gather;
 
     public string Description => $"{Accelerator.Name} ({Accelerator.AcceleratorType}, {Accelerator.NumMultiprocessors} multiprocessors, {Accelerator.MemorySize / (1 << 20)} MiB)";
 
@@ -311,6 +355,15 @@ internal sealed class GpuDevice : IDisposable
 
     public void Dispose()
     {
+        // Not while the kernels are being compiled on the device.
+        try
+        {
+            _kernels.Wait();
+        }
+        catch (AggregateException)
+        {
+            // A failure to compile was reported to whoever used the kernels.
+        }
         Accelerator.Dispose();
         Context.Dispose();
     }

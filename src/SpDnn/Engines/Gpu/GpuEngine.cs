@@ -121,6 +121,7 @@ public sealed class GpuEngine : IInferenceEngine
             ["collapses"] = collapses.ToString(CultureInfo.InvariantCulture),
             ["launches"] = launches.ToString(CultureInfo.InvariantCulture),
             ["residentGroups"] = _device.MaxResidentGroups.ToString(CultureInfo.InvariantCulture),
+            ["kernelSeconds"] = _device.KernelSeconds.ToString("G4", CultureInfo.InvariantCulture),
             ["barrierRetries"] = _barrierRetries.ToString(CultureInfo.InvariantCulture),
             ["residentBytes"] = p.ResidentBytes.ToString(CultureInfo.InvariantCulture),
             ["streamedChunks"] = p.StreamedChunks.ToString(CultureInfo.InvariantCulture),
