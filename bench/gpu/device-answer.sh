@@ -66,7 +66,7 @@ for name, r, e in runs:
     a = r.get("timeToAnswer", {})
     d = r.get("details", {}) or {}
     print(f"{name}: startup {a.get('startupSeconds', 0):.3f} s, engine open {a.get('engineSeconds', 0):.3f} s, images read {a.get('imagesSeconds', 0):.3f} s (beside), "
-          f"plan call (exposed part) {a.get('planSeconds', 0) - r.get('planWaitSeconds', 0):.3f} s, plan waits {r.get('planWaitSeconds', 0):.3f} s, "
+          f"kernels compiled {d.get('kernelSeconds', '-')} s (beside), plan call (exposed part) {a.get('planSeconds', 0) - r.get('planWaitSeconds', 0):.3f} s, plan waits {r.get('planWaitSeconds', 0):.3f} s, "
           f"planning whole {r.get('planningSeconds', 0):.3f} s; phases: {d.get('planPhases', '-')}")
 print()
 print("| run | answer s | load | plan (exposed) | upload | inference | other | engine open | images (beside) | planning s (whole) | plan cache | passed |")

@@ -140,8 +140,10 @@ internal sealed class GpuPlan : IEnginePlan
         try
         {
             if (options.PlanCacheFolder is { } folder) _key = OpenCache(folder, network);
-            // Two buffers: one being packed while the other uploads; a third while one is written to the cache.
-            for (int b = 0; b < (_writer is null ? 2 : 3); b++) _free.Add(null);
+            // Two buffers: one being packed while the other uploads; a third while one is written to
+            // the cache, or when reading it (a chunk read on every core comes about as fast as one
+            // uploads: a third keeps either from waiting on the other's hiccups).
+            for (int b = 0; b < (_writer is null && _reader is null ? 2 : 3); b++) _free.Add(null);
             _maker.Start();
             _uploader.Start();
             if (_writer is not null) StartWriter();
