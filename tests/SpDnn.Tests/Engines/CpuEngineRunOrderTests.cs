@@ -233,8 +233,11 @@ public sealed class CpuRunOrderTests
 
         using var off = new CpuEngine(new CpuEngineOptions { Order = CpuRunOrder.Tiles, DeadInputLearningItems = -1 });
         Assert.Equal("0", off.Infer(network, images, options).Details["dead-input layers"]);
-        Assert.Equal(int.MaxValue, DeadInputs.LearningItems(0, 10)); // too few items to profit
-        Assert.Equal(9, DeadInputs.LearningItems(0, 157)); // the wide model's 625 tiles, four per item
+        Assert.Equal(int.MaxValue, DeadInputs.LearningItems(0, 10, workers: 1)); // too few items to profit
+        Assert.Equal(9, DeadInputs.LearningItems(0, 157, workers: 1)); // the wide model's 625 tiles, four per item
+        Assert.Equal(9, DeadInputs.LearningItems(0, 157, workers: 9));
+        Assert.Equal(int.MaxValue, DeadInputs.LearningItems(0, 157, workers: 16)); // learned too late to pay
+        Assert.Equal(2, DeadInputs.LearningItems(2, 157, workers: 16));
     }
 
     [Fact]

@@ -86,7 +86,7 @@ internal sealed unsafe class TileOrderRun : IDisposable
         // One row more than the widest layer: the zero row the column groups' padding reads.
         for (int w = 0; w < _scratch.Length; w++)
             _scratch[w] = new TileScratch(_tilesPerItem, CpuLayerPlan.PaddedLength(maxWidth + 1), layers, copies);
-        _learningItems = DeadInputs.LearningItems(options.DeadInputLearningItems, (_tiles + _tilesPerItem - 1) / _tilesPerItem);
+        _learningItems = DeadInputs.LearningItems(options.DeadInputLearningItems, (_tiles + _tilesPerItem - 1) / _tilesPerItem, team.Threads);
         _work = Work;
     }
 
@@ -176,7 +176,8 @@ internal sealed unsafe class TileOrderRun : IDisposable
                 _inference.Cancellation.ThrowIfCancellationRequested();
                 int count = Math.Min(_tilesPerItem, _tiles - tile);
                 if (item == _learningItems) LearnDeadInputs();
-                bool learning = item < _learningItems;
+                // No marks when no layouts will be built from them.
+                bool learning = item < _learningItems && _learningItems != int.MaxValue;
                 RunTiles(tile, count, scratch, learning);
                 if (learning) Interlocked.Increment(ref _learnedItems);
                 int done = Interlocked.Add(ref _doneTiles, count);
