@@ -50,17 +50,20 @@ public sealed partial class InferRunner(TextWriter output, TextWriter error, Ste
             var planWatch = Stopwatch.StartNew();
             using var plan = progress.Run($"planning ({engine.Name})", 0, _ => engine.Plan(network, options));
             double planSeconds = planWatch.Elapsed.TotalSeconds;
-            // What the images still took once the engine had planned (or started planning) is load.
             long waitStart = Stopwatch.GetTimestamp();
             var (images, truth, imagesSeconds) = reading.GetAwaiter().GetResult();
             double imagesWaitSeconds = Stopwatch.GetElapsedTime(waitStart).TotalSeconds;
-            double loadSeconds = openSeconds + preloadSeconds + imagesWaitSeconds;
-            // Load in the time to answer also has the command's steps before this (the generated dataset made or checked).
-            double answerLoadSeconds = clock.CommandSecondsAt(runStart) + loadSeconds;
 
             var result = progress.Run("inference", network.LayerCount,
                 reporter => engine.Execute(plan, images, options with { Progress = reporter }));
             result = result with { PlanningSeconds = plan.PlanningSeconds };
+            // Waiting for the images after the Plan call returned is exposed planning while the
+            // engine was still planning (a GPU plan goes on after its first chunk), load after.
+            double planBusySeconds = Math.Clamp(plan.PlanningSeconds - planSeconds, 0, imagesWaitSeconds);
+            planSeconds += planBusySeconds;
+            double loadSeconds = openSeconds + preloadSeconds + imagesWaitSeconds - planBusySeconds;
+            // Load in the time to answer also has the command's steps before this (the generated dataset made or checked).
+            double answerLoadSeconds = clock.CommandSecondsAt(runStart) + loadSeconds;
 
             var check = truth is null ? null : CategoryCheck.Compare(truth, result.Categories);
             if (request.CategoriesOut is not null) CategoriesFile.Write(request.CategoriesOut, result.Categories);

@@ -41,7 +41,7 @@ public sealed record TimeToAnswer
 
     /// <summary>
     /// Reading the images and the truth, on another thread while the engine opens and plans
-    /// (<c>infer</c>; 0 in bench): only what the run still waited for once planning had started is
+    /// (<c>infer</c>; 0 in bench): only what the run still waited for once planning had ended is
     /// in <see cref="LoadSeconds"/>.
     /// </summary>
     public double ImagesSeconds { get; init; }

@@ -63,6 +63,7 @@ internal sealed class GpuPlan : IEnginePlan
     private int _nextLayer = int.MaxValue;            // the next layer a worker takes (none before planning starts)
     private int _planBefore;                          // workers take layers of chunks below this one
     private long _layerTicks;                         // the workers' time in layers, added up
+    private int _layersPlanned;
     private readonly PlanCacheKey? _key;
     private Thread? _writerThread;
     private PlanCacheReader? _reader, _damaged;
@@ -375,7 +376,7 @@ internal sealed class GpuPlan : IEnginePlan
             if (_key is not null) parts.Add(string.Create(c, $"network checksum {_checksumSeconds:F3} s"));
             if (_readSeconds > 0) parts.Add(string.Create(c, $"cache read {_readSeconds:F3} s"));
             double work = _layerTicks / (double)Stopwatch.Frequency;
-            int planned = Math.Max(1, _planned.Length);
+            int planned = Math.Max(1, Volatile.Read(ref _layersPlanned));
             parts.Add(_workers.Count == 0 ? string.Create(c, $"layers {_planSeconds:F3} s")
                 : string.Create(c, $"layers {_planSeconds:F3} s ({_workers.Count} threads, {work:F1} s of work, {work * 1e3 / planned:F1} ms a layer)"));
             parts.Add(string.Create(c, $"packing {_packSeconds:F3} s"));
@@ -568,6 +569,7 @@ internal sealed class GpuPlan : IEnginePlan
                 long start = Stopwatch.GetTimestamp();
                 var layouts = _planner.PlanLayer(k);
                 Interlocked.Add(ref _layerTicks, Stopwatch.GetTimestamp() - start);
+                Interlocked.Increment(ref _layersPlanned);
                 lock (_layerGate)
                 {
                     _planned[k] = layouts;
