@@ -201,7 +201,6 @@ internal static class ResidentInputKernel
     {
         int total = layer.Blocks * WarpsPerBlock, mask = 0;
         if (warp >= total) return 0;
-        bool last = part + 1 == parts;
         var current = Slice.Of(a, layer, warp, lane, part);
         int rows = default(TChunk).Rows;
         var next = default(TChunk).Load(a, layer.Slots, current.FirstRow, current.EndRow, lane);
@@ -209,8 +208,8 @@ internal static class ResidentInputKernel
         {
             bool more = slice + warps < total;
             var following = more ? Slice.Of(a, layer, slice + warps, lane, part) : current;
-            long at = (long)current.Output * a.Stride + first;
-            var sums = part > 0 && current.Output >= 0 ? default(TSums).Read(output, at, valid) : default;
+            // Addresses are worked out where used, not held over the loop (registers).
+            var sums = part > 0 && current.Output >= 0 ? default(TSums).Read(output, (long)current.Output * a.Stride + first, valid) : default;
             bool prefetched = false;
             for (int r = current.FirstRow; r < current.EndRow; r += rows)
             {
@@ -225,7 +224,8 @@ internal static class ResidentInputKernel
                 sums = chunk.AddTo(add, sums, stage);
             }
             if (more && !prefetched) next = default(TChunk).Load(a, layer.Slots, following.FirstRow, following.EndRow, lane);
-            if (current.Output >= 0 && !last) sums.Write(output, at, valid);
+            long at = (long)current.Output * a.Stride + first;
+            if (current.Output >= 0 && part + 1 < parts) sums.Write(output, at, valid);
             else if (current.Output >= 0)
             {
                 var activations = sums.Activated(form, a.Bias[layer.Bias + current.Output]);
