@@ -134,19 +134,13 @@ internal sealed class PooledTiledLayer : IChunkLayout, IDisposable
     public void Dispose()
     {
         _disposed = true;
-        Return(ref _outputs);
-        Return(ref _copyStarts);
-        Return(ref _copies);
-        Return(ref _stageStarts);
-        Return(ref _footprint);
-        Return(ref _warpRows);
-        Return(ref _slotIndex);
-        Return(ref _slotValue);
-    }
-
-    private static void Return<T>(ref T[] buffer)
-    {
-        if (buffer.Length > 0) ArrayPool<T>.Shared.Return(buffer);
-        buffer = [];
+        PooledArrays.Return(ref _outputs);
+        PooledArrays.Return(ref _copyStarts);
+        PooledArrays.Return(ref _copies);
+        PooledArrays.Return(ref _stageStarts);
+        PooledArrays.Return(ref _footprint);
+        PooledArrays.Return(ref _warpRows);
+        PooledArrays.Return(ref _slotIndex);
+        PooledArrays.Return(ref _slotValue);
     }
 }

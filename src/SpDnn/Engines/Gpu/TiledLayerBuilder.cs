@@ -252,19 +252,13 @@ internal sealed class TiledLayerBuilder : IDisposable
     public void Dispose()
     {
         _footprints.Dispose();
-        Return(ref _footprint);
-        Return(ref _stageStarts);
-        Return(ref _warpRows);
-        Return(ref _longest);
-        Return(ref _position);
-        Return(ref _entryPositions);
-        Return(ref _slotIndex);
-        Return(ref _slotValue);
-    }
-
-    private static void Return<T>(ref T[] buffer)
-    {
-        if (buffer.Length > 0) ArrayPool<T>.Shared.Return(buffer);
-        buffer = [];
+        PooledArrays.Return(ref _footprint);
+        PooledArrays.Return(ref _stageStarts);
+        PooledArrays.Return(ref _warpRows);
+        PooledArrays.Return(ref _longest);
+        PooledArrays.Return(ref _position);
+        PooledArrays.Return(ref _entryPositions);
+        PooledArrays.Return(ref _slotIndex);
+        PooledArrays.Return(ref _slotValue);
     }
 }
