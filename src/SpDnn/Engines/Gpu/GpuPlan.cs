@@ -104,7 +104,8 @@ internal sealed class GpuPlan : IEnginePlan
         int requested = engineOptions.ResidentColumns;
         // The stage holds a layer's inputs: sized by the widest layer.
         // With input parts, the stage holds one part of the widest layer's inputs.
-        int parts = engineOptions.InputParts > 0 ? engineOptions.InputParts : AutoInputParts(MaxWidth, device.ResidentStageBytes);
+        // 0 (automatic) stages every input at once until parts are measured on the device (NOTES v15).
+        int parts = Math.Max(1, engineOptions.InputParts);
         PartInputs = parts > 1 ? (MaxWidth + parts - 1) / parts : 0;
         int staged = PartInputs > 0 ? PartInputs : MaxWidth;
         ResidentColumns = requested > 0 && ResidentInputKernel.StageBytes(staged, requested) <= device.ResidentStageBytes
@@ -263,11 +264,6 @@ internal sealed class GpuPlan : IEnginePlan
     /// <summary>Shared memory the resident-input kernel's stage takes for layer k's inputs (one part of them where parted).</summary>
     public long ResidentStageBytes(int k, int columns) =>
         ResidentInputKernel.StageBytes(PartInputs > 0 ? Math.Min(PartInputs, InputsOf(k)) : InputsOf(k), columns);
-
-    /// <summary>
-    /// The rule of <see cref="GpuEngineOptions.InputParts"/> = 0: one part (every input staged at once).
-    /// </summary>
-    public static int AutoInputParts(int maxWidth, long stageBytes) => 1;
 
     /// <summary>Lanes an output of <see cref="SplitColumnKernel"/> (4: tiles of 16 columns, 8: of 32), whose interleaved resident-input layouts it runs; 0: the resident-input kernel runs them.</summary>
     public int SplitLanes { get; }
