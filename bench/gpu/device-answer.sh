@@ -3,10 +3,9 @@
 # the GPU engine (process start to categories written, split into load, exposed planning, upload,
 # inference), cold (no plan cache) and with a warm plan cache, each run's JSON kept.
 # Usage: [N=65536] [L=1920] [CACHE=/dev/shm/spdnn-plans] [STEP=data|answer|all] device-answer.sh
-#   STEP=data   generates the images and the network once into $SPDNN_DATA (minutes: a call of its own)
+#   STEP=data   generates the images once into $SPDNN_DATA (the network is generated as it is planned: no file)
 #   STEP=answer the measured runs: two cold, one writing the plan cache, two reading it
-# The plan of 65536 x 1920 takes about 26 GB: the cache goes to /dev/shm (memory) by default, since
-# the network's binary file (32 GB) already fills half the device machine's disk.
+# The plan of 65536 x 1920 takes about 26 GB: the cache goes to /dev/shm (memory) by default.
 # Bundles the JSON records and the log into $OUT/answer.tar.gz; prints a summary table.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,7 +36,7 @@ if [ "$step" = data ] || [ "$step" = all ]; then
   start=$SECONDS
   $spdnn generate images --neurons "$n" > /dev/null 2>>"$log"
   echo "images N=$n ready in $((SECONDS - start)) s" | tee -a "$log"
-  # The first infer makes the network file (its time to answer includes that: not a figure).
+  # The first infer after the images (its time to answer includes the JIT's first touches: not a figure).
   run 0-data
 fi
 if [ "$step" = answer ] || [ "$step" = all ]; then

@@ -18,20 +18,22 @@ namespace SpDnn.Bench.Planning;
 /// </summary>
 internal static class LayerTimeRun
 {
-    private static readonly string[] StepNames = ["GetLayer", "Plan", "Bounds", "Pack"];
+    // "Lists": the output lists alone, made again after the plan (a part of Plan, shown on its own).
+    private static readonly string[] StepNames = ["GetLayer", "Plan", "Bounds", "Pack", "Lists"];
 
-    public static void Run(string? networkPath, int neurons, int first, int layers, int repeat)
+    /// <param name="transpose">Plan from the transpose even where the source gives the weights by output (the path before it did).</param>
+    public static void Run(string? networkPath, int neurons, int first, int layers, int repeat, bool transpose)
     {
         using var disposable = networkPath is null ? null : NetworkLoader.Open(networkPath) as IDisposable;
         ILayerSource source = networkPath is null
             ? new SpDnn.Generation.ChallengeNetworkGenerator(neurons, first + layers)
             : (ILayerSource)disposable!;
         int end = Math.Min(first + layers, source.LayerCount);
-        Console.WriteLine($"{source.Description}: layers {first + 1}..{end}, {repeat} repeats, one thread");
+        Console.WriteLine($"{source.Description}: layers {first + 1}..{end}, {repeat} repeats, one thread{(transpose ? ", planned from the transpose" : "")}");
         var cpu = StepNames.Select(_ => new List<double>()).ToArray();
         var wall = StepNames.Select(_ => new List<double>()).ToArray();
         var pack = new byte[64 << 20];
-        CsrMatrix? doneWith = null;
+        NetworkLayer? doneWith = null;
         for (int r = 0; r <= repeat; r++)
         {
             for (int k = first; k < end; k++)
@@ -40,12 +42,13 @@ internal static class LayerTimeRun
                 NetworkLayer layer = null!;
                 PooledTiledLayer plan = null!;
                 // As the engine does: the weights of a layer planned before are read into again.
-                times[0] = Time(() => layer = source is IRecyclingLayerSource recycling ? recycling.GetLayer(k, doneWith) : source.GetLayer(k));
+                times[0] = Time(() => layer = GetLayer(source, k, doneWith, transpose));
                 times[1] = Time(() => plan = TiledLayerPlanner.PlanPooled(layer, mergeDuplicates: false));
                 times[2] = Time(() => _ = plan.ExactProductBounds);
                 times[3] = Time(() => Pack(plan, pack));
+                times[4] = Time(() => new OutputInputLists(layer, groupByFirstInput: true).Dispose());
                 plan.Dispose();
-                doneWith = layer.Weights;
+                doneWith = layer;
                 if (r == 0) continue; // warm-up: JIT and tiering
                 for (int s = 0; s < StepNames.Length; s++)
                 {
@@ -66,15 +69,15 @@ internal static class LayerTimeRun
     /// the GPU plan's chunk planner does): wall time per layer times the threads is what one layer
     /// costs a core when all are busy (memory and page faults shared), beside the CPU time per layer.
     /// </summary>
-    public static void RunParallel(string? networkPath, int neurons, int first, int layers, int repeat, int threads)
+    public static void RunParallel(string? networkPath, int neurons, int first, int layers, int repeat, int threads, bool transpose)
     {
         using var disposable = networkPath is null ? null : NetworkLoader.Open(networkPath) as IDisposable;
         ILayerSource source = networkPath is null
             ? new SpDnn.Generation.ChallengeNetworkGenerator(neurons, first + layers)
             : (ILayerSource)disposable!;
         int end = Math.Min(first + layers, source.LayerCount), count = end - first;
-        Console.WriteLine($"{source.Description}: layers {first + 1}..{end}, {repeat} repeats, {threads} threads");
-        var doneWith = new System.Collections.Concurrent.ConcurrentBag<CsrMatrix>();
+        Console.WriteLine($"{source.Description}: layers {first + 1}..{end}, {repeat} repeats, {threads} threads{(transpose ? ", planned from the transpose" : "")}");
+        var doneWith = new System.Collections.Concurrent.ConcurrentBag<NetworkLayer>();
         var options = new ParallelOptions { MaxDegreeOfParallelism = threads };
         using var pack = new ThreadLocal<byte[]>(() => new byte[64 << 20]);
         var c = CultureInfo.InvariantCulture;
@@ -85,15 +88,13 @@ internal static class LayerTimeRun
             Parallel.For(0, count, options, i =>
             {
                 double cpuStart = ThreadCpuSeconds();
-                var layer = source is IRecyclingLayerSource recycling
-                    ? recycling.GetLayer(first + i, doneWith.TryTake(out var recycled) ? recycled : null)
-                    : source.GetLayer(first + i);
+                var layer = GetLayer(source, first + i, doneWith.TryTake(out var recycled) ? recycled : null, transpose);
                 using (var plan = TiledLayerPlanner.PlanPooled(layer, mergeDuplicates: false))
                 {
                     _ = plan.ExactProductBounds;
                     Pack(plan, pack.Value!);
                 }
-                doneWith.Add(layer.Weights);
+                doneWith.Add(layer);
                 Interlocked.Add(ref cpuTicks, (long)((ThreadCpuSeconds() - cpuStart) * 1e9));
             });
             double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
@@ -101,6 +102,14 @@ internal static class LayerTimeRun
                 + $"{seconds * 1e3 * threads / count:F2} ms of a thread a layer, CPU {cpuTicks * 1e-6 / count:F2} ms a layer"));
         }
     }
+
+    /// <summary>Layer <paramref name="k"/> as <see cref="ChunkPlanner.PlanLayer"/> reads it: with its weights by output where the source has them, into the arrays of one done with.</summary>
+    private static NetworkLayer GetLayer(ILayerSource source, int k, NetworkLayer? doneWith, bool transpose) => source switch
+    {
+        IOutputListLayerSource withOutputs when !transpose => withOutputs.GetLayerWithOutputs(k, doneWith),
+        IRecyclingLayerSource recycling => recycling.GetLayer(k, doneWith?.Weights),
+        _ => source.GetLayer(k),
+    };
 
     /// <summary>What <see cref="LayerChunk.PackInto"/> does for one layout: each array copied into the chunk's buffer.</summary>
     private static void Pack(IChunkLayout plan, byte[] target)

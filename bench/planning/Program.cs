@@ -3,7 +3,7 @@
 // TiledLayerPlanner.Plan (clustered outputs and consecutive outputs). See README.md.
 //   dotnet run -c Release --project bench/planning -- [BenchmarkDotNet options]
 //   dotnet run -c Release --project bench/planning -- cpu-time [--repeat 5] [--cases challenge-65536,...] [--out DIR]
-//   dotnet run -c Release --project bench/planning -- layer-time [--network FILE | --neurons 65536] [--first 13] [--layers 8] [--repeat 2] [--threads 1]
+//   dotnet run -c Release --project bench/planning -- layer-time [--network FILE | --neurons 65536] [--first 13] [--layers 8] [--repeat 2] [--threads 1] [--transpose]
 //   dotnet run -c Release --project bench/planning -- gpu-plan [--network FILE | --neurons 65536] [--layers 64] [--repeat 2] [--threads T] [--plan-cache DIR] [--chunk 32]
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
@@ -39,6 +39,7 @@ if (args.Length > 0 && args[0] == "layer-time")
 {
     int neurons = 65536, first = 12, layers = 8, repeat = 2, threads = 1;
     string? network = null;
+    bool transpose = false;
     for (int a = 1; a < args.Length; a++)
     {
         switch (args[a])
@@ -49,11 +50,12 @@ if (args.Length > 0 && args[0] == "layer-time")
             case "--neurons": neurons = int.Parse(args[++a]); break;
             case "--layers": layers = int.Parse(args[++a]); break;
             case "--repeat": repeat = int.Parse(args[++a]); break;
+            case "--transpose": transpose = true; break;
             default: throw new ArgumentException($"Unknown option {args[a]}.");
         }
     }
-    if (threads > 1) LayerTimeRun.RunParallel(network, neurons, first, layers, repeat, threads);
-    else LayerTimeRun.Run(network, neurons, first, layers, repeat);
+    if (threads > 1) LayerTimeRun.RunParallel(network, neurons, first, layers, repeat, threads, transpose);
+    else LayerTimeRun.Run(network, neurons, first, layers, repeat, transpose);
     return;
 }
 

@@ -15,7 +15,7 @@ public static class InferCommand
         var images = new Option<string?>("--images") { Description = "Images: .tsv, .tsv.gz, .mtx, .bin or MNIST IDX (*-idx3-ubyte[.gz], pixel / 255) (default: the generated challenge images)" };
         var labels = new Option<string?>("--labels") { Description = "Models with a class read-out: the images' labels (IDX *-idx1-ubyte[.gz] or one class per line): prints the accuracy" };
         var predictionsOut = new Option<string?>("--predictions-out") { Description = "Models with a class read-out: write each image's predicted class, one per line" };
-        var neurons = NumberOption.Int("--neurons", "Without --network/--images: the challenge dataset of this N, generated once into the user data cache", 1, int.MaxValue, DefaultDataset.Neurons);
+        var neurons = NumberOption.Int("--neurons", "Without --network/--images: the challenge dataset of this N (images generated once into the user data cache, the network as it is planned)", 1, int.MaxValue, DefaultDataset.Neurons);
         var data = GenerateCommand.DataOption();
         var layers = NumberOption.OptionalInt("--layers", $"Use the first L layers (all by default; {DefaultDataset.Layers} for the generated dataset)", 1, NumberOption.MaxLayers);
         var bias = NumberOption.OptionalReal("--bias", "Constant bias (default: the challenge's value for N)");
@@ -45,13 +45,14 @@ public static class InferCommand
             string? networkPath = parse.GetValue(network), imagesPath = parse.GetValue(images), truthPath = parse.GetValue(truth);
             int? layerCount = parse.GetValue(layers);
             Task<SpDnn.Model.ImageBatch>? loadingImages = null;
+            Func<SpDnn.Model.ILayerSource>? generated = null;
             if (networkPath is null)
             {
                 int n = parse.GetValue(neurons);
                 if (!SpDnn.Model.ChallengeSpec.IsChallengeSize(n)) throw new SpDnnUsageException($"--neurons must be one of {string.Join(", ", SpDnn.Model.ChallengeSpec.NeuronCounts)}.");
                 layerCount ??= DefaultDataset.Layers;
-                var dataset = DefaultDataset.Ensure(GenerateCommand.Cache(parse.GetValue(data)), n, layerCount.Value, StepProgress.For(config.Error));
-                (networkPath, imagesPath) = (dataset.Network, dataset.Images);
+                var dataset = DefaultDataset.Ensure(GenerateCommand.Cache(parse.GetValue(data)), n, layerCount.Value, StepProgress.For(config.Error), parse.GetValue(bias));
+                (generated, imagesPath) = (dataset.Network, dataset.Images);
                 truthPath ??= dataset.Truth;
                 loadingImages = dataset.LoadingImages;
             }
@@ -59,7 +60,8 @@ public static class InferCommand
                 [("--categories-out", parse.GetValue(categoriesOut)), ("--predictions-out", parse.GetValue(predictionsOut))]);
             var request = new InferRequest
             {
-                Network = networkPath,
+                Network = networkPath ?? $"challenge network N={parse.GetValue(neurons)}, L={layerCount} (generated)",
+                GeneratedNetwork = generated,
                 Images = imagesPath!,
                 Layers = layerCount,
                 Bias = parse.GetValue(bias),

@@ -3,7 +3,10 @@ namespace SpDnn.Cli.Infer;
 /// <summary>Everything <c>spdnn infer</c> was asked to do, independent of how the options were spelled.</summary>
 public sealed record InferRequest
 {
+    /// <summary>The network's file or folder; for a generated network (<see cref="GeneratedNetwork"/>), what it is.</summary>
     public required string Network { get; init; }
+    /// <summary>Makes the network when it is generated rather than read (the default dataset); null: read <see cref="Network"/>.</summary>
+    public Func<SpDnn.Model.ILayerSource>? GeneratedNetwork { get; init; }
     public required string Images { get; init; }
     /// <summary>Use the first L layers; all by default.</summary>
     public int? Layers { get; init; }
@@ -25,6 +28,10 @@ public sealed record InferRequest
     public string? PredictionsOut { get; init; }
     /// <summary>Folder of planned-layout caches (<see cref="SpDnn.Model.InferenceOptions.PlanCacheFolder"/>); null: plan every time.</summary>
     public string? PlanCache { get; init; }
+    /// <summary>The network: made, or opened from its file (dispose it when done: some sources hold files open).</summary>
+    public SpDnn.Model.ILayerSource OpenNetwork() =>
+        GeneratedNetwork is { } generate ? generate() : SpDnn.Formats.NetworkLoader.Open(Network, Layers, Bias);
+
     /// <summary>Started when the command began (before any data was made or read): the time to answer runs from it.</summary>
     public AnswerClock Clock { get; init; } = new();
     /// <summary>

@@ -59,7 +59,7 @@ public sealed partial class InferRunner
             {
                 OpenNetwork = () =>
                 {
-                    opened = NetworkLoader.Open(request.Network, request.Layers, request.Bias);
+                    opened = request.OpenNetwork();
                     return network = quiet.Preload(opened);
                 },
                 // Read after the network (same step), so the images are checked against its N.

@@ -29,7 +29,7 @@ public sealed partial class InferRunner(TextWriter output, TextWriter error, Ste
         if (MpiLaunch.FromEnvironment().IsMultiProcess) return RunOnRanks(request);
         var clock = request.Clock;
         long runStart = Stopwatch.GetTimestamp();
-        var opened = NetworkLoader.Open(request.Network, request.Layers, request.Bias);
+        var opened = request.OpenNetwork();
         try
         {
             // The images and the truth are read on another thread while the engine opens and plans
@@ -40,9 +40,11 @@ public sealed partial class InferRunner(TextWriter output, TextWriter error, Ste
             using var engine = ScaleOutEngines.Create(new EngineRequest(request.Engine, request.Gpus, request.RebalanceAfter, !opened.IsChallengeForm), new SingleProcessCommunicator());
             double engineSeconds = Stopwatch.GetElapsedTime(engineStart).TotalSeconds;
             // An engine that reads each layer once, while planning, reads a binary file's layers from
-            // the mapped file as it plans them (reading overlaps planning); others get the network in memory.
+            // the mapped file as it plans them (reading overlaps planning), and a generated network's
+            // as they are made (with each layer's weights by output: no transpose); others get the
+            // network in memory.
             long preloadStart = Stopwatch.GetTimestamp();
-            var network = engine.ReadsLayersOnlyWhilePlanning && opened is BinaryNetworkSource ? opened : Preload(opened);
+            var network = engine.ReadsLayersOnlyWhilePlanning && opened is BinaryNetworkSource or IOutputListLayerSource ? opened : Preload(opened);
             double preloadSeconds = Stopwatch.GetElapsedTime(preloadStart).TotalSeconds;
 
             var options = new InferenceOptions { Threads = request.Threads, PlanCacheFolder = request.PlanCache, Note = note => error.WriteLine($"note: {note}") };

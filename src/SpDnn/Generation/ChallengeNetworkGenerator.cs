@@ -13,7 +13,7 @@ namespace SpDnn.Generation;
 /// were drawn in turn. Layers are built on demand in O(one layer) memory and may be requested from
 /// several threads at once; each permutation is computed once, when first needed.
 /// </summary>
-public sealed class ChallengeNetworkGenerator : ILayerSource, IRecyclingLayerSource
+public sealed class ChallengeNetworkGenerator : ILayerSource, IRecyclingLayerSource, IOutputListLayerSource
 {
     /// <summary>Layers of the largest official network of each size; later layers are an extension.</summary>
     public const int OfficialLayers = 1920;
@@ -101,6 +101,17 @@ public sealed class ChallengeNetworkGenerator : ILayerSource, IRecyclingLayerSou
     /// <summary><see cref="GetLayer(int)"/> into the arrays of an earlier layer's weights (all layers have the same lengths).</summary>
     NetworkLayer IRecyclingLayerSource.GetLayer(int index, CsrMatrix? recycled) => GetLayer(index, recycled);
 
+    /// <summary>
+    /// The layer with its weights by output too, made from the structure (no transpose): every
+    /// output of a column class u (outputs u, M + u, ..., 15M + u) reads the same 32 inputs.
+    /// </summary>
+    NetworkLayer IOutputListLayerSource.GetLayerWithOutputs(int index, NetworkLayer? recycled)
+    {
+        var layer = GetLayer(index, recycled?.Weights);
+        int[]? permutation = index < _stages ? null : Permutation(index / _stages);
+        return layer.WithByOutput(BuildByOutput(index % _stages, permutation, recycled?.ByOutput));
+    }
+
     private NetworkLayer GetLayer(int index, CsrMatrix? recycled)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
@@ -110,13 +121,46 @@ public sealed class ChallengeNetworkGenerator : ILayerSource, IRecyclingLayerSou
         return new NetworkLayer(index, BuildWeights(stage, permutation, recycled), NetworkLayer.ConstantBias(Neurons, _bias));
     }
 
+    /// <summary>Arrays of <paramref name="recycled"/> where their lengths fit a layer's, else fresh ones (not cleared: every entry is written).</summary>
+    private (int[] Offsets, int[] Columns, float[] Values) LayerArrays(CsrMatrix? recycled)
+    {
+        int n = Neurons, nnz = n * Fan;
+        return (recycled?.RowOffsets.Length == n + 1 ? recycled.RowOffsets : GC.AllocateUninitializedArray<int>(n + 1),
+            recycled?.ColumnIndices.Length == nnz ? recycled.ColumnIndices : GC.AllocateUninitializedArray<int>(nnz),
+            recycled?.Values.Length == nnz ? recycled.Values : GC.AllocateUninitializedArray<float>(nnz));
+    }
+
+    /// <summary>
+    /// The layer by output: output g·M + u reads, from every one of the 16 groups h of sources,
+    /// the sources h·M + u and h·M + ((u + 2^j) mod M) (the rows that <see cref="BuildWeights"/>
+    /// gives columns u and u - 2^j), permuted, ascending.
+    /// </summary>
+    private CsrMatrix BuildByOutput(int stage, int[]? permutation, CsrMatrix? recycled)
+    {
+        int n = Neurons, m = _blockSize, mask = m - 1, shift = 1 << stage, groups = n / m;
+        var (offsets, columns, values) = LayerArrays(recycled);
+        for (int r = 0; r <= n; r++) offsets[r] = r * Fan;
+        values.AsSpan().Fill(ChallengeSpec.Weight);
+        Span<int> inputs = stackalloc int[Fan];
+        for (int u = 0; u < m; u++)
+        {
+            int v = (u + shift) & mask;
+            for (int h = 0; h < groups; h++)
+            {
+                int a = h * m + u, b = h * m + v;
+                inputs[2 * h] = permutation is null ? a : permutation[a];
+                inputs[2 * h + 1] = permutation is null ? b : permutation[b];
+            }
+            inputs.Sort();
+            for (int g = 0; g < groups; g++) inputs.CopyTo(columns.AsSpan((g * m + u) * Fan, Fan));
+        }
+        return new CsrMatrix(n, n, offsets, columns, values);
+    }
+
     private CsrMatrix BuildWeights(int stage, int[]? permutation, CsrMatrix? recycled)
     {
         int n = Neurons, m = _blockSize, mask = m - 1, shift = 1 << stage;
-        int nnz = n * Fan;
-        var offsets = recycled?.RowOffsets.Length == n + 1 ? recycled.RowOffsets : GC.AllocateUninitializedArray<int>(n + 1);
-        var columns = recycled?.ColumnIndices.Length == nnz ? recycled.ColumnIndices : GC.AllocateUninitializedArray<int>(nnz);
-        var values = recycled?.Values.Length == nnz ? recycled.Values : GC.AllocateUninitializedArray<float>(nnz);
+        var (offsets, columns, values) = LayerArrays(recycled);
         for (int r = 0; r <= n; r++) offsets[r] = r * Fan;
         values.AsSpan().Fill(ChallengeSpec.Weight);
 

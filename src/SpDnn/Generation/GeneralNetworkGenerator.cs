@@ -14,7 +14,7 @@ namespace SpDnn.Generation;
 /// before it and from however many threads (MT19937 is specified bit for bit; the seeded
 /// <see cref="Random"/> algorithm is only promised to stay, not specified).
 /// </summary>
-public sealed class GeneralNetworkGenerator : ILayerSource
+public sealed class GeneralNetworkGenerator : ILayerSource, IOutputListLayerSource
 {
     /// <summary>Inputs read by every output neuron (the challenge's fan-in too, so TE/s compare).</summary>
     public const int InputsPerOutput = ChallengeSpec.ConnectionsPerNeuron;
@@ -61,15 +61,22 @@ public sealed class GeneralNetworkGenerator : ILayerSource
         $"weights uniform in (-{WeightBound:R}, {WeightBound:R}), bias {NeuronBias:R})";
 
     /// <inheritdoc/>
-    public NetworkLayer GetLayer(int index)
+    public NetworkLayer GetLayer(int index) => MakeLayer(index, keepByOutput: false);
+
+    /// <summary>Every layer comes with its weights by output: as drawn (the arrays are not recycled).</summary>
+    NetworkLayer IOutputListLayerSource.GetLayerWithOutputs(int index, NetworkLayer? recycled) => MakeLayer(index, keepByOutput: true);
+
+    private NetworkLayer MakeLayer(int index, bool keepByOutput)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, LayerCount);
         var stream = new MersenneTwister19937((uint)StableSeed.Mix(_seed, index, StreamTag));
         // Drawn output by output (each output's inputs, ascending, then their weights), then
-        // transposed into the layer's layout, whose rows are the inputs.
+        // transposed into the layer's layout, whose rows are the inputs; the drawn order is kept
+        // for planners that ask for it (NetworkLayer.ByOutput).
         var byOutput = DrawByOutput(stream);
-        return new NetworkLayer(index, byOutput.Transpose(), NetworkLayer.ConstantBias(Neurons, NeuronBias));
+        var layer = new NetworkLayer(index, byOutput.Transpose(), NetworkLayer.ConstantBias(Neurons, NeuronBias));
+        return keepByOutput ? layer.WithByOutput(byOutput) : layer;
     }
 
     /// <summary>Row j: the inputs output j reads (ascending) and their weights.</summary>

@@ -12,6 +12,26 @@ public sealed record NetworkLayer(int Index, CsrMatrix Weights, float[] Bias)
     /// <summary>Activation and bias mode (<see cref="LayerForm.Challenge"/> unless set).</summary>
     public LayerForm Form { get; init; } = LayerForm.Challenge;
 
+    // The weights by output neuron with the Weights they belong to: a copy whose Weights were
+    // replaced (a `with`) has none, rather than a stale one.
+    private (CsrMatrix Of, CsrMatrix ByOutput)? _outputLists;
+
+    /// <summary>
+    /// The weights by output neuron (row j: the inputs of output j, ascending, with their weights),
+    /// where the layer's source made them in that order anyway (the generators); engines that need
+    /// that order take it instead of transposing <see cref="Weights"/>. Null when not at hand.
+    /// </summary>
+    internal CsrMatrix? ByOutput => _outputLists is { } lists && ReferenceEquals(lists.Of, Weights) ? lists.ByOutput : null;
+
+    /// <summary>This layer with <see cref="ByOutput"/> set: <paramref name="byOutput"/> must be <see cref="Weights"/> transposed (a source's own order).</summary>
+    internal NetworkLayer WithByOutput(CsrMatrix byOutput)
+    {
+        if (byOutput.Rows != Weights.Columns || byOutput.Columns != Weights.Rows || byOutput.NonZeros != Weights.NonZeros)
+            throw new ArgumentException($"Layer {Index + 1}: the weights by output are {byOutput.Rows} x {byOutput.Columns} with {byOutput.NonZeros} nonzeros, "
+                + $"not the transpose of {Weights.Rows} x {Weights.Columns} with {Weights.NonZeros}.", nameof(byOutput));
+        return this with { _outputLists = (Weights, byOutput) };
+    }
+
     /// <summary>Output neurons (columns of W).</summary>
     public int Neurons => Weights.Columns;
 

@@ -122,7 +122,8 @@ internal sealed class CpuLayerPlan
         var w = layer.Weights;
         if (layer.Bias.Length != w.Columns)
             throw new ArgumentException($"Layer {layer.Index + 1} has {layer.Bias.Length} biases, expected {w.Columns}.");
-        var columns = w.Transpose();
+        // By output: as the source made it where it did (the generators), else transposed here.
+        var columns = layer.ByOutput ?? w.Transpose();
         var rows = w;
         var layerBias = layer.Bias;
         var copies = mergeDuplicates ? OutputCopies.Find(columns, layer.Bias) : null;

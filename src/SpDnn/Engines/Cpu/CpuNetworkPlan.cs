@@ -32,7 +32,7 @@ internal sealed class CpuNetworkPlan : IEnginePlan
         bool mayRunTiles = options.PlanWindow <= 0
             && RunOrderChoice.Choose(options.Order, source.IsChallengeForm, MaxWidth, held: true, weightsFinite: true) == CpuRunOrder.Tiles;
         int blockInputs = RunOrderChoice.MaxBlockInputs(options.MaxBlockInputs, RunOrderChoice.TilesPerItem(options.TilesPerItem, MaxWidth));
-        var first = CpuLayerPlan.Build(source.GetLayer(0), _merge, mayRunTiles, blockInputs);
+        var first = CpuLayerPlan.Build(source.GetLayerForOutputs(0), _merge, mayRunTiles, blockInputs);
         long perLayer = CpuLayerPlan.EstimateBytes(Neurons, first.NonZeros);
         long budget = (long)(GC.GetGCMemoryInfo().TotalAvailableMemoryBytes * options.PlanMemoryFraction);
         if (options.PlanWindow > 0)
@@ -50,7 +50,7 @@ internal sealed class CpuNetworkPlan : IEnginePlan
             var plans = new CpuLayerPlan[LayerCount];
             plans[0] = first;
             Parallel.For(1, LayerCount, new ParallelOptions { MaxDegreeOfParallelism = threads },
-                k => plans[k] = CpuLayerPlan.Build(source.GetLayer(k), _merge, mayRunTiles, blockInputs));
+                k => plans[k] = CpuLayerPlan.Build(source.GetLayerForOutputs(k), _merge, mayRunTiles, blockInputs));
             _plans = plans;
             CheckShapes(plans.Select(p => (p.Inputs, p.Outputs)));
             long weights = 0, bytes = 0;

@@ -51,7 +51,7 @@ internal sealed class StreamedLayerPlans : ILayerPlanSequence
                     if (_stopped) return;
                 }
                 _cancellation.ThrowIfCancellationRequested();
-                var plan = CpuLayerPlan.Build(_source.GetLayer(k), _merge);
+                var plan = CpuLayerPlan.Build(_source.GetLayerForOutputs(k), _merge);
                 lock (_gate)
                 {
                     _ring[k % _window] = plan;

@@ -32,8 +32,9 @@ internal readonly record struct PlannedLayer(long NonZeros, long FullComputed, l
 /// <param name="partInputs">Inputs per part of the resident-input layouts (<see cref="GpuPlan.PartInputs"/>; 0: one part).</param>
 internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions options, int residentColumns, bool columnLanes, bool tail, int splitLanes, int partInputs = 0)
 {
+    private readonly IOutputListLayerSource? _withOutputs = network as IOutputListLayerSource;
     private readonly IRecyclingLayerSource? _recycling = network as IRecyclingLayerSource;
-    private readonly ConcurrentBag<CsrMatrix> _doneWith = [];
+    private readonly ConcurrentBag<NetworkLayer> _doneWith = [];
 
     /// <summary>Plans layers <paramref name="first"/> .. <paramref name="first"/>+<paramref name="count"/>-1 in parallel; fills <paramref name="layers"/> (one entry per layer).</summary>
     public LayerChunk Plan(int first, int count, Span<PlannedLayer> layers, ParallelOptions parallel)
@@ -52,13 +53,15 @@ internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions option
     /// <summary>
     /// Plans layer <paramref name="k"/> into its layouts; any number of layers at once, each on
     /// its own thread. A layer read from a recycling source is read into the arrays of one
-    /// planned before.
+    /// planned before; a source that can give the weights by output (the generators) does, so
+    /// that the layouts need no transpose.
     /// </summary>
     public LayerLayouts PlanLayer(int k)
     {
         int neurons = network.Neurons;
-        var layer = _recycling is { } recycling
-            ? recycling.GetLayer(k, _doneWith.TryTake(out var recycled) ? recycled : null)
+        var recycled = _withOutputs is not null || _recycling is not null ? (_doneWith.TryTake(out var done) ? done : null) : null;
+        var layer = _withOutputs is { } withOutputs ? withOutputs.GetLayerWithOutputs(k, recycled)
+            : _recycling is { } recycling ? recycling.GetLayer(k, recycled?.Weights)
             : network.GetLayer(k);
         if (layer.Bias.Length != layer.Neurons)
             throw new ArgumentException($"Layer {k + 1} of {network.Description} has {layer.Bias.Length} biases, expected {layer.Neurons}.");
@@ -90,7 +93,7 @@ internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions option
         var planned = new PlannedLayer(full.NonZeros, full.ComputedNonZeros, merged.ComputedNonZeros, full.WarpRowCount, full.FootprintLength,
             resident is not null, lanes is not null, layer.Inputs, layer.Neurons, layer.KeepsZeroRowsZero(), general);
         // The layouts keep the bias, not the weights: their arrays serve the next layer read.
-        if (_recycling is not null) _doneWith.Add(layer.Weights);
+        if (_withOutputs is not null || _recycling is not null) _doneWith.Add(layer);
         return new LayerLayouts(full, merged, resident, lanes, tails, planned);
     }
 

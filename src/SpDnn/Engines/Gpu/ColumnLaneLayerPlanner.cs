@@ -19,7 +19,7 @@ internal static class ColumnLaneLayerPlanner
         var w = layer.Weights;
         int n = w.Columns;
         if (w.Rows > ResidentLayerPlanner.MaxNeurons) throw new NotSupportedException($"Layer {layer.Index + 1} has {w.Rows} inputs; the column-lane layout holds at most {ResidentLayerPlanner.MaxNeurons}.");
-        using var lists = new OutputInputLists(w, groupByFirstInput: mergeDuplicates);
+        using var lists = new OutputInputLists(layer, groupByFirstInput: mergeDuplicates);
         var order = ArrayPool<int>.Shared.Rent(n);
         var copyStarts = ArrayPool<int>.Shared.Rent(n + 1);
         var copies = ArrayPool<int>.Shared.Rent(n);

@@ -23,7 +23,19 @@ internal sealed class OutputInputLists : IDisposable
     private int[] _outputAt;    // row -> output
     private int[] _groupStarts; // grouped: see GroupStarts
 
+    /// <summary>The lists of a layer: from <see cref="NetworkLayer.ByOutput"/> where its source gave it (a copy), else by transposing its weights.</summary>
+    public OutputInputLists(NetworkLayer layer, bool groupByFirstInput)
+        : this(layer.Weights, layer.ByOutput, groupByFirstInput)
+    {
+    }
+
+    /// <summary>The lists of <paramref name="weights"/> (rows: inputs), by transposing them.</summary>
     public OutputInputLists(CsrMatrix weights, bool groupByFirstInput)
+        : this(weights, byOutput: null, groupByFirstInput)
+    {
+    }
+
+    private OutputInputLists(CsrMatrix weights, CsrMatrix? byOutput, bool groupByFirstInput)
     {
         Count = weights.Columns;
         InputCount = weights.Rows;
@@ -43,55 +55,93 @@ internal sealed class OutputInputLists : IDisposable
         var cursorBuffer = ArrayPool<int>.Shared.Rent(n);
         try
         {
+            // Each output's entry count (in cursor for now) and, grouped, its group (in rowOf for
+            // now): its first input plus one, or 0 for an empty list.
+            var cursor = cursorBuffer.AsSpan(0, n);
+            if (byOutput is not null) CountByOutput(byOutput.RowOffsets, byOutput.ColumnIndices, groupByFirstInput, cursor, rowOf);
+            else CountByInput(inputOffsets, columns, groupByFirstInput, cursor, rowOf);
             if (!groupByFirstInput)
             {
-                // Row j is output j: rowStarts[j + 1] counts its entries, then is where it ends.
+                // Row j is output j.
                 for (int j = 0; j < n; j++) rowOf[j] = outputAt[j] = j;
-                rowStarts.Clear();
-                foreach (int j in columns) rowStarts[j + 1]++;
-                for (int row = 0; row < n; row++) rowStarts[row + 1] += rowStarts[row];
-                rowStarts[..n].CopyTo(cursorBuffer);
-                Scatter(inputOffsets, columns, values, cursorBuffer.AsSpan(0, n), entries);
-                return;
+                rowStarts[0] = 0;
+                for (int j = 0; j < n; j++) rowStarts[j + 1] = rowStarts[j] + cursor[j];
+                rowStarts[..n].CopyTo(cursor);
             }
-
-            // Each output's entry count (in cursor for now) and group (in rowOf for now): its
-            // first input plus one, or 0 for an empty list.
-            var cursor = cursorBuffer.AsSpan(0, n);
-            cursor.Clear();
-            for (int i = 0; i < InputCount; i++)
+            else
             {
-                for (int p = inputOffsets[i], end = inputOffsets[i + 1]; p < end; p++)
+                // A counting sort of the outputs by group, stable: rows by group, then by output.
+                var groupStarts = _groupStarts.AsSpan(0, InputCount + 2);
+                groupStarts.Clear();
+                for (int j = 0; j < n; j++) groupStarts[rowOf[j] + 1]++;
+                ToStarts(groupStarts);
+                rowStarts[0] = 0;
+                for (int j = 0; j < n; j++)
                 {
-                    int j = columns[p];
-                    if (cursor[j]++ == 0) rowOf[j] = i + 1;
+                    int row = groupStarts[rowOf[j] + 1]++;
+                    rowOf[j] = row;
+                    rowStarts[row + 1] = cursor[j];
+                }
+                for (int row = 0; row < n; row++) rowStarts[row + 1] += rowStarts[row];
+                // Entries go by output, to where the output's row is: no lookup of the row per entry.
+                for (int j = 0; j < n; j++)
+                {
+                    outputAt[rowOf[j]] = j;
+                    cursor[j] = rowStarts[rowOf[j]];
                 }
             }
-            for (int j = 0; j < n; j++) if (cursor[j] == 0) rowOf[j] = 0;
-            // A counting sort of the outputs by group, stable: rows by group, then by output.
-            var groupStarts = _groupStarts.AsSpan(0, InputCount + 2);
-            groupStarts.Clear();
-            for (int j = 0; j < n; j++) groupStarts[rowOf[j] + 1]++;
-            ToStarts(groupStarts);
-            rowStarts[0] = 0;
-            for (int j = 0; j < n; j++)
-            {
-                int row = groupStarts[rowOf[j] + 1]++;
-                rowOf[j] = row;
-                rowStarts[row + 1] = cursor[j];
-            }
-            for (int row = 0; row < n; row++) rowStarts[row + 1] += rowStarts[row];
-            // The scatter goes by output, to where the output's row is: no lookup of the row per entry.
-            for (int j = 0; j < n; j++)
-            {
-                outputAt[rowOf[j]] = j;
-                cursor[j] = rowStarts[rowOf[j]];
-            }
-            Scatter(inputOffsets, columns, values, cursor, entries);
+            if (byOutput is not null) CopyRows(byOutput, cursor, entries);
+            else Scatter(inputOffsets, columns, values, cursor, entries);
         }
         finally
         {
             ArrayPool<int>.Shared.Return(cursorBuffer);
+        }
+    }
+
+    /// <summary>Entry counts per output of a layer by input, and with <paramref name="grouped"/> each output's group (see the constructor).</summary>
+    private static void CountByInput(ReadOnlySpan<int> inputOffsets, ReadOnlySpan<int> columns, bool grouped, Span<int> counts, Span<int> groups)
+    {
+        counts.Clear();
+        if (!grouped)
+        {
+            foreach (int j in columns) counts[j]++;
+            return;
+        }
+        for (int i = 0; i < inputOffsets.Length - 1; i++)
+        {
+            for (int p = inputOffsets[i], end = inputOffsets[i + 1]; p < end; p++)
+            {
+                int j = columns[p];
+                if (counts[j]++ == 0) groups[j] = i + 1;
+            }
+        }
+        for (int j = 0; j < counts.Length; j++) if (counts[j] == 0) groups[j] = 0;
+    }
+
+    /// <summary><see cref="CountByInput"/> from the lists by output: read off each row's length and first input.</summary>
+    private static void CountByOutput(ReadOnlySpan<int> outputOffsets, ReadOnlySpan<int> inputs, bool grouped, Span<int> counts, Span<int> groups)
+    {
+        for (int j = 0; j < counts.Length; j++)
+        {
+            int start = outputOffsets[j], count = outputOffsets[j + 1] - start;
+            counts[j] = count;
+            if (grouped) groups[j] = count == 0 ? 0 : inputs[start] + 1;
+        }
+    }
+
+    /// <summary>Copies each output's list, (input, weight) interleaved, to entries[cursor[output]..].</summary>
+    private static void CopyRows(CsrMatrix byOutput, ReadOnlySpan<int> cursor, Span<Entry> entries)
+    {
+        ReadOnlySpan<int> offsets = byOutput.RowOffsets, inputs = byOutput.ColumnIndices;
+        ReadOnlySpan<float> weights = byOutput.Values;
+        for (int j = 0; j < cursor.Length; j++)
+        {
+            int from = offsets[j], count = offsets[j + 1] - from;
+            var row = entries.Slice(cursor[j], count);
+            var rowInputs = inputs.Slice(from, count);
+            var rowWeights = weights.Slice(from, count);
+            for (int e = 0; e < row.Length; e++) row[e] = new Entry(rowInputs[e], rowWeights[e]);
         }
     }
 

@@ -37,7 +37,7 @@ internal static class ResidentLayerPlanner
         if (partInputs < 0 || (partInputs > 0 && partInputs < w.Rows && splitLanes > 0))
             throw new ArgumentOutOfRangeException(nameof(partInputs), partInputs, "Input parts need a positive size and no split lanes.");
         int partSize = partInputs > 0 && partInputs < w.Rows ? partInputs : Math.Max(1, w.Rows);
-        using var lists = new OutputInputLists(w, groupByFirstInput: mergeDuplicates);
+        using var lists = new OutputInputLists(layer, groupByFirstInput: mergeDuplicates);
         var order = ArrayPool<int>.Shared.Rent(n);
         var copyStarts = ArrayPool<int>.Shared.Rent(n + 1);
         var copies = ArrayPool<int>.Shared.Rent(n);

@@ -48,7 +48,7 @@ internal static class TiledLayerPlanner
         int n = w.Columns;
         // Transient buffers come from the pool: fresh memory costs page faults, and a plan of
         // N=65536 would otherwise ask for some 30 MB of it besides the layout it returns.
-        using var lists = new OutputInputLists(w, groupByFirstInput: clusterOutputs);
+        using var lists = new OutputInputLists(layer, groupByFirstInput: clusterOutputs);
         var order = ArrayPool<int>.Shared.Rent(n);
         var copyStarts = ArrayPool<int>.Shared.Rent(n + 1);
         var copies = ArrayPool<int>.Shared.Rent(n);

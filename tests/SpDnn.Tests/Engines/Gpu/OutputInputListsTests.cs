@@ -7,7 +7,8 @@ namespace SpDnn.Tests.Engines.Gpu;
 /// <summary>
 /// The planner's transpose (<see cref="OutputInputLists"/>, scattered through buckets) lists each
 /// output's inputs ascending with their weights, as a plain transpose does, by output or grouped
-/// by first input, also where the inputs need so many bits that the buckets must be smaller.
+/// by first input, also where the inputs need so many bits that the buckets must be smaller; and
+/// copied from a layer's weights by output, the same lists.
 /// </summary>
 public sealed class OutputInputListsTests
 {
@@ -41,9 +42,29 @@ public sealed class OutputInputListsTests
         AssertTranspose(w, grouped: true);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ListsCopiedFromTheWeightsByOutputAreTheTransposedOnes(bool grouped)
+    {
+        // Uneven and empty lists; the same rows, groups and entries as the transpose gives.
+        var w = new RandomNetworkGenerator(4, new RandomNetworkOptions { Neurons = 2000, Layers = 1, MeanRowNonZeros = 30, EmptyRowFraction = 0.15 }).GetLayer(0).Weights;
+        var layer = new NetworkLayer(0, w, new float[w.Columns]).WithByOutput(w.Transpose());
+        using var copied = new OutputInputLists(layer, grouped);
+        AssertTranspose(w, grouped, copied);
+        using var transposed = new OutputInputLists(w, grouped);
+        for (int row = 0; row < w.Columns; row++) Assert.Equal(transposed.OutputAt(row), copied.OutputAt(row));
+        if (grouped) Assert.Equal(transposed.GroupStarts.ToArray(), copied.GroupStarts.ToArray());
+    }
+
     private static void AssertTranspose(CsrMatrix w, bool grouped)
     {
         using var lists = new OutputInputLists(w, grouped);
+        AssertTranspose(w, grouped, lists);
+    }
+
+    private static void AssertTranspose(CsrMatrix w, bool grouped, OutputInputLists lists)
+    {
         var expected = new List<OutputInputLists.Entry>[w.Columns];
         for (int j = 0; j < w.Columns; j++) expected[j] = [];
         for (int i = 0; i < w.Rows; i++)

@@ -5,7 +5,10 @@ using SpDnn.Model;
 
 namespace SpDnn.Tests.Engines.Gpu;
 
-/// <summary>The planner gives, array for array and bit for bit, the layout of <see cref="ReferenceTiledLayerPlanner"/>.</summary>
+/// <summary>
+/// The planner gives, array for array and bit for bit, the layout of <see cref="ReferenceTiledLayerPlanner"/>;
+/// and every planner the same layouts from a layer's lists by output as from its transpose.
+/// </summary>
 public sealed class TiledLayerPlannerEquivalenceTests
 {
     [Theory]
@@ -70,6 +73,87 @@ public sealed class TiledLayerPlannerEquivalenceTests
         var values = Enumerable.Range(0, rows.Count).Select(e => 1f + e / 4096f).ToArray();
         var w = CsrMatrix.FromCoordinates(neurons, neurons, rows.ToArray(), cols.ToArray(), values);
         AssertSameLayout(new NetworkLayer(0, w, NetworkLayer.ConstantBias(neurons, -0.3f)));
+    }
+
+    [Theory]
+    [InlineData(1024, 3)]
+    [InlineData(1024, 20)]
+    [InlineData(4096, 30)]
+    public void ChallengeLayersListedByOutputPlanAsTheReferenceDoes(int neurons, int layer)
+    {
+        // The generator's lists by output (no transpose) against the reference planner's transpose.
+        var listed = ((IOutputListLayerSource)new ChallengeNetworkGenerator(neurons, layer + 1)).GetLayerWithOutputs(layer);
+        Assert.NotNull(listed.ByOutput);
+        AssertSameLayout(listed);
+    }
+
+    [Fact]
+    public void EveryLayoutOfALayerListedByOutputIsTheLayoutOfItsTranspose()
+    {
+        // Resident-input (merged or not, split, in parts) and column-lane layouts of a general
+        // layer and of a challenge one (duplicate outputs), from the lists by output and without.
+        foreach (var listed in new[]
+        {
+            ((IOutputListLayerSource)new GeneralNetworkGenerator(700, 1)).GetLayerWithOutputs(0),
+            ((IOutputListLayerSource)new ChallengeNetworkGenerator(1024, 9)).GetLayerWithOutputs(8),
+        })
+        {
+            var plain = new NetworkLayer(listed.Index, listed.Weights, listed.Bias);
+            Assert.NotNull(listed.ByOutput);
+            Assert.Null(plain.ByOutput);
+            AssertEqual(ResidentLayerPlanner.Plan(plain, mergeDuplicates: true), ResidentLayerPlanner.Plan(listed, mergeDuplicates: true));
+            AssertEqual(ResidentLayerPlanner.Plan(plain, mergeDuplicates: false), ResidentLayerPlanner.Plan(listed, mergeDuplicates: false));
+            AssertEqual(ResidentLayerPlanner.Plan(plain, true, splitLanes: 4), ResidentLayerPlanner.Plan(listed, true, splitLanes: 4));
+            AssertEqual(ResidentLayerPlanner.Plan(plain, true, partInputs: 300), ResidentLayerPlanner.Plan(listed, true, partInputs: 300));
+            AssertEqual(ColumnLaneLayerPlanner.Plan(plain, mergeDuplicates: true), ColumnLaneLayerPlanner.Plan(listed, mergeDuplicates: true));
+            var (full, merged) = TiledLayerPlanner.PlanBoth(plain);
+            var (listedFull, listedMerged) = TiledLayerPlanner.PlanBoth(listed);
+            AssertEqual(full, listedFull);
+            Assert.Equal(merged is null, listedMerged is null);
+            if (merged is not null) AssertEqual(merged, listedMerged!);
+        }
+    }
+
+    [Fact]
+    public void TheChunkPlannerPlansAGeneratedNetworkFromItsListsAsFromItsLayersInMemory()
+    {
+        // Layer after layer, as the plan's workers go: the generator reads each layer (both orders)
+        // into the arrays of the one before; every layout (tiled, merged, resident-input,
+        // column-lane, tail) equals the one planned by transposing the same layer held in memory.
+        var generator = new ChallengeNetworkGenerator(1024, 14);
+        var held = InMemoryNetwork.Load(generator);
+        var options = new GpuEngineOptions { Kernel = FullWidthKernel.Resident, MergeDuplicateOutputs = DuplicateOutputMerge.Auto };
+        var fromLists = new ChunkPlanner(generator, options, residentColumns: 3, columnLanes: true, tail: true, splitLanes: 0);
+        var fromHeld = new ChunkPlanner(held, options, residentColumns: 3, columnLanes: true, tail: true, splitLanes: 0);
+        for (int k = 0; k < generator.LayerCount; k++)
+        {
+            using var listed = fromLists.PlanLayer(k);
+            using var transposed = fromHeld.PlanLayer(k);
+            Assert.Equal(transposed.Planned, listed.Planned);
+            AssertEqual(transposed.Full.ToTiledLayer(), listed.Full.ToTiledLayer());
+            AssertEqual(transposed.Merged.ToTiledLayer(), listed.Merged.ToTiledLayer());
+            AssertEqual(transposed.Resident!, listed.Resident!);
+            AssertEqual(transposed.ColumnLanes!, listed.ColumnLanes!);
+            AssertEqual(transposed.Tail!, listed.Tail!);
+        }
+    }
+
+    private static void AssertEqual(TiledLayer expected, TiledLayer actual)
+    {
+        Assert.Equal(expected.Neurons, actual.Neurons);
+        Assert.Equal(expected.Inputs, actual.Inputs);
+        Assert.Equal(expected.NonZeros, actual.NonZeros);
+        Assert.Equal(expected.ComputedNonZeros, actual.ComputedNonZeros);
+        Assert.Equal(expected.Outputs, actual.Outputs);
+        Assert.Equal(expected.CopyStarts, actual.CopyStarts);
+        Assert.Equal(expected.Copies, actual.Copies);
+        Assert.Equal(expected.BlockStages, actual.BlockStages);
+        Assert.Equal(expected.StageStarts, actual.StageStarts);
+        Assert.Equal(expected.Footprint, actual.Footprint);
+        Assert.Equal(expected.WarpRows, actual.WarpRows);
+        Assert.Equal(expected.SlotIndex, actual.SlotIndex);
+        Assert.Equal(Bits(expected.SlotValue), Bits(actual.SlotValue));
+        Assert.Equal(Bits(expected.Bias), Bits(actual.Bias));
     }
 
     private static void AssertSameLayout(NetworkLayer layer)
