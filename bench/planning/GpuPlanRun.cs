@@ -8,8 +8,8 @@ namespace SpDnn.Bench.Planning;
 
 /// <summary>
 /// The GPU engine's whole planning of a challenge network, as <c>spdnn infer</c> meets it: the
-/// network generated into memory first (not timed), or read from its binary file while planning
-/// (<c>--network</c>, as <c>spdnn infer</c> reads it), then <c>Plan</c> on the device (CUDA when
+/// network generated while planning (as <c>spdnn infer --neurons N</c> plans it), or read from its
+/// binary file while planning (<c>--network</c>), then <c>Plan</c> on the device (CUDA when
 /// present, else ILGPU's CPU simulator, whose uploads are copies in memory). Reports the wall time
 /// of the <c>Plan</c> call, the time until every chunk is in device memory, and the plan's own
 /// split (planning layers, packing, uploading; with a cache, reading and writing it).
@@ -20,7 +20,7 @@ internal static class GpuPlanRun
     {
         var load = Stopwatch.StartNew();
         using var file = networkPath is null ? null : SpDnn.Formats.NetworkLoader.Open(networkPath, layers) as IDisposable;
-        ILayerSource network = file as ILayerSource ?? InMemoryNetwork.Load(new ChallengeNetworkGenerator(neurons, layers));
+        ILayerSource network = file as ILayerSource ?? new ChallengeNetworkGenerator(neurons, layers);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"network {network.Description} {(file is null ? "generated" : "opened")} in {load.Elapsed.TotalSeconds:F2} s"));
         var accelerator = GpuEngine.IsCudaAvailable() ? GpuAcceleratorChoice.Cuda : GpuAcceleratorChoice.CpuSimulator;
         var defaults = new GpuEngineOptions();

@@ -1,13 +1,24 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
+using System.Runtime.InteropServices;
 using System.Text;
 
 namespace SpDnn.Engines.Gpu;
 
-/// <summary>Where one chunk's arrays lie in a plan cache file, and their checksums.</summary>
-internal sealed record CachedChunk(int FirstLayer, int Count, int MaxBlocks, long[] Offsets, long[] Lengths, ulong[] Checksums)
+/// <summary>
+/// Where one chunk's arrays lie in a plan cache file, their elements (<paramref name="Lengths"/>),
+/// the elements stored (<paramref name="Stored"/>: all of them, or one that every element
+/// repeats) and the checksums of the stored bytes.
+/// </summary>
+internal sealed record CachedChunk(int FirstLayer, int Count, int MaxBlocks, long[] Offsets, long[] Lengths, long[] Stored, ulong[] Checksums)
 {
     public ChunkShape Shape => new(Lengths);
+
+    /// <summary>Whether array <paramref name="array"/> is stored as the one element it repeats.</summary>
+    public bool Repeats(int array) => Stored[array] < Lengths[array];
+
+    /// <summary>Bytes array <paramref name="array"/> takes in the file.</summary>
+    public long StoredBytes(int array) => Stored[array] * ChunkArrays.ElementBytes[array];
 }
 
 /// <summary>
@@ -27,9 +38,13 @@ internal sealed record CachedChunk(int FirstLayer, int Count, int MaxBlocks, lon
 /// 64  K  key text (UTF-8, <see cref="PlanCacheKey"/>), then zeros to a multiple of 8
 ///        L layer records of 56 bytes: nonzeros, full computed, merged computed, warp rows, footprint (i64), flags (i32: 1 resident,
 ///        2 column lanes, 4 keeps zero rows zero, 8 general), inputs, outputs, 0 (i32)
-///        C chunk records: first layer, layers, most blocks, 0 (i32), then per array offset, elements (i64) and checksum (u64, <see cref="ArrayChecksum"/>)
+///        C chunk records: first layer, layers, most blocks, 0 (i32), then per array offset, elements, stored elements (i64)
+///        and the checksum of the stored bytes (u64, <see cref="ArrayChecksum"/>)
 /// H-8 8  XxHash3 of bytes 0 .. H-9
 /// </code>
+/// An array whose elements are all the same bits is stored as that one element (stored elements
+/// 1), the rest as they are: a challenge layer's slot values and biases, 61% of its plan, are one
+/// weight and one bias repeated, and a reader fills them in faster than it reads them.
 /// A file is used only when its header checks out whole (magic, version, checksum, length, key,
 /// counts, every array inside the file); each array is checked against its checksum as it is read.
 /// An array's checksum is the XxHash3 of its segments' XxHash3s (<see cref="SegmentBytes"/> each),
@@ -41,7 +56,7 @@ internal static class PlanCacheFormat
     public static ReadOnlySpan<byte> Magic => "SPDNNPLN"u8;
 
     /// <summary>Raise when the layout of the file changes.</summary>
-    public const uint Version = 3;
+    public const uint Version = 4;
 
     /// <summary>Bytes of an array hashed on their own (the last segment may be shorter).</summary>
     public const int SegmentBytes = 1 << 20;
@@ -49,7 +64,9 @@ internal static class PlanCacheFormat
     public const int Alignment = 64;
     public const int FixedBytes = 64;
     public const int LayerRecordBytes = 56;
-    public const int ChunkRecordBytes = 16 + ChunkArrays.Count * 24;
+    public const int ChunkRecordBytes = 16 + ChunkArrays.Count * ArrayRecordBytes;
+
+    private const int ArrayRecordBytes = 32;
 
     public static long Align(long offset) => (offset + Alignment - 1) & ~(long)(Alignment - 1);
 
@@ -76,6 +93,34 @@ internal static class PlanCacheFormat
     {
         long start = (long)segment * SegmentBytes;
         return Checksum(data.Slice((int)start, (int)Math.Min(SegmentBytes, data.Length - start)));
+    }
+
+    /// <summary>
+    /// Whether <paramref name="data"/>, elements of <paramref name="elementBytes"/> bytes, holds at
+    /// least two elements, all of the same bits (then stored as one).
+    /// </summary>
+    public static bool RepeatsOneElement(ReadOnlySpan<byte> data, int elementBytes)
+    {
+        if (data.Length < 2 * elementBytes) return false;
+        return elementBytes switch
+        {
+            2 => !MemoryMarshal.Cast<byte, ushort>(data).ContainsAnyExcept(MemoryMarshal.Read<ushort>(data)),
+            4 => !MemoryMarshal.Cast<byte, uint>(data).ContainsAnyExcept(MemoryMarshal.Read<uint>(data)),
+            8 => !MemoryMarshal.Cast<byte, ulong>(data).ContainsAnyExcept(MemoryMarshal.Read<ulong>(data)),
+            _ => throw new ArgumentOutOfRangeException(nameof(elementBytes), elementBytes, "Elements are 2, 4 or 8 bytes."),
+        };
+    }
+
+    /// <summary>Fills <paramref name="target"/> with <paramref name="element"/> repeated (its length a whole number of elements).</summary>
+    public static void FillRepeated(Span<byte> target, ReadOnlySpan<byte> element)
+    {
+        switch (element.Length)
+        {
+            case 2: MemoryMarshal.Cast<byte, ushort>(target).Fill(MemoryMarshal.Read<ushort>(element)); break;
+            case 4: MemoryMarshal.Cast<byte, uint>(target).Fill(MemoryMarshal.Read<uint>(element)); break;
+            case 8: MemoryMarshal.Cast<byte, ulong>(target).Fill(MemoryMarshal.Read<ulong>(element)); break;
+            default: throw new ArgumentOutOfRangeException(nameof(element), element.Length, "Elements are 2, 4 or 8 bytes.");
+        }
     }
 
     /// <summary>An array's checksum from its segments' hashes, in order: their XxHash3, each hash 8 bytes little-endian.</summary>
@@ -122,10 +167,11 @@ internal static class PlanCacheFormat
             BinaryPrimitives.WriteInt32LittleEndian(h[(at + 8)..], c.MaxBlocks);
             for (int a = 0; a < ChunkArrays.Count; a++)
             {
-                int e = at + 16 + a * 24;
+                int e = at + 16 + a * ArrayRecordBytes;
                 BinaryPrimitives.WriteInt64LittleEndian(h[e..], c.Offsets[a]);
                 BinaryPrimitives.WriteInt64LittleEndian(h[(e + 8)..], c.Lengths[a]);
-                BinaryPrimitives.WriteUInt64LittleEndian(h[(e + 16)..], c.Checksums[a]);
+                BinaryPrimitives.WriteInt64LittleEndian(h[(e + 16)..], c.Stored[a]);
+                BinaryPrimitives.WriteUInt64LittleEndian(h[(e + 24)..], c.Checksums[a]);
             }
             at += ChunkRecordBytes;
         }
@@ -178,21 +224,24 @@ internal static class PlanCacheFormat
         {
             var offsets = new long[ChunkArrays.Count];
             var lengths = new long[ChunkArrays.Count];
+            var stored = new long[ChunkArrays.Count];
             var checksums = new ulong[ChunkArrays.Count];
             for (int a = 0; a < ChunkArrays.Count; a++)
             {
-                int e = at + 16 + a * 24;
+                int e = at + 16 + a * ArrayRecordBytes;
                 offsets[a] = BinaryPrimitives.ReadInt64LittleEndian(h[e..]);
                 lengths[a] = BinaryPrimitives.ReadInt64LittleEndian(h[(e + 8)..]);
-                checksums[a] = BinaryPrimitives.ReadUInt64LittleEndian(h[(e + 16)..]);
-                long bytes = lengths[a] * ChunkArrays.ElementBytes[a];
-                // Arrays follow one another in order, each aligned: anything else is damage.
-                if (lengths[a] < 0 || bytes > Array.MaxLength || offsets[a] != expectedOffset || offsets[a] + bytes > fileLength)
+                stored[a] = BinaryPrimitives.ReadInt64LittleEndian(h[(e + 16)..]);
+                checksums[a] = BinaryPrimitives.ReadUInt64LittleEndian(h[(e + 24)..]);
+                long bytes = stored[a] * ChunkArrays.ElementBytes[a];
+                // Arrays follow one another in order, each aligned, whole or one element repeated: anything else is damage.
+                if (lengths[a] < 0 || lengths[a] * ChunkArrays.ElementBytes[a] > Array.MaxLength || (stored[a] != lengths[a] && stored[a] != 1)
+                    || offsets[a] != expectedOffset || offsets[a] + bytes > fileLength)
                     return Fail($"damaged header (chunk {c + 1}'s {ChunkArrays.Name(a)})", out problem);
                 expectedOffset = Align(offsets[a] + bytes);
             }
             chunkRecords[c] = new CachedChunk(BinaryPrimitives.ReadInt32LittleEndian(h[at..]), BinaryPrimitives.ReadInt32LittleEndian(h[(at + 4)..]),
-                BinaryPrimitives.ReadInt32LittleEndian(h[(at + 8)..]), offsets, lengths, checksums);
+                BinaryPrimitives.ReadInt32LittleEndian(h[(at + 8)..]), offsets, lengths, stored, checksums);
         }
         if (expectedOffset != fileLength) return Fail("damaged header (the arrays do not end the file)", out problem);
         return new Header(key, layerRecords, chunkRecords);

@@ -102,29 +102,48 @@ internal sealed unsafe class PlanCacheReader : IDisposable
     /// <summary>The largest chunk of the file, array by array: what a buffer for any of them needs.</summary>
     public ChunkShape LargestChunk => Header.Chunks.Aggregate(ChunkShape.Empty, (max, c) => ChunkShape.Max(max, c.Shape));
 
-    /// <summary>The stored bytes of array <paramref name="array"/> of chunk <paramref name="chunk"/> (checked by <see cref="TryRead"/>).</summary>
-    public ReadOnlySpan<byte> Bytes(int chunk, int array)
+    /// <summary>The stored bytes of array <paramref name="array"/> of chunk <paramref name="chunk"/>: all of it, or the element it repeats (checked by <see cref="TryRead"/>).</summary>
+    public ReadOnlySpan<byte> StoredBytes(int chunk, int array)
     {
         var c = Header.Chunks[chunk];
-        return new ReadOnlySpan<byte>(_base + c.Offsets[array], (int)(c.Lengths[array] * ChunkArrays.ElementBytes[array]));
+        return new ReadOnlySpan<byte>(_base + c.Offsets[array], (int)c.StoredBytes(array));
     }
 
     /// <summary>
     /// Copies chunk <paramref name="chunk"/> into <paramref name="target"/> and checks every array
     /// against its checksum; false, with the first array that differs, when one does. The arrays'
-    /// segments are read and hashed in parallel, each hashed while it is in cache.
+    /// segments are read and hashed in parallel, each hashed while it is in cache; an array stored
+    /// as one repeated element has that element checked first, then its segments filled with it.
     /// </summary>
     public bool TryRead(int chunk, PinnedChunk target, ParallelOptions parallel, out string? problem)
     {
         var c = Header.Chunks[chunk];
         target.Hold(c.FirstLayer, c.Count, c.MaxBlocks, c.Shape);
+        var repeated = new byte[ChunkArrays.Count][];
         // Work item k is segment k - firstSegment[a] of array a.
         var firstSegment = new int[ChunkArrays.Count + 1];
         for (int a = 0; a < ChunkArrays.Count; a++) firstSegment[a + 1] = firstSegment[a] + PlanCacheFormat.Segments(target.Bytes(a).Length);
         var hashes = new ulong[firstSegment[^1]];
         try
         {
-            ReadSegments(chunk, target, firstSegment, hashes, parallel);
+            for (int a = 0; a < ChunkArrays.Count; a++)
+            {
+                if (!c.Repeats(a)) continue;
+                var element = new byte[c.StoredBytes(a)];
+                Read(c.Offsets[a], element);
+                if (PlanCacheFormat.ArrayChecksum(element) != c.Checksums[a])
+                {
+                    problem = Damaged(chunk, a);
+                    return false;
+                }
+                repeated[a] = element;
+            }
+            ReadSegments(chunk, target, firstSegment, hashes, repeated, parallel);
+        }
+        catch (IOException e)
+        {
+            problem = $"unreadable: chunk {chunk + 1}: {e.Message}";
+            return false;
         }
         catch (AggregateException e) when (e.InnerExceptions.All(inner => inner is IOException))
         {
@@ -134,16 +153,22 @@ internal sealed unsafe class PlanCacheReader : IDisposable
         }
         for (int a = 0; a < ChunkArrays.Count; a++)
         {
-            if (PlanCacheFormat.CombineSegments(hashes.AsSpan(firstSegment[a], firstSegment[a + 1] - firstSegment[a])) == c.Checksums[a]) continue;
-            problem = $"damaged: chunk {chunk + 1}'s {ChunkArrays.Name(a)} do not match their checksum";
+            if (repeated[a] is not null || PlanCacheFormat.CombineSegments(hashes.AsSpan(firstSegment[a], firstSegment[a + 1] - firstSegment[a])) == c.Checksums[a]) continue;
+            problem = Damaged(chunk, a);
             return false;
         }
         problem = null;
         return true;
     }
 
-    /// <summary>Reads chunk <paramref name="chunk"/>'s arrays into <paramref name="target"/>, segment by segment in parallel, each segment's hash into <paramref name="hashes"/>.</summary>
-    private void ReadSegments(int chunk, PinnedChunk target, int[] firstSegment, ulong[] hashes, ParallelOptions parallel)
+    private static string Damaged(int chunk, int array) => $"damaged: chunk {chunk + 1}'s {ChunkArrays.Name(array)} do not match their checksum";
+
+    /// <summary>
+    /// Reads chunk <paramref name="chunk"/>'s arrays into <paramref name="target"/>, segment by
+    /// segment in parallel, each segment's hash into <paramref name="hashes"/>; the segments of an
+    /// array with a <paramref name="repeated"/> element (checked already) are filled with it.
+    /// </summary>
+    private void ReadSegments(int chunk, PinnedChunk target, int[] firstSegment, ulong[] hashes, byte[]?[] repeated, ParallelOptions parallel)
     {
         var c = Header.Chunks[chunk];
         Parallel.For(0, hashes.Length, parallel, item =>
@@ -154,6 +179,11 @@ internal sealed unsafe class PlanCacheReader : IDisposable
             var destination = target.Bytes(a);
             long start = (long)segment * PlanCacheFormat.SegmentBytes;
             int length = (int)Math.Min(PlanCacheFormat.SegmentBytes, destination.Length - start);
+            if (repeated[a] is { } element)
+            {
+                PlanCacheFormat.FillRepeated(destination.Slice((int)start, length), element);
+                return;
+            }
             Read(c.Offsets[a] + start, destination.Slice((int)start, length));
             // The copy is what is used, so the copy is what is checked.
             hashes[item] = PlanCacheFormat.SegmentChecksum(destination, segment);

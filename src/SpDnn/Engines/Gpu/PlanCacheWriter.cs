@@ -32,36 +32,48 @@ internal sealed class PlanCacheWriter : IDisposable
     /// <summary>Chunks written so far (the next one written is chunk <see cref="Written"/>).</summary>
     public int Written => _chunks.Count;
 
-    /// <summary>Appends the chunk <paramref name="chunk"/> holds.</summary>
+    /// <summary>Appends the chunk <paramref name="chunk"/> holds; an array of one element repeated is stored as that element.</summary>
     public void Write(PinnedChunk chunk)
     {
-        Append(chunk.FirstLayer, chunk.Count, chunk.MaxBlocks, a => chunk.Bytes(a));
+        Append(chunk.FirstLayer, chunk.Count, chunk.MaxBlocks, (int a, out long elements) =>
+        {
+            var data = chunk.Bytes(a);
+            int size = ChunkArrays.ElementBytes[a];
+            elements = data.Length / size;
+            return PlanCacheFormat.RepeatsOneElement(data, size) ? data[..size] : data;
+        });
     }
 
-    /// <summary>Appends chunk <paramref name="chunk"/> of another cache file, already checked.</summary>
+    /// <summary>Appends chunk <paramref name="chunk"/> of another cache file, already checked, as it is stored there.</summary>
     public void Copy(PlanCacheReader reader, int chunk)
     {
         var c = reader.Header.Chunks[chunk];
-        Append(c.FirstLayer, c.Count, c.MaxBlocks, a => reader.Bytes(chunk, a));
+        Append(c.FirstLayer, c.Count, c.MaxBlocks, (int a, out long elements) =>
+        {
+            elements = c.Lengths[a];
+            return reader.StoredBytes(chunk, a);
+        });
     }
 
-    private delegate ReadOnlySpan<byte> ArrayBytes(int array);
+    /// <summary>The bytes to store of array <paramref name="array"/> (all of it, or the one element it repeats) and its elements.</summary>
+    private delegate ReadOnlySpan<byte> StoredArray(int array, out long elements);
 
-    private void Append(int firstLayer, int count, int maxBlocks, ArrayBytes bytes)
+    private void Append(int firstLayer, int count, int maxBlocks, StoredArray array)
     {
         var offsets = new long[ChunkArrays.Count];
         var lengths = new long[ChunkArrays.Count];
+        var stored = new long[ChunkArrays.Count];
         var checksums = new ulong[ChunkArrays.Count];
         for (int a = 0; a < ChunkArrays.Count; a++)
         {
-            var data = bytes(a);
+            var data = array(a, out lengths[a]);
             offsets[a] = _end;
-            lengths[a] = data.Length / ChunkArrays.ElementBytes[a];
+            stored[a] = data.Length / ChunkArrays.ElementBytes[a];
             checksums[a] = PlanCacheFormat.ArrayChecksum(data);
             RandomAccess.Write(_file, data, _end);
             _end = PlanCacheFormat.Align(_end + data.Length);
         }
-        _chunks.Add(new CachedChunk(firstLayer, count, maxBlocks, offsets, lengths, checksums));
+        _chunks.Add(new CachedChunk(firstLayer, count, maxBlocks, offsets, lengths, stored, checksums));
     }
 
     /// <summary>Writes the header, flushes and renames the file into place.</summary>

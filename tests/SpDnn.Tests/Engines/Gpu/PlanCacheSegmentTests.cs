@@ -9,7 +9,8 @@ namespace SpDnn.Tests.Engines.Gpu;
 /// <summary>
 /// Plan cache arrays are checked segment by segment (<see cref="PlanCacheFormat.SegmentBytes"/>),
 /// in parallel: the checksum still covers every byte and the segments' order, and a reader finds
-/// damage in any segment of an array of several, and a file cut short after it was opened.
+/// damage in any segment of an array of several, and a file cut short after it was opened. An
+/// array of one element repeated is stored as that element, read back whole, copied as it is.
 /// </summary>
 public sealed class PlanCacheSegmentTests
 {
@@ -60,7 +61,8 @@ public sealed class PlanCacheSegmentTests
     }
 
     /// <summary>A file of one chunk whose slot values span several segments, written by <see cref="PlanCacheWriter"/>; returns its arrays.</summary>
-    private static byte[][] WriteFile(Accelerator accelerator, string path, PlanCacheKey key)
+    /// <param name="repeated">Arrays whose every element is the same (2, 4 and 8 bytes: slot indices, slot values, bias, the table).</param>
+    private static byte[][] WriteFile(Accelerator accelerator, string path, PlanCacheKey key, bool repeated = false)
     {
         var lengths = new long[ChunkArrays.Count];
         for (int a = 0; a < ChunkArrays.Count; a++) lengths[a] = 3 + a;
@@ -74,6 +76,8 @@ public sealed class PlanCacheSegmentTests
         for (int a = 0; a < ChunkArrays.Count; a++)
         {
             arrays[a] = RandomBytes((int)shape.ArrayBytes(a), 100 + a);
+            if (repeated && a is ChunkArrays.SlotIndex or ChunkArrays.SlotValue or ChunkArrays.Bias or ChunkArrays.Table)
+                PlanCacheFormat.FillRepeated(arrays[a], arrays[a].AsSpan(0, ChunkArrays.ElementBytes[a]));
             arrays[a].CopyTo(chunk.Bytes(a));
         }
         using var writer = new PlanCacheWriter(path, key, layers: 1, chunks: 1);
@@ -132,6 +136,103 @@ public sealed class PlanCacheSegmentTests
         using var target = new PinnedChunk(accelerator, reader!.LargestChunk);
         Assert.False(reader.TryRead(0, target, new ParallelOptions(), out problem));
         Assert.StartsWith("unreadable: chunk 1: ", problem);
+    }
+
+    [Fact]
+    public void AnArrayOfOneElementRepeatedIsStoredAsThatElementAndReadBackWhole()
+    {
+        using var dir = new TempDirectory();
+        string path = Path.Combine(dir.Path, "repeated.plan"), whole = Path.Combine(dir.Path, "whole.plan");
+        var key = new PlanCacheKey("test key\n", "repeated.plan");
+        using var context = Context.Create(b => b.CPU());
+        using var accelerator = context.CreateCPUAccelerator(0);
+        var arrays = WriteFile(accelerator, path, key, repeated: true);
+        WriteFile(accelerator, whole, key);
+        var chunk = Header(path).Chunks[0];
+        foreach (int a in new[] { ChunkArrays.SlotIndex, ChunkArrays.SlotValue, ChunkArrays.Bias, ChunkArrays.Table })
+        {
+            Assert.True(chunk.Repeats(a), ChunkArrays.Name(a));
+            Assert.Equal(1, chunk.Stored[a]);
+            Assert.Equal(arrays[a].Length / ChunkArrays.ElementBytes[a], chunk.Lengths[a]);
+        }
+        Assert.False(chunk.Repeats(ChunkArrays.Footprint));
+        Assert.True(new FileInfo(path).Length < new FileInfo(whole).Length - 3 * Segment);
+
+        using (var reader = PlanCacheReader.Open(path, key, layers: 1, layersPerChunk: 1, out var problem))
+        {
+            Assert.Null(problem);
+            using var target = new PinnedChunk(accelerator, reader!.LargestChunk);
+            target.Bytes(ChunkArrays.SlotValue).Clear();
+            Assert.True(reader.TryRead(0, target, new ParallelOptions(), out problem), problem);
+            for (int a = 0; a < ChunkArrays.Count; a++) Assert.Equal(arrays[a], target.Bytes(a).ToArray());
+
+            // A chunk copied into a new file (a damaged file's good chunks are) keeps its stored form.
+            string copy = Path.Combine(dir.Path, "copy.plan");
+            using (var writer = new PlanCacheWriter(copy, key, layers: 1, chunks: 1))
+            {
+                writer.Copy(reader, 0);
+                writer.Commit([new PlannedLayer(1, 1, 1, 1, 1, false, false, 4, 4, true, false)]);
+            }
+            Assert.Equal(new FileInfo(path).Length, new FileInfo(copy).Length);
+            Assert.Equal(chunk.Stored, Header(copy).Chunks[0].Stored);
+            using var copied = PlanCacheReader.Open(copy, key, layers: 1, layersPerChunk: 1, out problem);
+            using var again = new PinnedChunk(accelerator, copied!.LargestChunk);
+            Assert.True(copied.TryRead(0, again, new ParallelOptions(), out problem), problem);
+            for (int a = 0; a < ChunkArrays.Count; a++) Assert.Equal(arrays[a], again.Bytes(a).ToArray());
+        }
+
+        // One bit of the repeated slot value: found before anything is filled in with it.
+        var bytes = File.ReadAllBytes(path);
+        bytes[chunk.Offsets[ChunkArrays.SlotValue] + 2] ^= 0x08;
+        File.WriteAllBytes(path, bytes);
+        using (var reader = PlanCacheReader.Open(path, key, layers: 1, layersPerChunk: 1, out var problem))
+        {
+            Assert.Null(problem);
+            using var target = new PinnedChunk(accelerator, reader!.LargestChunk);
+            Assert.False(reader.TryRead(0, target, new ParallelOptions(), out problem));
+            Assert.Equal("damaged: chunk 1's slot values do not match their checksum", problem);
+        }
+    }
+
+    [Fact]
+    public void AHeaderWithStoredElementsNeitherOneNorAllIsDamaged()
+    {
+        using var dir = new TempDirectory();
+        string path = Path.Combine(dir.Path, "stored.plan");
+        var key = new PlanCacheKey("test key\n", "stored.plan");
+        using var context = Context.Create(b => b.CPU());
+        using var accelerator = context.CreateCPUAccelerator(0);
+        WriteFile(accelerator, path, key, repeated: true);
+        var bytes = File.ReadAllBytes(path);
+        var header = Header(path);
+        var c = header.Chunks[0];
+        var stored = (long[])c.Stored.Clone();
+        stored[ChunkArrays.SlotValue] = 2;
+        int headerBytes = (int)System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(12));
+        PlanCacheFormat.WriteHeader(bytes.AsSpan(0, headerBytes), bytes.Length, header.Key, header.Layers, [c with { Stored = stored }]);
+        Assert.Null(PlanCacheFormat.ReadHeader(bytes, bytes.Length, out var problem));
+        Assert.Equal("damaged header (chunk 1's slot values)", problem);
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    [InlineData(8)]
+    public void OnlyArraysOfOneElementRepeatedAtLeastTwiceRepeat(int size)
+    {
+        var same = new byte[5 * size];
+        byte[] element = [0x12, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0];
+        PlanCacheFormat.FillRepeated(same, element.AsSpan(0, size));
+        Assert.True(PlanCacheFormat.RepeatsOneElement(same, size));
+        Assert.False(PlanCacheFormat.RepeatsOneElement(same.AsSpan(0, size), size));
+        Assert.False(PlanCacheFormat.RepeatsOneElement([], size));
+        var last = (byte[])same.Clone();
+        last[^1] ^= 1;
+        Assert.False(PlanCacheFormat.RepeatsOneElement(last, size));
+        // +0 and -0 are different bits: never one element.
+        var zeros = new byte[2 * size];
+        zeros[^1] = 0x80;
+        Assert.False(PlanCacheFormat.RepeatsOneElement(zeros, size));
     }
 
     private static PlanCacheFormat.Header Header(string path)
