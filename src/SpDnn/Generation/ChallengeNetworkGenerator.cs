@@ -133,7 +133,8 @@ public sealed class ChallengeNetworkGenerator : ILayerSource, IRecyclingLayerSou
     /// <summary>
     /// The layer by output: output g·M + u reads, from every one of the 16 groups h of sources,
     /// the sources h·M + u and h·M + ((u + 2^j) mod M) (the rows that <see cref="BuildWeights"/>
-    /// gives columns u and u - 2^j), permuted, ascending.
+    /// gives columns u and u - 2^j), permuted, ascending. Each class c of sources (h·M + c) is
+    /// permuted and sorted once, and serves two column classes (u = c and u = c - 2^j): a merge each.
     /// </summary>
     private CsrMatrix BuildByOutput(int stage, int[]? permutation, CsrMatrix? recycled)
     {
@@ -141,20 +142,37 @@ public sealed class ChallengeNetworkGenerator : ILayerSource, IRecyclingLayerSou
         var (offsets, columns, values) = LayerArrays(recycled);
         for (int r = 0; r <= n; r++) offsets[r] = r * Fan;
         values.AsSpan().Fill(ChallengeSpec.Weight);
-        Span<int> inputs = stackalloc int[Fan];
-        for (int u = 0; u < m; u++)
+        var classBuffer = System.Buffers.ArrayPool<int>.Shared.Rent(n);
+        try
         {
-            int v = (u + shift) & mask;
-            for (int h = 0; h < groups; h++)
+            var classes = classBuffer.AsSpan(0, n); // class c: [c·16, c·16 + 16)
+            for (int c = 0; c < m; c++)
             {
-                int a = h * m + u, b = h * m + v;
-                inputs[2 * h] = permutation is null ? a : permutation[a];
-                inputs[2 * h + 1] = permutation is null ? b : permutation[b];
+                var members = classes.Slice(c * groups, groups);
+                for (int h = 0; h < groups; h++) members[h] = permutation is null ? h * m + c : permutation[h * m + c];
+                members.Sort();
             }
-            inputs.Sort();
-            for (int g = 0; g < groups; g++) inputs.CopyTo(columns.AsSpan((g * m + u) * Fan, Fan));
+            Span<int> inputs = stackalloc int[Fan];
+            for (int u = 0; u < m; u++)
+            {
+                Merge(classes.Slice(u * groups, groups), classes.Slice(((u + shift) & mask) * groups, groups), inputs);
+                for (int g = 0; g < groups; g++) inputs.CopyTo(columns.AsSpan((g * m + u) * Fan, Fan));
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<int>.Shared.Return(classBuffer);
         }
         return new CsrMatrix(n, n, offsets, columns, values);
+    }
+
+    /// <summary>Two ascending lists of distinct values, merged into <paramref name="merged"/> (their total length).</summary>
+    private static void Merge(ReadOnlySpan<int> a, ReadOnlySpan<int> b, Span<int> merged)
+    {
+        int i = 0, j = 0, k = 0;
+        while (i < a.Length && j < b.Length) merged[k++] = a[i] < b[j] ? a[i++] : b[j++];
+        a[i..].CopyTo(merged[k..]);
+        b[j..].CopyTo(merged[(k + a.Length - i)..]);
     }
 
     private CsrMatrix BuildWeights(int stage, int[]? permutation, CsrMatrix? recycled)
