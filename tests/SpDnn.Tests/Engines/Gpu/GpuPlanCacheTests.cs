@@ -12,6 +12,12 @@ namespace SpDnn.Tests.Engines.Gpu;
 /// simulator: a second plan reads the file and runs bit-identical to the reference; a damaged,
 /// truncated or stale file is reported once, never used, planned again and replaced.
 /// </summary>
+/// <remarks>
+/// The cache is read and written while planning, so steps that only set up or check the file
+/// plan without running (<see cref="PlanOnly"/>: the simulator takes seconds a run); a run is
+/// kept, bit for bit against the reference, where a plan read from the file, partly re-planned
+/// after a damaged chunk, or written for a changed network is what runs.
+/// </remarks>
 public sealed class GpuPlanCacheTests
 {
     private const int Neurons = 96, Layers = 5;
@@ -35,6 +41,30 @@ public sealed class GpuPlanCacheTests
         return (result, result.Details["planCache"], notes);
     }
 
+    /// <summary>
+    /// Plans with the cache without running, until every chunk is planned or read and the file
+    /// written (the writer ends when the plan is disposed); returns the disposed plan (its figures
+    /// stay readable), its cache state and the notes.
+    /// </summary>
+    private static (GpuPlan Plan, string CacheState, List<string> Notes) PlanOnly(string folder, ILayerSource? network = null)
+    {
+        var notes = new List<string>();
+        var options = new InferenceOptions { PlanCacheFolder = folder, Note = notes.Add };
+        using var engine = Engine();
+        var plan = (GpuPlan)engine.Plan(network ?? Network(), options);
+        using (plan) plan.WaitComplete();
+        return (plan, plan.CacheState, notes);
+    }
+
+    /// <summary>The file left in the folder is whole: the next plan reads it without a note.</summary>
+    private static void AssertWholeFileIsRead(string folder, string path)
+    {
+        var (_, state, notes) = PlanOnly(folder);
+        Assert.Empty(notes);
+        Assert.Equal($"read {path}", state);
+        Assert.Empty(Directory.GetFiles(folder, "*.tmp"));
+    }
+
     private static void AssertReferenceBits(InferenceResult actual, InMemoryNetwork? network = null)
     {
         var expected = EngineConformanceTests.RunReference(network ?? Network(), Images);
@@ -55,10 +85,10 @@ public sealed class GpuPlanCacheTests
     public void ASecondPlanReadsTheFileAndRunsBitIdentical()
     {
         using var dir = new TempDirectory();
-        var (first, firstState, firstNotes) = Run(dir.Path);
+        // Written while planning; a plan written and run is ANetworkWithOneWeightChangedGetsAFileOfItsOwn's.
+        var (first, firstState, firstNotes) = PlanOnly(dir.Path);
         Assert.StartsWith("written ", firstState);
         Assert.Empty(firstNotes);
-        AssertReferenceBits(first);
         string path = CacheFile(dir.Path);
         Assert.Equal(3, Header(path).Chunks.Length);
         Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp"));
@@ -67,15 +97,15 @@ public sealed class GpuPlanCacheTests
         Assert.Equal($"read {path}", secondState);
         Assert.Empty(secondNotes);
         AssertReferenceBits(second);
-        Assert.Equal(first.Details["padding"], second.Details["padding"]);
-        Assert.Equal(first.Details["warpRows"], second.Details["warpRows"]);
+        Assert.Equal(first.PaddingRatio.ToString("F6", System.Globalization.CultureInfo.InvariantCulture), second.Details["padding"]);
+        Assert.Equal(first.WarpRowCount.ToString(System.Globalization.CultureInfo.InvariantCulture), second.Details["warpRows"]);
     }
 
     [Fact]
     public void ADamagedChunkIsReportedOncePlannedAgainAndReplaced()
     {
         using var dir = new TempDirectory();
-        Run(dir.Path);
+        PlanOnly(dir.Path);
         string path = CacheFile(dir.Path);
         // One byte of the last chunk's slot values: chunks 1 and 2 check out and are used.
         var last = Header(path).Chunks[^1];
@@ -89,48 +119,46 @@ public sealed class GpuPlanCacheTests
         Assert.StartsWith("replaced ", state);
         AssertReferenceBits(result);
 
-        // The file was replaced by a whole one: read without a note.
-        var (again, againState, againNotes) = Run(dir.Path);
-        Assert.Empty(againNotes);
-        Assert.Equal($"read {path}", againState);
-        AssertReferenceBits(again);
+        // The file was replaced by a whole one: read without a note (a plan read and run is ASecondPlanReadsTheFileAndRunsBitIdentical's).
+        AssertWholeFileIsRead(dir.Path, path);
     }
 
     [Fact]
     public void ATruncatedFileIsReportedAndPlannedAgain()
     {
         using var dir = new TempDirectory();
-        Run(dir.Path);
+        PlanOnly(dir.Path);
         string path = CacheFile(dir.Path);
         using (var file = new FileStream(path, FileMode.Open)) file.SetLength(file.Length - 100);
 
-        var (result, state, notes) = Run(dir.Path);
+        // Nothing of the file is used: planned anew and written, as a first plan is.
+        var (_, state, notes) = PlanOnly(dir.Path);
         Assert.Contains("truncated", Assert.Single(notes));
         Assert.StartsWith("replaced ", state);
-        AssertReferenceBits(result);
-        Assert.Empty(Run(dir.Path).Notes);
+        AssertWholeFileIsRead(dir.Path, path);
     }
 
     [Fact]
     public void ADamagedHeaderIsReportedAndPlannedAgain()
     {
         using var dir = new TempDirectory();
-        Run(dir.Path);
+        PlanOnly(dir.Path);
         string path = CacheFile(dir.Path);
         var bytes = File.ReadAllBytes(path);
         bytes[PlanCacheFormat.FixedBytes + 3] ^= 1; // in the key text
         File.WriteAllBytes(path, bytes);
 
-        var (result, _, notes) = Run(dir.Path);
+        var (_, state, notes) = PlanOnly(dir.Path);
         Assert.Contains("damaged header", Assert.Single(notes));
-        AssertReferenceBits(result);
+        Assert.StartsWith("replaced ", state);
+        AssertWholeFileIsRead(dir.Path, path);
     }
 
     [Fact]
     public void AFileOfAnotherBuildIsStaleAndReplaced()
     {
         using var dir = new TempDirectory();
-        Run(dir.Path);
+        PlanOnly(dir.Path);
         string path = CacheFile(dir.Path);
         var header = Header(path);
         // The same file as another build of SpDnn would have written it: another module version id.
@@ -141,35 +169,36 @@ public sealed class GpuPlanCacheTests
         PlanCacheFormat.WriteHeader(bytes.AsSpan(0, headerBytes), bytes.Length, header.Key.Replace(build, other), header.Layers, header.Chunks);
         File.WriteAllBytes(path, bytes);
 
-        var (result, state, notes) = Run(dir.Path);
+        var (_, state, notes) = PlanOnly(dir.Path);
         var note = Assert.Single(notes);
         Assert.Contains("stale", note);
         Assert.Contains(other, note);
         Assert.StartsWith("replaced ", state);
-        AssertReferenceBits(result);
         Assert.Contains(build, Header(path).Key);
+        AssertWholeFileIsRead(dir.Path, path);
     }
 
     [Fact]
     public void AnotherFormatVersionIsStale()
     {
         using var dir = new TempDirectory();
-        Run(dir.Path);
+        PlanOnly(dir.Path);
         string path = CacheFile(dir.Path);
         var bytes = File.ReadAllBytes(path);
         BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), PlanCacheFormat.Version + 1);
         File.WriteAllBytes(path, bytes);
 
-        var (result, _, notes) = Run(dir.Path);
+        var (_, state, notes) = PlanOnly(dir.Path);
         Assert.Contains("format version", Assert.Single(notes));
-        AssertReferenceBits(result);
+        Assert.StartsWith("replaced ", state);
+        AssertWholeFileIsRead(dir.Path, path);
     }
 
     [Fact]
     public void ANetworkWithOneWeightChangedGetsAFileOfItsOwn()
     {
         using var dir = new TempDirectory();
-        Run(dir.Path);
+        PlanOnly(dir.Path);
         var network = Network();
         var layers = Enumerable.Range(0, Layers).Select(network.GetLayer).ToArray();
         var w = layers[3].Weights;
@@ -194,11 +223,15 @@ public sealed class GpuPlanCacheTests
         string cache = Path.Combine(dir.Path, "plans"), path = Path.Combine(dir.Path, "net.bin");
         var network = Network();
         SpDnn.Formats.NetworkWriter.Write(network, path, SpDnn.Formats.StorageFormat.Binary);
-        Assert.StartsWith("written ", RunFile(cache, path).CacheState);
-        var (again, state, notes) = RunFile(cache, path);
-        Assert.StartsWith("read ", state);
-        Assert.Empty(notes);
-        AssertReferenceBits(again);
+        // Planned only: a plan read from the file and run is ASecondPlanReadsTheFileAndRunsBitIdentical's;
+        // the run kept here is the rewritten file's, which must follow its new weights.
+        using (var file = SpDnn.Formats.NetworkLoader.Open(path)) Assert.StartsWith("written ", PlanOnly(cache, file).CacheState);
+        using (var file = SpDnn.Formats.NetworkLoader.Open(path))
+        {
+            var (_, state, notes) = PlanOnly(cache, file);
+            Assert.StartsWith("read ", state);
+            Assert.Empty(notes);
+        }
 
         var layers = Enumerable.Range(0, Layers).Select(network.GetLayer).ToArray();
         var w = layers[4].Weights;
