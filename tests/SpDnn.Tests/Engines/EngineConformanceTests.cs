@@ -125,7 +125,8 @@ public abstract class EngineConformanceTests
     public void GeneralNetworksMatchTheReferenceBitForBitOrAreRefused(bool dyadic)
     {
         using var engine = CreateEngine();
-        int seeds = Math.Max(4, RandomSeeds / 2), classReadOuts = 0, revived = 0;
+        // At least three: both read-outs (every third seed reads nonzero rows), two to four layers.
+        int seeds = Math.Max(3, RandomSeeds / 2), classReadOuts = 0, revived = 0;
         for (int seed = 0; seed < seeds; seed++)
         {
             var readOut = seed % 3 == 2 ? ReadOut.NonzeroRows : ReadOut.Class;

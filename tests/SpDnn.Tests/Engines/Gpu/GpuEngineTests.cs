@@ -59,7 +59,10 @@ public sealed class GpuEngineTests : EngineConformanceTests
         Assert.Equal(60, expected.LayerStatistics[0].LiveImages);
         Assert.NotEmpty(expected.Categories);
 
-        foreach (var merge in new[] { DuplicateOutputMerge.Off, DuplicateOutputMerge.On, DuplicateOutputMerge.Auto })
+        // Unmerged (Off) once, on the rounded products: unmerged fused products are any dyadic
+        // network's path (MatchesReferenceExactlyOnDyadicRandomNetworks).
+        var merges = fusedProducts ? new[] { DuplicateOutputMerge.On, DuplicateOutputMerge.Auto } : [DuplicateOutputMerge.Off, DuplicateOutputMerge.On, DuplicateOutputMerge.Auto];
+        foreach (var merge in merges)
         {
             using var engine = new GpuEngine(new GpuEngineOptions
             {
@@ -89,9 +92,10 @@ public sealed class GpuEngineTests : EngineConformanceTests
         var shape = new RandomNetworkOptions { Neurons = 128, Layers = 5, DyadicValues = true, MinWeight = -1f, MaxWeight = 1f };
         var network = InMemoryNetwork.Load(new RandomNetworkGenerator(8, shape));
         var images = RandomNetworkGenerator.RandomImages(8, 30, shape.Neurons, 0.2, 2f, binary: false);
+        var once = RunReference(network, images);
+        // The plan's size, planned without a run: the budget below leaves room for 8 images.
         using var whole = Simulator();
-        var once = whole.Infer(network, images, Keep);
-        long planBytes = long.Parse(once.Details["planBytes"], System.Globalization.CultureInfo.InvariantCulture);
+        long planBytes = PlanBytes(whole, network);
         long perImage = GpuBatchRun.DeviceBytes(2, shape.Neurons, shape.Layers) - GpuBatchRun.DeviceBytes(1, shape.Neurons, shape.Layers);
 
         using var small = Simulator(planBytes + 8 * perImage, WeightResidency.Resident);
@@ -102,12 +106,21 @@ public sealed class GpuEngineTests : EngineConformanceTests
         Assert.Equal(once.LayerStatistics.Select(s => s.LiveImages), batched.LayerStatistics.Select(s => s.LiveImages));
     }
 
+    /// <summary>The device bytes of the engine's plan of the network, planned without a run.</summary>
+    private static long PlanBytes(GpuEngine engine, InMemoryNetwork network)
+    {
+        using var plan = (GpuPlan)engine.Plan(network, Keep);
+        plan.WaitComplete();
+        return plan.DeviceBytes;
+    }
+
     [Fact]
     public void ManyGroupsAndStreamedChunksGiveTheReferenceResult()
     {
         // Three simulated multiprocessors: launches of up to three groups that meet at the grid
-        // barrier and split the compaction; chunks of three layers streamed through two slots.
-        var shape = new RandomNetworkOptions { Neurons = 200, Layers = 10, DyadicValues = true, MinWeight = -1f, MaxWeight = 1f, MinBias = -0.25f, MaxBias = 0.25f };
+        // barrier and split the compaction; chunks of three layers streamed through two slots
+        // (seven layers: three chunks, the third back in the first slot, and shorter).
+        var shape = new RandomNetworkOptions { Neurons = 200, Layers = 7, DyadicValues = true, MinWeight = -1f, MaxWeight = 1f, MinBias = -0.25f, MaxBias = 0.25f };
         var network = InMemoryNetwork.Load(new RandomNetworkGenerator(31, shape));
         var images = RandomNetworkGenerator.RandomImages(31, 40, shape.Neurons, 0.3, 2f, binary: false);
         var expected = RunReference(network, images);
@@ -125,7 +138,7 @@ public sealed class GpuEngineTests : EngineConformanceTests
         Assert.Equal(expected.Categories, actual.Categories);
         Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
         Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), actual.LayerStatistics.Select(s => s.LiveImages));
-        Assert.Equal("4", actual.Details["streamedChunks"]);
+        Assert.Equal("3", actual.Details["streamedChunks"]);
         Assert.Equal("0", actual.Details["residentBytes"]);
     }
 
@@ -134,10 +147,11 @@ public sealed class GpuEngineTests : EngineConformanceTests
     {
         // More live rows than a group has threads: the groups split the compaction between them
         // (three grid barriers a layer); once images have died down to a group's worth, every
-        // group compacts the whole list itself (one barrier). Both within one launch here.
-        var shape = new RandomNetworkOptions { Neurons = 64, Layers = 12, MeanRowNonZeros = 6, DyadicValues = true, MinWeight = -1f, MaxWeight = 0.5f, MinBias = -0.75f, MaxBias = 0.25f };
+        // group compacts the whole list itself (one barrier). Both within one launch here: 320
+        // images, more than 256 live rows for seven layers, then 66 and 60 in layers 8 and 9.
+        var shape = new RandomNetworkOptions { Neurons = 64, Layers = 9, MeanRowNonZeros = 6, DyadicValues = true, MinWeight = -1f, MaxWeight = 0.5f, MinBias = -0.75f, MaxBias = 0.25f };
         var network = InMemoryNetwork.Load(new RandomNetworkGenerator(36, shape));
-        var images = RandomNetworkGenerator.RandomImages(36, 600, shape.Neurons, 0.3, 2f, binary: false);
+        var images = RandomNetworkGenerator.RandomImages(36, 320, shape.Neurons, 0.3, 2f, binary: false);
         var expected = RunReference(network, images);
         var live = expected.LayerStatistics.Select(s => s.LiveImages).ToArray();
         Assert.Contains(live, n => n > LayerProgram.GroupSize);
@@ -158,9 +172,10 @@ public sealed class GpuEngineTests : EngineConformanceTests
         var network = InMemoryNetwork.Load(new RandomNetworkGenerator(32, shape));
         var images = RandomNetworkGenerator.RandomImages(32, 24, shape.Neurons, 0.3, 2f, binary: false);
         var options = new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Kernel = FullWidthKernel.Tiled, LayersPerChunk = 2 };
+        var all = RunReference(network, images);
+        // The size of the plan with every chunk resident, planned without a run.
         using var resident = new GpuEngine(options with { Weights = WeightResidency.Resident });
-        var all = resident.Infer(network, images, Keep);
-        long planBytes = long.Parse(all.Details["planBytes"], System.Globalization.CultureInfo.InvariantCulture);
+        long planBytes = PlanBytes(resident, network);
 
         // Room for about a third of the weights next to two streaming slots: the first chunks stay, the others stream.
         using var tight = new GpuEngine(options with { DeviceMemoryBudget = planBytes * 6 / 5 });
