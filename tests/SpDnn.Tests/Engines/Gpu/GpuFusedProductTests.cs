@@ -46,20 +46,19 @@ public sealed class GpuFusedProductTests
     public void PowerOfTwoWeightsWithGeneralInputsAndBiasesStayBitIdentical()
     {
         // Weights ±1/8 .. ±2, biases and inputs general floats: every product exact, every sum
-        // rounding, so the fused and rounded paths agree only if the fma is taken exactly.
+        // rounding, so the fused path matches the reference only if the fma is taken exactly.
+        // (The rounded path's bits on sums that round: the tiled kernel's
+        // GeneralNetworksMatchTheReferenceBitForBitOrAreRefused(dyadic: false).)
         var shape = new RandomNetworkOptions { Neurons = 160, Layers = 5, MeanRowNonZeros = 12, MinBias = -0.3f, MaxBias = 0.2f };
         var network = PowerOfTwoNetwork(3, shape, -3, 1);
         Assert.NotEqual(ExactProducts.Never, ExactProducts.Bounds(network.GetLayer(0).Weights.Values));
         var images = FullSignificands(RandomNetworkGenerator.RandomImages(3, 40, shape.Neurons, 0.3), 0, 3);
         var expected = EngineConformanceTests.RunReference(network, images);
         Assert.NotEmpty(expected.Categories);
-        foreach (bool fused in new[] { true, false })
-        {
-            using var engine = Simulator(fused);
-            var actual = engine.Infer(network, images, Keep);
-            Assert.Equal(expected.Categories, actual.Categories);
-            Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!), $"final rows differ (fused={fused})");
-        }
+        using var engine = Simulator(fused: true);
+        var actual = engine.Infer(network, images, Keep);
+        Assert.Equal(expected.Categories, actual.Categories);
+        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
     }
 
     [Fact]
