@@ -119,16 +119,16 @@ public sealed class GpuPlanPipelineTests
     }
 
     [Fact]
-    public void OneLayerAChunkOrAllInOneGiveTheSameBits()
+    public void OneLayerAChunkGivesTheReferenceBits()
     {
+        // Every layer a chunk of its own; all layers in one chunk is the default every other
+        // simulator test runs (GpuEngineTests), two a chunk the tests above.
         var network = InMemoryNetwork.Load(new RandomNetworkGenerator(9, Shape));
         var options = new InferenceOptions { KeepFinalFeatures = true };
         using var one = new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Kernel = FullWidthKernel.Tiled, LayersPerChunk = 1 });
-        using var all = new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Kernel = FullWidthKernel.Tiled });
         var a = one.Infer(network, Images, options);
-        var b = all.Infer(network, Images, options);
-        Assert.Equal(b.Categories, a.Categories);
-        Assert.True(b.FinalFeatures!.ContentEquals(a.FinalFeatures!));
-        Assert.True(EngineConformanceTests.RunReference(network, Images).FinalFeatures!.ContentEquals(a.FinalFeatures!));
+        var expected = EngineConformanceTests.RunReference(network, Images);
+        Assert.Equal(expected.Categories, a.Categories);
+        Assert.True(expected.FinalFeatures!.ContentEquals(a.FinalFeatures!));
     }
 }
