@@ -14,6 +14,10 @@ namespace SpDnn.Engines.Gpu;
 /// per output: by output, or, grouped, by first input (then by output), so that outputs the
 /// clustered order puts in one block, which share their first inputs, lie side by side.
 /// </para>
+/// <para>
+/// Where the layer's source gave its weights by output (<see cref="NetworkLayer.ByOutput"/>: the
+/// generators), each output's list is copied from there into its row instead: no scatter.
+/// </para>
 /// </summary>
 internal sealed class OutputInputLists : IDisposable
 {
