@@ -34,6 +34,7 @@ internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions option
 {
     private readonly IOutputListLayerSource? _withOutputs = network as IOutputListLayerSource;
     private readonly IRecyclingLayerSource? _recycling = network as IRecyclingLayerSource;
+    private readonly bool _recycles = network is IOutputListLayerSource or IRecyclingLayerSource;
     private readonly ConcurrentBag<NetworkLayer> _doneWith = [];
 
     /// <summary>Plans layers <paramref name="first"/> .. <paramref name="first"/>+<paramref name="count"/>-1 in parallel; fills <paramref name="layers"/> (one entry per layer).</summary>
@@ -59,7 +60,7 @@ internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions option
     public LayerLayouts PlanLayer(int k)
     {
         int neurons = network.Neurons;
-        var recycled = _withOutputs is not null || _recycling is not null ? (_doneWith.TryTake(out var done) ? done : null) : null;
+        var recycled = _recycles && _doneWith.TryTake(out var done) ? done : null;
         var layer = _withOutputs is { } withOutputs ? withOutputs.GetLayerWithOutputs(k, recycled)
             : _recycling is { } recycling ? recycling.GetLayer(k, recycled?.Weights)
             : network.GetLayer(k);
@@ -93,7 +94,7 @@ internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions option
         var planned = new PlannedLayer(full.NonZeros, full.ComputedNonZeros, merged.ComputedNonZeros, full.WarpRowCount, full.FootprintLength,
             resident is not null, lanes is not null, layer.Inputs, layer.Neurons, layer.KeepsZeroRowsZero(), general);
         // The layouts keep the bias, not the weights: their arrays serve the next layer read.
-        if (_withOutputs is not null || _recycling is not null) _doneWith.Add(layer);
+        if (_recycles) _doneWith.Add(layer);
         return new LayerLayouts(full, merged, resident, lanes, tails, planned);
     }
 

@@ -96,26 +96,39 @@ public sealed class PlanCacheSegmentTests
         using var accelerator = context.CreateCPUAccelerator(0);
         var arrays = WriteFile(accelerator, path, key);
 
-        using (var reader = PlanCacheReader.Open(path, key, layers: 1, layersPerChunk: 1, out var problem))
-        {
-            Assert.Null(problem);
-            using var target = new PinnedChunk(accelerator, reader!.LargestChunk);
-            Assert.True(reader.TryRead(0, target, new ParallelOptions(), out problem), problem);
-            for (int a = 0; a < ChunkArrays.Count; a++) Assert.Equal(arrays[a], target.Bytes(a).ToArray());
-        }
+        AssertReadsBack(accelerator, path, key, arrays);
 
         // One bit of the third segment of the slot values.
-        long offset = Header(path).Chunks[0].Offsets[ChunkArrays.SlotValue] + 2L * Segment + 9;
+        FlipBit(path, Header(path).Chunks[0].Offsets[ChunkArrays.SlotValue] + 2L * Segment + 9, 0x10);
+        AssertDamagedSlotValues(accelerator, path, key);
+    }
+
+    /// <summary>Opens the file of one chunk and reads it: it checks out and holds <paramref name="arrays"/>.</summary>
+    private static void AssertReadsBack(Accelerator accelerator, string path, PlanCacheKey key, byte[][] arrays, bool clearFirst = false)
+    {
+        using var reader = PlanCacheReader.Open(path, key, layers: 1, layersPerChunk: 1, out var problem);
+        Assert.Null(problem);
+        using var target = new PinnedChunk(accelerator, reader!.LargestChunk);
+        if (clearFirst) for (int a = 0; a < ChunkArrays.Count; a++) target.Bytes(a).Clear();
+        Assert.True(reader.TryRead(0, target, new ParallelOptions(), out problem), problem);
+        for (int a = 0; a < ChunkArrays.Count; a++) Assert.Equal(arrays[a], target.Bytes(a).ToArray());
+    }
+
+    /// <summary>Opens the file of one chunk (its header checks out) and finds its slot values damaged on reading.</summary>
+    private static void AssertDamagedSlotValues(Accelerator accelerator, string path, PlanCacheKey key)
+    {
+        using var reader = PlanCacheReader.Open(path, key, layers: 1, layersPerChunk: 1, out var problem);
+        Assert.Null(problem);
+        using var target = new PinnedChunk(accelerator, reader!.LargestChunk);
+        Assert.False(reader.TryRead(0, target, new ParallelOptions(), out problem));
+        Assert.Equal("damaged: chunk 1's slot values do not match their checksum", problem);
+    }
+
+    private static void FlipBit(string path, long offset, byte bit)
+    {
         var bytes = File.ReadAllBytes(path);
-        bytes[offset] ^= 0x10;
+        bytes[offset] ^= bit;
         File.WriteAllBytes(path, bytes);
-        using (var reader = PlanCacheReader.Open(path, key, layers: 1, layersPerChunk: 1, out var problem))
-        {
-            Assert.Null(problem);
-            using var target = new PinnedChunk(accelerator, reader!.LargestChunk);
-            Assert.False(reader.TryRead(0, target, new ParallelOptions(), out problem));
-            Assert.Equal("damaged: chunk 1's slot values do not match their checksum", problem);
-        }
     }
 
     [Fact]
@@ -158,40 +171,25 @@ public sealed class PlanCacheSegmentTests
         Assert.False(chunk.Repeats(ChunkArrays.Footprint));
         Assert.True(new FileInfo(path).Length < new FileInfo(whole).Length - 3 * Segment);
 
+        // Read into a cleared buffer: the repeated arrays are filled in, not left as they were.
+        AssertReadsBack(accelerator, path, key, arrays, clearFirst: true);
+
+        // A chunk copied into a new file (a damaged file's good chunks are) keeps its stored form.
+        string copy = Path.Combine(dir.Path, "copy.plan");
         using (var reader = PlanCacheReader.Open(path, key, layers: 1, layersPerChunk: 1, out var problem))
+        using (var writer = new PlanCacheWriter(copy, key, layers: 1, chunks: 1))
         {
             Assert.Null(problem);
-            using var target = new PinnedChunk(accelerator, reader!.LargestChunk);
-            target.Bytes(ChunkArrays.SlotValue).Clear();
-            Assert.True(reader.TryRead(0, target, new ParallelOptions(), out problem), problem);
-            for (int a = 0; a < ChunkArrays.Count; a++) Assert.Equal(arrays[a], target.Bytes(a).ToArray());
-
-            // A chunk copied into a new file (a damaged file's good chunks are) keeps its stored form.
-            string copy = Path.Combine(dir.Path, "copy.plan");
-            using (var writer = new PlanCacheWriter(copy, key, layers: 1, chunks: 1))
-            {
-                writer.Copy(reader, 0);
-                writer.Commit([new PlannedLayer(1, 1, 1, 1, 1, false, false, 4, 4, true, false)]);
-            }
-            Assert.Equal(new FileInfo(path).Length, new FileInfo(copy).Length);
-            Assert.Equal(chunk.Stored, Header(copy).Chunks[0].Stored);
-            using var copied = PlanCacheReader.Open(copy, key, layers: 1, layersPerChunk: 1, out problem);
-            using var again = new PinnedChunk(accelerator, copied!.LargestChunk);
-            Assert.True(copied.TryRead(0, again, new ParallelOptions(), out problem), problem);
-            for (int a = 0; a < ChunkArrays.Count; a++) Assert.Equal(arrays[a], again.Bytes(a).ToArray());
+            writer.Copy(reader!, 0);
+            writer.Commit([new PlannedLayer(1, 1, 1, 1, 1, false, false, 4, 4, true, false)]);
         }
+        Assert.Equal(new FileInfo(path).Length, new FileInfo(copy).Length);
+        Assert.Equal(chunk.Stored, Header(copy).Chunks[0].Stored);
+        AssertReadsBack(accelerator, copy, key, arrays);
 
         // One bit of the repeated slot value: found before anything is filled in with it.
-        var bytes = File.ReadAllBytes(path);
-        bytes[chunk.Offsets[ChunkArrays.SlotValue] + 2] ^= 0x08;
-        File.WriteAllBytes(path, bytes);
-        using (var reader = PlanCacheReader.Open(path, key, layers: 1, layersPerChunk: 1, out var problem))
-        {
-            Assert.Null(problem);
-            using var target = new PinnedChunk(accelerator, reader!.LargestChunk);
-            Assert.False(reader.TryRead(0, target, new ParallelOptions(), out problem));
-            Assert.Equal("damaged: chunk 1's slot values do not match their checksum", problem);
-        }
+        FlipBit(path, chunk.Offsets[ChunkArrays.SlotValue] + 2, 0x08);
+        AssertDamagedSlotValues(accelerator, path, key);
     }
 
     [Fact]
