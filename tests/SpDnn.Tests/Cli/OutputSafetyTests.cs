@@ -88,8 +88,10 @@ public class OutputSafetyTests(CliFixture data) : IClassFixture<CliFixture>
         if (!OperatingSystem.IsLinux()) return;
         using var dir = new TempDirectory();
         var output = dir.File("out");
-        // 65536 neurons: each layer takes a while to write, so the run is caught mid-write.
-        var run = CliProcess.Run(["generate", "network", "--neurons", "65536", "--layers", "40", "--format", "tsv", "--out", output],
+        // 65536 neurons: each layer takes a while to write, so the run is caught mid-write; 400
+        // layers (~40 s on a quiet machine, killed after ~1 s): with 40 a quiet machine finished in
+        // ~4 s, and the signal could land in the runtime's shutdown (exit 134, not 143).
+        var run = CliProcess.Run(["generate", "network", "--neurons", "65536", "--layers", "400", "--format", "tsv", "--out", output],
             timeout: TimeSpan.FromSeconds(120), whileRunning: process =>
             {
                 var watch = Stopwatch.StartNew();
