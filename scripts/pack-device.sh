@@ -7,8 +7,12 @@ cd "$(dirname "$0")/.."
 target=$(realpath "${1:-.}")
 publish=$(mktemp -d)
 trap 'rm -rf "$publish"' EXIT
+# ReadyToRun: the code is compiled ahead, so a run does not wait for the JIT at start (ILGPU's
+# compiler, the planner's first layers); hot methods are still compiled again by tiering. Measured
+# here on `spdnn infer --neurons 1024 --layers 120 --engine cpu`: time to answer 1.26-1.29 -> 1.12-1.16 s,
+# inference unchanged (also at 4096 x 120).
 dotnet publish src/SpDnn.Cli -c Release -r linux-x64 --self-contained -p:InvariantGlobalization=true \
-  -p:DebugType=none -o "$publish/spdnn" --nologo -v quiet
+  -p:DebugType=none -p:PublishReadyToRun=true -o "$publish/spdnn" --nologo -v quiet
 mkdir -p "$target/.devpack"
 rm -rf "$target/.devpack/"*
 tar -C "$publish" -cf - spdnn | xz -T0 -9 > "$target/.devpack/spdnn.tar.xz"
