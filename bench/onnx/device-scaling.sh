@@ -24,6 +24,12 @@ run() { # model name repeat [args]
   "$harness" --model "$model" --engines cpu --repeat "$repeat" --threads 1,0 --commit "$commit" --out "$bench" --name "$name" "$@" >&2
   cp "$bench/$name.json" "$bench/$name.md" "$out/" 2>/dev/null || true
 }
+# The GPU engine against ONNX Runtime on all cores, planned once and run in a warm loop (the
+# first run, untimed, checks the classes): where the host has CUDA; its failure stops nothing.
+gpu() { # model name repeat commit
+  [ -e /dev/nvidiactl ] || return 0
+  run "$1" "$2" "$3" "$4" --engines gpu --threads 0 || echo "GPU engine run $2 failed (exit $?)" >&2
+}
 case $what in
   small)
     mkdir -p $bench
@@ -31,7 +37,8 @@ case $what in
     nproc; lscpu | grep -E 'Model name|Thread|Core|Socket|NUMA node\(s\)' || true
     # 21 turns: a run is milliseconds, and the spread between turns is what is in question.
     run data/models/mnist-mlp-300-100-pruned90.onnx scaling-small 21 "$(cat .devpack-onnx/commit.txt)" "$@"
-    "$harness" --summarize $bench/scaling-small.json
+    gpu data/models/mnist-mlp-300-100-pruned90.onnx scaling-small-gpu 21 "$(cat .devpack-onnx/commit.txt)"
+    "$harness" --summarize "$(ls $bench/scaling-small.json $bench/scaling-small-gpu.json 2>/dev/null | paste -sd,)"
     ;;
   wide)
     [ -x "$harness" ] || { echo "no $harness: the machine went back since call 1; run call 1 (small) again first" >&2; exit 2; }
@@ -39,9 +46,8 @@ case $what in
     echo "$(cat .devpack-wide/sha256.txt)  $bench/mnist-mlp-4x4096-pruned95.onnx" | sha256sum -c
     # ONNX Runtime takes ~13.5 s a run on one thread there: 7 turns and the warm-up fit the call.
     run $bench/mnist-mlp-4x4096-pruned95.onnx scaling-wide 7 "$(cat .devpack-wide/commit.txt)" "$@"
-    files=$bench/scaling-wide.json
-    [ -f $bench/scaling-small.json ] && files=$bench/scaling-small.json,$files
-    "$harness" --summarize "$files"
+    gpu $bench/mnist-mlp-4x4096-pruned95.onnx scaling-wide-gpu 7 "$(cat .devpack-wide/commit.txt)"
+    "$harness" --summarize "$(ls $bench/scaling-small.json $bench/scaling-small-gpu.json $bench/scaling-wide.json $bench/scaling-wide-gpu.json 2>/dev/null | paste -sd,)"
     ;;
   *) echo "usage: bench/onnx/device-scaling.sh small|wide [harness settings]" >&2; exit 2 ;;
 esac
