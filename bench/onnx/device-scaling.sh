@@ -2,13 +2,12 @@
 # Issue 15's CPU scaling check on the H200 host (16 cores, no .NET): SpDnn's CPU engine against ONNX
 # Runtime's CPU provider at 1 and 16 threads (0: every core), small (shipped) and wide model, the 10000
 # MNIST test images, runners taking turns; prints the short table (medians with min-max) last.
-# The packed harness and the wide model cannot travel in one call (64 MiB with the tracked tree),
-# so it takes two calls on the same warm machine, from the repository root, after
-# scripts/pack-onnx-bench.sh here:
-#   call 1, carry [".devpack-onnx"]:  bench/onnx/device-scaling.sh small
-#   call 2, carry [".devpack-wide"]:  bench/onnx/device-scaling.sh wide     (prints both models' table)
-# .onnx-bench/ is git-ignored, so the unpacked harness and call 1's record stay there for call 2; if
-# the machine went back between the calls, call 2 says so and call 1 must run again first.
+# With bench/results left out of the tree sent (git rm --cached, see bench/gpu/NOTES.md), the packed
+# harness and the wide model travel in one call, from the repository root, after
+# scripts/pack-onnx-bench.sh here: carry [".devpack-onnx", ".devpack-wide"] and run
+#   bench/onnx/device-scaling.sh small; bench/onnx/device-scaling.sh wide   (the second prints both models' table)
+# Otherwise two calls on the same warm machine (.onnx-bench/ is git-ignored, so the unpacked harness
+# and the first call's record stay there; if the machine went back between them, wide says so).
 # Records (JSON and Markdown) are copied to $OUT. Extra arguments go to the harness (e.g. --repeat 31).
 set -euo pipefail
 cd "$(dirname "$0")/../.."

@@ -118,8 +118,9 @@ public sealed record GpuEngineOptions
     /// <summary>
     /// Parts the resident-input kernel stages a layer's inputs in, one after the other (the sums
     /// carried across parts in the output rows, in the same order): a stage of a part holds more
-    /// columns, so each weight read feeds more products. 0: automatic, for now all inputs at once
-    /// (not yet measured on the device); 1: all inputs at once; up to 64.
+    /// columns, so each weight read feeds more products. 0: automatic (two parts where all inputs
+    /// at once leave tiles of at most three columns, as at N = 16384: <see cref="GpuPlan.AutomaticInputParts"/>);
+    /// 1: all inputs at once; up to 64.
     /// </summary>
     public int InputParts { get; init; }
 

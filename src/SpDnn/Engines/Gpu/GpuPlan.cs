@@ -104,8 +104,7 @@ internal sealed class GpuPlan : IEnginePlan
         int requested = engineOptions.ResidentColumns;
         // The stage holds a layer's inputs: sized by the widest layer.
         // With input parts, the stage holds one part of the widest layer's inputs.
-        // 0 (automatic) stages every input at once until parts are measured on the device (NOTES v15).
-        int parts = Math.Max(1, engineOptions.InputParts);
+        int parts = engineOptions.InputParts > 0 ? engineOptions.InputParts : AutomaticInputParts(MaxWidth, device.ResidentStageBytes);
         PartInputs = parts > 1 ? (MaxWidth + parts - 1) / parts : 0;
         int staged = PartInputs > 0 ? PartInputs : MaxWidth;
         ResidentColumns = requested > 0 && ResidentInputKernel.StageBytes(staged, requested) <= device.ResidentStageBytes
@@ -260,6 +259,19 @@ internal sealed class GpuPlan : IEnginePlan
 
     /// <summary>Inputs per part of the resident-input kernel's stage (0: every input at once; see <see cref="GpuEngineOptions.InputParts"/>).</summary>
     public int PartInputs { get; }
+
+    /// <summary>
+    /// Input parts when none are asked for: two where staging every input leaves tiles of at most
+    /// three columns, else one. Measured on the H200 (general 16384 x 120, whose tiles hold three
+    /// columns with one part: bench/results/gpu-h200-20261205-v16): two parts 3.26 s, one 3.57 s,
+    /// four 4.24 s, eight 7.60 s; each part more costs a barrier and a round trip of the partial
+    /// sums per tile, which wider tiles paid for only once.
+    /// </summary>
+    public static int AutomaticInputParts(int maxWidth, long stageBytes)
+    {
+        int whole = ResidentInputKernel.ColumnsFor(maxWidth, stageBytes);
+        return whole is > 0 and <= 3 ? 2 : 1;
+    }
 
     /// <summary>Shared memory the resident-input kernel's stage takes for layer k's inputs (one part of them where parted).</summary>
     public long ResidentStageBytes(int k, int columns) =>

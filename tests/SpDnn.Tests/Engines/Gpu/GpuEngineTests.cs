@@ -106,6 +106,37 @@ public sealed class GpuEngineTests : EngineConformanceTests
         Assert.Equal(once.LayerStatistics.Select(s => s.LiveImages), batched.LayerStatistics.Select(s => s.LiveImages));
     }
 
+    [Fact]
+    public void RunsAgainOfOnePlanGiveTheReferenceResultEachWithItsOwnCounts()
+    {
+        // A plan runs any number of times: a later call must not see an earlier one's rows, live
+        // lists or collapses (each image three times over, so that every call collapses rows).
+        var shape = new RandomNetworkOptions { Neurons = 96, Layers = 6, DyadicValues = true, MinWeight = -1f, MaxWeight = 1f, MinBias = -0.25f, MaxBias = 0.25f };
+        var network = InMemoryNetwork.Load(new RandomNetworkGenerator(23, shape));
+        var first = RepeatedImages.Interleaved(RandomNetworkGenerator.RandomImages(23, 12, shape.Neurons, 0.3, 2f, binary: false), 3);
+        var second = RepeatedImages.Interleaved(RandomNetworkGenerator.RandomImages(24, 12, shape.Neurons, 0.3, 2f, binary: false), 3);
+        var expected = RunReference(network, second);
+        Assert.NotEmpty(expected.Categories);
+
+        using var engine = Simulator();
+        using var plan = engine.Plan(network, Keep);
+        var before = engine.Execute(plan, first, Keep);
+        Assert.NotEqual("0", before.Details["collapses"]);
+        var runs = new[] { engine.Execute(plan, second, Keep), engine.Execute(plan, second, Keep) };
+        foreach (var again in runs)
+        {
+            Assert.Equal(expected.Categories, again.Categories);
+            Assert.True(expected.FinalFeatures!.ContentEquals(again.FinalFeatures!));
+            Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), again.LayerStatistics.Select(s => s.LiveImages));
+        }
+        // The plan is whole for both (the first run of a plan may meet it being made, which moves
+        // its checkpoints): the same attempts, counted from zero in each.
+        Assert.Equal(runs[0].LayerStatistics.Select(s => s.DistinctRows), runs[1].LayerStatistics.Select(s => s.DistinctRows));
+        Assert.NotEqual("0", runs[0].Details["collapses"]);
+        Assert.Equal(runs[0].Details["collapses"], runs[1].Details["collapses"]);
+        Assert.Equal(runs[0].Details["checkpoints"], runs[1].Details["checkpoints"]);
+    }
+
     /// <summary>The device bytes of the engine's plan of the network, planned without a run.</summary>
     private static long PlanBytes(GpuEngine engine, InMemoryNetwork network)
     {

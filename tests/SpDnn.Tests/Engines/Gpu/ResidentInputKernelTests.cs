@@ -72,6 +72,18 @@ public sealed class ResidentInputKernelTests
     }
 
     [Theory]
+    [InlineData(1024, 1)]   // 16 columns at once
+    [InlineData(4096, 1)]   // 8
+    [InlineData(16384, 2)]  // 3: two parts (measured: bench/results/gpu-h200-20261205-v16)
+    [InlineData(24000, 2)]  // 2
+    [InlineData(65536, 1)]  // none fit: the resident-input kernel is not used, parts or not
+    public void TwoInputPartsAreChosenWhereAllInputsAtOnceLeaveAtMostThreeColumns(int inputs, int parts)
+    {
+        const long h200Stage = 227 * 1024 - 1024;
+        Assert.Equal(parts, GpuPlan.AutomaticInputParts(inputs, h200Stage));
+    }
+
+    [Theory]
     [InlineData(2, 3, false, false)]
     [InlineData(5, 8, false, false)]
     [InlineData(4, 16, true, false)]
