@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using SpDnn.Model;
 using SpDnn.Formats;
 using SpDnn.Tests.Support;
 
@@ -40,6 +42,58 @@ public class BinaryFormatTests
         var back = ImageLoader.Load(path);
         FormatTestData.AssertSameImages(images, back);
         Assert.Equal(6, back.FirstImageNumber);
+    }
+
+    [Fact]
+    public void ALargeSectionReadOnAllCoresEqualsTheSequentialReadAndReportsTheSameFirstBadRow()
+    {
+        // 10000 images (three ranges of rows validated in parallel), a few pixels each.
+        using var dir = new TempDirectory();
+        var random = new Random(5);
+        var rows = Enumerable.Range(0, 10000).Select(_ => Enumerable.Range(0, 64).Where(_ => random.Next(8) == 0).ToArray()).ToArray();
+        var offsets = new int[rows.Length + 1];
+        for (int r = 0; r < rows.Length; r++) offsets[r + 1] = offsets[r] + rows[r].Length;
+        var columns = rows.SelectMany(r => r).ToArray();
+        var images = new ImageBatch(new CsrMatrix(rows.Length, 64, offsets, columns, [.. columns.Select(_ => 1f)]));
+        var path = dir.File("images.bin");
+        BinaryFileWriter.WriteImages(images, path);
+        using (var file = new BinaryFileReader(path))
+        {
+            var (sequential, _) = file.ReadSection(0);
+            var (parallel, _) = file.ReadSection(0, parallel: true);
+            Assert.True(sequential.ContentEquals(images.Features));
+            Assert.True(parallel.ContentEquals(images.Features));
+        }
+
+        // The first column of rows 5001 and 9001 made 64 (outside 0..63; in the second and third
+        // range of rows), the checksums written to match: only the structure check finds them, and
+        // both reads must name the first.
+        int row = 5000;
+        Assert.NotEmpty(rows[row]);
+        Assert.NotEmpty(rows[9000]);
+        var bytes = File.ReadAllBytes(path);
+        BinarySection section;
+        long indexOffset;
+        using (var file = new BinaryFileReader(path))
+        {
+            section = file.Section(0);
+            indexOffset = file.Header.IndexOffset;
+        }
+        var layout = BinaryFormat.SectionLayout(section.Rows, section.NonZeros, 0);
+        foreach (int bad in new[] { 9000, row })
+            BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan((int)(section.Offset + layout.Columns + 4L * offsets[bad])), 64);
+        var repaired = section with { Checksum = BinaryFormat.Checksum(bytes.AsSpan((int)section.Offset, (int)section.Length)) };
+        repaired.WriteTo(bytes.AsSpan((int)indexOffset));
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan((int)indexOffset + BinaryFormat.IndexEntrySize),
+            BinaryFormat.Checksum(bytes.AsSpan((int)indexOffset, BinaryFormat.IndexEntrySize)));
+        File.WriteAllBytes(path, bytes);
+        using (var file = new BinaryFileReader(path))
+        {
+            var one = Assert.Throws<SpDnnDataException>(() => file.ReadSection(0));
+            var all = Assert.Throws<SpDnnDataException>(() => file.ReadSection(0, parallel: true));
+            Assert.Contains($"column 64 in row {row + 1} is out of order", one.Message);
+            Assert.Equal(one.Message, all.Message);
+        }
     }
 
     [Fact]

@@ -77,7 +77,9 @@ internal sealed unsafe class BinaryFileReader : IDisposable
     /// <summary>Section <paramref name="index"/> as a matrix (<see cref="BinaryHeader.Columns"/> columns, or the section's own in version 2), and its bias if stored.</summary>
     /// <param name="index">0-based section index.</param>
     /// <param name="recycled">A matrix this reader gave out before and nothing reads any more: its arrays are overwritten where their lengths fit.</param>
-    public (CsrMatrix Matrix, float[]? Bias) ReadSection(int index, CsrMatrix? recycled = null)
+    /// <param name="parallel">Copy and check the section on all cores (an image set of gigabytes, see
+    /// <see cref="ParallelBytes"/>); false for sections read by several threads at once (network layers).</param>
+    public (CsrMatrix Matrix, float[]? Bias) ReadSection(int index, CsrMatrix? recycled = null, bool parallel = false)
     {
         var s = _sections[index];
         int columns = ColumnsOf(s);
@@ -88,36 +90,68 @@ internal sealed unsafe class BinaryFileReader : IDisposable
         var cols = Reuse(recycled?.ColumnIndices, nnz);
         var vals = Reuse(recycled?.Values, nnz);
         float[]? bias = biasLength > 0 ? GC.AllocateUninitializedArray<float>(biasLength) : null;
-        // One pass over the section: each piece hashed, then copied out while it is in cache.
-        Span<(long Offset, long Bytes)> parts = [(0, 4L * offsets.Length), (layout.Columns, 4L * nnz), (layout.Values, 4L * nnz), (layout.Bias, 4L * biasLength)];
-        var hash = new System.IO.Hashing.XxHash64();
-        for (long done = 0; done < s.Length;)
+        var targets = new SectionTargets(offsets, cols, vals, bias,
+            [(0, 4L * offsets.Length), (layout.Columns, 4L * nnz), (layout.Values, 4L * nnz), (layout.Bias, 4L * biasLength)]);
+        int pieces = (int)((s.Length + CopyPieceBytes - 1) / CopyPieceBytes);
+        ulong checksum;
+        if (parallel)
         {
-            int piece = (int)Math.Min(s.Length - done, CopyPieceBytes);
-            hash.Append(new ReadOnlySpan<byte>(_base + s.Offset + done, piece));
-            for (int a = 0; a < parts.Length; a++)
-            {
-                long from = Math.Max(done, parts[a].Offset), to = Math.Min(done + piece, parts[a].Offset + parts[a].Bytes);
-                if (from >= to) continue;
-                var target = a switch
-                {
-                    0 => MemoryMarshal.AsBytes(offsets.AsSpan()),
-                    1 => MemoryMarshal.AsBytes(cols.AsSpan()),
-                    2 => MemoryMarshal.AsBytes(vals.AsSpan()),
-                    _ => MemoryMarshal.AsBytes(bias.AsSpan()),
-                };
-                new ReadOnlySpan<byte>(_base + s.Offset + from, (int)(to - from)).CopyTo(target[(int)(from - parts[a].Offset)..]);
-            }
-            done += piece;
+            // The checksum runs over the file's bytes in order on one core while the others copy
+            // (most of the time is page faults: the mapping's and the new arrays', which cores take in parallel).
+            checksum = 0;
+            Parallel.Invoke(
+                () => checksum = Checksum(s.Offset, s.Length),
+                () => Parallel.For(0, pieces, piece => CopyPiece(s, piece, targets)));
         }
-        if (hash.GetCurrentHashAsUInt64() != s.Checksum)
+        else
+        {
+            // One pass over the section: each piece hashed, then copied out while it is in cache.
+            var hash = new System.IO.Hashing.XxHash64();
+            for (int piece = 0; piece < pieces; piece++)
+            {
+                long done = (long)piece * CopyPieceBytes;
+                hash.Append(new ReadOnlySpan<byte>(_base + s.Offset + done, (int)Math.Min(s.Length - done, CopyPieceBytes)));
+                CopyPiece(s, piece, targets);
+            }
+            checksum = hash.GetCurrentHashAsUInt64();
+        }
+        if (checksum != s.Checksum)
             throw new SpDnnDataException(Path, $"corrupt section {index + 1} (checksum mismatch)", byteOffset: s.Offset);
-        Validate(index, s, offsets, cols, columns);
+        Validate(index, s, offsets, cols, columns, parallel);
         return (new CsrMatrix(s.Rows, columns, offsets, cols, vals), bias);
+    }
+
+    /// <summary>The arrays a section is copied into, and where each starts and how long it is in the section.</summary>
+    private sealed record SectionTargets(int[] Offsets, int[] Columns, float[] Values, float[]? Bias, (long Offset, long Bytes)[] Parts)
+    {
+        public Span<byte> Bytes(int part) => part switch
+        {
+            0 => MemoryMarshal.AsBytes(Offsets.AsSpan()),
+            1 => MemoryMarshal.AsBytes(Columns.AsSpan()),
+            2 => MemoryMarshal.AsBytes(Values.AsSpan()),
+            _ => MemoryMarshal.AsBytes(Bias.AsSpan()),
+        };
+    }
+
+    /// <summary>Copies piece <paramref name="piece"/> of section <paramref name="s"/> (<see cref="CopyPieceBytes"/> bytes) into the arrays it falls in.</summary>
+    private void CopyPiece(BinarySection s, int piece, SectionTargets targets)
+    {
+        long done = (long)piece * CopyPieceBytes;
+        int length = (int)Math.Min(s.Length - done, CopyPieceBytes);
+        for (int a = 0; a < targets.Parts.Length; a++)
+        {
+            var (offset, bytes) = targets.Parts[a];
+            long from = Math.Max(done, offset), to = Math.Min(done + length, offset + bytes);
+            if (from >= to) continue;
+            new ReadOnlySpan<byte>(_base + s.Offset + from, (int)(to - from)).CopyTo(targets.Bytes(a)[(int)(from - offset)..]);
+        }
     }
 
     /// <summary>Bytes of a section hashed and copied at a time: small enough to stay in a core's cache in between.</summary>
     private const int CopyPieceBytes = 256 << 10;
+
+    /// <summary>Sections from this size on are worth reading on all cores (64 MiB: an image set of N = 4096 and up, not a layer).</summary>
+    public const long ParallelBytes = 64L << 20;
 
     /// <summary><paramref name="recycled"/> when it has <paramref name="length"/> elements, else a new array.</summary>
     private static T[] Reuse<T>(T[]? recycled, int length) => recycled?.Length == length ? recycled : GC.AllocateUninitializedArray<T>(length);
@@ -178,26 +212,43 @@ internal sealed unsafe class BinaryFileReader : IDisposable
         return result;
     }
 
-    /// <summary>Checks what a checksum cannot: that a well-formed writer produced the arrays.</summary>
-    private void Validate(int index, BinarySection s, int[] offsets, int[] cols, int columns)
+    /// <summary>Checks what a checksum cannot: that a well-formed writer produced the arrays (on all cores when <paramref name="parallel"/>; the first bad row is reported either way).</summary>
+    private void Validate(int index, BinarySection s, int[] offsets, int[] cols, int columns, bool parallel)
     {
         if (offsets[0] != 0 || offsets[^1] != cols.Length)
             throw new SpDnnDataException(Path, $"section {index + 1}: row offsets do not span its {cols.Length} entries", byteOffset: s.Offset);
-        for (int r = 0; r < s.Rows; r++)
+        const int RowsPerRange = 4096;
+        int ranges = (s.Rows + RowsPerRange - 1) / RowsPerRange;
+        if (!parallel || ranges < 2)
+        {
+            if (FirstBadRow(index, s, offsets, cols, columns, 0, s.Rows) is { } problem) throw problem;
+            return;
+        }
+        var problems = new SpDnnDataException?[ranges];
+        Parallel.For(0, ranges, r => problems[r] = FirstBadRow(index, s, offsets, cols, columns, r * RowsPerRange, Math.Min(s.Rows, (r + 1) * RowsPerRange)));
+        if (problems.FirstOrDefault(p => p is not null) is { } first) throw first;
+    }
+
+    /// <summary>The error for the first row of <paramref name="start"/> .. <paramref name="end"/> - 1 whose offsets or columns are wrong; null when all are right.</summary>
+    private SpDnnDataException? FirstBadRow(int index, BinarySection s, int[] offsets, int[] cols, int columns, int start, int end)
+    {
+        for (int r = start; r < end; r++)
         {
             int from = offsets[r], to = offsets[r + 1];
-            if (to < from || to > cols.Length)
-                throw new SpDnnDataException(Path, $"section {index + 1}: row offsets decrease at row {r + 1}", byteOffset: s.Offset + 4L * (r + 1));
+            // from < 0: an earlier row decreased (reported by the range holding it, which comes first).
+            if (from < 0 || to < from || to > cols.Length)
+                return new SpDnnDataException(Path, $"section {index + 1}: row offsets decrease at row {r + 1}", byteOffset: s.Offset + 4L * (r + 1));
             int previous = -1;
             for (int p = from; p < to; p++)
             {
                 int c = cols[p];
                 if (c <= previous || c >= columns)
-                    throw new SpDnnDataException(Path, $"section {index + 1}: column {c} in row {r + 1} is out of order or outside 0..{columns - 1}",
+                    return new SpDnnDataException(Path, $"section {index + 1}: column {c} in row {r + 1} is out of order or outside 0..{columns - 1}",
                         byteOffset: s.Offset + BinaryFormat.SectionLayout(s.Rows, s.NonZeros, 0).Columns + 4L * p);
                 previous = c;
             }
         }
+        return null;
     }
 
     private bool _disposed;
