@@ -31,8 +31,8 @@ internal static class BinaryDataFormat
         using var file = new BinaryFileReader(path);
         if (file.Header.Kind != BinaryKind.Images)
             throw new SpDnnDataException(path, $"holds a {file.Header.Kind.ToString().ToLowerInvariant()}, not images", byteOffset: 12);
-        // Image sets are read before anything else runs on the cores (or beside planning, which
-        // leaves one core to the reader): gigabytes at N = 65536, copied and checked on all cores.
+        // An image set is gigabytes at N = 65536: copied and checked on all cores (shared with the
+        // planner's workers when `spdnn infer` reads it beside planning).
         var (features, _) = file.ReadSection(0, parallel: file.Section(0).Length >= BinaryFileReader.ParallelBytes);
         return new ImageBatch(features, path, file.Header.FirstImageNumber);
     }
