@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
-using SpDnn.Model;
 using SpDnn.Formats;
+using SpDnn.Model;
 using SpDnn.Tests.Support;
 
 namespace SpDnn.Tests.Formats;
