@@ -16,6 +16,27 @@ public sealed class PlanCacheSegmentTests
 {
     private const int Segment = PlanCacheFormat.SegmentBytes;
 
+    /// <summary>A temporary folder for cache files, ILGPU's CPU accelerator (for page-locked buffers) and one cache key.</summary>
+    private sealed class CacheFolder : IDisposable
+    {
+        private readonly TempDirectory _dir = new();
+        private readonly Context _context = Context.Create(b => b.CPU());
+
+        public CacheFolder() => Accelerator = _context.CreateCPUAccelerator(0);
+
+        public Accelerator Accelerator { get; }
+        public PlanCacheKey Key { get; } = new("test key\n", "test.plan");
+
+        public string File(string name) => Path.Combine(_dir.Path, name);
+
+        public void Dispose()
+        {
+            Accelerator.Dispose();
+            _context.Dispose();
+            _dir.Dispose();
+        }
+    }
+
     private static byte[] RandomBytes(int length, int seed)
     {
         var bytes = new byte[length];
@@ -62,7 +83,7 @@ public sealed class PlanCacheSegmentTests
 
     /// <summary>A file of one chunk whose slot values span several segments, written by <see cref="PlanCacheWriter"/>; returns its arrays.</summary>
     /// <param name="repeated">Arrays whose every element is the same (2, 4 and 8 bytes: slot indices, slot values, bias, the table).</param>
-    private static byte[][] WriteFile(Accelerator accelerator, string path, PlanCacheKey key, bool repeated = false)
+    private static byte[][] WriteFile(CacheFolder cache, string path, bool repeated = false)
     {
         var lengths = new long[ChunkArrays.Count];
         for (int a = 0; a < ChunkArrays.Count; a++) lengths[a] = 3 + a;
@@ -70,7 +91,7 @@ public sealed class PlanCacheSegmentTests
         lengths[ChunkArrays.SlotIndex] = Segment / 2 + 5;           // two segments
         lengths[ChunkArrays.SlotValue] = (5 * Segment / 2 + 12) / 4; // three
         var shape = new ChunkShape(lengths);
-        using var chunk = new PinnedChunk(accelerator, shape);
+        using var chunk = new PinnedChunk(cache.Accelerator, shape);
         chunk.Hold(0, 1, 2, shape);
         var arrays = new byte[ChunkArrays.Count][];
         for (int a = 0; a < ChunkArrays.Count; a++)
@@ -80,7 +101,7 @@ public sealed class PlanCacheSegmentTests
                 PlanCacheFormat.FillRepeated(arrays[a], arrays[a].AsSpan(0, ChunkArrays.ElementBytes[a]));
             arrays[a].CopyTo(chunk.Bytes(a));
         }
-        using var writer = new PlanCacheWriter(path, key, layers: 1, chunks: 1);
+        using var writer = new PlanCacheWriter(path, cache.Key, layers: 1, chunks: 1);
         writer.Write(chunk);
         writer.Commit([new PlannedLayer(1, 1, 1, 1, 1, false, false, 4, 4, true, false)]);
         return arrays;
@@ -89,37 +110,34 @@ public sealed class PlanCacheSegmentTests
     [Fact]
     public void AReaderReadsEverySegmentAndFindsDamageInALaterOne()
     {
-        using var dir = new TempDirectory();
-        string path = Path.Combine(dir.Path, "segments.plan");
-        var key = new PlanCacheKey("test key\n", "segments.plan");
-        using var context = Context.Create(b => b.CPU());
-        using var accelerator = context.CreateCPUAccelerator(0);
-        var arrays = WriteFile(accelerator, path, key);
+        using var cache = new CacheFolder();
+        string path = cache.File("segments.plan");
+        var arrays = WriteFile(cache, path);
 
-        AssertReadsBack(accelerator, path, key, arrays);
+        AssertReadsBack(cache, path, arrays);
 
         // One bit of the third segment of the slot values.
         FlipBit(path, Header(path).Chunks[0].Offsets[ChunkArrays.SlotValue] + 2L * Segment + 9, 0x10);
-        AssertDamagedSlotValues(accelerator, path, key);
+        AssertDamagedSlotValues(cache, path);
     }
 
     /// <summary>Opens the file of one chunk and reads it: it checks out and holds <paramref name="arrays"/>.</summary>
-    private static void AssertReadsBack(Accelerator accelerator, string path, PlanCacheKey key, byte[][] arrays, bool clearFirst = false)
+    private static void AssertReadsBack(CacheFolder cache, string path, byte[][] arrays, bool clearFirst = false)
     {
-        using var reader = PlanCacheReader.Open(path, key, layers: 1, layersPerChunk: 1, out var problem);
+        using var reader = PlanCacheReader.Open(path, cache.Key, layers: 1, layersPerChunk: 1, out var problem);
         Assert.Null(problem);
-        using var target = new PinnedChunk(accelerator, reader!.LargestChunk);
+        using var target = new PinnedChunk(cache.Accelerator, reader!.LargestChunk);
         if (clearFirst) for (int a = 0; a < ChunkArrays.Count; a++) target.Bytes(a).Clear();
         Assert.True(reader.TryRead(0, target, new ParallelOptions(), out problem), problem);
         for (int a = 0; a < ChunkArrays.Count; a++) Assert.Equal(arrays[a], target.Bytes(a).ToArray());
     }
 
     /// <summary>Opens the file of one chunk (its header checks out) and finds its slot values damaged on reading.</summary>
-    private static void AssertDamagedSlotValues(Accelerator accelerator, string path, PlanCacheKey key)
+    private static void AssertDamagedSlotValues(CacheFolder cache, string path)
     {
-        using var reader = PlanCacheReader.Open(path, key, layers: 1, layersPerChunk: 1, out var problem);
+        using var reader = PlanCacheReader.Open(path, cache.Key, layers: 1, layersPerChunk: 1, out var problem);
         Assert.Null(problem);
-        using var target = new PinnedChunk(accelerator, reader!.LargestChunk);
+        using var target = new PinnedChunk(cache.Accelerator, reader!.LargestChunk);
         Assert.False(reader.TryRead(0, target, new ParallelOptions(), out problem));
         Assert.Equal("damaged: chunk 1's slot values do not match their checksum", problem);
     }
@@ -134,19 +152,16 @@ public sealed class PlanCacheSegmentTests
     [Fact]
     public void AFileCutShortAfterItWasOpenedIsUnreadableNotUsed()
     {
-        using var dir = new TempDirectory();
-        string path = Path.Combine(dir.Path, "cut.plan");
-        var key = new PlanCacheKey("test key\n", "cut.plan");
-        using var context = Context.Create(b => b.CPU());
-        using var accelerator = context.CreateCPUAccelerator(0);
-        WriteFile(accelerator, path, key);
+        using var cache = new CacheFolder();
+        string path = cache.File("cut.plan");
+        WriteFile(cache, path);
         long cut = Header(path).Chunks[0].Offsets[ChunkArrays.SlotValue] + Segment;
 
-        using var reader = PlanCacheReader.Open(path, key, layers: 1, layersPerChunk: 1, out var problem);
+        using var reader = PlanCacheReader.Open(path, cache.Key, layers: 1, layersPerChunk: 1, out var problem);
         Assert.Null(problem);
         using (var file = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete))
             file.SetLength(cut);
-        using var target = new PinnedChunk(accelerator, reader!.LargestChunk);
+        using var target = new PinnedChunk(cache.Accelerator, reader!.LargestChunk);
         Assert.False(reader.TryRead(0, target, new ParallelOptions(), out problem));
         Assert.StartsWith("unreadable: chunk 1: ", problem);
     }
@@ -154,13 +169,10 @@ public sealed class PlanCacheSegmentTests
     [Fact]
     public void AnArrayOfOneElementRepeatedIsStoredAsThatElementAndReadBackWhole()
     {
-        using var dir = new TempDirectory();
-        string path = Path.Combine(dir.Path, "repeated.plan"), whole = Path.Combine(dir.Path, "whole.plan");
-        var key = new PlanCacheKey("test key\n", "repeated.plan");
-        using var context = Context.Create(b => b.CPU());
-        using var accelerator = context.CreateCPUAccelerator(0);
-        var arrays = WriteFile(accelerator, path, key, repeated: true);
-        WriteFile(accelerator, whole, key);
+        using var cache = new CacheFolder();
+        string path = cache.File("repeated.plan"), whole = cache.File("whole.plan");
+        var arrays = WriteFile(cache, path, repeated: true);
+        WriteFile(cache, whole);
         var chunk = Header(path).Chunks[0];
         foreach (int a in new[] { ChunkArrays.SlotIndex, ChunkArrays.SlotValue, ChunkArrays.Bias, ChunkArrays.Table })
         {
@@ -172,12 +184,12 @@ public sealed class PlanCacheSegmentTests
         Assert.True(new FileInfo(path).Length < new FileInfo(whole).Length - 3 * Segment);
 
         // Read into a cleared buffer: the repeated arrays are filled in, not left as they were.
-        AssertReadsBack(accelerator, path, key, arrays, clearFirst: true);
+        AssertReadsBack(cache, path, arrays, clearFirst: true);
 
         // A chunk copied into a new file (a damaged file's good chunks are) keeps its stored form.
-        string copy = Path.Combine(dir.Path, "copy.plan");
-        using (var reader = PlanCacheReader.Open(path, key, layers: 1, layersPerChunk: 1, out var problem))
-        using (var writer = new PlanCacheWriter(copy, key, layers: 1, chunks: 1))
+        string copy = cache.File("copy.plan");
+        using (var reader = PlanCacheReader.Open(path, cache.Key, layers: 1, layersPerChunk: 1, out var problem))
+        using (var writer = new PlanCacheWriter(copy, cache.Key, layers: 1, chunks: 1))
         {
             Assert.Null(problem);
             writer.Copy(reader!, 0);
@@ -185,22 +197,19 @@ public sealed class PlanCacheSegmentTests
         }
         Assert.Equal(new FileInfo(path).Length, new FileInfo(copy).Length);
         Assert.Equal(chunk.Stored, Header(copy).Chunks[0].Stored);
-        AssertReadsBack(accelerator, copy, key, arrays);
+        AssertReadsBack(cache, copy, arrays);
 
         // One bit of the repeated slot value: found before anything is filled in with it.
         FlipBit(path, chunk.Offsets[ChunkArrays.SlotValue] + 2, 0x08);
-        AssertDamagedSlotValues(accelerator, path, key);
+        AssertDamagedSlotValues(cache, path);
     }
 
     [Fact]
     public void AHeaderWithStoredElementsNeitherOneNorAllIsDamaged()
     {
-        using var dir = new TempDirectory();
-        string path = Path.Combine(dir.Path, "stored.plan");
-        var key = new PlanCacheKey("test key\n", "stored.plan");
-        using var context = Context.Create(b => b.CPU());
-        using var accelerator = context.CreateCPUAccelerator(0);
-        WriteFile(accelerator, path, key, repeated: true);
+        using var cache = new CacheFolder();
+        string path = cache.File("stored.plan");
+        WriteFile(cache, path, repeated: true);
         var bytes = File.ReadAllBytes(path);
         var header = Header(path);
         var c = header.Chunks[0];
