@@ -67,7 +67,7 @@ public class BinaryFormatTests
 
         // The first column of rows 5001 and 9001 made 64 (outside 0..63; in the second and third
         // range of rows), the checksums written to match: only the structure check finds them, and
-        // both reads must name the first.
+        // every read must name the first.
         int row = 5000;
         Assert.NotEmpty(rows[row]);
         Assert.NotEmpty(rows[9000]);
@@ -93,6 +93,9 @@ public class BinaryFormatTests
             var all = Assert.Throws<SpDnnDataException>(() => file.ReadSection(0, parallel: true));
             Assert.Contains($"column 64 in row {row + 1} is out of order", one.Message);
             Assert.Equal(one.Message, all.Message);
+            // A slice holding the row (an MPI rank's share) names the same row and byte.
+            var slice = Assert.Throws<SpDnnDataException>(() => file.ReadRows(0, 4000, 2000));
+            Assert.Equal(one.Message, slice.Message);
         }
     }
 

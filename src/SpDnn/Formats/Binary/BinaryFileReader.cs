@@ -178,16 +178,7 @@ internal sealed unsafe class BinaryFileReader : IDisposable
         var cols = Copy<int>(s.Offset + layout.Columns + 4L * first, end - first);
         var vals = Copy<float>(s.Offset + layout.Values + 4L * first, end - first);
         for (int r = 0; r <= count; r++) offsets[r] -= first;
-        for (int r = 0; r < count; r++)
-        {
-            int from = offsets[r], to = offsets[r + 1];
-            if (to < from || to > cols.Length)
-                throw new SpDnnDataException(Path, $"section {index + 1}: row offsets decrease at row {start + r + 1}", byteOffset: s.Offset + 4L * (start + r + 1));
-            for (int p = from, previous = -1; p < to; previous = cols[p], p++)
-                if (cols[p] <= previous || cols[p] >= columns)
-                    throw new SpDnnDataException(Path, $"section {index + 1}: column {cols[p]} in row {start + r + 1} is out of order or outside 0..{columns - 1}",
-                        byteOffset: s.Offset + layout.Columns + 4L * (first + p));
-        }
+        if (FirstBadRow(index, s, offsets, cols, columns, 0, count, start, s.Offset + layout.Columns + 4L * first) is { } problem) throw problem;
         return new CsrMatrix(count, columns, offsets, cols, vals);
     }
 
@@ -219,32 +210,37 @@ internal sealed unsafe class BinaryFileReader : IDisposable
             throw new SpDnnDataException(Path, $"section {index + 1}: row offsets do not span its {cols.Length} entries", byteOffset: s.Offset);
         const int RowsPerRange = 4096;
         int ranges = (s.Rows + RowsPerRange - 1) / RowsPerRange;
+        long columnsAt = s.Offset + BinaryFormat.SectionLayout(s.Rows, s.NonZeros, 0).Columns;
         if (!parallel || ranges < 2)
         {
-            if (FirstBadRow(index, s, offsets, cols, columns, 0, s.Rows) is { } problem) throw problem;
+            if (FirstBadRow(index, s, offsets, cols, columns, 0, s.Rows, 0, columnsAt) is { } problem) throw problem;
             return;
         }
         var problems = new SpDnnDataException?[ranges];
-        Parallel.For(0, ranges, r => problems[r] = FirstBadRow(index, s, offsets, cols, columns, r * RowsPerRange, Math.Min(s.Rows, (r + 1) * RowsPerRange)));
+        Parallel.For(0, ranges, r => problems[r] = FirstBadRow(index, s, offsets, cols, columns, r * RowsPerRange, Math.Min(s.Rows, (r + 1) * RowsPerRange), 0, columnsAt));
         if (problems.FirstOrDefault(p => p is not null) is { } first) throw first;
     }
 
-    /// <summary>The error for the first row of <paramref name="start"/> .. <paramref name="end"/> - 1 whose offsets or columns are wrong; null when all are right.</summary>
-    private SpDnnDataException? FirstBadRow(int index, BinarySection s, int[] offsets, int[] cols, int columns, int start, int end)
+    /// <summary>
+    /// The error for the first row of <paramref name="start"/> .. <paramref name="end"/> - 1 whose
+    /// offsets or columns are wrong; null when all are right. The arrays may hold a slice of the
+    /// section: its row i is the section's row <paramref name="firstRow"/> + i, and its entry p lies
+    /// at byte <paramref name="columnsAt"/> + 4p of the file (what the messages name).
+    /// </summary>
+    private SpDnnDataException? FirstBadRow(int index, BinarySection s, int[] offsets, int[] cols, int columns, int start, int end, int firstRow, long columnsAt)
     {
         for (int r = start; r < end; r++)
         {
-            int from = offsets[r], to = offsets[r + 1];
+            int from = offsets[r], to = offsets[r + 1], row = firstRow + r + 1;
             // from < 0: an earlier row decreased (reported by the range holding it, which comes first).
             if (from < 0 || to < from || to > cols.Length)
-                return new SpDnnDataException(Path, $"section {index + 1}: row offsets decrease at row {r + 1}", byteOffset: s.Offset + 4L * (r + 1));
+                return new SpDnnDataException(Path, $"section {index + 1}: row offsets decrease at row {row}", byteOffset: s.Offset + 4L * row);
             int previous = -1;
             for (int p = from; p < to; p++)
             {
                 int c = cols[p];
                 if (c <= previous || c >= columns)
-                    return new SpDnnDataException(Path, $"section {index + 1}: column {c} in row {r + 1} is out of order or outside 0..{columns - 1}",
-                        byteOffset: s.Offset + BinaryFormat.SectionLayout(s.Rows, s.NonZeros, 0).Columns + 4L * p);
+                    return new SpDnnDataException(Path, $"section {index + 1}: column {c} in row {row} is out of order or outside 0..{columns - 1}", byteOffset: columnsAt + 4L * p);
                 previous = c;
             }
         }
