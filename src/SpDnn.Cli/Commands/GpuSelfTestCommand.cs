@@ -33,6 +33,7 @@ public static class GpuSelfTestCommand
         var json = new Option<string?>("--json") { Description = "Write the measurements to this JSON file" };
         var timeLayers = new Option<bool>("--time-layers") { Description = "Also time every layer on the device (one launch per layer, device events) and print the first ones" };
         var dedupe = ChoiceOption.Of("--dedupe", "Duplicate outputs computed once: off, on or auto (as gpu:dedupe=)", new GpuEngineOptions().MergeDuplicateOutputs);
+        var rows = ChoiceOption.Of("--rows", "Feature rows per layer: all, or distinct (one per distinct output, as gpu:rows=)", new GpuEngineOptions().Rows);
         var general = new Option<string?>("--general") { Description = "Comma-separated N values of general-family networks (issue 14) to check and time, e.g. 1024,4096,16384" };
         var generalLayers = NumberOption.Int("--general-layers", "Layers of the general-family networks", 1, NumberOption.MaxLayers, 120);
         var generalImages = NumberOption.Int("--general-images", "General family: the first K images checked bit for bit against the reference (timing uses --images)", 1, 1 << 24, 1000);
@@ -41,7 +42,7 @@ public static class GpuSelfTestCommand
 
         var command = new Command("gpu-selftest", "Check the GPU engine against the reference engine and time it")
         {
-            neurons, layers, images, density, referenceLimit, simulator, noCollapse, json, timeLayers, dedupe, general, generalLayers, generalImages,
+            neurons, layers, images, density, referenceLimit, simulator, noCollapse, json, timeLayers, dedupe, rows, general, generalLayers, generalImages,
             models, modelImages,
         };
         command.SetAction(parse =>
@@ -56,6 +57,7 @@ public static class GpuSelfTestCommand
                 Accelerator = parse.GetValue(simulator) ? GpuAcceleratorChoice.CpuSimulator : GpuAcceleratorChoice.Cuda,
                 CollapseIdenticalRows = !parse.GetValue(noCollapse),
                 MergeDuplicateOutputs = parse.GetValue(dedupe),
+                Rows = parse.GetValue(rows),
             };
             var timed = options with { TimeEachLayer = true };
             bool showLayers = parse.GetValue(timeLayers);

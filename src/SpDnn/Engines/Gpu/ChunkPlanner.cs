@@ -30,7 +30,10 @@ internal readonly record struct PlannedLayer(long NonZeros, long FullComputed, l
 /// <param name="tail">Layers with a resident-input layout also get one without merged duplicates, for <see cref="TailProgram"/>.</param>
 /// <param name="splitLanes">Lanes an output the resident-input layouts are interleaved for (<see cref="SplitColumnKernel"/>; 0: none).</param>
 /// <param name="partInputs">Inputs per part of the resident-input layouts (<see cref="GpuPlan.PartInputs"/>; 0: one part).</param>
-internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions options, int residentColumns, bool columnLanes, bool tail, int splitLanes, int partInputs = 0)
+/// <param name="distinctRows">Where set, layers are planned as they run with one feature row per distinct output (<see cref="DistinctRowsLayer"/>).</param>
+/// <param name="residentColumnsFor">Live columns of the resident-input kernel for a layer of so many inputs (<see cref="GpuPlan.ResidentColumnsFor"/>; null: <paramref name="residentColumns"/> for all).</param>
+internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions options, int residentColumns, bool columnLanes, bool tail, int splitLanes, int partInputs = 0,
+    DistinctRowMaps? distinctRows = null, Func<int, int>? residentColumnsFor = null)
 {
     private readonly IOutputListLayerSource? _withOutputs = network as IOutputListLayerSource;
     private readonly IRecyclingLayerSource? _recycling = network as IRecyclingLayerSource;
@@ -41,6 +44,7 @@ internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions option
     public LayerChunk Plan(int first, int count, Span<PlannedLayer> layers, ParallelOptions parallel)
     {
         var planned = new LayerLayouts[count];
+        for (int i = 0; i < count; i++) distinctRows?.Claim(first + i);
         Parallel.For(0, count, parallel, i => planned[i] = PlanLayer(first + i));
         for (int i = 0; i < count; i++) layers[i] = planned[i].Planned;
         return Assemble(first, planned);
@@ -59,6 +63,21 @@ internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions option
     /// </summary>
     public LayerLayouts PlanLayer(int k)
     {
+        if (distinctRows is null) return PlanLayerWith(k, null);
+        distinctRows.Claim(k);
+        try
+        {
+            return PlanLayerWith(k, distinctRows);
+        }
+        finally
+        {
+            // Published by now unless planning failed: then the next layer finds the rows itself.
+            distinctRows.Abandon(k);
+        }
+    }
+
+    private LayerLayouts PlanLayerWith(int k, DistinctRowMaps? rows)
+    {
         int neurons = network.Neurons;
         var recycled = _recycles && _doneWith.TryTake(out var done) ? done : null;
         var layer = _withOutputs is { } withOutputs ? withOutputs.GetLayerWithOutputs(k, recycled)
@@ -66,6 +85,13 @@ internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions option
             : network.GetLayer(k);
         if (layer.Bias.Length != layer.Neurons)
             throw new ArgumentException($"Layer {k + 1} of {network.Description} has {layer.Bias.Length} biases, expected {layer.Neurons}.");
+        long nonZeros = layer.Weights.NonZeros;
+        var source = layer;
+        if (rows is not null)
+        {
+            using var lists = new OutputInputLists(layer, groupByFirstInput: false);
+            layer = rows.Transform(layer, lists);
+        }
         // The inputs' chain and the widest layer are checked by the plan, across chunks.
         bool general = layer.Form != LayerForm.Challenge || layer.Inputs != neurons;
         // Off: both rows the full layout; on: both the merged one; auto: one each.
@@ -77,9 +103,15 @@ internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions option
             _ => TiledLayerPlanner.PlanBothPooled(layer),
         };
         var merged = once ?? full;
-        // Wide tiles made by input parts do not count for the rule (measured with every input staged).
-        var resident = residentColumns > 0 && (options.Kernel == FullWidthKernel.Resident || ScatteredInputs(full, layer.Inputs)
-            || (residentColumns >= GpuPlan.WideTileColumns && partInputs == 0))
+        // Wide tiles made by input parts do not count for the rule (measured with every input
+        // staged); a layer reading distinct rows may stage them all in one part.
+        int columns = residentColumnsFor?.Invoke(layer.Inputs) ?? residentColumns;
+        bool onePart = partInputs == 0 || (rows is not null && layer.Inputs <= partInputs);
+        // Lists that read distinct rows need not ascend: parts (staged in ascending order) would
+        // reorder their sums, so such a layer needs all its inputs in one part.
+        bool keepsOrder = onePart || layer.Inputs == source.Inputs;
+        var resident = columns > 0 && keepsOrder && (options.Kernel == FullWidthKernel.Resident || ScatteredInputs(full, layer.Inputs)
+            || (columns >= GpuPlan.WideTileColumns && onePart))
             ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: true, splitLanes, partInputs)
             : null;
         // Scanned here, in parallel, rather than while packing.
@@ -91,10 +123,10 @@ internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions option
         _ = tails?.ExactProductBounds;
         _ = full.ExactProductBounds;
         _ = merged.ExactProductBounds;
-        var planned = new PlannedLayer(full.NonZeros, full.ComputedNonZeros, merged.ComputedNonZeros, full.WarpRowCount, full.FootprintLength,
+        var planned = new PlannedLayer(nonZeros, full.ComputedNonZeros, merged.ComputedNonZeros, full.WarpRowCount, full.FootprintLength,
             resident is not null, lanes is not null, layer.Inputs, layer.Neurons, layer.KeepsZeroRowsZero(), general);
         // The layouts keep the bias, not the weights: their arrays serve the next layer read.
-        if (_recycles) _doneWith.Add(layer);
+        if (_recycles) _doneWith.Add(source);
         return new LayerLayouts(full, merged, resident, lanes, tails, planned);
     }
 

@@ -273,7 +273,7 @@ internal sealed class GpuBatchRun : IDisposable
     /// layer program's more, smaller work items finish sooner.
     /// </summary>
     private bool TakesResidentKernel(int k, int bound) =>
-        _plan.HasResidentLayout(k) && bound >= 2L * _plan.ResidentColumns * _device.Accelerator.NumMultiprocessors;
+        _plan.HasResidentLayout(k) && bound >= 2L * _plan.ResidentColumnsOf(k) * _device.Accelerator.NumMultiprocessors;
 
     /// <summary>Whether resident layer k runs on <see cref="ColumnLaneKernel"/>: planned, and enough rows for two of its 32-column tiles per multiprocessor.</summary>
     private bool TakesColumnLanes(int k, int bound) =>
@@ -316,7 +316,7 @@ internal sealed class GpuBatchRun : IDisposable
             return;
         }
         int lanes = _plan.SplitLanes;
-        int columns = lanes > 0 ? SplitColumnKernel.Columns(lanes) : _plan.ResidentColumns;
+        int columns = lanes > 0 ? SplitColumnKernel.Columns(lanes) : _plan.ResidentColumnsOf(k);
         int groups = (bound + columns - 1) / columns;
         var args = chunk.Bind(Arguments(k, k + 1, -1));
         long stageBytes = lanes > 0 ? SplitColumnKernel.StageBytes(_plan.InputsOf(k), lanes) : _plan.ResidentStageBytes(k, columns);

@@ -130,6 +130,7 @@ public sealed class GpuEngine : IInferenceEngine
             ["planPhases"] = p.Phases,
             ["planCache"] = p.CacheState,
             ["stagingRatio"] = p.StagingRatio.ToString("F3", CultureInfo.InvariantCulture),
+            ["featureRows"] = p.StoresDistinctRows ? "distinct" : "all",
             ["residentInputLayers"] = p.ResidentLayerCount.ToString(CultureInfo.InvariantCulture),
             ["residentInputColumns"] = p.ResidentColumns.ToString(CultureInfo.InvariantCulture),
             ["residentInputPartInputs"] = p.PartInputs.ToString(CultureInfo.InvariantCulture),

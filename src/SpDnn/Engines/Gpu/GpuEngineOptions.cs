@@ -42,6 +42,21 @@ public enum DuplicateOutputMerge
     Auto,
 }
 
+/// <summary>How many feature rows a layer's outputs take.</summary>
+public enum FeatureRows
+{
+    /// <summary>One row per output neuron.</summary>
+    All,
+
+    /// <summary>
+    /// One row per distinct output, where a layer's outputs equal by construction (the same inputs
+    /// with bit-equal weights and bias) would leave at most half of its rows: fewer features
+    /// written and read, every sum still in the reference's order. The last layer keeps every
+    /// output. A network of the challenge's form takes it only where its first layer shrinks.
+    /// </summary>
+    Distinct,
+}
+
 /// <summary>Which kernel runs a layer while many rows are live.</summary>
 public enum FullWidthKernel
 {
@@ -109,6 +124,12 @@ public sealed record GpuEngineOptions
     /// </summary>
     public DuplicateOutputMerge MergeDuplicateOutputs { get; init; } = DuplicateOutputMerge.Off;
 
+    /// <summary>
+    /// Feature rows per layer: <see cref="FeatureRows.All"/> until measured on the device (issue 14);
+    /// see <see cref="FeatureRows.Distinct"/>.
+    /// </summary>
+    public FeatureRows Rows { get; init; } = FeatureRows.All;
+
     /// <summary>Which kernel runs full-width layers: see <see cref="FullWidthKernel"/>.</summary>
     public FullWidthKernel Kernel { get; init; } = FullWidthKernel.Auto;
 
@@ -173,7 +194,7 @@ public sealed record GpuEngineOptions
     public bool TimeEachLayer { get; init; }
 
     /// <summary>The settings <c>--engine gpu:key=value...</c> takes.</summary>
-    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, fused=on|off, dedupe=off|on|auto, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, parts=0|1..64, lanes=on|off, split=auto|off|four|eight, tail=on|off, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
+    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, fused=on|off, dedupe=off|on|auto, rows=all|distinct, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, parts=0|1..64, lanes=on|off, split=auto|off|four|eight, tail=on|off, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
 
     /// <summary>Options from an engine spec such as <c>gpu:weights=streamed:chunk=16</c>; defaults elsewhere.</summary>
     public static GpuEngineOptions FromSpec(EngineSpec spec)
@@ -187,6 +208,7 @@ public sealed record GpuEngineOptions
             CollapseIdenticalRows = spec.TakeSwitch("collapse") ?? defaults.CollapseIdenticalRows,
             FusedProducts = spec.TakeSwitch("fused") ?? defaults.FusedProducts,
             MergeDuplicateOutputs = spec.TakeEnum<DuplicateOutputMerge>("dedupe") ?? defaults.MergeDuplicateOutputs,
+            Rows = spec.TakeEnum<FeatureRows>("rows") ?? defaults.Rows,
             Kernel = spec.TakeEnum<FullWidthKernel>("kernel") ?? defaults.Kernel,
             ResidentColumns = spec.TakeInt("columns", 0) ?? defaults.ResidentColumns,
             InputParts = spec.TakeInt("parts", 0) ?? defaults.InputParts,
@@ -214,6 +236,7 @@ public sealed record GpuEngineOptions
         if (CollapseIdenticalRows != defaults.CollapseIdenticalRows) parts.Add("collapse=" + (CollapseIdenticalRows ? "on" : "off"));
         if (FusedProducts != defaults.FusedProducts) parts.Add("fused=" + (FusedProducts ? "on" : "off"));
         if (MergeDuplicateOutputs != defaults.MergeDuplicateOutputs) parts.Add("dedupe=" + MergeDuplicateOutputs.ToString().ToLowerInvariant());
+        if (Rows != defaults.Rows) parts.Add("rows=" + Rows.ToString().ToLowerInvariant());
         if (BarrierTimeout != defaults.BarrierTimeout) parts.Add("barrier-timeout=" + BarrierTimeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (Kernel != defaults.Kernel) parts.Add("kernel=" + Kernel.ToString().ToLowerInvariant());
         if (ResidentColumns != defaults.ResidentColumns) parts.Add("columns=" + ResidentColumns.ToString(System.Globalization.CultureInfo.InvariantCulture));

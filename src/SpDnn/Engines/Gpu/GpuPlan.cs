@@ -40,6 +40,7 @@ internal sealed class GpuPlan : IEnginePlan
     private readonly GpuEngineOptions _options;
     private readonly ParallelOptions _parallel;
     private readonly ChunkPlanner _planner;
+    private readonly DistinctRowMaps? _distinctRows;
     private readonly int _perChunk;
     private readonly long _weightBudget;
     private readonly PlanChunk?[] _chunks;
@@ -134,7 +135,16 @@ internal sealed class GpuPlan : IEnginePlan
         {
             lock (_layerGate) Monitor.PulseAll(_layerGate);
         });
-        _planner = new ChunkPlanner(network, engineOptions, ResidentColumns, ColumnLanes, TailColumns > 0, SplitLanes, PartInputs);
+        // One feature row per distinct output: a network of the challenge's form only where its
+        // first layer has outputs to spare (else it keeps the challenge's kernels: general kernels
+        // read each layer's width from the table).
+        if (engineOptions.Rows == FeatureRows.Distinct)
+        {
+            _distinctRows = new DistinctRowMaps(network, _stop.Token);
+            if (_challengeForm && !_distinctRows.FirstLayerShrinks()) _distinctRows = null;
+        }
+        StoresDistinctRows = _distinctRows is not null;
+        _planner = new ChunkPlanner(network, engineOptions, ResidentColumns, ColumnLanes, TailColumns > 0, SplitLanes, PartInputs, _distinctRows, ResidentColumnsFor);
         _copyStream = device.Accelerator.CreateStream();
         _maker = new Thread(Make) { IsBackground = true, Name = "spdnn-gpu-planner" };
         _uploader = new Thread(Upload) { IsBackground = true, Name = "spdnn-gpu-plan-upload" };
@@ -161,11 +171,17 @@ internal sealed class GpuPlan : IEnginePlan
                 UsesGeneralKernels = _layers.Any(l => l.General);
                 ZeroRowsKeptBefore = Math.Max(0, Array.FindLastIndex(_layers, l => !l.KeepsZeroRowsZero));
             }
+            // Distinct rows make layers narrower than the images: the general kernels read each
+            // layer's inputs from the table; a challenge layer keeps zero rows zero.
+            else if (StoresDistinctRows) UsesGeneralKernels = true;
             // Compiled now, not in the first run (tens of ms; for general layers the program too).
             if (UsesGeneralKernels) _ = device.ProgramFor(general: true);
-            if (ResidentColumns > 0 && _layers.Any(l => l.Resident))
+            if (_layers.Any(l => l.Resident))
             {
-                _ = SplitLanes > 0 ? device.SplitColumnKernel(SplitLanes, UsesGeneralKernels) : device.ResidentKernel(ResidentColumns, UsesGeneralKernels);
+                if (SplitLanes > 0) _ = device.SplitColumnKernel(SplitLanes, UsesGeneralKernels);
+                else
+                    foreach (int columns in _layers.Where(l => l.Resident).Select(l => ResidentColumnsFor((int)l.Inputs)).Distinct())
+                        _ = device.ResidentKernel(columns, UsesGeneralKernels);
                 if (TailColumns > 0) _ = device.TailKernel(TailColumns, UsesGeneralKernels);
                 if (_layers.Any(l => l.ColumnLanes)) _ = device.ColumnLaneKernelFor(UsesGeneralKernels);
             }
@@ -223,16 +239,43 @@ internal sealed class GpuPlan : IEnginePlan
                 throw new ArgumentException($"Layer {k + 1} of {_description} has {layer.Inputs} inputs, expected {width}.");
             if (layer.Outputs > MaxWidth)
                 throw new ArgumentException($"Layer {k + 1} of {_description} has {layer.Outputs} outputs, more than the network's widest layer ({MaxWidth}).");
-            if (_challengeForm && (layer.General || layer.Outputs != Neurons))
+            if (_challengeForm && !StoresDistinctRows && (layer.General || layer.Outputs != Neurons))
                 throw new ArgumentException($"Layer {k + 1} of {_description} is not of the challenge's form ({Neurons} x {Neurons}, capped ReLU, bias on nonzero sums) though the network says it is.");
         }
     }
 
     /// <summary>Features of each row once <paramref name="done"/> layers have run: the images' before the first, then each layer's outputs.</summary>
-    public int WidthAfter(int done) => done == 0 || _challengeForm ? Neurons : (int)_layers[done - 1].Outputs;
+    public int WidthAfter(int done) => done == 0 || SquareLayers ? Neurons : (int)_layers[done - 1].Outputs;
 
     /// <summary>Input neurons of layer <paramref name="k"/>.</summary>
-    public int InputsOf(int k) => _challengeForm ? Neurons : (int)_layers[k].Inputs;
+    public int InputsOf(int k) => SquareLayers ? Neurons : (int)_layers[k].Inputs;
+
+    /// <summary>Whether every layer is as wide as the images (known before the layers are planned).</summary>
+    private bool SquareLayers => _challengeForm && !StoresDistinctRows;
+
+    /// <summary>
+    /// Whether features keep one row per distinct output (<see cref="FeatureRows.Distinct"/>, where
+    /// the network's layers have outputs equal by construction): layers then read and write
+    /// fewer rows than they have neurons, each sum still in the reference's order.
+    /// </summary>
+    public bool StoresDistinctRows { get; }
+
+    /// <summary>
+    /// Live columns per group of the resident-input kernel for a layer of <paramref name="inputs"/>
+    /// inputs: the plan's <see cref="ResidentColumns"/>, or with distinct rows (whose layers stage
+    /// far fewer rows than the widest) as many as their stage holds, up to 8 (one lane an output;
+    /// 16 columns go to the split kernel, whose layouts are interleaved plan-wide).
+    /// </summary>
+    public int ResidentColumnsFor(int inputs)
+    {
+        if (!StoresDistinctRows || SplitLanes > 0 || _options.ResidentColumns > 0 || _options.Kernel == FullWidthKernel.Tiled || inputs > ResidentLayerPlanner.MaxNeurons)
+            return ResidentColumns;
+        int staged = PartInputs > 0 ? Math.Min(PartInputs, inputs) : inputs;
+        return Math.Max(ResidentColumns, ResidentInputKernel.ColumnsFor(staged, Device.ResidentStageBytes, WideTileColumns));
+    }
+
+    /// <summary>Live columns per group of the resident-input kernel for layer <paramref name="k"/> (see <see cref="ResidentColumnsFor"/>).</summary>
+    public int ResidentColumnsOf(int k) => ResidentColumnsFor(InputsOf(k));
 
     /// <summary>The widest layer input or output: what the feature buffers are sized by.</summary>
     public int MaxWidth { get; }
@@ -573,6 +616,8 @@ internal sealed class GpuPlan : IEnginePlan
                     while (!_stop.IsCancellationRequested && _nextLayer < LayerCount && _nextLayer / _perChunk >= _planBefore) Monitor.Wait(_layerGate);
                     if (_stop.IsCancellationRequested || _nextLayer >= LayerCount) return;
                     k = _nextLayer++;
+                    // Claimed in layer order: the worker of layer k + 1 then waits for layer k's rows rather than reading layer k too.
+                    _distinctRows?.Claim(k);
                 }
                 long start = Stopwatch.GetTimestamp();
                 var layouts = _planner.PlanLayer(k);

@@ -20,7 +20,7 @@ internal sealed record PlanCacheKey(string Text, string FileName)
     {
         var checksum = NetworkChecksum.Of(network, parallel);
         var c = CultureInfo.InvariantCulture;
-        string settings = string.Create(c, $"chunk={options.LayersPerChunk} dedupe={options.MergeDuplicateOutputs} kernel={options.Kernel} columns={residentColumns} parts={partInputs} lanes={columnLanes} split={options.SplitColumns} tail={tailColumns}").ToLowerInvariant();
+        string settings = string.Create(c, $"chunk={options.LayersPerChunk} dedupe={options.MergeDuplicateOutputs} rows={options.Rows} kernel={options.Kernel} columns={residentColumns} parts={partInputs} lanes={columnLanes} split={options.SplitColumns} tail={tailColumns}").ToLowerInvariant();
         string text = string.Create(c,
             $"network {checksum:x32}\nneurons {network.Neurons}\nlayers {network.LayerCount}\nsettings {settings}\nbuild {typeof(GpuPlan).Assembly.ManifestModule.ModuleVersionId}\n");
         uint settingsHash = XxHash32.HashToUInt32(Encoding.UTF8.GetBytes(settings));

@@ -1,0 +1,106 @@
+using System.Runtime.InteropServices;
+
+namespace SpDnn.Engines.Gpu;
+
+/// <summary>
+/// Where a layer's outputs are stored when outputs equal by construction share one feature row:
+/// the same inputs with bit-equal weights in the same order and a bit-equal bias give bit-equal
+/// activations for every image, so one row serves them all. Rows are the classes' first outputs
+/// (<see cref="Representatives"/>, ascending); <see cref="RowOf"/> sends every output to its
+/// class's row. Kronecker-built layers such as the challenge's have 16 outputs a class, so the
+/// features they write and the next layer reads shrink 16-fold.
+/// </summary>
+/// <param name="RowOf">For each output of the layer, the feature row that holds it.</param>
+/// <param name="Representatives">For each row, the output computed into it (the class's lowest).</param>
+internal sealed record DistinctRows(int[] RowOf, int[] Representatives)
+{
+    /// <summary>Rows stored.</summary>
+    public int Count => Representatives.Length;
+
+    /// <summary>Outputs of the layer.</summary>
+    public int Outputs => RowOf.Length;
+
+    /// <summary>
+    /// Storing distinct rows pays only where it removes at least half of them: the next layer's
+    /// lists then read rows in no particular order, which costs the tiled layout some staging.
+    /// </summary>
+    public const int MinimumShrink = 2;
+
+    /// <summary>
+    /// The classes of equal outputs of a layer (<paramref name="lists"/>, each output's entries in
+    /// the order its sum adds them, and <paramref name="bias"/>), or null where fewer than
+    /// 1/<see cref="MinimumShrink"/> of the outputs would go.
+    /// </summary>
+    public static DistinctRows? Find(OutputInputLists lists, ReadOnlySpan<float> bias)
+    {
+        int n = lists.Count;
+        if (n < MinimumShrink) return null;
+        // Outputs sorted by a hash of (entries, bias), then by output: equal outputs come together,
+        // each class in ascending order; colliding classes are told apart by comparing.
+        var hashes = new ulong[n];
+        var order = new int[n];
+        for (int j = 0; j < n; j++)
+        {
+            hashes[j] = Hash(lists.Entries(j), bias[j]);
+            order[j] = j;
+        }
+        var keys = (ulong[])hashes.Clone();
+        Array.Sort(keys, order);
+        var representativeOf = new int[n];
+        var candidates = new List<int>();
+        for (int start = 0; start < n;)
+        {
+            int end = start + 1;
+            while (end < n && keys[end] == keys[start]) end++;
+            if (end - start > 1) Array.Sort(order, start, end - start);
+            candidates.Clear();
+            for (int k = start; k < end; k++)
+            {
+                int output = order[k], representative = output;
+                foreach (int candidate in candidates)
+                {
+                    if (SameSums(lists, bias, candidate, output))
+                    {
+                        representative = candidate;
+                        break;
+                    }
+                }
+                if (representative == output) candidates.Add(output);
+                representativeOf[output] = representative;
+            }
+            start = end;
+        }
+        int count = 0;
+        for (int j = 0; j < n; j++)
+            if (representativeOf[j] == j) count++;
+        if ((long)count * MinimumShrink > n) return null;
+        var representatives = new int[count];
+        var rowOf = new int[n];
+        for (int j = 0, row = 0; j < n; j++)
+        {
+            // A class's representative is its lowest output: its row is set before its members'.
+            if (representativeOf[j] == j)
+            {
+                representatives[row] = j;
+                rowOf[j] = row++;
+            }
+            else rowOf[j] = rowOf[representativeOf[j]];
+        }
+        return new DistinctRows(rowOf, representatives);
+    }
+
+    private static bool SameSums(OutputInputLists lists, ReadOnlySpan<float> bias, int x, int y) =>
+        BitConverter.SingleToInt32Bits(bias[x]) == BitConverter.SingleToInt32Bits(bias[y])
+        && MemoryMarshal.Cast<OutputInputLists.Entry, long>(lists.Entries(x)).SequenceEqual(MemoryMarshal.Cast<OutputInputLists.Entry, long>(lists.Entries(y)));
+
+    /// <summary>FNV-1a over the entries' and the bias's bits, mixed at the end (the sort looks at all 64 bits).</summary>
+    private static ulong Hash(ReadOnlySpan<OutputInputLists.Entry> entries, float bias)
+    {
+        ulong h = 14695981039346656037UL ^ (uint)BitConverter.SingleToInt32Bits(bias);
+        foreach (long bits in MemoryMarshal.Cast<OutputInputLists.Entry, long>(entries))
+            h = (h ^ (ulong)bits) * 1099511628211UL;
+        h ^= h >> 33;
+        h *= 0xff51afd7ed558ccdUL;
+        return h ^ (h >> 33);
+    }
+}
