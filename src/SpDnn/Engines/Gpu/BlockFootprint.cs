@@ -24,13 +24,16 @@ internal sealed class BlockFootprint : IDisposable
         _distinct = ArrayPool<int>.Shared.Rent(inputs + 1); // + 1: the store past the last new input
     }
 
-    /// <summary>Adds an output's inputs (ascending).</summary>
-    public void Add(ReadOnlySpan<OutputInputLists.Entry> inputs)
+    /// <summary>Adds an output's inputs, in any order, repeats allowed.</summary>
+    /// <returns>Whether they never descend (so their footprint positions ascend along the list too).</returns>
+    public bool Add(ReadOnlySpan<OutputInputLists.Entry> inputs)
     {
-        if (inputs.IsEmpty) return;
+        if (inputs.IsEmpty) return true;
         var marks = _marks;
         var distinct = _distinct;
         int count = _count;
+        int previous = 0;
+        bool ordered = true;
         foreach (var entry in inputs)
         {
             // No branch on whether the input is new: in blocks of consecutive outputs it is about
@@ -41,10 +44,27 @@ internal sealed class BlockFootprint : IDisposable
             word = before | (1UL << i);
             distinct[count] = i;
             count += (int)(~before >> i) & 1;
+            ordered &= i >= previous;
+            previous = i;
         }
         _count = count;
-        _lowWord = Math.Min(_lowWord, inputs[0].Input >> 6);
-        _highWord = Math.Max(_highWord, inputs[^1].Input >> 6);
+        // An ordered list's ends are its lowest and highest inputs; any other needs a look at all.
+        int low = inputs[0].Input, high = previous;
+        if (!ordered) (low, high) = LowestAndHighest(inputs);
+        _lowWord = Math.Min(_lowWord, low >> 6);
+        _highWord = Math.Max(_highWord, high >> 6);
+        return ordered;
+    }
+
+    private static (int Low, int High) LowestAndHighest(ReadOnlySpan<OutputInputLists.Entry> inputs)
+    {
+        int low = int.MaxValue, high = int.MinValue;
+        foreach (var entry in inputs)
+        {
+            low = Math.Min(low, entry.Input);
+            high = Math.Max(high, entry.Input);
+        }
+        return (low, high);
     }
 
     /// <summary>

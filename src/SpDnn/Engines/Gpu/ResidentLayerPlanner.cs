@@ -141,10 +141,12 @@ internal static class ResidentLayerPlanner
             long slot = 0;
             foreach (var e in lists.Entries(threadOutputs[t]))
             {
-                // Entries ascend by input, so the parts come in order.
+                // Entries ascend by input, so the parts come in order (lists that read distinct
+                // rows need not: they must come with one part, GpuPlan sees to it).
                 int p = e.Input / partSize;
                 if (p != part)
                 {
+                    if (p < part) throw new InvalidOperationException($"Layer {layer.Index + 1}: an output's inputs go back to an earlier part; its sum would change order.");
                     part = p;
                     slot = (long)warpRows[(b * parts + p) * Warps + w] * Lanes + place;
                 }

@@ -20,6 +20,8 @@ internal sealed class TiledLayerBuilder : IDisposable
     private readonly int _layerNumber;
     private readonly int[] _blockStages;
     private int[] _footprint, _stageStarts, _warpRows, _longest, _position, _entryPositions;
+    private int[] _stagedIn = [];   // input -> stamp of the last stage it went to (StageInListOrder only)
+    private int _stageStamp;
     private ushort[] _slotIndex;
     private float[] _slotValue;
     private int _blocks, _footprintLength, _stageCount;
@@ -33,8 +35,9 @@ internal sealed class TiledLayerBuilder : IDisposable
         _lists = lists;
         _layerNumber = layerNumber;
         int n = lists.InputCount;
-        // A block's footprint holds at most min(n, its nonzeros) inputs, all blocks' at most the
-        // layer's nonzeros, and each block has at most one partly filled stage.
+        // A block's footprint holds at most its nonzeros inputs (and at most n, unless its stages
+        // follow list order: then an input may come again in a later stage), all blocks' at most
+        // the layer's nonzeros, and each block has at most one partly filled stage.
         int entries = (int)nonZeros;
         int maxStages = blocks + entries / TiledLayout.StageEntries;
         _footprints = new BlockFootprint(n);
@@ -59,39 +62,54 @@ internal sealed class TiledLayerBuilder : IDisposable
         // Footprint: the block's distinct inputs, ascending, cut into stages. A list equal to the
         // one before adds nothing (Kronecker-built layers have 16 of each, side by side when clustered).
         var previous = ReadOnlySpan<long>.Empty;
+        bool ordered = true;
         foreach (int output in clustered)
         {
             var entries = _lists.Entries(output);
             var asLongs = MemoryMarshal.Cast<OutputInputLists.Entry, long>(entries);
             if (asLongs.SequenceEqual(previous)) continue;
-            _footprints.Add(entries);
+            ordered &= _footprints.Add(entries);
             previous = asLongs;
         }
         int footBase = _footprintLength;
         int footLength = _footprints.Drain(_footprint.AsSpan(footBase), _position);
-        _footprintLength += footLength;
         int stages = (footLength + TiledLayout.StageEntries - 1) >> StageShift;
         int firstStage = _stageCount;
-        _blockStages[_blocks + 1] = _blockStages[_blocks] + stages;
-        _blocks++;
         if (stages == 1)
         {
             // One stage (Kronecker-built blocks: 16 lists of 32 inputs fill 512 at most): a warp's
-            // rows are its longest list, and each entry's stage offset is its footprint position.
+            // rows are its longest list, and each entry's stage offset is its footprint position,
+            // so each thread adds its entries in list order, whatever that order is.
+            _footprintLength += footLength;
+            _blockStages[_blocks + 1] = _blockStages[_blocks] + 1;
+            _blocks++;
             AddSingleStageBlock(outputs, footBase + footLength);
             return;
         }
 
-        var longest = _longest.AsSpan(0, stages * Warps);
-        var entryPositions = CountWarpRows(outputs, longest);
+        ReadOnlySpan<int> entryPositions;
+        if (ordered)
+        {
+            // Footprint positions never descend along a list: cutting the footprint into stages
+            // of StageEntries keeps each list's order.
+            entryPositions = CountWarpRows(outputs, _longest.AsSpan(0, stages * Warps));
+            for (int s = 0; s < stages; s++) _stageStarts[firstStage + s + 1] = footBase + Math.Min(footLength, (s + 1) << StageShift);
+            _footprintLength += footLength;
+        }
+        else
+        {
+            // The distinct inputs only told that one stage is too few: stage in list order instead.
+            entryPositions = StageInListOrder(outputs, footBase, out stages);
+        }
+        _blockStages[_blocks + 1] = _blockStages[_blocks] + stages;
+        _blocks++;
         for (int s = 0; s < stages; s++)
         {
             _stageCount++;
-            _stageStarts[_stageCount] = footBase + Math.Min(footLength, (s + 1) << StageShift);
             for (int wp = 0; wp < Warps; wp++)
             {
                 int row = _stageCount * Warps - Warps + wp;
-                _warpRows[row + 1] = _warpRows[row] + longest[s * Warps + wp];
+                _warpRows[row + 1] = _warpRows[row] + _longest[s * Warps + wp];
             }
         }
         FillSlots(outputs, entryPositions, _warpRows.AsSpan(firstStage * Warps, stages * Warps + 1));
@@ -149,7 +167,7 @@ internal sealed class TiledLayerBuilder : IDisposable
         {
             int wp = local >> LaneBits;
             var inputs = _lists.Entries(outputs[local]);
-            // Inputs ascend and so do their footprint positions: count each stage's run.
+            // Inputs never descend, nor do their footprint positions: count each stage's run.
             for (int e = 0; e < inputs.Length;)
             {
                 int pos = position[inputs[e].Input];
@@ -168,7 +186,93 @@ internal sealed class TiledLayerBuilder : IDisposable
         return entryPositions;
     }
 
-    /// <summary>Writes the block's slots: lane-interleaved, padding 0.</summary>
+    /// <summary>
+    /// <see cref="CountWarpRows"/> for a block of several stages with a list that descends
+    /// somewhere (cutting its footprint would break the list's order): stage after stage, each
+    /// output in turn takes as many of its next entries as the stage holds (an input staged
+    /// already takes no new place), so each output's entries fall in non-decreasing stages, one
+    /// run each, in list order; an input may be staged in several stages. Writes the stages'
+    /// inputs, each stage ascending, from <paramref name="footBase"/>, and their starts.
+    /// </summary>
+    /// <param name="stages">The block's stages.</param>
+    /// <returns>Each entry's stage (of the block) &lt;&lt; StageShift | its offset in that stage, in block order.</returns>
+    private ReadOnlySpan<int> StageInListOrder(ReadOnlySpan<int> outputs, int footBase, out int stages)
+    {
+        Span<int> entryStart = stackalloc int[TiledLayout.BlockRows]; // an output's first entry in block order
+        Span<int> next = stackalloc int[TiledLayout.BlockRows];       // its first entry not yet staged
+        Span<int> runStart = stackalloc int[TiledLayout.BlockRows];   // its first entry in the current stage
+        int count = outputs.Length, blockEntries = 0;
+        for (int local = 0; local < count; local++)
+        {
+            entryStart[local] = blockEntries;
+            blockEntries += _lists.Length(outputs[local]);
+        }
+        next[..count].Clear();
+        _computedEntries += blockEntries;
+        if (blockEntries > _entryPositions.Length) _entryPositions = Replace(_entryPositions, blockEntries);
+        // An output stops short only at a new input that finds its stage full, so every stage but
+        // the last holds StageEntries inputs, each read by an entry of it: the constructor's
+        // bounds hold (footprints within the nonzeros, stages within maxStages).
+        int mostStages = blockEntries / TiledLayout.StageEntries + 1;
+        if (mostStages * Warps > _longest.Length) _longest = Replace(_longest, mostStages * Warps);
+        if (_stagedIn.Length == 0)
+        {
+            _stagedIn = ArrayPool<int>.Shared.Rent(_lists.InputCount);
+            _stagedIn.AsSpan(0, _lists.InputCount).Clear();
+        }
+        var entryPositions = _entryPositions.AsSpan(0, blockEntries);
+        var stagedIn = _stagedIn;
+        var position = _position;
+        var footprint = _footprint;
+        int stageStart = footBase, left = blockEntries, s = 0;
+        for (; left > 0; s++)
+        {
+            // A stamp per stage marks its inputs: nothing to clear between stages or blocks.
+            int stamp = ++_stageStamp, staged = 0;
+            var longest = _longest.AsSpan(s * Warps, Warps);
+            longest.Clear();
+            for (int local = 0; local < count; local++)
+            {
+                var entries = _lists.Entries(outputs[local]);
+                int e = next[local];
+                runStart[local] = e;
+                for (; e < entries.Length; e++)
+                {
+                    int i = entries[e].Input;
+                    if (stagedIn[i] == stamp) continue;
+                    if (staged == TiledLayout.StageEntries) break;
+                    stagedIn[i] = stamp;
+                    footprint[stageStart + staged++] = i;
+                }
+                int run = e - runStart[local];
+                next[local] = e;
+                left -= run;
+                ref int most = ref longest[local >> LaneBits];
+                most = Math.Max(most, run);
+            }
+            // Ascending within the stage, as the staging reads like it; then each run's offsets.
+            var stage = footprint.AsSpan(stageStart, staged);
+            stage.Sort();
+            for (int k = 0; k < stage.Length; k++) position[stage[k]] = k;
+            for (int local = 0; local < count; local++)
+            {
+                var entries = _lists.Entries(outputs[local]);
+                int at = entryStart[local];
+                for (int e = runStart[local]; e < next[local]; e++)
+                    entryPositions[at + e] = (s << StageShift) | position[entries[e].Input];
+            }
+            stageStart += staged;
+            _stageStarts[_stageCount + s + 1] = stageStart;
+        }
+        _footprintLength = stageStart;
+        stages = s;
+        return entryPositions;
+    }
+
+    /// <summary>
+    /// Writes the block's slots: lane-interleaved, padding 0. Each output's entries of one stage
+    /// are one run (its stages never go back), which fills its lane's rows of that stage in order.
+    /// </summary>
     /// <param name="blockWarpRows">The block's stages' warp row starts, and the end.</param>
     private void FillSlots(ReadOnlySpan<int> outputs, ReadOnlySpan<int> entryPositions, ReadOnlySpan<int> blockWarpRows)
     {
@@ -258,6 +362,7 @@ internal sealed class TiledLayerBuilder : IDisposable
         PooledArrays.Return(ref _longest);
         PooledArrays.Return(ref _position);
         PooledArrays.Return(ref _entryPositions);
+        PooledArrays.Return(ref _stagedIn);
         PooledArrays.Return(ref _slotIndex);
         PooledArrays.Return(ref _slotValue);
     }

@@ -58,19 +58,21 @@ public sealed class DistinctRowsTests
     }
 
     [Theory]
-    [InlineData(FullWidthKernel.Tiled, 0, false, 32)]
-    [InlineData(FullWidthKernel.Tiled, 0, true, 2)]
-    [InlineData(FullWidthKernel.Resident, 4, false, 2)]
-    [InlineData(FullWidthKernel.Resident, 16, true, 32)]
-    [InlineData(FullWidthKernel.Auto, 0, false, 3)]
-    public void DuplicateFamiliesRunFromDistinctRowsBitForBit(FullWidthKernel kernel, int columns, bool dyadic, int chunk)
+    [InlineData(FullWidthKernel.Tiled, 0, false, 32, 20)]
+    [InlineData(FullWidthKernel.Tiled, 0, true, 2, 20)]
+    [InlineData(FullWidthKernel.Resident, 4, false, 2, 20)]
+    [InlineData(FullWidthKernel.Resident, 16, true, 32, 20)]
+    [InlineData(FullWidthKernel.Auto, 0, false, 3, 20)]
+    [InlineData(FullWidthKernel.Resident, 0, false, 32, 70)]
+    public void DuplicateFamiliesRunFromDistinctRowsBitForBit(FullWidthKernel kernel, int columns, bool dyadic, int chunk, int distinctImages)
     {
         // Families of outputs with one input list, some with other weights or bias, empty lists:
         // each layer stores ~50 rows for its 300 outputs, and the next layer's lists read them out
         // of order and several times. Non-dyadic: every product rounds, so any change of order
         // shows. Chunks of two or three layers: rows found in one chunk are read in the next.
+        // 140 rows on the resident-input kernel with no tile width asked for: column-lane tiles.
         var network = DuplicateFamilyNetwork.Create(300, 5, 23, dyadic);
-        var images = RepeatedImages.Interleaved(RandomNetworkGenerator.RandomImages(23, 20, 300, 0.3, 1.7f, binary: dyadic), 2);
+        var images = RepeatedImages.Interleaved(RandomNetworkGenerator.RandomImages(23, distinctImages, 300, 0.3, 1.7f, binary: dyadic), 2);
         var expected = EngineConformanceTests.RunReference(network, images);
         Assert.NotEmpty(expected.Categories);
 
@@ -81,6 +83,7 @@ public sealed class DistinctRowsTests
         Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
         Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), actual.LayerStatistics.Select(s => s.LiveImages));
         if (kernel == FullWidthKernel.Resident) Assert.Equal("5", actual.Details["residentInputLayers"]);
+        if (distinctImages > 64) Assert.NotEqual("0", actual.Details["columnLaneLayers"]);
     }
 
     [Fact]
@@ -101,6 +104,24 @@ public sealed class DistinctRowsTests
             Assert.Equal(expected.Categories, actual.Categories);
             Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
         }
+    }
+
+    [Fact]
+    public void TiledBlocksOfSeveralStagesReadDistinctRowsInTheReferenceOrder()
+    {
+        // Outputs i and i + 700 equal (strided, as the challenge's copies): 700 rows of 1400, so
+        // input j is read from row j mod 700 and lists of 20-30 inputs read rows up and down; a
+        // block's 256 lists then read far more than a stage's 512 rows (tiled layout: stages in
+        // list order, rows repeated across stages). Non-dyadic weights: any reordering shows.
+        var network = StridedPairs(1400, 4, 7);
+        var images = RandomNetworkGenerator.RandomImages(7, 12, 1400, 0.3, 1.3f, binary: false);
+        var expected = EngineConformanceTests.RunReference(network, images);
+        Assert.NotEmpty(expected.Categories);
+        using var engine = Engine(FullWidthKernel.Tiled, 0, 32);
+        var actual = engine.Infer(network, images, Keep);
+        Assert.Equal("distinct", actual.Details["featureRows"]);
+        Assert.Equal(expected.Categories, actual.Categories);
+        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
     }
 
     [Fact]
@@ -166,6 +187,34 @@ public sealed class DistinctRowsTests
             float scale = 1.05f + 0.11f * k;
             var values = w.Values.ToArray().Select(v => v * scale).ToArray();
             return new NetworkLayer(k, new CsrMatrix(w.Rows, w.Columns, w.RowOffsets.ToArray(), w.ColumnIndices.ToArray(), values), layer.Bias);
+        })]);
+    }
+
+    /// <summary>Square layers whose outputs i and i + n/2 have one random list (20-30 inputs, non-dyadic weights) and bias.</summary>
+    private static InMemoryNetwork StridedPairs(int neurons, int layers, int seed)
+    {
+        var rng = new Random(seed);
+        int half = neurons / 2;
+        return new InMemoryNetwork([.. Enumerable.Range(0, layers).Select(k =>
+        {
+            var rows = new List<int>();
+            var columns = new List<int>();
+            var values = new List<float>();
+            var bias = new float[neurons];
+            for (int i = 0; i < half; i++)
+            {
+                var inputs = Enumerable.Range(0, neurons).OrderBy(_ => rng.Next()).Take(20 + rng.Next(11)).Order().ToArray();
+                var weights = inputs.Select(_ => (float)(rng.NextDouble() * 0.5 - 0.12)).ToArray();
+                float b = rng.Next(3) == 0 ? 0.05f : -0.15f;
+                foreach (int j in new[] { i, i + half })
+                {
+                    bias[j] = b;
+                    rows.AddRange(inputs);
+                    columns.AddRange(Enumerable.Repeat(j, inputs.Length));
+                    values.AddRange(weights);
+                }
+            }
+            return new NetworkLayer(k, CsrMatrix.FromCoordinates(neurons, neurons, [.. rows], [.. columns], [.. values]), bias);
         })]);
     }
 
