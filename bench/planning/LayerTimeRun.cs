@@ -19,7 +19,9 @@ namespace SpDnn.Bench.Planning;
 internal static class LayerTimeRun
 {
     // "Lists": the output lists alone, made again after the plan (a part of Plan, shown on its own).
-    private static readonly string[] StepNames = ["GetLayer", "Plan", "Bounds", "Pack", "Lists"];
+    // "Distinct": the layer as it runs with one feature row per distinct output (gpu:rows=distinct:
+    // lists, rows found, inputs read from the layer before's rows); "PlanDistinct": its tiled plan.
+    private static readonly string[] StepNames = ["GetLayer", "Plan", "Bounds", "Pack", "Lists", "Distinct", "PlanDistinct"];
 
     /// <param name="transpose">Plan from the transpose even where the source gives the weights by output (the path before it did).</param>
     public static void Run(string? networkPath, int neurons, int first, int layers, int repeat, bool transpose)
@@ -36,6 +38,7 @@ internal static class LayerTimeRun
         NetworkLayer? doneWith = null;
         for (int r = 0; r <= repeat; r++)
         {
+            DistinctRows? before = null;
             for (int k = first; k < end; k++)
             {
                 var times = new (double Cpu, double Wall)[StepNames.Length];
@@ -48,6 +51,15 @@ internal static class LayerTimeRun
                 times[3] = Time(() => Pack(plan, pack));
                 times[4] = Time(() => new OutputInputLists(layer, groupByFirstInput: true).Dispose());
                 plan.Dispose();
+                NetworkLayer distinct = null!;
+                times[5] = Time(() =>
+                {
+                    using var lists = new OutputInputLists(layer, groupByFirstInput: false);
+                    var rows = DistinctRows.Find(lists, layer.Bias);
+                    distinct = DistinctRowsLayer.Create(layer, lists, before, rows);
+                    before = rows;
+                });
+                times[6] = Time(() => TiledLayerPlanner.PlanPooled(distinct, mergeDuplicates: false).Dispose());
                 doneWith = layer;
                 if (r == 0) continue; // warm-up: JIT and tiering
                 for (int s = 0; s < StepNames.Length; s++)

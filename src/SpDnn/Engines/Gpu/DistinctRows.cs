@@ -1,3 +1,4 @@
+using System.IO.Hashing;
 using System.Runtime.InteropServices;
 
 namespace SpDnn.Engines.Gpu;
@@ -35,40 +36,35 @@ internal sealed record DistinctRows(int[] RowOf, int[] Representatives)
     {
         int n = lists.Count;
         if (n < MinimumShrink) return null;
-        // Outputs sorted by a hash of (entries, bias), then by output: equal outputs come together,
-        // each class in ascending order; colliding classes are told apart by comparing.
-        var hashes = new ulong[n];
-        var order = new int[n];
+        // Outputs in order: each meets the classes seen with its hash (usually one, or none: a
+        // new class, whose representative is then its lowest output).
+        var firstOfHash = new Dictionary<ulong, int>();
+        var nextClass = new int[n]; // representative -> the next class's with the same hash (-1: none)
+        var representativeOf = new int[n];
         for (int j = 0; j < n; j++)
         {
-            hashes[j] = Hash(lists.Entries(j), bias[j]);
-            order[j] = j;
-        }
-        var keys = (ulong[])hashes.Clone();
-        Array.Sort(keys, order);
-        var representativeOf = new int[n];
-        var candidates = new List<int>();
-        for (int start = 0; start < n;)
-        {
-            int end = start + 1;
-            while (end < n && keys[end] == keys[start]) end++;
-            if (end - start > 1) Array.Sort(order, start, end - start);
-            candidates.Clear();
-            for (int k = start; k < end; k++)
+            nextClass[j] = -1;
+            representativeOf[j] = j;
+            ulong hash = Hash(lists.Entries(j), bias[j]);
+            if (!firstOfHash.TryGetValue(hash, out int c))
             {
-                int output = order[k], representative = output;
-                foreach (int candidate in candidates)
-                {
-                    if (SameSums(lists, bias, candidate, output))
-                    {
-                        representative = candidate;
-                        break;
-                    }
-                }
-                if (representative == output) candidates.Add(output);
-                representativeOf[output] = representative;
+                firstOfHash.Add(hash, j);
+                continue;
             }
-            start = end;
+            while (true)
+            {
+                if (SameSums(lists, bias, c, j))
+                {
+                    representativeOf[j] = c;
+                    break;
+                }
+                if (nextClass[c] < 0)
+                {
+                    nextClass[c] = j;
+                    break;
+                }
+                c = nextClass[c];
+            }
         }
         int count = 0;
         for (int j = 0; j < n; j++)
@@ -93,14 +89,7 @@ internal sealed record DistinctRows(int[] RowOf, int[] Representatives)
         BitConverter.SingleToInt32Bits(bias[x]) == BitConverter.SingleToInt32Bits(bias[y])
         && MemoryMarshal.Cast<OutputInputLists.Entry, long>(lists.Entries(x)).SequenceEqual(MemoryMarshal.Cast<OutputInputLists.Entry, long>(lists.Entries(y)));
 
-    /// <summary>FNV-1a over the entries' and the bias's bits, mixed at the end (the sort looks at all 64 bits).</summary>
-    private static ulong Hash(ReadOnlySpan<OutputInputLists.Entry> entries, float bias)
-    {
-        ulong h = 14695981039346656037UL ^ (uint)BitConverter.SingleToInt32Bits(bias);
-        foreach (long bits in MemoryMarshal.Cast<OutputInputLists.Entry, long>(entries))
-            h = (h ^ (ulong)bits) * 1099511628211UL;
-        h ^= h >> 33;
-        h *= 0xff51afd7ed558ccdUL;
-        return h ^ (h >> 33);
-    }
+    /// <summary>XxHash3 of the entries' bytes, seeded with the bias's bits (vectorised: a layer of 2 M entries in about a millisecond).</summary>
+    private static ulong Hash(ReadOnlySpan<OutputInputLists.Entry> entries, float bias) =>
+        XxHash3.HashToUInt64(MemoryMarshal.AsBytes(entries), BitConverter.SingleToInt32Bits(bias));
 }
