@@ -7,7 +7,8 @@
 #     tiled kernel, the automatic choice, and resident-input tile widths, truth of the first
 #     2000 images checked where bench/truth has it,
 #  3. the challenge networks of L = 120 with the automatic choice (tiled there) and the resident-input kernel.
-# Usage: [REPEAT=2] [GENERAL="1024 4096 16384"] [CHALLENGE="1024 4096 16384 65536"] [CHALLENGE_LAYERS="120"] device-general.sh
+# Usage: [REPEAT=2] [GENERAL="1024 4096 16384"] [CHALLENGE="1024 4096 16384 65536"] [CHALLENGE_LAYERS="120"]
+#        [GENERAL_ENGINES=...] [CHALLENGE_ENGINES=...] [SELFTEST_ARGS="--rows distinct"] device-general.sh
 # Bundles reports and logs into $OUT/results.tar.gz as they come.
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -20,7 +21,7 @@ bundle() { tar -C "$out" -czf "$final/results.tar.gz" . && cp "$out/bench.log" "
 spdnn=/tmp/spdnn/spdnn/SpDnn.Cli
 echo "commit: $(cat "$here/commit.txt" 2>/dev/null)" | tee "$out/bench.log"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv | tee -a "$out/bench.log"
-$spdnn gpu-selftest --neurons 1024 --layers 120 --time-layers --json "$out/selftest.json" 2>&1 | tee "$out/selftest.log" | tee -a "$out/bench.log"
+$spdnn gpu-selftest --neurons 1024 --layers 120 --time-layers ${SELFTEST_ARGS:-} --json "$out/selftest.json" 2>&1 | tee "$out/selftest.log" | tee -a "$out/bench.log"
 bundle
 for n in ${GENERAL-1024 4096 16384}; do
   $spdnn generate images --neurons "$n" > /dev/null 2>>"$out/bench.log"
