@@ -16,7 +16,7 @@ namespace SpDnn.Bench.Planning;
 /// </summary>
 internal static class GpuPlanRun
 {
-    public static void Run(string? networkPath, int neurons, int layers, int repeat, string? planCache, int threads, int layersPerChunk)
+    public static void Run(string? networkPath, int neurons, int layers, int repeat, string? planCache, int threads, int layersPerChunk, FeatureRows rows = FeatureRows.All)
     {
         var load = Stopwatch.StartNew();
         using var file = networkPath is null ? null : SpDnn.Formats.NetworkLoader.Open(networkPath, layers) as IDisposable;
@@ -24,7 +24,7 @@ internal static class GpuPlanRun
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"network {network.Description} {(file is null ? "generated" : "opened")} in {load.Elapsed.TotalSeconds:F2} s"));
         var accelerator = GpuEngine.IsCudaAvailable() ? GpuAcceleratorChoice.Cuda : GpuAcceleratorChoice.CpuSimulator;
         var defaults = new GpuEngineOptions();
-        using var engine = new GpuEngine(new GpuEngineOptions { Accelerator = accelerator, LayersPerChunk = layersPerChunk > 0 ? layersPerChunk : defaults.LayersPerChunk });
+        using var engine = new GpuEngine(new GpuEngineOptions { Accelerator = accelerator, LayersPerChunk = layersPerChunk > 0 ? layersPerChunk : defaults.LayersPerChunk, Rows = rows });
         Console.WriteLine($"device: {engine.DeviceDescription}");
         var options = new InferenceOptions { Threads = threads, PlanCacheFolder = planCache, Note = note => Console.WriteLine($"note: {note}") };
         for (int r = 0; r < repeat; r++)
@@ -36,7 +36,7 @@ internal static class GpuPlanRun
             plan.WaitComplete();
             double complete = watch.Elapsed.TotalSeconds;
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"run {r + 1}: Plan returned after {returned:F3} s, complete after {complete:F3} s; {plan.Phases}; {plan.DeviceBytes / 1e6:F0} MB on the device"));
+                $"run {r + 1} (rows={rows.ToString().ToLowerInvariant()}, distinct {plan.StoresDistinctRows}): Plan returned after {returned:F3} s, complete after {complete:F3} s; {plan.Phases}; {plan.DeviceBytes / 1e6:F0} MB on the device"));
         }
     }
 }

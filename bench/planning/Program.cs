@@ -4,7 +4,7 @@
 //   dotnet run -c Release --project bench/planning -- [BenchmarkDotNet options]
 //   dotnet run -c Release --project bench/planning -- cpu-time [--repeat 5] [--cases challenge-65536,...] [--out DIR]
 //   dotnet run -c Release --project bench/planning -- layer-time [--network FILE | --neurons 65536] [--first 13] [--layers 8] [--repeat 2] [--threads 1] [--transpose]
-//   dotnet run -c Release --project bench/planning -- gpu-plan [--network FILE | --neurons 65536] [--layers 64] [--repeat 2] [--threads T] [--plan-cache DIR] [--chunk 32]
+//   dotnet run -c Release --project bench/planning -- gpu-plan [--network FILE | --neurons 65536] [--layers 64] [--repeat 2] [--threads T] [--plan-cache DIR] [--chunk 32] [--rows all|distinct]
 using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Exporters;
@@ -17,6 +17,7 @@ if (args.Length > 0 && args[0] == "gpu-plan")
 {
     int neurons = 65536, layers = 64, repeat = 2, threads = 0, chunk = 0;
     string? cache = null, network = null;
+    var rows = SpDnn.Engines.Gpu.FeatureRows.All;
     for (int a = 1; a < args.Length; a++)
     {
         switch (args[a])
@@ -28,10 +29,11 @@ if (args.Length > 0 && args[0] == "gpu-plan")
             case "--plan-cache": cache = args[++a]; break;
             case "--network": network = args[++a]; break;
             case "--chunk": chunk = int.Parse(args[++a]); break;
+            case "--rows": rows = Enum.Parse<SpDnn.Engines.Gpu.FeatureRows>(args[++a], ignoreCase: true); break;
             default: throw new ArgumentException($"Unknown option {args[a]}.");
         }
     }
-    GpuPlanRun.Run(network, neurons, layers, repeat, cache, threads, chunk);
+    GpuPlanRun.Run(network, neurons, layers, repeat, cache, threads, chunk, rows);
     return;
 }
 
