@@ -90,7 +90,7 @@ internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions option
         if (rows is not null)
         {
             using var lists = new OutputInputLists(layer, groupByFirstInput: false);
-            layer = rows.Transform(layer, lists);
+            layer = rows.Transform(k, layer, lists);
         }
         // The inputs' chain and the widest layer are checked by the plan, across chunks.
         bool general = layer.Form != LayerForm.Challenge || layer.Inputs != neurons;

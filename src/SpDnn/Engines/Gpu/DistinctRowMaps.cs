@@ -32,13 +32,13 @@ internal sealed class DistinctRowMaps(ILayerSource network, CancellationToken st
     }
 
     /// <summary>
-    /// Layer <paramref name="layer"/> as it runs with distinct rows: its outputs' rows from
-    /// <paramref name="lists"/> (its lists by output, row j = output j), published for the next
-    /// layer, and its inputs read from the rows of the layer before.
+    /// Layer <paramref name="k"/> of the network (<paramref name="layer"/>, whose own Index may
+    /// count from elsewhere: a range of a larger network) as it runs with distinct rows: its
+    /// outputs' rows from <paramref name="lists"/> (its lists by output, row j = output j),
+    /// published for the next layer, and its inputs read from the rows of the layer before.
     /// </summary>
-    public NetworkLayer Transform(NetworkLayer layer, OutputInputLists lists)
+    public NetworkLayer Transform(int k, NetworkLayer layer, OutputInputLists lists)
     {
-        int k = layer.Index;
         var own = Publish(k, lists, layer.Bias);
         var before = k > 0 ? Before(k) : null;
         return own is null && before is null ? layer : DistinctRowsLayer.Create(layer, lists, before, own);

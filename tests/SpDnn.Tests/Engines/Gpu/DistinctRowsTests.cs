@@ -120,6 +120,22 @@ public sealed class DistinctRowsTests
     }
 
     [Fact]
+    public void ARangeOfLayersRunsFromDistinctRowsAsANetworkOfItsOwn()
+    {
+        // As the multi-device engine plans the layers after a re-balance: layers 3-5 of five, whose
+        // layers keep their Index in the whole network.
+        var range = new LayerRangeSource(DuplicateFamilyNetwork.Create(300, 5, 29, dyadic: false), 2, 3);
+        var images = RandomNetworkGenerator.RandomImages(29, 10, 300, 0.3, 1.7f, binary: false);
+        var expected = EngineConformanceTests.RunReference(range, images);
+        Assert.NotEmpty(expected.Categories);
+        using var engine = Engine(FullWidthKernel.Tiled, 0, 2);
+        var actual = engine.Infer(range, images, Keep);
+        Assert.Equal("distinct", actual.Details["featureRows"]);
+        Assert.Equal(expected.Categories, actual.Categories);
+        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
+    }
+
+    [Fact]
     public void ANetworkWithoutDuplicatesKeepsEveryRowAndTheChallengeKernels()
     {
         var shape = new RandomNetworkOptions { Neurons = 120, Layers = 3, MeanRowNonZeros = 9, MinWeight = -0.45f, MaxWeight = 0.65f, MinBias = -0.3f, MaxBias = 0.2f };
