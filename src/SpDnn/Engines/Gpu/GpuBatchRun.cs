@@ -339,7 +339,7 @@ internal sealed class GpuBatchRun : IDisposable
         // Arrivals only: the failure flag stays until the host has read it.
         _barrier.View.SubView(0, 1).MemSetToZero(_stream);
         var args = chunk.Bind(Arguments(first, end, precomputed));
-        _device.ProgramFor(_plan.UsesGeneralKernels)(_stream, new KernelConfig(groups, LayerProgram.GroupSize), args);
+        _device.ProgramFor(_plan.ProgramUsesGeneralKernels)(_stream, new KernelConfig(groups, LayerProgram.GroupSize), args);
     }
 
     private ProgramArgs Arguments(int first, int end, int precomputed) => new()

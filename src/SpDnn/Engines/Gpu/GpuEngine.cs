@@ -131,6 +131,8 @@ public sealed class GpuEngine : IInferenceEngine
             ["planCache"] = p.CacheState,
             ["stagingRatio"] = p.StagingRatio.ToString("F3", CultureInfo.InvariantCulture),
             ["featureRows"] = p.StoresDistinctRows ? "distinct" : "all",
+            // Which kernels are compiled for general layers: none, those that stage a layer's inputs, or all.
+            ["generalKernels"] = p.ProgramUsesGeneralKernels ? "all" : p.UsesGeneralKernels ? "staging" : "none",
             ["residentInputLayers"] = p.ResidentLayerCount.ToString(CultureInfo.InvariantCulture),
             ["residentInputColumns"] = p.ResidentColumns.ToString(CultureInfo.InvariantCulture),
             ["residentInputPartInputs"] = p.PartInputs.ToString(CultureInfo.InvariantCulture),

@@ -171,11 +171,13 @@ internal sealed class GpuPlan : IEnginePlan
                 UsesGeneralKernels = _layers.Any(l => l.General);
                 ZeroRowsKeptBefore = Math.Max(0, Array.FindLastIndex(_layers, l => !l.KeepsZeroRowsZero));
             }
-            // Distinct rows make layers narrower than the images: the general kernels read each
-            // layer's inputs from the table; a challenge layer keeps zero rows zero.
+            // Distinct rows make layers narrower than the images: the kernels that stage a layer's
+            // inputs read how many from the table (general kernels); the layer program never
+            // needs it, so it keeps the challenge's (a challenge layer keeps zero rows zero).
             else if (StoresDistinctRows) UsesGeneralKernels = true;
+            ProgramUsesGeneralKernels = UsesGeneralKernels && !(_challengeForm && StoresDistinctRows);
             // Compiled now, not in the first run (tens of ms; for general layers the program too).
-            if (UsesGeneralKernels) _ = device.ProgramFor(general: true);
+            if (ProgramUsesGeneralKernels) _ = device.ProgramFor(general: true);
             if (_layers.Any(l => l.Resident))
             {
                 if (SplitLanes > 0) _ = device.SplitColumnKernel(SplitLanes, UsesGeneralKernels);
@@ -287,6 +289,13 @@ internal sealed class GpuPlan : IEnginePlan
 
     /// <summary>Whether some layer is not of the challenge's form (or not as wide as the images): the kernels for general layers run the network.</summary>
     public bool UsesGeneralKernels { get; }
+
+    /// <summary>
+    /// Whether the layer program (<see cref="LayerProgram"/>) runs the kernels for general layers:
+    /// where some layer's form is not the challenge's. It never reads a layer's width, so a
+    /// challenge network kept in distinct rows runs the challenge's program.
+    /// </summary>
+    public bool ProgramUsesGeneralKernels { get; }
 
     /// <summary>
     /// The last layer that adds its bias always to a zero row with a nonzero result (0 if none):

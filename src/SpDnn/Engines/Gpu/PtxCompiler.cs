@@ -29,6 +29,7 @@ internal static class PtxCompiler
         ["resident-8"] = Resident<OctetSums, SlotFour, ChallengeLayers>(),
         ["resident-16"] = Resident<SixteenSums, SlotFour, ChallengeLayers>(),
         ["resident-4-general"] = Resident<QuadSums, SlotOctet, GeneralLayers>(),
+        ["resident-8-general"] = Resident<OctetSums, SlotFour, GeneralLayers>(),
         ["resident-16-general"] = Resident<SixteenSums, SlotFour, GeneralLayers>(),
         ["split-4"] = Split<FourLaneSums, FourSlots, ChallengeLayers>(),
         ["split-4-general"] = Split<FourLaneSums, FourSlots, GeneralLayers>(),

@@ -97,6 +97,8 @@ public sealed class DistinctRowsTests
         using var engine = Engine(FullWidthKernel.Auto, 0, 4);
         var actual = engine.Infer(network, images, Keep);
         Assert.Equal("distinct", actual.Details["featureRows"]);
+        // The layer program keeps the challenge's form; the kernels that stage inputs read widths.
+        Assert.Equal("staging", actual.Details["generalKernels"]);
         Assert.Equal(expected.Categories, actual.Categories);
         Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
     }
@@ -144,6 +146,7 @@ public sealed class DistinctRowsTests
         using var engine = Engine(FullWidthKernel.Tiled, 0, 32);
         var actual = engine.Infer(network, images, Keep);
         Assert.Equal("all", actual.Details["featureRows"]);
+        Assert.Equal("none", actual.Details["generalKernels"]);
         Assert.True(EngineConformanceTests.RunReference(network, images).FinalFeatures!.ContentEquals(actual.FinalFeatures!));
     }
 
@@ -166,6 +169,7 @@ public sealed class DistinctRowsTests
                 var actual = engine.Infer(network, images, options);
                 Assert.StartsWith(run == 0 ? "written" : "read", actual.Details["planCache"]);
                 Assert.Equal("distinct", actual.Details["featureRows"]);
+                Assert.Equal("all", actual.Details["generalKernels"]);
                 Assert.Equal(expected.Categories, actual.Categories);
                 Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
             }
