@@ -17,7 +17,8 @@ public sealed record NetworkLayer(int Index, CsrMatrix Weights, float[] Bias)
     private (CsrMatrix Of, CsrMatrix ByOutput)? _outputLists;
 
     /// <summary>
-    /// The weights by output neuron (row j: the inputs of output j, ascending, with their weights),
+    /// The weights by output neuron (row j: the inputs of output j in the order its sum adds them,
+    /// ascending except in a layer the GPU engine rewrote for distinct rows, with their weights),
     /// where the layer's source made them in that order anyway (the generators); engines that need
     /// that order take it instead of transposing <see cref="Weights"/>. Null when not at hand.
     /// </summary>

@@ -7,7 +7,7 @@ namespace SpDnn.Engines.Gpu;
 /// Plans a layer for <see cref="ColumnLaneKernel"/>, whose lanes are live columns: a warp adds
 /// one output's entries at a time, every lane reading the same entry, so an output's entries lie
 /// together — list t (one per distinct output, in output order) holds entries
-/// WarpRows[t] .. WarpRows[t+1]-1, ascending by input (the reference's order), padded with input
+/// WarpRows[t] .. WarpRows[t+1]-1, in the reference's order (ascending by input), padded with input
 /// 0 and weight +0 (which adds nothing: sums start at +0 and never become -0) to a whole number
 /// of <see cref="ColumnLaneKernel.EntriesPerRead"/> so that the kernel reads them in 16-byte
 /// vectors. Outputs[t] is list t's output, Copies its duplicates; Blocks counts the lists.

@@ -5,7 +5,8 @@ using SpDnn.Model;
 namespace SpDnn.Engines.Gpu;
 
 /// <summary>
-/// A layer's transpose in pooled buffers: for each output neuron its inputs, ascending, each with
+/// A layer's transpose in pooled buffers: for each output neuron its inputs in the order its sum
+/// adds them (ascending, except in a layer rewritten for distinct rows), each with
 /// its weight. The planner only reads it, so it need not be a <see cref="CsrMatrix"/> of fresh
 /// arrays (16 MB per N=65536 challenge layer); dispose to give the buffers back.
 /// <para>
@@ -223,7 +224,7 @@ internal sealed class OutputInputLists : IDisposable
     /// <summary>Input neurons: every input is below it.</summary>
     public int InputCount { get; }
 
-    /// <summary>The inputs of <paramref name="output"/>, ascending, with their weights.</summary>
+    /// <summary>The inputs of <paramref name="output"/>, in the order its sum adds them, with their weights.</summary>
     public ReadOnlySpan<Entry> Entries(int output) => EntriesAtRow(_rowOf[output]);
 
     /// <summary>How many inputs <paramref name="output"/> has.</summary>

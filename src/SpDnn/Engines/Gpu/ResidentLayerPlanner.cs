@@ -8,7 +8,7 @@ namespace SpDnn.Engines.Gpu;
 /// of live columns in shared memory: the <see cref="TiledLayer"/> arrays with one stage per
 /// block and no footprint (a slot's index is the input neuron itself). Outputs keep their order
 /// (or, with duplicates merged, representatives in output order), so a warp writes neighbouring
-/// output rows; each lane's slots ascend by input, as the reference sums them, padded to the
+/// output rows; each lane's slots follow its list, as the reference sums them, padded to the
 /// warp's longest list with zero weights (adding +0 or -0 leaves a sum unchanged: sums start at
 /// +0 and never become -0). For <see cref="SplitColumnKernel"/> the slots of each warp row are
 /// interleaved (<see cref="SplitSlot"/>), so that the P neighbouring lanes that share outputs read

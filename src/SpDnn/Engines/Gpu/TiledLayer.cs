@@ -10,7 +10,8 @@ namespace SpDnn.Engines.Gpu;
 /// entries, which the kernel copies to shared memory. For every (stage, warp) the 32 lanes'
 /// nonzeros of that stage are padded to the longest lane and stored lane-interleaved (slot
 /// = row * 32 + lane), so each warp load is coalesced; indices are 16-bit offsets into the stage.
-/// Within a lane, entries follow ascending input neuron, as the reference sums them.
+/// Within a lane, entries follow the order the reference sums them in (ascending input neuron;
+/// with distinct rows, <see cref="DistinctRowsLayer"/>, the rows those inputs are stored in).
 /// Blocks hold either consecutive outputs (the seed's layout) or outputs clustered by their
 /// input lists, so that outputs reading the same inputs share one block's footprint.
 /// </summary>
@@ -37,7 +38,7 @@ internal sealed class TiledLayer : IChunkLayout
     /// <summary>Stage s reads Footprint[StageStarts[s] .. StageStarts[s+1]-1] (Stages + 1 entries).</summary>
     public required int[] StageStarts { get; init; }
 
-    /// <summary>Input neurons, per block ascending, concatenated over blocks.</summary>
+    /// <summary>Input neurons staged, per block stage ascending, concatenated over stages and blocks.</summary>
     public required int[] Footprint { get; init; }
 
     /// <summary>Warp (stage s, warp w) owns warp rows WarpRows[s*W+w] .. WarpRows[s*W+w+1]-1.</summary>
