@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 
@@ -36,11 +37,28 @@ internal sealed record DistinctRows(int[] RowOf, int[] Representatives)
     {
         int n = lists.Count;
         if (n < MinimumShrink) return null;
+        // Pooled: a layer of 65536 outputs would otherwise put 0.5 MB on the large-object heap.
+        var nextClassBuffer = ArrayPool<int>.Shared.Rent(n);
+        var representativeBuffer = ArrayPool<int>.Shared.Rent(n);
+        try
+        {
+            return Classes(lists, bias, nextClassBuffer.AsSpan(0, n), representativeBuffer.AsSpan(0, n));
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(nextClassBuffer);
+            ArrayPool<int>.Shared.Return(representativeBuffer);
+        }
+    }
+
+    /// <param name="nextClass">Scratch: for a representative, the next class's with the same hash (-1: none).</param>
+    /// <param name="representativeOf">Scratch: each output's representative.</param>
+    private static DistinctRows? Classes(OutputInputLists lists, ReadOnlySpan<float> bias, Span<int> nextClass, Span<int> representativeOf)
+    {
+        int n = lists.Count;
         // Outputs in order: each meets the classes seen with its hash (usually one, or none: a
         // new class, whose representative is then its lowest output).
         var firstOfHash = new Dictionary<ulong, int>();
-        var nextClass = new int[n]; // representative -> the next class's with the same hash (-1: none)
-        var representativeOf = new int[n];
         for (int j = 0; j < n; j++)
         {
             nextClass[j] = -1;
