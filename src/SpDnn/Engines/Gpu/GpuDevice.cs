@@ -353,6 +353,24 @@ internal sealed class GpuDevice : IDisposable
         }
     }
 
+    // The host array image bitmaps are built in, kept between batches (null while one is built):
+    // a fresh one of 0.5 GB (N = 65536) costs its page faults on every upload.
+    private uint[]? _bitmapScratch;
+
+    /// <summary>A host array of at least <paramref name="length"/> words for an image bitmap; give it back with <see cref="ReturnBitmapScratch"/>.</summary>
+    internal uint[] TakeBitmapScratch(long length)
+    {
+        var scratch = Interlocked.Exchange(ref _bitmapScratch, null);
+        return scratch is not null && scratch.LongLength >= length ? scratch : GC.AllocateUninitializedArray<uint>(checked((int)length));
+    }
+
+    /// <summary>Keeps <paramref name="scratch"/> for the next batch (the larger one, where another came back meanwhile).</summary>
+    internal void ReturnBitmapScratch(uint[] scratch)
+    {
+        var kept = Interlocked.Exchange(ref _bitmapScratch, scratch);
+        if (kept is not null && kept.LongLength > scratch.LongLength) Interlocked.CompareExchange(ref _bitmapScratch, kept, scratch);
+    }
+
     public void Dispose()
     {
         // Not while the kernels are being compiled on the device.

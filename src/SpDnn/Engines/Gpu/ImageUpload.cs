@@ -34,25 +34,36 @@ internal static class ImageUpload
         long nnz = images.NonZeros;
         int words = (neurons + 31) / 32;
         long bitmapThreads = stride * words;
-        if (nnz > 0 && bitmapThreads <= int.MaxValue && nnz * BitmapDensityDivisor >= (long)rows * neurons
-            && SharedValue(images.Values) is float value)
+        if (nnz > 0 && bitmapThreads <= int.MaxValue && nnz * BitmapDensityDivisor >= (long)rows * neurons)
         {
-            var bits = BuildBitmap(images, words);
-            using var bitsBuffer = device.Accelerator.Allocate1D<uint>(bits.LongLength);
-            bitsBuffer.View.CopyFromCPU(stream, bits);
-            device.ExpandBitmap(stream, (int)bitmapThreads, new BitmapArgs
+            float value = images.Values[0];
+            long length = (long)rows * words;
+            var bits = device.TakeBitmapScratch(length);
+            try
             {
-                Features = features,
-                Bits = bitsBuffer.View,
-                Images = rows,
-                Words = words,
-                Neurons = neurons,
-                Columns = (int)stride,
-                Stride = stride,
-                Value = value,
-            });
-            stream.Synchronize();
-            return ImageEncoding.Bitmap;
+                if (TryBuildBitmap(images, words, value, bits))
+                {
+                    using var bitsBuffer = device.Accelerator.Allocate1D<uint>(length);
+                    bitsBuffer.View.CopyFromCPU(stream, new ReadOnlySpan<uint>(bits, 0, (int)length));
+                    device.ExpandBitmap(stream, (int)bitmapThreads, new BitmapArgs
+                    {
+                        Features = features,
+                        Bits = bitsBuffer.View,
+                        Images = rows,
+                        Words = words,
+                        Neurons = neurons,
+                        Columns = (int)stride,
+                        Stride = stride,
+                        Value = value,
+                    });
+                    stream.Synchronize();
+                    return ImageEncoding.Bitmap;
+                }
+            }
+            finally
+            {
+                device.ReturnBitmapScratch(bits);
+            }
         }
         features.MemSetToZero(stream);
         if (nnz == 0) return ImageEncoding.Empty;
@@ -71,37 +82,26 @@ internal static class ImageUpload
         return ImageEncoding.SparseRows;
     }
 
-    /// <summary>The value every entry has, bit for bit (so -0 and 0 differ, and NaNs compare by payload); null when they differ.</summary>
-    internal static float? SharedValue(float[] values)
+    /// <summary>
+    /// Image-major bits, each image's <paramref name="words"/> words, built in parallel over images
+    /// into <paramref name="bits"/>, as long as every value equals <paramref name="value"/> bit for
+    /// bit (so -0 and 0 differ, and NaNs compare by payload): one pass over the images, which a
+    /// batch of other values leaves at its first differing row (false).
+    /// </summary>
+    internal static bool TryBuildBitmap(CsrMatrix images, int words, float value, uint[] bits)
     {
-        if (values.Length == 0) return null;
-        var bits = MemoryMarshal.Cast<float, int>(values.AsSpan());
-        int first = bits[0];
-        const int Slice = 1 << 22;
-        int slices = (int)((values.LongLength + Slice - 1) / Slice);
+        int expected = BitConverter.SingleToInt32Bits(value);
         int differs = 0;
-        Parallel.For(0, slices, (s, state) =>
-        {
-            int start = s * Slice;
-            var slice = MemoryMarshal.Cast<float, int>(values.AsSpan(start, Math.Min(Slice, values.Length - start)));
-            if (slice.IndexOfAnyExcept(first) >= 0)
-            {
-                Volatile.Write(ref differs, 1);
-                state.Stop();
-            }
-        });
-        return differs == 0 ? BitConverter.Int32BitsToSingle(first) : null;
-    }
-
-    /// <summary>Image-major bits: each image's <paramref name="words"/> words, built in parallel over images.</summary>
-    internal static uint[] BuildBitmap(CsrMatrix images, int words)
-    {
-        // The caller keeps images x words within one launch's threads (int), so within an array.
-        var bits = GC.AllocateUninitializedArray<uint>(checked(images.Rows * words));
-        Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, images.Rows, 256), range =>
+        Parallel.ForEach(System.Collections.Concurrent.Partitioner.Create(0, images.Rows, 256), (range, state) =>
         {
             for (int image = range.Item1; image < range.Item2; image++)
             {
+                if (MemoryMarshal.Cast<float, int>(images.RowValues(image)).IndexOfAnyExcept(expected) >= 0 || Volatile.Read(ref differs) != 0)
+                {
+                    Volatile.Write(ref differs, 1);
+                    state.Stop();
+                    return;
+                }
                 var row = bits.AsSpan(image * words, words);
                 row.Clear();
                 // Indices ascend within a row: gather a word's bits and store it once.
@@ -121,6 +121,6 @@ internal static class ImageUpload
                 if (current >= 0) row[current] = word;
             }
         });
-        return bits;
+        return differs == 0;
     }
 }

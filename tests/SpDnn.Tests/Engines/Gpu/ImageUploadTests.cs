@@ -70,15 +70,44 @@ public sealed class ImageUploadTests
     }
 
     [Fact]
-    public void SharedValueComparesBits()
+    public void ABitmapIsBuiltOnlyWhileEveryValueHasTheSameBits()
     {
-        Assert.Equal(1f, ImageUpload.SharedValue([1f, 1f, 1f]));
-        Assert.Null(ImageUpload.SharedValue([0f, -0f]));
-        Assert.Null(ImageUpload.SharedValue([]));
-        // A difference in the last of several parallel slices is found.
-        var many = Enumerable.Repeat(1f, (1 << 22) + 5).ToArray();
-        many[^1] = 1.0000001f;
-        Assert.Null(ImageUpload.SharedValue(many));
+        var ones = new CsrMatrix(2, 64, [0, 2, 3], [1, 40, 63], [1f, 1f, 1f]);
+        var bits = Enumerable.Repeat(uint.MaxValue, 4).ToArray(); // what a batch before left
+        Assert.True(ImageUpload.TryBuildBitmap(ones, 2, 1f, bits));
+        Assert.Equal([1u << 1, 1u << 8, 0u, 1u << 31], bits);
+        // 0 and -0 differ in their bits.
+        Assert.False(ImageUpload.TryBuildBitmap(new CsrMatrix(1, 64, [0, 2], [3, 4], [0f, -0f]), 2, 0f, new uint[2]));
+        // A difference in the last of many rows (several parallel ranges) is found.
+        const int Rows = 3000;
+        var values = Enumerable.Repeat(1f, Rows).ToArray();
+        values[^1] = 1.0000001f;
+        var late = new CsrMatrix(Rows, 32, [.. Enumerable.Range(0, Rows + 1)], new int[Rows], values);
+        Assert.False(ImageUpload.TryBuildBitmap(late, 1, 1f, new uint[Rows]));
+    }
+
+    [Fact]
+    public void ADenseBatchWithOneOtherValueTravelsAsSparseRowsAfterABitmapBatch()
+    {
+        // Batches on one device share the host array bitmaps are built in: a binary batch, then one
+        // whose last pixel differs (its bitmap is given up), then a smaller binary one.
+        const int Neurons = 70, Stride = 48;
+        using var device = GpuDevice.Open(GpuAcceleratorChoice.CpuSimulator);
+        using var features = device.Accelerator.Allocate1D<float>((long)Stride * Neurons);
+        var first = RandomImages(37, Neurons, 1f, seed: 4);
+        var values = first.Values.ToArray();
+        values[^1] = 2f;
+        var mixed = new CsrMatrix(first.Rows, first.Columns, first.RowOffsets, first.ColumnIndices, values);
+        var batches = new[] { (first, ImageEncoding.Bitmap), (mixed, ImageEncoding.SparseRows), (RandomImages(11, Neurons, 1f, seed: 5), ImageEncoding.Bitmap) };
+        foreach (var (images, encoding) in batches)
+        {
+            Assert.Equal(encoding, ImageUpload.Upload(device, device.Accelerator.DefaultStream, images, features.View, Stride, Neurons));
+            var actual = features.GetAsArray1D();
+            var dense = new float[Stride * Neurons];
+            for (int image = 0; image < images.Rows; image++)
+                for (int e = images.RowOffsets[image]; e < images.RowOffsets[image + 1]; e++) dense[images.ColumnIndices[e] * Stride + image] = images.Values[e];
+            Assert.Equal(dense, actual);
+        }
     }
 
     /// <summary>Images with ~40% of pixels set: all to <paramref name="shared"/>, or to varied values when it is 0.</summary>
