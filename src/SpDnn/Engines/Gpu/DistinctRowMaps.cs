@@ -49,7 +49,12 @@ internal sealed class DistinctRowMaps(ILayerSource network, CancellationToken st
     {
         lock (_gate)
             if (_states[k] == State.Published) return _rows[k];
-        var rows = k == _states.Length - 1 ? null : DistinctRows.Find(lists, bias);
+        return Keep(k, k == _states.Length - 1 ? null : DistinctRows.Find(lists, bias));
+    }
+
+    /// <summary>Keeps <paramref name="rows"/> for layer k + 1 unless they were kept or taken already; returns them.</summary>
+    private DistinctRows? Keep(int k, DistinctRows? rows)
+    {
         lock (_gate)
         {
             if (_states[k] is State.Open or State.Claimed)
@@ -93,17 +98,17 @@ internal sealed class DistinctRowMaps(ILayerSource network, CancellationToken st
             }
         }
         // Nobody plans that layer: read it.
-        var layer = network.GetLayerForOutputs(before);
-        using var lists = new OutputInputLists(layer, groupByFirstInput: false);
-        return before == _states.Length - 1 ? null : DistinctRows.Find(lists, layer.Bias);
+        return FindInNetwork(before);
     }
 
     /// <summary>Whether layer 0 stores fewer rows than it has outputs: found (and kept for layer 1) from the network's first layer.</summary>
-    public bool FirstLayerShrinks()
+    public bool FirstLayerShrinks() => _states.Length >= 2 && Keep(0, FindInNetwork(0)) is not null;
+
+    /// <summary>The rows of layer <paramref name="k"/> (not the last), found from the network's layer itself.</summary>
+    private DistinctRows? FindInNetwork(int k)
     {
-        if (_states.Length < 2) return false;
-        var layer = network.GetLayerForOutputs(0);
+        var layer = network.GetLayerForOutputs(k);
         using var lists = new OutputInputLists(layer, groupByFirstInput: false);
-        return Publish(0, lists, layer.Bias) is not null;
+        return DistinctRows.Find(lists, layer.Bias);
     }
 }
