@@ -76,11 +76,7 @@ public sealed class DistinctRowsTests
 
         bool lanes = kernel == FullWidthKernel.Resident && columns == 0;
         using var engine = Engine(kernel, columns, chunk, multiprocessors: lanes ? 1 : 2);
-        var actual = engine.Infer(network, images, Keep);
-        Assert.Equal("distinct", actual.Details["featureRows"]);
-        Assert.Equal(expected.Categories, actual.Categories);
-        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
-        Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), actual.LayerStatistics.Select(s => s.LiveImages));
+        var actual = RunsAsTheReference(engine, network, images, expected);
         if (kernel == FullWidthKernel.Resident) Assert.Equal("4", actual.Details["residentInputLayers"]);
         if (lanes) Assert.NotEqual("0", actual.Details["columnLaneLayers"]);
     }
@@ -97,12 +93,9 @@ public sealed class DistinctRowsTests
         Assert.NotEmpty(expected.Categories);
         // Eight rows: too few for the resident-input kernel's tiles, every layer on the tiled one.
         using var engine = Engine(FullWidthKernel.Auto, 0, 4);
-        var actual = engine.Infer(network, images, Keep);
-        Assert.Equal("distinct", actual.Details["featureRows"]);
+        var actual = RunsAsTheReference(engine, network, images, expected);
         // The layer program keeps the challenge's form; the kernels that stage inputs read widths.
         Assert.Equal("staging", actual.Details["generalKernels"]);
-        Assert.Equal(expected.Categories, actual.Categories);
-        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
     }
 
     [Fact]
@@ -117,10 +110,7 @@ public sealed class DistinctRowsTests
         var expected = EngineConformanceTests.RunReference(network, images);
         Assert.NotEmpty(expected.Categories);
         using var engine = Engine(FullWidthKernel.Tiled, 0, 32);
-        var actual = engine.Infer(network, images, Keep);
-        Assert.Equal("distinct", actual.Details["featureRows"]);
-        Assert.Equal(expected.Categories, actual.Categories);
-        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
+        RunsAsTheReference(engine, network, images, expected);
     }
 
     [Fact]
@@ -133,10 +123,7 @@ public sealed class DistinctRowsTests
         var expected = EngineConformanceTests.RunReference(range, images);
         Assert.NotEmpty(expected.Categories);
         using var engine = Engine(FullWidthKernel.Tiled, 0, 2);
-        var actual = engine.Infer(range, images, Keep);
-        Assert.Equal("distinct", actual.Details["featureRows"]);
-        Assert.Equal(expected.Categories, actual.Categories);
-        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
+        RunsAsTheReference(engine, range, images, expected);
     }
 
     [Fact]
@@ -168,18 +155,30 @@ public sealed class DistinctRowsTests
             for (int run = 0; run < 2; run++)
             {
                 using var engine = Engine(FullWidthKernel.Auto, 0, 2);
-                var actual = engine.Infer(network, images, options);
+                var actual = RunsAsTheReference(engine, network, images, expected, options);
                 Assert.StartsWith(run == 0 ? "written" : "read", actual.Details["planCache"]);
-                Assert.Equal("distinct", actual.Details["featureRows"]);
                 Assert.Equal("all", actual.Details["generalKernels"]);
-                Assert.Equal(expected.Categories, actual.Categories);
-                Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
             }
         }
         finally
         {
             if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="network"/> on <paramref name="engine"/> and checks that it kept distinct
+    /// rows and gave the reference's result (<paramref name="expected"/>): categories, final rows
+    /// bit for bit, live images per layer.
+    /// </summary>
+    private static InferenceResult RunsAsTheReference(GpuEngine engine, ILayerSource network, ImageBatch images, InferenceResult expected, InferenceOptions? options = null)
+    {
+        var actual = engine.Infer(network, images, options ?? Keep);
+        Assert.Equal("distinct", actual.Details["featureRows"]);
+        Assert.Equal(expected.Categories, actual.Categories);
+        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
+        Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), actual.LayerStatistics.Select(s => s.LiveImages));
+        return actual;
     }
 
     private static GpuEngine Engine(FullWidthKernel kernel, int columns, int chunk, int multiprocessors = 2) => new(new GpuEngineOptions

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using SpDnn.Engines.Gpu;
 using SpDnn.Model;
 
@@ -77,13 +76,13 @@ public sealed class TiledLayerEntryOrderTests
             {
                 var expected = TiledLayerPlanner.Plan(byInput, cluster, merge);
                 var actual = TiledLayerPlanner.Plan(byOutput, cluster, merge);
-                AssertSameArrays(expected, actual);
+                TiledLayerPlannerEquivalenceTests.AssertSameArrays(expected, actual);
                 Assert.Equal(expected.CopyStarts, actual.CopyStarts);
                 Assert.Equal(expected.Copies, actual.Copies);
                 Assert.Equal(expected.ComputedNonZeros, actual.ComputedNonZeros);
                 AssertLayoutAddsEveryListInOrder(lists, actual);
             }
-            AssertSameArrays(ReferenceTiledLayerPlanner.Plan(byInput, cluster), TiledLayerPlanner.Plan(byOutput, cluster, mergeDuplicates: false));
+            TiledLayerPlannerEquivalenceTests.AssertSameArrays(ReferenceTiledLayerPlanner.Plan(byInput, cluster), TiledLayerPlanner.Plan(byOutput, cluster, mergeDuplicates: false));
         }
     }
 
@@ -237,16 +236,5 @@ public sealed class TiledLayerEntryOrderTests
         Assert.Equal(Enumerable.Range(0, outputs), tiled.Outputs.Where(j => j >= 0).Concat(tiled.Copies).Order());
         Assert.Equal(lists.Sum(l => (long)l.Count), tiled.NonZeros);
         Assert.True(tiled.PaddedSlots >= tiled.ComputedNonZeros);
-    }
-
-    private static void AssertSameArrays(TiledLayer expected, TiledLayer actual)
-    {
-        Assert.Equal(expected.Outputs, actual.Outputs);
-        Assert.Equal(expected.BlockStages, actual.BlockStages);
-        Assert.Equal(expected.StageStarts, actual.StageStarts);
-        Assert.Equal(expected.Footprint, actual.Footprint);
-        Assert.Equal(expected.WarpRows, actual.WarpRows);
-        Assert.Equal(expected.SlotIndex, actual.SlotIndex);
-        Assert.Equal(MemoryMarshal.Cast<float, int>(expected.SlotValue).ToArray(), MemoryMarshal.Cast<float, int>(actual.SlotValue).ToArray());
     }
 }

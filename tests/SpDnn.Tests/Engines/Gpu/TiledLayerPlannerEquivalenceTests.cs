@@ -149,7 +149,7 @@ public sealed class TiledLayerPlannerEquivalenceTests
     }
 
     /// <summary>What the reference planner sets (not inputs, computed nonzeros or copies): sizes and the layout's arrays, bit for bit.</summary>
-    private static void AssertSameArrays(TiledLayer expected, TiledLayer actual)
+    internal static void AssertSameArrays(TiledLayer expected, TiledLayer actual)
     {
         Assert.Equal(expected.Neurons, actual.Neurons);
         Assert.Equal(expected.NonZeros, actual.NonZeros);
