@@ -270,10 +270,11 @@ internal sealed class GpuBatchRun : IDisposable
     /// <summary>
     /// Whether layer k runs on the resident-input kernel: planned for it, and at most this many
     /// live rows (an upper bound) give every multiprocessor two tiles or more; with fewer, the
-    /// layer program's more, smaller work items finish sooner.
+    /// layer program's more, smaller work items finish sooner, unless its tiled layout pads its
+    /// warps' chains (<see cref="GpuPlan.TiledLayoutPads"/>).
     /// </summary>
     private bool TakesResidentKernel(int k, int bound) =>
-        _plan.HasResidentLayout(k) && bound >= 2L * _plan.ResidentColumnsOf(k) * _device.Accelerator.NumMultiprocessors;
+        _plan.HasResidentLayout(k) && (bound >= 2L * _plan.ResidentColumnsOf(k) * _device.Accelerator.NumMultiprocessors || _plan.TiledLayoutPads(k));
 
     /// <summary>Whether resident layer k runs on <see cref="ColumnLaneKernel"/>: planned, and enough rows for two of its 32-column tiles per multiprocessor.</summary>
     private bool TakesColumnLanes(int k, int bound) =>

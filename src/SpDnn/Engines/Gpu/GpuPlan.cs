@@ -341,6 +341,22 @@ internal sealed class GpuPlan : IEnginePlan
     /// <summary>Whether layer <paramref name="k"/> has a resident-input layout (it runs there while many rows are live).</summary>
     public bool HasResidentLayout(int k) => _layers[k].Resident;
 
+    /// <summary>
+    /// Whether layer k's tiled layout pads its warps to at least <see cref="LatePaddingRatio"/>
+    /// times its entries (lists that need several stages and take them unevenly: distinct rows
+    /// read in the reference's order, random connectivity), so that it runs on the resident-input
+    /// kernel (where planned) whatever the live count (see GpuBatchRun.TakesResidentKernel).
+    /// </summary>
+    public bool TiledLayoutPads(int k) => _layers[k].FullComputed > 0 && _layers[k].WarpRows * (double)TiledLayout.WarpSize >= LatePaddingRatio * _layers[k].FullComputed;
+
+    /// <summary>
+    /// With few live rows a layer's time is its longest warp's chain of slots and stages: the
+    /// challenge's tiled layers (one stage a block, padding 1.0) take 16-18 us there on the
+    /// H100/H200, its layers in distinct rows whose blocks need 8-9 stages (padding ~2.4) 55-75 us
+    /// (bench/results/gpu-h100-20261205-v18).
+    /// </summary>
+    public const double LatePaddingRatio = 1.5;
+
     /// <summary>Whether layer k has a column-lane layout (<see cref="ColumnLaneKernel"/>).</summary>
     public bool HasColumnLaneLayout(int k) => _layers[k].ColumnLanes;
 
