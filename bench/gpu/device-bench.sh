@@ -14,7 +14,8 @@ layers=${2:-"120,480,1920"}
 cupy_sizes=${3-"1024 4096"}  # an empty third argument runs no baseline
 engines=${ENGINES:-gpu}
 family=${FAMILY:-challenge}
-stem=gpu-h200$([ "$family" = challenge ] || echo "-$family")
+card=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | grep -oE "[HAB][0-9]+" | head -1 | tr A-Z a-z)
+stem=gpu-${card:-gpu}$([ "$family" = challenge ] || echo "-$family")
 export SPDNN_DATA=/tmp/spdnn-data SPDNN_COMMIT=$(cat "$here/commit.txt" 2>/dev/null | tr '\n' ' ' | sed 's/ $//')
 mkdir -p "$out" "$final" /tmp/spdnn "$SPDNN_DATA"
 bundle() { tar -C "$out" -czf "$final/results.tar.gz" . && cp "$out/bench.log" "$final/bench.log"; }

@@ -19,6 +19,8 @@ mkdir -p "$out" "$final" /tmp/spdnn "$SPDNN_DATA"
 bundle() { tar -C "$out" -czf "$final/results.tar.gz" . && cp "$out/bench.log" "$final/bench.log"; }
 [ -x /tmp/spdnn/spdnn/SpDnn.Cli ] || tar -xJf "$here/spdnn.tar.xz" -C /tmp/spdnn
 spdnn=/tmp/spdnn/spdnn/SpDnn.Cli
+# Reports are named by the card (h100, h200): the lent machine may be either.
+card=$(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1 | grep -oE "[HAB][0-9]+" | head -1 | tr A-Z a-z)
 echo "commit: $(cat "$here/commit.txt" 2>/dev/null)" | tee "$out/bench.log"
 nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv | tee -a "$out/bench.log"
 $spdnn gpu-selftest --neurons 1024 --layers 120 --time-layers ${SELFTEST_ARGS:-} --json "$out/selftest.json" 2>&1 | tee "$out/selftest.log" | tee -a "$out/bench.log"
@@ -26,14 +28,14 @@ bundle
 for n in ${GENERAL-1024 4096 16384}; do
   $spdnn generate images --neurons "$n" > /dev/null 2>>"$out/bench.log"
   $spdnn bench --family general --engine "${GENERAL_ENGINES:-gpu:kernel=tiled,gpu,gpu:columns=4,gpu:time-layers=on}" --neurons "$n" --layers 120 \
-    --repeat "${REPEAT:-2}" --truth-dir "$here/truth" --out "$out" --name "general-h200-n$n" 2>&1 | grep -v "^\s*$" | tee -a "$out/bench.log"
+    --repeat "${REPEAT:-2}" --truth-dir "$here/truth" --out "$out" --name "general-${card:-gpu}-n$n" 2>&1 | grep -v "^\s*$" | tee -a "$out/bench.log"
   bundle
 done
 for n in ${CHALLENGE-1024 4096 16384 65536}; do
   $spdnn generate images --neurons "$n" > /dev/null 2>>"$out/bench.log"
   for l in ${CHALLENGE_LAYERS:-120}; do
     $spdnn bench --engine "${CHALLENGE_ENGINES:-gpu,gpu:kernel=resident}" --neurons "$n" --layers "$l" --repeat "${REPEAT:-2}" --truth-dir "$here/truth" \
-      --out "$out" --name "challenge-h200-n$n-l$l" 2>&1 | grep -v "^\s*$" | tee -a "$out/bench.log"
+      --out "$out" --name "challenge-${card:-gpu}-n$n-l$l" 2>&1 | grep -v "^\s*$" | tee -a "$out/bench.log"
     bundle
   done
 done
