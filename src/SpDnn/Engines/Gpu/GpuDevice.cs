@@ -8,9 +8,10 @@ namespace SpDnn.Engines.Gpu;
 /// <summary>An ILGPU context with one accelerator and the engine's kernels loaded on it.</summary>
 internal sealed class GpuDevice : IDisposable
 {
-    private GpuDevice(Context context, Accelerator accelerator)
+    private GpuDevice(Context context, Accelerator accelerator, bool ownsContext = true)
     {
         Context = context;
+        _ownsContext = ownsContext;
         Accelerator = accelerator;
         // The resident-input stage takes what one group may have once opted in, less the
         // kernel's own static arrays; the CPU simulator mimics the H200's 227 KB.
@@ -32,6 +33,7 @@ internal sealed class GpuDevice : IDisposable
         Action<AcceleratorStream, KernelConfig, ColumnArgs> Gather);
 
     private readonly Task<RunKernels> _kernels;
+    private readonly bool _ownsContext; // the simulator's context is the process's (SimulatorContext)
     private int _maxResidentGroups;
 
     private RunKernels LoadKernels()
@@ -299,18 +301,10 @@ internal sealed class GpuDevice : IDisposable
     {
         if (choice == GpuAcceleratorChoice.CpuSimulator)
         {
-            var context = Context.Create(b => Profile(b.Optimize(OptimizationLevel.O1).CPU(CPUDeviceKind.Nvidia), profiling));
-            try
-            {
-                // 32-lane warps like the GPU; enough warps for the largest group simulated (256 threads).
-                var device = new CPUDevice(TiledLayout.WarpSize, TiledLayout.WarpsPerBlock, Math.Max(1, simulatedMultiprocessors));
-                return new GpuDevice(context, device.CreateCPUAccelerator(context, CPUAcceleratorMode.Parallel));
-            }
-            catch
-            {
-                context.Dispose();
-                throw;
-            }
+            var context = SimulatorContext.Get(profiling);
+            // 32-lane warps like the GPU; enough warps for the largest group simulated (256 threads).
+            var device = new CPUDevice(TiledLayout.WarpSize, TiledLayout.WarpsPerBlock, Math.Max(1, simulatedMultiprocessors));
+            return new GpuDevice(context, device.CreateCPUAccelerator(context, CPUAcceleratorMode.Parallel), ownsContext: false);
         }
         CudaLibraryResolver.Install();
         var cuda = Context.Create(b => Profile(b.Optimize(OptimizationLevel.O2).Cuda(), profiling));
@@ -329,7 +323,7 @@ internal sealed class GpuDevice : IDisposable
         }
     }
 
-    private static Context.Builder Profile(Context.Builder builder, bool profiling) => profiling ? builder.Profiling() : builder;
+    internal static Context.Builder Profile(Context.Builder builder, bool profiling) => profiling ? builder.Profiling() : builder;
 
     /// <summary>True when a CUDA device can be used (driver found and at least one device).</summary>
     public static bool CudaAvailable() => CudaDeviceCount() > 0;
@@ -383,6 +377,6 @@ internal sealed class GpuDevice : IDisposable
             // A failure to compile was reported to whoever used the kernels.
         }
         Accelerator.Dispose();
-        Context.Dispose();
+        if (_ownsContext) Context.Dispose();
     }
 }
