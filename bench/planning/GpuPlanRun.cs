@@ -16,7 +16,7 @@ namespace SpDnn.Bench.Planning;
 /// </summary>
 internal static class GpuPlanRun
 {
-    public static void Run(string? networkPath, int neurons, int layers, int repeat, string? planCache, int threads, int layersPerChunk, FeatureRows rows = FeatureRows.All)
+    public static void Run(string? networkPath, int neurons, int layers, int repeat, string? planCache, int threads, int layersPerChunk, FeatureRows rows)
     {
         var load = Stopwatch.StartNew();
         using var file = networkPath is null ? null : SpDnn.Formats.NetworkLoader.Open(networkPath, layers) as IDisposable;

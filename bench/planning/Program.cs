@@ -17,7 +17,7 @@ if (args.Length > 0 && args[0] == "gpu-plan")
 {
     int neurons = 65536, layers = 64, repeat = 2, threads = 0, chunk = 0;
     string? cache = null, network = null;
-    var rows = SpDnn.Engines.Gpu.FeatureRows.All;
+    var rows = new SpDnn.Engines.Gpu.GpuEngineOptions().Rows; // the engine's default unless --rows says
     for (int a = 1; a < args.Length; a++)
     {
         switch (args[a])

@@ -353,7 +353,7 @@ internal sealed class GpuPlan : IEnginePlan
     /// With few live rows a layer's time is its longest warp's chain of slots and stages: the
     /// challenge's tiled layers (one stage a block, padding 1.0) take 16-18 us there on the
     /// H100/H200, its layers in distinct rows whose blocks need 8-9 stages (padding ~2.4) 55-75 us
-    /// (bench/results/gpu-h100-20261205-v18).
+    /// (bench/results/gpu-20261205-v18).
     /// </summary>
     public const double LatePaddingRatio = 1.5;
 

@@ -69,6 +69,9 @@ public sealed class GpuEngineTests : EngineConformanceTests
                 Accelerator = GpuAcceleratorChoice.CpuSimulator,
                 Kernel = FullWidthKernel.Tiled,
                 MergeDuplicateOutputs = merge,
+                // One row per output: merging is measured on the full layout (distinct rows would
+                // leave one output per family, nothing to merge; DistinctRowsTests cover those).
+                Rows = FeatureRows.All,
                 SimulatedMultiprocessors = merge == DuplicateOutputMerge.Auto ? 3 : 1,
                 // Merged layouts streamed too: their copy tables pass through page-locked memory.
                 Weights = merge == DuplicateOutputMerge.On ? WeightResidency.Streamed : WeightResidency.Auto,
