@@ -18,7 +18,9 @@ internal sealed record GpuBatchOutcome(
     int Collapses,
     int Launches,
     int TailLayers,
-    double PlanWaitSeconds);
+    double PlanWaitSeconds,
+    int UploadCollections,
+    bool PlanCompleteAtUpload);
 
 /// <summary>
 /// Runs one batch of images through a plan. Features are neuron-major (one column per live
@@ -118,10 +120,14 @@ internal sealed class GpuBatchRun : IDisposable
     public GpuBatchOutcome Run(ImageBatch images, InferenceOptions inference)
     {
         int layers = _plan.LayerCount;
+        // What else the upload may meet (its time is reported): full collections, a plan still being made beside it.
+        int collections = GC.CollectionCount(2);
+        bool planComplete = _plan.IsComplete;
         var upload = Stopwatch.StartNew();
         UploadImages(images.Features);
         _stream.Synchronize();
         upload.Stop();
+        collections = GC.CollectionCount(2) - collections;
 
         var liveImages = new int[layers];
         var distinct = new int[layers];
@@ -232,7 +238,7 @@ internal sealed class GpuBatchRun : IDisposable
             survivingFeatures?.Add(features![r]);
         }
         return new GpuBatchOutcome([.. survivingRows], survivingFeatures?.ToArray(), liveImages, distinct, layerSeconds,
-            total.Elapsed.TotalSeconds, upload.Elapsed.TotalSeconds, checkpoints, _collapses, launches, tailLayers, planWait);
+            total.Elapsed.TotalSeconds, upload.Elapsed.TotalSeconds, checkpoints, _collapses, launches, tailLayers, planWait, collections, planComplete);
     }
 
     private static void ReadLayerTimes((ProfilingMarker Start, ProfilingMarker End)?[] markers, double[] layerSeconds)

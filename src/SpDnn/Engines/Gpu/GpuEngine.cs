@@ -70,7 +70,8 @@ public sealed class GpuEngine : IInferenceEngine
         var finalRows = new List<(int Image, float[] Row)>();
         var readOut = p.ReadOut == ReadOut.Class ? new ClassReadOut(images.Count, p.Outputs, options.KeepFinalFeatures) : null;
         double seconds = 0, upload = 0, planWait = 0;
-        int checkpoints = 0, collapses = 0, batches = 0, launches = 0, tailLayers = 0;
+        int checkpoints = 0, collapses = 0, batches = 0, launches = 0, tailLayers = 0, uploadCollections = 0;
+        bool planCompleteAtUpload = true;
         for (int start = 0; start < images.Count || (start == 0 && images.Count == 0); start += batch)
         {
             int count = Math.Min(batch, images.Count - start);
@@ -84,6 +85,8 @@ public sealed class GpuEngine : IInferenceEngine
             collapses += outcome.Collapses;
             launches += outcome.Launches;
             tailLayers += outcome.TailLayers;
+            uploadCollections += outcome.UploadCollections;
+            planCompleteAtUpload &= outcome.PlanCompleteAtUpload;
             for (int k = 0; k < layers; k++)
             {
                 liveImages[k] += outcome.LiveImages[k];
@@ -140,6 +143,10 @@ public sealed class GpuEngine : IInferenceEngine
             ["splitLanes"] = p.SplitLanes.ToString(CultureInfo.InvariantCulture),
             ["tailLayers"] = tailLayers.ToString(CultureInfo.InvariantCulture),
             ["tailColumns"] = p.TailColumns.ToString(CultureInfo.InvariantCulture),
+            // Why an upload may take longer than its copy: full collections during it, or a plan
+            // still being made beside it (rows=distinct at 65536 x 120: NOTES v18).
+            ["uploadGen2Collections"] = uploadCollections.ToString(CultureInfo.InvariantCulture),
+            ["planCompleteAtUpload"] = planCompleteAtUpload ? "yes" : "no",
         };
         return new InferenceResult
         {

@@ -138,6 +138,9 @@ public sealed class GpuEngineTests : EngineConformanceTests
         Assert.NotEqual("0", runs[0].Details["collapses"]);
         Assert.Equal(runs[0].Details["collapses"], runs[1].Details["collapses"]);
         Assert.Equal(runs[0].Details["checkpoints"], runs[1].Details["checkpoints"]);
+        // The first run waited for the whole plan, so the later uploads met no planning beside them.
+        Assert.All(runs, r => Assert.Equal("yes", r.Details["planCompleteAtUpload"]));
+        Assert.All(runs, r => Assert.InRange(int.Parse(r.Details["uploadGen2Collections"], System.Globalization.CultureInfo.InvariantCulture), 0, 1000));
     }
 
     /// <summary>The device bytes of the engine's plan of the network, planned without a run.</summary>
