@@ -15,8 +15,9 @@ namespace SpDnn.Engines.Gpu;
 /// <param name="Outputs">Output neurons.</param>
 /// <param name="KeepsZeroRowsZero">Whether an all-zero row stays all zero through the layer (<see cref="NetworkLayer.KeepsZeroRowsZero"/>).</param>
 /// <param name="General">Whether the layer is not of the challenge's form, or not as wide as the images: the general kernels run it.</param>
+/// <param name="ImageBits">Whether the (first) layer has the column-lane layout for <see cref="ImageBitsKernel"/>, which reads binary images as bits.</param>
 internal readonly record struct PlannedLayer(long NonZeros, long FullComputed, long MergedComputed, long WarpRows, long Footprint, bool Resident, bool ColumnLanes,
-    int Inputs, int Outputs, bool KeepsZeroRowsZero, bool General);
+    int Inputs, int Outputs, bool KeepsZeroRowsZero, bool General, bool ImageBits = false);
 
 /// <summary>
 /// Plans layers, each on its own thread (the plan's layer workers, or in parallel a chunk at a
@@ -116,15 +117,17 @@ internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions option
             : null;
         // Scanned here, in parallel, rather than while packing.
         _ = resident?.ExactProductBounds;
-        var lanes = resident is { } r && columnLanes && (options.Kernel == FullWidthKernel.Resident || GpuPlan.MayFuse(r, options))
-            ? ColumnLaneLayerPlanner.Plan(layer, mergeDuplicates: true) : null;
+        bool laneKernel = resident is { } r && columnLanes && (options.Kernel == FullWidthKernel.Resident || GpuPlan.MayFuse(r, options));
+        // The first layer reads the images: as bits, where they are binary, by the same layout.
+        bool imageBits = k == 0 && options.ImageBits && layer.Inputs <= ResidentLayerPlanner.MaxNeurons;
+        var lanes = laneKernel || imageBits ? ColumnLaneLayerPlanner.Plan(layer, mergeDuplicates: true) : null;
         _ = lanes?.ExactProductBounds;
         var tails = resident is not null && tail ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: false) : null;
         _ = tails?.ExactProductBounds;
         _ = full.ExactProductBounds;
         _ = merged.ExactProductBounds;
         var planned = new PlannedLayer(nonZeros, full.ComputedNonZeros, merged.ComputedNonZeros, full.WarpRowCount, full.FootprintLength,
-            resident is not null, lanes is not null, layer.Inputs, layer.Neurons, layer.KeepsZeroRowsZero(), general);
+            resident is not null, laneKernel, layer.Inputs, layer.Neurons, layer.KeepsZeroRowsZero(), general, imageBits);
         // The layouts keep the bias, not the weights: their arrays serve the next layer read.
         if (_recycles) _doneWith.Add(source);
         return new LayerLayouts(full, merged, resident, lanes, tails, planned);

@@ -20,17 +20,18 @@ internal struct EntryOctet
         new() { Inputs = inputs[octet], Low = weights[2 * octet], High = weights[2 * octet + 1] };
 
     /// <summary>Adds the eight products of this lane's column, in entry order.</summary>
-    public readonly float AddTo<TSum>(TSum add, float sum, ArrayView<float> stage, int lane) where TSum : struct, IProductSum
+    public readonly float AddTo<TSum, TInputs>(TSum add, float sum, TInputs inputs, int lane)
+        where TSum : struct, IProductSum
+        where TInputs : struct, ILaneInputs
     {
-        const int C = ColumnLaneKernel.Columns;
-        sum = add.Add(sum, stage[(int)(Inputs.A & 0xFFFF) * C + lane], Low.X);
-        sum = add.Add(sum, stage[(int)(Inputs.A >> 16) * C + lane], Low.Y);
-        sum = add.Add(sum, stage[(int)(Inputs.B & 0xFFFF) * C + lane], Low.Z);
-        sum = add.Add(sum, stage[(int)(Inputs.B >> 16) * C + lane], Low.W);
-        sum = add.Add(sum, stage[(int)(Inputs.C & 0xFFFF) * C + lane], High.X);
-        sum = add.Add(sum, stage[(int)(Inputs.C >> 16) * C + lane], High.Y);
-        sum = add.Add(sum, stage[(int)(Inputs.D & 0xFFFF) * C + lane], High.Z);
-        return add.Add(sum, stage[(int)(Inputs.D >> 16) * C + lane], High.W);
+        sum = add.Add(sum, inputs.Of((int)(Inputs.A & 0xFFFF), lane), Low.X);
+        sum = add.Add(sum, inputs.Of((int)(Inputs.A >> 16), lane), Low.Y);
+        sum = add.Add(sum, inputs.Of((int)(Inputs.B & 0xFFFF), lane), Low.Z);
+        sum = add.Add(sum, inputs.Of((int)(Inputs.B >> 16), lane), Low.W);
+        sum = add.Add(sum, inputs.Of((int)(Inputs.C & 0xFFFF), lane), High.X);
+        sum = add.Add(sum, inputs.Of((int)(Inputs.C >> 16), lane), High.Y);
+        sum = add.Add(sum, inputs.Of((int)(Inputs.D & 0xFFFF), lane), High.Z);
+        return add.Add(sum, inputs.Of((int)(Inputs.D >> 16), lane), High.W);
     }
 }
 
@@ -90,8 +91,8 @@ internal static class ColumnLaneKernel
         bool inexact = Stage(a, input, tileColumns, form.Inputs(a), stage, layer);
         bool fused = !Group.BarrierOr(inexact) && a.FusedProducts != 0;
         bool any = fused
-            ? Lists<TFused, TForms>(a, default, layer, form, output, stage, first, valid, warp, warps, lane)
-            : Lists<RoundedProductSum, TForms>(a, RoundedProductSum.For(a), layer, form, output, stage, first, valid, warp, warps, lane);
+            ? Lists<TFused, TForms, StagedLaneInputs>(a, default, layer, form, output, new StagedLaneInputs(stage), first, valid, warp, warps, lane)
+            : Lists<RoundedProductSum, TForms, StagedLaneInputs>(a, RoundedProductSum.For(a), layer, form, output, new StagedLaneInputs(stage), first, valid, warp, warps, lane);
         if (any) flags[lane] = 1;
         Group.Barrier();
         if (tid < valid && flags[tid] != 0) a.Nonzeros[(k % 3) * a.NonzeroLength + first + tid] = 1;
@@ -134,10 +135,11 @@ internal static class ColumnLaneKernel
     /// one L2 round trip per eight entries (measured 1.6x slower than the resident-input kernel).
     /// Returns whether this lane's column got a nonzero output.
     /// </summary>
-    private static bool Lists<TSum, TForms>(ProgramArgs a, TSum add, LayerBases layer, TForms form, ArrayView<float> output, ArrayView<float> stage,
+    internal static bool Lists<TSum, TForms, TInputs>(ProgramArgs a, TSum add, LayerBases layer, TForms form, ArrayView<float> output, TInputs values,
         int first, int valid, int warp, int warps, int lane)
         where TSum : struct, IProductSum
         where TForms : struct, IKernelLayerForms<TForms>
+        where TInputs : struct, ILaneInputs
     {
         var inputs = a.SlotIndex.Cast<IndexOctet>();
         var weights = a.SlotValue.Cast<Quad>();
@@ -164,10 +166,10 @@ internal static class ColumnLaneKernel
                 var v1 = has1 ? EntryOctet.Load(inputs, weights, o + 1) : default;
                 var v2 = has2 ? EntryOctet.Load(inputs, weights, o + 2) : default;
                 var v3 = has3 ? EntryOctet.Load(inputs, weights, o + 3) : default;
-                sum = v0.AddTo(add, sum, stage, lane);
-                if (has1) sum = v1.AddTo(add, sum, stage, lane);
-                if (has2) sum = v2.AddTo(add, sum, stage, lane);
-                if (has3) sum = v3.AddTo(add, sum, stage, lane);
+                sum = v0.AddTo(add, sum, values, lane);
+                if (has1) sum = v1.AddTo(add, sum, values, lane);
+                if (has2) sum = v2.AddTo(add, sum, values, lane);
+                if (has3) sum = v3.AddTo(add, sum, values, lane);
             }
             float followingBias = more ? a.Bias[layer.Bias + followingOutput] : 0f;
             float v = form.Apply(sum, bias);

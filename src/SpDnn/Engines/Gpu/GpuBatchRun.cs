@@ -20,7 +20,8 @@ internal sealed record GpuBatchOutcome(
     int TailLayers,
     double PlanWaitSeconds,
     int UploadCollections,
-    bool PlanCompleteAtUpload);
+    bool PlanCompleteAtUpload,
+    ImageEncoding Encoding);
 
 /// <summary>
 /// Runs one batch of images through a plan. Features are neuron-major (one column per live
@@ -160,9 +161,11 @@ internal sealed class GpuBatchRun : IDisposable
                 // Once the live rows fit the tail program's tile, it runs the chunk's remaining
                 // layers in one group. A layer for the resident-input kernel runs on its own; the
                 // program then only compacts its live list. Launches of the program stop before such a layer.
-                int tailEnd = TailEnd(chunk, k, bound);
+                // The first layer of images kept as bits runs on ImageBitsKernel (a launch of its own, as the resident kernels').
+                bool bits = k == 0 && Encoding == ImageEncoding.Bits;
+                int tailEnd = bits ? k : TailEnd(chunk, k, bound);
                 bool tail = tailEnd > k;
-                bool resident = !tail && TakesResidentKernel(k, bound);
+                bool resident = !tail && (bits || TakesResidentKernel(k, bound));
                 if (tail) end = _options.TimeEachLayer ? k + 1 : tailEnd;
                 else if (resident) end = k + 1;
                 else for (int next = k + 1; next < end; next++) if (TakesResidentKernel(next, bound)) { end = next; break; }
@@ -238,7 +241,7 @@ internal sealed class GpuBatchRun : IDisposable
             survivingFeatures?.Add(features![r]);
         }
         return new GpuBatchOutcome([.. survivingRows], survivingFeatures?.ToArray(), liveImages, distinct, layerSeconds,
-            total.Elapsed.TotalSeconds, upload.Elapsed.TotalSeconds, checkpoints, _collapses, launches, tailLayers, planWait, collections, planComplete);
+            total.Elapsed.TotalSeconds, upload.Elapsed.TotalSeconds, checkpoints, _collapses, launches, tailLayers, planWait, collections, planComplete, Encoding);
     }
 
     private static void ReadLayerTimes((ProfilingMarker Start, ProfilingMarker End)?[] markers, double[] layerSeconds)
@@ -314,6 +317,11 @@ internal sealed class GpuBatchRun : IDisposable
     /// <summary>Computes layer <paramref name="k"/> with <see cref="ResidentInputKernel"/>: one group per tile of live columns.</summary>
     private void LaunchResident(DeviceChunk chunk, int k, int bound)
     {
+        if (k == 0 && Encoding == ImageEncoding.Bits)
+        {
+            LaunchImageBits(chunk, bound);
+            return;
+        }
         if (TakesColumnLanes(k, bound))
         {
             int tiles = (bound + ColumnLaneKernel.Columns - 1) / ColumnLaneKernel.Columns;
@@ -334,6 +342,18 @@ internal sealed class GpuBatchRun : IDisposable
         var config = new KernelConfig(groups, groupSize, SharedMemoryConfig.RequestDynamic<float>(stageFloats));
         var kernel = lanes > 0 ? _device.SplitColumnKernel(lanes, _plan.UsesGeneralKernels) : _device.ResidentKernel(columns, _plan.UsesGeneralKernels);
         kernel(_stream, config, args);
+    }
+
+    /// <summary>Computes the first layer from the images' bits with <see cref="ImageBitsKernel"/>: one group per tile of 32 images.</summary>
+    private void LaunchImageBits(DeviceChunk chunk, int bound)
+    {
+        int tiles = (bound + ImageBitsKernel.Columns - 1) / ImageBitsKernel.Columns;
+        int inputs = _plan.InputsOf(0);
+        // A tile's bits go to shared memory where they fit (N up to ~57000); else they are read where they are.
+        bool staged = ImageBitsKernel.StageBytes(inputs) <= _device.ResidentStageBytes;
+        var args = chunk.Bind(Arguments(0, 1, -1) with { ImageBitsStaged = staged ? 1 : 0 });
+        var config = new KernelConfig(tiles, ImageBitsKernel.GroupSize, SharedMemoryConfig.RequestDynamic<uint>(staged ? inputs : 1));
+        _device.ImageBitsKernelFor(_plan.UsesGeneralKernels)(_stream, config, args);
     }
 
     /// <summary>Runs layers <paramref name="first"/> .. <paramref name="end"/>-1 of a chunk in one launch (<paramref name="precomputed"/>: a layer already computed, only compacted).</summary>
@@ -374,10 +394,14 @@ internal sealed class GpuBatchRun : IDisposable
         Neurons = _neurons,
         PrecomputedLayer = precomputed,
         ZeroRowsKeptBefore = _plan.ZeroRowsKeptBefore,
+        ImageValue = _imageValue,
     };
 
     /// <summary>How the last batch's images reached the device.</summary>
     public ImageEncoding Encoding { get; private set; }
+
+    /// <summary>With <see cref="ImageEncoding.Bits"/>: the value of every nonzero pixel.</summary>
+    private float _imageValue;
 
     private void UploadImages(CsrMatrix images)
     {
@@ -399,7 +423,7 @@ internal sealed class GpuBatchRun : IDisposable
             _multiplicity[0].View.SubView(0, _rows).CopyFromCPU(_hostMultiplicity);
         }
         _liveRows.View.SubView(0, 1).CopyFromCPU([_rows]);
-        Encoding = ImageUpload.Upload(_device, _stream, images, _features[0].View, Stride, _neurons);
+        Encoding = ImageUpload.Upload(_device, _stream, images, _features[0].View, Stride, _neurons, _plan.FirstLayerReadsBits, out _imageValue);
     }
 
     /// <summary>

@@ -150,6 +150,29 @@ internal sealed class GpuDevice : IDisposable
             ? Accelerator.LoadKernel<ProgramArgs>(ColumnLaneKernel.Run<SimulatedFusedProductSum, TForms>, ResidentInputKernel.SimulatedSpecialization)
             : Accelerator.LoadKernel<ProgramArgs>(ColumnLaneKernel.Run<DeviceFusedProductSum, TForms>, ResidentInputKernel.Specialization);
 
+    private readonly Dictionary<bool, Action<AcceleratorStream, KernelConfig, ProgramArgs>> _imageBitsKernels = [];
+
+    /// <summary>
+    /// <see cref="ImageBitsKernel"/> for first layers of the challenge's form or, with <paramref name="general"/>,
+    /// any (compiled on first use).
+    /// </summary>
+    public Action<AcceleratorStream, KernelConfig, ProgramArgs> ImageBitsKernelFor(bool general)
+    {
+        lock (_imageBitsKernels)
+        {
+            if (_imageBitsKernels.TryGetValue(general, out var loaded)) return loaded;
+            var kernel = general ? LoadImageBits<GeneralLayers>() : LoadImageBits<ChallengeLayers>();
+            if (KernelUtil.GetKernel(kernel) is CudaKernel cuda)
+                CudaFunctionAttributes.AllowDynamicSharedMemory(cuda.FunctionPtr, (int)ResidentStageBytes);
+            return _imageBitsKernels[general] = kernel;
+        }
+    }
+
+    private Action<AcceleratorStream, KernelConfig, ProgramArgs> LoadImageBits<TForms>() where TForms : struct, IKernelLayerForms<TForms> =>
+        Accelerator.AcceleratorType == AcceleratorType.CPU
+            ? Accelerator.LoadKernel<ProgramArgs>(ImageBitsKernel.Run<SimulatedFusedProductSum, TForms>, ImageBitsKernel.Specialization)
+            : Accelerator.LoadKernel<ProgramArgs>(ImageBitsKernel.Run<DeviceFusedProductSum, TForms>, ImageBitsKernel.Specialization);
+
     private readonly Dictionary<(int Lanes, bool General), Action<AcceleratorStream, KernelConfig, ProgramArgs>> _splitKernels = [];
 
     /// <summary>

@@ -72,6 +72,7 @@ public sealed class GpuEngine : IInferenceEngine
         double seconds = 0, upload = 0, planWait = 0;
         int checkpoints = 0, collapses = 0, batches = 0, launches = 0, tailLayers = 0, uploadCollections = 0;
         bool planCompleteAtUpload = true;
+        var encodings = new SortedSet<string>(StringComparer.Ordinal);
         for (int start = 0; start < images.Count || (start == 0 && images.Count == 0); start += batch)
         {
             int count = Math.Min(batch, images.Count - start);
@@ -87,6 +88,7 @@ public sealed class GpuEngine : IInferenceEngine
             tailLayers += outcome.TailLayers;
             uploadCollections += outcome.UploadCollections;
             planCompleteAtUpload &= outcome.PlanCompleteAtUpload;
+            encodings.Add(EncodingName(outcome.Encoding));
             for (int k = 0; k < layers; k++)
             {
                 liveImages[k] += outcome.LiveImages[k];
@@ -147,6 +149,8 @@ public sealed class GpuEngine : IInferenceEngine
             // still being made beside it (rows=distinct at 65536 x 120: NOTES v18).
             ["uploadGen2Collections"] = uploadCollections.ToString(CultureInfo.InvariantCulture),
             ["planCompleteAtUpload"] = planCompleteAtUpload ? "yes" : "no",
+            // How the images reached the device (bits: the first layer read them as such).
+            ["images"] = string.Join(", ", encodings),
         };
         return new InferenceResult
         {
@@ -237,4 +241,12 @@ public sealed class GpuEngine : IInferenceEngine
 
     /// <summary>Releases the device and its memory; plans made by the engine are unusable after.</summary>
     public void Dispose() => _device.Dispose();
+
+    private static string EncodingName(ImageEncoding encoding) => encoding switch
+    {
+        ImageEncoding.Bits => "bits",
+        ImageEncoding.Bitmap => "bitmap",
+        ImageEncoding.SparseRows => "sparse rows",
+        _ => "empty",
+    };
 }

@@ -170,6 +170,14 @@ public sealed record GpuEngineOptions
     /// </summary>
     public bool TailProgram { get; init; }
 
+    /// <summary>
+    /// Whether a first layer of at most 65536 inputs reads binary images as bits
+    /// (<see cref="ImageBitsKernel"/>: 4 bytes per input for 32 images) rather than as expanded
+    /// float features (128); the same sums in the same order. Images with other values are
+    /// expanded either way.
+    /// </summary>
+    public bool ImageBits { get; init; } = true;
+
     /// <summary>Layers per chunk: one kernel launch runs at most one chunk; streamed weights move a chunk at a time.</summary>
     public int LayersPerChunk { get; init; } = 32;
 
@@ -196,7 +204,7 @@ public sealed record GpuEngineOptions
     public bool TimeEachLayer { get; init; }
 
     /// <summary>The settings <c>--engine gpu:key=value...</c> takes.</summary>
-    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, fused=on|off, dedupe=off|on|auto, rows=all|distinct, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, parts=0|1..64, lanes=on|off, split=auto|off|four|eight, tail=on|off, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
+    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, fused=on|off, dedupe=off|on|auto, rows=all|distinct, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, parts=0|1..64, lanes=on|off, split=auto|off|four|eight, tail=on|off, bits=on|off, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
 
     /// <summary>Options from an engine spec such as <c>gpu:weights=streamed:chunk=16</c>; defaults elsewhere.</summary>
     public static GpuEngineOptions FromSpec(EngineSpec spec)
@@ -215,6 +223,7 @@ public sealed record GpuEngineOptions
             ResidentColumns = spec.TakeInt("columns", 0) ?? defaults.ResidentColumns,
             InputParts = spec.TakeInt("parts", 0) ?? defaults.InputParts,
             TailProgram = spec.TakeSwitch("tail") ?? defaults.TailProgram,
+            ImageBits = spec.TakeSwitch("bits") ?? defaults.ImageBits,
             ColumnLanes = spec.TakeSwitch("lanes") ?? defaults.ColumnLanes,
             SplitColumns = spec.TakeEnum<SplitColumnLanes>("split") ?? defaults.SplitColumns,
             DeviceIndex = spec.TakeInt("device", 0) ?? defaults.DeviceIndex,
@@ -246,6 +255,7 @@ public sealed record GpuEngineOptions
         if (ColumnLanes != defaults.ColumnLanes) parts.Add("lanes=" + (ColumnLanes ? "on" : "off"));
         if (SplitColumns != defaults.SplitColumns) parts.Add("split=" + SplitColumns.ToString().ToLowerInvariant());
         if (TailProgram != defaults.TailProgram) parts.Add("tail=" + (TailProgram ? "on" : "off"));
+        if (ImageBits != defaults.ImageBits) parts.Add("bits=" + (ImageBits ? "on" : "off"));
         if (TimeEachLayer != defaults.TimeEachLayer) parts.Add("time-layers=" + (TimeEachLayer ? "on" : "off"));
         return string.Concat(parts.Select(p => ":" + p));
     }

@@ -187,6 +187,7 @@ internal sealed class GpuPlan : IEnginePlan
                 if (TailColumns > 0) _ = device.TailKernel(TailColumns, UsesGeneralKernels);
                 if (_layers.Any(l => l.ColumnLanes)) _ = device.ColumnLaneKernelFor(UsesGeneralKernels);
             }
+            if (FirstLayerReadsBits) _ = device.ImageBitsKernelFor(UsesGeneralKernels);
         }
         catch
         {
@@ -356,6 +357,9 @@ internal sealed class GpuPlan : IEnginePlan
     /// (bench/results/gpu-20261205-v18).
     /// </summary>
     public const double LatePaddingRatio = 1.5;
+
+    /// <summary>Whether the first layer reads binary images as bits (<see cref="ImageBitsKernel"/>; known once the first chunk is planned).</summary>
+    public bool FirstLayerReadsBits => LayerCount > 0 && _layers[0].ImageBits;
 
     /// <summary>Whether layer k has a column-lane layout (<see cref="ColumnLaneKernel"/>).</summary>
     public bool HasColumnLaneLayout(int k) => _layers[k].ColumnLanes;

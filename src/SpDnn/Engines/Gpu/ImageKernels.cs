@@ -7,9 +7,9 @@ namespace SpDnn.Engines.Gpu;
 internal struct BitmapArgs
 {
     public ArrayView<float> Features;
-    /// <summary>Image-major bits: word w of image i at i * Words + w; bit b stands for neuron 32 w + b.</summary>
+    /// <summary>Bits by tiles of 32 images (<see cref="ImageUpload"/>): tile t's word of neuron i at t * Neurons + i, bit b for image 32 t + b.</summary>
     public ArrayView<uint> Bits;
-    public int Images;
+    /// <summary>Words of 32 neurons per column: (Neurons + 31) / 32.</summary>
     public int Words;
     public int Neurons;
     /// <summary>Feature columns per neuron row (images rounded up to a whole tile): the spare ones get zeros.</summary>
@@ -35,19 +35,21 @@ internal static class ImageKernels
     public const int RowGroupSize = 128;
 
     /// <summary>
-    /// One thread per (word, column): writes the word's 32 neurons of its column, every feature
-    /// of the buffer once (so no clearing beforehand). Neighbouring threads take neighbouring
-    /// columns, so every write of a warp is one coalesced row segment.
+    /// One thread per (word of 32 neurons, column): writes those neurons of its column, every
+    /// feature of the buffer once (so no clearing beforehand). Neighbouring threads take
+    /// neighbouring columns, so every write of a warp is one coalesced row segment, and its
+    /// reads of the bits one or two words.
     /// </summary>
     public static void ExpandBitmap(Index1D e, BitmapArgs a)
     {
         int column = e % a.Columns;
         int word = e / a.Columns;
-        uint bits = column < a.Images ? a.Bits[(long)column * a.Words + word] : 0u;
+        var tile = a.Bits.SubView((long)(column / 32) * a.Neurons, a.Neurons);
+        int bit = column % 32;
         int first = word * 32;
         int count = Math.Min(32, a.Neurons - first);
         for (int b = 0; b < count; b++)
-            a.Features[(first + b) * a.Stride + column] = ((bits >> b) & 1u) != 0 ? a.Value : 0f;
+            a.Features[(first + b) * a.Stride + column] = ((tile[first + b] >> bit) & 1u) != 0 ? a.Value : 0f;
     }
 
     /// <summary>One group per image: writes the image's nonzeros into zeroed features.</summary>

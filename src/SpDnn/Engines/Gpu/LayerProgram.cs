@@ -70,6 +70,10 @@ internal struct ProgramArgs
     /// bring them back; from here on such positions are dropped for good.
     /// </summary>
     public int ZeroRowsKeptBefore;
+    /// <summary><see cref="ImageBitsKernel"/> only: the value every nonzero pixel has.</summary>
+    public float ImageValue;
+    /// <summary><see cref="ImageBitsKernel"/> only: nonzero where a tile's bits are copied to shared memory first (they fit).</summary>
+    public int ImageBitsStaged;
 }
 
 /// <summary>Where one layer's arrays start in its chunk (read from the chunk's table).</summary>

@@ -37,6 +37,8 @@ internal static class PtxCompiler
         ["split-8-general"] = Split<EightLaneSums, EightSlots, GeneralLayers>(),
         ["column-lanes"] = ColumnLanes<ChallengeLayers>(),
         ["column-lanes-general"] = ColumnLanes<GeneralLayers>(),
+        ["image-bits"] = ImageBits<ChallengeLayers>(),
+        ["image-bits-general"] = ImageBits<GeneralLayers>(),
         ["tail-4"] = Tail<ChallengeLayers>(),
         ["tail-4-general"] = Tail<GeneralLayers>(),
     };
@@ -46,6 +48,9 @@ internal static class PtxCompiler
 
     private static MethodInfo ColumnLanes<TForms>() where TForms : struct, IKernelLayerForms<TForms> =>
         typeof(ColumnLaneKernel).GetMethod(nameof(ColumnLaneKernel.Run))!.MakeGenericMethod(typeof(DeviceFusedProductSum), typeof(TForms));
+
+    private static MethodInfo ImageBits<TForms>() where TForms : struct, IKernelLayerForms<TForms> =>
+        typeof(ImageBitsKernel).GetMethod(nameof(ImageBitsKernel.Run))!.MakeGenericMethod(typeof(DeviceFusedProductSum), typeof(TForms));
 
     private static MethodInfo Split<TSplit, TRow, TForms>()
         where TSplit : struct, ISplitSums<TSplit, TRow>

@@ -22,7 +22,7 @@ public sealed class ImageUploadTests
         using var features = device.Accelerator.Allocate1D<float>((long)Stride * Neurons);
         features.View.CopyFromCPU(Enumerable.Repeat(-3.5f, Stride * Neurons).ToArray());
 
-        var encoding = ImageUpload.Upload(device, device.Accelerator.DefaultStream, images, features.View, Stride, Neurons);
+        var encoding = ImageUpload.Upload(device, device.Accelerator.DefaultStream, images, features.View, Stride, Neurons, keepBits: false, out _);
 
         Assert.Equal(expected, encoding);
         var actual = features.GetAsArray1D();
@@ -43,7 +43,7 @@ public sealed class ImageUploadTests
         using var device = GpuDevice.Open(GpuAcceleratorChoice.CpuSimulator);
         using var features = device.Accelerator.Allocate1D<float>(16L * 64);
 
-        Assert.Equal(ImageEncoding.Bitmap, ImageUpload.Upload(device, device.Accelerator.DefaultStream, images, features.View, 16, 64));
+        Assert.Equal(ImageEncoding.Bitmap, ImageUpload.Upload(device, device.Accelerator.DefaultStream, images, features.View, 16, 64, keepBits: false, out _));
         var actual = features.GetAsArray1D();
         for (int image = 0; image < 9; image++)
             foreach (int neuron in images.RowIndices(image)) Assert.Equal(0.625f, actual[neuron * 16 + image]);
@@ -57,12 +57,12 @@ public sealed class ImageUploadTests
         using var features = device.Accelerator.Allocate1D<float>(16L * 256);
         features.View.CopyFromCPU(Enumerable.Repeat(2f, 16 * 256).ToArray());
         var empty = new CsrMatrix(5, 256, new int[6], [], []);
-        Assert.Equal(ImageEncoding.Empty, ImageUpload.Upload(device, device.Accelerator.DefaultStream, empty, features.View, 16, 256));
+        Assert.Equal(ImageEncoding.Empty, ImageUpload.Upload(device, device.Accelerator.DefaultStream, empty, features.View, 16, 256, keepBits: true, out _));
         Assert.All(features.GetAsArray1D(), v => Assert.Equal(0f, v));
 
         // One pixel per image of 256: a bitmap (32 bytes an image) would outweigh its indices.
         var sparse = new CsrMatrix(2, 256, [0, 1, 2], [5, 200], [1f, 1f]);
-        Assert.Equal(ImageEncoding.SparseRows, ImageUpload.Upload(device, device.Accelerator.DefaultStream, sparse, features.View, 16, 256));
+        Assert.Equal(ImageEncoding.SparseRows, ImageUpload.Upload(device, device.Accelerator.DefaultStream, sparse, features.View, 16, 256, keepBits: false, out _));
         var actual = features.GetAsArray1D();
         Assert.Equal(1f, actual[5 * 16]);
         Assert.Equal(1f, actual[200 * 16 + 1]);
@@ -70,20 +70,54 @@ public sealed class ImageUploadTests
     }
 
     [Fact]
-    public void ABitmapIsBuiltOnlyWhileEveryValueHasTheSameBits()
+    public void BitsAreBuiltByTilesOf32ImagesOnlyWhileEveryValueHasTheSameBits()
     {
-        var ones = new CsrMatrix(2, 64, [0, 2, 3], [1, 40, 63], [1f, 1f, 1f]);
-        var bits = Enumerable.Repeat(uint.MaxValue, 4).ToArray(); // what a batch before left
-        Assert.True(ImageUpload.TryBuildBitmap(ones, 2, 1f, bits));
-        Assert.Equal([1u << 1, 1u << 8, 0u, 1u << 31], bits);
+        // Image 0 has neurons 1 and 40, image 1 neuron 3, image 33 (tile 1, bit 1) neuron 5.
+        var offsets = new int[35];
+        offsets[1] = 2;
+        for (int r = 2; r <= 33; r++) offsets[r] = 3;
+        offsets[34] = 4;
+        var ones = new CsrMatrix(34, 64, offsets, [1, 40, 3, 5], [1f, 1f, 1f, 1f]);
+        var bits = Enumerable.Repeat(uint.MaxValue, 2 * 64).ToArray(); // what a batch before left
+        Assert.True(ImageUpload.TryBuildBits(ones, 64, 1f, bits, tiles: 2));
+        var expected = new uint[2 * 64];
+        expected[1] = 1u;
+        expected[40] = 1u;
+        expected[3] = 1u << 1;
+        expected[64 + 5] = 1u << 1;
+        Assert.Equal(expected, bits);
         // 0 and -0 differ in their bits.
-        Assert.False(ImageUpload.TryBuildBitmap(new CsrMatrix(1, 64, [0, 2], [3, 4], [0f, -0f]), 2, 0f, new uint[2]));
+        Assert.False(ImageUpload.TryBuildBits(new CsrMatrix(1, 64, [0, 2], [3, 4], [0f, -0f]), 64, 0f, new uint[64], tiles: 1));
         // A difference in the last of many rows (several parallel ranges) is found.
         const int Rows = 3000;
         var values = Enumerable.Repeat(1f, Rows).ToArray();
         values[^1] = 1.0000001f;
         var late = new CsrMatrix(Rows, 32, [.. Enumerable.Range(0, Rows + 1)], new int[Rows], values);
-        Assert.False(ImageUpload.TryBuildBitmap(late, 1, 1f, new uint[Rows]));
+        Assert.False(ImageUpload.TryBuildBits(late, 32, 1f, new uint[(Rows + 31) / 32 * 32], tiles: (Rows + 31) / 32));
+    }
+
+    [Fact]
+    public void BinaryImagesKeptAsBitsLieInTheFeatureBufferByTiles()
+    {
+        const int Neurons = 70, Images = 37, Stride = 48;
+        var images = RandomImages(Images, Neurons, 0.75f, seed: 9);
+        using var device = GpuDevice.Open(GpuAcceleratorChoice.CpuSimulator);
+        using var features = device.Accelerator.Allocate1D<float>((long)Stride * Neurons);
+        features.View.CopyFromCPU(Enumerable.Repeat(-3.5f, Stride * Neurons).ToArray());
+
+        Assert.Equal(ImageEncoding.Bits, ImageUpload.Upload(device, device.Accelerator.DefaultStream, images, features.View, Stride, Neurons, keepBits: true, out float value));
+
+        Assert.Equal(0.75f, value);
+        var words = features.GetAsArray1D().Select(BitConverter.SingleToUInt32Bits).ToArray();
+        for (int image = 0; image < Stride; image++)
+        {
+            var set = image < Images ? images.RowIndices(image).ToArray() : [];
+            for (int neuron = 0; neuron < Neurons; neuron++)
+                Assert.Equal(set.Contains(neuron), ((words[image / 32 * Neurons + neuron] >> (image % 32)) & 1u) != 0);
+        }
+        // A sparse batch too (one pixel in 256, expanded as sparse rows): the first layer reads bits whatever the density.
+        var sparse = new CsrMatrix(2, 256, [0, 1, 2], [5, 200], [1f, 1f]);
+        Assert.Equal(ImageEncoding.Bits, ImageUpload.Upload(device, device.Accelerator.DefaultStream, sparse, features.View, 16, 256, keepBits: true, out _));
     }
 
     [Fact]
@@ -101,7 +135,7 @@ public sealed class ImageUploadTests
         var batches = new[] { (first, ImageEncoding.Bitmap), (mixed, ImageEncoding.SparseRows), (RandomImages(11, Neurons, 1f, seed: 5), ImageEncoding.Bitmap) };
         foreach (var (images, encoding) in batches)
         {
-            Assert.Equal(encoding, ImageUpload.Upload(device, device.Accelerator.DefaultStream, images, features.View, Stride, Neurons));
+            Assert.Equal(encoding, ImageUpload.Upload(device, device.Accelerator.DefaultStream, images, features.View, Stride, Neurons, keepBits: false, out _));
             var actual = features.GetAsArray1D();
             var dense = new float[Stride * Neurons];
             for (int image = 0; image < images.Rows; image++)
