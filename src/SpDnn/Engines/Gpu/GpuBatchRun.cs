@@ -88,20 +88,17 @@ internal sealed class GpuBatchRun : IDisposable
         _pairSecond = accelerator.Allocate1D<int>(length);
         _differs = accelerator.Allocate1D<int>(length);
         _hashes = accelerator.Allocate1D<ulong>(length);
-        _pinnedInts = accelerator.AllocatePageLocked1D<int>(Math.Max(2, length));
+        _pinnedInts = accelerator.AllocatePageLocked1D<int>(3L * length + 2); // a collapse's lists (see Collapse)
         _pinnedHashes = accelerator.AllocatePageLocked1D<ulong>(length);
         _hostMultiplicity = new int[rows];
         _representative = new int[rows];
         _collapseLive = new int[rows];
         _collapseSlots = new int[rows];
-        _collapseMembers = new int[rows];
-        _collapseRepresentatives = new int[rows];
-        _collapseDiffers = new int[rows];
         _collapseRemoved = new bool[rows];
     }
 
     // Host scratch of collapse attempts (see Collapse).
-    private readonly int[] _collapseLive, _collapseSlots, _collapseMembers, _collapseRepresentatives, _collapseDiffers;
+    private readonly int[] _collapseLive, _collapseSlots;
     private readonly bool[] _collapseRemoved;
     private readonly Dictionary<ulong, int> _firstOfHash = [];
     private readonly List<(int Member, int Representative)> _candidates = [];
@@ -194,10 +191,12 @@ internal sealed class GpuBatchRun : IDisposable
                 if (k < nextCheck && k < layers) continue;
                 checkpoints++;
                 int rows = ReadCheckpoint(k);
-                bool changed = rows != bound;
                 // Rows converge once they stop dying: while a layer kills an eighth of them or
-                // more, a collapse attempt (which reads every row) is unlikely to pay.
+                // more, a collapse attempt (which reads every row) is unlikely to pay, and the
+                // next checkpoint comes after one layer (grids shrink). A few rows dying change
+                // nothing the host acts on: checkpoints then grow apart as when none die.
                 bool settling = 8L * rows >= 7L * bound;
+                bool changed = !settling;
                 bound = rows;
                 bool collapsing = _options.CollapseIdenticalRows && bound >= 2;
                 if (collapsing && settling && k >= nextCollapse)
@@ -208,13 +207,15 @@ internal sealed class GpuBatchRun : IDisposable
                     bool paid = 4 * merged >= bound;
                     bound -= merged;
                     distinct[k - 1] = bound;
-                    changed |= merged > 0;
+                    changed |= paid;
                     collapseGap = paid ? 1 : Math.Min(2 * collapseGap, MaxCollapseGap);
                     nextCollapse = k + collapseGap;
                 }
-                // Few checkpoints once nothing changes: one launch then runs many layers.
-                checkInterval = changed ? 1 : Math.Min(2 * checkInterval, collapsing ? MaxCollapseGap : MaxCheckInterval);
+                // Few checkpoints once nothing changes: one launch then runs many layers; a due
+                // collapse attempt makes a checkpoint of its own.
+                checkInterval = changed ? 1 : Math.Min(2 * checkInterval, MaxCheckInterval);
                 nextCheck = k + checkInterval;
+                if (_options.CollapseIdenticalRows && bound >= 2) nextCheck = Math.Min(nextCheck, Math.Max(k + 1, nextCollapse));
             }
         }
         _stream.Synchronize();
@@ -430,6 +431,9 @@ internal sealed class GpuBatchRun : IDisposable
     /// Merges bit-identical live columns once <paramref name="done"/> layers have run: columns are grouped by
     /// a hash, every candidate is compared bit for bit with its group's first column on the
     /// device, and confirmed duplicates leave the live list. Returns the positions removed.
+    /// Two waits on the device: the hashes with the live list and slots, then the comparisons;
+    /// the kept lists go back from page-locked memory without one (each wait costs ~10 us, and the
+    /// challenge networks collapse 10-14 times).
     /// </summary>
     private int Collapse(int done, int rows)
     {
@@ -440,9 +444,14 @@ internal sealed class GpuBatchRun : IDisposable
         // follow land inside the timed run.
         var live = _collapseLive.AsSpan(0, rows);
         var slots = _collapseSlots.AsSpan(0, rows);
-        Read(_live[current], rows, live);
-        Read(_slot[current], rows, slots);
-        var hashes = HashColumns(current, rows, rows);
+        var pinned = _pinnedInts.ArrayView;
+        LaunchHash(current, rows, rows);
+        _live[current].View.SubView(0, rows).CopyTo(_stream, pinned.SubView(0, rows));
+        _slot[current].View.SubView(0, rows).CopyTo(_stream, pinned.SubView(rows, rows));
+        _stream.Synchronize();
+        _pinnedInts.Span[..rows].CopyTo(live);
+        _pinnedInts.Span.Slice(rows, rows).CopyTo(slots);
+        var hashes = _pinnedHashes.Span[..rows];
         var firstOfHash = _firstOfHash;
         var candidates = _candidates;
         firstOfHash.Clear();
@@ -455,15 +464,15 @@ internal sealed class GpuBatchRun : IDisposable
         if (candidates.Count == 0) return 0;
 
         int pairs = candidates.Count;
-        var memberColumns = _collapseMembers.AsSpan(0, pairs);
-        var repColumns = _collapseRepresentatives.AsSpan(0, pairs);
+        var memberColumns = _pinnedInts.Span[..pairs];
+        var repColumns = _pinnedInts.Span.Slice(pairs, pairs);
         for (int c = 0; c < pairs; c++)
         {
             memberColumns[c] = live[candidates[c].Member];
             repColumns[c] = live[candidates[c].Representative];
         }
-        _pairFirst.View.SubView(0, pairs).CopyFromCPU(_stream, memberColumns);
-        _pairSecond.View.SubView(0, pairs).CopyFromCPU(_stream, repColumns);
+        _pairFirst.View.SubView(0, pairs).CopyFrom(_stream, pinned.SubView(0, pairs));
+        _pairSecond.View.SubView(0, pairs).CopyFrom(_stream, pinned.SubView(pairs, pairs));
         _differs.View.SubView(0, pairs).MemSetToZero(_stream);
         _device.Compare(_stream, new KernelConfig(pairs, StateKernels.GroupSize), Columns(current) with
         {
@@ -471,8 +480,9 @@ internal sealed class GpuBatchRun : IDisposable
             Second = _pairSecond.View,
             Differs = _differs.View,
         });
-        var differs = _collapseDiffers.AsSpan(0, pairs);
-        Read(_differs, pairs, differs);
+        _differs.View.SubView(0, pairs).CopyTo(_stream, pinned.SubView(2 * pairs, pairs));
+        _stream.Synchronize();
+        var differs = _pinnedInts.Span.Slice(2 * pairs, pairs);
         var removed = _collapseRemoved.AsSpan(0, rows);
         removed.Clear();
         int removedCount = 0;
@@ -487,10 +497,11 @@ internal sealed class GpuBatchRun : IDisposable
         }
         if (removedCount == 0) return 0;
         int kept = rows - removedCount;
-        // The member and representative columns are free again: they take the kept lists.
-        var keptLive = _collapseMembers.AsSpan(0, kept);
-        var keptSlots = _collapseRepresentatives.AsSpan(0, kept);
-        var keptMultiplicity = _collapseDiffers.AsSpan(0, kept);
+        // Staged in page-locked memory, copied in stream order: the next layers read them, and
+        // the host writes there again only after a later checkpoint has waited for those copies.
+        var keptLive = _pinnedInts.Span[..kept];
+        var keptSlots = _pinnedInts.Span.Slice(kept, kept);
+        var keptMultiplicity = _pinnedInts.Span.Slice(2 * kept, kept);
         for (int r = 0, q = 0; r < rows; r++)
         {
             if (removed[r]) continue;
@@ -498,11 +509,11 @@ internal sealed class GpuBatchRun : IDisposable
             keptSlots[q] = slots[r];
             keptMultiplicity[q++] = _hostMultiplicity[slots[r]];
         }
-        _live[current].View.SubView(0, kept).CopyFromCPU(_stream, keptLive);
-        _slot[current].View.SubView(0, kept).CopyFromCPU(_stream, keptSlots);
-        _multiplicity[current].View.SubView(0, kept).CopyFromCPU(_stream, keptMultiplicity);
-        _stream.Synchronize(); // the spans are reused by the next attempt
-        _liveRows.View.SubView(done, 1).CopyFromCPU([kept]);
+        _pinnedInts.Span[3 * kept] = kept;
+        _live[current].View.SubView(0, kept).CopyFrom(_stream, pinned.SubView(0, kept));
+        _slot[current].View.SubView(0, kept).CopyFrom(_stream, pinned.SubView(kept, kept));
+        _multiplicity[current].View.SubView(0, kept).CopyFrom(_stream, pinned.SubView(2 * kept, kept));
+        _liveRows.View.SubView(done, 1).CopyFrom(_stream, pinned.SubView(3 * kept, 1));
         _collapses++;
         return removedCount;
     }
@@ -514,14 +525,16 @@ internal sealed class GpuBatchRun : IDisposable
     /// </summary>
     private bool ProbeFindsDuplicates(int current, int rows)
     {
+        LaunchHash(current, rows, ProbeColumns);
+        _stream.Synchronize();
         var seen = new HashSet<ulong>();
         int repeats = 0;
-        foreach (ulong h in HashColumns(current, rows, ProbeColumns)) if (!seen.Add(h)) repeats++;
+        foreach (ulong h in _pinnedHashes.Span[..ProbeColumns]) if (!seen.Add(h)) repeats++;
         return 4 * repeats >= ProbeColumns;
     }
 
-    /// <summary>Hashes of <paramref name="count"/> evenly spaced live columns of <paramref name="rows"/> (all when equal), read back.</summary>
-    private ReadOnlySpan<ulong> HashColumns(int current, int rows, int count)
+    /// <summary>Hashes <paramref name="count"/> evenly spaced live columns of <paramref name="rows"/> (all when equal) into the page-locked hashes, once the stream gets there.</summary>
+    private void LaunchHash(int current, int rows, int count)
     {
         _device.Hash(_stream, new KernelConfig(count, StateKernels.GroupSize), Columns(current) with
         {
@@ -530,8 +543,6 @@ internal sealed class GpuBatchRun : IDisposable
             Positions = rows,
         });
         _hashes.View.SubView(0, count).CopyTo(_stream, _pinnedHashes.ArrayView.SubView(0, count));
-        _stream.Synchronize();
-        return _pinnedHashes.Span[..count];
     }
 
     private ColumnArgs Columns(int current) => new()
@@ -581,13 +592,6 @@ internal sealed class GpuBatchRun : IDisposable
         _stream.Synchronize();
         if (_pinnedInts.Span[1] != 0) throw new GridBarrierTimeoutException(_device.MaxResidentGroups, _options.BarrierTimeout);
         return _pinnedInts.Span[0];
-    }
-
-    private void Read(MemoryBuffer1D<int, Stride1D.Dense> buffer, int count, Span<int> target)
-    {
-        buffer.View.SubView(0, count).CopyTo(_stream, _pinnedInts.ArrayView.SubView(0, count));
-        _stream.Synchronize();
-        _pinnedInts.Span[..count].CopyTo(target);
     }
 
     public void Dispose()
