@@ -133,6 +133,7 @@ internal sealed class GpuBatchRun : IDisposable
         var layerSeconds = new double[layers];
         int bound = _rows; // live positions at the last checkpoint (an upper bound later on)
         int nextCheck = 1, checkInterval = 1, nextCollapse = 1, collapseGap = 1, checkpoints = 0, launches = 0, tailLayers = 0;
+        bool collapseAllowed = _options.CollapseIdenticalRows, collapseDecided = false;
         var total = Stopwatch.StartNew();
         // Per-layer device time from events around each launch (one layer per launch then).
         var markers = _options.TimeEachLayer ? new (ProfilingMarker Start, ProfilingMarker End)?[layers] : null;
@@ -198,7 +199,14 @@ internal sealed class GpuBatchRun : IDisposable
                 bool settling = 8L * rows >= 7L * bound;
                 bool changed = !settling;
                 bound = rows;
-                bool collapsing = _options.CollapseIdenticalRows && bound >= 2;
+                // Merging rows pays only where carrying them costs memory traffic: decided once, when
+                // rows first settle (see GpuEngineOptions.CollapseMinimumMegabytes).
+                if (collapseAllowed && settling && bound >= 2 && k >= nextCollapse && !collapseDecided)
+                {
+                    collapseDecided = true;
+                    collapseAllowed = (long)bound * _plan.MaxWidth * sizeof(float) >= (long)_options.CollapseMinimumMegabytes << 20;
+                }
+                bool collapsing = collapseAllowed && bound >= 2;
                 if (collapsing && settling && k >= nextCollapse)
                 {
                     int merged = Collapse(k, bound);
@@ -215,7 +223,7 @@ internal sealed class GpuBatchRun : IDisposable
                 // collapse attempt makes a checkpoint of its own.
                 checkInterval = changed ? 1 : Math.Min(2 * checkInterval, MaxCheckInterval);
                 nextCheck = k + checkInterval;
-                if (_options.CollapseIdenticalRows && bound >= 2) nextCheck = Math.Min(nextCheck, Math.Max(k + 1, nextCollapse));
+                if (collapseAllowed && bound >= 2) nextCheck = Math.Min(nextCheck, Math.Max(k + 1, nextCollapse));
             }
         }
         _stream.Synchronize();

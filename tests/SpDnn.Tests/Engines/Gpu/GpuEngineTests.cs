@@ -9,7 +9,9 @@ namespace SpDnn.Tests.Engines.Gpu;
 /// <summary>The common engine contract, with the real kernels run on ILGPU's CPU simulator; the layer program's tiled kernel for every layer (ResidentInputEngineTests covers the other full-width kernel).</summary>
 public sealed class GpuEngineTests : EngineConformanceTests
 {
-    protected override IInferenceEngine CreateEngine() => new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Kernel = FullWidthKernel.Tiled });
+    // Collapses wherever rows settle (the default's size rule would leave these small networks alone).
+    protected override IInferenceEngine CreateEngine() =>
+        new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Kernel = FullWidthKernel.Tiled, CollapseMinimumMegabytes = 0 });
 
     // The simulator is far slower than the real device: fewer seeds than the fast engines.
     protected override int RandomSeeds => 4;
@@ -17,7 +19,7 @@ public sealed class GpuEngineTests : EngineConformanceTests
     protected override int RandomImages => 32;
 
     private static GpuEngine Simulator(long budget = 0, WeightResidency weights = WeightResidency.Auto) =>
-        new(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Kernel = FullWidthKernel.Tiled, DeviceMemoryBudget = budget, Weights = weights });
+        new(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Kernel = FullWidthKernel.Tiled, DeviceMemoryBudget = budget, Weights = weights, CollapseMinimumMegabytes = 0 });
 
     private static readonly InferenceOptions Keep = new() { KeepFinalFeatures = true };
 
@@ -39,6 +41,14 @@ public sealed class GpuEngineTests : EngineConformanceTests
         Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), actual.LayerStatistics.Select(s => s.LiveImages));
         Assert.NotEqual("0", actual.Details["collapses"]);
         Assert.Contains(actual.LayerStatistics, s => s.DistinctRows >= 0 && s.DistinctRows <= s.LiveImages / 3);
+
+        // By default rows this small (36 of 96 floats) are never merged: the same answer, no attempt.
+        using var byDefault = new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Kernel = FullWidthKernel.Tiled });
+        var unmerged = byDefault.Infer(network, images, Keep);
+        Assert.Equal(expected.Categories, unmerged.Categories);
+        Assert.True(expected.FinalFeatures!.ContentEquals(unmerged.FinalFeatures!));
+        Assert.Equal("0", unmerged.Details["collapses"]);
+        Assert.All(unmerged.LayerStatistics, s => Assert.Equal(-1, s.DistinctRows));
     }
 
     [Theory]
