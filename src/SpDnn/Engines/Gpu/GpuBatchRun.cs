@@ -133,7 +133,7 @@ internal sealed class GpuBatchRun : IDisposable
         var layerSeconds = new double[layers];
         int bound = _rows; // live positions at the last checkpoint (an upper bound later on)
         int nextCheck = 1, checkInterval = 1, nextCollapse = 1, collapseGap = 1, checkpoints = 0, launches = 0, tailLayers = 0;
-        bool collapseAllowed = _options.CollapseIdenticalRows, collapseDecided = false;
+        bool collapseAllowed = _options.CollapseIdenticalRows, collapseDecided = !_options.CollapseWherePays;
         var total = Stopwatch.StartNew();
         // Per-layer device time from events around each launch (one layer per launch then).
         var markers = _options.TimeEachLayer ? new (ProfilingMarker Start, ProfilingMarker End)?[layers] : null;
@@ -199,17 +199,17 @@ internal sealed class GpuBatchRun : IDisposable
                 bool settling = 8L * rows >= 7L * bound;
                 bool changed = !settling;
                 bound = rows;
-                // Merging rows pays only where carrying them costs memory traffic: decided once, when
-                // rows first settle (see GpuEngineOptions.CollapseMinimumMegabytes).
-                if (collapseAllowed && settling && bound >= 2 && k >= nextCollapse && !collapseDecided)
-                {
-                    collapseDecided = true;
-                    collapseAllowed = (long)bound * _plan.MaxWidth * sizeof(float) >= (long)_options.CollapseMinimumMegabytes << 20;
-                }
                 bool collapsing = collapseAllowed && bound >= 2;
                 if (collapsing && settling && k >= nextCollapse)
                 {
+                    int before = bound;
                     int merged = Collapse(k, bound);
+                    // At the first merge (rows begin to converge) decide whether merging goes on.
+                    if (merged > 0 && !collapseDecided)
+                    {
+                        collapseDecided = true;
+                        collapseAllowed = CollapsesPay(before, layers - k);
+                    }
                     // Try again next layer only after a collapse that paid (a quarter of the rows
                     // or more); otherwise back off, since an attempt reads every live row.
                     bool paid = 4 * merged >= bound;
@@ -252,6 +252,24 @@ internal sealed class GpuBatchRun : IDisposable
         return new GpuBatchOutcome([.. survivingRows], survivingFeatures?.ToArray(), liveImages, distinct, layerSeconds,
             total.Elapsed.TotalSeconds, upload.Elapsed.TotalSeconds, checkpoints, _collapses, launches, tailLayers, planWait, collections, planComplete, Encoding);
     }
+
+    /// <summary>
+    /// Whether merging <paramref name="rows"/> converging rows down to a few pays over the
+    /// <paramref name="remaining"/> layers: each layer then saves a fixed part (the live rows'
+    /// tiles: ~5 us) and the reading of their features, against the merges' own cost (about ten
+    /// attempts with their waits on the device, and the launches they split: ~1.4 ms). Fitted to
+    /// the H100 (bench/results/gpu-20261205-v19, call 3: collapses on and off on the 10 networks of
+    /// N = 1024 to 16384 and 65536 x 120): a layer saves ~7 us at 1024 (1900 rows of 4 KB), 10 at
+    /// 4096, 24 at 16384 and 90 at 65536, so 1024 x 120 and 4096 x 120 do better without merging
+    /// (3.13 against 3.76 ms, 4.66 against 4.77) and every other network with it.
+    /// </summary>
+    private bool CollapsesPay(int rows, int remaining)
+    {
+        double featureSeconds = (double)rows * _plan.MaxWidth * sizeof(float) / CollapseFeatureBytesPerSecond;
+        return remaining * (CollapseLayerSeconds + featureSeconds) >= CollapseOverheadSeconds;
+    }
+
+    private const double CollapseLayerSeconds = 5e-6, CollapseFeatureBytesPerSecond = 5.5e12, CollapseOverheadSeconds = 1.4e-3;
 
     private static void ReadLayerTimes((ProfilingMarker Start, ProfilingMarker End)?[] markers, double[] layerSeconds)
     {

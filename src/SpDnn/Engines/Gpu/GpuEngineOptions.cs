@@ -103,15 +103,14 @@ public sealed record GpuEngineOptions
     public bool CollapseIdenticalRows { get; init; } = true;
 
     /// <summary>
-    /// Collapse attempts happen only where, when the live rows first settle, their features
-    /// (rows x widest layer x 4 bytes) take at least this many MiB (0: wherever rows settle).
-    /// Merging saves a layer memory traffic, and a layer's fixed cost (launch share, grid barrier,
-    /// chains of L2 reads: ~15 us) already covers reading tens of MB; each attempt costs waits on
-    /// the device and splits launches. Measured on the H100 (bench/results/gpu-20261205-v19):
-    /// 1024 x 120 3.0 ms without collapses against 4.1 with (~1900 rows of 1024: 8 MB), while
-    /// 65536 x 120 needs them (35.4 against 25.6 ms; ~2800 rows of 65536: 750 MB).
+    /// With <see cref="CollapseIdenticalRows"/>: whether, at the first merge (rows begin to
+    /// converge), merging goes on only where it is estimated to pay over the remaining layers
+    /// (a layer saves ~5 us plus reading the merged rows' features, against ~1.4 ms for the
+    /// merges: fitted on the H100, see bench/results/gpu-20261205-v19); off: wherever rows
+    /// settle. Exact either way. Measured: 1024 x 120 3.13 ms without merging against 3.76 with,
+    /// 1024 x 1920 35.0 against 21.7 ms, 65536 x 120 35.3 against 26.2 ms.
     /// </summary>
-    public int CollapseMinimumMegabytes { get; init; } = 64;
+    public bool CollapseWherePays { get; init; } = true;
 
     /// <summary>
     /// Device memory the engine may use, in bytes; 0 means 90% of the device's free memory.
@@ -215,7 +214,7 @@ public sealed record GpuEngineOptions
     public bool TimeEachLayer { get; init; }
 
     /// <summary>The settings <c>--engine gpu:key=value...</c> takes.</summary>
-    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, collapse-mb=MIB, fused=on|off, dedupe=off|on|auto, rows=all|distinct, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, parts=0|1..64, lanes=on|off, split=auto|off|four|eight, tail=on|off, bits=on|off, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
+    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, collapse-rule=on|off, fused=on|off, dedupe=off|on|auto, rows=all|distinct, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, parts=0|1..64, lanes=on|off, split=auto|off|four|eight, tail=on|off, bits=on|off, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
 
     /// <summary>Options from an engine spec such as <c>gpu:weights=streamed:chunk=16</c>; defaults elsewhere.</summary>
     public static GpuEngineOptions FromSpec(EngineSpec spec)
@@ -227,7 +226,7 @@ public sealed record GpuEngineOptions
             LayersPerChunk = spec.TakeInt("chunk", 1) ?? defaults.LayersPerChunk,
             BarrierTimeout = spec.TakeInt("barrier-timeout", 1) is { } seconds ? TimeSpan.FromSeconds(seconds) : defaults.BarrierTimeout,
             CollapseIdenticalRows = spec.TakeSwitch("collapse") ?? defaults.CollapseIdenticalRows,
-            CollapseMinimumMegabytes = spec.TakeInt("collapse-mb", 0) ?? defaults.CollapseMinimumMegabytes,
+            CollapseWherePays = spec.TakeSwitch("collapse-rule") ?? defaults.CollapseWherePays,
             FusedProducts = spec.TakeSwitch("fused") ?? defaults.FusedProducts,
             MergeDuplicateOutputs = spec.TakeEnum<DuplicateOutputMerge>("dedupe") ?? defaults.MergeDuplicateOutputs,
             Rows = spec.TakeEnum<FeatureRows>("rows") ?? defaults.Rows,
@@ -257,7 +256,7 @@ public sealed record GpuEngineOptions
         if (Weights != defaults.Weights) parts.Add("weights=" + Weights.ToString().ToLowerInvariant());
         if (LayersPerChunk != defaults.LayersPerChunk) parts.Add("chunk=" + LayersPerChunk.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (CollapseIdenticalRows != defaults.CollapseIdenticalRows) parts.Add("collapse=" + (CollapseIdenticalRows ? "on" : "off"));
-        if (CollapseMinimumMegabytes != defaults.CollapseMinimumMegabytes) parts.Add("collapse-mb=" + CollapseMinimumMegabytes.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        if (CollapseWherePays != defaults.CollapseWherePays) parts.Add("collapse-rule=" + (CollapseWherePays ? "on" : "off"));
         if (FusedProducts != defaults.FusedProducts) parts.Add("fused=" + (FusedProducts ? "on" : "off"));
         if (MergeDuplicateOutputs != defaults.MergeDuplicateOutputs) parts.Add("dedupe=" + MergeDuplicateOutputs.ToString().ToLowerInvariant());
         if (Rows != defaults.Rows) parts.Add("rows=" + Rows.ToString().ToLowerInvariant());

@@ -22,7 +22,7 @@ public sealed class GpuGeneralFormTests
         Kernel = kernel,
         ResidentColumns = kernel == FullWidthKernel.Resident && !columnLanes ? 4 : 0,
         ColumnLanes = columnLanes,
-        CollapseMinimumMegabytes = 0, // merge rows wherever they settle, small as these are
+        CollapseWherePays = false, // merge rows wherever they settle, small as these are
     };
 
     [Theory]

@@ -14,7 +14,7 @@ namespace SpDnn.Tests.Engines.Gpu;
 public sealed class ResidentInputEngineTests : EngineConformanceTests
 {
     protected override IInferenceEngine CreateEngine() =>
-        new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Kernel = FullWidthKernel.Resident, ResidentColumns = 4, CollapseMinimumMegabytes = 0 });
+        new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Kernel = FullWidthKernel.Resident, ResidentColumns = 4, CollapseWherePays = false });
 
     protected override int RandomSeeds => 3;
 
