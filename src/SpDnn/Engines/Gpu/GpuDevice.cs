@@ -114,16 +114,23 @@ internal sealed class GpuDevice : IDisposable
     /// <see cref="ResidentInputKernel"/> for tiles of <paramref name="columns"/> live columns, for
     /// layers of the challenge's form or, with <paramref name="general"/>, any (compiled on first use).
     /// </summary>
-    public Action<AcceleratorStream, KernelConfig, ProgramArgs> ResidentKernel(int columns, bool general = false)
+    public Action<AcceleratorStream, KernelConfig, ProgramArgs> ResidentKernel(int columns, bool general = false) =>
+        StagingKernel(_residentKernels, (columns, general), () => general ? ResidentKernelFor<GeneralLayers>(columns) : ResidentKernelFor<ChallengeLayers>(columns));
+
+    /// <summary>
+    /// The kernel under <paramref name="key"/> in <paramref name="cache"/>, loaded on first use,
+    /// allowed the dynamic shared memory of <see cref="ResidentStageBytes"/> (the staging kernels').
+    /// </summary>
+    private Action<AcceleratorStream, KernelConfig, ProgramArgs> StagingKernel<TKey>(Dictionary<TKey, Action<AcceleratorStream, KernelConfig, ProgramArgs>> cache,
+        TKey key, Func<Action<AcceleratorStream, KernelConfig, ProgramArgs>> load) where TKey : notnull
     {
-        lock (_residentKernels)
+        lock (cache)
         {
-            if (_residentKernels.TryGetValue((columns, general), out var loaded)) return loaded;
-            var kernel = general ? ResidentKernelFor<GeneralLayers>(columns) : ResidentKernelFor<ChallengeLayers>(columns);
+            if (cache.TryGetValue(key, out var loaded)) return loaded;
+            var kernel = load();
             if (KernelUtil.GetKernel(kernel) is CudaKernel cuda)
                 CudaFunctionAttributes.AllowDynamicSharedMemory(cuda.FunctionPtr, (int)ResidentStageBytes);
-            _residentKernels[(columns, general)] = kernel;
-            return kernel;
+            return cache[key] = kernel;
         }
     }
 
@@ -133,17 +140,8 @@ internal sealed class GpuDevice : IDisposable
     /// <see cref="ColumnLaneKernel"/> for layers of the challenge's form or, with <paramref name="general"/>,
     /// any (compiled on first use).
     /// </summary>
-    public Action<AcceleratorStream, KernelConfig, ProgramArgs> ColumnLaneKernelFor(bool general)
-    {
-        lock (_columnLaneKernels)
-        {
-            if (_columnLaneKernels.TryGetValue(general, out var loaded)) return loaded;
-            var kernel = general ? LoadColumnLanes<GeneralLayers>() : LoadColumnLanes<ChallengeLayers>();
-            if (KernelUtil.GetKernel(kernel) is CudaKernel cuda)
-                CudaFunctionAttributes.AllowDynamicSharedMemory(cuda.FunctionPtr, (int)ResidentStageBytes);
-            return _columnLaneKernels[general] = kernel;
-        }
-    }
+    public Action<AcceleratorStream, KernelConfig, ProgramArgs> ColumnLaneKernelFor(bool general) =>
+        StagingKernel(_columnLaneKernels, general, () => general ? LoadColumnLanes<GeneralLayers>() : LoadColumnLanes<ChallengeLayers>());
 
     private Action<AcceleratorStream, KernelConfig, ProgramArgs> LoadColumnLanes<TForms>() where TForms : struct, IKernelLayerForms<TForms> =>
         Accelerator.AcceleratorType == AcceleratorType.CPU
@@ -156,17 +154,8 @@ internal sealed class GpuDevice : IDisposable
     /// <see cref="ImageBitsKernel"/> for first layers of the challenge's form or, with <paramref name="general"/>,
     /// any (compiled on first use).
     /// </summary>
-    public Action<AcceleratorStream, KernelConfig, ProgramArgs> ImageBitsKernelFor(bool general)
-    {
-        lock (_imageBitsKernels)
-        {
-            if (_imageBitsKernels.TryGetValue(general, out var loaded)) return loaded;
-            var kernel = general ? LoadImageBits<GeneralLayers>() : LoadImageBits<ChallengeLayers>();
-            if (KernelUtil.GetKernel(kernel) is CudaKernel cuda)
-                CudaFunctionAttributes.AllowDynamicSharedMemory(cuda.FunctionPtr, (int)ResidentStageBytes);
-            return _imageBitsKernels[general] = kernel;
-        }
-    }
+    public Action<AcceleratorStream, KernelConfig, ProgramArgs> ImageBitsKernelFor(bool general) =>
+        StagingKernel(_imageBitsKernels, general, () => general ? LoadImageBits<GeneralLayers>() : LoadImageBits<ChallengeLayers>());
 
     private Action<AcceleratorStream, KernelConfig, ProgramArgs> LoadImageBits<TForms>() where TForms : struct, IKernelLayerForms<TForms> =>
         Accelerator.AcceleratorType == AcceleratorType.CPU
@@ -179,24 +168,15 @@ internal sealed class GpuDevice : IDisposable
     /// <see cref="SplitColumnKernel"/> with <paramref name="lanes"/> (4 or 8) lanes an output, for
     /// layers of the challenge's form or, with <paramref name="general"/>, any (compiled on first use).
     /// </summary>
-    public Action<AcceleratorStream, KernelConfig, ProgramArgs> SplitColumnKernel(int lanes, bool general)
-    {
-        lock (_splitKernels)
+    public Action<AcceleratorStream, KernelConfig, ProgramArgs> SplitColumnKernel(int lanes, bool general) =>
+        StagingKernel(_splitKernels, (lanes, general), () => (lanes, general) switch
         {
-            if (_splitKernels.TryGetValue((lanes, general), out var loaded)) return loaded;
-            var kernel = (lanes, general) switch
-            {
-                (4, false) => LoadSplit<FourLaneSums, FourSlots, ChallengeLayers>(),
-                (4, true) => LoadSplit<FourLaneSums, FourSlots, GeneralLayers>(),
-                (8, false) => LoadSplit<EightLaneSums, EightSlots, ChallengeLayers>(),
-                (8, true) => LoadSplit<EightLaneSums, EightSlots, GeneralLayers>(),
-                _ => throw new ArgumentOutOfRangeException(nameof(lanes), lanes, "The split-column kernel takes 4 or 8 lanes an output."),
-            };
-            if (KernelUtil.GetKernel(kernel) is CudaKernel cuda)
-                CudaFunctionAttributes.AllowDynamicSharedMemory(cuda.FunctionPtr, (int)ResidentStageBytes);
-            return _splitKernels[(lanes, general)] = kernel;
-        }
-    }
+            (4, false) => LoadSplit<FourLaneSums, FourSlots, ChallengeLayers>(),
+            (4, true) => LoadSplit<FourLaneSums, FourSlots, GeneralLayers>(),
+            (8, false) => LoadSplit<EightLaneSums, EightSlots, ChallengeLayers>(),
+            (8, true) => LoadSplit<EightLaneSums, EightSlots, GeneralLayers>(),
+            _ => throw new ArgumentOutOfRangeException(nameof(lanes), lanes, "The split-column kernel takes 4 or 8 lanes an output."),
+        });
 
     private Action<AcceleratorStream, KernelConfig, ProgramArgs> LoadSplit<TSplit, TRow, TForms>()
         where TSplit : struct, ISplitSums<TSplit, TRow>
@@ -212,18 +192,8 @@ internal sealed class GpuDevice : IDisposable
     /// <see cref="TailProgram"/> for tiles of <paramref name="columns"/> (2, 3 or 4) live columns, for
     /// layers of the challenge's form or, with <paramref name="general"/>, any (compiled on first use).
     /// </summary>
-    public Action<AcceleratorStream, KernelConfig, ProgramArgs> TailKernel(int columns, bool general = false)
-    {
-        lock (_tailKernels)
-        {
-            if (_tailKernels.TryGetValue((columns, general), out var loaded)) return loaded;
-            var kernel = general ? TailKernelFor<GeneralLayers>(columns) : TailKernelFor<ChallengeLayers>(columns);
-            if (KernelUtil.GetKernel(kernel) is CudaKernel cuda)
-                CudaFunctionAttributes.AllowDynamicSharedMemory(cuda.FunctionPtr, (int)ResidentStageBytes);
-            _tailKernels[(columns, general)] = kernel;
-            return kernel;
-        }
-    }
+    public Action<AcceleratorStream, KernelConfig, ProgramArgs> TailKernel(int columns, bool general = false) =>
+        StagingKernel(_tailKernels, (columns, general), () => general ? TailKernelFor<GeneralLayers>(columns) : TailKernelFor<ChallengeLayers>(columns));
 
     private Action<AcceleratorStream, KernelConfig, ProgramArgs> TailKernelFor<TForms>(int columns) where TForms : struct, IKernelLayerForms<TForms>
     {
