@@ -195,6 +195,18 @@ public sealed class GpuPlanCacheTests
     }
 
     [Fact]
+    public void ReadingTheImagesAsBitsOrNotIsPartOfTheKey()
+    {
+        // A plan made with bits=on has the first layer's bit layout and flag: bits=off must not read it.
+        var network = Network();
+        var parallel = new ParallelOptions();
+        var on = PlanCacheKey.For(network, new GpuEngineOptions(), 0, 0, false, 0, parallel);
+        var off = PlanCacheKey.For(network, new GpuEngineOptions { ImageBits = false }, 0, 0, false, 0, parallel);
+        Assert.NotEqual(on.FileName, off.FileName);
+        Assert.Contains("bits=true", on.Text);
+    }
+
+    [Fact]
     public void ANetworkWithOneWeightChangedGetsAFileOfItsOwn()
     {
         using var dir = new TempDirectory();
