@@ -108,7 +108,7 @@ public sealed record GpuEngineOptions
     /// (a layer saves ~5 us plus reading the merged rows' features, against ~1.4 ms for the
     /// merges: fitted on the H100, see bench/results/gpu-20261205-v19); off: wherever rows
     /// settle. Exact either way. Measured: 1024 x 120 3.13 ms without merging against 3.76 with,
-    /// 1024 x 1920 35.0 against 21.7 ms, 65536 x 120 35.3 against 26.2 ms.
+    /// 1024 x 1920 35.0 against 21.7 ms, 65536 x 120 35.3 against 26.3 ms.
     /// </summary>
     public bool CollapseWherePays { get; init; } = true;
 
