@@ -177,7 +177,8 @@ internal sealed class GpuBatchRun : IDisposable
                 {
                     if (resident)
                     {
-                        LaunchResident(device, k, bound);
+                        if (bits) LaunchImageBits(device, bound);
+                        else LaunchResident(device, k, bound);
                         launches++;
                     }
                     Launch(device, chunk.MaxBlocks, k, end, bound, resident ? k : -1);
@@ -344,11 +345,6 @@ internal sealed class GpuBatchRun : IDisposable
     /// <summary>Computes layer <paramref name="k"/> with <see cref="ResidentInputKernel"/>: one group per tile of live columns.</summary>
     private void LaunchResident(DeviceChunk chunk, int k, int bound)
     {
-        if (k == 0 && Encoding == ImageEncoding.Bits)
-        {
-            LaunchImageBits(chunk, bound);
-            return;
-        }
         if (TakesColumnLanes(k, bound))
         {
             int tiles = (bound + ColumnLaneKernel.Columns - 1) / ColumnLaneKernel.Columns;
