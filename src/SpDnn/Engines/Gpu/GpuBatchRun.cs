@@ -83,7 +83,7 @@ internal sealed class GpuBatchRun : IDisposable
         _liveImages = accelerator.Allocate1D<int>(plan.LayerCount);
         _nonzeros = accelerator.Allocate1D<int>(3L * length); // three rotating buffers (LayerProgram)
         _partials = accelerator.Allocate1D<int>(2L * _device.MaxResidentGroups);
-        _barrier = accelerator.Allocate1D<int>(2); // arrivals, failure flag
+        _barrier = accelerator.Allocate1D<int>(LayerProgram.BarrierWords); // arrivals, release epoch, failure flag
         _pairFirst = accelerator.Allocate1D<int>(length);
         _pairSecond = accelerator.Allocate1D<int>(length);
         _differs = accelerator.Allocate1D<int>(length);
@@ -386,8 +386,8 @@ internal sealed class GpuBatchRun : IDisposable
         // No more groups than there are work items (few rows late on: a cheaper barrier), and
         // never more than can be resident (the grid barrier would wait for ever).
         int groups = (int)Math.Clamp((long)maxBlocks * tiles, 1, _device.MaxResidentGroups);
-        // Arrivals only: the failure flag stays until the host has read it.
-        _barrier.View.SubView(0, 1).MemSetToZero(_stream);
+        // Arrivals and release epoch only: the failure flag stays until the host has read it.
+        _barrier.View.SubView(0, LayerProgram.ReleaseWord + 1).MemSetToZero(_stream);
         var args = chunk.Bind(Arguments(first, end, precomputed));
         _device.ProgramFor(_plan.ProgramUsesGeneralKernels)(_stream, new KernelConfig(groups, LayerProgram.GroupSize), args);
     }
@@ -418,6 +418,7 @@ internal sealed class GpuBatchRun : IDisposable
         PrecomputedLayer = precomputed,
         ZeroRowsKeptBefore = _plan.ZeroRowsKeptBefore,
         ImageValue = _imageValue,
+        InGroupRows = _options.GroupCompactionRows,
     };
 
     /// <summary>How the last batch's images reached the device.</summary>
@@ -610,7 +611,7 @@ internal sealed class GpuBatchRun : IDisposable
     private int ReadCheckpoint(int done)
     {
         _liveRows.View.SubView(done, 1).CopyTo(_stream, _pinnedInts.ArrayView.SubView(0, 1));
-        _barrier.View.SubView(1, 1).CopyTo(_stream, _pinnedInts.ArrayView.SubView(1, 1));
+        _barrier.View.SubView(LayerProgram.FailureWord, 1).CopyTo(_stream, _pinnedInts.ArrayView.SubView(1, 1));
         _stream.Synchronize();
         if (_pinnedInts.Span[1] != 0) throw new GridBarrierTimeoutException(_device.MaxResidentGroups, _options.BarrierTimeout);
         return _pinnedInts.Span[0];

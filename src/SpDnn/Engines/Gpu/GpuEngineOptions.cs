@@ -145,6 +145,13 @@ public sealed record GpuEngineOptions
     /// <summary>Which kernel runs full-width layers: see <see cref="FullWidthKernel"/>.</summary>
     public FullWidthKernel Kernel { get; init; } = FullWidthKernel.Auto;
 
+    /// <summary>
+    /// Live rows up to which every group of the layer program compacts the live list itself
+    /// after a layer (one grid barrier a layer instead of three): 1 to
+    /// 2048 (the default; 256 before 2026-12-05).
+    /// </summary>
+    public int GroupCompactionRows { get; init; } = LayerProgram.MaxInGroupRows;
+
     /// <summary>Live columns per group of the resident-input kernel: 2, 3, 4, 8 or 16; 0 picks the widest whose stage fits shared memory.</summary>
     public int ResidentColumns { get; init; }
 
@@ -214,7 +221,7 @@ public sealed record GpuEngineOptions
     public bool TimeEachLayer { get; init; }
 
     /// <summary>The settings <c>--engine gpu:key=value...</c> takes.</summary>
-    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, collapse-rule=on|off, fused=on|off, dedupe=off|on|auto, rows=all|distinct, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, parts=0|1..64, lanes=on|off, split=auto|off|four|eight, tail=on|off, bits=on|off, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
+    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, collapse-rule=on|off, fused=on|off, dedupe=off|on|auto, rows=all|distinct, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, parts=0|1..64, lanes=on|off, split=auto|off|four|eight, tail=on|off, bits=on|off, group-rows=1..2048, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
 
     /// <summary>Options from an engine spec such as <c>gpu:weights=streamed:chunk=16</c>; defaults elsewhere.</summary>
     public static GpuEngineOptions FromSpec(EngineSpec spec)
@@ -235,6 +242,7 @@ public sealed record GpuEngineOptions
             InputParts = spec.TakeInt("parts", 0) ?? defaults.InputParts,
             TailProgram = spec.TakeSwitch("tail") ?? defaults.TailProgram,
             ImageBits = spec.TakeSwitch("bits") ?? defaults.ImageBits,
+            GroupCompactionRows = spec.TakeInt("group-rows", 1) ?? defaults.GroupCompactionRows,
             ColumnLanes = spec.TakeSwitch("lanes") ?? defaults.ColumnLanes,
             SplitColumns = spec.TakeEnum<SplitColumnLanes>("split") ?? defaults.SplitColumns,
             DeviceIndex = spec.TakeInt("device", 0) ?? defaults.DeviceIndex,
@@ -245,6 +253,8 @@ public sealed record GpuEngineOptions
             throw new ArgumentException($"Engine setting columns={options.ResidentColumns}: expected 0 (automatic), 2, 3, 4, 8 or 16.");
         if (options.InputParts > 64)
             throw new ArgumentException($"Engine setting parts={options.InputParts}: expected 0 (automatic) to 64.");
+        if (options.GroupCompactionRows > LayerProgram.MaxInGroupRows)
+            throw new ArgumentException($"Engine setting group-rows={options.GroupCompactionRows}: expected 1 to {LayerProgram.MaxInGroupRows}.");
         return options;
     }
 
@@ -268,6 +278,7 @@ public sealed record GpuEngineOptions
         if (SplitColumns != defaults.SplitColumns) parts.Add("split=" + SplitColumns.ToString().ToLowerInvariant());
         if (TailProgram != defaults.TailProgram) parts.Add("tail=" + (TailProgram ? "on" : "off"));
         if (ImageBits != defaults.ImageBits) parts.Add("bits=" + (ImageBits ? "on" : "off"));
+        if (GroupCompactionRows != defaults.GroupCompactionRows) parts.Add("group-rows=" + GroupCompactionRows.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (TimeEachLayer != defaults.TimeEachLayer) parts.Add("time-layers=" + (TimeEachLayer ? "on" : "off"));
         return string.Concat(parts.Select(p => ":" + p));
     }

@@ -42,7 +42,7 @@ internal static class LayerKernel
     /// its tiles, and each tile's live columns are read while the tile before computes, so a
     /// tile waits only for its staged inputs.
     /// </summary>
-    public static void ComputeBlock<TFused, TForms>(ProgramArgs a, LayerBases layer, TForms form, ArrayView<float> input, ArrayView<float> output, ArrayView<int> live,
+    public static void ComputeBlock<TFused, TForms>(ProgramArgs a, LayerBases layer, TForms form, ArrayView<float> input, ArrayView<float> output, LiveList live,
         ArrayView<int> nonzeros, int rows, int block, int firstTile, int tileStep, ArrayView<Quad> stage, ArrayView<int> footprint,
         ArrayView<int> columns, ArrayView<int> warpMasks)
         where TFused : struct, IProductSum

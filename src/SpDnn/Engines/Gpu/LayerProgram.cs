@@ -74,6 +74,8 @@ internal struct ProgramArgs
     public float ImageValue;
     /// <summary><see cref="ImageBitsKernel"/> only: nonzero where a tile's bits are copied to shared memory first (they fit).</summary>
     public int ImageBitsStaged;
+    /// <summary>Live rows up to which every group compacts the list itself (at most <see cref="LayerProgram.MaxInGroupRows"/>).</summary>
+    public int InGroupRows;
 }
 
 /// <summary>Where one layer's arrays start in its chunk (read from the chunk's table).</summary>
@@ -119,6 +121,23 @@ internal static class LayerProgram
     public const int GroupSize = BlockRows;
     private const int Warps = GroupSize / WarpSize;
 
+    /// <summary>Live positions a thread of <see cref="CompactInGroup"/> takes.</summary>
+    private const int InGroupRowsPerThread = 8;
+
+    /// <summary>
+    /// Most live rows every group compacts on its own (<see cref="CompactInGroup"/>): the
+    /// challenge networks' converged rows (1801 to 1994) fit. Its list is kept as 16-bit
+    /// positions: 4 KB of shared memory, within the 48 KB a group may hold statically.
+    /// </summary>
+    public const int MaxInGroupRows = GroupSize * InGroupRowsPerThread;
+
+    /// <summary>
+    /// Grid barrier words (<see cref="GridBarrier"/>): arrivals, the release epoch on a line of
+    /// its own (pollers do not queue behind arrivals), and the failure flag, which stays until
+    /// the host has read it (a launch resets only the first two).
+    /// </summary>
+    public const int ArrivalWord = 0, ReleaseWord = 32, FailureWord = 64, BarrierWords = 65;
+
     /// <summary>
     /// Launch bounds: groups of <see cref="GroupSize"/>, four per multiprocessor. The kernel is
     /// latency-bound, so resident warps matter; ptxas (11.8, sm_90) fits it in 64 registers
@@ -139,7 +158,7 @@ internal static class LayerProgram
         var scratch = SharedMemory.Allocate<int>(Warps + 2);
         // With few rows every group compacts the whole live list itself, into shared memory:
         // one grid barrier per layer instead of three (see CompactInGroup).
-        var liveInGroup = SharedMemory.Allocate<int>(GroupSize);
+        var liveInGroup = SharedMemory.Allocate<ushort>(MaxInGroupRows);
         bool listInGroup = false;
         int rows = 0;
         int epoch = 0;
@@ -158,15 +177,18 @@ internal static class LayerProgram
             bool odd = (k & 1) != 0;
             var input = odd ? a.Features1 : a.Features0;
             var output = odd ? a.Features0 : a.Features1;
-            var live = listInGroup ? liveInGroup : odd ? a.Live1 : a.Live0;
+            var live = new LiveList(odd ? a.Live1 : a.Live0, liveInGroup, listInGroup);
             var nonzeros = NonzerosOf(a, k);
             // Counts rotate over three buffers: layer k+1's were last read at layer k-2, by every
             // group before the barrier that ended layer k-1, and are next added to after the
-            // barrier that ends this layer. Compaction in the group leaves its counts set.
+            // barrier that ends this layer. Compaction in the group leaves its counts set (the
+            // other compaction resets them): those of positions below this layer's rows are the
+            // ones the next layer adds to (rows never grow within a run).
             if (Grid.IdxX == 0)
             {
                 var upcoming = NonzerosOf(a, k + 1);
-                if (Group.IdxX < upcoming.Length) upcoming[Group.IdxX] = 0;
+                int set = Math.Min(rows, Math.Min(a.InGroupRows, a.NonzeroLength));
+                for (int p = Group.IdxX; p < set; p += GroupSize) upcoming[p] = 0;
             }
             // The layout computing duplicate outputs once does a fraction of the work in fewer,
             // longer items (fewer blocks, wider footprints): taken while its items alone fill
@@ -194,7 +216,7 @@ internal static class LayerProgram
                     stage, footprint, columns, warpMasks);
             epoch = GridBarrier(a, epoch);
 
-            if (rows <= GroupSize)
+            if (rows <= a.InGroupRows)
             {
                 rows = CompactInGroup(a, k, rows, odd, nonzeros, form.KeepsZeroRows, liveInGroup, scratch);
                 listInGroup = true;
@@ -215,33 +237,48 @@ internal static class LayerProgram
     internal static ArrayView<int> NonzerosOf(ProgramArgs a, int k) => a.Nonzeros.SubView((k % 3) * a.NonzeroLength, a.NonzeroLength);
 
     /// <summary>
-    /// Compaction of at most <see cref="GroupSize"/> rows by every group on its own, right after
-    /// the layer's grid barrier: each reads all counts, scans them, and keeps the new live list
-    /// in shared memory for the next layer, so no further grid barrier is needed. Group 0 also
-    /// writes the list, slots, multiplicities and totals to global memory for the host and for
-    /// a later launch. Returns the rows kept (with <paramref name="keepZeroRows"/>, every row;
-    /// the live images count only those with a nonzero output).
+    /// Compaction of at most <see cref="MaxInGroupRows"/> rows by every group on its own, right
+    /// after the layer's grid barrier: each reads all counts (a thread eight neighbouring
+    /// positions), scans them, and keeps the new live list in shared memory for the next layer,
+    /// so no further grid barrier is needed. The lists for the host and for a later launch
+    /// (live positions, slots, multiplicities) are written by all groups, each its share; group
+    /// 0 records the rows kept and every group adds its share's images. Returns the rows kept
+    /// (with <paramref name="keepZeroRows"/>, every row; the live images count only those with
+    /// a nonzero output).
     /// </summary>
-    private static int CompactInGroup(ProgramArgs a, int k, int rows, bool odd, ArrayView<int> nonzeros, bool keepZeroRows, ArrayView<int> liveInGroup,
+    private static int CompactInGroup(ProgramArgs a, int k, int rows, bool odd, ArrayView<int> nonzeros, bool keepZeroRows, ArrayView<ushort> liveInGroup,
         ArrayView<int> scratch)
     {
-        int p = Group.IdxX;
-        int keep = p < rows && (nonzeros[p] > 0 || keepZeroRows) ? 1 : 0;
-        var kept = ScanKept(keep, scratch);
-        int total = kept.Total, q = kept.Before;
-        if (keep != 0) liveInGroup[q] = p;
-        if (Grid.IdxX == 0)
+        int first = Group.IdxX * InGroupRowsPerThread;
+        int keptBits = 0, count = 0;
+        for (int i = 0; i < InGroupRowsPerThread; i++)
         {
-            int multiplicity = keep != 0 ? WriteKeptPosition(a, odd, q, p) : 0;
-            if (keepZeroRows && keep != 0 && nonzeros[p] == 0) multiplicity = 0; // kept for a later layer, but not a live image
-            int images = GroupSum(multiplicity, scratch);
-            if (p == 0)
-            {
-                a.LiveRows[k + 1] = total;
-                a.LiveImages[k] = images;
-            }
+            int p = first + i;
+            if (p >= rows || (!keepZeroRows && nonzeros[p] == 0)) continue;
+            keptBits |= 1 << i;
+            count++;
         }
+        var kept = ScanKept(count, scratch);
+        int q = kept.Before;
+        for (int i = 0; i < InGroupRowsPerThread; i++)
+            if ((keptBits & (1 << i)) != 0) liveInGroup[q++] = (ushort)(first + i);
         Group.Barrier();
+        int total = kept.Total;
+        int share = (total + Grid.DimX - 1) / Grid.DimX;
+        int lo = Math.Min(total, Grid.IdxX * share), hi = Math.Min(total, lo + share);
+        int images = 0;
+        for (int r = lo + Group.IdxX; r < hi; r += GroupSize)
+        {
+            int p = liveInGroup[r];
+            int multiplicity = WriteKeptPosition(a, odd, r, p);
+            if (nonzeros[p] > 0) images += multiplicity; // a kept zero row (keepZeroRows) is not a live image
+        }
+        images = GroupSum(images, scratch);
+        if (Group.IdxX == 0)
+        {
+            if (images != 0) Atomic.Add(ref a.LiveImages[k], images);
+            if (Grid.IdxX == 0) a.LiveRows[k + 1] = total;
+        }
         return total;
     }
 
@@ -311,9 +348,9 @@ internal static class LayerProgram
     }
 
     /// <summary>
-    /// Exclusive prefix sum of <paramref name="keep"/> (0 or 1) over the group's threads in
-    /// thread order, and its total, returned to every thread. Ends with a barrier, so
-    /// <paramref name="scratch"/> is free again.
+    /// Exclusive prefix sum of <paramref name="keep"/> (a thread's kept positions) over the
+    /// group's threads in thread order, and its total, returned to every thread. Ends with a
+    /// barrier, so <paramref name="scratch"/> is free again.
     /// </summary>
     private static KeptCount ScanKept(int keep, ArrayView<int> scratch)
     {
@@ -363,8 +400,10 @@ internal static class LayerProgram
     /// <summary>
     /// Waits until every group of the launch has arrived (<paramref name="epoch"/> barriers passed
     /// so far; returns the new count). Safe only because the launch has no more groups than can
-    /// be resident at once. The fences order each group's writes before its arrival and the
-    /// reads after it (the release/acquire pattern of CUDA's grid synchronisation).
+    /// be resident at once. Each group adds its arrival; the last to arrive raises the release
+    /// epoch, which the others poll on a line of its own, so polls do not queue at the L2 behind
+    /// arrivals. The fences order each group's writes before its arrival and the reads after
+    /// the release (the release/acquire pattern of CUDA's grid synchronisation).
     /// </summary>
     private static int GridBarrier(ProgramArgs a, int epoch)
     {
@@ -374,20 +413,27 @@ internal static class LayerProgram
         if (Group.IdxX == 0)
         {
             MemoryFence.DeviceLevel();
-            Atomic.Add(ref barrier[0], 1);
-            long start = Clock();
-            int polls = 0;
-            while (LoadAcquire(barrier, 0) < target)
+            if (Atomic.Add(ref barrier[ArrivalWord], 1) == target - 1)
             {
-                Pause();
-                bool expired = CudaAsm.IsSupported
-                    ? Clock() - start > a.BarrierTimeoutNanoseconds
-                    : a.PollLimit > 0 && ++polls > a.PollLimit;
-                if (!expired) continue;
-                // Some group never started (the device is shared): flag it for the host and let
-                // every barrier of this launch pass, so the launch ends instead of hanging. Only
-                // the group that raises the flag adds the poison: two additions would overflow.
-                if (Atomic.CompareExchange(ref barrier[1], 0, 1) == 0) Atomic.Add(ref barrier[0], Poison);
+                MemoryFence.DeviceLevel();
+                Atomic.Max(ref barrier[ReleaseWord], epoch + 1);
+            }
+            else
+            {
+                long start = Clock();
+                int polls = 0;
+                while (LoadAcquire(barrier, ReleaseWord) <= epoch)
+                {
+                    Pause();
+                    bool expired = CudaAsm.IsSupported
+                        ? Clock() - start > a.BarrierTimeoutNanoseconds
+                        : a.PollLimit > 0 && ++polls > a.PollLimit;
+                    if (!expired) continue;
+                    // Some group never started (the device is shared): flag it for the host and
+                    // release every barrier of this launch, so the launch ends instead of hanging.
+                    Atomic.CompareExchange(ref barrier[FailureWord], 0, 1);
+                    Atomic.Max(ref barrier[ReleaseWord], Poison);
+                }
             }
             MemoryFence.DeviceLevel();
         }
@@ -402,10 +448,7 @@ internal static class LayerProgram
     /// </summary>
     public static readonly TimeSpan DefaultBarrierTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>
-    /// Added to the arrivals, once, on a timeout: beyond every target of a launch (at most a few
-    /// thousand groups times a few hundred barriers), and far from overflowing with them.
-    /// </summary>
+    /// <summary>The release epoch after a timeout: beyond every epoch of a launch (at most a few thousand barriers).</summary>
     private const int Poison = 1 << 30;
 
     /// <summary>Nanoseconds of the device's global timer (0 on the CPU simulator: no timeout there).</summary>

@@ -190,23 +190,33 @@ public sealed class GpuEngineTests : EngineConformanceTests
         Assert.Equal("0", actual.Details["residentBytes"]);
     }
 
-    [Fact]
-    public void ManyRowsAreCompactedByAllGroupsThenFewRowsByEachGroupAlone()
+    [Theory]
+    [InlineData(100)]
+    [InlineData(LayerProgram.MaxInGroupRows)]
+    public void ManyRowsAreCompactedByAllGroupsThenFewRowsByEachGroupAlone(int inGroupRows)
     {
-        // More live rows than a group has threads: the groups split the compaction between them
-        // (three grid barriers a layer); once images have died down to a group's worth, every
-        // group compacts the whole list itself (one barrier). Both within one launch here: 320
-        // images, more than 256 live rows for seven layers, then 66 and 60 in layers 8 and 9.
+        // Above inGroupRows live rows the groups split the compaction between them (three grid
+        // barriers a layer); at or below it every group compacts the whole list itself (one
+        // barrier) and the groups share the writing of the lists for the host. 320 images, more
+        // than a group's 256 threads for seven layers, then 66 and 60: with 100, both ways within
+        // one launch; with the default, every layer compacts in the group, 8 positions a thread.
         var shape = new RandomNetworkOptions { Neurons = 64, Layers = 9, MeanRowNonZeros = 6, DyadicValues = true, MinWeight = -1f, MaxWeight = 0.5f, MinBias = -0.75f, MaxBias = 0.25f };
         var network = InMemoryNetwork.Load(new RandomNetworkGenerator(36, shape));
         var images = RandomNetworkGenerator.RandomImages(36, 320, shape.Neurons, 0.3, 2f, binary: false);
         var expected = RunReference(network, images);
         var live = expected.LayerStatistics.Select(s => s.LiveImages).ToArray();
         Assert.Contains(live, n => n > LayerProgram.GroupSize);
-        Assert.Contains(live, n => n > 0 && n <= LayerProgram.GroupSize);
+        Assert.Contains(live, n => n > 0 && n <= 100);
         Assert.NotEmpty(expected.Categories);
 
-        using var engine = new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Kernel = FullWidthKernel.Tiled, SimulatedMultiprocessors = 3, CollapseIdenticalRows = false });
+        using var engine = new GpuEngine(new GpuEngineOptions
+        {
+            Accelerator = GpuAcceleratorChoice.CpuSimulator,
+            Kernel = FullWidthKernel.Tiled,
+            SimulatedMultiprocessors = 3,
+            CollapseIdenticalRows = false,
+            GroupCompactionRows = inGroupRows,
+        });
         var actual = engine.Infer(network, images, Keep);
         Assert.Equal(expected.Categories, actual.Categories);
         Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
