@@ -201,16 +201,16 @@ internal sealed class GpuBatchRun : IDisposable
                 bool changed = !settling;
                 bound = rows;
                 bool collapsing = collapseAllowed && bound >= 2;
+                // When rows first settle (they may begin to converge), decide whether merging pays
+                // at all: even the first merge costs more than it saves where it does not.
+                if (collapsing && settling && k >= nextCollapse && !collapseDecided)
+                {
+                    collapseDecided = true;
+                    collapseAllowed = collapsing = CollapsesPay(bound, layers - k);
+                }
                 if (collapsing && settling && k >= nextCollapse)
                 {
-                    int before = bound;
                     int merged = Collapse(k, bound);
-                    // At the first merge (rows begin to converge) decide whether merging goes on.
-                    if (merged > 0 && !collapseDecided)
-                    {
-                        collapseDecided = true;
-                        collapseAllowed = CollapsesPay(before, layers - k);
-                    }
                     // Try again next layer only after a collapse that paid (a quarter of the rows
                     // or more); otherwise back off, since an attempt reads every live row.
                     bool paid = 4 * merged >= bound;
@@ -255,14 +255,16 @@ internal sealed class GpuBatchRun : IDisposable
     }
 
     /// <summary>
-    /// Whether merging <paramref name="rows"/> converging rows down to a few pays over the
-    /// <paramref name="remaining"/> layers: each layer then saves a fixed part (the live rows'
+    /// Whether merging <paramref name="rows"/> rows, as they first settle, down to a few pays over
+    /// the <paramref name="remaining"/> layers: each layer then saves a fixed part (the live rows'
     /// tiles: ~5 us) and the reading of their features, against the merges' own cost (about ten
     /// attempts with their waits on the device, and the launches they split: ~1.4 ms). Fitted to
-    /// the H100 (bench/results/gpu-20261205-v19, call 3: collapses on and off on the 10 networks of
+    /// the H100 (bench/results/gpu-20261205-v19, call 3: merging on and off on the 10 networks of
     /// N = 1024 to 16384 and 65536 x 120): a layer saves ~7 us at 1024 (1900 rows of 4 KB), 10 at
     /// 4096, 24 at 16384 and 90 at 65536, so 1024 x 120 and 4096 x 120 do better without merging
-    /// (3.13 against 3.76 ms, 4.66 against 4.77) and every other network with it.
+    /// (3.13 against 3.76 ms, 4.66 against 4.77) and every other network with it. Decided before
+    /// the first merge: on the H200 (gpu-20261205-v20) one merge alone cost 1024 x 120 0.49 ms
+    /// (2.80 against 2.31 without).
     /// </summary>
     private bool CollapsesPay(int rows, int remaining)
     {

@@ -103,12 +103,12 @@ public sealed record GpuEngineOptions
     public bool CollapseIdenticalRows { get; init; } = true;
 
     /// <summary>
-    /// With <see cref="CollapseIdenticalRows"/>: whether, at the first merge (rows begin to
-    /// converge), merging goes on only where it is estimated to pay over the remaining layers
+    /// With <see cref="CollapseIdenticalRows"/>: whether, where rows first settle (they may begin
+    /// to converge), rows are merged only where it is estimated to pay over the remaining layers
     /// (a layer saves ~5 us plus reading the merged rows' features, against ~1.4 ms for the
     /// merges: fitted on the H100, see bench/results/gpu-20261205-v19); off: wherever rows
-    /// settle. Exact either way. Measured: 1024 x 120 3.13 ms without merging against 3.76 with,
-    /// 1024 x 1920 35.0 against 21.7 ms, 65536 x 120 35.3 against 26.3 ms.
+    /// settle. Exact either way. Measured (H200, gpu-20261205-v20): 1024 x 120 2.31 ms without
+    /// merging against 3.52 with; 65536 x 120 33.6 against 25.3 ms.
     /// </summary>
     public bool CollapseWherePays { get; init; } = true;
 
