@@ -16,8 +16,9 @@ namespace SpDnn.Engines.Gpu;
 /// <param name="KeepsZeroRowsZero">Whether an all-zero row stays all zero through the layer (<see cref="NetworkLayer.KeepsZeroRowsZero"/>).</param>
 /// <param name="General">Whether the layer is not of the challenge's form, or not as wide as the images: the general kernels run it.</param>
 /// <param name="ImageBits">Whether the (first) layer has the column-lane layout for <see cref="ImageBitsKernel"/>, which reads binary images as bits.</param>
+/// <param name="Tail">Whether the layer has the layout <see cref="TailProgram"/> runs (see <see cref="ChunkPlanner"/>).</param>
 internal readonly record struct PlannedLayer(long NonZeros, long FullComputed, long MergedComputed, long WarpRows, long Footprint, bool Resident, bool ColumnLanes,
-    int Inputs, int Outputs, bool KeepsZeroRowsZero, bool General, bool ImageBits = false);
+    int Inputs, int Outputs, bool KeepsZeroRowsZero, bool General, bool ImageBits = false, bool Tail = false);
 
 /// <summary>
 /// Plans layers, each on its own thread (the plan's layer workers, or in parallel a chunk at a
@@ -28,7 +29,13 @@ internal readonly record struct PlannedLayer(long NonZeros, long FullComputed, l
 /// sends the layer there, the resident-input layout (and with it the column-lane and the tail's).
 /// </summary>
 /// <param name="columnLanes">Layers with a resident-input layout also get the column-lane one (<see cref="ColumnLaneLayerPlanner"/>).</param>
-/// <param name="tail">Layers with a resident-input layout also get one without merged duplicates, for <see cref="TailProgram"/>.</param>
+/// <param name="tail">
+/// Layers with a resident-input layout also get one without merged duplicates, for
+/// <see cref="TailProgram"/>: every such layer (<see cref="TailProgramLayers.On"/>), or those
+/// that read distinct rows and whose tiled layout pads (<see cref="GpuPlan.PadsWarps"/>), which
+/// once rows converge would otherwise take two launches (the resident-input kernel, then the
+/// layer program's compaction).
+/// </param>
 /// <param name="splitLanes">Lanes an output the resident-input layouts are interleaved for (<see cref="SplitColumnKernel"/>; 0: none).</param>
 /// <param name="partInputs">Inputs per part of the resident-input layouts (<see cref="GpuPlan.PartInputs"/>; 0: one part).</param>
 /// <param name="distinctRows">Where set, layers are planned as they run with one feature row per distinct output (<see cref="DistinctRowsLayer"/>).</param>
@@ -122,12 +129,14 @@ internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions option
         bool imageBits = k == 0 && options.ImageBits && layer.Inputs <= ResidentLayerPlanner.MaxNeurons;
         var lanes = laneKernel || imageBits ? ColumnLaneLayerPlanner.Plan(layer, mergeDuplicates: true) : null;
         _ = lanes?.ExactProductBounds;
-        var tails = resident is not null && tail ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: false) : null;
+        bool tailLayout = resident is not null && tail
+            && (options.TailProgram == TailProgramLayers.On || (layer.Inputs < source.Inputs && GpuPlan.PadsWarps(full.WarpRowCount, full.ComputedNonZeros)));
+        var tails = tailLayout ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: false) : null;
         _ = tails?.ExactProductBounds;
         _ = full.ExactProductBounds;
         _ = merged.ExactProductBounds;
         var planned = new PlannedLayer(nonZeros, full.ComputedNonZeros, merged.ComputedNonZeros, full.WarpRowCount, full.FootprintLength,
-            resident is not null, laneKernel, layer.Inputs, layer.Neurons, layer.KeepsZeroRowsZero(), general, imageBits);
+            resident is not null, laneKernel, layer.Inputs, layer.Neurons, layer.KeepsZeroRowsZero(), general, imageBits, tailLayout);
         // The layouts keep the bias, not the weights: their arrays serve the next layer read.
         if (_recycles) _doneWith.Add(source);
         return new LayerLayouts(full, merged, resident, lanes, tails, planned);

@@ -132,7 +132,10 @@ internal sealed class GpuBatchRun : IDisposable
         Array.Fill(distinct, -1);
         var layerSeconds = new double[layers];
         int bound = _rows; // live positions at the last checkpoint (an upper bound later on)
-        int nextCheck = 1, checkInterval = 1, nextCollapse = 1, collapseGap = 1, checkpoints = 0, launches = 0, tailLayers = 0;
+        // No merge attempt after the first layer: its rows are equal only where images are, and
+        // its few deaths (most images have an output) say nothing of convergence; an attempt
+        // reads every live row.
+        int nextCheck = 1, checkInterval = 1, nextCollapse = 2, collapseGap = 1, checkpoints = 0, launches = 0, tailLayers = 0;
         bool collapseAllowed = _options.CollapseIdenticalRows, collapseDecided = !_options.CollapseWherePays;
         var total = Stopwatch.StartNew();
         // Per-layer device time from events around each launch (one layer per launch then).
@@ -201,19 +204,18 @@ internal sealed class GpuBatchRun : IDisposable
                 bool changed = !settling;
                 bound = rows;
                 bool collapsing = collapseAllowed && bound >= 2;
-                // When rows first settle (they may begin to converge), decide whether merging pays
-                // at all: even the first merge costs more than it saves where it does not.
-                if (collapsing && settling && k >= nextCollapse && !collapseDecided)
-                {
-                    collapseDecided = true;
-                    collapseAllowed = collapsing = CollapsesPay(bound, layers - k);
-                }
+                // Until rows have first merged, each attempt is made only while merging them is
+                // estimated to pay over the remaining layers; once it is not, merging stops for
+                // good (even one merge costs more than it saves there).
+                if (collapsing && settling && k >= nextCollapse && !collapseDecided && !CollapsesPay(bound, layers - k))
+                    collapseAllowed = collapsing = false;
                 if (collapsing && settling && k >= nextCollapse)
                 {
                     int merged = Collapse(k, bound);
                     // Try again next layer only after a collapse that paid (a quarter of the rows
                     // or more); otherwise back off, since an attempt reads every live row.
                     bool paid = 4 * merged >= bound;
+                    collapseDecided |= paid; // rows converge: merging goes on
                     bound -= merged;
                     distinct[k - 1] = bound;
                     changed |= paid;
@@ -255,16 +257,14 @@ internal sealed class GpuBatchRun : IDisposable
     }
 
     /// <summary>
-    /// Whether merging <paramref name="rows"/> rows, as they first settle, down to a few pays over
-    /// the <paramref name="remaining"/> layers: each layer then saves a fixed part (the live rows'
-    /// tiles: ~5 us) and the reading of their features, against the merges' own cost (about ten
-    /// attempts with their waits on the device, and the launches they split: ~1.4 ms). Fitted to
-    /// the H100 (bench/results/gpu-20261205-v19, call 3: merging on and off on the 10 networks of
-    /// N = 1024 to 16384 and 65536 x 120): a layer saves ~7 us at 1024 (1900 rows of 4 KB), 10 at
-    /// 4096, 24 at 16384 and 90 at 65536, so 1024 x 120 and 4096 x 120 do better without merging
-    /// (3.13 against 3.76 ms, 4.66 against 4.77) and every other network with it. Decided before
-    /// the first merge: on the H200 (gpu-20261205-v20) one merge alone cost 1024 x 120 0.49 ms
-    /// (2.80 against 2.31 without).
+    /// Whether merging <paramref name="rows"/> settled rows down to a few pays over the
+    /// <paramref name="remaining"/> layers: each layer then saves a fixed part (~1 us) and the
+    /// reading of the rows' features, against the merges' own cost (about ten attempts with their
+    /// waits on the device, and the launches they split: ~1.2 ms). Fitted to the H200 with every
+    /// group compacting up to 2048 rows itself (bench/results/gpu-20261205-v20: merging on and off
+    /// at N = 1024 and 4096, L = 120 / 480 / 1920): a layer saves ~2.1 us at 1024 (1900 rows of
+    /// 4 KB) and ~5.5 us at 4096, so 1024 x 120, 1024 x 480 and 4096 x 120 do better without
+    /// merging (2.31 against 3.52 ms, 7.27 against 7.50, 3.85 against 4.19) and the others with it.
     /// </summary>
     private bool CollapsesPay(int rows, int remaining)
     {
@@ -272,7 +272,7 @@ internal sealed class GpuBatchRun : IDisposable
         return remaining * (CollapseLayerSeconds + featureSeconds) >= CollapseOverheadSeconds;
     }
 
-    private const double CollapseLayerSeconds = 5e-6, CollapseFeatureBytesPerSecond = 5.5e12, CollapseOverheadSeconds = 1.4e-3;
+    private const double CollapseLayerSeconds = 1e-6, CollapseFeatureBytesPerSecond = 6.8e12, CollapseOverheadSeconds = 1.2e-3;
 
     private static void ReadLayerTimes((ProfilingMarker Start, ProfilingMarker End)?[] markers, double[] layerSeconds)
     {
@@ -321,14 +321,14 @@ internal sealed class GpuBatchRun : IDisposable
 
     /// <summary>
     /// Where <see cref="TailProgram"/> would stop if it started at layer <paramref name="k"/>:
-    /// at the first layer of the chunk without a resident-input layout; k itself (no tail) while
-    /// more rows than its tile may live.
+    /// at the first layer of the chunk without its layout; k itself (no tail) while more rows
+    /// than its tile may live.
     /// </summary>
     private int TailEnd(PlanChunk chunk, int k, int bound)
     {
         if (_plan.TailColumns == 0 || bound > _plan.TailColumns) return k;
         int end = k;
-        while (end < chunk.EndLayer && _plan.HasResidentLayout(end)) end++;
+        while (end < chunk.EndLayer && _plan.HasTailLayout(end)) end++;
         return end;
     }
 

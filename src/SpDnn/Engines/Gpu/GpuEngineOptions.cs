@@ -70,6 +70,25 @@ public enum FullWidthKernel
     Resident,
 }
 
+/// <summary>Which layers <see cref="TailProgram"/> runs once the live rows fit its tile (one group, layer after layer, one launch).</summary>
+public enum TailProgramLayers
+{
+    /// <summary>
+    /// Layers that would each take two launches otherwise (the resident-input kernel, where their
+    /// tiled layout pads, then the layer program's compaction) and read distinct rows. Measured on
+    /// the H200 (2026-12-05, bench/results/gpu-20261205-v20): 16384 x 1920 37.5 against 61.7 ms,
+    /// 16384 x 120 7.7 against 9.3. Where late layers run in the layer program (N = 1024, 4096),
+    /// a layer in one group (~17 us) is slower than the program's grid of groups: no tail there.
+    /// </summary>
+    Auto,
+
+    /// <summary>Every layer with a resident-input layout.</summary>
+    On,
+
+    /// <summary>None.</summary>
+    Off,
+}
+
 /// <summary>How many lanes share an output in resident-input tiles (<see cref="SplitColumnKernel"/>).</summary>
 public enum SplitColumnLanes
 {
@@ -178,14 +197,8 @@ public sealed record GpuEngineOptions
     /// </summary>
     public SplitColumnLanes SplitColumns { get; init; } = SplitColumnLanes.Auto;
 
-    /// <summary>
-    /// Whether the layers after the live rows fit one narrow tile run in one group, layer after
-    /// layer, without grid barriers (<see cref="TailProgram"/>; where layers have a resident-input
-    /// layout). Off by default: on the H200 (2026-12-04) a layer in one group took ~17 us (chains
-    /// of dependent L2 reads: table, slices, weights) against ~13 us for the layer program's grid
-    /// of groups, so 1024 x 1920 ran in 32.7 ms against 24.8 ms and 4096 x 1920 in 89.5 against 32.1.
-    /// </summary>
-    public bool TailProgram { get; init; }
+    /// <summary>Which layers run in one group, layer after layer, once the live rows fit one narrow tile: see <see cref="TailProgramLayers"/>.</summary>
+    public TailProgramLayers TailProgram { get; init; } = TailProgramLayers.Auto;
 
     /// <summary>
     /// Whether a first layer of at most 65536 inputs reads binary images as bits
@@ -221,7 +234,7 @@ public sealed record GpuEngineOptions
     public bool TimeEachLayer { get; init; }
 
     /// <summary>The settings <c>--engine gpu:key=value...</c> takes.</summary>
-    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, collapse-rule=on|off, fused=on|off, dedupe=off|on|auto, rows=all|distinct, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, parts=0|1..64, lanes=on|off, split=auto|off|four|eight, tail=on|off, bits=on|off, group-rows=1..2048, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
+    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, collapse-rule=on|off, fused=on|off, dedupe=off|on|auto, rows=all|distinct, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, parts=0|1..64, lanes=on|off, split=auto|off|four|eight, tail=auto|on|off, bits=on|off, group-rows=1..2048, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
 
     /// <summary>Options from an engine spec such as <c>gpu:weights=streamed:chunk=16</c>; defaults elsewhere.</summary>
     public static GpuEngineOptions FromSpec(EngineSpec spec)
@@ -240,7 +253,7 @@ public sealed record GpuEngineOptions
             Kernel = spec.TakeEnum<FullWidthKernel>("kernel") ?? defaults.Kernel,
             ResidentColumns = spec.TakeInt("columns", 0) ?? defaults.ResidentColumns,
             InputParts = spec.TakeInt("parts", 0) ?? defaults.InputParts,
-            TailProgram = spec.TakeSwitch("tail") ?? defaults.TailProgram,
+            TailProgram = spec.TakeEnum<TailProgramLayers>("tail") ?? defaults.TailProgram,
             ImageBits = spec.TakeSwitch("bits") ?? defaults.ImageBits,
             GroupCompactionRows = spec.TakeInt("group-rows", 1) ?? defaults.GroupCompactionRows,
             ColumnLanes = spec.TakeSwitch("lanes") ?? defaults.ColumnLanes,
@@ -276,7 +289,7 @@ public sealed record GpuEngineOptions
         if (InputParts != defaults.InputParts) parts.Add("parts=" + InputParts.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (ColumnLanes != defaults.ColumnLanes) parts.Add("lanes=" + (ColumnLanes ? "on" : "off"));
         if (SplitColumns != defaults.SplitColumns) parts.Add("split=" + SplitColumns.ToString().ToLowerInvariant());
-        if (TailProgram != defaults.TailProgram) parts.Add("tail=" + (TailProgram ? "on" : "off"));
+        if (TailProgram != defaults.TailProgram) parts.Add("tail=" + TailProgram.ToString().ToLowerInvariant());
         if (ImageBits != defaults.ImageBits) parts.Add("bits=" + (ImageBits ? "on" : "off"));
         if (GroupCompactionRows != defaults.GroupCompactionRows) parts.Add("group-rows=" + GroupCompactionRows.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (TimeEachLayer != defaults.TimeEachLayer) parts.Add("time-layers=" + (TimeEachLayer ? "on" : "off"));

@@ -115,7 +115,7 @@ internal sealed class GpuPlan : IEnginePlan
         // Narrow layers also get the column-lane layout, unless a tile width was asked for.
         ColumnLanes = ResidentColumns > 0 && requested == 0 && engineOptions.ColumnLanes
             && ColumnLaneKernel.StageBytes(MaxWidth) <= device.ResidentStageBytes;
-        TailColumns = ResidentColumns == 0 || !engineOptions.TailProgram ? 0 : ResidentInputKernel.ColumnsFor(MaxWidth, device.ResidentStageBytes, TailProgram.MaxColumns);
+        TailColumns = ResidentColumns == 0 || engineOptions.TailProgram == TailProgramLayers.Off ? 0 : ResidentInputKernel.ColumnsFor(MaxWidth, device.ResidentStageBytes, TailProgram.MaxColumns);
         SplitLanes = ResidentColumns == 0 || PartInputs > 0 ? 0 : engineOptions.SplitColumns switch
         {
             // Eight lanes (tiles of 32 columns) only where no tile width was asked for.
@@ -184,7 +184,7 @@ internal sealed class GpuPlan : IEnginePlan
                 else
                     foreach (int columns in _layers.Where(l => l.Resident).Select(l => ResidentColumnsFor((int)l.Inputs)).Distinct())
                         _ = device.ResidentKernel(columns, UsesGeneralKernels);
-                if (TailColumns > 0) _ = device.TailKernel(TailColumns, UsesGeneralKernels);
+                if (TailColumns > 0 && _layers.Any(l => l.Tail)) _ = device.TailKernel(TailColumns, UsesGeneralKernels);
                 if (_layers.Any(l => l.ColumnLanes)) _ = device.ColumnLaneKernelFor(UsesGeneralKernels);
             }
             if (FirstLayerReadsBits) _ = device.ImageBitsKernelFor(UsesGeneralKernels);
@@ -348,7 +348,13 @@ internal sealed class GpuPlan : IEnginePlan
     /// read in the reference's order, random connectivity), so that it runs on the resident-input
     /// kernel (where planned) whatever the live count (see GpuBatchRun.TakesResidentKernel).
     /// </summary>
-    public bool TiledLayoutPads(int k) => _layers[k].FullComputed > 0 && _layers[k].WarpRows * (double)TiledLayout.WarpSize >= LatePaddingRatio * _layers[k].FullComputed;
+    public bool TiledLayoutPads(int k) => PadsWarps(_layers[k].WarpRows, _layers[k].FullComputed);
+
+    /// <summary>Whether a tiled layout of <paramref name="warpRows"/> warp rows for <paramref name="computed"/> entries pads them to <see cref="LatePaddingRatio"/> or more.</summary>
+    public static bool PadsWarps(long warpRows, long computed) => computed > 0 && warpRows * (double)TiledLayout.WarpSize >= LatePaddingRatio * computed;
+
+    /// <summary>Whether layer k has the layout <see cref="TailProgram"/> runs.</summary>
+    public bool HasTailLayout(int k) => _layers[k].Tail;
 
     /// <summary>
     /// With few live rows a layer's time is its longest warp's chain of slots and stages: the

@@ -56,7 +56,7 @@ internal static class PlanCacheFormat
     public static ReadOnlySpan<byte> Magic => "SPDNNPLN"u8;
 
     /// <summary>Raise when the layout of the file changes.</summary>
-    public const uint Version = 5;
+    public const uint Version = 6;
 
     /// <summary>Bytes of an array hashed on their own (the last segment may be shorter).</summary>
     public const int SegmentBytes = 1 << 20;
@@ -154,7 +154,7 @@ internal static class PlanCacheFormat
             BinaryPrimitives.WriteInt64LittleEndian(h[(at + 16)..], l.MergedComputed);
             BinaryPrimitives.WriteInt64LittleEndian(h[(at + 24)..], l.WarpRows);
             BinaryPrimitives.WriteInt64LittleEndian(h[(at + 32)..], l.Footprint);
-            int flags = (l.Resident ? 1 : 0) | (l.ColumnLanes ? 2 : 0) | (l.KeepsZeroRowsZero ? 4 : 0) | (l.General ? 8 : 0) | (l.ImageBits ? 16 : 0);
+            int flags = (l.Resident ? 1 : 0) | (l.ColumnLanes ? 2 : 0) | (l.KeepsZeroRowsZero ? 4 : 0) | (l.General ? 8 : 0) | (l.ImageBits ? 16 : 0) | (l.Tail ? 32 : 0);
             BinaryPrimitives.WriteInt32LittleEndian(h[(at + 40)..], flags);
             BinaryPrimitives.WriteInt32LittleEndian(h[(at + 44)..], l.Inputs);
             BinaryPrimitives.WriteInt32LittleEndian(h[(at + 48)..], l.Outputs);
@@ -216,7 +216,7 @@ internal static class PlanCacheFormat
             layerRecords[k] = new PlannedLayer(BinaryPrimitives.ReadInt64LittleEndian(h[at..]), BinaryPrimitives.ReadInt64LittleEndian(h[(at + 8)..]),
                 BinaryPrimitives.ReadInt64LittleEndian(h[(at + 16)..]), BinaryPrimitives.ReadInt64LittleEndian(h[(at + 24)..]),
                 BinaryPrimitives.ReadInt64LittleEndian(h[(at + 32)..]), (flags & 1) != 0, (flags & 2) != 0,
-                BinaryPrimitives.ReadInt32LittleEndian(h[(at + 44)..]), BinaryPrimitives.ReadInt32LittleEndian(h[(at + 48)..]), (flags & 4) != 0, (flags & 8) != 0, (flags & 16) != 0);
+                BinaryPrimitives.ReadInt32LittleEndian(h[(at + 44)..]), BinaryPrimitives.ReadInt32LittleEndian(h[(at + 48)..]), (flags & 4) != 0, (flags & 8) != 0, (flags & 16) != 0, (flags & 32) != 0);
         }
         var chunkRecords = new CachedChunk[chunks];
         long expectedOffset = headerBytes;

@@ -114,6 +114,26 @@ public sealed class DistinctRowsTests
     }
 
     [Fact]
+    public void ConvergedLayersThatReadDistinctRowsAndPadRunInTheTailProgramByDefault()
+    {
+        // Three images: few enough for the tail program's tile from the start. Layers 2-4 read
+        // 700 distinct rows in lists that need several uneven stages (the tiled layout pads):
+        // by default they run in the tail program (one group, one launch), layer 1 (the images'
+        // 1400 inputs) does not; the same result as the reference and as without the tail.
+        var network = StridedPairs(1400, 4, 9);
+        var images = RandomNetworkGenerator.RandomImages(9, 3, 1400, 0.3, 1.3f, binary: false);
+        var expected = EngineConformanceTests.RunReference(network, images);
+        Assert.NotEmpty(expected.Categories);
+        using var engine = new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Rows = FeatureRows.Distinct });
+        var actual = RunsAsTheReference(engine, network, images, expected);
+        Assert.Equal("3", actual.Details["tailLayers"]);
+
+        using var without = new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Rows = FeatureRows.Distinct, TailProgram = TailProgramLayers.Off });
+        var programOnly = RunsAsTheReference(without, network, images, expected);
+        Assert.Equal("0", programOnly.Details["tailLayers"]);
+    }
+
+    [Fact]
     public void ARangeOfLayersRunsFromDistinctRowsAsANetworkOfItsOwn()
     {
         // As the multi-device engine plans the layers after a re-balance: layers 3-5 of five, whose

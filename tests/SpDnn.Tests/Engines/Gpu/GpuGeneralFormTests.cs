@@ -76,7 +76,7 @@ public sealed class GpuGeneralFormTests
         Assert.Equal(2, expected.LayerStatistics[1].LiveImages);
         Assert.Equal(4, expected.LayerStatistics[3].LiveImages);
 
-        using var engine = new GpuEngine(Simulator(FullWidthKernel.Resident) with { TailProgram = true });
+        using var engine = new GpuEngine(Simulator(FullWidthKernel.Resident) with { TailProgram = TailProgramLayers.On });
         var actual = engine.Infer(network, images, Keep);
         AssertSame(expected, actual);
         Assert.Equal("4", actual.Details["tailColumns"]);

@@ -33,7 +33,7 @@ public sealed class ResidentInputKernelTests
         {
             InputParts = parts,
             SplitColumns = split,
-            TailProgram = tail,
+            TailProgram = tail ? TailProgramLayers.On : TailProgramLayers.Off,
             TimeEachLayer = timeLayers,
             Accelerator = GpuAcceleratorChoice.CpuSimulator,
             Kernel = kernel,

@@ -122,7 +122,7 @@ public sealed class TiledLayerPlannerEquivalenceTests
         // column-lane, tail) equals the one planned by transposing the same layer held in memory.
         var generator = new ChallengeNetworkGenerator(1024, 14);
         var held = InMemoryNetwork.Load(generator);
-        var options = new GpuEngineOptions { Kernel = FullWidthKernel.Resident, MergeDuplicateOutputs = DuplicateOutputMerge.Auto };
+        var options = new GpuEngineOptions { Kernel = FullWidthKernel.Resident, MergeDuplicateOutputs = DuplicateOutputMerge.Auto, TailProgram = TailProgramLayers.On };
         var fromLists = new ChunkPlanner(generator, options, residentColumns: 3, columnLanes: true, tail: true, splitLanes: 0);
         var fromHeld = new ChunkPlanner(held, options, residentColumns: 3, columnLanes: true, tail: true, splitLanes: 0);
         for (int k = 0; k < generator.LayerCount; k++)
