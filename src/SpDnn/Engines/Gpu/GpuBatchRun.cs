@@ -421,6 +421,7 @@ internal sealed class GpuBatchRun : IDisposable
         ZeroRowsKeptBefore = _plan.ZeroRowsKeptBefore,
         ImageValue = _imageValue,
         InGroupRows = _options.GroupCompactionRows,
+        ReleaseWordBarrier = _options.BarrierReleaseWord ? 1 : 0,
     };
 
     /// <summary>How the last batch's images reached the device.</summary>

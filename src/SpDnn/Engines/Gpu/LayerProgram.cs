@@ -76,6 +76,8 @@ internal struct ProgramArgs
     public int ImageBitsStaged;
     /// <summary>Live rows up to which every group compacts the list itself (at most <see cref="LayerProgram.MaxInGroupRows"/>).</summary>
     public int InGroupRows;
+    /// <summary>Nonzero: the grid barrier's last arrival raises a release word the others poll; else they poll the arrivals.</summary>
+    public int ReleaseWordBarrier;
 }
 
 /// <summary>Where one layer's arrays start in its chunk (read from the chunk's table).</summary>
@@ -413,16 +415,19 @@ internal static class LayerProgram
         if (Group.IdxX == 0)
         {
             MemoryFence.DeviceLevel();
-            if (Atomic.Add(ref barrier[ArrivalWord], 1) == target - 1)
+            bool release = a.ReleaseWordBarrier != 0;
+            if (Atomic.Add(ref barrier[ArrivalWord], 1) == target - 1 && release)
             {
                 MemoryFence.DeviceLevel();
                 Atomic.Max(ref barrier[ReleaseWord], epoch + 1);
             }
             else
             {
+                // Either the release epoch or the arrivals themselves.
+                int word = release ? ReleaseWord : ArrivalWord, goal = release ? epoch + 1 : target;
                 long start = Clock();
                 int polls = 0;
-                while (LoadAcquire(barrier, ReleaseWord) <= epoch)
+                while (LoadAcquire(barrier, word) < goal)
                 {
                     Pause();
                     bool expired = CudaAsm.IsSupported
@@ -430,8 +435,10 @@ internal static class LayerProgram
                         : a.PollLimit > 0 && ++polls > a.PollLimit;
                     if (!expired) continue;
                     // Some group never started (the device is shared): flag it for the host and
-                    // release every barrier of this launch, so the launch ends instead of hanging.
-                    Atomic.CompareExchange(ref barrier[FailureWord], 0, 1);
+                    // let every barrier of this launch pass, so the launch ends instead of hanging.
+                    // Only the group that raises the flag adds the poison: two would overflow.
+                    if (Atomic.CompareExchange(ref barrier[FailureWord], 0, 1) != 0) continue;
+                    Atomic.Add(ref barrier[ArrivalWord], Poison);
                     Atomic.Max(ref barrier[ReleaseWord], Poison);
                 }
             }
@@ -448,7 +455,11 @@ internal static class LayerProgram
     /// </summary>
     public static readonly TimeSpan DefaultBarrierTimeout = TimeSpan.FromSeconds(10);
 
-    /// <summary>The release epoch after a timeout: beyond every epoch of a launch (at most a few thousand barriers).</summary>
+    /// <summary>
+    /// Added to the arrivals and set as the release epoch, once, on a timeout: beyond every target
+    /// and epoch of a launch (at most a few thousand groups times a few thousand barriers), and
+    /// far from overflowing with them.
+    /// </summary>
     private const int Poison = 1 << 30;
 
     /// <summary>Nanoseconds of the device's global timer (0 on the CPU simulator: no timeout there).</summary>

@@ -216,6 +216,7 @@ public sealed class GpuEngineTests : EngineConformanceTests
             SimulatedMultiprocessors = 3,
             CollapseIdenticalRows = false,
             GroupCompactionRows = inGroupRows,
+            BarrierReleaseWord = inGroupRows != 100, // both ways of waiting at the grid barrier
         });
         var actual = engine.Infer(network, images, Keep);
         Assert.Equal(expected.Categories, actual.Categories);
@@ -275,8 +276,10 @@ public sealed class GpuEngineTests : EngineConformanceTests
         Assert.Equal(17, expected.LayerStatistics[0].LiveImages);
     }
 
-    [Fact]
-    public void ABatchWhoseGroupsCannotAllBeResidentIsRerunWithFewerGroups()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void ABatchWhoseGroupsCannotAllBeResidentIsRerunWithFewerGroups(bool releaseWord)
     {
         // One simulated multiprocessor runs one group at a time; launching two makes the first
         // wait at the grid barrier for a group that cannot start until it ends.
@@ -290,6 +293,7 @@ public sealed class GpuEngineTests : EngineConformanceTests
             Kernel = FullWidthKernel.Tiled,
             ResidentGroupsOverride = 2,
             SimulatedBarrierPollLimit = 2000,
+            BarrierReleaseWord = releaseWord,
         });
         var actual = engine.Infer(network, images, Keep);
         Assert.Equal("1", actual.Details["barrierRetries"]);
