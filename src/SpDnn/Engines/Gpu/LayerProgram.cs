@@ -402,10 +402,11 @@ internal static class LayerProgram
     /// <summary>
     /// Waits until every group of the launch has arrived (<paramref name="epoch"/> barriers passed
     /// so far; returns the new count). Safe only because the launch has no more groups than can
-    /// be resident at once. Each group adds its arrival; the last to arrive raises the release
-    /// epoch, which the others poll on a line of its own, so polls do not queue at the L2 behind
-    /// arrivals. The fences order each group's writes before its arrival and the reads after
-    /// the release (the release/acquire pattern of CUDA's grid synchronisation).
+    /// be resident at once. Each group adds its arrival and polls the arrivals until all are in
+    /// (by default: measured faster), or, with <see cref="ProgramArgs.ReleaseWordBarrier"/>, the
+    /// last to arrive raises a release epoch that the others poll on a line of its own. The
+    /// fences order each group's writes before its arrival and the reads after the release (the
+    /// release/acquire pattern of CUDA's grid synchronisation).
     /// </summary>
     private static int GridBarrier(ProgramArgs a, int epoch)
     {
