@@ -124,9 +124,23 @@ public sealed class DistinctRowsTests
         var images = RandomNetworkGenerator.RandomImages(9, 3, 1400, 0.3, 1.3f, binary: false);
         var expected = EngineConformanceTests.RunReference(network, images);
         Assert.NotEmpty(expected.Categories);
-        using var engine = new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Rows = FeatureRows.Distinct });
-        var actual = RunsAsTheReference(engine, network, images, expected);
-        Assert.Equal("3", actual.Details["tailLayers"]);
+        // Twice: the second run reads its plan, tail layouts and their flags, from the cache.
+        string folder = Path.Combine(Path.GetTempPath(), "spdnn-tail-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var cached = new InferenceOptions { KeepFinalFeatures = true, PlanCacheFolder = folder };
+            for (int run = 0; run < 2; run++)
+            {
+                using var engine = new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Rows = FeatureRows.Distinct });
+                var actual = RunsAsTheReference(engine, network, images, expected, cached);
+                Assert.StartsWith(run == 0 ? "written" : "read", actual.Details["planCache"]);
+                Assert.Equal("3", actual.Details["tailLayers"]);
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(folder)) Directory.Delete(folder, recursive: true);
+        }
 
         using var without = new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Rows = FeatureRows.Distinct, TailProgram = TailProgramLayers.Off });
         var programOnly = RunsAsTheReference(without, network, images, expected);
