@@ -122,11 +122,11 @@ public sealed record GpuEngineOptions
     public bool CollapseIdenticalRows { get; init; } = true;
 
     /// <summary>
-    /// With <see cref="CollapseIdenticalRows"/>: whether, where rows first settle (they may begin
-    /// to converge), rows are merged only where it is estimated to pay over the remaining layers
-    /// (a layer saves ~5 us plus reading the merged rows' features, against ~1.4 ms for the
-    /// merges: fitted on the H100, see bench/results/gpu-20261205-v19); off: wherever rows
-    /// settle. Exact either way. Measured (H200, gpu-20261205-v20): 1024 x 120 2.31 ms without
+    /// With <see cref="CollapseIdenticalRows"/>: whether, until rows first merge, an attempt to
+    /// merge them is made only where merging is estimated to pay over the remaining layers (a
+    /// layer saves ~1 us plus reading the rows' features, against ~1.2 ms for the merges: fitted
+    /// on the H200, see bench/results/gpu-20261205-v20); off: wherever rows settle. Exact either
+    /// way. Measured (H200, gpu-20261205-v20): 1024 x 120 2.31 ms without
     /// merging against 3.52 with; 65536 x 120 33.6 against 25.3 ms.
     /// </summary>
     public bool CollapseWherePays { get; init; } = true;
