@@ -420,7 +420,8 @@ internal sealed class GpuBatchRun : IDisposable
         PrecomputedLayer = precomputed,
         ZeroRowsKeptBefore = _plan.ZeroRowsKeptBefore,
         ImageValue = _imageValue,
-        InGroupRows = _options.GroupCompactionRows,
+        // The group's list holds at most MaxInGroupRows (options set in code skip FromSpec's check).
+        InGroupRows = Math.Clamp(_options.GroupCompactionRows, 0, LayerProgram.MaxInGroupRows),
         ReleaseWordBarrier = _options.BarrierReleaseWord ? 1 : 0,
     };
 
