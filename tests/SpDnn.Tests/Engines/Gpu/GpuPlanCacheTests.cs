@@ -207,6 +207,19 @@ public sealed class GpuPlanCacheTests
     }
 
     [Fact]
+    public void WhichLayersHaveTheTailsLayoutIsPartOfTheKey()
+    {
+        // tail=on gives every layer with a resident-input layout the tail's, tail=auto only some:
+        // with the same tail width, neither may read the other's plan.
+        var network = Network();
+        var parallel = new ParallelOptions();
+        var auto = PlanCacheKey.For(network, new GpuEngineOptions(), 4, 0, false, 4, parallel);
+        var on = PlanCacheKey.For(network, new GpuEngineOptions { TailProgram = TailProgramLayers.On }, 4, 0, false, 4, parallel);
+        Assert.NotEqual(auto.FileName, on.FileName);
+        Assert.Contains("tail-layers=auto", auto.Text);
+    }
+
+    [Fact]
     public void ANetworkWithOneWeightChangedGetsAFileOfItsOwn()
     {
         using var dir = new TempDirectory();
