@@ -203,24 +203,25 @@ internal sealed class GpuBatchRun : IDisposable
                 bool settling = 8L * rows >= 7L * bound;
                 bool changed = !settling;
                 bound = rows;
-                bool collapsing = collapseAllowed && bound >= 2;
-                // Until rows have first merged, each attempt is made only while merging them is
-                // estimated to pay over the remaining layers; once it is not, merging stops for
-                // good (even one merge costs more than it saves there).
-                if (collapsing && settling && k >= nextCollapse && !collapseDecided && !CollapsesPay(bound, layers - k))
-                    collapseAllowed = collapsing = false;
-                if (collapsing && settling && k >= nextCollapse)
+                if (collapseAllowed && bound >= 2 && settling && k >= nextCollapse)
                 {
-                    int merged = Collapse(k, bound);
-                    // Try again next layer only after a collapse that paid (a quarter of the rows
-                    // or more); otherwise back off, since an attempt reads every live row.
-                    bool paid = 4 * merged >= bound;
-                    collapseDecided |= paid; // rows converge: merging goes on
-                    bound -= merged;
-                    distinct[k - 1] = bound;
-                    changed |= paid;
-                    collapseGap = paid ? 1 : Math.Min(2 * collapseGap, MaxCollapseGap);
-                    nextCollapse = k + collapseGap;
+                    // Until rows have first merged, an attempt is made only while merging them is
+                    // estimated to pay over the remaining layers; once it is not, merging stops
+                    // for good (even one merge costs more than it saves there).
+                    if (!collapseDecided && !CollapsesPay(bound, layers - k)) collapseAllowed = false;
+                    else
+                    {
+                        int merged = Collapse(k, bound);
+                        // Try again next layer only after a collapse that paid (a quarter of the
+                        // rows or more); otherwise back off, since an attempt reads every live row.
+                        bool paid = 4 * merged >= bound;
+                        collapseDecided |= paid; // rows converge: merging goes on
+                        bound -= merged;
+                        distinct[k - 1] = bound;
+                        changed |= paid;
+                        collapseGap = paid ? 1 : Math.Min(2 * collapseGap, MaxCollapseGap);
+                        nextCollapse = k + collapseGap;
+                    }
                 }
                 // Few checkpoints once nothing changes: one launch then runs many layers; a due
                 // collapse attempt makes a checkpoint of its own.
