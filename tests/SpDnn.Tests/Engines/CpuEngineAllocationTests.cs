@@ -27,11 +27,17 @@ public sealed class CpuEngineAllocationTests
             var network = CpuEngineTests.ChallengeLikeNetwork(neurons: 256, layers: layers, seed: 8);
             using var plan = engine.Plan(network, InferenceOptions.Default);
             engine.Execute(plan, images, InferenceOptions.Default);
-            long before = GC.GetTotalAllocatedBytes(precise: true);
-            var result = engine.Execute(plan, images, InferenceOptions.Default);
-            long bytes = GC.GetTotalAllocatedBytes(precise: true) - before;
-            Assert.NotEmpty(result.Categories);
-            return bytes;
+            // The least of three runs: the count is the process's, and a thread left by another
+            // test (a finishing planner, the JIT) only ever adds to one run's figure.
+            long least = long.MaxValue;
+            for (int run = 0; run < 3; run++)
+            {
+                long before = GC.GetTotalAllocatedBytes(precise: true);
+                var result = engine.Execute(plan, images, InferenceOptions.Default);
+                least = Math.Min(least, GC.GetTotalAllocatedBytes(precise: true) - before);
+                Assert.NotEmpty(result.Categories);
+            }
+            return least;
         }
         long short_ = AllocatedBy(40), long_ = AllocatedBy(240);
         long perLayer = (long_ - short_) / 200;
