@@ -118,15 +118,9 @@ internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions option
         // Lists that read distinct rows need not ascend: parts (staged in ascending order) would
         // reorder their sums, so such a layer needs all its inputs in one part.
         bool keepsOrder = onePart || layer.Inputs == source.Inputs;
-        bool scattered = ScatteredInputs(full, layer.Inputs);
-        // Stages ordered for their reads where inputs are read from everywhere, or the kernel is
-        // asked for (where blocks share inputs, as in the challenge's layers, the kernel runs few
-        // rows and the order would cost planning time for little).
-        int bankClasses = options.StageBankOrder && (scattered || options.Kernel == FullWidthKernel.Resident) && splitLanes == 0 && columns > 0
-            ? ResidentInputKernel.BankClassesFor(columns) : 0;
-        var resident = columns > 0 && keepsOrder && (options.Kernel == FullWidthKernel.Resident || scattered
+        var resident = columns > 0 && keepsOrder && (options.Kernel == FullWidthKernel.Resident || ScatteredInputs(full, layer.Inputs)
             || (columns >= GpuPlan.WideTileColumns && onePart))
-            ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: true, splitLanes, partInputs, bankClasses)
+            ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: true, splitLanes, partInputs)
             : null;
         // Scanned here, in parallel, rather than while packing.
         _ = resident?.ExactProductBounds;

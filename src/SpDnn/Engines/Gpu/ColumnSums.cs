@@ -22,14 +22,6 @@ internal interface IColumnSums<TSelf> where TSelf : struct
     /// </summary>
     int Pitch { get; }
 
-    /// <summary>
-    /// Lanes one shared-memory read of a staged input serves together (the warp for 4-byte
-    /// reads, a half for 8-byte, a quarter for 16-byte ones), which is also the number of bank
-    /// classes among them: such lanes conflict only where their inputs' positions are equal mod
-    /// this (the pitch is odd in 4-, 8- or 16-byte units). See <see cref="StageBankOrder"/>.
-    /// </summary>
-    int BankClasses { get; }
-
     /// <summary>Adds w times input <paramref name="input"/>'s staged values to the sums, column by column.</summary>
     TSelf Add<TSum>(TSum sum, ArrayView<float> stage, int input, float w) where TSum : struct, IProductSum;
 
@@ -58,8 +50,6 @@ internal struct PairSums : IColumnSums<PairSums>
     public readonly int Columns => 2;
 
     public readonly int Pitch => 2;
-
-    public readonly int BankClasses => 16;
 
     public PairSums Add<TSum>(TSum sum, ArrayView<float> stage, int input, float w) where TSum : struct, IProductSum
     {
@@ -94,8 +84,6 @@ internal struct TripleSums : IColumnSums<TripleSums>
 
     public readonly int Pitch => 3;
 
-    public readonly int BankClasses => 32;
-
     public TripleSums Add<TSum>(TSum sum, ArrayView<float> stage, int input, float w) where TSum : struct, IProductSum
     {
         var values = stage.SubView(input * 3);
@@ -127,8 +115,6 @@ internal struct QuadSums : IColumnSums<QuadSums>
     public readonly int Columns => 4;
 
     public readonly int Pitch => 4;
-
-    public readonly int BankClasses => 8;
 
     public QuadSums Add<TSum>(TSum sum, ArrayView<float> stage, int input, float w) where TSum : struct, IProductSum =>
         new() { Q = AddQuad(sum, Q, stage.Cast<Quad>()[input], w) };
@@ -169,8 +155,6 @@ internal struct OctetSums : IColumnSums<OctetSums>
 
     public readonly int Pitch => 12;
 
-    public readonly int BankClasses => 8;
-
     public OctetSums Add<TSum>(TSum sum, ArrayView<float> stage, int input, float w) where TSum : struct, IProductSum
     {
         var values = stage.Cast<Quad>().SubView(input * 3);
@@ -204,8 +188,6 @@ internal struct SixteenSums : IColumnSums<SixteenSums>
     public readonly int Columns => 16;
 
     public readonly int Pitch => 20;
-
-    public readonly int BankClasses => 8;
 
     public SixteenSums Add<TSum>(TSum sum, ArrayView<float> stage, int input, float w) where TSum : struct, IProductSum
     {

@@ -23,9 +23,6 @@ internal interface IChunkLayout
     /// <summary>Input neurons of the layer.</summary>
     int Inputs { get; }
 
-    /// <summary>Whether, as a resident-input layout, it stages input Footprint[p] at position p (<see cref="StageBankOrder"/>).</summary>
-    bool ResidentStageOrder => false;
-
     /// <summary>The bytes of its part of chunk array <paramref name="array"/> (<see cref="ChunkArrays"/>; copy starts: empty when it has no copies).</summary>
     ReadOnlySpan<byte> ArrayBytes(int array);
 }

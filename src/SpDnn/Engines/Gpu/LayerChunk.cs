@@ -19,7 +19,7 @@ namespace SpDnn.Engines.Gpu;
 internal sealed class LayerChunk : IDisposable
 {
     /// <summary>Entries per table row.</summary>
-    public const int TableStride = 13;
+    public const int TableStride = 12;
 
     /// <summary>Table rows per layer, and which is which.</summary>
     public const int RowsPerLayer = 5, FullRow = 0, MergedRow = 1, ResidentRow = 2, ColumnLaneRow = 3, TailRow = 4;
@@ -27,11 +27,9 @@ internal sealed class LayerChunk : IDisposable
     // Offsets of one row's entries: the start of each of its arrays in the chunk's arrays, then
     // its block count and the bounds of exact products (ExactProducts: the low bound's float
     // bits in the low word, the high bound's in the high word), and the layer's inputs and form
-    // (TableForm; read by GeneralLayers only), and 1 where a resident-input row stages its inputs
-    // in its footprint's order (IChunkLayout.ResidentStageOrder). Slot offsets count slots (not warp rows).
+    // (TableForm; read by GeneralLayers only). Slot offsets count slots (not warp rows).
     public const int OutputsBase = 0, BlockStagesBase = 1, StageStartsBase = 2, FootprintBase = 3,
-        WarpRowsBase = 4, SlotBase = 5, BiasBase = 6, BlockCount = 7, ProductBounds = 8, CopyStartsBase = 9, CopiesBase = 10, FormEntry = 11,
-        StageOrderEntry = 12;
+        WarpRowsBase = 4, SlotBase = 5, BiasBase = 6, BlockCount = 7, ProductBounds = 8, CopyStartsBase = 9, CopiesBase = 10, FormEntry = 11;
 
     /// <summary>For each array of <see cref="ChunkArrays"/>, the table entry holding a row's start in it (-1: none).</summary>
     private static ReadOnlySpan<int> TableEntry => [-1, OutputsBase, CopyStartsBase, CopiesBase, BlockStagesBase, StageStartsBase, FootprintBase,
@@ -95,7 +93,6 @@ internal sealed class LayerChunk : IDisposable
             var (low, high) = _rows[r].ExactProductBounds;
             Table[r * TableStride + ProductBounds] = (uint)BitConverter.SingleToInt32Bits(low) | (long)BitConverter.SingleToInt32Bits(high) << 32;
             Table[r * TableStride + FormEntry] = TableForm.Entry(_rows[r].Form, _rows[r].Inputs);
-            Table[r * TableStride + StageOrderEntry] = _rows[r].ResidentStageOrder ? 1 : 0;
             if (r % RowsPerLayer is FullRow or MergedRow) MaxBlocks = Math.Max(MaxBlocks, _rows[r].Blocks);
         }
         Shape = new ChunkShape(lengths);

@@ -85,8 +85,6 @@ internal struct LayerBases
 {
     public long Outputs, CopyStarts, Copies, BlockStages, StageStarts, Footprint, WarpRows, Slots, Bias;
     public int Blocks;
-    /// <summary>Whether a resident-input stage holds input Footprint[p] at position p (else input p).</summary>
-    public bool StageOrder;
     /// <summary>Staged inputs y with y == 0 or ProductLow &lt;= |y| &lt; ProductHigh have exact products with every weight.</summary>
     public float ProductLow, ProductHigh;
 
@@ -106,7 +104,6 @@ internal struct LayerBases
             Slots = a.Table[row + LayerChunk.SlotBase],
             Bias = a.Table[row + LayerChunk.BiasBase],
             Blocks = (int)a.Table[row + LayerChunk.BlockCount],
-            StageOrder = a.Table[row + LayerChunk.StageOrderEntry] != 0,
             ProductLow = Interop.IntAsFloat((uint)bounds),
             ProductHigh = Interop.IntAsFloat((uint)(bounds >> 32)),
         };

@@ -116,29 +116,24 @@ internal static class ResidentInputKernel
     internal static bool Stage(ProgramArgs a, ArrayView<float> input, ArrayView<int> tileColumns, int columns, int pitch, int neurons,
         ArrayView<float> stage, LayerBases layer) => Stage(a, input, tileColumns, columns, pitch, 0, neurons, stage, layer);
 
-    /// <summary>
-    /// As the other overload, for the <paramref name="neurons"/> inputs from <paramref name="from"/>
-    /// on (one part of the inputs): input from + i at stage[i * pitch + t], or, where the layout
-    /// orders its stage (<see cref="LayerBases.StageOrder"/>), input from + Footprint[from + i].
-    /// </summary>
+    /// <summary>As the other overload, for the <paramref name="neurons"/> inputs from <paramref name="from"/> on (one part of the inputs): input from + i at stage[i * pitch + t].</summary>
     internal static bool Stage(ProgramArgs a, ArrayView<float> input, ArrayView<int> tileColumns, int columns, int pitch, int from, int neurons,
         ArrayView<float> stage, LayerBases layer)
     {
         input = input.SubView((long)from * a.Stride);
-        var order = layer.StageOrder ? a.Footprint.SubView(layer.Footprint + from, neurons) : a.Footprint.SubView(0, 0);
         int entries = neurons * columns, step = Group.DimX;
         float low = layer.ProductLow, high = layer.ProductHigh;
         bool inexact = false;
         for (int e0 = Group.IdxX; e0 < entries; e0 += 8 * step)
         {
-            float v0 = StageLoad(a, input, tileColumns, order, e0, entries, columns);
-            float v1 = StageLoad(a, input, tileColumns, order, e0 + step, entries, columns);
-            float v2 = StageLoad(a, input, tileColumns, order, e0 + 2 * step, entries, columns);
-            float v3 = StageLoad(a, input, tileColumns, order, e0 + 3 * step, entries, columns);
-            float v4 = StageLoad(a, input, tileColumns, order, e0 + 4 * step, entries, columns);
-            float v5 = StageLoad(a, input, tileColumns, order, e0 + 5 * step, entries, columns);
-            float v6 = StageLoad(a, input, tileColumns, order, e0 + 6 * step, entries, columns);
-            float v7 = StageLoad(a, input, tileColumns, order, e0 + 7 * step, entries, columns);
+            float v0 = StageLoad(a, input, tileColumns, e0, entries, columns);
+            float v1 = StageLoad(a, input, tileColumns, e0 + step, entries, columns);
+            float v2 = StageLoad(a, input, tileColumns, e0 + 2 * step, entries, columns);
+            float v3 = StageLoad(a, input, tileColumns, e0 + 3 * step, entries, columns);
+            float v4 = StageLoad(a, input, tileColumns, e0 + 4 * step, entries, columns);
+            float v5 = StageLoad(a, input, tileColumns, e0 + 5 * step, entries, columns);
+            float v6 = StageLoad(a, input, tileColumns, e0 + 6 * step, entries, columns);
+            float v7 = StageLoad(a, input, tileColumns, e0 + 7 * step, entries, columns);
             StageStore(stage, e0, entries, columns, pitch, v0);
             StageStore(stage, e0 + step, entries, columns, pitch, v1);
             StageStore(stage, e0 + 2 * step, entries, columns, pitch, v2);
@@ -155,14 +150,13 @@ internal static class ResidentInputKernel
         return inexact;
     }
 
-    /// <summary>Entry e's input value: input e / columns (or order[e / columns]) of tile column e % columns (0 past the entries or the live columns).</summary>
-    private static float StageLoad(ProgramArgs a, ArrayView<float> input, ArrayView<int> tileColumns, ArrayView<int> order, int e, int entries, int columns)
+    /// <summary>Entry e's input value: input e / columns of tile column e % columns (0 past the entries or the live columns).</summary>
+    private static float StageLoad(ProgramArgs a, ArrayView<float> input, ArrayView<int> tileColumns, int e, int entries, int columns)
     {
         if (e >= entries) return 0f;
         int i = e / columns;
         int column = tileColumns[e - i * columns];
-        int row = order.Length > 0 ? order[i] : i;
-        return column >= 0 ? input[row * a.Stride + column] : 0f;
+        return column >= 0 ? input[i * a.Stride + column] : 0f;
     }
 
     private static void StageStore(ArrayView<float> stage, int e, int entries, int columns, int pitch, float value)
@@ -251,17 +245,6 @@ internal static class ResidentInputKernel
         [Width<SixteenSums>(), Width<OctetSums>(), Width<QuadSums>(), Width<TripleSums>(), Width<PairSums>()];
 
     private static (int Columns, int Pitch) Width<TSums>() where TSums : struct, IColumnSums<TSums> => (default(TSums).Columns, default(TSums).Pitch);
-
-    /// <summary>The bank classes of tiles of <paramref name="columns"/> live columns (<see cref="IColumnSums{TSelf}.BankClasses"/>).</summary>
-    public static int BankClassesFor(int columns) => columns switch
-    {
-        2 => default(PairSums).BankClasses,
-        3 => default(TripleSums).BankClasses,
-        4 => default(QuadSums).BankClasses,
-        8 => default(OctetSums).BankClasses,
-        16 => default(SixteenSums).BankClasses,
-        _ => throw new ArgumentOutOfRangeException(nameof(columns), columns, "The resident-input kernel takes 2, 3, 4, 8 or 16 columns."),
-    };
 
     /// <summary>Shared memory the stage of <paramref name="columns"/> live columns of <paramref name="neurons"/> inputs takes, in bytes.</summary>
     public static long StageBytes(int neurons, int columns)

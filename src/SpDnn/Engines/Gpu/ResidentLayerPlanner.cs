@@ -29,16 +29,8 @@ internal static class ResidentLayerPlanner
     /// <param name="mergeDuplicates">Whether outputs equal by construction are computed once.</param>
     /// <param name="splitLanes">Lanes an output of <see cref="SplitColumnKernel"/> (4 or 8) the slots of each warp row are interleaved for; 0: none.</param>
     /// <param name="partInputs">Inputs per part (0, or at least the layer's inputs: one part); parts do not go with <paramref name="splitLanes"/>.</param>
-    /// <param name="bankClasses">
-    /// Where set (8, 16 or 32: the lanes of one shared-memory read of the kernel's tile width,
-    /// <see cref="ResidentInputKernel.BankClassesFor"/>), each part's stage is ordered so that those
-    /// lanes find their inputs on different banks (<see cref="StageBankOrder"/>); 0: input i at
-    /// position i. Not with <paramref name="splitLanes"/>, whose lanes read in another pattern.
-    /// </param>
-    public static TiledLayer Plan(NetworkLayer layer, bool mergeDuplicates, int splitLanes = 0, int partInputs = 0, int bankClasses = 0)
+    public static TiledLayer Plan(NetworkLayer layer, bool mergeDuplicates, int splitLanes = 0, int partInputs = 0)
     {
-        if (bankClasses is not (0 or 8 or 16 or 32) || (bankClasses > 0 && splitLanes > 0))
-            throw new ArgumentOutOfRangeException(nameof(bankClasses), bankClasses, "Bank classes are 8, 16 or 32, and not with split lanes.");
         var w = layer.Weights;
         int n = w.Columns;
         if (w.Rows > MaxNeurons) throw new NotSupportedException($"Layer {layer.Index + 1} has {w.Rows} inputs; the resident-input layout holds at most {MaxNeurons}.");
@@ -62,7 +54,7 @@ internal static class ResidentLayerPlanner
                 for (int j = 0; j < n; j++) order[j] = j;
                 copyStarts.AsSpan(0, n + 1).Clear();
             }
-            return Lay(lists, layer, order.AsSpan(0, count), copyStarts, copies, splitLanes, partSize, bankClasses);
+            return Lay(lists, layer, order.AsSpan(0, count), copyStarts, copies, splitLanes, partSize);
         }
         finally
         {
@@ -84,7 +76,7 @@ internal static class ResidentLayerPlanner
         return thread % groups * lanes + thread / groups;
     }
 
-    private static TiledLayer Lay(OutputInputLists lists, NetworkLayer layer, ReadOnlySpan<int> order, int[] copyStarts, int[] copies, int splitLanes, int partSize, int bankClasses)
+    private static TiledLayer Lay(OutputInputLists lists, NetworkLayer layer, ReadOnlySpan<int> order, int[] copyStarts, int[] copies, int splitLanes, int partSize)
     {
         const int Lanes = TiledLayout.WarpSize, Warps = TiledLayout.WarpsPerBlock;
         int count = order.Length;
@@ -163,7 +155,6 @@ internal static class ResidentLayerPlanner
                 slot += Lanes;
             }
         }
-        int[] stageOrder = bankClasses > 0 ? OrderStages(slotIndex, slotValue, warpRows, blocks, parts, partSize, lists.InputCount, bankClasses) : [];
         var blockStages = new int[blocks + 1];
         for (int b = 0; b <= blocks; b++) blockStages[b] = b * parts;
         var stageStarts = new int[stages + 1];
@@ -177,8 +168,7 @@ internal static class ResidentLayerPlanner
             Copies = threadCopies,
             BlockStages = blockStages,
             StageStarts = stageStarts,
-            Footprint = stageOrder,
-            ResidentStageOrder = bankClasses > 0,
+            Footprint = [],
             WarpRows = warpRows,
             SlotIndex = slotIndex,
             SlotValue = slotValue,
@@ -188,42 +178,6 @@ internal static class ResidentLayerPlanner
             NonZeros = layer.Weights.NonZeros,
             ComputedNonZeros = computed,
         };
-    }
-
-    /// <summary>
-    /// Orders each part's stage for its reads (<see cref="StageBankOrder"/>) and rewrites the
-    /// slots' indices to the positions; returns the inputs (of the part, counted from its first)
-    /// at each position, part after part: Footprint[first + p] for position p of the part from first.
-    /// </summary>
-    private static int[] OrderStages(ushort[] slotIndex, float[] slotValue, int[] warpRows, int blocks, int parts, int partSize, int inputs, int classes)
-    {
-        const int Lanes = TiledLayout.WarpSize, Warps = TiledLayout.WarpsPerBlock;
-        var order = new int[inputs];
-        for (int p = 0; p < parts; p++)
-        {
-            int first = p * partSize, size = Math.Min(partSize, inputs - first);
-            // The part's warp rows, block after block, gathered into one run.
-            long rows = 0;
-            for (int b = 0; b < blocks; b++) rows += warpRows[(b * parts + p + 1) * Warps] - warpRows[(b * parts + p) * Warps];
-            var partIndex = new ushort[rows * Lanes];
-            var partValue = new float[rows * Lanes];
-            long at = 0;
-            for (int b = 0; b < blocks; b++)
-            {
-                int from = warpRows[(b * parts + p) * Warps] * Lanes, to = warpRows[(b * parts + p + 1) * Warps] * Lanes;
-                slotIndex.AsSpan(from, to - from).CopyTo(partIndex.AsSpan((int)at));
-                slotValue.AsSpan(from, to - from).CopyTo(partValue.AsSpan((int)at));
-                at += to - from;
-            }
-            var positionOf = new int[size];
-            StageBankOrder.Order(partIndex, partValue, size, classes, positionOf).CopyTo(order, first);
-            for (int b = 0; b < blocks; b++)
-            {
-                int from = warpRows[(b * parts + p) * Warps] * Lanes, to = warpRows[(b * parts + p + 1) * Warps] * Lanes;
-                for (int s = from; s < to; s++) slotIndex[s] = (ushort)positionOf[slotIndex[s]];
-            }
-        }
-        return order;
     }
 
     /// <summary>

@@ -38,15 +38,8 @@ internal sealed class TiledLayer : IChunkLayout
     /// <summary>Stage s reads Footprint[StageStarts[s] .. StageStarts[s+1]-1] (Stages + 1 entries).</summary>
     public required int[] StageStarts { get; init; }
 
-    /// <summary>
-    /// Input neurons staged, per block stage ascending, concatenated over stages and blocks. A
-    /// resident-input layout has none (input i at stage position i), or, with
-    /// <see cref="ResidentStageOrder"/>, the input at each position, part after part.
-    /// </summary>
+    /// <summary>Input neurons staged, per block stage ascending, concatenated over stages and blocks.</summary>
     public required int[] Footprint { get; init; }
-
-    /// <summary>A resident-input layout whose stages hold input Footprint[p] at position p (<see cref="StageBankOrder"/>): its slots index positions.</summary>
-    public bool ResidentStageOrder { get; init; }
 
     /// <summary>Warp (stage s, warp w) owns warp rows WarpRows[s*W+w] .. WarpRows[s*W+w+1]-1.</summary>
     public required int[] WarpRows { get; init; }

@@ -28,10 +28,9 @@ public sealed class ResidentInputKernelTests
 
     private static GpuEngine Engine(int columns, FullWidthKernel kernel = FullWidthKernel.Resident, int multiprocessors = 1, bool fused = true,
         WeightResidency weights = WeightResidency.Auto, int chunk = 32, bool tail = true, bool timeLayers = false, SplitColumnLanes split = SplitColumnLanes.Four,
-        int parts = 0, bool banks = true) =>
+        int parts = 0) =>
         new(new GpuEngineOptions
         {
-            StageBankOrder = banks,
             InputParts = parts,
             SplitColumns = split,
             TailProgram = tail ? TailProgramLayers.On : TailProgramLayers.Off,
@@ -46,13 +45,11 @@ public sealed class ResidentInputKernelTests
         });
 
     [Theory]
-    [InlineData(2, true)]
-    [InlineData(3, true)]
-    [InlineData(3, false)]
-    [InlineData(4, true)]
-    [InlineData(8, true)]
-    [InlineData(8, false)]
-    public void NonDyadicGeneralNetworksMatchTheReferenceBitForBit(int columns, bool banks)
+    [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(8)]
+    public void NonDyadicGeneralNetworksMatchTheReferenceBitForBit(int columns)
     {
         // Weights and images that are not powers of two: every product rounds, so adding them in
         // any order but the reference's (ascending input) changes the bits. Uneven rows, empty
@@ -65,8 +62,7 @@ public sealed class ResidentInputKernelTests
         var expected = EngineConformanceTests.RunReference(network, images);
         Assert.NotEmpty(expected.Categories);
 
-        // Stages placed for their reads (banks) or input i at position i: the same bits.
-        using var engine = Engine(columns, banks: banks);
+        using var engine = Engine(columns);
         var actual = engine.Infer(network, images, Keep);
         Assert.Equal(expected.Categories, actual.Categories);
         Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
