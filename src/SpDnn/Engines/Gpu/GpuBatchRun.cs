@@ -424,7 +424,6 @@ internal sealed class GpuBatchRun : IDisposable
         // The group's list holds at most MaxInGroupRows (options set in code skip FromSpec's check).
         InGroupRows = Math.Clamp(_options.GroupCompactionRows, 0, LayerProgram.MaxInGroupRows),
         ReleaseWordBarrier = _options.BarrierReleaseWord ? 1 : 0,
-        ReadAhead = _options.ReadAhead ? 1 : 0,
     };
 
     /// <summary>How the last batch's images reached the device.</summary>

@@ -222,14 +222,14 @@ internal sealed class GpuDevice : IDisposable
         bool simulated = Accelerator.AcceleratorType == AcceleratorType.CPU;
         return (columns, simulated) switch
         {
-            (2, false) => Load<DeviceFusedProductSum, PairSums, SlotFour, TForms>(),
-            (3, false) => Load<DeviceFusedProductSum, TripleSums, SlotFour, TForms>(),
-            (4, false) => Load<DeviceFusedProductSum, QuadSums, SlotFour, TForms>(),
+            (2, false) => Load<DeviceFusedProductSum, PairSums, SlotOctet, TForms>(),
+            (3, false) => Load<DeviceFusedProductSum, TripleSums, SlotOctet, TForms>(),
+            (4, false) => Load<DeviceFusedProductSum, QuadSums, SlotOctet, TForms>(),
             (8, false) => Load<DeviceFusedProductSum, OctetSums, SlotFour, TForms>(),
             (16, false) => Load<DeviceFusedProductSum, SixteenSums, SlotFour, TForms>(),
-            (2, true) => Load<SimulatedFusedProductSum, PairSums, SlotFour, TForms>(),
-            (3, true) => Load<SimulatedFusedProductSum, TripleSums, SlotFour, TForms>(),
-            (4, true) => Load<SimulatedFusedProductSum, QuadSums, SlotFour, TForms>(),
+            (2, true) => Load<SimulatedFusedProductSum, PairSums, SlotOctet, TForms>(),
+            (3, true) => Load<SimulatedFusedProductSum, TripleSums, SlotOctet, TForms>(),
+            (4, true) => Load<SimulatedFusedProductSum, QuadSums, SlotOctet, TForms>(),
             (8, true) => Load<SimulatedFusedProductSum, OctetSums, SlotFour, TForms>(),
             (16, true) => Load<SimulatedFusedProductSum, SixteenSums, SlotFour, TForms>(),
             _ => throw new ArgumentOutOfRangeException(nameof(columns), columns, "The resident-input kernel takes 2, 3, 4, 8 or 16 columns."),

@@ -180,13 +180,6 @@ public sealed record GpuEngineOptions
     /// </summary>
     public bool BarrierReleaseWord { get; init; }
 
-    /// <summary>
-    /// Whether the resident-input kernel reads what a slice of outputs needs besides its weights
-    /// (the sums an earlier input part left, the bias) while the slice before it is added, rather
-    /// than when the slice starts (tiles of up to eight columns; sixteen leave no registers).
-    /// </summary>
-    public bool ReadAhead { get; init; } = true;
-
     /// <summary>Live columns per group of the resident-input kernel: 2, 3, 4, 8 or 16; 0 picks the widest whose stage fits shared memory.</summary>
     public int ResidentColumns { get; init; }
 
@@ -250,7 +243,7 @@ public sealed record GpuEngineOptions
     public bool TimeEachLayer { get; init; }
 
     /// <summary>The settings <c>--engine gpu:key=value...</c> takes.</summary>
-    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, collapse-rule=on|off, fused=on|off, dedupe=off|on|auto, rows=all|distinct, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, parts=0|1..64, lanes=on|off, split=auto|off|four|eight, tail=auto|on|off, bits=on|off, group-rows=1..2048, barrier-release=on|off, read-ahead=on|off, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
+    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, collapse-rule=on|off, fused=on|off, dedupe=off|on|auto, rows=all|distinct, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, parts=0|1..64, lanes=on|off, split=auto|off|four|eight, tail=auto|on|off, bits=on|off, group-rows=1..2048, barrier-release=on|off, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
 
     /// <summary>Options from an engine spec such as <c>gpu:weights=streamed:chunk=16</c>; defaults elsewhere.</summary>
     public static GpuEngineOptions FromSpec(EngineSpec spec)
@@ -273,7 +266,6 @@ public sealed record GpuEngineOptions
             ImageBits = spec.TakeSwitch("bits") ?? defaults.ImageBits,
             GroupCompactionRows = spec.TakeInt("group-rows", 1) ?? defaults.GroupCompactionRows,
             BarrierReleaseWord = spec.TakeSwitch("barrier-release") ?? defaults.BarrierReleaseWord,
-            ReadAhead = spec.TakeSwitch("read-ahead") ?? defaults.ReadAhead,
             ColumnLanes = spec.TakeSwitch("lanes") ?? defaults.ColumnLanes,
             SplitColumns = spec.TakeEnum<SplitColumnLanes>("split") ?? defaults.SplitColumns,
             DeviceIndex = spec.TakeInt("device", 0) ?? defaults.DeviceIndex,
@@ -310,7 +302,6 @@ public sealed record GpuEngineOptions
         if (TailProgram != defaults.TailProgram) parts.Add("tail=" + TailProgram.ToString().ToLowerInvariant());
         if (ImageBits != defaults.ImageBits) parts.Add("bits=" + (ImageBits ? "on" : "off"));
         if (BarrierReleaseWord != defaults.BarrierReleaseWord) parts.Add("barrier-release=" + (BarrierReleaseWord ? "on" : "off"));
-        if (ReadAhead != defaults.ReadAhead) parts.Add("read-ahead=" + (ReadAhead ? "on" : "off"));
         if (GroupCompactionRows != defaults.GroupCompactionRows) parts.Add("group-rows=" + GroupCompactionRows.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (TimeEachLayer != defaults.TimeEachLayer) parts.Add("time-layers=" + (TimeEachLayer ? "on" : "off"));
         return string.Concat(parts.Select(p => ":" + p));

@@ -78,9 +78,6 @@ internal struct ProgramArgs
     public int InGroupRows;
     /// <summary>Nonzero: the grid barrier's last arrival raises a release word the others poll; else they poll the arrivals.</summary>
     public int ReleaseWordBarrier;
-
-    /// <summary>Nonzero: the resident-input kernel reads a slice's earlier sums and bias a slice ahead (<see cref="GpuEngineOptions.ReadAhead"/>).</summary>
-    public int ReadAhead;
 }
 
 /// <summary>Where one layer's arrays start in its chunk (read from the chunk's table).</summary>

@@ -48,7 +48,7 @@ internal static class ResidentInputKernel
     /// <summary>Computes layer <see cref="ProgramArgs.FirstLayer"/> for the tile of live columns Grid.IdxX.</summary>
     /// <typeparam name="TFused">The fused multiply-add: the device's, or the CPU simulator's exact software one.</typeparam>
     /// <typeparam name="TSums">The tile width (live columns per group).</typeparam>
-    /// <typeparam name="TChunk">How many weight rows are read ahead (four: see <see cref="SlotFour"/>; the tail program reads eight).</typeparam>
+    /// <typeparam name="TChunk">How many weight rows are read ahead (fewer for wide tiles, whose sums take more registers).</typeparam>
     /// <typeparam name="TForms">The layers' forms: the challenge's (constant), or read per layer (general networks).</typeparam>
     public static void Run<TFused, TSums, TChunk, TForms>(ProgramArgs a)
         where TFused : struct, IProductSum
@@ -184,7 +184,7 @@ internal static class ResidentInputKernel
     /// <summary>
     /// Computes this warp's slices (slice warp, warp + warps, ...) for the tile's columns and
     /// writes their activations; returns the columns with a nonzero output. Each lane adds its
-    /// slots in slot order (ascending input). The weights stream in chunks of warp rows (TChunk),
+    /// slots in slot order (ascending input). The weights stream in chunks of eight warp rows,
     /// the next chunk (of this slice, or the next slice's first) loaded while the current one
     /// is added: the first device runs were bound by the latency of these L2 reads.
     /// With input parts, part <paramref name="part"/> of <paramref name="parts"/> goes on from the
@@ -203,23 +203,13 @@ internal static class ResidentInputKernel
         if (warp >= total) return 0;
         var current = Slice.Of(a, layer, warp, lane, part);
         int rows = default(TChunk).Rows;
-        bool last = part + 1 == parts;
         var next = default(TChunk).Load(a, layer.Slots, current.FirstRow, current.EndRow, lane);
-        // What a slice reads besides its weights (the sums an earlier part left, its bias) is read
-        // a slice ahead: read where needed, each was a round trip to L2 or DRAM (the sums: written
-        // a part ago, evicted since) that the warp waited for (Nsight, general N = 16384: long
-        // scoreboard stalls 55% of the warps' cycles). Not for sixteen columns: no registers left.
-        bool ahead = default(TSums).Columns <= 8 && a.ReadAhead != 0;
-        var pendingSums = ahead && part > 0 && current.Output >= 0 ? default(TSums).Read(output, (long)current.Output * a.Stride + first, valid) : default;
-        float pendingBias = ahead && last && current.Output >= 0 ? a.Bias[layer.Bias + current.Output] : 0f;
         for (int slice = warp; slice < total; slice += warps)
         {
             bool more = slice + warps < total;
             var following = more ? Slice.Of(a, layer, slice + warps, lane, part) : current;
-            var sums = ahead || part == 0 || current.Output < 0 ? pendingSums : default(TSums).Read(output, (long)current.Output * a.Stride + first, valid);
-            float bias = ahead || !last || current.Output < 0 ? pendingBias : a.Bias[layer.Bias + current.Output];
-            if (ahead && more && part > 0 && following.Output >= 0) pendingSums = default(TSums).Read(output, (long)following.Output * a.Stride + first, valid);
-            if (ahead && more && last && following.Output >= 0) pendingBias = a.Bias[layer.Bias + following.Output];
+            // Addresses are worked out where used, not held over the loop (registers).
+            var sums = part > 0 && current.Output >= 0 ? default(TSums).Read(output, (long)current.Output * a.Stride + first, valid) : default;
             bool prefetched = false;
             for (int r = current.FirstRow; r < current.EndRow; r += rows)
             {
@@ -235,10 +225,10 @@ internal static class ResidentInputKernel
             }
             if (more && !prefetched) next = default(TChunk).Load(a, layer.Slots, following.FirstRow, following.EndRow, lane);
             long at = (long)current.Output * a.Stride + first;
-            if (current.Output >= 0 && !last) sums.Write(output, at, valid);
+            if (current.Output >= 0 && part + 1 < parts) sums.Write(output, at, valid);
             else if (current.Output >= 0)
             {
-                var activations = sums.Activated(form, bias);
+                var activations = sums.Activated(form, a.Bias[layer.Bias + current.Output]);
                 activations.Write(output, at, valid);
                 mask |= activations.Mask();
                 long copyAt = layer.CopyStarts + current.Thread;

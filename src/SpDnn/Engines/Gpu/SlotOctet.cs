@@ -23,7 +23,7 @@ internal interface ISlotChunk<TSelf> where TSelf : struct
         where TSums : struct, IColumnSums<TSums>;
 }
 
-/// <summary>Eight rows: for the tail program (tiles of up to four columns).</summary>
+/// <summary>Eight rows: for tiles of up to four columns.</summary>
 internal struct SlotOctet : ISlotChunk<SlotOctet>
 {
     public int I0, I1, I2, I3, I4, I5, I6, I7;
@@ -61,10 +61,7 @@ internal struct SlotOctet : ISlotChunk<SlotOctet>
     }
 }
 
-/// <summary>
-/// Four rows: for the resident-input kernel at every tile width (eight rows left no registers for
-/// the sums and bias it reads a slice ahead, <see cref="GpuEngineOptions.ReadAhead"/>).
-/// </summary>
+/// <summary>Four rows: for tiles of eight or sixteen columns.</summary>
 internal struct SlotFour : ISlotChunk<SlotFour>
 {
     public int I0, I1, I2, I3;
