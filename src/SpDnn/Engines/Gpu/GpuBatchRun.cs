@@ -58,6 +58,8 @@ internal sealed class GpuBatchRun : IDisposable
     // Page-locked staging for the host's reads at checkpoints: copying into a managed array
     // would pin and unpin it on every call.
     private readonly PageLockedArray1D<int> _pinnedInts;
+    // Two slots (live rows, failure flag) for checkpoints read while the next launch runs (see ReadCheckpointLater).
+    private readonly PageLockedArray1D<int> _pinnedCheckpoints;
     private readonly PageLockedArray1D<ulong> _pinnedHashes;
     private readonly int[] _hostMultiplicity;
     private readonly int[] _representative;
@@ -90,6 +92,7 @@ internal sealed class GpuBatchRun : IDisposable
         _hashes = accelerator.Allocate1D<ulong>(length);
         _pinnedInts = accelerator.AllocatePageLocked1D<int>(3L * length + 2); // a collapse's lists (see Collapse)
         _pinnedHashes = accelerator.AllocatePageLocked1D<ulong>(length);
+        _pinnedCheckpoints = accelerator.AllocatePageLocked1D<int>(4);
         _hostMultiplicity = new int[rows];
         _representative = new int[rows];
         _collapseLive = new int[rows];
@@ -136,6 +139,7 @@ internal sealed class GpuBatchRun : IDisposable
         // its few deaths (most images have an output) say nothing of convergence; an attempt
         // reads every live row.
         int nextCheck = 1, checkInterval = 1, nextCollapse = 2, collapseGap = 1, checkpoints = 0, launches = 0, tailLayers = 0;
+        int pendingLayer = -1, pendingSlot = 0; // a checkpoint whose rows are on their way (LaggedCheckpoints)
         bool collapseAllowed = _options.CollapseIdenticalRows, collapseDecided = !_options.CollapseWherePays;
         var total = Stopwatch.StartNew();
         // Per-layer device time from events around each launch (one layer per launch then).
@@ -195,7 +199,35 @@ internal sealed class GpuBatchRun : IDisposable
                 if (tail) nextCheck = Math.Min(nextCheck, k);
                 if (k < nextCheck && k < layers) continue;
                 checkpoints++;
-                int rows = ReadCheckpoint(k);
+                int rows;
+                if (_options.LaggedCheckpoints && k < layers)
+                {
+                    // The rows after layer k are copied while the next launch runs, and the host
+                    // acts on those of the checkpoint before, which bound the live rows here (rows
+                    // only die or merge): the device no longer idles through the host's turnaround.
+                    int earlier = pendingLayer, earlierSlot = pendingSlot;
+                    pendingSlot = earlier < 0 ? pendingSlot : 1 - pendingSlot;
+                    ReadCheckpointLater(k, pendingSlot);
+                    pendingLayer = k;
+                    if (earlier < 0)
+                    {
+                        nextCheck = k + 1;
+                        continue;
+                    }
+                    rows = AwaitCheckpoint(earlierSlot);
+                    // A merge attempt reads every live row of this very layer: wait for them.
+                    if (collapseAllowed && rows >= 2 && 8L * rows >= 7L * bound && k >= nextCollapse)
+                    {
+                        rows = AwaitCheckpoint(pendingSlot);
+                        pendingLayer = -1;
+                    }
+                }
+                else
+                {
+                    if (pendingLayer >= 0) AwaitCheckpoint(pendingSlot);
+                    pendingLayer = -1;
+                    rows = ReadCheckpoint(k);
+                }
                 // Rows converge once they stop dying: while a layer kills an eighth of them or
                 // more, a collapse attempt (which reads every row) is unlikely to pay, and the
                 // next checkpoint comes after one layer (grids shrink). A few rows dying change
@@ -613,6 +645,39 @@ internal sealed class GpuBatchRun : IDisposable
     }
 
     /// <summary>Live positions once <paramref name="done"/> layers have run; fails if a grid barrier gave up.</summary>
+    /// <summary>Starts copying the live rows after layer <paramref name="done"/> (and the grid barrier's failure flag) to checkpoint slot <paramref name="slot"/>; <see cref="AwaitCheckpoint"/> reads them.</summary>
+    private void ReadCheckpointLater(int done, int slot)
+    {
+        // Negative rows mark the copy as not yet arrived.
+        _pinnedCheckpoints.Span[2 * slot] = -1;
+        _liveRows.View.SubView(done, 1).CopyTo(_stream, _pinnedCheckpoints.ArrayView.SubView(2 * slot, 1));
+        _barrier.View.SubView(LayerProgram.FailureWord, 1).CopyTo(_stream, _pinnedCheckpoints.ArrayView.SubView(2 * slot + 1, 1));
+    }
+
+    /// <summary>
+    /// The live rows of checkpoint slot <paramref name="slot"/>, once its copy has arrived: the
+    /// host polls the page-locked slot while the device runs what was launched after it; after a
+    /// second without it (a long launch ahead of it, or a failed device), it waits for the stream.
+    /// </summary>
+    private int AwaitCheckpoint(int slot)
+    {
+        var span = _pinnedCheckpoints.Span;
+        var waiting = Stopwatch.StartNew();
+        var spin = new SpinWait();
+        while (Volatile.Read(ref span[2 * slot]) < 0)
+        {
+            if (waiting.Elapsed > TimeSpan.FromSeconds(1))
+            {
+                _stream.Synchronize();
+                if (Volatile.Read(ref span[2 * slot]) < 0) throw new InvalidOperationException("A checkpoint's copy of the live rows did not arrive after the stream finished.");
+                break;
+            }
+            spin.SpinOnce(sleep1Threshold: -1);
+        }
+        if (Volatile.Read(ref span[2 * slot + 1]) != 0) throw new GridBarrierTimeoutException(_device.MaxResidentGroups, _options.BarrierTimeout);
+        return span[2 * slot];
+    }
+
     private int ReadCheckpoint(int done)
     {
         _liveRows.View.SubView(done, 1).CopyTo(_stream, _pinnedInts.ArrayView.SubView(0, 1));
@@ -638,6 +703,7 @@ internal sealed class GpuBatchRun : IDisposable
         _differs.Dispose();
         _hashes.Dispose();
         _pinnedInts.Dispose();
+        _pinnedCheckpoints.Dispose();
         _pinnedHashes.Dispose();
     }
 }

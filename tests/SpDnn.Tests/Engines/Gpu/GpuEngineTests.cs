@@ -52,6 +52,37 @@ public sealed class GpuEngineTests : EngineConformanceTests
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void CheckpointsReadWhileTheNextLaunchRunsGiveTheSameAnswer(bool lagged)
+    {
+        // Rows die over several layers (checkpoints every layer, grids sized by a bound one
+        // checkpoint old when lagged) and repeated images merge (a merge attempt waits for the
+        // rows of its own layer): the reference's answer, live counts and features either way.
+        var shape = new RandomNetworkOptions { Neurons = 64, Layers = 9, MeanRowNonZeros = 6, DyadicValues = true, MinWeight = -1f, MaxWeight = 0.5f, MinBias = -0.75f, MaxBias = 0.25f };
+        var network = InMemoryNetwork.Load(new RandomNetworkGenerator(36, shape));
+        var images = RepeatedImages.Interleaved(RandomNetworkGenerator.RandomImages(36, 160, shape.Neurons, 0.3, 2f, binary: false), 2);
+        var expected = RunReference(network, images);
+        var live = expected.LayerStatistics.Select(s => s.LiveImages).ToArray();
+        Assert.True(live.Distinct().Count() >= 4, "rows die over several layers");
+        Assert.NotEmpty(expected.Categories);
+
+        using var engine = new GpuEngine(new GpuEngineOptions
+        {
+            Accelerator = GpuAcceleratorChoice.CpuSimulator,
+            Kernel = FullWidthKernel.Tiled,
+            SimulatedMultiprocessors = 3,
+            CollapseWherePays = false,
+            LaggedCheckpoints = lagged,
+        });
+        var actual = engine.Infer(network, images, Keep);
+        Assert.Equal(expected.Categories, actual.Categories);
+        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
+        Assert.Equal(live, actual.LayerStatistics.Select(s => s.LiveImages));
+        Assert.NotEqual("0", actual.Details["collapses"]);
+    }
+
+    [Theory]
     [InlineData(true)]
     [InlineData(false)]
     public void OutputsEqualByConstructionAreComputedOnceWithTheReferenceResult(bool fusedProducts)
