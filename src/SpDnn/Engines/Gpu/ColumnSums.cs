@@ -107,69 +107,6 @@ internal struct TripleSums : IColumnSums<TripleSums>
     public readonly int Mask() => (S0 != 0f ? 1 : 0) | (S1 != 0f ? 2 : 0) | (S2 != 0f ? 4 : 0);
 }
 
-/// <summary>
-/// Six columns, read as three 8-byte pairs (N up to about 9600 in the stage): with the inputs in
-/// two parts, N = 16384 stages 8192 inputs x 6 columns in 192 KB, where four columns left a
-/// third of shared memory unused; each weight read from L2 then feeds six products, not four.
-/// </summary>
-internal struct SixSums : IColumnSums<SixSums>
-{
-    public float S0, S1, S2, S3, S4, S5;
-
-    public readonly int Columns => 6;
-
-    public readonly int Pitch => 6;
-
-    public SixSums Add<TSum>(TSum sum, ArrayView<float> stage, int input, float w) where TSum : struct, IProductSum
-    {
-        // 24 bytes an input: the pairs are 8-byte aligned.
-        var values = stage.Cast<FloatPair>().SubView(input * 3, 3);
-        FloatPair a = values[0], b = values[1], c = values[2];
-        return new SixSums
-        {
-            S0 = sum.Add(S0, a.X, w),
-            S1 = sum.Add(S1, a.Y, w),
-            S2 = sum.Add(S2, b.X, w),
-            S3 = sum.Add(S3, b.Y, w),
-            S4 = sum.Add(S4, c.X, w),
-            S5 = sum.Add(S5, c.Y, w),
-        };
-    }
-
-    public readonly SixSums Activated<TForms>(TForms form, float bias) where TForms : struct, IKernelLayerForms<TForms> => new()
-    {
-        S0 = form.Apply(S0, bias),
-        S1 = form.Apply(S1, bias),
-        S2 = form.Apply(S2, bias),
-        S3 = form.Apply(S3, bias),
-        S4 = form.Apply(S4, bias),
-        S5 = form.Apply(S5, bias),
-    };
-
-    public readonly void Write(ArrayView<float> output, long at, int valid)
-    {
-        // Six does not divide the feature stride: columns past the live ones may lie past the row.
-        output[at] = S0;
-        if (valid > 1) output[at + 1] = S1;
-        if (valid > 2) output[at + 2] = S2;
-        if (valid > 3) output[at + 3] = S3;
-        if (valid > 4) output[at + 4] = S4;
-        if (valid > 5) output[at + 5] = S5;
-    }
-
-    public readonly SixSums Read(ArrayView<float> output, long at, int valid) => new()
-    {
-        S0 = output[at],
-        S1 = valid > 1 ? output[at + 1] : 0f,
-        S2 = valid > 2 ? output[at + 2] : 0f,
-        S3 = valid > 3 ? output[at + 3] : 0f,
-        S4 = valid > 4 ? output[at + 4] : 0f,
-        S5 = valid > 5 ? output[at + 5] : 0f,
-    };
-
-    public readonly int Mask() => (S0 != 0f ? 1 : 0) | (S1 != 0f ? 2 : 0) | (S2 != 0f ? 4 : 0) | (S3 != 0f ? 8 : 0) | (S4 != 0f ? 16 : 0) | (S5 != 0f ? 32 : 0);
-}
-
 /// <summary>Four columns: one 16-byte shared load per input.</summary>
 internal struct QuadSums : IColumnSums<QuadSums>
 {

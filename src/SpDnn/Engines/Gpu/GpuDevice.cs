@@ -225,16 +225,14 @@ internal sealed class GpuDevice : IDisposable
             (2, false) => Load<DeviceFusedProductSum, PairSums, SlotOctet, TForms>(),
             (3, false) => Load<DeviceFusedProductSum, TripleSums, SlotOctet, TForms>(),
             (4, false) => Load<DeviceFusedProductSum, QuadSums, SlotOctet, TForms>(),
-            (6, false) => Load<DeviceFusedProductSum, SixSums, SlotFour, TForms>(),
             (8, false) => Load<DeviceFusedProductSum, OctetSums, SlotFour, TForms>(),
             (16, false) => Load<DeviceFusedProductSum, SixteenSums, SlotFour, TForms>(),
             (2, true) => Load<SimulatedFusedProductSum, PairSums, SlotOctet, TForms>(),
             (3, true) => Load<SimulatedFusedProductSum, TripleSums, SlotOctet, TForms>(),
             (4, true) => Load<SimulatedFusedProductSum, QuadSums, SlotOctet, TForms>(),
-            (6, true) => Load<SimulatedFusedProductSum, SixSums, SlotFour, TForms>(),
             (8, true) => Load<SimulatedFusedProductSum, OctetSums, SlotFour, TForms>(),
             (16, true) => Load<SimulatedFusedProductSum, SixteenSums, SlotFour, TForms>(),
-            _ => throw new ArgumentOutOfRangeException(nameof(columns), columns, "The resident-input kernel takes 2, 3, 4, 6, 8 or 16 columns."),
+            _ => throw new ArgumentOutOfRangeException(nameof(columns), columns, "The resident-input kernel takes 2, 3, 4, 8 or 16 columns."),
         };
     }
 

@@ -188,7 +188,7 @@ public sealed record GpuEngineOptions
     /// </summary>
     public bool LaggedCheckpoints { get; init; } = true;
 
-    /// <summary>Live columns per group of the resident-input kernel: 2, 3, 4, 6, 8 or 16; 0 picks the widest whose stage fits shared memory.</summary>
+    /// <summary>Live columns per group of the resident-input kernel: 2, 3, 4, 8 or 16; 0 picks the widest whose stage fits shared memory.</summary>
     public int ResidentColumns { get; init; }
 
     /// <summary>
@@ -251,7 +251,7 @@ public sealed record GpuEngineOptions
     public bool TimeEachLayer { get; init; }
 
     /// <summary>The settings <c>--engine gpu:key=value...</c> takes.</summary>
-    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, collapse-rule=on|off, fused=on|off, dedupe=off|on|auto, rows=all|distinct, kernel=auto|tiled|resident, columns=0|2|3|4|6|8|16, parts=0|1..64, lanes=on|off, split=auto|off|four|eight, tail=auto|on|off, bits=on|off, group-rows=1..2048, barrier-release=on|off, lag=on|off, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
+    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, collapse-rule=on|off, fused=on|off, dedupe=off|on|auto, rows=all|distinct, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, parts=0|1..64, lanes=on|off, split=auto|off|four|eight, tail=auto|on|off, bits=on|off, group-rows=1..2048, barrier-release=on|off, lag=on|off, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
 
     /// <summary>Options from an engine spec such as <c>gpu:weights=streamed:chunk=16</c>; defaults elsewhere.</summary>
     public static GpuEngineOptions FromSpec(EngineSpec spec)
@@ -281,8 +281,8 @@ public sealed record GpuEngineOptions
             TimeEachLayer = spec.TakeSwitch("time-layers") ?? defaults.TimeEachLayer,
         };
         spec.RejectUnknown(SettingsHelp);
-        if (options.ResidentColumns is not (0 or 2 or 3 or 4 or 6 or 8 or 16))
-            throw new ArgumentException($"Engine setting columns={options.ResidentColumns}: expected 0 (automatic), 2, 3, 4, 6, 8 or 16.");
+        if (options.ResidentColumns is not (0 or 2 or 3 or 4 or 8 or 16))
+            throw new ArgumentException($"Engine setting columns={options.ResidentColumns}: expected 0 (automatic), 2, 3, 4, 8 or 16.");
         if (options.InputParts > 64)
             throw new ArgumentException($"Engine setting parts={options.InputParts}: expected 0 (automatic) to 64.");
         if (options.GroupCompactionRows > LayerProgram.MaxInGroupRows)

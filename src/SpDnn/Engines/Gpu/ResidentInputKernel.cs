@@ -242,7 +242,7 @@ internal static class ResidentInputKernel
 
     /// <summary>The tile widths the kernel comes in, with the floats each staged input takes (see <see cref="IColumnSums{TSelf}.Pitch"/>), widest first.</summary>
     public static IReadOnlyList<(int Columns, int Pitch)> Widths { get; } =
-        [Width<SixteenSums>(), Width<OctetSums>(), Width<SixSums>(), Width<QuadSums>(), Width<TripleSums>(), Width<PairSums>()];
+        [Width<SixteenSums>(), Width<OctetSums>(), Width<QuadSums>(), Width<TripleSums>(), Width<PairSums>()];
 
     private static (int Columns, int Pitch) Width<TSums>() where TSums : struct, IColumnSums<TSums> => (default(TSums).Columns, default(TSums).Pitch);
 
@@ -251,7 +251,7 @@ internal static class ResidentInputKernel
     {
         foreach (var (width, pitch) in Widths)
             if (width == columns) return (long)neurons * pitch * sizeof(float);
-        throw new ArgumentOutOfRangeException(nameof(columns), columns, "The resident-input kernel takes 2, 3, 4, 6, 8 or 16 columns.");
+        throw new ArgumentOutOfRangeException(nameof(columns), columns, "The resident-input kernel takes 2, 3, 4, 8 or 16 columns.");
     }
 
     /// <summary>Live columns per group (at most <paramref name="most"/>) for a layer of <paramref name="neurons"/> inputs whose stage may take <paramref name="sharedBytes"/> (0: too wide).</summary>
