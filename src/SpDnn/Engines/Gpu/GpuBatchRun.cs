@@ -644,7 +644,6 @@ internal sealed class GpuBatchRun : IDisposable
         return root;
     }
 
-    /// <summary>Live positions once <paramref name="done"/> layers have run; fails if a grid barrier gave up.</summary>
     /// <summary>Starts copying the live rows after layer <paramref name="done"/> (and the grid barrier's failure flag) to checkpoint slot <paramref name="slot"/>; <see cref="AwaitCheckpoint"/> reads them.</summary>
     private void ReadCheckpointLater(int done, int slot)
     {
@@ -678,6 +677,7 @@ internal sealed class GpuBatchRun : IDisposable
         return span[2 * slot];
     }
 
+    /// <summary>Live positions once <paramref name="done"/> layers have run; fails if a grid barrier gave up.</summary>
     private int ReadCheckpoint(int done)
     {
         _liveRows.View.SubView(done, 1).CopyTo(_stream, _pinnedInts.ArrayView.SubView(0, 1));
