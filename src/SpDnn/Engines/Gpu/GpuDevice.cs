@@ -195,53 +195,18 @@ internal sealed class GpuDevice : IDisposable
     public Action<AcceleratorStream, KernelConfig, ProgramArgs> TailKernel(int columns, bool general = false) =>
         StagingKernel(_tailKernels, (columns, general), () => general ? TailKernelFor<GeneralLayers>(columns) : TailKernelFor<ChallengeLayers>(columns));
 
-    private Action<AcceleratorStream, KernelConfig, ProgramArgs> TailKernelFor<TForms>(int columns) where TForms : struct, IKernelLayerForms<TForms>
-    {
-        bool simulated = Accelerator.AcceleratorType == AcceleratorType.CPU;
-        return (columns, simulated) switch
-        {
-            (2, false) => LoadTail<DeviceFusedProductSum, PairSums, TForms>(),
-            (3, false) => LoadTail<DeviceFusedProductSum, TripleSums, TForms>(),
-            (4, false) => LoadTail<DeviceFusedProductSum, QuadSums, TForms>(),
-            (2, true) => LoadTail<SimulatedFusedProductSum, PairSums, TForms>(),
-            (3, true) => LoadTail<SimulatedFusedProductSum, TripleSums, TForms>(),
-            (4, true) => LoadTail<SimulatedFusedProductSum, QuadSums, TForms>(),
-            _ => throw new ArgumentOutOfRangeException(nameof(columns), columns, "The tail program takes 2, 3 or 4 columns."),
-        };
-    }
+    private Action<AcceleratorStream, KernelConfig, ProgramArgs> TailKernelFor<TForms>(int columns) where TForms : struct, IKernelLayerForms<TForms> =>
+        LoadStaging(ResidentKernelMethods.Tail(columns, FusedProductSum, typeof(TForms)));
 
-    private Action<AcceleratorStream, KernelConfig, ProgramArgs> LoadTail<TFused, TSums, TForms>()
-        where TFused : struct, IProductSum
-        where TSums : struct, IColumnSums<TSums>
-        where TForms : struct, IKernelLayerForms<TForms> =>
-        Accelerator.LoadKernel<ProgramArgs>(TailProgram.Run<TFused, TSums, SlotOctet, TForms>,
-            Accelerator.AcceleratorType == AcceleratorType.CPU ? ResidentInputKernel.SimulatedSpecialization : ResidentInputKernel.Specialization);
+    private Action<AcceleratorStream, KernelConfig, ProgramArgs> ResidentKernelFor<TForms>(int columns) where TForms : struct, IKernelLayerForms<TForms> =>
+        LoadStaging(ResidentKernelMethods.Resident(columns, FusedProductSum, typeof(TForms)));
 
-    private Action<AcceleratorStream, KernelConfig, ProgramArgs> ResidentKernelFor<TForms>(int columns) where TForms : struct, IKernelLayerForms<TForms>
-    {
-        bool simulated = Accelerator.AcceleratorType == AcceleratorType.CPU;
-        return (columns, simulated) switch
-        {
-            (2, false) => Load<DeviceFusedProductSum, PairSums, SlotOctet, TForms>(),
-            (3, false) => Load<DeviceFusedProductSum, TripleSums, SlotOctet, TForms>(),
-            (4, false) => Load<DeviceFusedProductSum, QuadSums, SlotOctet, TForms>(),
-            (8, false) => Load<DeviceFusedProductSum, OctetSums, SlotFour, TForms>(),
-            (16, false) => Load<DeviceFusedProductSum, SixteenSums, SlotFour, TForms>(),
-            (2, true) => Load<SimulatedFusedProductSum, PairSums, SlotOctet, TForms>(),
-            (3, true) => Load<SimulatedFusedProductSum, TripleSums, SlotOctet, TForms>(),
-            (4, true) => Load<SimulatedFusedProductSum, QuadSums, SlotOctet, TForms>(),
-            (8, true) => Load<SimulatedFusedProductSum, OctetSums, SlotFour, TForms>(),
-            (16, true) => Load<SimulatedFusedProductSum, SixteenSums, SlotFour, TForms>(),
-            _ => throw new ArgumentOutOfRangeException(nameof(columns), columns, "The resident-input kernel takes 2, 3, 4, 8 or 16 columns."),
-        };
-    }
+    /// <summary>The fused multiply-add of this accelerator's kernels: the device's, or the CPU simulator's exact software one.</summary>
+    private Type FusedProductSum => Accelerator.AcceleratorType == AcceleratorType.CPU ? typeof(SimulatedFusedProductSum) : typeof(DeviceFusedProductSum);
 
-    private Action<AcceleratorStream, KernelConfig, ProgramArgs> Load<TFused, TSums, TChunk, TForms>()
-        where TFused : struct, IProductSum
-        where TSums : struct, IColumnSums<TSums>
-        where TChunk : struct, ISlotChunk<TChunk>
-        where TForms : struct, IKernelLayerForms<TForms> =>
-        Accelerator.LoadKernel<ProgramArgs>(ResidentInputKernel.Run<TFused, TSums, TChunk, TForms>,
+    /// <summary>Loads a kernel of the resident-input family (groups of up to <see cref="ResidentInputKernel.GroupSize"/>; fewer on the simulator).</summary>
+    private Action<AcceleratorStream, KernelConfig, ProgramArgs> LoadStaging(System.Reflection.MethodInfo kernel) =>
+        Accelerator.LoadKernel(kernel.CreateDelegate<Action<ProgramArgs>>(),
             Accelerator.AcceleratorType == AcceleratorType.CPU ? ResidentInputKernel.SimulatedSpecialization : ResidentInputKernel.Specialization);
 
     public Context Context { get; }

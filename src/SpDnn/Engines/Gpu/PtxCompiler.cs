@@ -23,14 +23,14 @@ internal static class PtxCompiler
         ["gather"] = typeof(StateKernels).GetMethod(nameof(StateKernels.Gather))!,
         ["expand-bitmap"] = typeof(ImageKernels).GetMethod(nameof(ImageKernels.ExpandBitmap))!,
         ["scatter-rows"] = typeof(ImageKernels).GetMethod(nameof(ImageKernels.ScatterRows))!,
-        ["resident-2"] = Resident<PairSums, SlotOctet, ChallengeLayers>(),
-        ["resident-3"] = Resident<TripleSums, SlotOctet, ChallengeLayers>(),
-        ["resident-4"] = Resident<QuadSums, SlotOctet, ChallengeLayers>(),
-        ["resident-8"] = Resident<OctetSums, SlotFour, ChallengeLayers>(),
-        ["resident-16"] = Resident<SixteenSums, SlotFour, ChallengeLayers>(),
-        ["resident-4-general"] = Resident<QuadSums, SlotOctet, GeneralLayers>(),
-        ["resident-8-general"] = Resident<OctetSums, SlotFour, GeneralLayers>(),
-        ["resident-16-general"] = Resident<SixteenSums, SlotFour, GeneralLayers>(),
+        ["resident-2"] = Resident(2, typeof(ChallengeLayers)),
+        ["resident-3"] = Resident(3, typeof(ChallengeLayers)),
+        ["resident-4"] = Resident(4, typeof(ChallengeLayers)),
+        ["resident-8"] = Resident(8, typeof(ChallengeLayers)),
+        ["resident-16"] = Resident(16, typeof(ChallengeLayers)),
+        ["resident-4-general"] = Resident(4, typeof(GeneralLayers)),
+        ["resident-8-general"] = Resident(8, typeof(GeneralLayers)),
+        ["resident-16-general"] = Resident(16, typeof(GeneralLayers)),
         ["split-4"] = Split<FourLaneSums, FourSlots, ChallengeLayers>(),
         ["split-4-general"] = Split<FourLaneSums, FourSlots, GeneralLayers>(),
         ["split-8"] = Split<EightLaneSums, EightSlots, ChallengeLayers>(),
@@ -39,8 +39,8 @@ internal static class PtxCompiler
         ["column-lanes-general"] = ColumnLanes<GeneralLayers>(),
         ["image-bits"] = ImageBits<ChallengeLayers>(),
         ["image-bits-general"] = ImageBits<GeneralLayers>(),
-        ["tail-4"] = Tail<ChallengeLayers>(),
-        ["tail-4-general"] = Tail<GeneralLayers>(),
+        ["tail-4"] = ResidentKernelMethods.Tail(4, typeof(DeviceFusedProductSum), typeof(ChallengeLayers)),
+        ["tail-4-general"] = ResidentKernelMethods.Tail(4, typeof(DeviceFusedProductSum), typeof(GeneralLayers)),
     };
 
     private static MethodInfo Program<TForms>() where TForms : struct, IKernelLayerForms<TForms> =>
@@ -58,14 +58,7 @@ internal static class PtxCompiler
         where TForms : struct, IKernelLayerForms<TForms> =>
         typeof(SplitColumnKernel).GetMethod(nameof(SplitColumnKernel.Run))!.MakeGenericMethod(typeof(DeviceFusedProductSum), typeof(TSplit), typeof(TRow), typeof(TForms));
 
-    private static MethodInfo Tail<TForms>() where TForms : struct, IKernelLayerForms<TForms> =>
-        typeof(TailProgram).GetMethod(nameof(TailProgram.Run))!.MakeGenericMethod(typeof(DeviceFusedProductSum), typeof(QuadSums), typeof(SlotOctet), typeof(TForms));
-
-    private static MethodInfo Resident<TSums, TChunk, TForms>()
-        where TSums : struct, IColumnSums<TSums>
-        where TChunk : struct, ISlotChunk<TChunk>
-        where TForms : struct, IKernelLayerForms<TForms> =>
-        typeof(ResidentInputKernel).GetMethod(nameof(ResidentInputKernel.Run))!.MakeGenericMethod(typeof(DeviceFusedProductSum), typeof(TSums), typeof(TChunk), typeof(TForms));
+    private static MethodInfo Resident(int columns, Type forms) => ResidentKernelMethods.Resident(columns, typeof(DeviceFusedProductSum), forms);
 
     /// <summary>PTX of every kernel for <paramref name="architecture"/> (the H200 runs what ILGPU emits for SM_80 and above).</summary>
     public static IReadOnlyDictionary<string, string> CompileAll(CudaArchitecture? architecture = null)
