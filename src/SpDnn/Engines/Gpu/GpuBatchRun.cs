@@ -654,12 +654,15 @@ internal sealed class GpuBatchRun : IDisposable
     }
 
     /// <summary>
-    /// The live rows of checkpoint slot <paramref name="slot"/>, once its copy has arrived: the
-    /// host polls the page-locked slot while the device runs what was launched after it; after a
-    /// second without it (a long launch ahead of it, or a failed device), it waits for the stream.
+    /// The live rows of checkpoint slot <paramref name="slot"/>, once its copy has arrived: on
+    /// CUDA the host polls the page-locked slot while the device runs what was launched after it;
+    /// after a second without it (a long launch ahead of it, or a failed device), it waits for the stream.
     /// </summary>
     private int AwaitCheckpoint(int slot)
     {
+        // The CPU simulator gains nothing from overlap, and a polling host thread would take a
+        // core from the simulated groups: it waits for its stream.
+        if (!_device.IsCuda) _stream.Synchronize();
         var span = _pinnedCheckpoints.Span;
         var waiting = Stopwatch.StartNew();
         var spin = new SpinWait();
