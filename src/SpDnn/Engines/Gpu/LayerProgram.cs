@@ -134,11 +134,13 @@ internal static class LayerProgram
     public const int MaxInGroupRows = GroupSize * InGroupRowsPerThread;
 
     /// <summary>
-    /// Grid barrier words (<see cref="GridBarrier"/>): arrivals, the release epoch on a line of
-    /// its own (pollers do not queue behind arrivals), and the failure flag, which stays until
-    /// the host has read it (a launch resets only the first two).
+    /// Grid barrier words (<see cref="GridBarrier"/>): arrivals, this launch's poison claim (on
+    /// the arrivals' line: written only on a timeout), the release epoch on a line of its own
+    /// (pollers do not queue behind arrivals), and the failure flag, which stays until the host
+    /// has read it (a launch resets all but the flag: with lagged checkpoints a launch may start
+    /// before the host has read a failure of the one before, and must still be able to end).
     /// </summary>
-    public const int ArrivalWord = 0, ReleaseWord = 32, FailureWord = 64, BarrierWords = 65;
+    public const int ArrivalWord = 0, PoisonClaimWord = 1, ReleaseWord = 32, FailureWord = 64, BarrierWords = 65;
 
     /// <summary>
     /// Launch bounds: groups of <see cref="GroupSize"/>, four per multiprocessor. The kernel is
@@ -437,8 +439,9 @@ internal static class LayerProgram
                     if (!expired) continue;
                     // Some group never started (the device is shared): flag it for the host and
                     // let every barrier of this launch pass, so the launch ends instead of hanging.
-                    // Only the group that raises the flag adds the poison: two would overflow.
-                    if (Atomic.CompareExchange(ref barrier[FailureWord], 0, 1) != 0) continue;
+                    // Only the group that claims this launch's poison adds it: two would overflow.
+                    if (Atomic.CompareExchange(ref barrier[PoisonClaimWord], 0, 1) != 0) continue;
+                    Atomic.Exchange(ref barrier[FailureWord], 1);
                     Atomic.Add(ref barrier[ArrivalWord], Poison);
                     Atomic.Max(ref barrier[ReleaseWord], Poison);
                 }

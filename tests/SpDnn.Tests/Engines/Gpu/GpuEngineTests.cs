@@ -313,7 +313,9 @@ public sealed class GpuEngineTests : EngineConformanceTests
     public void ABatchWhoseGroupsCannotAllBeResidentIsRerunWithFewerGroups(bool releaseWord)
     {
         // One simulated multiprocessor runs one group at a time; launching two makes the first
-        // wait at the grid barrier for a group that cannot start until it ends.
+        // wait at the grid barrier for a group that cannot start until it ends. With lagged
+        // checkpoints (the default) the next launch is queued before the host reads the failure:
+        // it must end too (each launch claims its own poison; it hung when the flag was the claim).
         var shape = new RandomNetworkOptions { Neurons = 300, Layers = 3, DyadicValues = true, MinWeight = -1f, MaxWeight = 1f };
         var network = InMemoryNetwork.Load(new RandomNetworkGenerator(35, shape));
         var images = RandomNetworkGenerator.RandomImages(35, 40, shape.Neurons, 0.3, 2f, binary: false);
