@@ -152,6 +152,9 @@ internal sealed class GpuBatchRun : IDisposable
         if (streamed is { Length: > 0 }) Prefetch(streamed, copyStream!, ref issued);
         double planWait = 0;
         int k = 0;
+        // A merge attempt is due where the rows have settled (a layer killed less than an eighth
+        // of them since the last checkpoint acted on), at least two live, and its turn has come.
+        bool MergeDue(int rows) => collapseAllowed && rows >= 2 && 8L * rows >= 7L * bound && k >= nextCollapse;
         for (int c = 0; c < _plan.ChunkCount; c++)
         {
             if (k >= layers || bound == 0) break;
@@ -216,7 +219,7 @@ internal sealed class GpuBatchRun : IDisposable
                     }
                     rows = AwaitCheckpoint(earlierSlot);
                     // A merge attempt reads every live row of this very layer: wait for them.
-                    if (collapseAllowed && rows >= 2 && 8L * rows >= 7L * bound && k >= nextCollapse)
+                    if (MergeDue(rows))
                     {
                         rows = AwaitCheckpoint(pendingSlot);
                         pendingLayer = -1;
@@ -224,9 +227,9 @@ internal sealed class GpuBatchRun : IDisposable
                 }
                 else
                 {
-                    if (pendingLayer >= 0) AwaitCheckpoint(pendingSlot);
+                    // Waiting for this checkpoint's copy waits for any copy still on its way.
                     pendingLayer = -1;
-                    rows = ReadCheckpoint(k);
+                    rows = ReadCheckpoint(k, pendingSlot);
                 }
                 // Rows converge once they stop dying: while a layer kills an eighth of them or
                 // more, a collapse attempt (which reads every row) is unlikely to pay, and the
@@ -234,8 +237,9 @@ internal sealed class GpuBatchRun : IDisposable
                 // nothing the host acts on: checkpoints then grow apart as when none die.
                 bool settling = 8L * rows >= 7L * bound;
                 bool changed = !settling;
+                bool mergeDue = MergeDue(rows);
                 bound = rows;
-                if (collapseAllowed && bound >= 2 && settling && k >= nextCollapse)
+                if (mergeDue)
                 {
                     // Until rows have first merged, an attempt is made only while merging them is
                     // estimated to pay over the remaining layers; once it is not, merging stops
@@ -680,14 +684,12 @@ internal sealed class GpuBatchRun : IDisposable
         return span[2 * slot];
     }
 
-    /// <summary>Live positions once <paramref name="done"/> layers have run; fails if a grid barrier gave up.</summary>
-    private int ReadCheckpoint(int done)
+    /// <summary>Live positions once <paramref name="done"/> layers have run, read through checkpoint slot <paramref name="slot"/> after the stream finishes; fails if a grid barrier gave up.</summary>
+    private int ReadCheckpoint(int done, int slot)
     {
-        _liveRows.View.SubView(done, 1).CopyTo(_stream, _pinnedInts.ArrayView.SubView(0, 1));
-        _barrier.View.SubView(LayerProgram.FailureWord, 1).CopyTo(_stream, _pinnedInts.ArrayView.SubView(1, 1));
+        ReadCheckpointLater(done, slot);
         _stream.Synchronize();
-        if (_pinnedInts.Span[1] != 0) throw new GridBarrierTimeoutException(_device.MaxResidentGroups, _options.BarrierTimeout);
-        return _pinnedInts.Span[0];
+        return AwaitCheckpoint(slot);
     }
 
     public void Dispose()
