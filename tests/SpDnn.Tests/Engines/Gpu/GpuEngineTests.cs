@@ -23,6 +23,13 @@ public sealed class GpuEngineTests : EngineConformanceTests
 
     private static readonly InferenceOptions Keep = new() { KeepFinalFeatures = true };
 
+    /// <summary>64 neurons, 9 layers, mostly negative biases: on random images rows die over several layers.</summary>
+    private static InMemoryNetwork RowsDieOverLayers()
+    {
+        var shape = new RandomNetworkOptions { Neurons = 64, Layers = 9, MeanRowNonZeros = 6, DyadicValues = true, MinWeight = -1f, MaxWeight = 0.5f, MinBias = -0.75f, MaxBias = 0.25f };
+        return InMemoryNetwork.Load(new RandomNetworkGenerator(36, shape));
+    }
+
     [Fact]
     public void IdenticalRowsAreComputedOnceAndStillReportedPerImage()
     {
@@ -59,9 +66,8 @@ public sealed class GpuEngineTests : EngineConformanceTests
         // Rows die over several layers (checkpoints every layer, grids sized by a bound one
         // checkpoint old when lagged) and repeated images merge (a merge attempt waits for the
         // rows of its own layer): the reference's answer, live counts and features either way.
-        var shape = new RandomNetworkOptions { Neurons = 64, Layers = 9, MeanRowNonZeros = 6, DyadicValues = true, MinWeight = -1f, MaxWeight = 0.5f, MinBias = -0.75f, MaxBias = 0.25f };
-        var network = InMemoryNetwork.Load(new RandomNetworkGenerator(36, shape));
-        var images = RepeatedImages.Interleaved(RandomNetworkGenerator.RandomImages(36, 160, shape.Neurons, 0.3, 2f, binary: false), 2);
+        var network = RowsDieOverLayers();
+        var images = RepeatedImages.Interleaved(RandomNetworkGenerator.RandomImages(36, 160, network.Neurons, 0.3, 2f, binary: false), 2);
         var expected = RunReference(network, images);
         var live = expected.LayerStatistics.Select(s => s.LiveImages).ToArray();
         Assert.True(live.Distinct().Count() >= 4, "rows die over several layers");
@@ -231,9 +237,8 @@ public sealed class GpuEngineTests : EngineConformanceTests
         // barrier) and the groups share the writing of the lists for the host. 320 images, more
         // than a group's 256 threads for seven layers, then 66 and 60: with 100, both ways within
         // one launch; with the default, every layer compacts in the group, 8 positions a thread.
-        var shape = new RandomNetworkOptions { Neurons = 64, Layers = 9, MeanRowNonZeros = 6, DyadicValues = true, MinWeight = -1f, MaxWeight = 0.5f, MinBias = -0.75f, MaxBias = 0.25f };
-        var network = InMemoryNetwork.Load(new RandomNetworkGenerator(36, shape));
-        var images = RandomNetworkGenerator.RandomImages(36, 320, shape.Neurons, 0.3, 2f, binary: false);
+        var network = RowsDieOverLayers();
+        var images = RandomNetworkGenerator.RandomImages(36, 320, network.Neurons, 0.3, 2f, binary: false);
         var expected = RunReference(network, images);
         var live = expected.LayerStatistics.Select(s => s.LiveImages).ToArray();
         Assert.Contains(live, n => n > LayerProgram.GroupSize);
