@@ -120,7 +120,7 @@ internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions option
         bool keepsOrder = onePart || layer.Inputs == source.Inputs;
         var resident = columns > 0 && keepsOrder && (options.Kernel == FullWidthKernel.Resident || ScatteredInputs(full, layer.Inputs)
             || (columns >= GpuPlan.WideTileColumns && onePart))
-            ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: true, splitLanes, partInputs)
+            ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: true, splitLanes, partInputs, vectorSlots: splitLanes == 0 && options.VectorSlots)
             : null;
         // Scanned here, in parallel, rather than while packing.
         _ = resident?.ExactProductBounds;
@@ -131,7 +131,7 @@ internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions option
         _ = lanes?.ExactProductBounds;
         bool tailLayout = resident is not null && tail
             && (options.TailProgram == TailProgramLayers.On || (layer.Inputs < source.Inputs && GpuPlan.PadsWarps(full.WarpRowCount, full.ComputedNonZeros)));
-        var tails = tailLayout ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: false) : null;
+        var tails = tailLayout ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: false, vectorSlots: options.VectorSlots) : null;
         _ = tails?.ExactProductBounds;
         _ = full.ExactProductBounds;
         _ = merged.ExactProductBounds;

@@ -108,14 +108,16 @@ internal sealed class GpuDevice : IDisposable
     /// <summary>Bytes a group of <see cref="ResidentInputKernel"/> may stage (dynamic shared memory).</summary>
     public long ResidentStageBytes { get; }
 
-    private readonly Dictionary<(int Columns, bool General), Action<AcceleratorStream, KernelConfig, ProgramArgs>> _residentKernels = [];
+    private readonly Dictionary<(int Columns, bool General, bool VectorSlots), Action<AcceleratorStream, KernelConfig, ProgramArgs>> _residentKernels = [];
 
     /// <summary>
     /// <see cref="ResidentInputKernel"/> for tiles of <paramref name="columns"/> live columns, for
-    /// layers of the challenge's form or, with <paramref name="general"/>, any (compiled on first use).
+    /// layers of the challenge's form or, with <paramref name="general"/>, any, reading layouts
+    /// with or without <paramref name="vectorSlots"/> (compiled on first use).
     /// </summary>
-    public Action<AcceleratorStream, KernelConfig, ProgramArgs> ResidentKernel(int columns, bool general = false) =>
-        StagingKernel(_residentKernels, (columns, general), () => general ? ResidentKernelFor<GeneralLayers>(columns) : ResidentKernelFor<ChallengeLayers>(columns));
+    public Action<AcceleratorStream, KernelConfig, ProgramArgs> ResidentKernel(int columns, bool general, bool vectorSlots) =>
+        StagingKernel(_residentKernels, (columns, general, vectorSlots),
+            () => LoadStaging(ResidentKernelMethods.Resident(columns, FusedProductSum, general ? typeof(GeneralLayers) : typeof(ChallengeLayers), vectorSlots)));
 
     /// <summary>
     /// The kernel under <paramref name="key"/> in <paramref name="cache"/>, loaded on first use,
@@ -186,20 +188,16 @@ internal sealed class GpuDevice : IDisposable
             ? Accelerator.LoadKernel<ProgramArgs>(Gpu.SplitColumnKernel.Run<SimulatedFusedProductSum, TSplit, TRow, TForms>, ResidentInputKernel.SimulatedSpecialization)
             : Accelerator.LoadKernel<ProgramArgs>(Gpu.SplitColumnKernel.Run<DeviceFusedProductSum, TSplit, TRow, TForms>, Gpu.SplitColumnKernel.Specialization(default(TSplit).Lanes));
 
-    private readonly Dictionary<(int Columns, bool General), Action<AcceleratorStream, KernelConfig, ProgramArgs>> _tailKernels = [];
+    private readonly Dictionary<(int Columns, bool General, bool VectorSlots), Action<AcceleratorStream, KernelConfig, ProgramArgs>> _tailKernels = [];
 
     /// <summary>
     /// <see cref="TailProgram"/> for tiles of <paramref name="columns"/> (2, 3 or 4) live columns, for
-    /// layers of the challenge's form or, with <paramref name="general"/>, any (compiled on first use).
+    /// layers of the challenge's form or, with <paramref name="general"/>, any, reading layouts
+    /// with or without <paramref name="vectorSlots"/> (compiled on first use).
     /// </summary>
-    public Action<AcceleratorStream, KernelConfig, ProgramArgs> TailKernel(int columns, bool general = false) =>
-        StagingKernel(_tailKernels, (columns, general), () => general ? TailKernelFor<GeneralLayers>(columns) : TailKernelFor<ChallengeLayers>(columns));
-
-    private Action<AcceleratorStream, KernelConfig, ProgramArgs> TailKernelFor<TForms>(int columns) where TForms : struct, IKernelLayerForms<TForms> =>
-        LoadStaging(ResidentKernelMethods.Tail(columns, FusedProductSum, typeof(TForms)));
-
-    private Action<AcceleratorStream, KernelConfig, ProgramArgs> ResidentKernelFor<TForms>(int columns) where TForms : struct, IKernelLayerForms<TForms> =>
-        LoadStaging(ResidentKernelMethods.Resident(columns, FusedProductSum, typeof(TForms)));
+    public Action<AcceleratorStream, KernelConfig, ProgramArgs> TailKernel(int columns, bool general, bool vectorSlots) =>
+        StagingKernel(_tailKernels, (columns, general, vectorSlots),
+            () => LoadStaging(ResidentKernelMethods.Tail(columns, FusedProductSum, general ? typeof(GeneralLayers) : typeof(ChallengeLayers), vectorSlots)));
 
     /// <summary>The fused multiply-add of this accelerator's kernels: the device's, or the CPU simulator's exact software one.</summary>
     private Type FusedProductSum => Accelerator.AcceleratorType == AcceleratorType.CPU ? typeof(SimulatedFusedProductSum) : typeof(DeviceFusedProductSum);

@@ -188,6 +188,14 @@ public sealed record GpuEngineOptions
     /// </summary>
     public bool LaggedCheckpoints { get; init; } = true;
 
+    /// <summary>
+    /// Whether the resident-input and tail layouts keep each lane's weight rows four by four
+    /// together (on), so that a lane reads four rows' indices and weights as one 8-byte and one
+    /// 16-byte load; or a warp row's 32 slots together (off), one scalar load a row and lane.
+    /// The sums add in the same order either way.
+    /// </summary>
+    public bool VectorSlots { get; init; } = true;
+
     /// <summary>Live columns per group of the resident-input kernel: 2, 3, 4, 8 or 16; 0 picks the widest whose stage fits shared memory.</summary>
     public int ResidentColumns { get; init; }
 
@@ -251,7 +259,7 @@ public sealed record GpuEngineOptions
     public bool TimeEachLayer { get; init; }
 
     /// <summary>The settings <c>--engine gpu:key=value...</c> takes.</summary>
-    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, collapse-rule=on|off, fused=on|off, dedupe=off|on|auto, rows=all|distinct, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, parts=0|1..64, lanes=on|off, split=auto|off|four|eight, tail=auto|on|off, bits=on|off, group-rows=1..2048, barrier-release=on|off, lag=on|off, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
+    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, collapse-rule=on|off, fused=on|off, dedupe=off|on|auto, rows=all|distinct, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, parts=0|1..64, lanes=on|off, split=auto|off|four|eight, tail=auto|on|off, bits=on|off, group-rows=1..2048, barrier-release=on|off, lag=on|off, vector-slots=on|off, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
 
     /// <summary>Options from an engine spec such as <c>gpu:weights=streamed:chunk=16</c>; defaults elsewhere.</summary>
     public static GpuEngineOptions FromSpec(EngineSpec spec)
@@ -275,6 +283,7 @@ public sealed record GpuEngineOptions
             GroupCompactionRows = spec.TakeInt("group-rows", 1) ?? defaults.GroupCompactionRows,
             BarrierReleaseWord = spec.TakeSwitch("barrier-release") ?? defaults.BarrierReleaseWord,
             LaggedCheckpoints = spec.TakeSwitch("lag") ?? defaults.LaggedCheckpoints,
+            VectorSlots = spec.TakeSwitch("vector-slots") ?? defaults.VectorSlots,
             ColumnLanes = spec.TakeSwitch("lanes") ?? defaults.ColumnLanes,
             SplitColumns = spec.TakeEnum<SplitColumnLanes>("split") ?? defaults.SplitColumns,
             DeviceIndex = spec.TakeInt("device", 0) ?? defaults.DeviceIndex,
@@ -312,6 +321,7 @@ public sealed record GpuEngineOptions
         if (ImageBits != defaults.ImageBits) parts.Add("bits=" + (ImageBits ? "on" : "off"));
         if (BarrierReleaseWord != defaults.BarrierReleaseWord) parts.Add("barrier-release=" + (BarrierReleaseWord ? "on" : "off"));
         if (LaggedCheckpoints != defaults.LaggedCheckpoints) parts.Add("lag=" + (LaggedCheckpoints ? "on" : "off"));
+        if (VectorSlots != defaults.VectorSlots) parts.Add("vector-slots=" + (VectorSlots ? "on" : "off"));
         if (GroupCompactionRows != defaults.GroupCompactionRows) parts.Add("group-rows=" + GroupCompactionRows.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (TimeEachLayer != defaults.TimeEachLayer) parts.Add("time-layers=" + (TimeEachLayer ? "on" : "off"));
         return string.Concat(parts.Select(p => ":" + p));

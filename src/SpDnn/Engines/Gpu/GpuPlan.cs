@@ -123,6 +123,7 @@ internal sealed class GpuPlan : IEnginePlan
             SplitColumnLanes.Eight or SplitColumnLanes.Four or SplitColumnLanes.Auto when ResidentColumns == 16 => 4,
             _ => 0,
         };
+        VectorSlots = engineOptions.VectorSlots;
         ChunkCount = (LayerCount + _perChunk - 1) / _perChunk;
         _chunks = new PlanChunk?[ChunkCount];
         _layers = new PlannedLayer[LayerCount];
@@ -183,8 +184,8 @@ internal sealed class GpuPlan : IEnginePlan
                 if (SplitLanes > 0) _ = device.SplitColumnKernel(SplitLanes, UsesGeneralKernels);
                 else
                     foreach (int columns in _layers.Where(l => l.Resident).Select(l => ResidentColumnsFor((int)l.Inputs)).Distinct())
-                        _ = device.ResidentKernel(columns, UsesGeneralKernels);
-                if (TailColumns > 0 && _layers.Any(l => l.Tail)) _ = device.TailKernel(TailColumns, UsesGeneralKernels);
+                        _ = device.ResidentKernel(columns, UsesGeneralKernels, VectorSlots);
+                if (TailColumns > 0 && _layers.Any(l => l.Tail)) _ = device.TailKernel(TailColumns, UsesGeneralKernels, VectorSlots);
                 if (_layers.Any(l => l.ColumnLanes)) _ = device.ColumnLaneKernelFor(UsesGeneralKernels);
             }
             if (FirstLayerReadsBits) _ = device.ImageBitsKernelFor(UsesGeneralKernels);
@@ -338,6 +339,9 @@ internal sealed class GpuPlan : IEnginePlan
 
     /// <summary>Live columns <see cref="TailProgram"/> runs in one group (0: none; see <see cref="GpuEngineOptions.TailProgram"/>).</summary>
     public int TailColumns { get; }
+
+    /// <summary>Whether the resident-input layouts read by <see cref="ResidentInputKernel"/> (not the split ones) and the tail's keep a lane's slots four rows together (<see cref="GpuEngineOptions.VectorSlots"/>).</summary>
+    public bool VectorSlots { get; }
 
     /// <summary>Whether layer <paramref name="k"/> has a resident-input layout (it runs there while many rows are live).</summary>
     public bool HasResidentLayout(int k) => _layers[k].Resident;

@@ -31,6 +31,9 @@ internal sealed class LayerChunk : IDisposable
     public const int OutputsBase = 0, BlockStagesBase = 1, StageStartsBase = 2, FootprintBase = 3,
         WarpRowsBase = 4, SlotBase = 5, BiasBase = 6, BlockCount = 7, ProductBounds = 8, CopyStartsBase = 9, CopiesBase = 10, FormEntry = 11;
 
+    /// <summary>Every layout's slots start at a multiple of this: kernels read them as vectors from a layer's start.</summary>
+    public const int SlotAlignment = 8;
+
     /// <summary>For each array of <see cref="ChunkArrays"/>, the table entry holding a row's start in it (-1: none).</summary>
     private static ReadOnlySpan<int> TableEntry => [-1, OutputsBase, CopyStartsBase, CopiesBase, BlockStagesBase, StageStartsBase, FootprintBase,
         WarpRowsBase, SlotBase, -1, BiasBase];
@@ -81,6 +84,9 @@ internal sealed class LayerChunk : IDisposable
                     at += Length(_rows[r], a);
                 }
                 if (TableEntry[a] >= 0) Table[r * TableStride + TableEntry[a]] = _starts[a * _rows.Length + r];
+                // Kernels read slots as vectors of up to eight from a layer's start (ColumnLaneKernel, VectorSlotRows).
+                if (a == ChunkArrays.SlotIndex && _starts[a * _rows.Length + r] % SlotAlignment != 0)
+                    throw new InvalidOperationException($"Layer {firstLayer + r / RowsPerLayer + 1}'s slots start at {_starts[a * _rows.Length + r]}, not a multiple of {SlotAlignment}.");
             }
             // Offsets into an array are ints on the device, and host spans are int-sized.
             if (at * ChunkArrays.ElementBytes[a] > Array.MaxLength)

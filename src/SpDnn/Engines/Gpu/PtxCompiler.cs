@@ -31,6 +31,8 @@ internal static class PtxCompiler
         ["resident-4-general"] = Resident(4, typeof(GeneralLayers)),
         ["resident-8-general"] = Resident(8, typeof(GeneralLayers)),
         ["resident-16-general"] = Resident(16, typeof(GeneralLayers)),
+        ["resident-4-general-row-slots"] = Resident(4, typeof(GeneralLayers), vectorSlots: false),
+        ["resident-8-general-row-slots"] = Resident(8, typeof(GeneralLayers), vectorSlots: false),
         ["split-4"] = Split<FourLaneSums, FourSlots, ChallengeLayers>(),
         ["split-4-general"] = Split<FourLaneSums, FourSlots, GeneralLayers>(),
         ["split-8"] = Split<EightLaneSums, EightSlots, ChallengeLayers>(),
@@ -39,8 +41,8 @@ internal static class PtxCompiler
         ["column-lanes-general"] = ColumnLanes<GeneralLayers>(),
         ["image-bits"] = ImageBits<ChallengeLayers>(),
         ["image-bits-general"] = ImageBits<GeneralLayers>(),
-        ["tail-4"] = ResidentKernelMethods.Tail(4, typeof(DeviceFusedProductSum), typeof(ChallengeLayers)),
-        ["tail-4-general"] = ResidentKernelMethods.Tail(4, typeof(DeviceFusedProductSum), typeof(GeneralLayers)),
+        ["tail-4"] = ResidentKernelMethods.Tail(4, typeof(DeviceFusedProductSum), typeof(ChallengeLayers), vectorSlots: true),
+        ["tail-4-general"] = ResidentKernelMethods.Tail(4, typeof(DeviceFusedProductSum), typeof(GeneralLayers), vectorSlots: true),
     };
 
     private static MethodInfo Program<TForms>() where TForms : struct, IKernelLayerForms<TForms> =>
@@ -58,7 +60,7 @@ internal static class PtxCompiler
         where TForms : struct, IKernelLayerForms<TForms> =>
         typeof(SplitColumnKernel).GetMethod(nameof(SplitColumnKernel.Run))!.MakeGenericMethod(typeof(DeviceFusedProductSum), typeof(TSplit), typeof(TRow), typeof(TForms));
 
-    private static MethodInfo Resident(int columns, Type forms) => ResidentKernelMethods.Resident(columns, typeof(DeviceFusedProductSum), forms);
+    private static MethodInfo Resident(int columns, Type forms, bool vectorSlots = true) => ResidentKernelMethods.Resident(columns, typeof(DeviceFusedProductSum), forms, vectorSlots);
 
     /// <summary>PTX of every kernel for <paramref name="architecture"/> (the H200 runs what ILGPU emits for SM_80 and above).</summary>
     public static IReadOnlyDictionary<string, string> CompileAll(CudaArchitecture? architecture = null)

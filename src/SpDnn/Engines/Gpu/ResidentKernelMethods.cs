@@ -6,20 +6,22 @@ namespace SpDnn.Engines.Gpu;
 /// The one place that pairs each tile width of the resident-input family with its column sums
 /// and its chunk of weight rows: <see cref="GpuDevice"/> loads these methods and
 /// <see cref="PtxCompiler"/> lists them, so the PTX that is checked is the PTX that runs.
+/// Each comes for the two slot layouts (<see cref="GpuEngineOptions.VectorSlots"/>).
 /// </summary>
 internal static class ResidentKernelMethods
 {
     /// <summary><see cref="ResidentInputKernel"/> for tiles of <paramref name="columns"/> (2, 3, 4, 8 or 16).</summary>
     /// <param name="fused">The fused multiply-add: <see cref="DeviceFusedProductSum"/> or <see cref="SimulatedFusedProductSum"/>.</param>
     /// <param name="forms">The layers' forms: <see cref="ChallengeLayers"/> or <see cref="GeneralLayers"/>.</param>
-    public static MethodInfo Resident(int columns, Type fused, Type forms) =>
-        typeof(ResidentInputKernel).GetMethod(nameof(ResidentInputKernel.Run))!.MakeGenericMethod(fused, Sums(columns), ResidentChunk(columns), forms);
+    /// <param name="vectorSlots">Whether the layouts keep a lane's slots four rows together (<see cref="ResidentLayerPlanner.VectorSlot"/>).</param>
+    public static MethodInfo Resident(int columns, Type fused, Type forms, bool vectorSlots) =>
+        typeof(ResidentInputKernel).GetMethod(nameof(ResidentInputKernel.Run))!.MakeGenericMethod(fused, Sums(columns), ResidentChunk(columns, vectorSlots), forms);
 
     /// <summary><see cref="TailProgram"/> for tiles of <paramref name="columns"/> (2, 3 or 4); see <see cref="Resident"/>.</summary>
-    public static MethodInfo Tail(int columns, Type fused, Type forms)
+    public static MethodInfo Tail(int columns, Type fused, Type forms, bool vectorSlots)
     {
         if (columns > TailProgram.MaxColumns) throw new ArgumentOutOfRangeException(nameof(columns), columns, "The tail program takes 2, 3 or 4 columns.");
-        return typeof(TailProgram).GetMethod(nameof(TailProgram.Run))!.MakeGenericMethod(fused, Sums(columns), typeof(SlotOctet), forms);
+        return typeof(TailProgram).GetMethod(nameof(TailProgram.Run))!.MakeGenericMethod(fused, Sums(columns), ResidentChunk(columns, vectorSlots), forms);
     }
 
     /// <summary>The column sums of a tile width.</summary>
@@ -34,5 +36,11 @@ internal static class ResidentKernelMethods
     };
 
     /// <summary>Weight rows read ahead: eight for narrow tiles; four for wide ones, whose sums take more registers.</summary>
-    private static Type ResidentChunk(int columns) => columns <= 4 ? typeof(SlotOctet) : typeof(SlotFour);
+    private static Type ResidentChunk(int columns, bool vectorSlots) => (columns <= 4, vectorSlots) switch
+    {
+        (true, true) => typeof(VectorSlotOctet),
+        (true, false) => typeof(SlotOctet),
+        (false, true) => typeof(VectorSlotFour),
+        (false, false) => typeof(SlotFour),
+    };
 }

@@ -19,6 +19,10 @@ namespace SpDnn.Engines.Gpu;
 /// (input - first), the parts in ascending order, so every sum still adds in ascending input
 /// order. Threads are then ordered by their outputs' entry counts per part, so that the lanes
 /// of a warp have lists of about the same length in every part (little padding).
+/// With vector slots (<see cref="Plan"/>'s vectorSlots) each warp's rows come in fours, and a
+/// lane's slots of four rows lie together (<see cref="VectorSlot"/>): the lane reads their four
+/// indices as one 8-byte load and their weights as one 16-byte load, and a warp's load of four
+/// rows is one contiguous run (256 and 512 bytes).
 /// </summary>
 internal static class ResidentLayerPlanner
 {
@@ -29,13 +33,15 @@ internal static class ResidentLayerPlanner
     /// <param name="mergeDuplicates">Whether outputs equal by construction are computed once.</param>
     /// <param name="splitLanes">Lanes an output of <see cref="SplitColumnKernel"/> (4 or 8) the slots of each warp row are interleaved for; 0: none.</param>
     /// <param name="partInputs">Inputs per part (0, or at least the layer's inputs: one part); parts do not go with <paramref name="splitLanes"/>.</param>
-    public static TiledLayer Plan(NetworkLayer layer, bool mergeDuplicates, int splitLanes = 0, int partInputs = 0)
+    /// <param name="vectorSlots">Whether each lane's slots lie four rows together (<see cref="VectorSlot"/>); not with <paramref name="splitLanes"/>.</param>
+    public static TiledLayer Plan(NetworkLayer layer, bool mergeDuplicates, int splitLanes = 0, int partInputs = 0, bool vectorSlots = false)
     {
         var w = layer.Weights;
         int n = w.Columns;
         if (w.Rows > MaxNeurons) throw new NotSupportedException($"Layer {layer.Index + 1} has {w.Rows} inputs; the resident-input layout holds at most {MaxNeurons}.");
         if (partInputs < 0 || (partInputs > 0 && partInputs < w.Rows && splitLanes > 0))
             throw new ArgumentOutOfRangeException(nameof(partInputs), partInputs, "Input parts need a positive size and no split lanes.");
+        if (vectorSlots && splitLanes > 0) throw new ArgumentException("Vector slots do not go with split lanes (their warp rows are interleaved for the split-column kernel).", nameof(vectorSlots));
         int partSize = partInputs > 0 && partInputs < w.Rows ? partInputs : Math.Max(1, w.Rows);
         using var lists = new OutputInputLists(layer, groupByFirstInput: mergeDuplicates);
         var order = ArrayPool<int>.Shared.Rent(n);
@@ -54,7 +60,7 @@ internal static class ResidentLayerPlanner
                 for (int j = 0; j < n; j++) order[j] = j;
                 copyStarts.AsSpan(0, n + 1).Clear();
             }
-            return Lay(lists, layer, order.AsSpan(0, count), copyStarts, copies, splitLanes, partSize);
+            return Lay(lists, layer, order.AsSpan(0, count), copyStarts, copies, splitLanes, partSize, vectorSlots);
         }
         finally
         {
@@ -76,7 +82,15 @@ internal static class ResidentLayerPlanner
         return thread % groups * lanes + thread / groups;
     }
 
-    private static TiledLayer Lay(OutputInputLists lists, NetworkLayer layer, ReadOnlySpan<int> order, int[] copyStarts, int[] copies, int splitLanes, int partSize)
+    /// <summary>
+    /// Where lane <paramref name="lane"/>'s slot of warp row <paramref name="row"/> lies in a
+    /// layout with vector slots (warp rows in fours from a multiple of four): the lane's four
+    /// slots of rows 4q .. 4q + 3 at 128q + 4 lane .. 128q + 4 lane + 3.
+    /// </summary>
+    public static long VectorSlot(long row, int lane) => (row >> 2) * (4 * TiledLayout.WarpSize) + lane * 4 + (row & 3);
+
+    private static TiledLayer Lay(OutputInputLists lists, NetworkLayer layer, ReadOnlySpan<int> order, int[] copyStarts, int[] copies, int splitLanes, int partSize,
+        bool vectorSlots)
     {
         const int Lanes = TiledLayout.WarpSize, Warps = TiledLayout.WarpsPerBlock;
         int count = order.Length;
@@ -126,6 +140,8 @@ internal static class ResidentLayerPlanner
                     longest = Math.Max(longest, length);
                     computed += length;
                 }
+                // Vector slots: every warp's rows in fours, so that each starts at a multiple of four.
+                if (vectorSlots) longest = (longest + 3) & ~3;
                 warpRows[s * Warps + w + 1] = checked(warpRows[s * Warps + w] + longest);
             }
         }
@@ -138,7 +154,7 @@ internal static class ResidentLayerPlanner
             int v = t / Lanes, lane = t % Lanes, b = v / Warps, w = v % Warps;
             int place = splitLanes > 0 ? SplitSlot(lane, splitLanes) : lane;
             int part = -1;
-            long slot = 0;
+            long row = 0;
             foreach (var e in lists.Entries(threadOutputs[t]))
             {
                 // Entries ascend by input, so the parts come in order (lists that read distinct
@@ -148,11 +164,12 @@ internal static class ResidentLayerPlanner
                 {
                     if (p < part) throw new InvalidOperationException($"Layer {layer.Index + 1}: an output's inputs go back to an earlier part; its sum would change order.");
                     part = p;
-                    slot = (long)warpRows[(b * parts + p) * Warps + w] * Lanes + place;
+                    row = warpRows[(b * parts + p) * Warps + w];
                 }
+                long slot = vectorSlots ? VectorSlot(row, place) : row * Lanes + place;
                 slotIndex[slot] = (ushort)(e.Input - p * partSize);
                 slotValue[slot] = e.Weight;
-                slot += Lanes;
+                row++;
             }
         }
         var blockStages = new int[blocks + 1];

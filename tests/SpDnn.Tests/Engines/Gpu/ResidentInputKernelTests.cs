@@ -28,9 +28,10 @@ public sealed class ResidentInputKernelTests
 
     private static GpuEngine Engine(int columns, FullWidthKernel kernel = FullWidthKernel.Resident, int multiprocessors = 1, bool fused = true,
         WeightResidency weights = WeightResidency.Auto, int chunk = 32, bool tail = true, bool timeLayers = false, SplitColumnLanes split = SplitColumnLanes.Four,
-        int parts = 0) =>
+        int parts = 0, bool vectorSlots = true) =>
         new(new GpuEngineOptions
         {
+            VectorSlots = vectorSlots,
             InputParts = parts,
             SplitColumns = split,
             TailProgram = tail ? TailProgramLayers.On : TailProgramLayers.Off,
@@ -45,11 +46,13 @@ public sealed class ResidentInputKernelTests
         });
 
     [Theory]
-    [InlineData(2)]
-    [InlineData(3)]
-    [InlineData(4)]
-    [InlineData(8)]
-    public void NonDyadicGeneralNetworksMatchTheReferenceBitForBit(int columns)
+    [InlineData(2, true)]
+    [InlineData(3, true)]
+    [InlineData(4, true)]
+    [InlineData(8, true)]
+    [InlineData(4, false)]
+    [InlineData(8, false)]
+    public void NonDyadicGeneralNetworksMatchTheReferenceBitForBit(int columns, bool vectorSlots)
     {
         // Weights and images that are not powers of two: every product rounds, so adding them in
         // any order but the reference's (ascending input) changes the bits. Uneven rows, empty
@@ -62,7 +65,7 @@ public sealed class ResidentInputKernelTests
         var expected = EngineConformanceTests.RunReference(network, images);
         Assert.NotEmpty(expected.Categories);
 
-        using var engine = Engine(columns);
+        using var engine = Engine(columns, vectorSlots: vectorSlots);
         var actual = engine.Infer(network, images, Keep);
         Assert.Equal(expected.Categories, actual.Categories);
         Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
@@ -84,11 +87,12 @@ public sealed class ResidentInputKernelTests
     }
 
     [Theory]
-    [InlineData(2, 3, false, false)]
-    [InlineData(5, 8, false, false)]
-    [InlineData(4, 16, true, false)]
-    [InlineData(3, 4, false, true)]
-    public void InputPartsMatchTheReferenceBitForBit(int parts, int columns, bool dyadic, bool duplicates)
+    [InlineData(2, 3, false, false, true)]
+    [InlineData(5, 8, false, false, true)]
+    [InlineData(4, 16, true, false, true)]
+    [InlineData(3, 4, false, true, true)]
+    [InlineData(2, 4, false, false, false)]
+    public void InputPartsMatchTheReferenceBitForBit(int parts, int columns, bool dyadic, bool duplicates, bool vectorSlots)
     {
         // The stage holds one part of the inputs at a time; the sums go on across parts through
         // the output rows. Non-dyadic: every product rounds, so any change of order shows. Uneven
@@ -102,7 +106,7 @@ public sealed class ResidentInputKernelTests
         var expected = EngineConformanceTests.RunReference(network, images);
         Assert.NotEmpty(expected.Categories);
 
-        using var engine = Engine(columns, tail: false, split: SplitColumnLanes.Off, parts: parts);
+        using var engine = Engine(columns, tail: false, split: SplitColumnLanes.Off, parts: parts, vectorSlots: vectorSlots);
         var actual = engine.Infer(network, images, Keep);
         Assert.Equal(((150 + parts - 1) / parts).ToString(System.Globalization.CultureInfo.InvariantCulture), actual.Details["residentInputPartInputs"]);
         Assert.Equal("0", actual.Details["splitLanes"]);

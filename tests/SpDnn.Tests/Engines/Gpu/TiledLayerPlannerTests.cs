@@ -70,6 +70,46 @@ public sealed class TiledLayerPlannerTests
             }
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(110)]
+    public void TheVectorSlotLayoutIsTheResidentOneWithEachLanesRowsInFours(int partInputs)
+    {
+        // Uneven lists (means of 7 over 300 inputs; with parts some lanes have none in a part):
+        // every warp's rows are rounded up to a multiple of four, lane l's rows 4q .. 4q + 3 at
+        // 128q + 4l .. 128q + 4l + 3, the rows added by rounding zero weights.
+        var network = InMemoryNetwork.Load(new RandomNetworkGenerator(6, new RandomNetworkOptions { Neurons = 300, Layers = 1, MeanRowNonZeros = 7 }));
+        var layer = network.GetLayer(0);
+        var plain = ResidentLayerPlanner.Plan(layer, mergeDuplicates: true, partInputs: partInputs);
+        var vector = ResidentLayerPlanner.Plan(layer, mergeDuplicates: true, partInputs: partInputs, vectorSlots: true);
+        Assert.Equal(plain.Outputs, vector.Outputs);
+        Assert.Equal(plain.StageStarts, vector.StageStarts);
+        Assert.Equal(plain.ComputedNonZeros, vector.ComputedNonZeros);
+        Assert.Equal(plain.WarpRows.Length, vector.WarpRows.Length);
+        Assert.Equal(new long[] { 0, 1, 2, 3, 128, 129, 4 * 31 + 3, 128 * 5 + 4 * 7 + 2 },
+            new[] { (0L, 0), (1, 0), (2, 0), (3, 0), (4, 0), (5, 0), (3, 31), (22, 7) }.Select(p => ResidentLayerPlanner.VectorSlot(p.Item1, p.Item2)));
+        bool padded = false;
+        for (int w = 0; w + 1 < plain.WarpRows.Length; w++)
+        {
+            int rows = plain.WarpRows[w + 1] - plain.WarpRows[w], vectorRows = vector.WarpRows[w + 1] - vector.WarpRows[w];
+            Assert.Equal((rows + 3) / 4 * 4, vectorRows);
+            Assert.Equal(0, vector.WarpRows[w] % 4);
+            padded |= vectorRows > rows;
+            for (int row = 0; row < vectorRows; row++)
+                for (int lane = 0; lane < 32; lane++)
+                {
+                    long to = ResidentLayerPlanner.VectorSlot(vector.WarpRows[w] + row, lane);
+                    ushort index = row < rows ? plain.SlotIndex[(plain.WarpRows[w] + row) * 32L + lane] : (ushort)0;
+                    float value = row < rows ? plain.SlotValue[(plain.WarpRows[w] + row) * 32L + lane] : 0f;
+                    Assert.Equal(index, vector.SlotIndex[to]);
+                    Assert.Equal(BitConverter.SingleToInt32Bits(value), BitConverter.SingleToInt32Bits(vector.SlotValue[to]));
+                }
+        }
+        Assert.True(padded);
+        Assert.Equal(vector.WarpRows[^1] * 32L, vector.SlotIndex.Length);
+        Assert.Throws<ArgumentException>(() => ResidentLayerPlanner.Plan(layer, mergeDuplicates: true, splitLanes: 4, vectorSlots: true));
+    }
+
     [Fact]
     public void OutputsWithEqualInputsWeightsAndBiasAreComputedOnceAndCopied()
     {
