@@ -16,8 +16,9 @@ internal struct VectorSlotRows
     public static VectorSlotRows Load(ProgramArgs a, long slots, int row, int end, int lane)
     {
         if (row >= end) return default;
-        // The layer's slots start at a multiple of eight (LayerChunk checks it).
-        long quad = slots / 4 + (long)(row >> 2) * WarpSize + lane;
+        // The layer's slots start at a multiple of eight (LayerChunk checks it); a chunk's slots
+        // are fewer than 2^31 (LayerChunk checks it): 32-bit offsets take fewer instructions.
+        int quad = (int)(slots >> 2) + (row >> 2) * WarpSize + lane;
         return new VectorSlotRows { Inputs = a.SlotIndex.Cast<IndexQuad>()[quad], Weights = a.SlotValue.Cast<Quad>()[quad] };
     }
 
