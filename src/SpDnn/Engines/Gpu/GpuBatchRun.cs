@@ -378,7 +378,7 @@ internal sealed class GpuBatchRun : IDisposable
         for (int k = first; k < end; k++) widest = Math.Max(widest, _plan.InputsOf(k));
         var stageFloats = (int)(ResidentInputKernel.StageBytes(widest, columns) / sizeof(float));
         int groupSize = _device.IsCuda ? ResidentInputKernel.GroupSize : ResidentInputKernel.SimulatedGroupSize;
-        _device.TailKernel(columns, _plan.UsesGeneralKernels, _plan.VectorSlots)(_stream, new KernelConfig(1, groupSize, SharedMemoryConfig.RequestDynamic<float>(stageFloats)), args);
+        _device.TailKernel(columns, _plan.UsesGeneralKernels, _plan.SlotReads)(_stream, new KernelConfig(1, groupSize, SharedMemoryConfig.RequestDynamic<float>(stageFloats)), args);
     }
 
     /// <summary>Computes layer <paramref name="k"/> with <see cref="ResidentInputKernel"/>: one group per tile of live columns.</summary>
@@ -402,7 +402,7 @@ internal sealed class GpuBatchRun : IDisposable
             : lanes == 8 ? SplitColumnKernel.EightLaneGroupSize
             : stageBytes <= ResidentInputKernel.HalfGroupStageBytes ? ResidentInputKernel.GroupSize / 2 : ResidentInputKernel.GroupSize;
         var config = new KernelConfig(groups, groupSize, SharedMemoryConfig.RequestDynamic<float>(stageFloats));
-        var kernel = lanes > 0 ? _device.SplitColumnKernel(lanes, _plan.UsesGeneralKernels) : _device.ResidentKernel(columns, _plan.UsesGeneralKernels, _plan.VectorSlots);
+        var kernel = lanes > 0 ? _device.SplitColumnKernel(lanes, _plan.UsesGeneralKernels) : _device.ResidentKernel(columns, _plan.UsesGeneralKernels, _plan.SlotReads);
         kernel(_stream, config, args);
     }
 

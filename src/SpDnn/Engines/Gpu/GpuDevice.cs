@@ -108,16 +108,16 @@ internal sealed class GpuDevice : IDisposable
     /// <summary>Bytes a group of <see cref="ResidentInputKernel"/> may stage (dynamic shared memory).</summary>
     public long ResidentStageBytes { get; }
 
-    private readonly Dictionary<(int Columns, bool General, bool VectorSlots), Action<AcceleratorStream, KernelConfig, ProgramArgs>> _residentKernels = [];
+    private readonly Dictionary<(int Columns, bool General, SlotReads Reads), Action<AcceleratorStream, KernelConfig, ProgramArgs>> _residentKernels = [];
 
     /// <summary>
     /// <see cref="ResidentInputKernel"/> for tiles of <paramref name="columns"/> live columns, for
-    /// layers of the challenge's form or, with <paramref name="general"/>, any, reading layouts
-    /// with or without <paramref name="vectorSlots"/> (compiled on first use).
+    /// layers of the challenge's form or, with <paramref name="general"/>, any, reading the weight
+    /// rows as <paramref name="reads"/> says (compiled on first use).
     /// </summary>
-    public Action<AcceleratorStream, KernelConfig, ProgramArgs> ResidentKernel(int columns, bool general, bool vectorSlots) =>
-        StagingKernel(_residentKernels, (columns, general, vectorSlots),
-            () => LoadStaging(ResidentKernelMethods.Resident(columns, FusedProductSum, general ? typeof(GeneralLayers) : typeof(ChallengeLayers), vectorSlots)));
+    public Action<AcceleratorStream, KernelConfig, ProgramArgs> ResidentKernel(int columns, bool general, SlotReads reads) =>
+        StagingKernel(_residentKernels, (columns, general, reads),
+            () => LoadStaging(ResidentKernelMethods.Resident(columns, FusedProductSum, general ? typeof(GeneralLayers) : typeof(ChallengeLayers), reads)));
 
     /// <summary>
     /// The kernel under <paramref name="key"/> in <paramref name="cache"/>, loaded on first use,
@@ -188,16 +188,16 @@ internal sealed class GpuDevice : IDisposable
             ? Accelerator.LoadKernel<ProgramArgs>(Gpu.SplitColumnKernel.Run<SimulatedFusedProductSum, TSplit, TRow, TForms>, ResidentInputKernel.SimulatedSpecialization)
             : Accelerator.LoadKernel<ProgramArgs>(Gpu.SplitColumnKernel.Run<DeviceFusedProductSum, TSplit, TRow, TForms>, Gpu.SplitColumnKernel.Specialization(default(TSplit).Lanes));
 
-    private readonly Dictionary<(int Columns, bool General, bool VectorSlots), Action<AcceleratorStream, KernelConfig, ProgramArgs>> _tailKernels = [];
+    private readonly Dictionary<(int Columns, bool General, SlotReads Reads), Action<AcceleratorStream, KernelConfig, ProgramArgs>> _tailKernels = [];
 
     /// <summary>
     /// <see cref="TailProgram"/> for tiles of <paramref name="columns"/> (2, 3 or 4) live columns, for
-    /// layers of the challenge's form or, with <paramref name="general"/>, any, reading layouts
-    /// with or without <paramref name="vectorSlots"/> (compiled on first use).
+    /// layers of the challenge's form or, with <paramref name="general"/>, any, reading the weight
+    /// rows as <paramref name="reads"/> says (compiled on first use).
     /// </summary>
-    public Action<AcceleratorStream, KernelConfig, ProgramArgs> TailKernel(int columns, bool general, bool vectorSlots) =>
-        StagingKernel(_tailKernels, (columns, general, vectorSlots),
-            () => LoadStaging(ResidentKernelMethods.Tail(columns, FusedProductSum, general ? typeof(GeneralLayers) : typeof(ChallengeLayers), vectorSlots)));
+    public Action<AcceleratorStream, KernelConfig, ProgramArgs> TailKernel(int columns, bool general, SlotReads reads) =>
+        StagingKernel(_tailKernels, (columns, general, reads),
+            () => LoadStaging(ResidentKernelMethods.Tail(columns, FusedProductSum, general ? typeof(GeneralLayers) : typeof(ChallengeLayers), reads)));
 
     /// <summary>The fused multiply-add of this accelerator's kernels: the device's, or the CPU simulator's exact software one.</summary>
     private Type FusedProductSum => Accelerator.AcceleratorType == AcceleratorType.CPU ? typeof(SimulatedFusedProductSum) : typeof(DeviceFusedProductSum);

@@ -123,7 +123,7 @@ internal sealed class GpuPlan : IEnginePlan
             SplitColumnLanes.Eight or SplitColumnLanes.Four or SplitColumnLanes.Auto when ResidentColumns == 16 => 4,
             _ => 0,
         };
-        VectorSlots = engineOptions.VectorSlots;
+        SlotReads = !engineOptions.VectorSlots ? SlotReads.Scalar : engineOptions.SlotChunkRows == 12 ? SlotReads.VectorTwelve : SlotReads.Vector;
         ChunkCount = (LayerCount + _perChunk - 1) / _perChunk;
         _chunks = new PlanChunk?[ChunkCount];
         _layers = new PlannedLayer[LayerCount];
@@ -184,8 +184,8 @@ internal sealed class GpuPlan : IEnginePlan
                 if (SplitLanes > 0) _ = device.SplitColumnKernel(SplitLanes, UsesGeneralKernels);
                 else
                     foreach (int columns in _layers.Where(l => l.Resident).Select(l => ResidentColumnsFor((int)l.Inputs)).Distinct())
-                        _ = device.ResidentKernel(columns, UsesGeneralKernels, VectorSlots);
-                if (TailColumns > 0 && _layers.Any(l => l.Tail)) _ = device.TailKernel(TailColumns, UsesGeneralKernels, VectorSlots);
+                        _ = device.ResidentKernel(columns, UsesGeneralKernels, SlotReads);
+                if (TailColumns > 0 && _layers.Any(l => l.Tail)) _ = device.TailKernel(TailColumns, UsesGeneralKernels, SlotReads);
                 if (_layers.Any(l => l.ColumnLanes)) _ = device.ColumnLaneKernelFor(UsesGeneralKernels);
             }
             if (FirstLayerReadsBits) _ = device.ImageBitsKernelFor(UsesGeneralKernels);
@@ -340,8 +340,8 @@ internal sealed class GpuPlan : IEnginePlan
     /// <summary>Live columns <see cref="TailProgram"/> runs in one group (0: none; see <see cref="GpuEngineOptions.TailProgram"/>).</summary>
     public int TailColumns { get; }
 
-    /// <summary>Whether the resident-input layouts read by <see cref="ResidentInputKernel"/> (not the split ones) and the tail's keep a lane's slots four rows together (<see cref="GpuEngineOptions.VectorSlots"/>).</summary>
-    public bool VectorSlots { get; }
+    /// <summary>How <see cref="ResidentInputKernel"/> and <see cref="TailProgram"/> read their layouts' weight rows (<see cref="GpuEngineOptions.VectorSlots"/>, <see cref="GpuEngineOptions.SlotChunkRows"/>).</summary>
+    public SlotReads SlotReads { get; }
 
     /// <summary>Whether layer <paramref name="k"/> has a resident-input layout (it runs there while many rows are live).</summary>
     public bool HasResidentLayout(int k) => _layers[k].Resident;

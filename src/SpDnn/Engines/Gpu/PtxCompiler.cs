@@ -31,8 +31,9 @@ internal static class PtxCompiler
         ["resident-4-general"] = Resident(4, typeof(GeneralLayers)),
         ["resident-8-general"] = Resident(8, typeof(GeneralLayers)),
         ["resident-16-general"] = Resident(16, typeof(GeneralLayers)),
-        ["resident-4-general-row-slots"] = Resident(4, typeof(GeneralLayers), vectorSlots: false),
-        ["resident-8-general-row-slots"] = Resident(8, typeof(GeneralLayers), vectorSlots: false),
+        ["resident-4-general-scalar-slots"] = Resident(4, typeof(GeneralLayers), SlotReads.Scalar),
+        ["resident-8-general-scalar-slots"] = Resident(8, typeof(GeneralLayers), SlotReads.Scalar),
+        ["resident-4-general-twelve-rows"] = Resident(4, typeof(GeneralLayers), SlotReads.VectorTwelve),
         ["split-4"] = Split<FourLaneSums, FourSlots, ChallengeLayers>(),
         ["split-4-general"] = Split<FourLaneSums, FourSlots, GeneralLayers>(),
         ["split-8"] = Split<EightLaneSums, EightSlots, ChallengeLayers>(),
@@ -41,8 +42,8 @@ internal static class PtxCompiler
         ["column-lanes-general"] = ColumnLanes<GeneralLayers>(),
         ["image-bits"] = ImageBits<ChallengeLayers>(),
         ["image-bits-general"] = ImageBits<GeneralLayers>(),
-        ["tail-4"] = ResidentKernelMethods.Tail(4, typeof(DeviceFusedProductSum), typeof(ChallengeLayers), vectorSlots: true),
-        ["tail-4-general"] = ResidentKernelMethods.Tail(4, typeof(DeviceFusedProductSum), typeof(GeneralLayers), vectorSlots: true),
+        ["tail-4"] = ResidentKernelMethods.Tail(4, typeof(DeviceFusedProductSum), typeof(ChallengeLayers), SlotReads.Vector),
+        ["tail-4-general"] = ResidentKernelMethods.Tail(4, typeof(DeviceFusedProductSum), typeof(GeneralLayers), SlotReads.Vector),
     };
 
     private static MethodInfo Program<TForms>() where TForms : struct, IKernelLayerForms<TForms> =>
@@ -60,7 +61,7 @@ internal static class PtxCompiler
         where TForms : struct, IKernelLayerForms<TForms> =>
         typeof(SplitColumnKernel).GetMethod(nameof(SplitColumnKernel.Run))!.MakeGenericMethod(typeof(DeviceFusedProductSum), typeof(TSplit), typeof(TRow), typeof(TForms));
 
-    private static MethodInfo Resident(int columns, Type forms, bool vectorSlots = true) => ResidentKernelMethods.Resident(columns, typeof(DeviceFusedProductSum), forms, vectorSlots);
+    private static MethodInfo Resident(int columns, Type forms, SlotReads reads = SlotReads.Vector) => ResidentKernelMethods.Resident(columns, typeof(DeviceFusedProductSum), forms, reads);
 
     /// <summary>PTX of every kernel for <paramref name="architecture"/> (the H200 runs what ILGPU emits for SM_80 and above).</summary>
     public static IReadOnlyDictionary<string, string> CompileAll(CudaArchitecture? architecture = null)

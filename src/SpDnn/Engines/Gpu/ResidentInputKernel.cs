@@ -221,7 +221,7 @@ internal static class ResidentInputKernel
                     prefetched = true;
                 }
                 // Rows past the slice's end have weight +0: adding +0 leaves every sum as it is.
-                sums = chunk.AddTo(add, sums, stage);
+                sums = chunk.AddTo(add, sums, stage, current.EndRow - r);
             }
             if (more && !prefetched) next = default(TChunk).Load(a, layer.Slots, following.FirstRow, following.EndRow, lane);
             long at = (long)current.Output * a.Stride + first;

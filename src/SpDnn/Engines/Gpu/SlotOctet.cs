@@ -17,8 +17,12 @@ internal interface ISlotChunk<TSelf> where TSelf : struct
     /// <summary>Warp rows <paramref name="row"/> .. row + Rows - 1 (those below <paramref name="end"/>) of this lane.</summary>
     TSelf Load(ProgramArgs a, long slots, int row, int end, int lane);
 
-    /// <summary>Adds the chunk's products to <paramref name="sums"/>, row by row.</summary>
-    TSums AddTo<TSum, TSums>(TSum add, TSums sums, ArrayView<float> stage)
+    /// <summary>
+    /// Adds the chunk's products to <paramref name="sums"/>, row by row; <paramref name="rowsLeft"/>
+    /// (at least one, the same for the warp) of its rows are below the slice's end, and a chunk
+    /// may skip the rest (their weights are +0).
+    /// </summary>
+    TSums AddTo<TSum, TSums>(TSum add, TSums sums, ArrayView<float> stage, int rowsLeft)
         where TSum : struct, IProductSum
         where TSums : struct, IColumnSums<TSums>;
 }
@@ -46,7 +50,7 @@ internal struct SlotOctet : ISlotChunk<SlotOctet>
         return o;
     }
 
-    public readonly TSums AddTo<TSum, TSums>(TSum add, TSums sums, ArrayView<float> stage)
+    public readonly TSums AddTo<TSum, TSums>(TSum add, TSums sums, ArrayView<float> stage, int rowsLeft)
         where TSum : struct, IProductSum
         where TSums : struct, IColumnSums<TSums>
     {
@@ -80,7 +84,7 @@ internal struct SlotFour : ISlotChunk<SlotFour>
         return o;
     }
 
-    public readonly TSums AddTo<TSum, TSums>(TSum add, TSums sums, ArrayView<float> stage)
+    public readonly TSums AddTo<TSum, TSums>(TSum add, TSums sums, ArrayView<float> stage, int rowsLeft)
         where TSum : struct, IProductSum
         where TSums : struct, IColumnSums<TSums>
     {

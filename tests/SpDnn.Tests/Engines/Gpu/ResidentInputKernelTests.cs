@@ -28,10 +28,11 @@ public sealed class ResidentInputKernelTests
 
     private static GpuEngine Engine(int columns, FullWidthKernel kernel = FullWidthKernel.Resident, int multiprocessors = 1, bool fused = true,
         WeightResidency weights = WeightResidency.Auto, int chunk = 32, bool tail = true, bool timeLayers = false, SplitColumnLanes split = SplitColumnLanes.Four,
-        int parts = 0, bool vectorSlots = true) =>
+        int parts = 0, bool vectorSlots = true, int slotChunk = 8) =>
         new(new GpuEngineOptions
         {
             VectorSlots = vectorSlots,
+            SlotChunkRows = slotChunk,
             InputParts = parts,
             SplitColumns = split,
             TailProgram = tail ? TailProgramLayers.On : TailProgramLayers.Off,
@@ -46,13 +47,14 @@ public sealed class ResidentInputKernelTests
         });
 
     [Theory]
-    [InlineData(2, true)]
-    [InlineData(3, true)]
-    [InlineData(4, true)]
-    [InlineData(8, true)]
-    [InlineData(4, false)]
-    [InlineData(8, false)]
-    public void NonDyadicGeneralNetworksMatchTheReferenceBitForBit(int columns, bool vectorSlots)
+    [InlineData(2, true, 8)]
+    [InlineData(3, true, 8)]
+    [InlineData(4, true, 8)]
+    [InlineData(8, true, 8)]
+    [InlineData(4, false, 8)]
+    [InlineData(8, false, 8)]
+    [InlineData(3, true, 12)]
+    public void NonDyadicGeneralNetworksMatchTheReferenceBitForBit(int columns, bool vectorSlots, int slotChunk)
     {
         // Weights and images that are not powers of two: every product rounds, so adding them in
         // any order but the reference's (ascending input) changes the bits. Uneven rows, empty
@@ -65,7 +67,7 @@ public sealed class ResidentInputKernelTests
         var expected = EngineConformanceTests.RunReference(network, images);
         Assert.NotEmpty(expected.Categories);
 
-        using var engine = Engine(columns, vectorSlots: vectorSlots);
+        using var engine = Engine(columns, vectorSlots: vectorSlots, slotChunk: slotChunk);
         var actual = engine.Infer(network, images, Keep);
         Assert.Equal(expected.Categories, actual.Categories);
         Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
@@ -92,7 +94,8 @@ public sealed class ResidentInputKernelTests
     [InlineData(4, 16, true, false, true)]
     [InlineData(3, 4, false, true, true)]
     [InlineData(2, 4, false, false, false)]
-    public void InputPartsMatchTheReferenceBitForBit(int parts, int columns, bool dyadic, bool duplicates, bool vectorSlots)
+    [InlineData(2, 4, true, true, true, 12)]
+    public void InputPartsMatchTheReferenceBitForBit(int parts, int columns, bool dyadic, bool duplicates, bool vectorSlots, int slotChunk = 8)
     {
         // The stage holds one part of the inputs at a time; the sums go on across parts through
         // the output rows. Non-dyadic: every product rounds, so any change of order shows. Uneven
@@ -106,7 +109,7 @@ public sealed class ResidentInputKernelTests
         var expected = EngineConformanceTests.RunReference(network, images);
         Assert.NotEmpty(expected.Categories);
 
-        using var engine = Engine(columns, tail: false, split: SplitColumnLanes.Off, parts: parts, vectorSlots: vectorSlots);
+        using var engine = Engine(columns, tail: false, split: SplitColumnLanes.Off, parts: parts, vectorSlots: vectorSlots, slotChunk: slotChunk);
         var actual = engine.Infer(network, images, Keep);
         Assert.Equal(((150 + parts - 1) / parts).ToString(System.Globalization.CultureInfo.InvariantCulture), actual.Details["residentInputPartInputs"]);
         Assert.Equal("0", actual.Details["splitLanes"]);
