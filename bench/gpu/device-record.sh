@@ -4,7 +4,7 @@
 # (default: main's default, `gpu`), 3 runs. Stops at once (exit 3, ~no device time) unless the
 # card is an H200, as the issue's record asks; ANY_CARD=1 runs it on whatever card came.
 # ~220 s on an H100 (v21 call 5), plus the machine's start.
-# Usage: [ENGINES=gpu,gpu:lag=off] [REPEAT=3] [ANY_CARD=1] device-record.sh
+# Usage: [ENGINES=gpu,gpu:lag=off] [GENERAL_ENGINES=...(default ENGINES)] [REPEAT=3] [ANY_CARD=1] device-record.sh
 # Leaves $OUT/record.tar.gz (r-general: selftest and the general family; r-all12) and prints a
 # short table last.
 set -u
@@ -16,7 +16,7 @@ echo "card: $card"
 if [ "${ANY_CARD:-0}" != 1 ] && ! grep -q H200 <<< "$card"; then echo "not an H200: no record (ANY_CARD=1 runs it anyway)"; exit 3; fi
 engines=${ENGINES:-gpu}
 rm -rf /tmp/results /tmp/r-general /tmp/r-all12
-OUT=/tmp/record-general GENERAL="16384 1024 4096" CHALLENGE="" GENERAL_ENGINES="$engines" REPEAT=${REPEAT:-3} \
+OUT=/tmp/record-general GENERAL="16384 1024 4096" CHALLENGE="" GENERAL_ENGINES="${GENERAL_ENGINES:-$engines}" REPEAT=${REPEAT:-3} \
   bash "$here/device-general.sh" > /tmp/record-general.out 2>&1
 mv /tmp/results /tmp/r-general
 tar -C /tmp -czf "$final/record.tar.gz" r-general
