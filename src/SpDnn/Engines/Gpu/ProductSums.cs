@@ -11,19 +11,22 @@ internal interface IProductSum
 /// <summary>
 /// The product rounded on its own, then added: what the reference computes, for any weights.
 /// A plain multiply and add would let ptxas contract them into one fused multiply-add (PTX
-/// allows it for mul.f32 without a rounding modifier); passing the product's bits through an
-/// exclusive or with a zero only known at run time (<see cref="ProgramArgs.OpaqueZero"/>) makes
-/// that impossible, at one integer instruction per product. Inline PTX (mul.rn.f32) would say it
-/// directly, but ILGPU routes inline-PTX outputs through local memory, and ptxas keeps those
-/// stores in a kernel this size (one per multiply-add, measured 5.5x slower).
+/// allows it for mul.f32 without a rounding modifier). Here the rounded product is multiplied by
+/// a one only known at run time (made from <see cref="ProgramArgs.OpaqueZero"/>) before it is
+/// added: ptxas may contract that second multiply with the add, and p x 1 + sum rounded once is
+/// p + sum rounded, bit for bit (signed zeros, subnormals and infinities alike), while the first
+/// multiply feeds a multiply, which is never contracted. Two instructions a product (FMUL, FFMA);
+/// the exclusive or with an opaque zero this replaced took three. Inline PTX (mul.rn.f32) would
+/// say it directly, but ILGPU routes inline-PTX outputs through local memory, and ptxas keeps
+/// those stores in a kernel this size (one per multiply-add, measured 5.5x slower).
 /// </summary>
 internal struct RoundedProductSum : IProductSum
 {
-    public int Opaque;
+    public float One;
 
-    public static RoundedProductSum For(ProgramArgs a) => new() { Opaque = a.OpaqueZero };
+    public static RoundedProductSum For(ProgramArgs a) => new() { One = Interop.IntAsFloat(0x3F800000u ^ (uint)a.OpaqueZero) };
 
-    public readonly float Add(float sum, float y, float w) => sum + Interop.IntAsFloat(Interop.FloatAsInt(y * w) ^ (uint)Opaque);
+    public readonly float Add(float sum, float y, float w) => sum + y * w * One;
 }
 
 /// <summary>

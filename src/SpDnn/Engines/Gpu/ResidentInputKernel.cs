@@ -90,9 +90,11 @@ internal static class ResidentInputKernel
             // Every thread learns whether all staged inputs keep the products exact (per part:
             // fused products are taken only where they equal the rounded ones).
             bool fused = !Group.BarrierOr(inexact) && a.FusedProducts != 0;
+            // Sixteen columns' sums leave no registers for two chunks in turn (ptxas: 44 B of spills).
+            bool inTurn = columns <= 8;
             mask |= fused
-                ? ComputeSlices<TFused, TSums, TChunk, TForms>(a, default, layer, form, output, first, valid, warp, warps, lane, stage, part, parts)
-                : ComputeSlices<RoundedProductSum, TSums, TChunk, TForms>(a, RoundedProductSum.For(a), layer, form, output, first, valid, warp, warps, lane, stage, part, parts);
+                ? ComputeSlices<TFused, TSums, TChunk, TForms>(a, default, layer, form, output, first, valid, warp, warps, lane, stage, part, parts, inTurn)
+                : ComputeSlices<RoundedProductSum, TSums, TChunk, TForms>(a, RoundedProductSum.For(a), layer, form, output, first, valid, warp, warps, lane, stage, part, parts, inTurn);
         }
 
         // Flag the columns with a nonzero output: this group is the only one computing them.
@@ -190,10 +192,12 @@ internal static class ResidentInputKernel
     /// With input parts, part <paramref name="part"/> of <paramref name="parts"/> goes on from the
     /// sums the previous part left in the output rows (the same thread wrote them) and, but for
     /// the last part, leaves its sums there: a float kept whole, so the order of additions and
-    /// every rounding stay the reference's.
+    /// every rounding stay the reference's. <paramref name="inTurn"/>: whether chunks that allow
+    /// it (<see cref="ISlotChunk{TSelf}.InTurn"/>) are held two in turn, where registers allow
+    /// (the tail program's layer loop keeps more live: there two in turn spill, ptxas 24-36 B).
     /// </summary>
     internal static int ComputeSlices<TSum, TSums, TChunk, TForms>(ProgramArgs a, TSum add, LayerBases layer, TForms form, ArrayView<float> output, int first, int valid,
-        int warp, int warps, int lane, ArrayView<float> stage, int part = 0, int parts = 1)
+        int warp, int warps, int lane, ArrayView<float> stage, int part = 0, int parts = 1, bool inTurn = true)
         where TSum : struct, IProductSum
         where TSums : struct, IColumnSums<TSums>
         where TChunk : struct, ISlotChunk<TChunk>
@@ -203,27 +207,48 @@ internal static class ResidentInputKernel
         if (warp >= total) return 0;
         var current = Slice.Of(a, layer, warp, lane, part);
         int rows = default(TChunk).Rows;
-        var next = default(TChunk).Load(a, layer.Slots, current.FirstRow, current.EndRow, lane);
+        var ahead = default(TChunk).Load(a, layer.Slots, current.FirstRow, current.EndRow, lane);
         for (int slice = warp; slice < total; slice += warps)
         {
             bool more = slice + warps < total;
             var following = more ? Slice.Of(a, layer, slice + warps, lane, part) : current;
             // Addresses are worked out where used, not held over the loop (registers).
             var sums = part > 0 && current.Output >= 0 ? default(TSums).Read(output, (long)current.Output * a.Stride + first, valid) : default;
-            bool prefetched = false;
-            for (int r = current.FirstRow; r < current.EndRow; r += rows)
+            int r = current.FirstRow, end = current.EndRow;
+            // Rows past the slice's end have weight +0: adding +0 leaves every sum as it is.
+            if (r >= end)
             {
-                var chunk = next;
-                if (r + rows < current.EndRow) next = default(TChunk).Load(a, layer.Slots, r + rows, current.EndRow, lane);
-                else if (more)
-                {
-                    next = default(TChunk).Load(a, layer.Slots, following.FirstRow, following.EndRow, lane);
-                    prefetched = true;
-                }
-                // Rows past the slice's end have weight +0: adding +0 leaves every sum as it is.
-                sums = chunk.AddTo(add, sums, stage, current.EndRow - r);
+                if (more) ahead = default(TChunk).Load(a, layer.Slots, following.FirstRow, following.EndRow, lane);
             }
-            if (more && !prefetched) next = default(TChunk).Load(a, layer.Slots, following.FirstRow, following.EndRow, lane);
+            else if (inTurn && default(TChunk).InTurn)
+            {
+                // Two chunks in turn: each is loaded while the other is added, so the loop
+                // carries no copy of a chunk (with one "next" chunk ptxas moved all its registers every step).
+                while (true)
+                {
+                    var behind = LoadAfter<TChunk>(a, layer, r + rows, end, more, following, lane);
+                    sums = ahead.AddTo(add, sums, stage, end - r);
+                    r += rows;
+                    if (r >= end)
+                    {
+                        ahead = behind;
+                        break;
+                    }
+                    ahead = LoadAfter<TChunk>(a, layer, r + rows, end, more, following, lane);
+                    sums = behind.AddTo(add, sums, stage, end - r);
+                    r += rows;
+                    if (r >= end) break;
+                }
+            }
+            else
+            {
+                for (; r < end; r += rows)
+                {
+                    var chunk = ahead;
+                    ahead = LoadAfter<TChunk>(a, layer, r + rows, end, more, following, lane);
+                    sums = chunk.AddTo(add, sums, stage, end - r);
+                }
+            }
             long at = (long)current.Output * a.Stride + first;
             if (current.Output >= 0 && part + 1 < parts) sums.Write(output, at, valid);
             else if (current.Output >= 0)
@@ -239,6 +264,13 @@ internal static class ResidentInputKernel
         }
         return mask;
     }
+
+    /// <summary>The slice's rows from <paramref name="row"/> on, or (past its <paramref name="end"/>) the following slice's first rows, or nothing after the last slice.</summary>
+    private static TChunk LoadAfter<TChunk>(ProgramArgs a, LayerBases layer, int row, int end, bool more, Slice following, int lane)
+        where TChunk : struct, ISlotChunk<TChunk> =>
+        row < end ? default(TChunk).Load(a, layer.Slots, row, end, lane)
+        : more ? default(TChunk).Load(a, layer.Slots, following.FirstRow, following.EndRow, lane)
+        : default;
 
     /// <summary>The tile widths the kernel comes in, with the floats each staged input takes (see <see cref="IColumnSums{TSelf}.Pitch"/>), widest first.</summary>
     public static IReadOnlyList<(int Columns, int Pitch)> Widths { get; } =

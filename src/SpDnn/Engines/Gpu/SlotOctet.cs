@@ -14,6 +14,13 @@ internal interface ISlotChunk<TSelf> where TSelf : struct
 {
     int Rows { get; }
 
+    /// <summary>
+    /// Whether the kernel holds two chunks in turn (each loaded while the other is added) rather
+    /// than one chunk and the next (a copy of every register of a chunk each step, with fewer
+    /// registers live across the slice loop).
+    /// </summary>
+    bool InTurn { get; }
+
     /// <summary>Warp rows <paramref name="row"/> .. row + Rows - 1 (those below <paramref name="end"/>) of this lane.</summary>
     TSelf Load(ProgramArgs a, long slots, int row, int end, int lane);
 
@@ -34,6 +41,8 @@ internal struct SlotOctet : ISlotChunk<SlotOctet>
     public float W0, W1, W2, W3, W4, W5, W6, W7;
 
     public readonly int Rows => 8;
+
+    public readonly bool InTurn => false;
 
     public readonly SlotOctet Load(ProgramArgs a, long slots, int row, int end, int lane)
     {
@@ -72,6 +81,8 @@ internal struct SlotFour : ISlotChunk<SlotFour>
     public float W0, W1, W2, W3;
 
     public readonly int Rows => 4;
+
+    public readonly bool InTurn => false;
 
     public readonly SlotFour Load(ProgramArgs a, long slots, int row, int end, int lane)
     {

@@ -59,8 +59,8 @@ internal static class TailProgram
             bool inexact = ResidentInputKernel.Stage(a, input, tileColumns, columns, pitch, form.Inputs(a), stage, layer);
             bool fused = !Group.BarrierOr(inexact) && a.FusedProducts != 0;
             int mask = fused
-                ? ResidentInputKernel.ComputeSlices<TFused, TSums, TChunk, TForms>(a, default, layer, form, output, 0, rows, warp, warps, lane, stage)
-                : ResidentInputKernel.ComputeSlices<RoundedProductSum, TSums, TChunk, TForms>(a, RoundedProductSum.For(a), layer, form, output, 0, rows, warp, warps, lane, stage);
+                ? ResidentInputKernel.ComputeSlices<TFused, TSums, TChunk, TForms>(a, default, layer, form, output, 0, rows, warp, warps, lane, stage, inTurn: false)
+                : ResidentInputKernel.ComputeSlices<RoundedProductSum, TSums, TChunk, TForms>(a, RoundedProductSum.For(a), layer, form, output, 0, rows, warp, warps, lane, stage, inTurn: false);
             for (int d = WarpSize / 2; d > 0; d /= 2) mask |= Warp.ShuffleXor(mask, d);
             if (lane == 0) warpMasks[warp] = mask;
             Group.Barrier();

@@ -41,6 +41,8 @@ internal struct VectorSlotOctet : ISlotChunk<VectorSlotOctet>
 
     public readonly int Rows => 8;
 
+    public readonly bool InTurn => true;
+
     public readonly VectorSlotOctet Load(ProgramArgs a, long slots, int row, int end, int lane) =>
         new() { Low = VectorSlotRows.Load(a, slots, row, end, lane), High = VectorSlotRows.Load(a, slots, row + 4, end, lane) };
 
@@ -61,6 +63,8 @@ internal struct VectorSlotFour : ISlotChunk<VectorSlotFour>
 
     public readonly int Rows => 4;
 
+    public readonly bool InTurn => true;
+
     public readonly VectorSlotFour Load(ProgramArgs a, long slots, int row, int end, int lane) => new() { Slots = VectorSlotRows.Load(a, slots, row, end, lane) };
 
     public readonly TSums AddTo<TSum, TSums>(TSum add, TSums sums, ArrayView<float> stage, int rowsLeft)
@@ -74,6 +78,8 @@ internal struct VectorSlotTwelve : ISlotChunk<VectorSlotTwelve>
     public VectorSlotRows Low, Middle, High;
 
     public readonly int Rows => 12;
+
+    public readonly bool InTurn => true;
 
     public readonly VectorSlotTwelve Load(ProgramArgs a, long slots, int row, int end, int lane) => new()
     {
