@@ -119,6 +119,52 @@ public sealed class ResidentInputKernelTests
     }
 
     [Theory]
+    [InlineData(true, 8)]
+    [InlineData(true, 12)]
+    [InlineData(false, 8)]
+    public void SlicesOfEveryLengthAndEmptyPartsMatchTheReferenceBitForBit(bool vectorSlots, int slotChunk)
+    {
+        // The row loop's edges: lists of 1 to 23 entries (odd and even chunk counts, chunks cut
+        // short), whole warps of outputs with no entry in a part (the first 64 read only the
+        // first half of the inputs, the next 64 only the second), outputs with no inputs; two
+        // parts, non-dyadic weights and inputs (every product rounds), biases of both signs.
+        const int n = 300;
+        var rng = new Random(23);
+        var layers = new List<NetworkLayer>();
+        for (int k = 0; k < 3; k++)
+        {
+            var rows = new List<int>();
+            var cols = new List<int>();
+            var values = new List<float>();
+            var bias = new float[n];
+            for (int j = 0; j < n; j++)
+            {
+                bias[j] = j % 3 == 0 ? 0.05f : -0.08f;
+                int from = j < 64 ? 0 : j < 128 ? n / 2 : 0, to = j < 64 ? n / 2 : n;
+                int count = j % 50 == 49 ? 0 : 1 + rng.Next(23);
+                foreach (int i in Enumerable.Range(from, to - from).OrderBy(_ => rng.Next()).Take(count).Order())
+                {
+                    rows.Add(i);
+                    cols.Add(j);
+                    values.Add((float)(rng.NextDouble() * 1.1 - 0.45));
+                }
+            }
+            layers.Add(new NetworkLayer(k, CsrMatrix.FromCoordinates(n, n, [.. rows], [.. cols], [.. values]), bias));
+        }
+        var network = new InMemoryNetwork(layers);
+        var images = RandomNetworkGenerator.RandomImages(24, 37, n, 0.4, 1.7f, binary: false);
+        var expected = EngineConformanceTests.RunReference(network, images);
+        Assert.NotEmpty(expected.Categories);
+
+        using var engine = Engine(4, tail: false, split: SplitColumnLanes.Off, parts: 2, vectorSlots: vectorSlots, slotChunk: slotChunk);
+        var actual = engine.Infer(network, images, Keep);
+        Assert.Equal("3", actual.Details["residentInputLayers"]);
+        Assert.Equal(expected.Categories, actual.Categories);
+        Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
+        Assert.Equal(expected.LayerStatistics.Select(s => s.LiveImages), actual.LayerStatistics.Select(s => s.LiveImages));
+    }
+
+    [Theory]
     [InlineData(SplitColumnLanes.Off, false, false)]
     [InlineData(SplitColumnLanes.Off, true, false)]
     [InlineData(SplitColumnLanes.Four, false, false)]
