@@ -214,6 +214,12 @@ internal static class ResidentInputKernel
             var following = more ? Slice.Of(a, layer, slice + warps, lane, part) : current;
             // Addresses are worked out where used, not held over the loop (registers).
             var sums = part > 0 && current.Output >= 0 ? default(TSums).Read(output, (long)current.Output * a.Stride + first, valid) : default;
+            // The last part's bias and copy range, read now so that they arrive while the rows
+            // are added (read where used, each was a round trip the warp waited for).
+            bool last = part + 1 == parts && current.Output >= 0;
+            float bias = last ? a.Bias[layer.Bias + current.Output] : 0f;
+            long copyAt = layer.CopyStarts + current.Thread;
+            int c0 = last ? a.CopyStarts[copyAt] : 0, c1 = last ? a.CopyStarts[copyAt + 1] : 0;
             int r = current.FirstRow, end = current.EndRow;
             // Rows past the slice's end have weight +0: adding +0 leaves every sum as it is.
             if (r >= end)
@@ -253,11 +259,9 @@ internal static class ResidentInputKernel
             if (current.Output >= 0 && part + 1 < parts) sums.Write(output, at, valid);
             else if (current.Output >= 0)
             {
-                var activations = sums.Activated(form, a.Bias[layer.Bias + current.Output]);
+                var activations = sums.Activated(form, bias);
                 activations.Write(output, at, valid);
                 mask |= activations.Mask();
-                long copyAt = layer.CopyStarts + current.Thread;
-                int c0 = a.CopyStarts[copyAt], c1 = a.CopyStarts[copyAt + 1];
                 for (int c = c0; c < c1; c++) activations.Write(output, a.Copies[layer.Copies + c] * a.Stride + first, valid);
             }
             current = following;

@@ -107,7 +107,8 @@ internal static class SplitColumnKernel
         int lanes = default(TSplit).Lanes;
         int total = layer.Blocks * WarpsPerBlock, mask = 0;
         int group = lane / lanes, quad = lane % lanes;
-        var staged = stage.Cast<Quad>();
+        // This lane's quad of each staged input: input i's at mine[i * P].
+        var mine = stage.Cast<Quad>().SubView(quad);
         var target = new SplitTarget(output, first / 4 + quad, quad * 4, valid);
         for (int slice = warp; slice < total; slice += warps)
         {
@@ -115,16 +116,24 @@ internal static class SplitColumnKernel
             long warpRow = layer.WarpRows + (long)a.BlockStages[layer.BlockStages + block] * WarpsPerBlock + blockWarp;
             int start = a.WarpRows[warpRow], end = a.WarpRows[warpRow + 1];
             // This lane group's slots: P of each warp row of 32, the group-th P.
-            long at = layer.Slots + (long)start * WarpSize + group * lanes;
+            int at = (int)layer.Slots + start * WarpSize + group * lanes;
             var sums = default(TSplit);
-            // Rows past the end read as input 0 times +0, which adds nothing.
-            var next = start < end ? default(TSplit).Load(a, at) : default;
-            for (int r = start; r < end; r++)
+            // Two rows in turn, each read while the other is added: the loop carries no copy of a
+            // row (with one "next" row ptxas moved its registers every step).
+            if (start < end)
             {
-                var current = next;
-                at += WarpSize;
-                next = r + 1 < end ? default(TSplit).Load(a, at) : default;
-                sums = sums.Add(add, current, staged, quad);
+                var ahead = default(TSplit).Load(a, at);
+                for (int r = start; ;)
+                {
+                    var behind = r + 1 < end ? default(TSplit).Load(a, at + WarpSize) : default;
+                    sums = sums.Add(add, ahead, mine);
+                    at += WarpSize;
+                    if (++r >= end) break;
+                    ahead = r + 1 < end ? default(TSplit).Load(a, at + WarpSize) : default;
+                    sums = sums.Add(add, behind, mine);
+                    at += WarpSize;
+                    if (++r >= end) break;
+                }
             }
             long thread = (long)block * BlockRows + blockWarp * WarpSize + group;
             mask |= sums.Finish(a, layer, form, target, thread);

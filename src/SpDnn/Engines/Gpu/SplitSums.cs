@@ -16,11 +16,11 @@ internal interface ISplitSums<TSelf, TRow>
     /// <summary>Lanes an output (P), and outputs a lane.</summary>
     int Lanes { get; }
 
-    /// <summary>The P slots from <paramref name="slot"/> on (a multiple of P).</summary>
-    TRow Load(ProgramArgs a, long slot);
+    /// <summary>The P slots from <paramref name="slot"/> on (a multiple of P; a chunk's slots are fewer than 2^31, LayerChunk checks it: 32-bit offsets take fewer instructions).</summary>
+    TRow Load(ProgramArgs a, int slot);
 
-    /// <summary>Adds each output's slot of <paramref name="row"/>: its input's quad <paramref name="quad"/> (staged P quads an input) times its weight.</summary>
-    TSelf Add<TSum>(TSum add, TRow row, ArrayView<Quad> staged, int quad) where TSum : struct, IProductSum;
+    /// <summary>Adds each output's slot of <paramref name="row"/>: its input i's quad, <paramref name="mine"/>[i * P] (this lane's quad of the P staged an input), times its weight.</summary>
+    TSelf Add<TSum>(TSum add, TRow row, ArrayView<Quad> mine) where TSum : struct, IProductSum;
 
     /// <summary>Writes the activations of threads <paramref name="thread"/> + s * (32 / P) (s = 0 .. P-1); returns the nonzero columns as tile bits.</summary>
     int Finish<TForms>(ProgramArgs a, LayerBases layer, TForms form, SplitTarget target, long thread) where TForms : struct, IKernelLayerForms<TForms>;
@@ -40,18 +40,18 @@ internal struct FourLaneSums : ISplitSums<FourLaneSums, FourSlots>
 
     public readonly int Lanes => 4;
 
-    public readonly FourSlots Load(ProgramArgs a, long slot)
+    public readonly FourSlots Load(ProgramArgs a, int slot)
     {
         var inputs = a.SlotIndex.Cast<IndexQuad>()[slot / 4];
         return new FourSlots { Inputs01 = inputs.Low, Inputs23 = inputs.High, Weights = a.SlotValue.Cast<Quad>()[slot / 4] };
     }
 
-    public readonly FourLaneSums Add<TSum>(TSum add, FourSlots row, ArrayView<Quad> staged, int quad) where TSum : struct, IProductSum => new()
+    public readonly FourLaneSums Add<TSum>(TSum add, FourSlots row, ArrayView<Quad> mine) where TSum : struct, IProductSum => new()
     {
-        S0 = QuadSums.AddQuad(add, S0, staged[(int)(row.Inputs01 & 0xFFFF) * 4 + quad], row.Weights.X),
-        S1 = QuadSums.AddQuad(add, S1, staged[(int)(row.Inputs01 >> 16) * 4 + quad], row.Weights.Y),
-        S2 = QuadSums.AddQuad(add, S2, staged[(int)(row.Inputs23 & 0xFFFF) * 4 + quad], row.Weights.Z),
-        S3 = QuadSums.AddQuad(add, S3, staged[(int)(row.Inputs23 >> 16) * 4 + quad], row.Weights.W),
+        S0 = QuadSums.AddQuad(add, S0, mine[(int)(row.Inputs01 & 0xFFFF) * 4], row.Weights.X),
+        S1 = QuadSums.AddQuad(add, S1, mine[(int)(row.Inputs01 >> 16) * 4], row.Weights.Y),
+        S2 = QuadSums.AddQuad(add, S2, mine[(int)(row.Inputs23 & 0xFFFF) * 4], row.Weights.Z),
+        S3 = QuadSums.AddQuad(add, S3, mine[(int)(row.Inputs23 >> 16) * 4], row.Weights.W),
     };
 
     public readonly int Finish<TForms>(ProgramArgs a, LayerBases layer, TForms form, SplitTarget target, long thread) where TForms : struct, IKernelLayerForms<TForms> =>
@@ -73,22 +73,22 @@ internal struct EightLaneSums : ISplitSums<EightLaneSums, EightSlots>
 
     public readonly int Lanes => 8;
 
-    public readonly EightSlots Load(ProgramArgs a, long slot)
+    public readonly EightSlots Load(ProgramArgs a, int slot)
     {
         var weights = a.SlotValue.Cast<Quad>();
         return new EightSlots { Inputs = a.SlotIndex.Cast<IndexOctet>()[slot / 8], Low = weights[slot / 4], High = weights[slot / 4 + 1] };
     }
 
-    public readonly EightLaneSums Add<TSum>(TSum add, EightSlots row, ArrayView<Quad> staged, int quad) where TSum : struct, IProductSum => new()
+    public readonly EightLaneSums Add<TSum>(TSum add, EightSlots row, ArrayView<Quad> mine) where TSum : struct, IProductSum => new()
     {
-        S0 = QuadSums.AddQuad(add, S0, staged[(int)(row.Inputs.A & 0xFFFF) * 8 + quad], row.Low.X),
-        S1 = QuadSums.AddQuad(add, S1, staged[(int)(row.Inputs.A >> 16) * 8 + quad], row.Low.Y),
-        S2 = QuadSums.AddQuad(add, S2, staged[(int)(row.Inputs.B & 0xFFFF) * 8 + quad], row.Low.Z),
-        S3 = QuadSums.AddQuad(add, S3, staged[(int)(row.Inputs.B >> 16) * 8 + quad], row.Low.W),
-        S4 = QuadSums.AddQuad(add, S4, staged[(int)(row.Inputs.C & 0xFFFF) * 8 + quad], row.High.X),
-        S5 = QuadSums.AddQuad(add, S5, staged[(int)(row.Inputs.C >> 16) * 8 + quad], row.High.Y),
-        S6 = QuadSums.AddQuad(add, S6, staged[(int)(row.Inputs.D & 0xFFFF) * 8 + quad], row.High.Z),
-        S7 = QuadSums.AddQuad(add, S7, staged[(int)(row.Inputs.D >> 16) * 8 + quad], row.High.W),
+        S0 = QuadSums.AddQuad(add, S0, mine[(int)(row.Inputs.A & 0xFFFF) * 8], row.Low.X),
+        S1 = QuadSums.AddQuad(add, S1, mine[(int)(row.Inputs.A >> 16) * 8], row.Low.Y),
+        S2 = QuadSums.AddQuad(add, S2, mine[(int)(row.Inputs.B & 0xFFFF) * 8], row.Low.Z),
+        S3 = QuadSums.AddQuad(add, S3, mine[(int)(row.Inputs.B >> 16) * 8], row.Low.W),
+        S4 = QuadSums.AddQuad(add, S4, mine[(int)(row.Inputs.C & 0xFFFF) * 8], row.High.X),
+        S5 = QuadSums.AddQuad(add, S5, mine[(int)(row.Inputs.C >> 16) * 8], row.High.Y),
+        S6 = QuadSums.AddQuad(add, S6, mine[(int)(row.Inputs.D & 0xFFFF) * 8], row.High.Z),
+        S7 = QuadSums.AddQuad(add, S7, mine[(int)(row.Inputs.D >> 16) * 8], row.High.W),
     };
 
     public readonly int Finish<TForms>(ProgramArgs a, LayerBases layer, TForms form, SplitTarget target, long thread) where TForms : struct, IKernelLayerForms<TForms> =>
