@@ -222,10 +222,8 @@ internal static class ResidentInputKernel
             int c0 = last ? a.CopyStarts[copyAt] : 0, c1 = last ? a.CopyStarts[copyAt + 1] : 0;
             int r = current.FirstRow, end = current.EndRow;
             // Rows past the slice's end have weight +0: adding +0 leaves every sum as it is.
-            if (r >= end)
-            {
-                if (more) ahead = default(TChunk).Load(a, layer.Slots, following.FirstRow, following.EndRow, lane);
-            }
+            // An empty slice only hands on the following slice's first rows.
+            if (r >= end) ahead = LoadAfter<TChunk>(a, layer, r, end, more, following, lane);
             else if (inTurn && default(TChunk).InTurn)
             {
                 // Two chunks in turn: each is loaded while the other is added, so the loop
