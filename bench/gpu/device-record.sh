@@ -6,7 +6,7 @@
 # ~220 s on an H100 (v21 call 5), plus the machine's start.
 # Usage: [ENGINES=gpu,gpu:lag=off] [GENERAL_ENGINES=...(default ENGINES)] [REPEAT=3] [ANY_CARD=1] device-record.sh
 # Leaves $OUT/record.tar.gz (r-general: selftest and the general family; r-all12) and prints a
-# short table last.
+# short table last. Each phase also bundles as it goes ($OUT/general, $OUT/all12), so a call cut short keeps what ran.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 final=${OUT:-/tmp/out}
@@ -16,11 +16,11 @@ echo "card: $card"
 if [ "${ANY_CARD:-0}" != 1 ] && ! grep -q H200 <<< "$card"; then echo "not an H200: no record (ANY_CARD=1 runs it anyway)"; exit 3; fi
 engines=${ENGINES:-gpu}
 rm -rf /tmp/results /tmp/r-general /tmp/r-all12
-OUT=/tmp/record-general GENERAL="16384 1024 4096" CHALLENGE="" GENERAL_ENGINES="${GENERAL_ENGINES:-$engines}" REPEAT=${REPEAT:-3} \
+OUT="$final/general" GENERAL="16384 1024 4096" CHALLENGE="" GENERAL_ENGINES="${GENERAL_ENGINES:-$engines}" REPEAT=${REPEAT:-3} \
   bash "$here/device-general.sh" > /tmp/record-general.out 2>&1
 mv /tmp/results /tmp/r-general
 tar -C /tmp -czf "$final/record.tar.gz" r-general
-OUT=/tmp/record-all12 ENGINES="$engines" REPEAT=${REPEAT:-3} bash "$here/device-bench.sh" "1024 4096 16384 65536" "120,480,1920" "" > /tmp/record-all12.out 2>&1
+OUT="$final/all12" ENGINES="$engines" REPEAT=${REPEAT:-3} bash "$here/device-bench.sh" "1024 4096 16384 65536" "120,480,1920" "" > /tmp/record-all12.out 2>&1
 mv /tmp/results /tmp/r-all12
 tar -C /tmp -czf "$final/record.tar.gz" r-general r-all12
 grep -iE "passed|failed" /tmp/r-general/selftest.log | tail -2
