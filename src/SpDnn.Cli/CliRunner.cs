@@ -28,6 +28,12 @@ public static class CliRunner
         {
             return parse.Invoke(config);
         }
+        catch (Exception) when (Safety.SignalCleanup.Ending)
+        {
+            // A signal's handler removed the outputs and is ending the process with the signal.
+            Thread.Sleep(Timeout.Infinite);
+            throw;
+        }
         catch (Exception e) when (ExitCode(Unwrap(e)) is > 0 and var code)
         {
             var cause = Unwrap(e);

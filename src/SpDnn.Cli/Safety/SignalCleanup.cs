@@ -28,11 +28,34 @@ public static class SignalCleanup
         return new Registrations(registrations);
     }
 
+    private static volatile bool _ending;
+
+    /// <summary>
+    /// Whether a signal's handler is ending the process (Linux): a command failing on its removed
+    /// output then waits for that end rather than report the failure or exit with a code of its own.
+    /// </summary>
+    public static bool Ending => _ending;
+
     private static void OnSignal(PosixSignalContext context, TextWriter error)
     {
+        if (OperatingSystem.IsLinux()) _ending = true;
         int removed = TemporaryFiles.RemoveAll();
         error.WriteLine($"error: stopped by {context.Signal}{(removed > 0 ? $"; {removed} unfinished output{(removed == 1 ? "" : "s")} removed" : "")}");
-        // context.Cancel stays false: the signal then ends the process as usual.
+        error.Flush();
+        if (!OperatingSystem.IsLinux()) return; // context.Cancel stays false: the signal ends the process as usual.
+        // The runtime's own ending (not cancelled) is a graceful shutdown while the writers go on
+        // and fail on their removed temporaries: one failing first ended the process with SIGABRT
+        // (exit 134, seen once in CI). The signal's default action ends it at once, as without handlers.
+        context.Cancel = true;
+        int signal = context.Signal switch
+        {
+            PosixSignal.SIGINT => 2,
+            PosixSignal.SIGQUIT => 3,
+            PosixSignal.SIGTERM => 15,
+            PosixSignal.SIGHUP => 1,
+            _ => 15,
+        };
+        DefaultSignal.EndProcess(signal);
     }
 
     private sealed class Registrations(List<PosixSignalRegistration> registrations) : IDisposable
