@@ -43,9 +43,9 @@ public static class SignalCleanup
         error.WriteLine($"error: stopped by {context.Signal}{(removed > 0 ? $"; {removed} unfinished output{(removed == 1 ? "" : "s")} removed" : "")}");
         error.Flush();
         if (!OperatingSystem.IsLinux()) return; // context.Cancel stays false: the signal ends the process as usual.
-        // The runtime's own ending (not cancelled) is a graceful shutdown while the writers go on
-        // and fail on their removed temporaries: one failing first ended the process with SIGABRT
-        // (exit 134, seen once in CI). The signal's default action ends it at once, as without handlers.
+        // Not cancelled, SIGTERM starts the runtime's graceful shutdown while the writers go on and
+        // fail on their removed temporaries: a run so stopped once ended with SIGABRT in CI (exit
+        // 134, not 143). The signal's default action ends the process at once, as without handlers.
         context.Cancel = true;
         int signal = context.Signal switch
         {
