@@ -14,11 +14,12 @@ public static class SignalCleanup
     public static IDisposable Register(TextWriter error)
     {
         var registrations = new List<PosixSignalRegistration>();
-        foreach (var signal in new[] { PosixSignal.SIGINT, PosixSignal.SIGTERM, PosixSignal.SIGHUP, PosixSignal.SIGQUIT })
+        // Each with its Linux number (PosixSignal's values are .NET's own, not the numbers).
+        foreach (var (signal, number) in new[] { (PosixSignal.SIGINT, 2), (PosixSignal.SIGTERM, 15), (PosixSignal.SIGHUP, 1), (PosixSignal.SIGQUIT, 3) })
         {
             try
             {
-                registrations.Add(PosixSignalRegistration.Create(signal, context => OnSignal(context, error)));
+                registrations.Add(PosixSignalRegistration.Create(signal, context => OnSignal(context, number, error)));
             }
             catch (PlatformNotSupportedException)
             {
@@ -36,7 +37,7 @@ public static class SignalCleanup
     /// </summary>
     public static bool Ending => _ending;
 
-    private static void OnSignal(PosixSignalContext context, TextWriter error)
+    private static void OnSignal(PosixSignalContext context, int number, TextWriter error)
     {
         if (OperatingSystem.IsLinux()) _ending = true;
         int removed = TemporaryFiles.RemoveAll();
@@ -47,15 +48,7 @@ public static class SignalCleanup
         // fail on their removed temporaries: a run so stopped once ended with SIGABRT in CI (exit
         // 134, not 143). The signal's default action ends the process at once, as without handlers.
         context.Cancel = true;
-        int signal = context.Signal switch
-        {
-            PosixSignal.SIGINT => 2,
-            PosixSignal.SIGQUIT => 3,
-            PosixSignal.SIGTERM => 15,
-            PosixSignal.SIGHUP => 1,
-            _ => 15,
-        };
-        DefaultSignal.EndProcess(signal);
+        DefaultSignal.EndProcess(number);
     }
 
     private sealed class Registrations(List<PosixSignalRegistration> registrations) : IDisposable
