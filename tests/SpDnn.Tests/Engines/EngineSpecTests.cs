@@ -17,11 +17,10 @@ public sealed class EngineSpecTests
         Assert.Equal(1, options.DeviceIndex);
         Assert.Equal(":weights=streamed:chunk=16:collapse=off:fused=off", options.SpecSuffix());
         Assert.Equal("", GpuEngineOptions.FromSpec(EngineSpec.Parse("gpu")).SpecSuffix());
-        var slots = GpuEngineOptions.FromSpec(EngineSpec.Parse("gpu:slot-chunk=12"));
-        Assert.Equal(12, slots.SlotChunkRows);
-        Assert.True(slots.VectorSlots);
-        Assert.Equal(":slot-chunk=12", slots.SpecSuffix());
-        Assert.Equal(":vector-slots=off", GpuEngineOptions.FromSpec(EngineSpec.Parse("gpu:vector-slots=off")).SpecSuffix());
+        Assert.True(GpuEngineOptions.FromSpec(EngineSpec.Parse("gpu")).VectorSlots);
+        var scalarSlots = GpuEngineOptions.FromSpec(EngineSpec.Parse("gpu:vector-slots=off"));
+        Assert.False(scalarSlots.VectorSlots);
+        Assert.Equal(":vector-slots=off", scalarSlots.SpecSuffix());
     }
 
     [Fact]
@@ -46,8 +45,7 @@ public sealed class EngineSpecTests
     [InlineData("gpu:chunk", "not key=value")]
     [InlineData("gpu:chunk=4:chunk=8", "given twice")]
     [InlineData("gpu:columns=5", "columns=5: expected 0 (automatic), 2, 3, 4, 8 or 16")]
-    [InlineData("gpu:slot-chunk=10", "slot-chunk=10: expected 8 or 12")]
-    [InlineData("gpu:vector-slots=off:slot-chunk=12", "slot-chunk=12 needs vector-slots=on")]
+    [InlineData("gpu:slot-chunk=12", "no setting slot-chunk")]
     public void BadGpuSettingsAreRejectedByName(string text, string expected)
     {
         var error = Assert.Throws<SpDnnUsageException>(() => GpuEngineOptions.FromSpec(EngineSpec.Parse(text)));

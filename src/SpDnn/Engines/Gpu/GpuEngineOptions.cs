@@ -196,13 +196,6 @@ public sealed record GpuEngineOptions
     /// </summary>
     public bool VectorSlots { get; init; } = true;
 
-    /// <summary>
-    /// Weight rows each lane of the resident-input and tail kernels reads ahead with vector slots,
-    /// for tiles of up to four columns: 8 (the default: no register spills) or 12 (more loads in
-    /// flight, a few spills a slice).
-    /// </summary>
-    public int SlotChunkRows { get; init; } = 8;
-
     /// <summary>Live columns per group of the resident-input kernel: 2, 3, 4, 8 or 16; 0 picks the widest whose stage fits shared memory.</summary>
     public int ResidentColumns { get; init; }
 
@@ -266,7 +259,7 @@ public sealed record GpuEngineOptions
     public bool TimeEachLayer { get; init; }
 
     /// <summary>The settings <c>--engine gpu:key=value...</c> takes.</summary>
-    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, collapse-rule=on|off, fused=on|off, dedupe=off|on|auto, rows=all|distinct, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, parts=0|1..64, lanes=on|off, split=auto|off|four|eight, tail=auto|on|off, bits=on|off, group-rows=1..2048, barrier-release=on|off, lag=on|off, vector-slots=on|off, slot-chunk=8|12, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
+    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, collapse-rule=on|off, fused=on|off, dedupe=off|on|auto, rows=all|distinct, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, parts=0|1..64, lanes=on|off, split=auto|off|four|eight, tail=auto|on|off, bits=on|off, group-rows=1..2048, barrier-release=on|off, lag=on|off, vector-slots=on|off, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
 
     /// <summary>Options from an engine spec such as <c>gpu:weights=streamed:chunk=16</c>; defaults elsewhere.</summary>
     public static GpuEngineOptions FromSpec(EngineSpec spec)
@@ -291,7 +284,6 @@ public sealed record GpuEngineOptions
             BarrierReleaseWord = spec.TakeSwitch("barrier-release") ?? defaults.BarrierReleaseWord,
             LaggedCheckpoints = spec.TakeSwitch("lag") ?? defaults.LaggedCheckpoints,
             VectorSlots = spec.TakeSwitch("vector-slots") ?? defaults.VectorSlots,
-            SlotChunkRows = spec.TakeInt("slot-chunk", 8) ?? defaults.SlotChunkRows,
             ColumnLanes = spec.TakeSwitch("lanes") ?? defaults.ColumnLanes,
             SplitColumns = spec.TakeEnum<SplitColumnLanes>("split") ?? defaults.SplitColumns,
             DeviceIndex = spec.TakeInt("device", 0) ?? defaults.DeviceIndex,
@@ -300,10 +292,6 @@ public sealed record GpuEngineOptions
         spec.RejectUnknown(SettingsHelp);
         if (options.ResidentColumns is not (0 or 2 or 3 or 4 or 8 or 16))
             throw new SpDnnUsageException($"Engine setting columns={options.ResidentColumns}: expected 0 (automatic), 2, 3, 4, 8 or 16.");
-        if (options.SlotChunkRows is not (8 or 12))
-            throw new SpDnnUsageException($"Engine setting slot-chunk={options.SlotChunkRows}: expected 8 or 12.");
-        if (options.SlotChunkRows != 8 && !options.VectorSlots)
-            throw new SpDnnUsageException($"Engine setting slot-chunk={options.SlotChunkRows} needs vector-slots=on.");
         if (options.InputParts > 64)
             throw new SpDnnUsageException($"Engine setting parts={options.InputParts}: expected 0 (automatic) to 64.");
         if (options.GroupCompactionRows > LayerProgram.MaxInGroupRows)
@@ -334,7 +322,6 @@ public sealed record GpuEngineOptions
         if (BarrierReleaseWord != defaults.BarrierReleaseWord) parts.Add("barrier-release=" + (BarrierReleaseWord ? "on" : "off"));
         if (LaggedCheckpoints != defaults.LaggedCheckpoints) parts.Add("lag=" + (LaggedCheckpoints ? "on" : "off"));
         if (VectorSlots != defaults.VectorSlots) parts.Add("vector-slots=" + (VectorSlots ? "on" : "off"));
-        if (SlotChunkRows != defaults.SlotChunkRows) parts.Add("slot-chunk=" + SlotChunkRows.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (GroupCompactionRows != defaults.GroupCompactionRows) parts.Add("group-rows=" + GroupCompactionRows.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (TimeEachLayer != defaults.TimeEachLayer) parts.Add("time-layers=" + (TimeEachLayer ? "on" : "off"));
         return string.Concat(parts.Select(p => ":" + p));

@@ -123,7 +123,7 @@ internal sealed class GpuPlan : IEnginePlan
             SplitColumnLanes.Eight or SplitColumnLanes.Four or SplitColumnLanes.Auto when ResidentColumns == 16 => 4,
             _ => 0,
         };
-        SlotReads = !engineOptions.VectorSlots ? SlotReads.Scalar : engineOptions.SlotChunkRows == 12 ? SlotReads.VectorTwelve : SlotReads.Vector;
+        SlotReads = engineOptions.VectorSlots ? SlotReads.Vector : SlotReads.Scalar;
         ChunkCount = (LayerCount + _perChunk - 1) / _perChunk;
         _chunks = new PlanChunk?[ChunkCount];
         _layers = new PlannedLayer[LayerCount];
@@ -340,7 +340,7 @@ internal sealed class GpuPlan : IEnginePlan
     /// <summary>Live columns <see cref="TailProgram"/> runs in one group (0: none; see <see cref="GpuEngineOptions.TailProgram"/>).</summary>
     public int TailColumns { get; }
 
-    /// <summary>How <see cref="ResidentInputKernel"/> and <see cref="TailProgram"/> read their layouts' weight rows (<see cref="GpuEngineOptions.VectorSlots"/>, <see cref="GpuEngineOptions.SlotChunkRows"/>).</summary>
+    /// <summary>How <see cref="ResidentInputKernel"/> and <see cref="TailProgram"/> read their layouts' weight rows (<see cref="GpuEngineOptions.VectorSlots"/>).</summary>
     public SlotReads SlotReads { get; }
 
     /// <summary>Whether layer <paramref name="k"/> has a resident-input layout (it runs there while many rows are live).</summary>

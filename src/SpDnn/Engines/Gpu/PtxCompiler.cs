@@ -33,7 +33,6 @@ internal static class PtxCompiler
         ["resident-16-general"] = Resident(16, typeof(GeneralLayers)),
         ["resident-4-general-scalar-slots"] = Resident(4, typeof(GeneralLayers), SlotReads.Scalar),
         ["resident-8-general-scalar-slots"] = Resident(8, typeof(GeneralLayers), SlotReads.Scalar),
-        ["resident-4-general-twelve-rows"] = Resident(4, typeof(GeneralLayers), SlotReads.VectorTwelve),
         ["split-4"] = Split<FourLaneSums, FourSlots, ChallengeLayers>(),
         ["split-4-general"] = Split<FourLaneSums, FourSlots, GeneralLayers>(),
         ["split-8"] = Split<EightLaneSums, EightSlots, ChallengeLayers>(),

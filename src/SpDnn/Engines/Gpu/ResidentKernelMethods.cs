@@ -40,7 +40,6 @@ internal static class ResidentKernelMethods
     {
         (true, SlotReads.Scalar) => typeof(SlotOctet),
         (true, SlotReads.Vector) => typeof(VectorSlotOctet),
-        (true, SlotReads.VectorTwelve) => typeof(VectorSlotTwelve),
         (false, SlotReads.Scalar) => typeof(SlotFour),
         (false, _) => typeof(VectorSlotFour),
         _ => throw new ArgumentOutOfRangeException(nameof(reads), reads, "No such slot reads."),

@@ -8,7 +8,4 @@ internal enum SlotReads
 
     /// <summary>A lane's slots four rows together, read as vectors (<see cref="VectorSlotRows"/>), eight rows ahead for tiles of up to four columns.</summary>
     Vector,
-
-    /// <summary>As <see cref="Vector"/>, twelve rows ahead for tiles of up to four columns (<see cref="GpuEngineOptions.SlotChunkRows"/> = 12).</summary>
-    VectorTwelve,
 }

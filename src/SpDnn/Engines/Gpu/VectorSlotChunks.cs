@@ -71,29 +71,3 @@ internal struct VectorSlotFour : ISlotChunk<VectorSlotFour>
         where TSum : struct, IProductSum
         where TSums : struct, IColumnSums<TSums> => Slots.AddTo(add, sums, stage);
 }
-
-/// <summary>Twelve rows of vector slots (three loads of four): for tiles of up to four columns, more rows in flight.</summary>
-internal struct VectorSlotTwelve : ISlotChunk<VectorSlotTwelve>
-{
-    public VectorSlotRows Low, Middle, High;
-
-    public readonly int Rows => 12;
-
-    public readonly bool InTurn => true;
-
-    public readonly VectorSlotTwelve Load(ProgramArgs a, long slots, int row, int end, int lane) => new()
-    {
-        Low = VectorSlotRows.Load(a, slots, row, end, lane),
-        Middle = VectorSlotRows.Load(a, slots, row + 4, end, lane),
-        High = VectorSlotRows.Load(a, slots, row + 8, end, lane),
-    };
-
-    public readonly TSums AddTo<TSum, TSums>(TSum add, TSums sums, ArrayView<float> stage, int rowsLeft)
-        where TSum : struct, IProductSum
-        where TSums : struct, IColumnSums<TSums>
-    {
-        sums = Low.AddTo(add, sums, stage);
-        if (rowsLeft > 4) sums = Middle.AddTo(add, sums, stage);
-        return rowsLeft > 8 ? High.AddTo(add, sums, stage) : sums;
-    }
-}

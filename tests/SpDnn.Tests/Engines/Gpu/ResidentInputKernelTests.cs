@@ -28,11 +28,10 @@ public sealed class ResidentInputKernelTests
 
     private static GpuEngine Engine(int columns, FullWidthKernel kernel = FullWidthKernel.Resident, int multiprocessors = 1, bool fused = true,
         WeightResidency weights = WeightResidency.Auto, int chunk = 32, bool tail = true, bool timeLayers = false, SplitColumnLanes split = SplitColumnLanes.Four,
-        int parts = 0, bool vectorSlots = true, int slotChunk = 8) =>
+        int parts = 0, bool vectorSlots = true) =>
         new(new GpuEngineOptions
         {
             VectorSlots = vectorSlots,
-            SlotChunkRows = slotChunk,
             InputParts = parts,
             SplitColumns = split,
             TailProgram = tail ? TailProgramLayers.On : TailProgramLayers.Off,
@@ -47,14 +46,13 @@ public sealed class ResidentInputKernelTests
         });
 
     [Theory]
-    [InlineData(2, true, 8)]
-    [InlineData(3, true, 8)]
-    [InlineData(4, true, 8)]
-    [InlineData(8, true, 8)]
-    [InlineData(4, false, 8)]
-    [InlineData(8, false, 8)]
-    [InlineData(3, true, 12)]
-    public void NonDyadicGeneralNetworksMatchTheReferenceBitForBit(int columns, bool vectorSlots, int slotChunk)
+    [InlineData(2, true)]
+    [InlineData(3, true)]
+    [InlineData(4, true)]
+    [InlineData(8, true)]
+    [InlineData(4, false)]
+    [InlineData(8, false)]
+    public void NonDyadicGeneralNetworksMatchTheReferenceBitForBit(int columns, bool vectorSlots)
     {
         // Weights and images that are not powers of two: every product rounds, so adding them in
         // any order but the reference's (ascending input) changes the bits. Uneven rows, empty
@@ -67,7 +65,7 @@ public sealed class ResidentInputKernelTests
         var expected = EngineConformanceTests.RunReference(network, images);
         Assert.NotEmpty(expected.Categories);
 
-        using var engine = Engine(columns, vectorSlots: vectorSlots, slotChunk: slotChunk);
+        using var engine = Engine(columns, vectorSlots: vectorSlots);
         var actual = engine.Infer(network, images, Keep);
         Assert.Equal(expected.Categories, actual.Categories);
         Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
@@ -94,8 +92,7 @@ public sealed class ResidentInputKernelTests
     [InlineData(4, 16, true, false, true)]
     [InlineData(3, 4, false, true, true)]
     [InlineData(2, 4, false, false, false)]
-    [InlineData(2, 4, true, true, true, 12)]
-    public void InputPartsMatchTheReferenceBitForBit(int parts, int columns, bool dyadic, bool duplicates, bool vectorSlots, int slotChunk = 8)
+    public void InputPartsMatchTheReferenceBitForBit(int parts, int columns, bool dyadic, bool duplicates, bool vectorSlots)
     {
         // The stage holds one part of the inputs at a time; the sums go on across parts through
         // the output rows. Non-dyadic: every product rounds, so any change of order shows. Uneven
@@ -109,7 +106,7 @@ public sealed class ResidentInputKernelTests
         var expected = EngineConformanceTests.RunReference(network, images);
         Assert.NotEmpty(expected.Categories);
 
-        using var engine = Engine(columns, tail: false, split: SplitColumnLanes.Off, parts: parts, vectorSlots: vectorSlots, slotChunk: slotChunk);
+        using var engine = Engine(columns, tail: false, split: SplitColumnLanes.Off, parts: parts, vectorSlots: vectorSlots);
         var actual = engine.Infer(network, images, Keep);
         Assert.Equal(((150 + parts - 1) / parts).ToString(System.Globalization.CultureInfo.InvariantCulture), actual.Details["residentInputPartInputs"]);
         Assert.Equal("0", actual.Details["splitLanes"]);
@@ -119,10 +116,9 @@ public sealed class ResidentInputKernelTests
     }
 
     [Theory]
-    [InlineData(true, 8)]
-    [InlineData(true, 12)]
-    [InlineData(false, 8)]
-    public void SlicesOfEveryLengthAndEmptyPartsMatchTheReferenceBitForBit(bool vectorSlots, int slotChunk)
+    [InlineData(true)]
+    [InlineData(false)]
+    public void SlicesOfEveryLengthAndEmptyPartsMatchTheReferenceBitForBit(bool vectorSlots)
     {
         // The row loop's edges: lists of 1 to 23 entries (odd and even chunk counts, chunks cut
         // short), whole warps of outputs with no entry in a part (the first 64 read only the
@@ -156,7 +152,7 @@ public sealed class ResidentInputKernelTests
         var expected = EngineConformanceTests.RunReference(network, images);
         Assert.NotEmpty(expected.Categories);
 
-        using var engine = Engine(4, tail: false, split: SplitColumnLanes.Off, parts: 2, vectorSlots: vectorSlots, slotChunk: slotChunk);
+        using var engine = Engine(4, tail: false, split: SplitColumnLanes.Off, parts: 2, vectorSlots: vectorSlots);
         var actual = engine.Infer(network, images, Keep);
         Assert.Equal("3", actual.Details["residentInputLayers"]);
         Assert.Equal(expected.Categories, actual.Categories);
