@@ -4,6 +4,7 @@ using SpDnn.Cli.Reporting;
 using SpDnn.Cli.Terminal;
 using SpDnn.Data;
 using SpDnn.Engines;
+using SpDnn.Engines.Gpu;
 using SpDnn.Formats;
 using SpDnn.Generation;
 using SpDnn.Model;
@@ -21,8 +22,12 @@ public sealed class BenchRunner(TextWriter output, TextWriter error, StepProgres
     /// <summary>Share of available memory a network may take to be held whole; larger ones stream from the generator.</summary>
     private const double HoldFraction = 0.35;
 
+    /// <summary>The GPU's copy ceiling, measured once a record, after the first GPU engine's runs.</summary>
+    private DeviceCopyCeiling? _copyCeiling;
+
     public BenchmarkRecord Run(BenchRequest request)
     {
+        _copyCeiling = null;
         var runs = new List<BenchmarkRun>();
         string? gpu = null;
         var given = new Dictionary<int, (ImageBatch Images, double Seconds)>();
@@ -86,6 +91,7 @@ public sealed class BenchRunner(TextWriter output, TextWriter error, StepProgres
             Commit = MachineProbe.Commit(),
             Machine = MachineProbe.Current(gpu),
             Runs = runs,
+            CopyCeiling = _copyCeiling,
         };
     }
 
@@ -136,6 +142,12 @@ public sealed class BenchRunner(TextWriter output, TextWriter error, StepProgres
                 if (generalTruth.FinalRowsDigest is { } digest)
                     passed &= GeneralTruth.Digest(firstImages!) == digest;
             }
+        }
+        if (engine is GpuEngine gpuEngine && _copyCeiling is null)
+        {
+            _copyCeiling = progress.Run("copy ceiling", 0, _ => gpuEngine.MeasureCopyCeiling());
+            error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"copy ceiling: {_copyCeiling.BytesPerSecond / 1e12:F2} TB/s read + written ({_copyCeiling.BufferBytes >> 20} MiB device to device, fastest of {_copyCeiling.Repeats})"));
         }
         long? deviceBytes = median.Details.TryGetValue("planBytes", out var pb) && long.TryParse(pb, CultureInfo.InvariantCulture, out var b) ? b : null;
         var run = new BenchmarkRun

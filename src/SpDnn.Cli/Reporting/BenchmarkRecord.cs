@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using SpDnn.Engines.Gpu;
 
 namespace SpDnn.Cli.Reporting;
 
@@ -16,6 +17,8 @@ public sealed record BenchmarkRecord
     public required string Commit { get; init; }
     public required MachineInfo Machine { get; init; }
     public required IReadOnlyList<BenchmarkRun> Runs { get; init; }
+    /// <summary>The GPU's copy ceiling measured in the same session (null: no GPU engine ran, or a record made before it was measured).</summary>
+    public DeviceCopyCeiling? CopyCeiling { get; init; }
 
     private static readonly JsonSerializerOptions JsonOptions = new()
     {

@@ -38,7 +38,31 @@ public static class ReportTables
         }
         if (record.Runs.Any(r => r.Family == BenchmarkRun.GeneralFamily))
             s.AppendLine().AppendLine($"Seed code on the general family: {GeneralFamilyBaseline.Provenance} (measured {GeneralFamilyBaseline.Measured}; bench/baselines/{GeneralFamilyBaseline.FileName}).");
+        AppendFullWidthLayers(s, record);
         return s.ToString();
+    }
+
+    /// <summary>
+    /// The general family's layers against the copy ceiling measured in the same session: every layer
+    /// of that family is full width with every image live, so a layer's time is the inference time
+    /// over the layers, and it must at least read and write the dense features (images x N float32 each way).
+    /// </summary>
+    private static void AppendFullWidthLayers(StringBuilder s, BenchmarkRecord record)
+    {
+        var runs = Ordered(record.Runs).Where(r => r.Family == BenchmarkRun.GeneralFamily && r.Engine.StartsWith("gpu", StringComparison.Ordinal)).ToList();
+        if (record.CopyCeiling is not { BytesPerSecond: > 0 } ceiling || runs.Count == 0) return;
+        s.AppendLine().AppendLine($"Full-width layers of the general family against the copy ceiling: {F(ceiling.BytesPerSecond / 1e12, "F2")} TB/s read + written "
+            + $"({ceiling.BufferBytes >> 20} MiB copied device to device on {ceiling.Device}, fastest of {ceiling.Repeats}, measured in this run). "
+            + "A layer's time is the inference time over its layers; its features are the dense float32 features it reads and writes at least (images x N x 4 bytes each way).").AppendLine();
+        s.AppendLine("| Network (N x L) | Engine | Layer ms (mean) | Features a layer GB | Effective TB/s | Share of the copy ceiling |");
+        s.AppendLine("|---|---|---|---|---|---|");
+        foreach (var r in runs)
+        {
+            double layerSeconds = r.InferenceSeconds / r.Layers;
+            double bytes = 2.0 * r.Images * r.Neurons * sizeof(float);
+            double effective = bytes / layerSeconds;
+            s.AppendLine($"| {r.NetworkLabel} | {r.Engine} | {F(layerSeconds * 1e3, "G4")} | {F(bytes / 1e9, "G4")} | {F(effective / 1e12, "F3")} | {F(100 * effective / ceiling.BytesPerSecond, "F1")}% |");
+        }
     }
 
     /// <summary>What the columns include, under every table (docs/timing.md has the whole story).</summary>

@@ -1,6 +1,7 @@
 using SpDnn.Cli;
 using SpDnn.Cli.Bench;
 using SpDnn.Cli.Reporting;
+using SpDnn.Engines.Gpu;
 using SpDnn.Formats;
 using SpDnn.Tests.Cli;
 using SpDnn.Tests.Support;
@@ -129,6 +130,40 @@ public sealed class GeneralFamilyBenchTests
         // The shipped file is the one the tool embeds.
         var shipped = File.ReadAllText(Path.Combine(TestData.RepositoryRoot, "bench", "baselines", GeneralFamilyBaseline.FileName));
         Assert.Contains("\"seedCodeSeconds\": 0.1413", shipped);
+    }
+
+    [Fact]
+    public void GeneralLayersAreReportedAgainstTheCopyCeilingMeasuredInTheSameRun()
+    {
+        BenchmarkRun Run(string engine, string? family) => new()
+        {
+            Engine = engine,
+            Family = family,
+            Neurons = 16384,
+            Layers = 120,
+            Images = 60000,
+            Edges = 60000.0 * 32 * 16384 * 120,
+            InferenceSeconds = 3.0,
+            Categories = 60000,
+        };
+        var record = new BenchmarkRecord
+        {
+            Date = DateTimeOffset.UnixEpoch,
+            Commit = "test",
+            Machine = new MachineInfo("host", "os", "cpu", 1, 1, "gpu"),
+            Runs = [Run("gpu", BenchmarkRun.GeneralFamily), Run("cpu", BenchmarkRun.GeneralFamily), Run("gpu", null)],
+            CopyCeiling = new DeviceCopyCeiling("H200", 1L << 30, 10, 2.0 * (1L << 30) / 4.3e12),
+        };
+        var markdown = ReportTables.Markdown(record);
+        // 25 ms a layer; 2 x 60000 x 16384 x 4 B = 7.864 GB of features in and out: 0.315 TB/s, 7.3% of 4.3 TB/s.
+        Assert.Contains("copy ceiling: 4.30 TB/s read + written (1024 MiB copied device to device on H200, fastest of 10", markdown);
+        Assert.Contains("| general 16384 x 120 | gpu | 25 | 7.864 | 0.315 | 7.3% |", markdown);
+        Assert.DoesNotContain("| general 16384 x 120 | cpu | 25 |", markdown); // a GPU yardstick: GPU runs only
+        Assert.DoesNotContain("| 16384 x 120 | gpu | 25 |", markdown);          // the challenge's layers converge: not full width
+
+        var again = BenchmarkRecord.FromJson(record.ToJson(), "record.json");
+        Assert.Equal(record.CopyCeiling, again.CopyCeiling);
+        Assert.DoesNotContain("copy ceiling", ReportTables.Markdown(record with { CopyCeiling = null }));
     }
 
     [Fact]

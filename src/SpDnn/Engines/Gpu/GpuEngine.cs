@@ -38,6 +38,18 @@ public sealed class GpuEngine : IInferenceEngine
     /// <summary>The accelerator in words, for reports.</summary>
     public string DeviceDescription => _device.Description;
 
+    /// <summary>
+    /// Measures the device memory's copy ceiling (<see cref="DeviceCopyCeiling"/>): a copy of
+    /// <paramref name="bufferBytes"/>, or where 0, 1 GiB on CUDA (at most a quarter of the free
+    /// memory) and 8 MiB on the simulator; the fastest of <paramref name="repeats"/> copies.
+    /// </summary>
+    public DeviceCopyCeiling MeasureCopyCeiling(long bufferBytes = 0, int repeats = 10)
+    {
+        if (bufferBytes == 0)
+            bufferBytes = _device.IsCuda ? Math.Min(1L << 30, _device.FreeMemory / 8 / sizeof(int) * sizeof(int)) : 8L << 20;
+        return DeviceCopyCeiling.Measure(_device.Accelerator, _device.Description, bufferBytes, repeats);
+    }
+
     /// <summary>True when a CUDA device is present and usable (the engine `auto` picks then).</summary>
     public static bool IsCudaAvailable() => GpuDevice.CudaAvailable();
 
