@@ -40,8 +40,9 @@ internal readonly record struct PlannedLayer(long NonZeros, long FullComputed, l
 /// <param name="partInputs">Inputs per part of the resident-input layouts (<see cref="GpuPlan.PartInputs"/>; 0: one part).</param>
 /// <param name="distinctRows">Where set, layers are planned as they run with one feature row per distinct output (<see cref="DistinctRowsLayer"/>).</param>
 /// <param name="residentColumnsFor">Live columns of the resident-input kernel for a layer of so many inputs (<see cref="GpuPlan.ResidentColumnsFor"/>; null: <paramref name="residentColumns"/> for all).</param>
+/// <param name="stageCopyCapacityFor">The resident-input stage's quads where a layer of so many inputs keeps copies of them (<see cref="GpuPlan.StageCopyCapacityFor"/>; null: none).</param>
 internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions options, int residentColumns, bool columnLanes, bool tail, int splitLanes, int partInputs = 0,
-    DistinctRowMaps? distinctRows = null, Func<int, int>? residentColumnsFor = null)
+    DistinctRowMaps? distinctRows = null, Func<int, int>? residentColumnsFor = null, Func<int, int>? stageCopyCapacityFor = null)
 {
     private readonly IOutputListLayerSource? _withOutputs = network as IOutputListLayerSource;
     private readonly IRecyclingLayerSource? _recycling = network as IRecyclingLayerSource;
@@ -120,7 +121,8 @@ internal sealed class ChunkPlanner(ILayerSource network, GpuEngineOptions option
         bool keepsOrder = onePart || layer.Inputs == source.Inputs;
         var resident = columns > 0 && keepsOrder && (options.Kernel == FullWidthKernel.Resident || ScatteredInputs(full, layer.Inputs)
             || (columns >= GpuPlan.WideTileColumns && onePart))
-            ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: true, splitLanes, partInputs, vectorSlots: splitLanes == 0 && options.VectorSlots)
+            ? ResidentLayerPlanner.Plan(layer, mergeDuplicates: true, splitLanes, partInputs, vectorSlots: splitLanes == 0 && options.VectorSlots,
+                stageCapacity: stageCopyCapacityFor?.Invoke(layer.Inputs) ?? 0)
             : null;
         // Scanned here, in parallel, rather than while packing.
         _ = resident?.ExactProductBounds;

@@ -395,8 +395,11 @@ internal sealed class GpuBatchRun : IDisposable
         int lanes = _plan.SplitLanes;
         int columns = lanes > 0 ? SplitColumnKernel.Columns(lanes) : _plan.ResidentColumnsOf(k);
         int groups = (bound + columns - 1) / columns;
-        var args = chunk.Bind(Arguments(k, k + 1, -1));
-        long stageBytes = lanes > 0 ? SplitColumnKernel.StageBytes(_plan.InputsOf(k), lanes) : _plan.ResidentStageBytes(k, columns);
+        // Stage copies take the shared memory the stage leaves (the planner pointed the slots at them).
+        int capacity = lanes > 0 ? 0 : _plan.StageCopyCapacityFor(_plan.InputsOf(k));
+        var args = chunk.Bind(Arguments(k, k + 1, -1) with { StageCapacity = capacity });
+        long stageBytes = lanes > 0 ? SplitColumnKernel.StageBytes(_plan.InputsOf(k), lanes)
+            : capacity > 0 ? capacity * 16L : _plan.ResidentStageBytes(k, columns);
         var stageFloats = (int)(stageBytes / sizeof(float));
         int groupSize = !_device.IsCuda ? ResidentInputKernel.SimulatedGroupSize
             : lanes == 8 ? SplitColumnKernel.EightLaneGroupSize

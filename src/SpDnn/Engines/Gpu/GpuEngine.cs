@@ -153,6 +153,8 @@ public sealed class GpuEngine : IInferenceEngine
             ["residentInputLayers"] = p.ResidentLayerCount.ToString(CultureInfo.InvariantCulture),
             ["residentInputColumns"] = p.ResidentColumns.ToString(CultureInfo.InvariantCulture),
             ["residentInputPartInputs"] = p.PartInputs.ToString(CultureInfo.InvariantCulture),
+            // Whether the widest layer's resident-input stage keeps copies of its inputs (StageCopies).
+            ["stageCopies"] = p.StageCopyCapacityFor(p.MaxWidth) > 0 ? "on" : "off",
             ["columnLaneLayers"] = p.ColumnLaneLayerCount.ToString(CultureInfo.InvariantCulture),
             ["splitLanes"] = p.SplitLanes.ToString(CultureInfo.InvariantCulture),
             ["tailLayers"] = tailLayers.ToString(CultureInfo.InvariantCulture),

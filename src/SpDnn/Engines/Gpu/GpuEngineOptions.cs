@@ -196,6 +196,14 @@ public sealed record GpuEngineOptions
     /// </summary>
     public bool VectorSlots { get; init; } = true;
 
+    /// <summary>
+    /// Whether resident-input stages of four columns that take a multiprocessor's shared memory
+    /// anyway keep second copies of their inputs, on other bank groups, in the memory they leave
+    /// unused, each weight row's reads pointed at the copies that spread them over the banks
+    /// (<see cref="StageCopies"/>; vector slots only). The sums are the same either way.
+    /// </summary>
+    public bool StageCopies { get; init; } = true;
+
     /// <summary>Live columns per group of the resident-input kernel: 2, 3, 4, 8 or 16; 0 picks the widest whose stage fits shared memory.</summary>
     public int ResidentColumns { get; init; }
 
@@ -259,7 +267,7 @@ public sealed record GpuEngineOptions
     public bool TimeEachLayer { get; init; }
 
     /// <summary>The settings <c>--engine gpu:key=value...</c> takes.</summary>
-    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, collapse-rule=on|off, fused=on|off, dedupe=off|on|auto, rows=all|distinct, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, parts=0|1..64, lanes=on|off, split=auto|off|four|eight, tail=auto|on|off, bits=on|off, group-rows=1..2048, barrier-release=on|off, lag=on|off, vector-slots=on|off, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
+    public const string SettingsHelp = "weights=auto|resident|streamed, chunk=LAYERS, collapse=on|off, collapse-rule=on|off, fused=on|off, dedupe=off|on|auto, rows=all|distinct, kernel=auto|tiled|resident, columns=0|2|3|4|8|16, parts=0|1..64, lanes=on|off, split=auto|off|four|eight, tail=auto|on|off, bits=on|off, group-rows=1..2048, barrier-release=on|off, lag=on|off, vector-slots=on|off, stage-copies=on|off, barrier-timeout=SECONDS, device=INDEX, time-layers=on|off";
 
     /// <summary>Options from an engine spec such as <c>gpu:weights=streamed:chunk=16</c>; defaults elsewhere.</summary>
     public static GpuEngineOptions FromSpec(EngineSpec spec)
@@ -284,6 +292,7 @@ public sealed record GpuEngineOptions
             BarrierReleaseWord = spec.TakeSwitch("barrier-release") ?? defaults.BarrierReleaseWord,
             LaggedCheckpoints = spec.TakeSwitch("lag") ?? defaults.LaggedCheckpoints,
             VectorSlots = spec.TakeSwitch("vector-slots") ?? defaults.VectorSlots,
+            StageCopies = spec.TakeSwitch("stage-copies") ?? defaults.StageCopies,
             ColumnLanes = spec.TakeSwitch("lanes") ?? defaults.ColumnLanes,
             SplitColumns = spec.TakeEnum<SplitColumnLanes>("split") ?? defaults.SplitColumns,
             DeviceIndex = spec.TakeInt("device", 0) ?? defaults.DeviceIndex,
@@ -322,6 +331,7 @@ public sealed record GpuEngineOptions
         if (BarrierReleaseWord != defaults.BarrierReleaseWord) parts.Add("barrier-release=" + (BarrierReleaseWord ? "on" : "off"));
         if (LaggedCheckpoints != defaults.LaggedCheckpoints) parts.Add("lag=" + (LaggedCheckpoints ? "on" : "off"));
         if (VectorSlots != defaults.VectorSlots) parts.Add("vector-slots=" + (VectorSlots ? "on" : "off"));
+        if (StageCopies != defaults.StageCopies) parts.Add("stage-copies=" + (StageCopies ? "on" : "off"));
         if (GroupCompactionRows != defaults.GroupCompactionRows) parts.Add("group-rows=" + GroupCompactionRows.ToString(System.Globalization.CultureInfo.InvariantCulture));
         if (TimeEachLayer != defaults.TimeEachLayer) parts.Add("time-layers=" + (TimeEachLayer ? "on" : "off"));
         return string.Concat(parts.Select(p => ":" + p));

@@ -145,7 +145,7 @@ internal sealed class GpuPlan : IEnginePlan
             if (_challengeForm && !_distinctRows.FirstLayerShrinks()) _distinctRows = null;
         }
         StoresDistinctRows = _distinctRows is not null;
-        _planner = new ChunkPlanner(network, engineOptions, ResidentColumns, ColumnLanes, TailColumns > 0, SplitLanes, PartInputs, _distinctRows, ResidentColumnsFor);
+        _planner = new ChunkPlanner(network, engineOptions, ResidentColumns, ColumnLanes, TailColumns > 0, SplitLanes, PartInputs, _distinctRows, ResidentColumnsFor, StageCopyCapacityFor);
         _copyStream = device.Accelerator.CreateStream();
         _maker = new Thread(Make) { IsBackground = true, Name = "spdnn-gpu-planner" };
         _uploader = new Thread(Upload) { IsBackground = true, Name = "spdnn-gpu-plan-upload" };
@@ -276,6 +276,19 @@ internal sealed class GpuPlan : IEnginePlan
             return ResidentColumns;
         int staged = PartInputs > 0 ? Math.Min(PartInputs, inputs) : inputs;
         return Math.Max(ResidentColumns, ResidentInputKernel.ColumnsFor(staged, Device.ResidentStageBytes, WideTileColumns));
+    }
+
+    /// <summary>
+    /// The stage's size in 16-byte quads where the resident-input kernel keeps second copies of a
+    /// layer's inputs (<see cref="StageCopies"/>), else 0: tiles of four columns with vector slots
+    /// whose stage already takes a multiprocessor's group (above <see cref="ResidentInputKernel.HalfGroupStageBytes"/>;
+    /// on the simulator, whose groups are all alike, any), so asking for all of shared memory costs no group.
+    /// </summary>
+    public int StageCopyCapacityFor(int inputs)
+    {
+        if (!_options.StageCopies || SlotReads != SlotReads.Vector || SplitLanes > 0 || inputs > ResidentLayerPlanner.MaxNeurons || ResidentColumnsFor(inputs) != 4) return 0;
+        long stage = ResidentInputKernel.StageBytes(PartInputs > 0 ? Math.Min(PartInputs, inputs) : inputs, 4);
+        return stage > ResidentInputKernel.HalfGroupStageBytes || !Device.IsCuda ? (int)(Device.ResidentStageBytes / 16) : 0;
     }
 
     /// <summary>Live columns per group of the resident-input kernel for layer <paramref name="k"/> (see <see cref="ResidentColumnsFor"/>).</summary>
@@ -537,7 +550,8 @@ internal sealed class GpuPlan : IEnginePlan
         try
         {
             Directory.CreateDirectory(folder);
-            var key = PlanCacheKey.For(network, _options, ResidentColumns, PartInputs, ColumnLanes, TailColumns, _parallel);
+            var key = PlanCacheKey.For(network, _options, ResidentColumns, PartInputs, ColumnLanes, TailColumns,
+                _options.StageCopies ? (int)(Device.ResidentStageBytes / 16) : 0, _parallel);
             _checksumSeconds = watch.Elapsed.TotalSeconds;
             string path = Path.Combine(folder, key.FileName);
             _reader = PlanCacheReader.Open(path, key, LayerCount, _perChunk, out var problem);

@@ -74,6 +74,8 @@ internal struct ProgramArgs
     public float ImageValue;
     /// <summary><see cref="ImageBitsKernel"/> only: nonzero where a tile's bits are copied to shared memory first (they fit).</summary>
     public int ImageBitsStaged;
+    /// <summary><see cref="ResidentInputKernel"/> only: the stage's size in 16-byte quads where it keeps copies of the inputs (<see cref="StageCopies"/>); 0: none.</summary>
+    public int StageCapacity;
     /// <summary>Live rows up to which every group compacts the list itself (at most <see cref="LayerProgram.MaxInGroupRows"/>).</summary>
     public int InGroupRows;
     /// <summary>Nonzero: the grid barrier's last arrival raises a release word the others poll; else they poll the arrivals.</summary>

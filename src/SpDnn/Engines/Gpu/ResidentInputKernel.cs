@@ -86,7 +86,8 @@ internal static class ResidentInputKernel
             Group.Barrier();
             int from = a.StageStarts[layer.StageStarts + part];
             int to = part + 1 < parts ? a.StageStarts[layer.StageStarts + part + 1] : neurons;
-            bool inexact = Stage(a, input, tileColumns, columns, pitch, from, to - from, stage, layer);
+            // Second copies of the first inputs where the stage leaves room (tiles of four columns: the planner pointed slots at them).
+            bool inexact = Stage(a, input, tileColumns, columns, pitch, from, to - from, stage, layer, StageCopies.Count(to - from, a.StageCapacity));
             // Every thread learns whether all staged inputs keep the products exact (per part:
             // fused products are taken only where they equal the rounded ones).
             bool fused = !Group.BarrierOr(inexact) && a.FusedProducts != 0;
@@ -118,9 +119,12 @@ internal static class ResidentInputKernel
     internal static bool Stage(ProgramArgs a, ArrayView<float> input, ArrayView<int> tileColumns, int columns, int pitch, int neurons,
         ArrayView<float> stage, LayerBases layer) => Stage(a, input, tileColumns, columns, pitch, 0, neurons, stage, layer);
 
-    /// <summary>As the other overload, for the <paramref name="neurons"/> inputs from <paramref name="from"/> on (one part of the inputs): input from + i at stage[i * pitch + t].</summary>
+    /// <summary>
+    /// As the other overload, for the <paramref name="neurons"/> inputs from <paramref name="from"/> on (one part of the inputs): input from + i at stage[i * pitch + t],
+    /// and for i below <paramref name="copies"/> also at the copy's place (<see cref="StageCopies.Position"/>; pitch 4).
+    /// </summary>
     internal static bool Stage(ProgramArgs a, ArrayView<float> input, ArrayView<int> tileColumns, int columns, int pitch, int from, int neurons,
-        ArrayView<float> stage, LayerBases layer)
+        ArrayView<float> stage, LayerBases layer, int copies = 0)
     {
         input = input.SubView((long)from * a.Stride);
         int entries = neurons * columns, step = Group.DimX;
@@ -136,14 +140,14 @@ internal static class ResidentInputKernel
             float v5 = StageLoad(a, input, tileColumns, e0 + 5 * step, entries, columns);
             float v6 = StageLoad(a, input, tileColumns, e0 + 6 * step, entries, columns);
             float v7 = StageLoad(a, input, tileColumns, e0 + 7 * step, entries, columns);
-            StageStore(stage, e0, entries, columns, pitch, v0);
-            StageStore(stage, e0 + step, entries, columns, pitch, v1);
-            StageStore(stage, e0 + 2 * step, entries, columns, pitch, v2);
-            StageStore(stage, e0 + 3 * step, entries, columns, pitch, v3);
-            StageStore(stage, e0 + 4 * step, entries, columns, pitch, v4);
-            StageStore(stage, e0 + 5 * step, entries, columns, pitch, v5);
-            StageStore(stage, e0 + 6 * step, entries, columns, pitch, v6);
-            StageStore(stage, e0 + 7 * step, entries, columns, pitch, v7);
+            StageStore(stage, e0, entries, columns, pitch, v0, copies, neurons);
+            StageStore(stage, e0 + step, entries, columns, pitch, v1, copies, neurons);
+            StageStore(stage, e0 + 2 * step, entries, columns, pitch, v2, copies, neurons);
+            StageStore(stage, e0 + 3 * step, entries, columns, pitch, v3, copies, neurons);
+            StageStore(stage, e0 + 4 * step, entries, columns, pitch, v4, copies, neurons);
+            StageStore(stage, e0 + 5 * step, entries, columns, pitch, v5, copies, neurons);
+            StageStore(stage, e0 + 6 * step, entries, columns, pitch, v6, copies, neurons);
+            StageStore(stage, e0 + 7 * step, entries, columns, pitch, v7, copies, neurons);
             inexact |= !ExactProducts.Passes(v0, low, high) | !ExactProducts.Passes(v1, low, high)
                 | !ExactProducts.Passes(v2, low, high) | !ExactProducts.Passes(v3, low, high)
                 | !ExactProducts.Passes(v4, low, high) | !ExactProducts.Passes(v5, low, high)
@@ -161,11 +165,12 @@ internal static class ResidentInputKernel
         return column >= 0 ? input[i * a.Stride + column] : 0f;
     }
 
-    private static void StageStore(ArrayView<float> stage, int e, int entries, int columns, int pitch, float value)
+    private static void StageStore(ArrayView<float> stage, int e, int entries, int columns, int pitch, float value, int copies, int inputs)
     {
         if (e >= entries) return;
-        int i = e / columns;
-        stage[i * pitch + e - i * columns] = value;
+        int i = e / columns, t = e - i * columns;
+        stage[i * pitch + t] = value;
+        if (i < copies) stage[StageCopies.Position(i, inputs) * pitch + t] = value;
     }
 
     /// <summary>One warp's slice of a layer's outputs: this lane's output (-1: none), its thread in the layout, and the slice's warp rows in one part of the inputs.</summary>

@@ -34,7 +34,9 @@ internal static class ResidentLayerPlanner
     /// <param name="splitLanes">Lanes an output of <see cref="SplitColumnKernel"/> (4 or 8) the slots of each warp row are interleaved for; 0: none.</param>
     /// <param name="partInputs">Inputs per part (0, or at least the layer's inputs: one part); parts do not go with <paramref name="splitLanes"/>.</param>
     /// <param name="vectorSlots">Whether each lane's slots lie four rows together (<see cref="VectorSlot"/>); not with <paramref name="splitLanes"/>.</param>
-    public static TiledLayer Plan(NetworkLayer layer, bool mergeDuplicates, int splitLanes = 0, int partInputs = 0, bool vectorSlots = false)
+    /// <param name="stageCapacity">The stage's size in 16-byte quads where tiles of four columns keep second copies of the inputs in it
+    /// (<see cref="StageCopies"/>: slot indices are then stage positions); 0: none. Not with <paramref name="splitLanes"/>.</param>
+    public static TiledLayer Plan(NetworkLayer layer, bool mergeDuplicates, int splitLanes = 0, int partInputs = 0, bool vectorSlots = false, int stageCapacity = 0)
     {
         var w = layer.Weights;
         int n = w.Columns;
@@ -42,6 +44,7 @@ internal static class ResidentLayerPlanner
         if (partInputs < 0 || (partInputs > 0 && partInputs < w.Rows && splitLanes > 0))
             throw new ArgumentOutOfRangeException(nameof(partInputs), partInputs, "Input parts need a positive size and no split lanes.");
         if (vectorSlots && splitLanes > 0) throw new ArgumentException("Vector slots do not go with split lanes (their warp rows are interleaved for the split-column kernel).", nameof(vectorSlots));
+        if (stageCapacity > 0 && splitLanes > 0) throw new ArgumentException("Stage copies do not go with split lanes.", nameof(stageCapacity));
         int partSize = partInputs > 0 && partInputs < w.Rows ? partInputs : Math.Max(1, w.Rows);
         using var lists = new OutputInputLists(layer, groupByFirstInput: mergeDuplicates);
         var order = ArrayPool<int>.Shared.Rent(n);
@@ -60,7 +63,7 @@ internal static class ResidentLayerPlanner
                 for (int j = 0; j < n; j++) order[j] = j;
                 copyStarts.AsSpan(0, n + 1).Clear();
             }
-            return Lay(lists, layer, order.AsSpan(0, count), copyStarts, copies, splitLanes, partSize, vectorSlots);
+            return Lay(lists, layer, order.AsSpan(0, count), copyStarts, copies, splitLanes, partSize, vectorSlots, stageCapacity);
         }
         finally
         {
@@ -90,7 +93,7 @@ internal static class ResidentLayerPlanner
     public static long VectorSlot(long row, int lane) => (row >> 2) * (4 * TiledLayout.WarpSize) + lane * 4 + (row & 3);
 
     private static TiledLayer Lay(OutputInputLists lists, NetworkLayer layer, ReadOnlySpan<int> order, int[] copyStarts, int[] copies, int splitLanes, int partSize,
-        bool vectorSlots)
+        bool vectorSlots, int stageCapacity)
     {
         const int Lanes = TiledLayout.WarpSize, Warps = TiledLayout.WarpsPerBlock;
         int count = order.Length;
@@ -170,6 +173,19 @@ internal static class ResidentLayerPlanner
                 slotIndex[slot] = (ushort)(e.Input - p * partSize);
                 slotValue[slot] = e.Weight;
                 row++;
+            }
+        }
+        if (stageCapacity > 0)
+        {
+            Func<long, int, long> slotOf = vectorSlots ? VectorSlot : (row, lane) => row * Lanes + lane;
+            for (int s = 0; s < stages; s++)
+            {
+                int p = s % parts;
+                int inputs = Math.Min(partSize, lists.InputCount - p * partSize);
+                int withCopies = StageCopies.Count(inputs, stageCapacity);
+                if (withCopies == 0) continue;
+                for (int w = 0; w < Warps; w++)
+                    StageCopies.Assign(slotIndex, slotValue, warpRows[s * Warps + w], warpRows[s * Warps + w + 1], inputs, withCopies, slotOf);
             }
         }
         var blockStages = new int[blocks + 1];

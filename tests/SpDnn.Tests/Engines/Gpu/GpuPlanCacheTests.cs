@@ -200,8 +200,8 @@ public sealed class GpuPlanCacheTests
         // A plan made with bits=on has the first layer's bit layout and flag: bits=off must not read it.
         var network = Network();
         var parallel = new ParallelOptions();
-        var on = PlanCacheKey.For(network, new GpuEngineOptions(), 0, 0, false, 0, parallel);
-        var off = PlanCacheKey.For(network, new GpuEngineOptions { ImageBits = false }, 0, 0, false, 0, parallel);
+        var on = PlanCacheKey.For(network, new GpuEngineOptions(), 0, 0, false, 0, 0, parallel);
+        var off = PlanCacheKey.For(network, new GpuEngineOptions { ImageBits = false }, 0, 0, false, 0, 0, parallel);
         Assert.NotEqual(on.FileName, off.FileName);
         Assert.Contains("bits=true", on.Text);
     }
@@ -213,8 +213,8 @@ public sealed class GpuPlanCacheTests
         // with the same tail width, neither may read the other's plan.
         var network = Network();
         var parallel = new ParallelOptions();
-        var auto = PlanCacheKey.For(network, new GpuEngineOptions(), 4, 0, false, 4, parallel);
-        var on = PlanCacheKey.For(network, new GpuEngineOptions { TailProgram = TailProgramLayers.On }, 4, 0, false, 4, parallel);
+        var auto = PlanCacheKey.For(network, new GpuEngineOptions(), 4, 0, false, 4, 0, parallel);
+        var on = PlanCacheKey.For(network, new GpuEngineOptions { TailProgram = TailProgramLayers.On }, 4, 0, false, 4, 0, parallel);
         Assert.NotEqual(auto.FileName, on.FileName);
         Assert.Contains("tail-layers=auto", auto.Text);
     }

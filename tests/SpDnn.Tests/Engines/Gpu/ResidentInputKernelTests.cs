@@ -28,10 +28,11 @@ public sealed class ResidentInputKernelTests
 
     private static GpuEngine Engine(int columns, FullWidthKernel kernel = FullWidthKernel.Resident, int multiprocessors = 1, bool fused = true,
         WeightResidency weights = WeightResidency.Auto, int chunk = 32, bool tail = true, bool timeLayers = false, SplitColumnLanes split = SplitColumnLanes.Four,
-        int parts = 0, bool vectorSlots = true) =>
+        int parts = 0, bool vectorSlots = true, bool stageCopies = true) =>
         new(new GpuEngineOptions
         {
             VectorSlots = vectorSlots,
+            StageCopies = stageCopies,
             InputParts = parts,
             SplitColumns = split,
             TailProgram = tail ? TailProgramLayers.On : TailProgramLayers.Off,
@@ -92,7 +93,8 @@ public sealed class ResidentInputKernelTests
     [InlineData(4, 16, true, false, true)]
     [InlineData(3, 4, false, true, true)]
     [InlineData(2, 4, false, false, false)]
-    public void InputPartsMatchTheReferenceBitForBit(int parts, int columns, bool dyadic, bool duplicates, bool vectorSlots)
+    [InlineData(2, 4, false, false, true, false)]
+    public void InputPartsMatchTheReferenceBitForBit(int parts, int columns, bool dyadic, bool duplicates, bool vectorSlots, bool stageCopies = true)
     {
         // The stage holds one part of the inputs at a time; the sums go on across parts through
         // the output rows. Non-dyadic: every product rounds, so any change of order shows. Uneven
@@ -106,9 +108,11 @@ public sealed class ResidentInputKernelTests
         var expected = EngineConformanceTests.RunReference(network, images);
         Assert.NotEmpty(expected.Categories);
 
-        using var engine = Engine(columns, tail: false, split: SplitColumnLanes.Off, parts: parts, vectorSlots: vectorSlots);
+        using var engine = Engine(columns, tail: false, split: SplitColumnLanes.Off, parts: parts, vectorSlots: vectorSlots, stageCopies: stageCopies);
         var actual = engine.Infer(network, images, Keep);
         Assert.Equal(((150 + parts - 1) / parts).ToString(System.Globalization.CultureInfo.InvariantCulture), actual.Details["residentInputPartInputs"]);
+        // Four columns with vector slots: the stage keeps copies of the inputs, read where they spread the banks (StageCopies).
+        Assert.Equal(columns == 4 && vectorSlots && stageCopies ? "on" : "off", actual.Details["stageCopies"]);
         Assert.Equal("0", actual.Details["splitLanes"]);
         Assert.Equal(expected.Categories, actual.Categories);
         Assert.True(expected.FinalFeatures!.ContentEquals(actual.FinalFeatures!));
