@@ -21,8 +21,8 @@ public sealed class EngineSpecTests
         var scalarSlots = GpuEngineOptions.FromSpec(EngineSpec.Parse("gpu:vector-slots=off"));
         Assert.False(scalarSlots.VectorSlots);
         Assert.Equal(":vector-slots=off", scalarSlots.SpecSuffix());
-        Assert.True(GpuEngineOptions.FromSpec(EngineSpec.Parse("gpu")).StageCopies);
-        Assert.Equal(":stage-copies=off", GpuEngineOptions.FromSpec(EngineSpec.Parse("gpu:stage-copies=off")).SpecSuffix());
+        Assert.False(GpuEngineOptions.FromSpec(EngineSpec.Parse("gpu")).StageCopies);
+        Assert.Equal(":stage-copies=on", GpuEngineOptions.FromSpec(EngineSpec.Parse("gpu:stage-copies=on")).SpecSuffix());
     }
 
     [Fact]

@@ -201,8 +201,9 @@ public sealed record GpuEngineOptions
     /// anyway keep second copies of their inputs, on other bank groups, in the memory they leave
     /// unused, each weight row's reads pointed at the copies that spread them over the banks
     /// (<see cref="StageCopies"/>; vector slots only). The sums are the same either way.
+    /// Off by default until measured on the device (NOTES v23).
     /// </summary>
-    public bool StageCopies { get; init; } = true;
+    public bool StageCopies { get; init; }
 
     /// <summary>Live columns per group of the resident-input kernel: 2, 3, 4, 8 or 16; 0 picks the widest whose stage fits shared memory.</summary>
     public int ResidentColumns { get; init; }

@@ -9,12 +9,12 @@ namespace SpDnn.Tests.Engines.Gpu;
 /// <summary>
 /// The common engine contract with every full-width layer on the resident-input kernel (ILGPU's
 /// CPU simulator), so the conformance tests' general networks (uneven rows, empty rows, both bias
-/// signs, non-dyadic weights) run through it.
+/// signs, non-dyadic weights) run through it, its stage keeping copies of the inputs (StageCopies).
 /// </summary>
 public sealed class ResidentInputEngineTests : EngineConformanceTests
 {
     protected override IInferenceEngine CreateEngine() =>
-        new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Kernel = FullWidthKernel.Resident, ResidentColumns = 4, CollapseWherePays = false });
+        new GpuEngine(new GpuEngineOptions { Accelerator = GpuAcceleratorChoice.CpuSimulator, Kernel = FullWidthKernel.Resident, ResidentColumns = 4, CollapseWherePays = false, StageCopies = true });
 
     protected override int RandomSeeds => 3;
 
