@@ -399,7 +399,7 @@ internal sealed class GpuBatchRun : IDisposable
         int capacity = lanes > 0 ? 0 : _plan.StageCopyCapacityFor(_plan.InputsOf(k));
         var args = chunk.Bind(Arguments(k, k + 1, -1) with { StageCapacity = capacity });
         long stageBytes = lanes > 0 ? SplitColumnKernel.StageBytes(_plan.InputsOf(k), lanes)
-            : capacity > 0 ? capacity * 16L : _plan.ResidentStageBytes(k, columns);
+            : capacity > 0 ? (long)capacity * StageCopies.QuadBytes : _plan.ResidentStageBytes(k, columns);
         var stageFloats = (int)(stageBytes / sizeof(float));
         int groupSize = !_device.IsCuda ? ResidentInputKernel.SimulatedGroupSize
             : lanes == 8 ? SplitColumnKernel.EightLaneGroupSize

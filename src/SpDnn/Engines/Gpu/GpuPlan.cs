@@ -288,8 +288,11 @@ internal sealed class GpuPlan : IEnginePlan
     {
         if (!_options.StageCopies || SlotReads != SlotReads.Vector || SplitLanes > 0 || inputs > ResidentLayerPlanner.MaxNeurons || ResidentColumnsFor(inputs) != 4) return 0;
         long stage = ResidentInputKernel.StageBytes(PartInputs > 0 ? Math.Min(PartInputs, inputs) : inputs, 4);
-        return stage > ResidentInputKernel.HalfGroupStageBytes || !Device.IsCuda ? (int)(Device.ResidentStageBytes / 16) : 0;
+        return stage > ResidentInputKernel.HalfGroupStageBytes || !Device.IsCuda ? StageQuads : 0;
     }
+
+    /// <summary>The resident-input stage's capacity in 16-byte positions: what copies are planned for.</summary>
+    private int StageQuads => (int)(Device.ResidentStageBytes / StageCopies.QuadBytes);
 
     /// <summary>Live columns per group of the resident-input kernel for layer <paramref name="k"/> (see <see cref="ResidentColumnsFor"/>).</summary>
     public int ResidentColumnsOf(int k) => ResidentColumnsFor(InputsOf(k));
@@ -551,7 +554,7 @@ internal sealed class GpuPlan : IEnginePlan
         {
             Directory.CreateDirectory(folder);
             var key = PlanCacheKey.For(network, _options, ResidentColumns, PartInputs, ColumnLanes, TailColumns,
-                _options.StageCopies ? (int)(Device.ResidentStageBytes / 16) : 0, _parallel);
+                _options.StageCopies ? StageQuads : 0, _parallel);
             _checksumSeconds = watch.Elapsed.TotalSeconds;
             string path = Path.Combine(folder, key.FileName);
             _reader = PlanCacheReader.Open(path, key, LayerCount, _perChunk, out var problem);

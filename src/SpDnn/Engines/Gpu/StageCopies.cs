@@ -15,6 +15,9 @@ internal static class StageCopies
     /// <summary>Sixteen-byte bank groups of shared memory (32 banks of 4 bytes).</summary>
     public const int BankGroups = 8;
 
+    /// <summary>Bytes a stage position takes: one input's four columns.</summary>
+    public const int QuadBytes = 16;
+
     /// <summary>Lanes whose 16-byte reads shared memory serves together.</summary>
     public const int PhaseLanes = 8;
 
